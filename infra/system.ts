@@ -1,0 +1,279 @@
+/**
+ * The product's topology, declared once. The CDK app (infra/app.ts) and the local runtime
+ * (infra/local/) are both generated from this object: a function, trigger, table or rule that
+ * is not here does not exist anywhere.
+ */
+import type { ApiScope, EventTrigger, FunctionDecl, HttpMethod, HttpTrigger, StreamTrigger, SystemDecl } from './topology.ts';
+
+const KiB = 1024;
+
+const api = (method: HttpMethod, path: string, scope: ApiScope, maxBodyBytes = 64 * KiB): HttpTrigger =>
+  ({ kind: 'http', method, path, scope, maxBodyBytes });
+
+const rule = (name: string, description: string, pattern: Record<string, unknown>): EventTrigger => ({
+  kind: 'event',
+  rule: name,
+  description,
+  pattern,
+  maxRetries: 4,
+  maxEventAgeSeconds: 3600,
+});
+
+const stateStream: StreamTrigger = {
+  kind: 'stream',
+  table: 'state',
+  batchSize: 100,
+  maxBatchingWindowSeconds: 0,
+  maxRetries: 5,
+  bisectOnError: true,
+  maxRecordAgeSeconds: 3600,
+};
+
+export const system: SystemDecl = {
+  name: 'lcm',
+  tables: [
+    {
+      name: 'state',
+      description: 'Single-table state: one partition per session tree; catalog, workers, jobs, idempotency records',
+      partitionKey: 'pk',
+      sortKey: 'sk',
+      stream: 'NEW_AND_OLD_IMAGES',
+      ttlAttribute: 'expires_at',
+      indexes: [{ name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
+    },
+    {
+      name: 'views',
+      description: 'Read models written only by the stream projector',
+      partitionKey: 'pk',
+      sortKey: 'sk',
+      indexes: [
+        { name: 'by_status', partitionKey: 'status_key', sortKey: 'time_key' },
+        { name: 'by_candidate', partitionKey: 'candidate_key', sortKey: 'time_key' },
+      ],
+    },
+  ],
+  buckets: [
+    { name: 'content', description: 'PAv1 packages in, extracted artefacts out', eventBridge: true },
+    { name: 'artefacts', description: 'Score reports, collected evidence and archives', eventBridge: false },
+  ],
+  bus: { name: 'lcm', archiveRetentionDays: 30 },
+  secrets: [
+    { name: 'cml', description: 'CML worker API credentials' },
+    { name: 'lds', description: 'Lab delivery system API credentials' },
+  ],
+  functions: [
+    {
+      name: 'system-api',
+      description: 'Health and the OpenAPI document',
+      entry: 'lambdas/get-system.ts',
+      memoryMb: 256,
+      timeoutSeconds: 10,
+      triggers: [api('GET', '/v1/health', 'public'), api('GET', '/v1/openapi.json', 'public')],
+      grants: [
+        { kind: 'table', table: 'state', access: 'read' },
+        { kind: 'table', table: 'views', access: 'read' },
+      ],
+    },
+    {
+      name: 'sessions-api',
+      description: 'Schedule, read, list, cancel and extend sessions; candidate and reviewer actions on parts',
+      entry: 'lambdas/sessions-api.ts',
+      memoryMb: 512,
+      timeoutSeconds: 15,
+      triggers: [
+        api('POST', '/v1/sessions', 'scheduler', 32 * KiB),
+        api('GET', '/v1/sessions', 'scheduler'),
+        api('GET', '/v1/sessions/{id}', 'scheduler'),
+        api('POST', '/v1/sessions/{id}/cancel', 'scheduler', 4 * KiB),
+        api('POST', '/v1/sessions/{id}/extend', 'scheduler', 4 * KiB),
+        api('POST', '/v1/sessions/{id}/parts/{n}/end', 'operator', 4 * KiB),
+        api('POST', '/v1/sessions/{id}/parts/{n}/review', 'operator', 16 * KiB),
+      ],
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'table', table: 'views', access: 'read' },
+      ],
+    },
+    {
+      name: 'catalog-api',
+      description: 'Session definitions and the form resolution preview',
+      entry: 'lambdas/catalog-api.ts',
+      memoryMb: 512,
+      timeoutSeconds: 10,
+      triggers: [
+        api('GET', '/v1/session-definitions', 'scheduler'),
+        api('GET', '/v1/session-definitions/{type}', 'scheduler'),
+        api('GET', '/v1/forms', 'scheduler'),
+      ],
+      grants: [{ kind: 'table', table: 'state', access: 'read' }],
+    },
+    {
+      name: 'content-api',
+      description: 'Request a content sync; read pod definitions',
+      entry: 'lambdas/content-api.ts',
+      memoryMb: 256,
+      timeoutSeconds: 10,
+      triggers: [
+        api('POST', '/v1/content/sync', 'author', 4 * KiB),
+        api('GET', '/v1/pod-definitions', 'author'),
+        api('GET', '/v1/pod-definitions/{id}', 'author'),
+      ],
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'bucket', bucket: 'content', access: 'read' },
+        { kind: 'invoke', function: 'content-sync' },
+      ],
+    },
+    {
+      name: 'content-sync',
+      description: 'PAv1 package → PodDefinition, compiled and registered state machines',
+      entry: 'lambdas/sync-content.ts',
+      memoryMb: 1024,
+      timeoutSeconds: 120,
+      triggers: [
+        rule('content-uploaded', 'A package lands in the content bucket', {
+          source: ['aws.s3'],
+          'detail-type': ['Object Created'],
+          detail: { object: { key: [{ suffix: '.zip' }] } },
+        }),
+      ],
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'bucket', bucket: 'content', access: 'readwrite' },
+        { kind: 'state-machines', access: 'manage' },
+      ],
+    },
+    {
+      name: 'jobs-api',
+      description: 'Submit, read and cancel scenario-engine jobs; the function catalogue',
+      entry: 'lambdas/jobs-api.ts',
+      memoryMb: 512,
+      timeoutSeconds: 10,
+      triggers: [
+        api('POST', '/v1/jobs', 'operator', 64 * KiB),
+        api('GET', '/v1/jobs/{id}', 'operator'),
+        api('DELETE', '/v1/jobs/{id}', 'operator'),
+        api('GET', '/v1/scenario-functions', 'author'),
+      ],
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'invoke', function: 'job-runner' },
+      ],
+    },
+    {
+      name: 'job-runner',
+      description: 'Runs short scenario-engine jobs (Lambda entry of the executor)',
+      entry: 'lambdas/run-job.ts',
+      memoryMb: 1024,
+      timeoutSeconds: 900,
+      triggers: [{ kind: 'state-machine-task' }],
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'bucket', bucket: 'content', access: 'read' },
+        { kind: 'bucket', bucket: 'artefacts', access: 'readwrite' },
+        { kind: 'bus', access: 'put' },
+        { kind: 'secret', secret: 'cml' },
+      ],
+    },
+    {
+      name: 'native-steps',
+      description: 'Product-owned lifecycle steps (lab resolve, ports, tags, start, LDS, ready, stop, wipe, archive)',
+      entry: 'lambdas/run-native-step.ts',
+      memoryMb: 512,
+      timeoutSeconds: 60,
+      triggers: [{ kind: 'state-machine-task' }],
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'bucket', bucket: 'artefacts', access: 'readwrite' },
+        { kind: 'secret', secret: 'cml' },
+        { kind: 'secret', secret: 'lds' },
+      ],
+    },
+    {
+      name: 'stream-dispatcher',
+      description: 'The one reader of the state stream: projects views and publishes the CloudEvent outbox',
+      entry: 'lambdas/dispatch-stream.ts',
+      memoryMb: 512,
+      timeoutSeconds: 60,
+      triggers: [stateStream],
+      grants: [
+        { kind: 'table', table: 'views', access: 'readwrite' },
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'bus', access: 'put' },
+      ],
+    },
+    {
+      name: 'reconciler',
+      description: 'Converges each session tree towards its intent, driven by changes and the clock',
+      entry: 'lambdas/reconcile-sessions.ts',
+      memoryMb: 1024,
+      timeoutSeconds: 60,
+      triggers: [
+        rule('tree-changed', 'A session tree changed (fan-out from the stream dispatcher)', {
+          source: ['lcm.orchestration'],
+          'detail-type': ['lcm.orchestration.tree_changed.v1'],
+        }),
+        rule('phase-execution-ended', 'A part phase state machine ended', {
+          source: ['aws.states'],
+          'detail-type': ['Step Functions Execution Status Change'],
+          detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], name: [{ prefix: 'lcm-' }] },
+        }),
+        { kind: 'schedule', rule: 'reconcile-tick', description: 'Time-driven transitions and the stuck-work watchdog', everySeconds: 60 },
+      ],
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'table', table: 'views', access: 'read' },
+        { kind: 'state-machines', access: 'execute' },
+        { kind: 'bus', access: 'put' },
+      ],
+    },
+    {
+      name: 'inbound-events',
+      description: 'Lab delivery system and grader CloudEvents → commands (allow-listed, idempotent)',
+      entry: 'lambdas/accept-inbound-event.ts',
+      memoryMb: 256,
+      timeoutSeconds: 15,
+      triggers: [
+        api('POST', '/v1/events', 'integration', 64 * KiB),
+        rule('inbound-cloudevents', 'CloudEvents from the lab delivery system and graders', {
+          source: [{ prefix: 'lds.' }, { prefix: 'grader.' }],
+        }),
+      ],
+      grants: [{ kind: 'table', table: 'state', access: 'readwrite' }],
+    },
+    {
+      name: 'seed-catalog',
+      description: 'Loads seeds/ (session definitions, forms, worker templates) idempotently',
+      entry: 'lambdas/seed-catalog.ts',
+      memoryMb: 512,
+      timeoutSeconds: 120,
+      triggers: [],
+      grants: [{ kind: 'table', table: 'state', access: 'readwrite' }],
+    },
+  ],
+  tasks: [
+    {
+      name: 'job-runner-task',
+      description: 'Runs long scenario-engine jobs on Fargate with a task token and heartbeats',
+      entry: 'lambdas/run-job-task.ts',
+      cpu: 512,
+      memoryMb: 1024,
+      heartbeatSeconds: 60,
+      timeoutSeconds: 3600,
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'bucket', bucket: 'content', access: 'read' },
+        { kind: 'bucket', bucket: 'artefacts', access: 'readwrite' },
+        { kind: 'bus', access: 'put' },
+        { kind: 'state-machines', access: 'callback' },
+        { kind: 'secret', secret: 'cml' },
+      ],
+    },
+  ],
+};
+
+export function functionByName(name: string): FunctionDecl {
+  const f = system.functions.find((x) => x.name === name);
+  if (!f) throw new Error(`no function "${name}" in the topology`);
+  return f;
+}

@@ -1,0 +1,138 @@
+/**
+ * The vocabulary of the topology declaration. `system.ts` uses it to describe the whole product
+ * once; `infra/app.ts` (CDK) and `infra/local/` (the local runtime) both read that description.
+ * Nothing here does I/O.
+ */
+export type TableName = 'state' | 'views';
+export type BucketName = 'content' | 'artefacts';
+export type ApiScope = 'public' | 'scheduler' | 'operator' | 'author' | 'integration';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface TableDecl {
+  name: TableName;
+  description: string;
+  partitionKey: string;
+  sortKey: string;
+  stream?: 'NEW_AND_OLD_IMAGES';
+  ttlAttribute?: string;
+  indexes: { name: string; partitionKey: string; sortKey: string }[];
+}
+
+export interface BucketDecl {
+  name: BucketName;
+  description: string;
+  /** Object-level events go to EventBridge (S3 → EventBridge notifications). */
+  eventBridge: boolean;
+}
+
+export interface BusDecl {
+  name: string;
+  archiveRetentionDays: number;
+}
+
+export interface HttpTrigger {
+  kind: 'http';
+  method: HttpMethod;
+  path: string;
+  scope: ApiScope;
+  /** Largest accepted body, bytes. */
+  maxBodyBytes?: number;
+}
+
+export interface StreamTrigger {
+  kind: 'stream';
+  table: TableName;
+  batchSize: number;
+  maxBatchingWindowSeconds: number;
+  maxRetries: number;
+  bisectOnError: boolean;
+  maxRecordAgeSeconds: number;
+}
+
+export interface EventTrigger {
+  kind: 'event';
+  rule: string;
+  description: string;
+  /** An EventBridge event pattern (the same JSON in AWS and in the local bus). */
+  pattern: Record<string, unknown>;
+  maxRetries: number;
+  maxEventAgeSeconds: number;
+}
+
+export interface ScheduleTrigger {
+  kind: 'schedule';
+  rule: string;
+  description: string;
+  everySeconds: number;
+}
+
+/** Invoked by Step Functions tasks (and nothing else). */
+export interface TaskTrigger {
+  kind: 'state-machine-task';
+}
+
+export type Trigger = HttpTrigger | StreamTrigger | EventTrigger | ScheduleTrigger | TaskTrigger;
+
+export type Grant =
+  | { kind: 'table'; table: TableName; access: 'read' | 'readwrite' }
+  | { kind: 'bucket'; bucket: BucketName; access: 'read' | 'readwrite' }
+  | { kind: 'bus'; access: 'put' }
+  | { kind: 'state-machines'; access: 'execute' | 'manage' | 'callback' }
+  | { kind: 'job-task'; access: 'run' }
+  | { kind: 'secret'; secret: SecretName }
+  | { kind: 'invoke'; function: string };
+
+export type SecretName = 'cml' | 'lds';
+
+export interface FunctionDecl {
+  /** Stable logical name, kebab-case; the deployed name is `<stage>-<name>`. */
+  name: string;
+  description: string;
+  /** Path from the repository root to the module exporting `handler`. */
+  entry: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  triggers: Trigger[];
+  grants: Grant[];
+  /** Reserved concurrency (absent: unreserved). */
+  reservedConcurrency?: number;
+}
+
+/** A long-running container task (the job runner on Fargate; a child process locally). */
+export interface TaskDecl {
+  name: string;
+  description: string;
+  entry: string;
+  cpu: number;
+  memoryMb: number;
+  heartbeatSeconds: number;
+  timeoutSeconds: number;
+  grants: Grant[];
+}
+
+export interface SystemDecl {
+  name: string;
+  tables: TableDecl[];
+  buckets: BucketDecl[];
+  bus: BusDecl;
+  functions: FunctionDecl[];
+  tasks: TaskDecl[];
+  secrets: { name: SecretName; description: string }[];
+}
+
+export function httpRoutes(system: SystemDecl): (HttpTrigger & { function: FunctionDecl })[] {
+  return system.functions.flatMap((f) =>
+    f.triggers.filter((t): t is HttpTrigger => t.kind === 'http').map((t) => ({ ...t, function: f })),
+  );
+}
+
+export function triggersOf<K extends Trigger['kind']>(
+  system: SystemDecl,
+  kind: K,
+): { function: FunctionDecl; trigger: Extract<Trigger, { kind: K }> }[] {
+  return system.functions.flatMap((f) =>
+    f.triggers
+      .filter((t): t is Extract<Trigger, { kind: K }> => t.kind === kind)
+      .map((trigger) => ({ function: f, trigger })),
+  );
+}

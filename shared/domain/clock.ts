@@ -1,0 +1,108 @@
+/**
+ * Time is a parameter. The domain never reads the system clock; it receives a Clock.
+ * `now()` returns epoch milliseconds.
+ */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** A clock that stands still until told to move (unit tests, stepped local runs). */
+export class ManualClock implements Clock {
+  #t: number;
+  constructor(start: number | string | Date = Date.now()) {
+    this.#t = toMillis(start);
+  }
+  now(): number {
+    return this.#t;
+  }
+  set(t: number | string | Date): void {
+    const next = toMillis(t);
+    if (next < this.#t) throw new RangeError('a clock never runs backwards');
+    this.#t = next;
+  }
+  advance(ms: number): void {
+    if (ms < 0) throw new RangeError('a clock never runs backwards');
+    this.#t += ms;
+  }
+}
+
+/**
+ * Wall time scaled by `factor` from an origin, plus any manual jumps: `accelerated:600` makes an
+ * eight-hour exam pass in 48 s. `factor` 1 with no jumps is real time.
+ */
+export class ScaledClock implements Clock {
+  readonly #realOrigin: number;
+  readonly #virtualOrigin: number;
+  #jumped = 0;
+  constructor(
+    readonly factor: number,
+    virtualStart: number = Date.now(),
+    private readonly real: () => number = Date.now,
+  ) {
+    if (!(factor > 0)) throw new RangeError(`clock factor must be > 0, got ${factor}`);
+    this.#realOrigin = real();
+    this.#virtualOrigin = virtualStart;
+  }
+  now(): number {
+    return Math.floor(this.#virtualOrigin + (this.real() - this.#realOrigin) * this.factor + this.#jumped);
+  }
+  /** Jump forward (tests: "skip to the end of the timeslot"). */
+  advance(ms: number): void {
+    if (ms < 0) throw new RangeError('a clock never runs backwards');
+    this.#jumped += ms;
+  }
+  /** Real milliseconds needed for `virtualMs` of virtual time to pass. */
+  realDelay(virtualMs: number): number {
+    return Math.max(0, virtualMs / this.factor);
+  }
+}
+
+export type ClockSpec =
+  | { kind: 'real' }
+  | { kind: 'accelerated'; factor: number }
+  | { kind: 'manual'; start?: number };
+
+/** Parses `LCM_CLOCK`: `real` (default), `accelerated:<factor>`, `manual[:<ISO start>]`. */
+export function parseClockSpec(value: string | undefined): ClockSpec {
+  if (!value || value === 'real') return { kind: 'real' };
+  const [kind, arg] = splitOnce(value, ':');
+  if (kind === 'accelerated') {
+    const factor = Number(arg);
+    if (!Number.isFinite(factor) || factor <= 0)
+      throw new RangeError(`LCM_CLOCK=accelerated:<factor> needs a positive factor, got "${arg}"`);
+    return { kind: 'accelerated', factor };
+  }
+  if (kind === 'manual') {
+    if (!arg) return { kind: 'manual' };
+    const start = Date.parse(arg);
+    if (Number.isNaN(start)) throw new RangeError(`LCM_CLOCK=manual:<ISO time> has a bad time "${arg}"`);
+    return { kind: 'manual', start };
+  }
+  throw new RangeError(`LCM_CLOCK must be real, accelerated:<factor> or manual[:<ISO time>], got "${value}"`);
+}
+
+export function clockFromSpec(spec: ClockSpec): Clock & { advance?(ms: number): void } {
+  switch (spec.kind) {
+    case 'real':
+      return systemClock;
+    case 'accelerated':
+      return new ScaledClock(spec.factor);
+    case 'manual':
+      return new ManualClock(spec.start ?? Date.now());
+  }
+}
+
+export function toMillis(t: number | string | Date): number {
+  const ms = typeof t === 'number' ? t : typeof t === 'string' ? Date.parse(t) : t.getTime();
+  if (Number.isNaN(ms)) throw new RangeError(`not a time: ${String(t)}`);
+  return ms;
+}
+
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
+function splitOnce(s: string, sep: string): [string, string | undefined] {
+  const i = s.indexOf(sep);
+  return i < 0 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
+}
