@@ -43,10 +43,12 @@ export const system: SystemDecl = {
     },
     {
       name: 'views',
-      description: 'Read models written only by the stream projector',
+      description: 'Read models written only by the stream dispatcher (session trees, listings, outbox marks)',
       partitionKey: 'pk',
       sortKey: 'sk',
+      ttlAttribute: 'expires_at',
       indexes: [
+        { name: 'by_time', partitionKey: 'list_key', sortKey: 'time_key' },
         { name: 'by_status', partitionKey: 'status_key', sortKey: 'time_key' },
         { name: 'by_candidate', partitionKey: 'candidate_key', sortKey: 'time_key' },
       ],

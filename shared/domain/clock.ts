@@ -61,18 +61,25 @@ export class ScaledClock implements Clock {
 
 export type ClockSpec =
   | { kind: 'real' }
-  | { kind: 'accelerated'; factor: number }
+  | { kind: 'accelerated'; factor: number; start?: number }
   | { kind: 'manual'; start?: number };
 
-/** Parses `LCM_CLOCK`: `real` (default), `accelerated:<factor>`, `manual[:<ISO start>]`. */
+/**
+ * Parses `LCM_CLOCK`: `real` (default), `accelerated:<factor>[@<ISO now>]`, `manual[:<ISO start>]`.
+ * The `@<ISO now>` form lets a child process continue its parent's virtual time.
+ */
 export function parseClockSpec(value: string | undefined): ClockSpec {
   if (!value || value === 'real') return { kind: 'real' };
   const [kind, arg] = splitOnce(value, ':');
   if (kind === 'accelerated') {
-    const factor = Number(arg);
-    if (!Number.isFinite(factor) || factor <= 0)
+    const [f, at] = splitOnce(arg ?? '', '@');
+    const factor = Number(f);
+    if (!f || !Number.isFinite(factor) || factor <= 0)
       throw new RangeError(`LCM_CLOCK=accelerated:<factor> needs a positive factor, got "${arg}"`);
-    return { kind: 'accelerated', factor };
+    if (at === undefined) return { kind: 'accelerated', factor };
+    const start = Date.parse(at);
+    if (Number.isNaN(start)) throw new RangeError(`LCM_CLOCK=accelerated:<factor>@<ISO time> has a bad time "${at}"`);
+    return { kind: 'accelerated', factor, start };
   }
   if (kind === 'manual') {
     if (!arg) return { kind: 'manual' };
@@ -88,10 +95,17 @@ export function clockFromSpec(spec: ClockSpec): Clock & { advance?(ms: number): 
     case 'real':
       return systemClock;
     case 'accelerated':
-      return new ScaledClock(spec.factor);
+      return new ScaledClock(spec.factor, spec.start ?? Date.now());
     case 'manual':
       return new ManualClock(spec.start ?? Date.now());
   }
+}
+
+/** The LCM_CLOCK value that makes a child process continue `clock` from now. */
+export function clockSpecForChild(spec: ClockSpec, clock: Clock): string {
+  if (spec.kind === 'real') return 'real';
+  if (spec.kind === 'manual') return `manual:${iso(clock.now())}`;
+  return `accelerated:${spec.factor}@${iso(clock.now())}`;
 }
 
 export function toMillis(t: number | string | Date): number {

@@ -1,0 +1,222 @@
+/**
+ * API Gateway (HTTP API, payload v2), locally: matches the topology's routes, builds the same
+ * APIGatewayProxyEventV2 the real gateway sends, calls the route's handler and writes its answer.
+ * Authorization is off locally (every scope granted to a `local-developer` principal); in AWS the
+ * JWT authorizer enforces each route's scope. A few `/local/*` endpoints expose the emulator
+ * itself: the live event stream, the clock, dead letters and counters.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { HttpTrigger, SystemDecl } from '../topology.ts';
+import { httpRoutes } from '../topology.ts';
+import type { Clock } from '../../shared/domain/clock.ts';
+import type { BusEvent, LocalEventBus } from './event-bus.ts';
+import type { LocalFunctions } from './functions.ts';
+
+const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+const ALL_SCOPES = ['lcm/scheduler', 'lcm/operator', 'lcm/author', 'lcm/integration'];
+
+interface CompiledRoute {
+  trigger: HttpTrigger;
+  functionName: string;
+  regex: RegExp;
+  names: string[];
+}
+
+export interface LocalEndpoints {
+  /** Extra components for /v1/health (the emulators themselves). */
+  components(): Record<string, { status: 'ok' | 'down'; detail?: string }>;
+  clock(): { now: string; kind: string; factor?: number };
+  advanceClock(ms: number): Promise<void>;
+  stats(): Record<string, unknown>;
+  deadLetters(): unknown;
+}
+
+export interface ApiServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export function compileRoutes(system: SystemDecl): CompiledRoute[] {
+  return httpRoutes(system).map((r) => {
+    const names: string[] = [];
+    const pattern = r.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_m, n: string) => {
+      names.push(n);
+      return '([^/]+)';
+    });
+    return { trigger: r, functionName: r.function.name, regex: new RegExp(`^${pattern}$`), names };
+  });
+}
+
+export async function startApiServer(deps: {
+  system: SystemDecl;
+  fns: LocalFunctions;
+  bus: LocalEventBus;
+  clock: Clock;
+  local: LocalEndpoints;
+  port?: number;
+  accountId: string;
+}): Promise<ApiServer> {
+  const routes = compileRoutes(deps.system);
+  const sse = new Set<ServerResponse>();
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((e) => {
+      console.error('[api] unhandled', e);
+      if (!res.headersSent) problem(res, 500, 'internal', 'Internal error', (e as Error).message);
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://local');
+    if (url.pathname.startsWith('/local/')) return localEndpoint(url, req, res);
+    const body = await readBody(req, API_GATEWAY_MAX_BODY);
+    if (body === 'too-large') return problem(res, 413, 'payload-too-large', 'The body is larger than allowed', 'API Gateway accepts at most 10 MB');
+    const method = req.method ?? 'GET';
+    const candidates = routes.filter((r) => r.regex.test(url.pathname));
+    const match = candidates.find((r) => r.trigger.method === method);
+    if (!match) {
+      if (candidates.length)
+        return problem(res, 405, 'method-not-allowed', 'The route does not accept this method', `${method} is not allowed on ${url.pathname}`, {
+          allow: candidates.map((c) => c.trigger.method).join(', '),
+        });
+      return problem(res, 404, 'route-not-found', 'No such route', `${method} ${url.pathname}`);
+    }
+    const values = match.regex.exec(url.pathname)!.slice(1);
+    const pathParameters = Object.fromEntries(match.names.map((n, i) => [n, decodeURIComponent(values[i]!)]));
+    const event = toEvent(req, url, body, match, pathParameters);
+    let out: APIGatewayProxyStructuredResultV2;
+    try {
+      out = (await deps.fns.invoke(match.functionName, event)) as APIGatewayProxyStructuredResultV2;
+    } catch (e) {
+      // What API Gateway answers when the integration fails.
+      return problem(res, 502, 'internal', 'Bad gateway', `the ${match.functionName} function failed: ${(e as Error).message}`);
+    }
+    if (match.trigger.path === '/v1/health' && out.body) {
+      const doc = JSON.parse(out.body) as { status: string; components: Record<string, unknown> };
+      const local = deps.local.components();
+      doc.components = { ...doc.components, ...local };
+      const down = Object.values(doc.components).some((c) => (c as { status: string }).status !== 'ok');
+      doc.status = down ? 'degraded' : 'ok';
+      out = { ...out, statusCode: down ? 503 : 200, body: JSON.stringify(doc) };
+    }
+    res.writeHead(out.statusCode ?? 200, { ...(out.headers as Record<string, string>) });
+    res.end(out.body ? (out.isBase64Encoded ? Buffer.from(out.body, 'base64') : out.body) : undefined);
+  }
+
+  function toEvent(req: IncomingMessage, url: URL, body: Buffer, r: CompiledRoute, pathParameters: Record<string, string>): APIGatewayProxyEventV2 {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+    const query: Record<string, string> = {};
+    for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
+    const now = deps.clock.now();
+    const routeKey = `${r.trigger.method} ${r.trigger.path}`;
+    return {
+      version: '2.0',
+      routeKey,
+      rawPath: url.pathname,
+      rawQueryString: url.search.slice(1),
+      headers,
+      ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+      ...(r.names.length ? { pathParameters } : {}),
+      requestContext: {
+        accountId: deps.accountId,
+        apiId: 'local',
+        domainName: headers.host ?? '127.0.0.1',
+        domainPrefix: 'local',
+        http: { method: r.trigger.method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+        requestId: randomUUID(),
+        routeKey,
+        stage: '$default',
+        time: new Date(now).toUTCString(),
+        timeEpoch: now,
+        ...(r.trigger.scope === 'public'
+          ? {}
+          : { authorizer: { jwt: { claims: { sub: 'local-developer', scope: ALL_SCOPES.join(' ') }, scopes: ALL_SCOPES } } }),
+      } as APIGatewayProxyEventV2['requestContext'],
+      ...(body.length ? { body: body.toString('utf8') } : {}),
+      isBase64Encoded: false,
+    };
+  }
+
+  async function localEndpoint(url: URL, req: IncomingMessage, res: ServerResponse) {
+    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2));
+    switch (`${req.method} ${url.pathname}`) {
+      case 'GET /local/events': {
+        // Server-sent events: `curl -N http://127.0.0.1:PORT/local/events?source=lcm.sessions`
+        const source = url.searchParams.get('source');
+        const type = url.searchParams.get('type');
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+        res.write(': connected\n\n');
+        sse.add(res);
+        const off = deps.bus.tap((e: BusEvent) => {
+          if (source && !e.source.startsWith(source)) return;
+          if (type && !e['detail-type'].startsWith(type)) return;
+          res.write(`event: ${e['detail-type']}\nid: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`);
+        });
+        req.on('close', () => {
+          off();
+          sse.delete(res);
+        });
+        return;
+      }
+      case 'GET /local/events/log': {
+        const since = Number(url.searchParams.get('since') ?? 0);
+        const subject = url.searchParams.get('subject');
+        const log = deps.bus.log.slice(since).filter((e) => !subject || (e.detail as { subject?: string }).subject?.startsWith(subject));
+        return json(200, { next: deps.bus.log.length, events: log });
+      }
+      case 'GET /local/clock':
+        return json(200, deps.local.clock());
+      case 'POST /local/clock/advance': {
+        const body = JSON.parse((await readBody(req, 4096)).toString() || '{}') as { ms?: number; minutes?: number };
+        const ms = body.ms ?? (body.minutes ?? 0) * 60_000;
+        if (!(ms > 0)) return problem(res, 422, 'validation-error', 'The request does not satisfy the schema', 'give ms or minutes > 0');
+        await deps.local.advanceClock(ms);
+        return json(200, deps.local.clock());
+      }
+      case 'GET /local/stats':
+        return json(200, deps.local.stats());
+      case 'GET /local/dead-letters':
+        return json(200, deps.local.deadLetters());
+      default:
+        return problem(res, 404, 'route-not-found', 'No such route', url.pathname);
+    }
+  }
+
+  await new Promise<void>((r) => server.listen(deps.port ?? 0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () =>
+      new Promise((r) => {
+        for (const s of sse) s.end();
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
+  };
+}
+
+function problem(res: ServerResponse, status: number, kind: string, title: string, detail: string, headers: Record<string, string> = {}) {
+  res
+    .writeHead(status, { 'content-type': 'application/problem+json', ...headers })
+    .end(JSON.stringify({ type: `urn:lcm:problem:${kind}`, title, status, detail }));
+}
+
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) over = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}

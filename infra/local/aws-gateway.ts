@@ -1,0 +1,143 @@
+/**
+ * One loopback endpoint for the AWS APIs that have no emulator process here: EventBridge
+ * (AWSEvents.*), Step Functions (AWSStepFunctions.*) and Lambda Invoke. The product's real SDK
+ * clients reach it through AWS_ENDPOINT_URL_EVENTBRIDGE / _SFN / _LAMBDA, exactly as they would
+ * reach LocalStack or AWS.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { LocalEventBus } from './event-bus.ts';
+import type { LocalFunctions } from './functions.ts';
+
+export interface SfnLike {
+  handle(action: string, body: unknown): Promise<unknown>;
+}
+
+export interface AwsGateway {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startAwsGateway(deps: {
+  bus: LocalEventBus;
+  sfn: SfnLike;
+  fns: LocalFunctions;
+  region: string;
+  accountId: string;
+  port?: number;
+}): Promise<AwsGateway> {
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((e) => sendError(res, 500, 'InternalFailure', (e as Error).message));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const raw = await readBody(req);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const lambdaMatch = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
+    if (lambdaMatch) return invokeLambda(decodeURIComponent(lambdaMatch[1]!), raw, req, res);
+    let body: Record<string, unknown>;
+    try {
+      body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+    } catch {
+      return sendError(res, 400, 'SerializationException', 'body is not JSON');
+    }
+    const [service, action] = target.split('.');
+    if (service === 'AWSEvents') return events(action ?? '', body, res);
+    if (service === 'AWSStepFunctions') {
+      try {
+        return sendJson(res, 200, (await deps.sfn.handle(action ?? '', body)) ?? {}, '1.0');
+      } catch (e) {
+        const err = e as Error & { statusCode?: number };
+        return sendError(res, err.statusCode ?? 400, err.name || 'ValidationException', err.message, '1.0');
+      }
+    }
+    return sendError(res, 400, 'UnknownOperationException', `no local service for "${target}"`);
+  }
+
+  function events(action: string, body: Record<string, unknown>, res: ServerResponse) {
+    const arn = `arn:aws:events:${deps.region}:${deps.accountId}:event-bus/${deps.bus.busName}`;
+    switch (action) {
+      case 'PutEvents':
+        try {
+          return sendJson(res, 200, deps.bus.putEvents(body.Entries as never));
+        } catch (e) {
+          return sendError(res, 400, (e as Error).name, (e as Error).message);
+        }
+      case 'DescribeEventBus': {
+        const name = String(body.Name ?? 'default');
+        if (name !== deps.bus.busName && name !== 'default' && name !== arn)
+          return sendError(res, 400, 'ResourceNotFoundException', `Event bus ${name} does not exist.`);
+        return sendJson(res, 200, { Name: deps.bus.busName, Arn: arn });
+      }
+      case 'ListRules':
+        return sendJson(res, 200, {
+          Rules: deps.bus.rules.map((r) => ({ Name: r.name, EventBusName: deps.bus.busName, EventPattern: JSON.stringify(r.trigger.pattern), State: 'ENABLED' })),
+        });
+      default:
+        return sendError(res, 400, 'UnknownOperationException', `AWSEvents.${action} is not emulated locally`);
+    }
+  }
+
+  async function invokeLambda(name: string, raw: Buffer, req: IncomingMessage, res: ServerResponse) {
+    if (!deps.fns.has(name)) return sendError(res, 404, 'ResourceNotFoundException', `Function not found: ${name}`, 'rest');
+    let payload: unknown = {};
+    try {
+      payload = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+    } catch {
+      return sendError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json', 'rest');
+    }
+    if (req.headers['x-amz-invocation-type'] === 'Event') {
+      // Asynchronous invocation: Lambda retries twice, then drops (or sends to a destination).
+      void (async () => {
+        for (let attempt = 0; attempt < 3; attempt++) {
+          try {
+            await deps.fns.invoke(name, payload);
+            return;
+          } catch (e) {
+            if (attempt === 2) console.error(`[lambda] async ${name} failed 3 times: ${(e as Error).message}`);
+          }
+        }
+      })();
+      res.writeHead(202, { 'content-type': 'application/json' }).end();
+      return;
+    }
+    try {
+      const out = await deps.fns.invoke(name, payload);
+      res.writeHead(200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' }).end(JSON.stringify(out ?? null));
+    } catch (e) {
+      const err = e as Error;
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' })
+        .end(JSON.stringify({ errorType: err.name, errorMessage: err.message }));
+    }
+  }
+
+  await new Promise<void>((r) => server.listen(deps.port ?? 0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, json: '1.0' | '1.1' = '1.1') {
+  res.writeHead(status, { 'content-type': `application/x-amz-json-${json}` }).end(JSON.stringify(body));
+}
+
+function sendError(res: ServerResponse, status: number, type: string, message: string, proto: '1.0' | '1.1' | 'rest' = '1.1') {
+  const headers: Record<string, string> = {
+    'content-type': proto === 'rest' ? 'application/json' : `application/x-amz-json-${proto}`,
+    'x-amzn-errortype': type,
+  };
+  res.writeHead(status, headers).end(JSON.stringify({ __type: type, message, Message: message }));
+}

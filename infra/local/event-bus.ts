@@ -1,0 +1,187 @@
+/**
+ * EventBridge, locally: one bus whose rules come from the topology, real event-pattern matching
+ * (shared/events/pattern.ts), asynchronous delivery to function targets with the declared retry
+ * limit, and a dead-letter list for what still fails. Every event is also kept in a bounded log
+ * and streamed to taps (the `/local/events` endpoint, tests).
+ */
+import { randomUUID } from 'node:crypto';
+import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
+import { compilePattern, validatePattern } from '../../shared/events/pattern.ts';
+import type { Clock } from '../../shared/domain/clock.ts';
+import type { EventTrigger, SystemDecl } from '../topology.ts';
+import type { LocalFunctions } from './functions.ts';
+
+export interface BusEvent {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+}
+
+interface Rule {
+  name: string;
+  functionName: string;
+  trigger: EventTrigger;
+  matches: (e: BusEvent) => boolean;
+}
+
+export interface DeadLetter {
+  rule: string;
+  function: string;
+  event: BusEvent;
+  error: string;
+  attempts: number;
+  at: string;
+}
+
+const LOG_LIMIT = 20_000;
+
+export class LocalEventBus {
+  readonly rules: Rule[];
+  readonly log: BusEvent[] = [];
+  readonly deadLetters: DeadLetter[] = [];
+  readonly #taps = new Set<(e: BusEvent) => void>();
+  #inFlight = 0;
+  #idleWaiters: (() => void)[] = [];
+  #closed = false;
+  stats = { received: 0, delivered: 0, retried: 0, deadLettered: 0 };
+
+  constructor(
+    system: SystemDecl,
+    private readonly fns: LocalFunctions,
+    private readonly opts: {
+      busName: string;
+      region: string;
+      accountId: string;
+      clock: Clock;
+      /** Real milliseconds between delivery retries (EventBridge backs off for minutes; locally short). */
+      retryDelayMs?: number;
+    },
+  ) {
+    this.rules = system.functions.flatMap((f) =>
+      f.triggers
+        .filter((t): t is EventTrigger => t.kind === 'event')
+        .map((t) => {
+          validatePattern(t.pattern);
+          return { name: t.rule, functionName: f.name, trigger: t, matches: compilePattern(t.pattern) as (e: BusEvent) => boolean };
+        }),
+    );
+  }
+
+  get busName() {
+    return this.opts.busName;
+  }
+
+  tap(listener: (e: BusEvent) => void): () => void {
+    this.#taps.add(listener);
+    return () => this.#taps.delete(listener);
+  }
+
+  /** The PutEvents API: validates each entry like EventBridge and answers per entry. */
+  putEvents(entries: PutEventsRequestEntry[]): { FailedEntryCount: number; Entries: PutEventsResultEntry[] } {
+    if (!Array.isArray(entries) || entries.length === 0 || entries.length > 10)
+      throw Object.assign(new Error('Entries must hold 1 to 10 entries'), { name: 'ValidationException' });
+    const results: PutEventsResultEntry[] = entries.map((entry) => {
+      const bus = entry.EventBusName ?? 'default';
+      const busName = bus.includes(':event-bus/') ? bus.split(':event-bus/')[1] : bus;
+      if (busName !== this.opts.busName && busName !== 'default')
+        return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${bus} does not exist.` };
+      if (!entry.Source || !entry.DetailType || !entry.Detail)
+        return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameters Source, DetailType and Detail are required.' };
+      let detail: unknown;
+      try {
+        detail = JSON.parse(entry.Detail);
+      } catch {
+        return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+      }
+      if (!detail || typeof detail !== 'object' || Array.isArray(detail))
+        return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail must be a JSON object.' };
+      const event: BusEvent = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': entry.DetailType,
+        source: entry.Source,
+        account: this.opts.accountId,
+        time: (entry.Time ? new Date(entry.Time) : new Date(this.opts.clock.now())).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        region: this.opts.region,
+        resources: entry.Resources ?? [],
+        detail: detail as Record<string, unknown>,
+      };
+      this.dispatch(event);
+      return { EventId: event.id };
+    });
+    return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };
+  }
+
+  /** Publishes an event built in-process (S3 and Step Functions notifications). */
+  publish(e: Omit<BusEvent, 'version' | 'id' | 'account' | 'region'> & Partial<Pick<BusEvent, 'id'>>): BusEvent {
+    const event: BusEvent = { version: '0', id: e.id ?? randomUUID(), account: this.opts.accountId, region: this.opts.region, ...e } as BusEvent;
+    this.dispatch(event);
+    return event;
+  }
+
+  private dispatch(event: BusEvent): void {
+    this.stats.received++;
+    this.log.push(event);
+    if (this.log.length > LOG_LIMIT) this.log.splice(0, this.log.length - LOG_LIMIT);
+    for (const t of this.#taps) t(event);
+    for (const rule of this.rules) if (rule.matches(event)) this.deliver(rule, event);
+  }
+
+  private deliver(rule: Rule, event: BusEvent): void {
+    if (this.#closed) return;
+    this.#inFlight++;
+    const attemptDelivery = async () => {
+      let attempts = 0;
+      for (;;) {
+        attempts++;
+        try {
+          await this.fns.invoke(rule.functionName, event);
+          this.stats.delivered++;
+          return;
+        } catch (e) {
+          if (attempts > rule.trigger.maxRetries || this.#closed) {
+            this.stats.deadLettered++;
+            this.deadLetters.push({
+              rule: rule.name,
+              function: rule.functionName,
+              event,
+              error: (e as Error).message,
+              attempts,
+              at: new Date(this.opts.clock.now()).toISOString(),
+            });
+            return;
+          }
+          this.stats.retried++;
+          await new Promise((r) => setTimeout(r, (this.opts.retryDelayMs ?? 20) * 2 ** (attempts - 1)));
+        }
+      }
+    };
+    setImmediate(() => {
+      attemptDelivery().finally(() => {
+        this.#inFlight--;
+        if (this.#inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+      });
+    });
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Resolves when no delivery is in flight. */
+  idle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((r) => this.#idleWaiters.push(r));
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#taps.clear();
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Lambda, locally: the same handler modules the CDK app deploys, imported on first use and called
+ * with AWS-shaped events and a Lambda-like context. Counts invocations (the cost a bill would
+ * follow) and can inject failures for chaos runs.
+ */
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import type { FunctionDecl, SystemDecl } from '../topology.ts';
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface ChaosOptions {
+  /** Probability (0–1) that an invocation fails before the handler runs. */
+  failureRate: number;
+  random?: () => number;
+}
+
+export class InjectedFailure extends Error {
+  override name = 'InjectedFailure';
+}
+
+export class LocalFunctions {
+  readonly #decls: Map<string, FunctionDecl>;
+  readonly #loaded = new Map<string, Promise<Handler>>();
+  readonly invocations = new Map<string, number>();
+  readonly errors = new Map<string, number>();
+  chaos: ChaosOptions | undefined;
+
+  constructor(
+    private readonly system: SystemDecl,
+    private readonly opts: { root: string; region: string; accountId: string; stage: string },
+  ) {
+    this.#decls = new Map(system.functions.map((f) => [f.name, f]));
+  }
+
+  arn(name: string): string {
+    return `arn:aws:lambda:${this.opts.region}:${this.opts.accountId}:function:${this.deployedName(name)}`;
+  }
+
+  deployedName(name: string): string {
+    return `${this.opts.stage}-${name}`;
+  }
+
+  /** Accepts a logical name, a deployed name, or a function ARN (with or without qualifier). */
+  resolveName(nameOrArn: string): string {
+    let n = nameOrArn;
+    const m = /^arn:aws:lambda:[^:]*:[^:]*:function:([^:]+)(:.+)?$/.exec(n);
+    if (m) n = m[1]!;
+    if (this.#decls.has(n)) return n;
+    const prefix = `${this.opts.stage}-`;
+    if (n.startsWith(prefix) && this.#decls.has(n.slice(prefix.length))) return n.slice(prefix.length);
+    throw Object.assign(new Error(`Function not found: ${nameOrArn}`), { name: 'ResourceNotFoundException' });
+  }
+
+  has(nameOrArn: string): boolean {
+    try {
+      this.resolveName(nameOrArn);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private load(name: string): Promise<Handler> {
+    let p = this.#loaded.get(name);
+    if (!p) {
+      const decl = this.#decls.get(name)!;
+      p = import(pathToFileURL(resolve(this.opts.root, decl.entry)).href).then((m: { handler?: Handler }) => {
+        if (typeof m.handler !== 'function') throw new Error(`${decl.entry} does not export a handler`);
+        return m.handler;
+      });
+      this.#loaded.set(name, p);
+      p.catch(() => this.#loaded.delete(name));
+    }
+    return p;
+  }
+
+  /** Loads every handler now, so the first request does not pay for module loading. */
+  async warm(): Promise<void> {
+    await Promise.all([...this.#decls.keys()].map((n) => this.load(n)));
+  }
+
+  async invoke(nameOrArn: string, event: unknown): Promise<unknown> {
+    const name = this.resolveName(nameOrArn);
+    const decl = this.#decls.get(name)!;
+    this.invocations.set(name, (this.invocations.get(name) ?? 0) + 1);
+    const handler = await this.load(name);
+    if (this.chaos && (this.chaos.random ?? Math.random)() < this.chaos.failureRate) {
+      this.errors.set(name, (this.errors.get(name) ?? 0) + 1);
+      throw new InjectedFailure(`chaos: injected failure in ${name}`);
+    }
+    const deadline = Date.now() + decl.timeoutSeconds * 1000;
+    const context: Context = {
+      callbackWaitsForEmptyEventLoop: false,
+      functionName: this.deployedName(name),
+      functionVersion: '$LATEST',
+      invokedFunctionArn: this.arn(name),
+      memoryLimitInMB: String(decl.memoryMb),
+      awsRequestId: randomUUID(),
+      logGroupName: `/aws/lambda/${this.deployedName(name)}`,
+      logStreamName: 'local',
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+    try {
+      return await handler(event, context);
+    } catch (e) {
+      this.errors.set(name, (this.errors.get(name) ?? 0) + 1);
+      throw e;
+    }
+  }
+
+  totalInvocations(): number {
+    let n = 0;
+    for (const v of this.invocations.values()) n += v;
+    return n;
+  }
+}

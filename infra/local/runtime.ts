@@ -1,0 +1,296 @@
+/**
+ * The whole product on one machine, generated from the topology declaration (infra/system.ts):
+ * DynamoDB Local with streams, s3rver, the local EventBridge bus, Step Functions, Lambda, the
+ * HTTP API, the stream poller, schedules and a controllable clock. Handlers are the very modules
+ * the CDK app deploys; they reach every service through the SDK's standard endpoint variables.
+ */
+import './polyfills.ts';
+import { resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { type Clock, ManualClock, type ClockSpec, ScaledClock, clockSpecForChild, parseClockSpec } from '../../shared/domain/clock.ts';
+import { ENV } from '../../shared/runtime/env.ts';
+import { resetClients } from '../../shared/runtime/aws.ts';
+import { setRuntimeClock } from '../../shared/runtime/clock.ts';
+import { system as defaultSystem } from '../system.ts';
+import type { StreamTrigger, SystemDecl } from '../topology.ts';
+import { bucketName, busName, tableName } from '../naming.ts';
+import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
+import { startS3Local, type S3Local } from './s3-local.ts';
+import { LocalFunctions } from './functions.ts';
+import { LocalEventBus } from './event-bus.ts';
+import { LocalScheduler } from './scheduler.ts';
+import { StreamPoller } from './stream-poller.ts';
+import { startAwsGateway, type AwsGateway, type SfnLike } from './aws-gateway.ts';
+import { startApiServer, type ApiServer } from './api-server.ts';
+import { createTable } from './provision.ts';
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_STAGE = 'local';
+
+export interface LocalRuntimeOptions {
+  system?: SystemDecl;
+  root?: string;
+  /** API port (0 = any free port). */
+  port?: number;
+  clock?: ClockSpec;
+  seed?: boolean;
+  chaos?: { failureRate?: number; duplicateRate?: number; random?: () => number };
+  log?: (line: string) => void;
+}
+
+export interface LocalRuntime {
+  apiUrl: string;
+  awsUrl: string;
+  clock: Clock;
+  fns: LocalFunctions;
+  bus: LocalEventBus;
+  sfn: SfnLike & { status?(): unknown; drain?(ms?: number): Promise<void>; close?(): Promise<void> };
+  pollers: StreamPoller[];
+  scheduler: LocalScheduler;
+  dynamodb: DynamoDbLocal;
+  s3: S3Local;
+  env: Record<string, string>;
+  advanceClock(ms: number): Promise<void>;
+  /** Resolves when streams, bus deliveries and executions have gone quiet. */
+  settle(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const system = opts.system ?? defaultSystem;
+  const root = opts.root ?? resolve(import.meta.dirname, '../..');
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const t0 = performance.now();
+  const spec = opts.clock ?? parseClockSpec(process.env[ENV.clock]);
+  const clock = makeClock(spec);
+  setRuntimeClock(clock);
+
+  const stage = LOCAL_STAGE;
+  const names = {
+    state: tableName(stage, 'state'),
+    views: tableName(stage, 'views'),
+    content: bucketName(stage, 'content'),
+    artefacts: bucketName(stage, 'artefacts'),
+    bus: busName(stage),
+  };
+
+  const [dynamodb, s3] = await Promise.all([
+    startDynamoDbLocal(),
+    startS3Local({ buckets: system.buckets.map((b) => bucketName(stage, b.name)) }),
+  ]);
+
+  const fns = new LocalFunctions(system, { root, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, stage });
+  if (opts.chaos?.failureRate) fns.chaos = { failureRate: opts.chaos.failureRate, random: opts.chaos.random };
+  const bus = new LocalEventBus(system, fns, { busName: names.bus, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, clock });
+  const realDelayMs = (virtualMs: number) =>
+    clock instanceof ScaledClock ? clock.realDelay(virtualMs) : clock instanceof ManualClock ? Infinity : virtualMs;
+
+  const { LocalStepFunctions } = await import('./stepfunctions.ts');
+  const sfn = new LocalStepFunctions({
+    clock,
+    region: LOCAL_REGION,
+    accountId: LOCAL_ACCOUNT,
+    invokeFunction: (arn: string, payload: unknown) => fns.invoke(arn, payload),
+    runTask: async (params: Record<string, unknown>) => {
+      const { runLocalTask } = await import('./tasks.ts');
+      await runLocalTask(system, root, params, { ...env, [ENV.clock]: clockSpecForChild(spec, clock) });
+    },
+    publish: async (e: { source: string; 'detail-type': string; detail: Record<string, unknown>; resources: string[]; time: string }) => {
+      bus.publish(e);
+    },
+    realDelayMs: (ms: number) => (Number.isFinite(realDelayMs(ms)) ? realDelayMs(ms) : ms),
+  });
+  const gateway: AwsGateway = await startAwsGateway({ bus, sfn, fns, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT });
+
+  const env: Record<string, string> = {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamodb.endpoint,
+    AWS_ENDPOINT_URL_S3: s3.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: gateway.url,
+    AWS_ENDPOINT_URL_SFN: gateway.url,
+    AWS_ENDPOINT_URL_LAMBDA: gateway.url,
+    POWERTOOLS_TRACE_ENABLED: 'false',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_DEV: 'false',
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    AWS_LAMBDA_FUNCTION_NAME: 'lcm-local',
+    [ENV.stage]: stage,
+    [ENV.stateTable]: names.state,
+    [ENV.viewsTable]: names.views,
+    [ENV.contentBucket]: names.content,
+    [ENV.artefactsBucket]: names.artefacts,
+    [ENV.eventBus]: names.bus,
+    [ENV.stateMachineRoleArn]: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${stage}-lcm-state-machines`,
+    [ENV.nativeStepsFunctionArn]: fns.arn('native-steps'),
+    [ENV.jobRunnerFunctionArn]: fns.arn('job-runner'),
+    [ENV.jobTaskDefinitionArn]: `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:task-definition/${stage}-job-runner-task:1`,
+    [ENV.jobClusterArn]: `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster/${stage}-lcm`,
+    [ENV.clock]: clockSpecForChild(spec, clock),
+  };
+  Object.assign(process.env, env);
+  resetClients();
+
+  const ddb = new DynamoDBClient({});
+  const streamArns = new Map<string, string | undefined>();
+  for (const t of system.tables) streamArns.set(t.name, await createTable(ddb, tableName(stage, t.name), t));
+  ddb.destroy();
+
+  for (const b of system.buckets.filter((x) => x.eventBridge)) {
+    const physical = bucketName(stage, b.name);
+    s3.onObjectCreated((e) => {
+      if (e.bucket !== physical) return;
+      bus.publish({
+        source: 'aws.s3',
+        'detail-type': 'Object Created',
+        time: new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        resources: [`arn:aws:s3:::${physical}`],
+        detail: {
+          version: '0',
+          bucket: { name: physical },
+          object: { key: e.key, size: e.size, etag: e.etag.replace(/"/g, ''), sequencer: Date.now().toString(16) },
+          'request-id': 'local',
+          requester: LOCAL_ACCOUNT,
+          'source-ip-address': '127.0.0.1',
+          reason: 'PutObject',
+        },
+      });
+    });
+  }
+
+  const streams = new DynamoDBStreamsClient({});
+  const pollers: StreamPoller[] = [];
+  for (const f of system.functions)
+    for (const t of f.triggers.filter((x): x is StreamTrigger => x.kind === 'stream')) {
+      const arn = streamArns.get(t.table);
+      if (!arn) throw new Error(`table ${t.table} has no stream for ${f.name}`);
+      const p = new StreamPoller({
+        client: streams,
+        streamArn: arn,
+        functionName: f.name,
+        trigger: t,
+        fns,
+        duplicateRate: opts.chaos?.duplicateRate,
+        random: opts.chaos?.random,
+      });
+      p.start();
+      pollers.push(p);
+    }
+
+  const scheduler = new LocalScheduler(system, fns, { clock, realDelayMs, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT });
+
+  const advanceClock = async (ms: number) => {
+    if (clock instanceof ManualClock || clock instanceof ScaledClock) clock.advance(ms);
+    else throw new Error('the real clock cannot be advanced; start with LCM_CLOCK=accelerated:<factor> or manual');
+    await scheduler.fireAll();
+  };
+
+  const api: ApiServer = await startApiServer({
+    system,
+    fns,
+    bus,
+    clock,
+    accountId: LOCAL_ACCOUNT,
+    port: opts.port,
+    local: {
+      components: () => ({
+        dynamodb_local: { status: 'ok', detail: dynamodb.endpoint },
+        s3rver: { status: 'ok', detail: s3.endpoint },
+        event_bus: { status: 'ok', detail: `${bus.rules.length} rules, ${bus.deadLetters.length} dead letters` },
+        stream_poller: {
+          status: pollers.every((p) => p.running) ? 'ok' : 'down',
+          detail: `${pollers.length} poller(s), ${pollers.reduce((n, p) => n + p.failures.length, 0)} on-failure batch(es)`,
+        },
+        scheduler: { status: 'ok', detail: `${scheduler.schedules.length} schedule(s), ${scheduler.ticks} tick(s)` },
+        clock: { status: 'ok', detail: `${spec.kind}${spec.kind === 'accelerated' ? `:${spec.factor}` : ''} ${new Date(clock.now()).toISOString()}` },
+      }),
+      clock: () => ({ now: new Date(clock.now()).toISOString(), kind: spec.kind, ...(spec.kind === 'accelerated' ? { factor: spec.factor } : {}) }),
+      advanceClock,
+      stats: () => ({
+        invocations: Object.fromEntries(fns.invocations),
+        errors: Object.fromEntries(fns.errors),
+        bus: bus.stats,
+        streams: pollers.map((p) => p.stats),
+        step_functions: sfn.status?.(),
+      }),
+      deadLetters: () => ({ events: bus.deadLetters, streams: pollers.flatMap((p) => p.failures) }),
+    },
+  });
+
+  if (opts.seed !== false) {
+    try {
+      const out = await fns.invoke('seed-catalog', { source: 'local-runtime' });
+      log(`seeds: ${JSON.stringify(out)}`);
+    } catch (e) {
+      log(`seeds: not loaded (${(e as Error).message})`);
+    }
+  }
+  scheduler.start();
+
+  log(`LCM local runtime ready in ${Math.round(performance.now() - t0)} ms`);
+  log(`  API            ${api.url}  (try: curl ${api.url}/v1/health)`);
+  log(`  events (SSE)   ${api.url}/local/events`);
+  log(`  AWS endpoints  ${gateway.url}  (EventBridge, Step Functions, Lambda)`);
+  log(`  DynamoDB Local ${dynamodb.endpoint}   S3 ${s3.endpoint}`);
+  log(`  clock          ${spec.kind}${spec.kind === 'accelerated' ? ` ×${spec.factor}` : ''}`);
+
+  let stopped = false;
+  const settle = async (timeoutMs = 30_000) => {
+    const deadline = Date.now() + timeoutMs;
+    let quietRounds = 0;
+    while (quietRounds < 3) {
+      if (Date.now() > deadline) throw new Error('the local runtime did not settle');
+      await new Promise((r) => setTimeout(r, 25));
+      const quiet = pollers.every((p) => p.quiet) && bus.inFlight === 0 && ((sfn.status?.() as { running?: number })?.running ?? 0) === 0;
+      quietRounds = quiet ? quietRounds + 1 : 0;
+    }
+  };
+
+  return {
+    apiUrl: api.url,
+    awsUrl: gateway.url,
+    clock,
+    fns,
+    bus,
+    sfn,
+    pollers,
+    scheduler,
+    dynamodb,
+    s3,
+    env,
+    advanceClock,
+    settle,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      scheduler.stop();
+      const { killAllTasks } = await import('./tasks.ts');
+      killAllTasks();
+      await Promise.all(pollers.map((p) => p.stop()));
+      bus.close();
+      await sfn.close?.();
+      await api.close();
+      await gateway.close();
+      streams.destroy();
+      await Promise.all([dynamodb.stop(), s3.stop()]);
+    },
+  };
+}
+
+function makeClock(spec: ClockSpec): Clock {
+  switch (spec.kind) {
+    case 'real':
+      return new ScaledClock(1);
+    case 'accelerated':
+      return new ScaledClock(spec.factor, spec.start ?? Date.now());
+    case 'manual':
+      return new ManualClock(spec.start ?? Date.now());
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * A route's contract: method, path, schemas and answers. Handlers validate with these schemas,
+ * and the OpenAPI document is generated from the same objects, so the two cannot disagree.
+ */
+import type { JsonSchema } from './schema.ts';
+
+export interface RouteContract {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  params?: JsonSchema;
+  query?: JsonSchema;
+  body?: JsonSchema;
+  /** Headers the route reads (documented; e.g. Idempotency-Key). */
+  headers?: { name: string; required: boolean; description: string; schema: JsonSchema }[];
+  responses: Record<number, { description: string; schema?: JsonSchema }>;
+}
+
+export const routeKey = (c: Pick<RouteContract, 'method' | 'path'>) => `${c.method} ${c.path}`;
+
+export const defineContracts = <T extends Record<string, RouteContract>>(contracts: T): T => contracts;
+
+/** Shared schema fragments. */
+export const problemSchema: JsonSchema = {
+  type: 'object',
+  required: ['type', 'title', 'status'],
+  properties: {
+    type: { type: 'string', description: 'Stable problem type URN (urn:lcm:problem:<kind>)' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    pointer: { type: 'string', description: 'JSON pointer to the first failing field' },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['pointer', 'detail'],
+        properties: {
+          pointer: { type: 'string' },
+          detail: { type: 'string' },
+          rule: { type: 'string' },
+          file: { type: 'string' },
+        },
+      },
+    },
+  },
+};
+
+export const idParam = (name: string, pattern?: string): JsonSchema => ({
+  type: 'object',
+  required: [name],
+  additionalProperties: false,
+  properties: { [name]: { type: 'string', minLength: 1, maxLength: 128, ...(pattern ? { pattern } : {}) } },
+});

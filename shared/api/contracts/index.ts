@@ -1,0 +1,5 @@
+/** Every route contract of the product; the OpenAPI document is built from this list. */
+import type { RouteContract } from '../contract.ts';
+import { systemContracts } from './system.ts';
+
+export const allContracts: RouteContract[] = [...Object.values(systemContracts)];

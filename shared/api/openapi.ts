@@ -1,0 +1,84 @@
+/**
+ * Builds the OpenAPI 3.1 document from the route contracts (the same schemas the handlers
+ * validate with) and the scopes declared for each route in the topology.
+ */
+import { problemSchema, type RouteContract, routeKey } from './contract.ts';
+import type { JsonSchema } from './schema.ts';
+
+export const SCOPE_PREFIX = 'lcm/';
+
+export function buildOpenApi(opts: {
+  contracts: RouteContract[];
+  scopes: Record<string, string>;
+  version: string;
+  serverUrl?: string;
+}): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const c of [...opts.contracts].sort((a, b) => routeKey(a).localeCompare(routeKey(b)))) {
+    const scope = opts.scopes[routeKey(c)];
+    const parameters = [
+      ...objectParams(c.params, 'path'),
+      ...objectParams(c.query, 'query'),
+      ...(c.headers ?? []).map((h) => ({ name: h.name, in: 'header', required: h.required, description: h.description, schema: h.schema })),
+    ];
+    const responses: Record<string, unknown> = {};
+    for (const [status, r] of Object.entries(c.responses))
+      responses[status] = {
+        description: r.description,
+        ...(r.schema ? { content: { 'application/json': { schema: r.schema } } } : {}),
+      };
+    responses.default = {
+      description: 'An RFC 9457 problem',
+      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    };
+    (paths[c.path] ??= {})[c.method.toLowerCase()] = {
+      operationId: c.operationId,
+      summary: c.summary,
+      ...(c.description ? { description: c.description } : {}),
+      tags: c.tags,
+      ...(parameters.length ? { parameters } : {}),
+      ...(c.body ? { requestBody: { required: true, content: { 'application/json': { schema: c.body } } } } : {}),
+      responses,
+      security: !scope || scope === 'public' ? [] : [{ jwt: [SCOPE_PREFIX + scope] }],
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'LCM on AWS',
+      version: opts.version,
+      description: 'Lab and exam session delivery: schedule sessions, sync content, run jobs. Errors are RFC 9457 problem+json.',
+    },
+    ...(opts.serverUrl ? { servers: [{ url: opts.serverUrl }] } : {}),
+    paths,
+    components: {
+      schemas: { Problem: problemSchema },
+      securitySchemes: {
+        jwt: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: 'https://your-issuer/oauth2/token', scopes: scopeDescriptions() } } },
+      },
+    },
+  };
+}
+
+function scopeDescriptions(): Record<string, string> {
+  return {
+    [SCOPE_PREFIX + 'scheduler']: 'Schedule, read, cancel and extend sessions; read the catalog',
+    [SCOPE_PREFIX + 'operator']: 'Operate sessions and jobs (end parts, review, run jobs)',
+    [SCOPE_PREFIX + 'author']: 'Publish content and read pod definitions',
+    [SCOPE_PREFIX + 'integration']: 'Deliver CloudEvents from the lab delivery system and graders',
+  };
+}
+
+function objectParams(schema: JsonSchema | undefined, where: 'path' | 'query') {
+  if (!schema) return [];
+  const props = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((schema.required ?? []) as string[]);
+  return Object.entries(props).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === 'path' ? true : required.has(name),
+    ...(typeof s.description === 'string' ? { description: s.description } : {}),
+    schema: s,
+  }));
+}

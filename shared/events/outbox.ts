@@ -1,0 +1,213 @@
+/**
+ * The stream is the outbox: every committed change to a state-table item may yield CloudEvents.
+ * `eventsForChange` is pure: given the old and new images of one item, it returns the events
+ * that change announces, with ids derived from (item, version, type) so a replayed stream record
+ * yields the very same events.
+ */
+import { shortHash } from '../domain/ids.ts';
+import { type CloudEvent, makeCloudEvent } from './cloudevent.ts';
+import { EVENT_TYPES, SOURCES } from './types.ts';
+
+export interface ItemImage {
+  pk: string;
+  sk: string;
+  entity?: string;
+  state_version?: number;
+  status?: string;
+  [k: string]: unknown;
+}
+
+export interface ItemChange {
+  eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  oldImage?: ItemImage;
+  newImage?: ItemImage;
+}
+
+type Emit = (type: string, source: string, subject: string, data: Record<string, unknown>) => void;
+
+export function eventsForChange(change: ItemChange): CloudEvent[] {
+  const img = change.newImage;
+  if (!img || change.eventName === 'REMOVE') return [];
+  const old = change.eventName === 'INSERT' ? undefined : change.oldImage;
+  const out: CloudEvent[] = [];
+  const time = String(img.updated_at ?? img.created_at ?? new Date(0).toISOString());
+  const emit: Emit = (type, source, subject, data) =>
+    out.push(
+      makeCloudEvent({
+        id: `evt_${shortHash(img.pk, img.sk, String(img.state_version ?? 0), type)}`,
+        source,
+        type,
+        subject,
+        time,
+        data,
+      }),
+    );
+  const statusChanged = img.status !== undefined && img.status !== old?.status;
+  const lastTransition = Array.isArray(img.state_history) ? img.state_history.at(-1) : undefined;
+  const statusData = () => ({
+    id: img.id,
+    ...(img.session_id ? { session_id: img.session_id } : {}),
+    from: old?.status ?? null,
+    to: img.status,
+    desired_status: img.desired_status,
+    state_version: img.state_version,
+    ...(lastTransition && typeof lastTransition === 'object' ? { reason: (lastTransition as { reason?: string }).reason, by: (lastTransition as { by?: string }).by } : {}),
+  });
+
+  switch (img.entity) {
+    case 'session': {
+      const subject = `sessions/${img.id}`;
+      if (!old) emit(EVENT_TYPES.sessionScheduled, SOURCES.sessions, subject, sessionSummary(img));
+      if (statusChanged) {
+        emit(EVENT_TYPES.sessionStatusChanged, SOURCES.sessions, subject, statusData());
+        if (img.status === 'completed') emit(EVENT_TYPES.sessionCompleted, SOURCES.sessions, subject, sessionOutcome(img));
+        if (img.status === 'cancelled') emit(EVENT_TYPES.sessionCancelled, SOURCES.sessions, subject, sessionOutcome(img));
+        if (img.status === 'failed') emit(EVENT_TYPES.sessionEscalated, SOURCES.sessions, subject, sessionOutcome(img));
+      }
+      if (img.score_report && !old?.score_report)
+        emit(EVENT_TYPES.scoreReportPublished, SOURCES.grading, subject, {
+          session_id: img.id,
+          score_report_ref: img.score_report_ref,
+          summary: reportSummary(img.score_report),
+        });
+      break;
+    }
+    case 'part': {
+      const subject = `sessions/${img.session_id}/parts/${img.order}`;
+      if (statusChanged) emit(EVENT_TYPES.partStatusChanged, SOURCES.sessions, subject, { ...statusData(), order: img.order });
+      const exec = img.phase_execution as PhaseExecution | undefined;
+      const oldExec = old?.phase_execution as PhaseExecution | undefined;
+      if (exec && exec.execution_name !== oldExec?.execution_name)
+        emit(EVENT_TYPES.partPhaseStarted, SOURCES.orchestration, subject, phaseData(img, exec));
+      if (exec?.outcome && exec.outcome !== oldExec?.outcome || (exec?.outcome && exec.execution_name !== oldExec?.execution_name)) {
+        emit(
+          exec.outcome === 'succeeded' ? EVENT_TYPES.partPhaseCompleted : EVENT_TYPES.partPhaseFailed,
+          SOURCES.orchestration,
+          subject,
+          phaseData(img, exec),
+        );
+      }
+      break;
+    }
+    case 'pod':
+      if (statusChanged)
+        emit(EVENT_TYPES.podStatusChanged, SOURCES.orchestration, `sessions/${img.session_id}/pods/${img.id}`, {
+          ...statusData(),
+          part_order: img.part_order,
+          host_id: img.host_id ?? null,
+        });
+      break;
+    case 'pod_definition':
+      if (statusChanged) {
+        const subject = `pod-definitions/${img.id}`;
+        const data = {
+          id: img.id,
+          name: img.name,
+          version: img.version,
+          pod_type: img.pod_type,
+          content_hash: img.content_hash,
+          source_uri: img.source_uri,
+        };
+        if (img.status === 'ready')
+          emit(EVENT_TYPES.podDefinitionReady, SOURCES.content, subject, { ...data, state_machines: img.state_machines });
+        if (img.status === 'failed')
+          emit(EVENT_TYPES.podDefinitionSyncFailed, SOURCES.content, subject, {
+            ...data,
+            error_message: img.error_message,
+            error_detail: img.error_detail,
+          });
+        if (img.status === 'superseded')
+          emit(EVENT_TYPES.podDefinitionSuperseded, SOURCES.content, subject, { ...data, superseded_by: img.superseded_by });
+      }
+      break;
+    case 'job':
+      if (statusChanged) {
+        const type = JOB_EVENT[img.status as string];
+        if (type)
+          emit(type, SOURCES.scenarioEngine, `jobs/${img.id}`, {
+            job_id: img.id,
+            job: img.job,
+            pod_definition_id: img.pod_definition_id,
+            status: img.status,
+            metadata: img.metadata ?? {},
+            ...(img.error ? { error: img.error } : {}),
+            ...(img.report_ref ? { report_ref: img.report_ref } : {}),
+          });
+      }
+      break;
+    case 'worker':
+      if (statusChanged)
+        emit(EVENT_TYPES.workerStatusChanged, SOURCES.workers, `workers/${img.id}`, { ...statusData(), region: img.region });
+      break;
+  }
+  return out;
+}
+
+const JOB_EVENT: Record<string, string> = {
+  running: EVENT_TYPES.jobStarted,
+  completed: EVENT_TYPES.jobCompleted,
+  failed: EVENT_TYPES.jobFailed,
+  cancelled: EVENT_TYPES.jobCancelled,
+};
+
+interface PhaseExecution {
+  phase: string;
+  execution_name: string;
+  execution_arn?: string;
+  attempt?: number;
+  outcome?: 'succeeded' | 'failed' | 'timed_out' | 'aborted';
+  error?: string;
+}
+
+function phaseData(img: ItemImage, exec: PhaseExecution) {
+  return {
+    session_id: img.session_id,
+    part_order: img.order,
+    phase: exec.phase,
+    execution_name: exec.execution_name,
+    attempt: exec.attempt ?? 1,
+    ...(exec.outcome ? { outcome: exec.outcome } : {}),
+    ...(exec.error ? { error: exec.error } : {}),
+  };
+}
+
+function sessionSummary(img: ItemImage) {
+  return {
+    id: img.id,
+    session_type: img.session_type,
+    addressed_by: img.addressed_by,
+    candidate: img.candidate,
+    reservation_id: img.reservation_id ?? null,
+    timeslot: img.timeslot,
+    parts: img.parts_summary ?? [],
+  };
+}
+
+function sessionOutcome(img: ItemImage) {
+  return {
+    id: img.id,
+    session_type: img.session_type,
+    status: img.status,
+    reservation_id: img.reservation_id ?? null,
+    ...(img.score_report ? { score: reportSummary(img.score_report) } : {}),
+    ...(img.escalation ? { escalation: img.escalation } : {}),
+  };
+}
+
+function reportSummary(r: unknown) {
+  const s = r as { points_awarded?: number; points_max?: number; percentage?: number; passed?: boolean };
+  return { points_awarded: s.points_awarded, points_max: s.points_max, percentage: s.percentage, passed: s.passed };
+}
+
+/** Internal fan-out: "this session tree changed", so the reconciler looks at it. */
+export const TREE_CHANGED = 'lcm.orchestration.tree_changed.v1';
+export function treeChangedEvent(sessionId: string, marker: string, time: string): CloudEvent {
+  return makeCloudEvent({
+    id: `evt_${shortHash('tree', sessionId, marker)}`,
+    source: SOURCES.orchestration,
+    type: TREE_CHANGED,
+    subject: `sessions/${sessionId}`,
+    time,
+    data: { session_id: sessionId },
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * AWS SDK clients, created once per process. Endpoints come only from the SDK's standard
+ * variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>), so the same code reaches AWS, the
+ * local runtime, or a LocalStack deployment.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+
+let raw: DynamoDBClient | undefined;
+let ddb: DynamoDBDocumentClient | undefined;
+let s3: S3Client | undefined;
+let eb: EventBridgeClient | undefined;
+let sfn: SFNClient | undefined;
+let lambda: LambdaClient | undefined;
+
+export function dynamoClient(): DynamoDBClient {
+  raw ??= new DynamoDBClient({ maxAttempts: 5 });
+  return raw;
+}
+
+export function documentClient(): DynamoDBDocumentClient {
+  ddb ??= DynamoDBDocumentClient.from(dynamoClient(), {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
+  });
+  return ddb;
+}
+
+/** Path-style addressing whenever S3 is not AWS itself (local emulator, LocalStack). */
+export function s3Client(): S3Client {
+  const local = Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
+  s3 ??= new S3Client({
+    forcePathStyle: local,
+    ...(local ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
+  });
+  return s3;
+}
+
+export function eventBridgeClient(): EventBridgeClient {
+  eb ??= new EventBridgeClient({ maxAttempts: 5 });
+  return eb;
+}
+
+export function sfnClient(): SFNClient {
+  sfn ??= new SFNClient({ maxAttempts: 5 });
+  return sfn;
+}
+
+export function lambdaClient(): LambdaClient {
+  lambda ??= new LambdaClient({ maxAttempts: 3 });
+  return lambda;
+}
+
+/** Tests and the local runtime re-point endpoints between runs. */
+export function resetClients(): void {
+  raw = undefined;
+  ddb = undefined;
+  s3 = undefined;
+  eb = undefined;
+  sfn = undefined;
+  lambda = undefined;
+}

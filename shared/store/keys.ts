@@ -1,0 +1,67 @@
+/**
+ * Single-table key layout (ARCHITECTURE.md "Data"). One source of truth for every key that
+ * crosses a boundary: handlers, the projector and the tests all build keys here.
+ *
+ *   SESSION#<id>          SESSION | PART#<nn> | POD#<nn>#<i>      one partition per session tree
+ *   CATALOG#SESSIONDEF    <session_type>                         session definitions
+ *   CATALOG#FORM          <fqn>@<version>                        forms
+ *   CATALOG#WORKERTPL     <template name>                        worker templates
+ *   PODDEF#<id>           PODDEF                                  pod definitions (gsi1: by name)
+ *   WORKER#<id>           WORKER                                  workers (gsi1: all workers)
+ *   JOB#<id>              JOB                                     scenario-engine jobs
+ *   IDEMPOTENCY#<scope>   <key>                                   idempotency records
+ */
+export interface Key {
+  pk: string;
+  sk: string;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+export const keys = {
+  session: (id: string): Key => ({ pk: `SESSION#${id}`, sk: 'SESSION' }),
+  sessionPartition: (id: string) => `SESSION#${id}`,
+  part: (sessionId: string, order: number): Key => ({ pk: `SESSION#${sessionId}`, sk: `PART#${pad(order)}` }),
+  pod: (sessionId: string, order: number, index = 0): Key => ({
+    pk: `SESSION#${sessionId}`,
+    sk: `POD#${pad(order)}#${index}`,
+  }),
+  sessionDefinition: (type: string): Key => ({ pk: 'CATALOG#SESSIONDEF', sk: type }),
+  form: (fqn: string, version: string): Key => ({ pk: 'CATALOG#FORM', sk: `${fqn}@${version}` }),
+  workerTemplate: (name: string): Key => ({ pk: 'CATALOG#WORKERTPL', sk: name }),
+  podDefinition: (id: string): Key => ({ pk: `PODDEF#${id}`, sk: 'PODDEF' }),
+  podDefinitionByName: (name: string) => `PODDEF_NAME#${name}`,
+  worker: (id: string): Key => ({ pk: `WORKER#${id}`, sk: 'WORKER' }),
+  job: (id: string): Key => ({ pk: `JOB#${id}`, sk: 'JOB' }),
+  idempotency: (scope: string, key: string): Key => ({ pk: `IDEMPOTENCY#${scope}`, sk: key }),
+} as const;
+
+export const PARTITIONS = {
+  sessionDefinitions: 'CATALOG#SESSIONDEF',
+  forms: 'CATALOG#FORM',
+  workerTemplates: 'CATALOG#WORKERTPL',
+  allWorkers: 'WORKERS',
+} as const;
+
+/** Which session a state-table key belongs to, if any. */
+export function sessionIdOfKey(pk: string): string | undefined {
+  return pk.startsWith('SESSION#') ? pk.slice('SESSION#'.length) : undefined;
+}
+
+export type EntityKind = 'session' | 'part' | 'pod' | 'other';
+export function entityOfKey(k: Key): EntityKind {
+  if (!k.pk.startsWith('SESSION#')) return 'other';
+  if (k.sk === 'SESSION') return 'session';
+  if (k.sk.startsWith('PART#')) return 'part';
+  if (k.sk.startsWith('POD#')) return 'pod';
+  return 'other';
+}
+
+/** Views table keys. */
+export const viewKeys = {
+  sessionTree: (id: string): Key => ({ pk: `SESSION#${id}`, sk: 'TREE' }),
+  outboxMark: (recordId: string): Key => ({ pk: `OUTBOX#${recordId}`, sk: 'MARK' }),
+  listAll: 'SESSIONS',
+  byStatus: (status: string) => `STATUS#${status}`,
+  byCandidate: (candidateId: string) => `CANDIDATE#${candidateId}`,
+} as const;

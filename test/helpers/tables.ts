@@ -1,0 +1,21 @@
+/** Per-test tables on the shared emulator, created from the topology's own declarations. */
+import { randomUUID } from 'node:crypto';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTable } from '../../infra/local/provision.ts';
+import { system } from '../../infra/system.ts';
+import type { TableName } from '../../infra/topology.ts';
+
+export async function freshTable(kind: TableName): Promise<{ name: string; streamArn?: string; drop(): Promise<void> }> {
+  const client = new DynamoDBClient({});
+  const decl = system.tables.find((t) => t.name === kind)!;
+  const name = `t-${kind}-${randomUUID().slice(0, 8)}`;
+  const streamArn = await createTable(client, name, decl);
+  return {
+    name,
+    streamArn,
+    drop: async () => {
+      await client.send(new DeleteTableCommand({ TableName: name }));
+      client.destroy();
+    },
+  };
+}
