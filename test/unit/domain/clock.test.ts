@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock, ScaledClock, clockFromSpec, clockSpecForChild, parseClockSpec } from '../../../shared/domain/clock.ts';
+
+describe('clocks', () => {
+  it('a manual clock moves only when told, never backwards', () => {
+    const c = new ManualClock('2026-12-01T09:00:00Z');
+    expect(c.now()).toBe(Date.parse('2026-12-01T09:00:00Z'));
+    c.advance(60_000);
+    expect(c.now()).toBe(Date.parse('2026-12-01T09:01:00Z'));
+    expect(() => c.advance(-1)).toThrow();
+    expect(() => c.set('2026-12-01T08:00:00Z')).toThrow();
+  });
+
+  it('an accelerated clock runs factor times faster than wall time', () => {
+    let real = 1_000;
+    const c = new ScaledClock(600, 0, () => real);
+    real += 48_000; // 48 real seconds
+    expect(c.now()).toBe(8 * 3600 * 1000); // eight virtual hours
+    expect(c.realDelay(3600_000)).toBe(6_000);
+    c.advance(1000);
+    expect(c.now()).toBe(8 * 3600 * 1000 + 1000);
+  });
+
+  it.each([
+    ['real', { kind: 'real' }],
+    [undefined, { kind: 'real' }],
+    ['accelerated:600', { kind: 'accelerated', factor: 600 }],
+    ['accelerated:60@2026-12-01T09:00:00.000Z', { kind: 'accelerated', factor: 60, start: Date.parse('2026-12-01T09:00:00Z') }],
+    ['manual:2026-12-01T09:00:00Z', { kind: 'manual', start: Date.parse('2026-12-01T09:00:00Z') }],
+  ] as const)('parses LCM_CLOCK=%s', (value, spec) => {
+    expect(parseClockSpec(value)).toEqual(spec);
+  });
+
+  it.each(['fast', 'accelerated:0', 'accelerated:x', 'manual:yesterday'])('rejects LCM_CLOCK=%s with a message', (value) => {
+    expect(() => parseClockSpec(value)).toThrow(/LCM_CLOCK/);
+  });
+
+  it('a child process continues the parent virtual time', () => {
+    const spec = parseClockSpec('accelerated:600');
+    const parent = clockFromSpec(spec);
+    const childSpec = parseClockSpec(clockSpecForChild(spec, parent));
+    const child = clockFromSpec(childSpec);
+    expect(Math.abs(child.now() - parent.now())).toBeLessThan(2_000);
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { eventsForChange } from '../../../shared/events/outbox.ts';
+import { EVENT_TYPES } from '../../../shared/events/types.ts';
+
+const base = { pk: 'SESSION#ses_1', sk: 'SESSION', entity: 'session', id: 'ses_1', session_type: 'lablet', updated_at: '2026-12-01T09:00:00.000Z' };
+
+describe('the outbox: events a committed change announces', () => {
+  it('a new session is scheduled and enters its first status', () => {
+    const events = eventsForChange({ eventName: 'INSERT', newImage: { ...base, status: 'pending', state_version: 1 } });
+    expect(events.map((e) => e.type)).toEqual([EVENT_TYPES.sessionScheduled, EVENT_TYPES.sessionStatusChanged]);
+    expect(events[1]!.data).toMatchObject({ from: null, to: 'pending' });
+    expect(events[0]!.time).toBe('2026-12-01T09:00:00.000Z');
+  });
+
+  it('ids are derived from item, version and type: a replayed record yields the same events', () => {
+    const change = {
+      eventName: 'MODIFY' as const,
+      oldImage: { ...base, status: 'pending', state_version: 1 },
+      newImage: { ...base, status: 'admitting', state_version: 2 },
+    };
+    expect(eventsForChange(change)).toEqual(eventsForChange(change));
+    const ids = eventsForChange(change).map((e) => e.id);
+    const later = eventsForChange({ ...change, newImage: { ...change.newImage, state_version: 3 } }).map((e) => e.id);
+    expect(ids).not.toEqual(later);
+  });
+
+  it('a change that moves no status announces nothing', () => {
+    expect(
+      eventsForChange({
+        eventName: 'MODIFY',
+        oldImage: { ...base, status: 'running', state_version: 4, desired_status: 'completed' },
+        newImage: { ...base, status: 'running', state_version: 5, desired_status: 'cancelled' },
+      }),
+    ).toEqual([]);
+  });
+
+  it.each([
+    ['completed', EVENT_TYPES.sessionCompleted],
+    ['cancelled', EVENT_TYPES.sessionCancelled],
+    ['failed', EVENT_TYPES.sessionEscalated],
+  ])('a session reaching %s also announces %s', (to, type) => {
+    const types = eventsForChange({
+      eventName: 'MODIFY',
+      oldImage: { ...base, status: 'finalizing', state_version: 8 },
+      newImage: { ...base, status: to, state_version: 9 },
+    }).map((e) => e.type);
+    expect(types).toEqual([EVENT_TYPES.sessionStatusChanged, type]);
+  });
+
+  it('pod definitions announce ready, sync_failed and superseded', () => {
+    const pd = { pk: 'PODDEF#pd_1', sk: 'PODDEF', entity: 'pod_definition', id: 'pd_1', name: 'ospf' };
+    const ready = eventsForChange({ eventName: 'MODIFY', oldImage: { ...pd, status: 'synchronizing' }, newImage: { ...pd, status: 'ready', state_version: 3 } });
+    expect(ready.map((e) => e.type)).toEqual([EVENT_TYPES.podDefinitionReady]);
+    const failed = eventsForChange({ eventName: 'MODIFY', oldImage: { ...pd, status: 'synchronizing' }, newImage: { ...pd, status: 'failed', state_version: 3, error_message: 'bad' } });
+    expect(failed[0]!.data).toMatchObject({ error_message: 'bad' });
+  });
+
+  it('jobs echo the caller metadata', () => {
+    const job = { pk: 'JOB#job_1', sk: 'JOB', entity: 'job', id: 'job_1', metadata: { ticket: 'T-1' } };
+    const ev = eventsForChange({ eventName: 'MODIFY', oldImage: { ...job, status: 'submitted' }, newImage: { ...job, status: 'running', state_version: 2 } });
+    expect(ev.map((e) => e.type)).toEqual([EVENT_TYPES.jobStarted]);
+    expect(ev[0]!.data).toMatchObject({ metadata: { ticket: 'T-1' } });
+  });
+
+  it('a removal announces nothing (resources end by status, not by deletion)', () => {
+    expect(eventsForChange({ eventName: 'REMOVE', oldImage: { ...base, status: 'completed' } })).toEqual([]);
+  });
+});
