@@ -1,0 +1,43 @@
+import { inject } from 'vitest';
+
+export const apiUrl = () => inject('apiUrl');
+export const hasLocalEndpoints = () => inject('localEndpoints');
+
+export async function api<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
+  const res = await fetch(apiUrl() + path, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+}
+
+export interface BusEvent {
+  id: string;
+  source: string;
+  'detail-type': string;
+  time: string;
+  detail: { id: string; type: string; subject?: string; data: Record<string, unknown> };
+}
+
+/** Everything published on the bus so far (local runtime only). */
+export async function busEvents(since = 0): Promise<BusEvent[]> {
+  const { body } = await api<{ events: BusEvent[] }>('GET', `/local/events/log?since=${since}`);
+  return body.events;
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * End-to-end suites drive the product only through its public edges. By default this starts the
+ * whole local runtime once (accelerated clock) and hands its URL to the tests. With
+ * LCM_E2E_TARGET=localstack it starts nothing: the tests use LCM_API_URL of a `cdklocal deploy`.
+ */
+import type { TestProject } from 'vitest/node';
+import { e2eTarget } from '../e2e/support/target.ts';
+
+export default async function setup(project: TestProject) {
+  const target = e2eTarget(process.env);
+  if (target.kind === 'localstack') {
+    project.provide('apiUrl', target.apiUrl);
+    project.provide('localEndpoints', false);
+    return;
+  }
+  await import('../../infra/local/polyfills.ts');
+  const { startLocalRuntime } = await import('../../infra/local/runtime.ts');
+  const runtime = await startLocalRuntime({
+    port: 0,
+    clock: { kind: 'accelerated', factor: Number(process.env.LCM_E2E_CLOCK_FACTOR ?? 600) },
+    log: () => undefined,
+  });
+  project.provide('apiUrl', runtime.apiUrl);
+  project.provide('localEndpoints', true);
+  return () => runtime.stop();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    apiUrl: string;
+    localEndpoints: boolean;
+  }
+}
