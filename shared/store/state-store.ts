@@ -26,7 +26,9 @@ export interface StoredItem extends Key {
 export type WriteOp =
   | { kind: 'put'; item: StoredItem; expectedVersion: number | null }
   | { kind: 'delete'; key: Key; expectedVersion: number }
-  | { kind: 'check'; key: Key; expectedVersion: number };
+  | { kind: 'check'; key: Key; expectedVersion: number }
+  /** A commutative counter (exposure, usage): ADD on an item that must exist; not a state change. */
+  | { kind: 'increment'; key: Key; counters: Record<string, number> };
 
 export interface QueryPage<T> {
   items: T[];
@@ -104,21 +106,23 @@ export class StateStore {
     if (ops.length > MAX_TRANSACTION_ITEMS)
       throw new RangeError(`a transaction holds at most ${MAX_TRANSACTION_ITEMS} items, got ${ops.length}`);
     for (const op of ops) checkVersionStep(op);
-    if (ops.length === 1 && ops[0]!.kind !== 'check') return this.writeOne(ops[0]!);
+    if (ops.length === 1 && ops[0]!.kind !== 'check' && ops[0]!.kind !== 'increment') return this.writeOne(ops[0]!);
     const input: TransactWriteCommandInput = {
       TransactItems: ops.map((op) => {
-        const cond = condition(op);
+        const cond = op.kind === 'increment' ? undefined : condition(op);
         switch (op.kind) {
           case 'put':
-            return { Put: { TableName: this.tableName, Item: op.item, ...cond } };
+            return { Put: { TableName: this.tableName, Item: op.item, ...cond! } };
           case 'delete':
-            return { Delete: { TableName: this.tableName, Key: { pk: op.key.pk, sk: op.key.sk }, ...cond } };
+            return { Delete: { TableName: this.tableName, Key: { pk: op.key.pk, sk: op.key.sk }, ...cond! } };
+          case 'increment':
+            return { Update: { TableName: this.tableName, Key: { pk: op.key.pk, sk: op.key.sk }, ...incrementExpr(op.counters) } };
           case 'check':
             return {
               ConditionCheck: {
                 TableName: this.tableName,
                 Key: { pk: op.key.pk, sk: op.key.sk },
-                ...(cond as Required<ReturnType<typeof condition>>),
+                ...(cond! as Required<ReturnType<typeof condition>>),
               },
             };
         }
@@ -138,7 +142,7 @@ export class StateStore {
     }
   }
 
-  private async writeOne(op: Exclude<WriteOp, { kind: 'check' }>): Promise<void> {
+  private async writeOne(op: Exclude<WriteOp, { kind: 'check' | 'increment' }>): Promise<void> {
     const cond = condition(op);
     try {
       if (op.kind === 'put') await this.client.send(new PutCommand({ TableName: this.tableName, Item: op.item, ...cond }));
@@ -158,7 +162,23 @@ export class StateStore {
   }
 }
 
-function condition(op: WriteOp): {
+function incrementExpr(counters: Record<string, number>) {
+  const names: Record<string, string> = {};
+  const values: Record<string, number> = {};
+  const parts = Object.entries(counters).map(([k, n], i) => {
+    names[`#c${i}`] = k;
+    values[`:c${i}`] = n;
+    return `#c${i} :c${i}`;
+  });
+  return {
+    UpdateExpression: `ADD ${parts.join(', ')}`,
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+function condition(op: Exclude<WriteOp, { kind: 'increment' }>): {
   ConditionExpression: string;
   ExpressionAttributeNames?: Record<string, string>;
   ExpressionAttributeValues?: Record<string, unknown>;

@@ -1,5 +1,11 @@
 /** Every route contract of the product; the OpenAPI document is built from this list. */
 import type { RouteContract } from '../contract.ts';
+import { catalogContracts } from './catalog.ts';
+import { sessionsContracts } from './sessions.ts';
 import { systemContracts } from './system.ts';
 
-export const allContracts: RouteContract[] = [...Object.values(systemContracts)];
+export const allContracts: RouteContract[] = [
+  ...Object.values(systemContracts),
+  ...Object.values(sessionsContracts),
+  ...Object.values(catalogContracts),
+];

@@ -1,0 +1,220 @@
+import { defineContracts } from '../contract.ts';
+import type { JsonSchema } from '../schema.ts';
+
+const dateTime: JsonSchema = { type: 'string', format: 'date-time', maxLength: 40 };
+const minutes: JsonSchema = { type: 'integer', minimum: 0, maximum: 1440 };
+export const SESSION_ID_PATTERN = '^ses_[0-9a-z]{26}$';
+
+const window: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['start', 'end'],
+  properties: { start: dateTime, end: dateTime },
+};
+
+export const createSessionBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['timeslot', 'candidate'],
+  oneOf: [{ required: ['session_type'] }, { required: ['fqn'] }],
+  properties: {
+    session_type: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
+      description: 'A session definition key (multi-part types), e.g. CCIE-EI-Lab-Exam',
+    },
+    fqn: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description: 'The form FQN for single-part types addressed by FQN (six tokens, optionally @version)',
+    },
+    timeslot: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['start', 'end'],
+      properties: {
+        start: dateTime,
+        end: dateTime,
+        lead_time_minutes: minutes,
+        teardown_buffer_minutes: minutes,
+      },
+    },
+    candidate: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['candidate_id'],
+      properties: {
+        candidate_id: { type: 'string', minLength: 1, maxLength: 128 },
+        first_name: { type: 'string', maxLength: 100 },
+        last_name: { type: 'string', maxLength: 100 },
+        email: { type: 'string', format: 'email', maxLength: 254 },
+      },
+    },
+    reservation_id: { type: 'string', minLength: 1, maxLength: 128 },
+    parts: {
+      type: 'array',
+      maxItems: 20,
+      description: 'Optional per-part choices: a pinned form (fqn or fqn@version) and/or an explicit window',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['order'],
+        properties: {
+          order: { type: 'integer', minimum: 1, maximum: 20 },
+          form: { type: 'string', minLength: 1, maxLength: 220 },
+          window,
+        },
+      },
+    },
+    metadata: { type: 'object', maxProperties: 32, additionalProperties: { type: ['string', 'number', 'boolean'] } },
+  },
+};
+
+export const sessionTreeSchema: JsonSchema = {
+  type: 'object',
+  required: ['session', 'parts', 'pods'],
+  properties: {
+    session: { type: 'object' },
+    parts: { type: 'array', items: { type: 'object' } },
+    pods: { type: 'array', items: { type: 'object' } },
+  },
+};
+
+const sessionParams: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: SESSION_ID_PATTERN } },
+};
+const partParams: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'n'],
+  properties: { id: { type: 'string', pattern: SESSION_ID_PATTERN }, n: { type: 'string', pattern: '^[1-9][0-9]?$' } },
+};
+const reason: JsonSchema = { type: 'string', maxLength: 500 };
+
+export const sessionsContracts = defineContracts({
+  create: {
+    method: 'POST',
+    path: '/v1/sessions',
+    operationId: 'createSession',
+    summary: 'Schedule a session in a timeslot',
+    description:
+      'Resolves each part\'s form (pinned fqn@version), lays out part windows, validates the timeslot rules and writes the whole tree in one transaction. Honours Idempotency-Key: the same key and body return the same session; the same key with another body is a 422.',
+    tags: ['sessions'],
+    headers: [
+      {
+        name: 'Idempotency-Key',
+        required: false,
+        description: 'Makes retries safe for 24 h',
+        schema: { type: 'string', minLength: 1, maxLength: 128 },
+      },
+    ],
+    body: createSessionBody,
+    responses: {
+      201: { description: 'Scheduled: the session tree', schema: sessionTreeSchema },
+      200: { description: 'A replay of an earlier request with the same Idempotency-Key', schema: sessionTreeSchema },
+      409: { description: 'No eligible form for one or more parts (errors[] has the reasons per part)' },
+      422: { description: 'Invalid request (unknown session type, malformed FQN, windows that do not fit, …)' },
+    },
+  },
+  list: {
+    method: 'GET',
+    path: '/v1/sessions',
+    operationId: 'listSessions',
+    summary: 'List sessions by status, type, candidate and time window (cursor pagination)',
+    tags: ['sessions'],
+    query: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        status: { type: 'string', enum: ['pending', 'admitting', 'running', 'aggregating', 'submitting', 'finalizing', 'completed', 'cancelled', 'failed'] },
+        session_type: { type: 'string', maxLength: 64 },
+        candidate_id: { type: 'string', maxLength: 128 },
+        from: { ...dateTime, description: 'Timeslot start at or after' },
+        to: { ...dateTime, description: 'Timeslot start at or before' },
+        limit: { type: 'integer', minimum: 1, maximum: 100 },
+        cursor: { type: 'string', maxLength: 2048 },
+      },
+    },
+    responses: {
+      200: {
+        description: 'One page',
+        schema: {
+          type: 'object',
+          required: ['items'],
+          properties: { items: { type: 'array', items: sessionTreeSchema }, next_cursor: { type: 'string' } },
+        },
+      },
+    },
+  },
+  get: {
+    method: 'GET',
+    path: '/v1/sessions/{id}',
+    operationId: 'getSession',
+    summary: 'The session tree (session, parts, pods), from the views table',
+    tags: ['sessions'],
+    params: sessionParams,
+    responses: { 200: { description: 'The tree', schema: sessionTreeSchema }, 404: { description: 'No such session' } },
+  },
+  cancel: {
+    method: 'POST',
+    path: '/v1/sessions/{id}/cancel',
+    operationId: 'cancelSession',
+    summary: 'Ask for the session to be cancelled (intent; the reconciler tears down)',
+    tags: ['sessions'],
+    params: sessionParams,
+    body: { type: 'object', additionalProperties: false, properties: { reason } },
+    responses: {
+      202: { description: 'Intent recorded' },
+      404: { description: 'No such session' },
+      409: { description: 'The session has already ended' },
+    },
+  },
+  extend: {
+    method: 'POST',
+    path: '/v1/sessions/{id}/extend',
+    operationId: 'extendSession',
+    summary: 'Move the end of the session later (intent; the reconciler applies it)',
+    tags: ['sessions'],
+    params: sessionParams,
+    body: { type: 'object', additionalProperties: false, required: ['end'], properties: { end: dateTime, reason } },
+    responses: {
+      202: { description: 'Intent recorded' },
+      404: { description: 'No such session' },
+      409: { description: 'The session has already ended' },
+      422: { description: 'The new end is not later than the current one' },
+    },
+  },
+  endPart: {
+    method: 'POST',
+    path: '/v1/sessions/{id}/parts/{n}/end',
+    operationId: 'endPart',
+    summary: 'The candidate (or an operator) ends a part: waiting → monitoring → collecting',
+    tags: ['sessions'],
+    params: partParams,
+    body: { type: 'object', additionalProperties: false, properties: { reason } },
+    responses: { 202: { description: 'Intent recorded' }, 404: { description: 'No such part' }, 409: { description: 'The part is not running' } },
+  },
+  reviewPart: {
+    method: 'POST',
+    path: '/v1/sessions/{id}/parts/{n}/review',
+    operationId: 'reviewPart',
+    summary: 'A reviewer completes a manual review',
+    tags: ['sessions'],
+    params: partParams,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['decision'],
+      properties: {
+        decision: { enum: ['accept', 'reject'] },
+        points_awarded: { type: 'number', minimum: 0 },
+        comment: { type: 'string', maxLength: 2000 },
+      },
+    },
+    responses: { 202: { description: 'Decision recorded' }, 404: { description: 'No such part' }, 409: { description: 'The part is not awaiting review' } },
+  },
+});
