@@ -1,0 +1,527 @@
+/**
+ * The reconcile decision: `(tree, now) → next tree + commands`. Pure and level-triggered: it
+ * looks only at the tree's state and the clock, so calling it twice on the same input gives the
+ * same answer, and replaying an event is harmless. The caller writes every changed item with a
+ * `state_version` condition and then issues the commands (starting an execution is idempotent
+ * by its deterministic name).
+ */
+import { iso } from '../domain/clock.ts';
+import { cleanupDeadline, endMs, provisionAt, startMs } from '../domain/timeslot.ts';
+import { STATE_HISTORY_LIMIT } from '../domain/timed-resource.ts';
+import {
+  PART_SETTLED,
+  PHASE_STATUS,
+  POD_GONE,
+  SESSION_TERMINAL,
+  type PartDoc,
+  type PartStatus,
+  type PhaseExecution,
+  type PodDoc,
+  type SessionStatus,
+  type SessionTree,
+} from './model.ts';
+import { combinePartReports } from './aggregate.ts';
+
+export type Command =
+  | { kind: 'start_execution'; part: number; phase: string; state_machine: string; execution_name: string; input: PhaseInput }
+  | { kind: 'stop_execution'; part: number; execution_name: string; state_machine: string; reason: string }
+  | { kind: 'teardown_pod'; part: number; pod: number; reason: string };
+
+/** What a phase execution receives: references only, never documents. */
+export interface PhaseInput {
+  session_id: string;
+  part_order: number;
+  phase: string;
+  attempt: number;
+  pod_definition_id: string | null;
+  pods: { index: number; id: string }[];
+  cleanup: boolean;
+}
+
+export interface Decision {
+  tree: SessionTree;
+  commands: Command[];
+  /** Keys (`session`, `part:<n>`, `pod:<n>:<i>`) of the items this decision changed. */
+  changed: string[];
+}
+
+const BY = 'reconciler';
+const PHASE_ORDER = ['instantiate', 'post_init', 'ready', 'monitor', 'collect', 'grade', 'review', 'submit', 'teardown', 'archive'];
+const STATUS_AFTER: Partial<Record<PartStatus, PartStatus>> = {
+  collecting: 'grading',
+  grading: 'reviewing',
+  reviewing: 'submitting',
+  submitting: 'archiving',
+  archiving: 'archived',
+};
+
+export const executionName = (sessionId: string, order: number, phase: string, attempt: number, cleanup = false) =>
+  `lcm-${sessionId}-p${order}-${cleanup ? 'cleanup-' : ''}${phase}-a${attempt}`.slice(0, 80);
+
+export function parseExecutionName(name: string): { session_id: string; order: number; phase: string; attempt: number } | undefined {
+  const m = /^lcm-(ses_[0-9a-z]+)-p(\d+)-(?:cleanup-)?([a-z_]+)-a(\d+)$/.exec(name);
+  return m ? { session_id: m[1]!, order: Number(m[2]), phase: m[3]!, attempt: Number(m[4]) } : undefined;
+}
+
+export function decide(input: SessionTree, now: number): Decision {
+  const d = new Decider(structuredClone(input), now);
+  d.run();
+  return d.result(input);
+}
+
+class Decider {
+  readonly commands: Command[] = [];
+  readonly touched = new Set<string>();
+  constructor(
+    readonly t: SessionTree,
+    readonly now: number,
+  ) {}
+
+  result(original: SessionTree): Decision {
+    const changed = [...this.touched];
+    // One decision moves each item by exactly one version, whatever it changed.
+    if (this.touched.has('session')) this.t.session.state_version = original.session.state_version + 1;
+    for (const p of this.t.parts)
+      if (this.touched.has(`part:${p.order}`))
+        p.state_version = original.parts.find((o) => o.order === p.order)!.state_version + 1;
+    for (const p of this.t.pods)
+      if (this.touched.has(podKey(p)))
+        p.state_version = original.pods.find((o) => o.part_order === p.part_order && o.index === p.index)!.state_version + 1;
+    return { tree: this.t, commands: this.commands, changed };
+  }
+
+  run(): void {
+    // A few passes let one decision walk through states that need no waiting (pass-through
+    // phases, admit → run at a past start) while staying bounded.
+    for (let pass = 0; pass < 12; pass++) {
+      const before = this.touched.size + this.commands.length + this.version();
+      this.step();
+      if (this.touched.size + this.commands.length + this.version() === before) return;
+    }
+  }
+
+  private versionCounter = 0;
+  private version() {
+    return this.versionCounter;
+  }
+
+  private get s() {
+    return this.t.session;
+  }
+
+  private step(): void {
+    const s = this.s;
+    if (SESSION_TERMINAL.has(s.status)) return;
+    const at = this.now;
+    this.applyExtension();
+    if (at >= cleanupDeadline(s.timeslot)) return this.forceCleanup();
+    if (s.desired_status === 'cancelled') return this.cancel();
+
+    switch (s.status) {
+      case 'pending':
+        if (at >= this.admitAt()) this.moveSession('admitting', 'provisioning window opened');
+        break;
+      case 'admitting':
+        this.scheduleParts(false);
+        if (at >= startMs(s.timeslot)) this.moveSession('running', 'timeslot started', { started: true });
+        break;
+      case 'running':
+        this.scheduleParts(true);
+        if (this.t.parts.every((p) => PART_SETTLED.has(p.status))) this.moveSession('aggregating', 'every part settled');
+        break;
+      case 'aggregating': {
+        const reports = this.t.parts.filter((p) => p.status === 'archived' && p.score_report);
+        if (this.noPartSucceeded()) {
+          this.escalate('every part failed');
+          this.moveSession('finalizing', 'every part failed');
+          break;
+        }
+        if (reports.length) {
+          this.patchSession({ score_report: combinePartReports(this.t.parts, s.cut_score ?? 0) });
+          this.moveSession('submitting', 'combined report ready');
+        } else this.moveSession('finalizing', 'no part produced a report');
+        break;
+      }
+      case 'submitting':
+        // The combined report leaves through the outbox (score_report.published) with this commit.
+        this.moveSession('finalizing', 'report submitted');
+        break;
+      case 'finalizing':
+        this.progressParts();
+        if (this.podsGone()) {
+          const allFailed = this.noPartSucceeded();
+          this.moveSession(allFailed ? 'failed' : 'completed', allFailed ? 'escalated: every part failed' : 'finalized', {
+            terminal: true,
+          });
+        }
+        break;
+    }
+  }
+
+  /** The session admits at the earliest provisioning time of itself or any part. */
+  private admitAt(): number {
+    return Math.min(provisionAt(this.s.timeslot), ...this.t.parts.map((p) => provisionAt(p.timeslot)));
+  }
+
+  private applyExtension(): void {
+    const s = this.s;
+    if (!s.requested_end || Date.parse(s.requested_end) <= endMs(s.timeslot)) return;
+    const oldEnd = s.timeslot.end;
+    const newEnd = iso(Date.parse(s.requested_end));
+    this.patchSession({ timeslot: { ...s.timeslot, end: newEnd }, requested_end: undefined });
+    for (const p of this.t.parts) {
+      if (p.timeslot.end !== oldEnd || PART_SETTLED.has(p.status)) continue;
+      const extra = Date.parse(newEnd) - Date.parse(oldEnd);
+      this.patchPart(p, {
+        timeslot: { ...p.timeslot, end: newEnd },
+        duration_minutes: p.duration_minutes + extra / 60_000,
+        ...(p.deadline ? { deadline: iso(Math.min(Date.parse(p.deadline) + extra, Date.parse(newEnd))) } : {}),
+      });
+    }
+  }
+
+  // ---- parts ------------------------------------------------------------------------------
+
+  private scheduleParts(running: boolean): void {
+    const at = this.now;
+    const s = this.s;
+    // Eager provisioning: a part with pods instantiates at its provision_at, gate or no gate.
+    for (const p of this.t.parts) {
+      if (p.status !== 'pending' || p.phase_execution || !this.hasPods(p)) continue;
+      if (at >= provisionAt(p.timeslot) && p.phases.instantiate) {
+        this.movePart(p, 'instantiating', 'provision_at reached');
+        this.startPhase(p, 'instantiate');
+      }
+    }
+    if (running) {
+      for (const p of this.activatable()) this.activate(p);
+      // The session's end closes every open window.
+      if (at >= endMs(s.timeslot))
+        for (const p of this.t.parts) {
+          if (!PART_SETTLED.has(p.status) && !p.activated_at) this.abandon(p, 'the session ended before the part started');
+        }
+    }
+    this.progressParts();
+  }
+
+  /** Parts whose gate has cleared and that are not yet active. */
+  private activatable(): PartDoc[] {
+    const s = this.s;
+    const parts = [...this.t.parts].sort((a, b) => a.order - b.order);
+    if (s.part_execution !== 'sequential') return parts.filter((p) => !p.activated_at && !PART_SETTLED.has(p.status));
+    const out: PartDoc[] = [];
+    for (const p of parts) {
+      if (PART_SETTLED.has(p.status)) {
+        if (p.status === 'failed' && s.abort_on_part_failure && p.gates_next) {
+          for (const rest of parts.filter((r) => r.order > p.order && !PART_SETTLED.has(r.status)))
+            this.abandon(rest, `part ${p.order} failed and the definition aborts on part failure`);
+          return out;
+        }
+        continue;
+      }
+      if (!p.activated_at) out.push(p);
+      if (p.gates_next) break; // an unsettled gating part holds every later part
+    }
+    return out;
+  }
+
+  private activate(p: PartDoc): void {
+    const at = this.now;
+    const windowMs = Date.parse(p.timeslot.end) - Date.parse(p.timeslot.start);
+    const deadline = Math.min(at + windowMs, endMs(this.s.timeslot));
+    this.patchPart(p, { desired_status: 'active', activated_at: iso(at), deadline: iso(deadline) });
+    if (p.status === 'pending') {
+      if (p.phases.instantiate) {
+        this.movePart(p, 'instantiating', 'activated', { started: true });
+        this.startPhase(p, 'instantiate');
+      } else this.enterActive(p, 'activated');
+    } else if (p.status === 'instantiating' && p.provisioned) this.enterActive(p, 'activated; pods ready');
+  }
+
+  private enterActive(p: PartDoc, reason: string): void {
+    this.movePart(p, 'waiting', reason, { started: true });
+    if (p.phases.ready) this.startPhase(p, 'ready');
+  }
+
+  /** Moves every unsettled part on from its phase outcomes, deadlines and intents. */
+  private progressParts(): void {
+    for (const p of this.t.parts) this.progress(p);
+  }
+
+  private progress(p: PartDoc): void {
+    const ex = p.phase_execution;
+    if (ex && !ex.outcome) return; // a phase is running: wait for its outcome
+    if (ex?.cleanup) return; // cleanup finished (or is done); nothing moves a settled part
+    if (PART_SETTLED.has(p.status)) return;
+    if (ex && ex.outcome !== 'succeeded') return this.failPart(p, ex);
+    const at = this.now;
+    switch (p.status) {
+      case 'pending':
+        return;
+      case 'instantiating': {
+        const next = this.nextPhaseIn(p, 'instantiating');
+        if (next) return this.startPhase(p, next);
+        if (!p.provisioned) this.patchPart(p, { provisioned: true });
+        if (p.activated_at) this.enterActive(p, 'instantiated');
+        return;
+      }
+      case 'waiting':
+      case 'monitoring': {
+        const ended = p.end_requested || p.desired_status === 'archived' || (p.deadline && at >= Date.parse(p.deadline));
+        if (ended) {
+          const why = p.end_requested ? 'ended by the candidate' : p.desired_status === 'archived' ? 'wrap-up requested' : 'deadline reached';
+          return this.enterStatus(p, 'collecting', why);
+        }
+        if (p.status === 'waiting' && p.candidate_started_at) {
+          this.movePart(p, 'monitoring', 'candidate started');
+          if (p.phases.monitor) this.startPhase(p, 'monitor');
+        }
+        return;
+      }
+      case 'reviewing':
+        if (p.review === 'manual' && !p.review_decision) return;
+        if (p.review_decision) this.applyReview(p);
+        return this.enterStatus(p, 'submitting', p.review === 'manual' ? 'review decided' : 'automatic review');
+      default: {
+        const next = this.nextPhaseIn(p, p.status);
+        if (next) return this.startPhase(p, next);
+        const after = STATUS_AFTER[p.status];
+        if (!after) return;
+        if (after === 'archived') {
+          this.markPodsTerminated(p, 'archived');
+          return this.movePart(p, 'archived', 'lifecycle complete', { terminal: true });
+        }
+        return this.enterStatus(p, after, `${p.status} done`);
+      }
+    }
+  }
+
+  /** Enters a status and starts its first phase, or passes straight through if it has none. */
+  private enterStatus(p: PartDoc, status: PartStatus, reason: string): void {
+    this.movePart(p, status, reason);
+    this.patchPart(p, { phase_execution: undefined, phase_log: logOf(p) });
+    const first = this.nextPhaseIn(p, status);
+    if (first) this.startPhase(p, first);
+    else this.progress(p);
+  }
+
+  /** The next phase of `status` this part's content defines and has not yet run in it. */
+  private nextPhaseIn(p: PartDoc, status: PartStatus): string | undefined {
+    const done = new Set([...(p.phase_log ?? []), ...(p.phase_execution ? [p.phase_execution] : [])]
+      .filter((e) => e.outcome === 'succeeded' && !e.cleanup && PHASE_STATUS[e.phase] === status && this.inCurrentVisit(p, e))
+      .map((e) => e.phase));
+    return PHASE_ORDER.find((ph) => PHASE_STATUS[ph] === status && p.phases[ph] && !done.has(ph));
+  }
+
+  /** Phases only count towards the current visit of a status (a status is visited once). */
+  private inCurrentVisit(_p: PartDoc, _e: PhaseExecution): boolean {
+    return true;
+  }
+
+  private startPhase(p: PartDoc, phase: string, cleanup = false): void {
+    const attempt = (p.phase_log ?? []).filter((e) => e.phase === phase && !!e.cleanup === cleanup).length + 1;
+    const name = executionName(this.s.id, p.order, phase, attempt, cleanup);
+    const ex: PhaseExecution = {
+      phase,
+      execution_name: name,
+      state_machine: p.phases[phase]!,
+      attempt,
+      started_at: iso(this.now),
+      ...(cleanup ? { cleanup: true } : {}),
+    };
+    this.patchPart(p, { phase_execution: ex, phase_log: logOf(p) });
+    const pods = this.t.pods.filter((x) => x.part_order === p.order && !POD_GONE.has(x.status));
+    this.commands.push({
+      kind: 'start_execution',
+      part: p.order,
+      phase,
+      state_machine: ex.state_machine,
+      execution_name: name,
+      input: {
+        session_id: this.s.id,
+        part_order: p.order,
+        phase,
+        attempt,
+        pod_definition_id: p.pod_definition_id ?? null,
+        pods: pods.map((x) => ({ index: x.index, id: x.id })),
+        cleanup,
+      },
+    });
+  }
+
+  private failPart(p: PartDoc, ex: PhaseExecution): void {
+    this.patchPart(p, { failure: { phase: ex.phase, error: ex.error ?? ex.outcome ?? 'failed' } });
+    this.movePart(p, 'failed', `phase ${ex.phase} ${ex.outcome}${ex.error ? `: ${ex.error}` : ''}`, { terminal: true });
+    this.cleanupPods(p);
+  }
+
+  /** Ends a part that never got to run (or is cancelled), releasing whatever it holds. */
+  private abandon(p: PartDoc, reason: string): void {
+    const ex = p.phase_execution;
+    if (ex && !ex.outcome && !ex.cleanup)
+      this.commands.push({ kind: 'stop_execution', part: p.order, execution_name: ex.execution_name, state_machine: ex.state_machine, reason });
+    this.patchPart(p, { desired_status: 'cancelled' });
+    this.movePart(p, 'cancelled', reason, { terminal: true });
+    this.cleanupPods(p);
+  }
+
+  /** Runs the archive phase as a cleanup if the part holds pods; otherwise marks them gone. */
+  private cleanupPods(p: PartDoc): void {
+    const live = this.t.pods.filter((x) => x.part_order === p.order && !POD_GONE.has(x.status));
+    if (!live.length) return;
+    const touchedLab = live.some((x) => x.status !== 'pending');
+    const teardown = p.phases.archive ? 'archive' : p.phases.teardown ? 'teardown' : undefined;
+    if (touchedLab && teardown) {
+      this.patchPart(p, { phase_execution: undefined, phase_log: logOf(p) });
+      this.startPhase(p, teardown, true);
+    } else this.markPodsTerminated(p, 'released before provisioning');
+  }
+
+  private markPodsTerminated(p: PartDoc, reason: string): void {
+    for (const pod of this.t.pods.filter((x) => x.part_order === p.order && !POD_GONE.has(x.status)))
+      this.movePod(pod, 'terminated', reason);
+  }
+
+  private applyReview(p: PartDoc): void {
+    const d = p.review_decision!;
+    const r = { ...(p.score_report ?? {}) } as Record<string, unknown> & { points_max?: number; points_awarded?: number };
+    if (d.points_awarded !== undefined) r.points_awarded = Math.min(d.points_awarded, r.points_max ?? d.points_awarded);
+    r.review = { decision: d.decision, comment: d.comment, at: d.at };
+    if (d.decision === 'reject') r.passed = false;
+    if (r.points_max) r.percentage = Math.round(((r.points_awarded ?? 0) / r.points_max) * 10000) / 100;
+    this.patchPart(p, { score_report: r });
+  }
+
+  // ---- whole-session exits --------------------------------------------------------------
+
+  private cancel(): void {
+    const s = this.s;
+    for (const p of this.t.parts) if (!PART_SETTLED.has(p.status)) this.abandon(p, s.cancel_reason ?? 'session cancelled');
+    if (s.status !== 'finalizing') this.moveSession('finalizing', s.cancel_reason ?? 'cancel requested');
+    if (this.podsGone()) this.moveSession('cancelled', 'cancelled', { terminal: true });
+  }
+
+  /** Past the cleanup deadline nothing survives: stop, tear down, finalize with what there is. */
+  private forceCleanup(): void {
+    const reason = 'cleanup deadline passed';
+    for (const p of this.t.parts) {
+      const ex = p.phase_execution;
+      if (ex && !ex.outcome)
+        this.commands.push({ kind: 'stop_execution', part: p.order, execution_name: ex.execution_name, state_machine: ex.state_machine, reason });
+      if (!PART_SETTLED.has(p.status)) {
+        this.patchPart(p, { desired_status: 'cancelled' });
+        this.movePart(p, 'cancelled', reason, { terminal: true });
+      }
+    }
+    for (const pod of this.t.pods.filter((x) => !POD_GONE.has(x.status))) {
+      this.commands.push({ kind: 'teardown_pod', part: pod.part_order, pod: pod.index, reason });
+      this.movePod(pod, 'terminated', reason);
+    }
+    const archived = this.t.parts.filter((p) => p.status === 'archived' && p.score_report);
+    if (archived.length && !this.s.score_report) this.patchSession({ score_report: combinePartReports(this.t.parts, this.s.cut_score ?? 0) });
+    if (this.s.status !== 'finalizing') this.moveSession('finalizing', reason);
+    if (this.s.desired_status === 'cancelled') return this.moveSession('cancelled', reason, { terminal: true });
+    const anyArchived = this.t.parts.some((p) => p.status === 'archived');
+    if (!anyArchived) this.escalate(reason);
+    this.moveSession(anyArchived ? 'completed' : 'failed', reason, { terminal: true });
+  }
+
+  private escalate(reason: string): void {
+    if (this.s.escalation) return;
+    this.patchSession({
+      escalation: { reason, at: iso(this.now), failed_parts: this.t.parts.filter((p) => p.status === 'failed').map((p) => p.order) },
+    });
+  }
+
+  /** Health: a session is consistent while one part is; none archived and one failed is a failure. */
+  private noPartSucceeded(): boolean {
+    return !this.t.parts.some((p) => p.status === 'archived') && this.t.parts.some((p) => p.status === 'failed');
+  }
+
+  private podsGone(): boolean {
+    return this.t.pods.every((p) => POD_GONE.has(p.status)) && this.t.parts.every((p) => !p.phase_execution || !!p.phase_execution.outcome);
+  }
+
+  private hasPods(p: PartDoc): boolean {
+    return this.t.pods.some((x) => x.part_order === p.order && !POD_GONE.has(x.status));
+  }
+
+  // ---- writes ---------------------------------------------------------------------------
+
+  private moveSession(to: SessionStatus, reason: string, o: { started?: boolean; terminal?: boolean } = {}): void {
+    const s = this.s;
+    if (s.status === to) return;
+    s.state_history = [...s.state_history, { from: s.status, to, at: iso(this.now), by: BY, reason }].slice(-STATE_HISTORY_LIMIT);
+    s.status = to;
+    s.updated_at = iso(this.now);
+    if (o.started && !s.started_at) s.started_at = iso(this.now);
+    if (o.terminal) s.ended_at = iso(this.now);
+    this.touch('session');
+  }
+
+  private patchSession(patch: Partial<SessionTree['session']>): void {
+    Object.assign(this.s, patch);
+    for (const [k, v] of Object.entries(patch)) if (v === undefined) delete (this.s as unknown as Record<string, unknown>)[k];
+    this.s.updated_at = iso(this.now);
+    this.touch('session');
+  }
+
+  private movePart(p: PartDoc, to: PartStatus, reason: string, o: { started?: boolean; terminal?: boolean } = {}): void {
+    if (p.status === to) return;
+    p.state_history = [...p.state_history, { from: p.status, to, at: iso(this.now), by: BY, reason }].slice(-STATE_HISTORY_LIMIT);
+    p.status = to;
+    p.updated_at = iso(this.now);
+    if (o.started && !p.started_at) p.started_at = iso(this.now);
+    if (o.terminal) p.ended_at = iso(this.now);
+    this.touch(`part:${p.order}`);
+  }
+
+  private patchPart(p: PartDoc, patch: Partial<PartDoc>): void {
+    Object.assign(p, patch);
+    for (const [k, v] of Object.entries(patch)) if (v === undefined) delete (p as unknown as Record<string, unknown>)[k];
+    p.updated_at = iso(this.now);
+    this.touch(`part:${p.order}`);
+  }
+
+  private movePod(pod: PodDoc, to: PodDoc['status'], reason: string): void {
+    if (pod.status === to) return;
+    pod.state_history = [...pod.state_history, { from: pod.status, to, at: iso(this.now), by: BY, reason }].slice(-STATE_HISTORY_LIMIT);
+    pod.status = to;
+    pod.updated_at = iso(this.now);
+    if (to === 'terminated') pod.ended_at = iso(this.now);
+    this.touch(podKey(pod));
+  }
+
+  private touch(key: string): void {
+    this.touched.add(key);
+    this.versionCounter++;
+  }
+}
+
+const podKey = (p: PodDoc) => `pod:${p.part_order}:${p.index}`;
+
+/** Keeps finished phase executions in the log (bounded), newest last. */
+function logOf(p: PartDoc): PhaseExecution[] {
+  const log = [...(p.phase_log ?? [])];
+  const ex = p.phase_execution;
+  if (ex?.outcome && !log.some((e) => e.execution_name === ex.execution_name)) log.push(ex);
+  return log.slice(-30);
+}
+
+/** Records an execution's end on the part it belongs to. Returns false when it is stale or unknown. */
+export function recordPhaseOutcome(
+  tree: SessionTree,
+  executionName: string,
+  outcome: PhaseExecution['outcome'],
+  error: string | undefined,
+  now: number,
+): boolean {
+  for (const p of tree.parts) {
+    const ex = p.phase_execution;
+    if (!ex || ex.execution_name !== executionName || ex.outcome) continue;
+    p.phase_execution = { ...ex, outcome, ...(error ? { error } : {}), ended_at: iso(now) };
+    p.updated_at = iso(now);
+    return true;
+  }
+  return false;
+}
