@@ -329,24 +329,19 @@ class Decider {
       started_at: iso(this.now),
       ...(cleanup ? { cleanup: true } : {}),
     };
-    this.patchPart(p, { phase_execution: ex, phase_log: logOf(p) });
     const pods = this.t.pods.filter((x) => x.part_order === p.order && !POD_GONE.has(x.status));
-    this.commands.push({
-      kind: 'start_execution',
-      part: p.order,
+    const input: PhaseInput = {
+      session_id: this.s.id,
+      part_order: p.order,
       phase,
-      state_machine: ex.state_machine,
-      execution_name: name,
-      input: {
-        session_id: this.s.id,
-        part_order: p.order,
-        phase,
-        attempt,
-        pod_definition_id: p.pod_definition_id ?? null,
-        pods: pods.map((x) => ({ index: x.index, id: x.id })),
-        cleanup,
-      },
-    });
+      attempt,
+      pod_definition_id: p.pod_definition_id ?? null,
+      pods: pods.map((x) => ({ index: x.index, id: x.id })),
+      cleanup,
+    };
+    ex.input = input;
+    this.patchPart(p, { phase_execution: ex, phase_log: logOf(p) });
+    this.commands.push({ kind: 'start_execution', part: p.order, phase, state_machine: ex.state_machine, execution_name: name, input });
   }
 
   private failPart(p: PartDoc, ex: PhaseExecution): void {
@@ -504,7 +499,10 @@ const podKey = (p: PodDoc) => `pod:${p.part_order}:${p.index}`;
 function logOf(p: PartDoc): PhaseExecution[] {
   const log = [...(p.phase_log ?? [])];
   const ex = p.phase_execution;
-  if (ex?.outcome && !log.some((e) => e.execution_name === ex.execution_name)) log.push(ex);
+  if (ex?.outcome && !log.some((e) => e.execution_name === ex.execution_name)) {
+    const { input: _input, ...finished } = ex;
+    log.push(finished);
+  }
   return log.slice(-30);
 }
 

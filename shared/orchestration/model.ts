@@ -69,6 +69,16 @@ export interface PhaseExecution {
   ended_at?: string;
   /** A teardown run after a failure or cancel: its outcome does not move the part. */
   cleanup?: boolean;
+  /** The execution's input, kept so a lost start can be re-issued identically. */
+  input?: {
+    session_id: string;
+    part_order: number;
+    phase: string;
+    attempt: number;
+    pod_definition_id: string | null;
+    pods: { index: number; id: string }[];
+    cleanup: boolean;
+  };
 }
 
 export interface ScoreSummary {

@@ -1,0 +1,166 @@
+/**
+ * The reconciler's application service: re-read a session tree, let `decide` choose, write every
+ * changed item in one transaction conditioned on the versions it read, then issue the commands.
+ * A lost race re-reads and decides again; a command that fails is re-issued by a later reconcile
+ * (starting an execution is idempotent by name).
+ */
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  type SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { isConflict } from '../store/errors.ts';
+import { keys } from '../store/keys.ts';
+import type { StateStore, StoredItem, WriteOp } from '../store/state-store.ts';
+import { itemsToTree, treeToItems, type TreeDocs } from '../sessions/tree.ts';
+import type { SessionTree } from './model.ts';
+import { type Command, decide, recordPhaseOutcome } from './decide.ts';
+
+export interface ReconcilerPorts {
+  state: StateStore;
+  sfn: SFNClient;
+  stateMachineArn(name: string): string;
+  /** Tear a pod down outside any state machine (cleanup deadline). */
+  teardownPod(sessionId: string, part: number, pod: number, reason: string): Promise<void>;
+  now(): number;
+  log?(msg: string, extra?: Record<string, unknown>): void;
+}
+
+export interface ReconcileResult {
+  session_id: string;
+  outcome: 'changed' | 'unchanged' | 'absent';
+  attempts: number;
+  writes: number;
+  commands: Command['kind'][];
+}
+
+export type Observation =
+  | { kind: 'execution_ended'; execution_name: string; outcome: 'succeeded' | 'failed' | 'timed_out' | 'aborted'; error?: string }
+  /** A periodic look: also checks that every running phase really has an execution. */
+  | { kind: 'tick' }
+  | { kind: 'none' };
+
+/** A phase recorded as started this long ago (virtual time) without an outcome gets checked. */
+export const WATCHDOG_AFTER_MS = 2 * 60_000;
+
+const MAX_ATTEMPTS = 5;
+
+export async function reconcileSession(sessionId: string, ports: ReconcilerPorts, observation: Observation = { kind: 'none' }): Promise<ReconcileResult> {
+  for (let attempt = 1; ; attempt++) {
+    const items = await ports.state.queryPartition<StoredItem>(keys.sessionPartition(sessionId));
+    const docs = itemsToTree(items);
+    if (!docs) return { session_id: sessionId, outcome: 'absent', attempts: attempt, writes: 0, commands: [] };
+    const tree = docs as unknown as SessionTree;
+    const now = ports.now();
+    let observed = false;
+    if (observation.kind === 'execution_ended')
+      observed = recordPhaseOutcome(tree, observation.execution_name, observation.outcome, observation.error, now);
+    const d = decide(tree, now);
+    // An observed outcome changes its part even when the decision itself moves nothing.
+    const changed = new Set(d.changed);
+    if (observed) {
+      const name = observation.kind === 'execution_ended' ? observation.execution_name : '';
+      const part = d.tree.parts.find((p) => p.phase_log?.some((e) => e.execution_name === name) || p.phase_execution?.execution_name === name);
+      if (part && !changed.has(`part:${part.order}`)) {
+        part.state_version += 1;
+        changed.add(`part:${part.order}`);
+      }
+    }
+    if (changed.size === 0 && d.commands.length === 0) {
+      if (observation.kind === 'tick') await watchdog(d.tree, now, ports);
+      return { session_id: sessionId, outcome: 'unchanged', attempts: attempt, writes: 0, commands: [] };
+    }
+    const ops = writesFor(items, d.tree, changed);
+    try {
+      await ports.state.write(ops);
+    } catch (e) {
+      if (isConflict(e) && attempt < MAX_ATTEMPTS) continue;
+      throw e;
+    }
+    for (const c of d.commands) await issue(c, sessionId, ports);
+    if (observation.kind === 'tick') await watchdog(d.tree, now, ports);
+    return { session_id: sessionId, outcome: 'changed', attempts: attempt, writes: ops.length, commands: d.commands.map((c) => c.kind) };
+  }
+}
+
+/**
+ * The stuck-work watchdog: a phase recorded as started whose execution does not exist (the
+ * start was lost after the commit) is started again with the same name and input; one that
+ * ended without its event reaching us gets its outcome recorded through a normal reconcile.
+ */
+async function watchdog(tree: SessionTree, now: number, ports: ReconcilerPorts): Promise<void> {
+  for (const p of tree.parts) {
+    const ex = p.phase_execution;
+    if (!ex || ex.outcome || now - Date.parse(ex.started_at) < WATCHDOG_AFTER_MS) continue;
+    const arn = ports.stateMachineArn(ex.state_machine);
+    const executionArn = arn.replace(':stateMachine:', ':execution:') + `:${ex.execution_name}`;
+    try {
+      const out = await ports.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      if (out.status && out.status !== 'RUNNING') {
+        const outcome = ({ SUCCEEDED: 'succeeded', FAILED: 'failed', TIMED_OUT: 'timed_out', ABORTED: 'aborted' } as const)[out.status as 'SUCCEEDED'];
+        if (outcome)
+          await reconcileSession(tree.session.id, ports, { kind: 'execution_ended', execution_name: ex.execution_name, outcome, error: out.error });
+      }
+    } catch (e) {
+      if (!(e instanceof ExecutionDoesNotExist)) throw e;
+      if (!ex.input) continue;
+      await issue(
+        { kind: 'start_execution', part: p.order, phase: ex.phase, state_machine: ex.state_machine, execution_name: ex.execution_name, input: ex.input },
+        tree.session.id,
+        ports,
+      );
+    }
+  }
+}
+
+function writesFor(before: StoredItem[], next: SessionTree, changed: Set<string>): WriteOp[] {
+  const after = treeToItems(next as unknown as TreeDocs);
+  const prev = new Map(before.map((i) => [`${i.pk}|${i.sk}`, i]));
+  const ops: WriteOp[] = [];
+  for (const item of after) {
+    const key = item.sk === 'SESSION' ? 'session' : item.sk.startsWith('PART#') ? `part:${Number(item.sk.slice(5))}` : `pod:${Number(item.sk.split('#')[1])}:${Number(item.sk.split('#')[2])}`;
+    if (!changed.has(key)) continue;
+    const old = prev.get(`${item.pk}|${item.sk}`)!;
+    // Keep attributes the tree does not model (index keys, seeding marks).
+    ops.push({ kind: 'put', item: { ...pickInternal(old), ...item }, expectedVersion: old.state_version });
+  }
+  return ops;
+}
+
+function pickInternal(i: StoredItem): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of ['gsi1pk', 'gsi1sk']) if (i[k] !== undefined) out[k] = i[k];
+  return out;
+}
+
+async function issue(c: Command, sessionId: string, ports: ReconcilerPorts): Promise<void> {
+  try {
+    switch (c.kind) {
+      case 'start_execution':
+        await ports.sfn.send(
+          new StartExecutionCommand({ stateMachineArn: ports.stateMachineArn(c.state_machine), name: c.execution_name, input: JSON.stringify(c.input) }),
+        );
+        return;
+      case 'stop_execution':
+        await ports.sfn.send(
+          new StopExecutionCommand({
+            executionArn: ports.stateMachineArn(c.state_machine).replace(':stateMachine:', ':execution:') + `:${c.execution_name}`,
+            error: 'lcm.Stopped',
+            cause: c.reason,
+          }),
+        );
+        return;
+      case 'teardown_pod':
+        await ports.teardownPod(sessionId, c.part, c.pod, c.reason);
+        return;
+    }
+  } catch (e) {
+    if (e instanceof ExecutionAlreadyExists || e instanceof ExecutionDoesNotExist) return;
+    // The state is committed; a later reconcile (tick or event) re-issues what is still due.
+    ports.log?.('command failed; will be retried by a later reconcile', { command: c.kind, error: (e as Error).message });
+    throw e;
+  }
+}
