@@ -21,6 +21,7 @@ export interface HttpRequest<P = Record<string, string>, Q = Record<string, unkn
   requestId: string;
   path: string;
   claims: Record<string, unknown>;
+  context: Context;
 }
 
 export interface HttpResult {
@@ -43,12 +44,12 @@ const DEFAULT_MAX_BODY = 64 * 1024;
 
 export function httpHandler(routes: Route[], opts: { maxBodyBytes?: Record<string, number> } = {}) {
   const table = new Map(routes.map((r) => [routeKey(r.contract), r]));
-  const core = async (event: APIGatewayProxyEventV2, _ctx: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+  const core = async (event: APIGatewayProxyEventV2, ctx: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const requestId = event.requestContext?.requestId ?? 'local';
     const r = table.get(event.routeKey);
     try {
       if (!r) throw new Problem('route-not-found', `no route ${event.routeKey}`);
-      const req = parseRequest(event, r.contract, opts.maxBodyBytes?.[event.routeKey] ?? DEFAULT_MAX_BODY);
+      const req = parseRequest(event, ctx, r.contract, opts.maxBodyBytes?.[event.routeKey] ?? DEFAULT_MAX_BODY);
       const res = await r.handle(req);
       return {
         statusCode: res.status,
@@ -69,7 +70,7 @@ export function httpHandler(routes: Route[], opts: { maxBodyBytes?: Record<strin
   return middy(core).use(injectLambdaContext(logger, { resetKeys: true }));
 }
 
-function parseRequest(event: APIGatewayProxyEventV2, c: RouteContract, maxBody: number): HttpRequest {
+function parseRequest(event: APIGatewayProxyEventV2, context: Context, c: RouteContract, maxBody: number): HttpRequest {
   const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? '']));
   const errors: ProblemError[] = [];
   const params = { ...(event.pathParameters ?? {}) } as Record<string, string>;
@@ -95,7 +96,7 @@ function parseRequest(event: APIGatewayProxyEventV2, c: RouteContract, maxBody: 
   }
   if (errors.length) throw new Problem('validation-error', `${errors.length} field(s) failed validation`, { errors });
   const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })?.authorizer?.jwt?.claims ?? {};
-  return { params, query, body, headers, rawBody, requestId: event.requestContext?.requestId ?? 'local', path: event.rawPath, claims };
+  return { params, query, body, headers, rawBody, requestId: event.requestContext?.requestId ?? 'local', path: event.rawPath, claims, context };
 }
 
 /** API Gateway hands query values over as strings; coerce those the schema types as numbers or booleans. */

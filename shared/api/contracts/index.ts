@@ -1,6 +1,7 @@
 /** Every route contract of the product; the OpenAPI document is built from this list. */
 import type { RouteContract } from '../contract.ts';
 import { catalogContracts } from './catalog.ts';
+import { inboundContracts } from './inbound.ts';
 import { sessionsContracts } from './sessions.ts';
 import { systemContracts } from './system.ts';
 
@@ -8,4 +9,5 @@ export const allContracts: RouteContract[] = [
   ...Object.values(systemContracts),
   ...Object.values(sessionsContracts),
   ...Object.values(catalogContracts),
+  ...Object.values(inboundContracts),
 ];
