@@ -46,9 +46,9 @@ export function newTimedResource<S extends string, D extends string>(
  * Returns the resource moved to `to`, with one more history entry (the oldest dropped past the
  * bound) and `state_version` + 1. Pure: the caller persists it conditioned on the old version.
  */
-export function transition<R extends TimedResource<S, D>, S extends string, D extends string>(
-  r: R,
-  to: S,
+export function transition<S extends string, D extends string, R extends TimedResource<S, D>>(
+  r: R & TimedResource<S, D>,
+  to: NoInfer<S>,
   ctx: { now: number; by: string; reason?: string; terminal?: boolean; started?: boolean },
 ): R {
   const at = iso(ctx.now);
@@ -66,9 +66,9 @@ export function transition<R extends TimedResource<S, D>, S extends string, D ex
 }
 
 /** Changes intent only; the reconciler converges status later. */
-export function setDesired<R extends TimedResource<S, D>, S extends string, D extends string>(
-  r: R,
-  desired: D,
+export function setDesired<S extends string, D extends string, R extends TimedResource<S, D>>(
+  r: R & TimedResource<S, D>,
+  desired: NoInfer<D>,
   now: number,
 ): R {
   if (r.desired_status === desired) return r;

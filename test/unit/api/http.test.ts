@@ -23,7 +23,7 @@ const contract: RouteContract = {
 
 const handler = httpHandler(
   [
-    route(contract, async (req) => {
+    route<Record<string, string>, { n?: number }, { name: string }>(contract, async (req) => {
       if ((req.body as { name: string }).name === 'boom') throw new Error('secret internals');
       if ((req.body as { name: string }).name === 'taken') throw new Problem('conflict', 'exists');
       return { status: 201, body: { id: req.params.id, n: req.query.n, name: (req.body as { name: string }).name } };

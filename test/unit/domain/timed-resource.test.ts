@@ -4,7 +4,7 @@ import { STATE_HISTORY_LIMIT, newTimedResource, setDesired, transition } from '.
 describe('TimedResource', () => {
   const t0 = Date.parse('2026-12-01T09:00:00Z');
   it('a transition bumps the version and records who, when and why', () => {
-    const r = newTimedResource('ses_1', 'pending', 'completed', t0, 'api');
+    const r = newTimedResource<string, string>('ses_1', 'pending', 'completed', t0, 'api');
     const r2 = transition(r, 'admitting', { now: t0 + 1000, by: 'reconciler', reason: 'provision_at reached', started: true });
     expect(r2.state_version).toBe(2);
     expect(r2.status).toBe('admitting');
@@ -20,7 +20,7 @@ describe('TimedResource', () => {
   });
 
   it('keeps the history bounded, dropping the oldest', () => {
-    let r = newTimedResource('ses_1', 's0', 'd', t0, 'api');
+    let r = newTimedResource<string, string>('ses_1', 's0', 'd', t0, 'api');
     for (let i = 1; i <= STATE_HISTORY_LIMIT + 5; i++) r = transition(r, `s${i}`, { now: t0 + i, by: 't' });
     expect(r.state_history).toHaveLength(STATE_HISTORY_LIMIT);
     expect(r.state_history.at(-1)?.to).toBe(`s${STATE_HISTORY_LIMIT + 5}`);
@@ -28,7 +28,7 @@ describe('TimedResource', () => {
   });
 
   it('changing intent bumps the version but not the status; the same intent is a no-op', () => {
-    const r = newTimedResource('ses_1', 'running', 'completed', t0, 'api');
+    const r = newTimedResource<string, string>('ses_1', 'running', 'completed', t0, 'api');
     const c = setDesired(r, 'cancelled', t0 + 5);
     expect(c.desired_status).toBe('cancelled');
     expect(c.status).toBe('running');
