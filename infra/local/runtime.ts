@@ -24,6 +24,8 @@ import { StreamPoller } from './stream-poller.ts';
 import { startAwsGateway, type AwsGateway, type SfnLike } from './aws-gateway.ts';
 import { startApiServer, type ApiServer } from './api-server.ts';
 import { createTable } from './provision.ts';
+import { LocalStepFunctions } from './stepfunctions.ts';
+import { killAllTasks, runLocalTask } from './tasks.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -46,7 +48,7 @@ export interface LocalRuntime {
   clock: Clock;
   fns: LocalFunctions;
   bus: LocalEventBus;
-  sfn: SfnLike & { status?(): unknown; drain?(ms?: number): Promise<void>; close?(): Promise<void> };
+  sfn: LocalStepFunctions;
   pollers: StreamPoller[];
   scheduler: LocalScheduler;
   dynamodb: DynamoDbLocal;
@@ -87,14 +89,12 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const realDelayMs = (virtualMs: number) =>
     clock instanceof ScaledClock ? clock.realDelay(virtualMs) : clock instanceof ManualClock ? Infinity : virtualMs;
 
-  const { LocalStepFunctions } = await import('./stepfunctions.ts');
   const sfn = new LocalStepFunctions({
     clock,
     region: LOCAL_REGION,
     accountId: LOCAL_ACCOUNT,
     invokeFunction: (arn: string, payload: unknown) => fns.invoke(arn, payload),
     runTask: async (params: Record<string, unknown>) => {
-      const { runLocalTask } = await import('./tasks.ts');
       await runLocalTask(system, root, params, { ...env, [ENV.clock]: clockSpecForChild(spec, clock) });
     },
     publish: async (e: { source: string; 'detail-type': string; detail: Record<string, unknown>; resources: string[]; time: string }) => {
@@ -203,7 +203,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       components: () => ({
         dynamodb_local: { status: 'ok', detail: dynamodb.endpoint },
         s3rver: { status: 'ok', detail: s3.endpoint },
-        event_bus: { status: 'ok', detail: `${bus.rules.length} rules, ${bus.deadLetters.length} dead letters` },
+        local_bus: { status: 'ok', detail: `${bus.rules.length} rules, ${bus.deadLetters.length} dead letters` },
         stream_poller: {
           status: pollers.every((p) => p.running) ? 'ok' : 'down',
           detail: `${pollers.length} poller(s), ${pollers.reduce((n, p) => n + p.failures.length, 0)} on-failure batch(es)`,
@@ -271,7 +271,6 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       if (stopped) return;
       stopped = true;
       scheduler.stop();
-      const { killAllTasks } = await import('./tasks.ts');
       killAllTasks();
       await Promise.all(pollers.map((p) => p.stop()));
       bus.close();

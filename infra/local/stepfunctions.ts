@@ -1,0 +1,475 @@
+/**
+ * Step Functions, locally: the Step Functions API (as the real SDK calls it through the gateway)
+ * over aws-local-stepfunctions. Every Task state is served in-process — Lambda integrations call
+ * the local functions, ECS tasks start the job runner as a child process, `.waitForTaskToken`
+ * tasks wait for SendTaskSuccess/Failure with real heartbeat and timeout enforcement — so no
+ * call ever leaves the machine. Status changes are published as the same "Step Functions
+ * Execution Status Change" events AWS sends to EventBridge.
+ */
+import { randomUUID } from 'node:crypto';
+import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { Clock } from '../../shared/domain/clock.ts';
+
+export interface LocalSfnDeps {
+  clock: Clock;
+  region: string;
+  accountId: string;
+  invokeFunction(functionArnOrName: string, payload: unknown): Promise<unknown>;
+  runTask(params: Record<string, unknown>): Promise<void>;
+  publish(event: { source: string; 'detail-type': string; detail: Record<string, unknown>; resources: string[]; time: string }): Promise<void>;
+  /** Real milliseconds for a virtual duration (the controllable clock). */
+  realDelayMs?(virtualMs: number): number;
+}
+
+export class SfnApiError extends Error {
+  constructor(
+    override readonly name: string,
+    message: string,
+    readonly statusCode = 400,
+  ) {
+    super(message);
+  }
+}
+
+type Status = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+interface Machine {
+  name: string;
+  arn: string;
+  definition: string;
+  roleArn: string;
+  created: number;
+  parsed: StateMachineDefinition;
+  sm: StateMachine;
+  tasks: Map<string, TaskState>;
+}
+
+interface TaskState {
+  Resource: string;
+  HeartbeatSeconds?: number;
+  TimeoutSeconds?: number;
+}
+
+interface Execution {
+  arn: string;
+  name: string;
+  machine: Machine;
+  input: string;
+  status: Status;
+  output?: string;
+  error?: string;
+  cause?: string;
+  start: number;
+  stop?: number;
+  abort(): void;
+  done: Promise<void>;
+  history: { id: number; type: string; timestamp: number; details?: unknown }[];
+  tokens: Set<string>;
+}
+
+interface Waiter {
+  execution: Execution;
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  heartbeatMs?: number;
+  heartbeatTimer?: NodeJS.Timeout;
+  timeoutTimer?: NodeJS.Timeout;
+  finished: boolean;
+}
+
+const TOKEN_PLACEHOLDER = '__LCM_LOCAL_TASK_TOKEN__';
+const named = (name: string, message: string) => Object.assign(new Error(message), { name });
+
+export class LocalStepFunctions {
+  readonly #machines = new Map<string, Machine>();
+  readonly #executions = new Map<string, Execution>();
+  readonly #waiters = new Map<string, Waiter>();
+  readonly #finishedTokens = new Set<string>();
+  #counts = { succeeded: 0, failed: 0 };
+
+  constructor(private readonly deps: LocalSfnDeps) {}
+
+  private now() {
+    return this.deps.clock.now();
+  }
+  private real(ms: number) {
+    return Math.max(0, this.deps.realDelayMs ? this.deps.realDelayMs(ms) : ms);
+  }
+  private machineArn(name: string) {
+    return `arn:aws:states:${this.deps.region}:${this.deps.accountId}:stateMachine:${name}`;
+  }
+
+  status() {
+    let running = 0;
+    for (const e of this.#executions.values()) if (e.status === 'RUNNING') running++;
+    return { stateMachines: this.#machines.size, running, ...this.#counts };
+  }
+
+  async handle(action: string, body: any): Promise<unknown> {
+    switch (action) {
+      case 'CreateStateMachine':
+        return this.create(body);
+      case 'UpdateStateMachine':
+        return this.update(body);
+      case 'DescribeStateMachine': {
+        const m = this.machineByArn(body.stateMachineArn);
+        return { stateMachineArn: m.arn, name: m.name, status: 'ACTIVE', definition: m.definition, roleArn: m.roleArn, type: 'STANDARD', creationDate: m.created / 1000 };
+      }
+      case 'ListStateMachines': {
+        const all = [...this.#machines.values()].sort((a, b) => a.name.localeCompare(b.name));
+        const start = body.nextToken ? Number(body.nextToken) : 0;
+        const max = body.maxResults || 100;
+        const page = all.slice(start, start + max);
+        return {
+          stateMachines: page.map((m) => ({ stateMachineArn: m.arn, name: m.name, type: 'STANDARD', creationDate: m.created / 1000 })),
+          ...(start + max < all.length ? { nextToken: String(start + max) } : {}),
+        };
+      }
+      case 'DeleteStateMachine':
+        this.#machines.delete(this.machineByArn(body.stateMachineArn).name);
+        return {};
+      case 'StartExecution':
+        return this.start(body);
+      case 'DescribeExecution':
+        return this.describe(this.executionByArn(body.executionArn));
+      case 'StopExecution': {
+        const e = this.executionByArn(body.executionArn);
+        if (e.status === 'RUNNING') {
+          e.error = body.error;
+          e.cause = body.cause;
+          e.abort();
+          await e.done;
+        }
+        return { stopDate: (e.stop ?? this.now()) / 1000 };
+      }
+      case 'ListExecutions': {
+        const m = this.machineByArn(body.stateMachineArn);
+        const list = [...this.#executions.values()].filter((e) => e.machine === m && (!body.statusFilter || e.status === body.statusFilter));
+        return { executions: list.map((e) => ({ executionArn: e.arn, stateMachineArn: m.arn, name: e.name, status: e.status, startDate: e.start / 1000, ...(e.stop ? { stopDate: e.stop / 1000 } : {}) })) };
+      }
+      case 'GetExecutionHistory': {
+        const e = this.executionByArn(body.executionArn);
+        return { events: e.history.map((h) => ({ id: h.id, type: h.type, timestamp: h.timestamp / 1000, previousEventId: h.id - 1 })) };
+      }
+      case 'SendTaskSuccess':
+        return this.settleToken(body.taskToken, (w) => w.resolve(JSON.parse(body.output ?? 'null')));
+      case 'SendTaskFailure':
+        return this.settleToken(body.taskToken, (w) => w.reject(named(body.error || 'States.TaskFailed', body.cause ?? '')));
+      case 'SendTaskHeartbeat': {
+        const w = this.waiter(body.taskToken);
+        this.armHeartbeat(body.taskToken, w);
+        return {};
+      }
+      default:
+        throw new SfnApiError('UnknownOperationException', `AWSStepFunctions.${action} is not emulated locally`);
+    }
+  }
+
+  // ---- state machines -------------------------------------------------------------------
+
+  private compile(name: string, definition: string): Pick<Machine, 'parsed' | 'sm' | 'tasks'> {
+    if (typeof definition !== 'string') throw new SfnApiError('InvalidDefinition', 'definition must be a JSON string');
+    let parsed: StateMachineDefinition & { QueryLanguage?: string };
+    try {
+      parsed = JSON.parse(definition);
+    } catch (e) {
+      throw new SfnApiError('InvalidDefinition', `definition is not JSON: ${(e as Error).message}`);
+    }
+    // The local interpreter silently ignores these; refuse them so they fail here, not in AWS.
+    if (/"QueryLanguage"\s*:\s*"JSONata"/.test(definition)) throw new SfnApiError('InvalidDefinition', `${name}: JSONata is not supported locally; compile to JSONPath`);
+    if (/"Assign"\s*:/.test(definition)) throw new SfnApiError('InvalidDefinition', `${name}: variables (Assign) are not supported locally`);
+    let sm: StateMachine;
+    try {
+      sm = new StateMachine(parsed, { validationOptions: { checkArn: false } });
+    } catch (e) {
+      throw new SfnApiError('InvalidDefinition', `${name}: ${(e as Error).message}`);
+    }
+    const tasks = new Map<string, TaskState>();
+    collectTasks(parsed, tasks);
+    return { parsed, sm, tasks };
+  }
+
+  private create(body: { name: string; definition: string; roleArn: string }) {
+    if (!body.name || !/^[A-Za-z0-9_-]{1,80}$/.test(body.name)) throw new SfnApiError('InvalidName', `invalid state machine name "${body.name}"`);
+    const existing = this.#machines.get(body.name);
+    if (existing) {
+      if (existing.definition === body.definition && existing.roleArn === body.roleArn)
+        return { stateMachineArn: existing.arn, creationDate: existing.created / 1000 };
+      throw new SfnApiError('StateMachineAlreadyExists', `State Machine Already Exists: '${existing.arn}'`);
+    }
+    const m: Machine = { name: body.name, arn: this.machineArn(body.name), definition: body.definition, roleArn: body.roleArn, created: this.now(), ...this.compile(body.name, body.definition) };
+    this.#machines.set(m.name, m);
+    return { stateMachineArn: m.arn, creationDate: m.created / 1000 };
+  }
+
+  private update(body: { stateMachineArn: string; definition?: string; roleArn?: string }) {
+    const m = this.machineByArn(body.stateMachineArn);
+    if (body.definition !== undefined) Object.assign(m, { definition: body.definition }, this.compile(m.name, body.definition));
+    if (body.roleArn) m.roleArn = body.roleArn;
+    return { updateDate: this.now() / 1000 };
+  }
+
+  private machineByArn(arn: string): Machine {
+    const name = String(arn ?? '').split(':stateMachine:')[1];
+    const m = name ? this.#machines.get(name) : undefined;
+    if (!m) throw new SfnApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    return m;
+  }
+
+  // ---- executions -----------------------------------------------------------------------
+
+  private start(body: { stateMachineArn: string; name?: string; input?: string }) {
+    const m = this.machineByArn(body.stateMachineArn);
+    const name = body.name ?? randomUUID();
+    const arn = `arn:aws:states:${this.deps.region}:${this.deps.accountId}:execution:${m.name}:${name}`;
+    const input = body.input ?? '{}';
+    const existing = this.#executions.get(arn);
+    if (existing) {
+      // AWS: the same name and input within 90 days is idempotent; another input is a conflict.
+      if (existing.input === input) return { executionArn: arn, startDate: existing.start / 1000 };
+      throw new SfnApiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
+    }
+    let parsedInput: unknown;
+    try {
+      parsedInput = JSON.parse(input);
+    } catch {
+      throw new SfnApiError('InvalidExecutionInput', 'input is not JSON');
+    }
+    const e: Execution = { arn, name, machine: m, input, status: 'RUNNING', start: this.now(), abort: () => undefined, done: Promise.resolve(), history: [], tokens: new Set() };
+    this.#executions.set(arn, e);
+    const waitTimeOverrides: Record<string, number> = {};
+    collectWaits(m.parsed, (stateName, seconds) => (waitTimeOverrides[stateName] = this.real(seconds * 1000)));
+    const retryIntervalOverrides: Record<string, number[]> = {};
+    collectRetries(m.parsed, (stateName, intervals) => (retryIntervalOverrides[stateName] = intervals.map((s) => this.real(s * 1000))));
+    const run = m.sm.run(parsedInput as never, {
+      overrides: { taskResourceLocalHandlers: this.taskHandlers(m, e), waitTimeOverrides, retryIntervalOverrides },
+      context: { Task: { Token: TOKEN_PLACEHOLDER }, Execution: { Id: arn, Name: name, Input: parsedInput as never, StartTime: new Date(e.start).toISOString() }, StateMachine: { Id: m.arn, Name: m.name } },
+    });
+    e.abort = run.abort;
+    void this.emitStatus(e);
+    e.done = (async () => {
+      void (async () => {
+        let id = 0;
+        try {
+          for await (const ev of run.eventLogs) e.history.push({ id: ++id, type: ev.type, timestamp: this.now(), details: ev });
+        } catch {
+          /* the log ends with the execution */
+        }
+      })();
+      try {
+        const out = await run.result;
+        e.status = 'SUCCEEDED';
+        e.output = JSON.stringify(out ?? null);
+        this.#counts.succeeded++;
+      } catch (err) {
+        if (err instanceof ExecutionAbortedError) e.status = 'ABORTED';
+        else if (err instanceof ExecutionTimeoutError) {
+          e.status = 'TIMED_OUT';
+          e.error = 'States.Timeout';
+        } else {
+          e.status = 'FAILED';
+          const cause = (err as { cause?: Error }).cause;
+          e.error = cause?.name ?? (err as Error).name;
+          e.cause = cause?.message ?? (err as Error).message;
+          this.#counts.failed++;
+        }
+      } finally {
+        e.stop = this.now();
+        for (const t of e.tokens) this.finishToken(t, named('States.Runtime', 'execution ended'));
+      }
+      await this.emitStatus(e);
+    })();
+    return { executionArn: arn, startDate: e.start / 1000 };
+  }
+
+  private executionByArn(arn: string): Execution {
+    const e = this.#executions.get(arn);
+    if (!e) throw new SfnApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    return e;
+  }
+
+  private describe(e: Execution) {
+    return {
+      executionArn: e.arn,
+      stateMachineArn: e.machine.arn,
+      name: e.name,
+      status: e.status,
+      startDate: e.start / 1000,
+      ...(e.stop ? { stopDate: e.stop / 1000 } : {}),
+      input: e.input,
+      ...(e.output !== undefined ? { output: e.output } : {}),
+      ...(e.error ? { error: e.error } : {}),
+      ...(e.cause ? { cause: e.cause } : {}),
+    };
+  }
+
+  private async emitStatus(e: Execution) {
+    try {
+      await this.deps.publish({
+        source: 'aws.states',
+        'detail-type': 'Step Functions Execution Status Change',
+        resources: [e.arn],
+        time: new Date(e.stop ?? e.start).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        detail: {
+          executionArn: e.arn,
+          stateMachineArn: e.machine.arn,
+          name: e.name,
+          status: e.status,
+          startDate: e.start,
+          stopDate: e.stop ?? null,
+          input: e.input,
+          output: e.output ?? null,
+          inputDetails: { included: true },
+          outputDetails: { included: e.output !== undefined },
+          error: e.error ?? null,
+          cause: e.cause ?? null,
+        },
+      });
+    } catch (err) {
+      console.error(`[sfn] publishing the status of ${e.name} failed: ${(err as Error).message}`);
+    }
+  }
+
+  // ---- tasks ----------------------------------------------------------------------------
+
+  private taskHandlers(m: Machine, e: Execution): Record<string, (input: unknown) => Promise<never>> {
+    const handlers: Record<string, (input: unknown) => Promise<never>> = {};
+    for (const [stateName, task] of m.tasks) handlers[stateName] = (input) => this.runTask(task, input, e) as Promise<never>;
+    return handlers;
+  }
+
+  private async runTask(task: TaskState, input: unknown, e: Execution): Promise<unknown> {
+    const r = task.Resource;
+    const params = (input ?? {}) as Record<string, unknown>;
+    if (r === 'arn:aws:states:::lambda:invoke') {
+      const out = await this.invoke(String(params.FunctionName), params.Payload);
+      return { ExecutedVersion: '$LATEST', Payload: out ?? null, StatusCode: 200 };
+    }
+    if (/^arn:aws:lambda:[^:]*:[^:]*:function:/.test(r)) return (await this.invoke(r, input)) ?? null;
+    if (r === 'arn:aws:states:::lambda:invoke.waitForTaskToken' || r === 'arn:aws:states:::ecs:runTask.waitForTaskToken') {
+      const token = `${e.name}.${randomUUID()}`;
+      const resolved = JSON.parse(JSON.stringify(params).split(TOKEN_PLACEHOLDER).join(token)) as Record<string, unknown>;
+      const wait = this.awaitToken(token, task, e);
+      const start =
+        r.includes('lambda')
+          ? this.invoke(String(resolved.FunctionName), resolved.Payload).then(() => undefined)
+          : this.deps.runTask(resolved);
+      start.catch((err: Error) => this.finishToken(token, named(err.name || 'States.TaskFailed', err.message)));
+      return wait;
+    }
+    if (r === 'arn:aws:states:::ecs:runTask.sync' || r === 'arn:aws:states:::ecs:runTask') {
+      await this.deps.runTask(params);
+      return {};
+    }
+    if (r === 'arn:aws:states:::events:putEvents') {
+      const entries = (params.Entries as { Source: string; DetailType: string; Detail: unknown; Resources?: string[] }[]) ?? [];
+      for (const en of entries)
+        await this.deps.publish({
+          source: en.Source,
+          'detail-type': en.DetailType,
+          detail: (typeof en.Detail === 'string' ? JSON.parse(en.Detail) : en.Detail) as Record<string, unknown>,
+          resources: en.Resources ?? [],
+          time: new Date(this.now()).toISOString(),
+        });
+      return { Entries: entries.map(() => ({ EventId: randomUUID() })), FailedEntryCount: 0 };
+    }
+    throw named('States.Runtime', `resource ${r} has no local integration`);
+  }
+
+  private async invoke(fn: string, payload: unknown): Promise<unknown> {
+    try {
+      return await this.deps.invokeFunction(fn, payload);
+    } catch (err) {
+      // Surface the function's error type, as the Lambda integration does, so Retry/Catch match.
+      const er = err as Error;
+      throw named(er.name && er.name !== 'Error' ? er.name : 'Lambda.Unknown', er.message);
+    }
+  }
+
+  private awaitToken(token: string, task: TaskState, e: Execution): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const w: Waiter = { execution: e, resolve, reject, finished: false, ...(task.HeartbeatSeconds ? { heartbeatMs: this.real(task.HeartbeatSeconds * 1000) } : {}) };
+      this.#waiters.set(token, w);
+      e.tokens.add(token);
+      if (task.TimeoutSeconds)
+        w.timeoutTimer = setTimeout(() => this.finishToken(token, named('States.Timeout', `task timed out after ${task.TimeoutSeconds} s`)), this.real(task.TimeoutSeconds * 1000));
+      this.armHeartbeat(token, w);
+    });
+  }
+
+  private armHeartbeat(token: string, w: Waiter) {
+    if (!w.heartbeatMs) return;
+    clearTimeout(w.heartbeatTimer);
+    w.heartbeatTimer = setTimeout(() => this.finishToken(token, named('States.HeartbeatTimeout', 'no heartbeat within HeartbeatSeconds')), w.heartbeatMs);
+  }
+
+  private waiter(token: string): Waiter {
+    const w = this.#waiters.get(token);
+    if (!w) {
+      if (this.#finishedTokens.has(token)) throw new SfnApiError('TaskTimedOut', 'the task already ended (timed out or completed)');
+      throw new SfnApiError('TaskDoesNotExist', 'no task with this token');
+    }
+    return w;
+  }
+
+  private settleToken(token: string, settle: (w: Waiter) => void) {
+    const w = this.waiter(token);
+    this.finishToken(token, undefined, settle);
+    return {};
+  }
+
+  private finishToken(token: string, error?: Error, settle?: (w: Waiter) => void) {
+    const w = this.#waiters.get(token);
+    if (!w || w.finished) return;
+    w.finished = true;
+    clearTimeout(w.heartbeatTimer);
+    clearTimeout(w.timeoutTimer);
+    this.#waiters.delete(token);
+    this.#finishedTokens.add(token);
+    w.execution.tokens.delete(token);
+    if (settle) settle(w);
+    else w.reject(error ?? named('States.TaskFailed', 'task failed'));
+  }
+
+  async drain(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ([...this.#executions.values()].some((e) => e.status === 'RUNNING')) {
+      if (Date.now() > deadline) throw new Error('executions still running');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const e of this.#executions.values()) if (e.status === 'RUNNING') e.abort();
+    await Promise.allSettled([...this.#executions.values()].map((e) => e.done));
+  }
+}
+
+type AnyState = { Type: string; Resource?: string; HeartbeatSeconds?: number; TimeoutSeconds?: number; Seconds?: number; Retry?: { IntervalSeconds?: number }[]; Branches?: StateMachineDefinition[]; ItemProcessor?: StateMachineDefinition; Iterator?: StateMachineDefinition };
+
+function eachState(def: StateMachineDefinition, visit: (name: string, s: AnyState) => void): void {
+  for (const [name, s] of Object.entries(def.States ?? {}) as [string, AnyState][]) {
+    visit(name, s);
+    for (const b of s.Branches ?? []) eachState(b, visit);
+    if (s.ItemProcessor) eachState(s.ItemProcessor, visit);
+    if (s.Iterator) eachState(s.Iterator, visit);
+  }
+}
+
+function collectTasks(def: StateMachineDefinition, out: Map<string, TaskState>): void {
+  eachState(def, (name, s) => {
+    if (s.Type === 'Task') out.set(name, { Resource: s.Resource!, HeartbeatSeconds: s.HeartbeatSeconds, TimeoutSeconds: s.TimeoutSeconds });
+  });
+}
+
+function collectWaits(def: StateMachineDefinition, add: (name: string, seconds: number) => void): void {
+  eachState(def, (name, s) => {
+    if (s.Type === 'Wait' && typeof s.Seconds === 'number') add(name, s.Seconds);
+  });
+}
+
+function collectRetries(def: StateMachineDefinition, add: (name: string, intervals: number[]) => void): void {
+  eachState(def, (name, s) => {
+    if (s.Retry?.length) add(name, s.Retry.map((r) => r.IntervalSeconds ?? 1));
+  });
+}
