@@ -136,3 +136,8 @@ export function triggersOf<K extends Trigger['kind']>(
       .map((trigger) => ({ function: f, trigger })),
   );
 }
+
+/** routeKey → largest accepted body, for the HTTP edge of each API function. */
+export function bodyLimits(system: SystemDecl): Record<string, number> {
+  return Object.fromEntries(httpRoutes(system).map((r) => [`${r.method} ${r.path}`, r.maxBodyBytes ?? 64 * 1024]));
+}

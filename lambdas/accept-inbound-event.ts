@@ -13,7 +13,7 @@ import { StateStore } from '../shared/store/state-store.ts';
 import { documentClient, dynamoClient } from '../shared/runtime/aws.ts';
 import { env } from '../shared/runtime/env.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
-import { httpRoutes } from '../infra/topology.ts';
+import { bodyLimits } from '../infra/topology.ts';
 import { system } from '../infra/system.ts';
 
 const config = new IdempotencyConfig({ eventKeyJmesPath: '[source, id]', expiresAfterSeconds: 7 * 24 * 3600 });
@@ -50,7 +50,7 @@ async function accept(ce: CloudEvent, context: Context): Promise<InboundOutcome 
   return r.request_id === context.awsRequestId ? { outcome: r.outcome, detail: r.detail } : { outcome: 'duplicate', detail: r.detail };
 }
 
-const maxBodyBytes = Object.fromEntries(httpRoutes(system).map((r) => [`${r.method} ${r.path}`, r.maxBodyBytes ?? 0]));
+const maxBodyBytes = bodyLimits(system);
 
 const http = httpHandler(
   [

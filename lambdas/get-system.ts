@@ -11,12 +11,12 @@ import { routeKey } from '../shared/api/contract.ts';
 import { dynamoClient, eventBridgeClient, s3Client, sfnClient } from '../shared/runtime/aws.ts';
 import { env } from '../shared/runtime/env.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
-import { httpRoutes } from '../infra/topology.ts';
+import { bodyLimits, httpRoutes } from '../infra/topology.ts';
 import { system } from '../infra/system.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 const scopes = Object.fromEntries(httpRoutes(system).map((r) => [`${r.method} ${r.path}`, r.scope]));
-const maxBodyBytes = Object.fromEntries(httpRoutes(system).map((r) => [`${r.method} ${r.path}`, r.maxBodyBytes ?? 0]));
+const maxBodyBytes = bodyLimits(system);
 let openApi: Record<string, unknown> | undefined;
 
 async function probe(check: () => Promise<unknown>): Promise<{ status: 'ok' | 'down'; latency_ms: number; detail?: string }> {

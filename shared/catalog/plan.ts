@@ -116,6 +116,10 @@ const pick = (f: Form) => ({ fqn: f.fqn, version: f.version });
 
 function chooseDefinition(input: PlanInput): SessionDefinition {
   const { request: req, definitions, forms } = input;
+  if (!req.session_type && !req.fqn)
+    throw new Problem('validation-error', 'give session_type or fqn', {
+      errors: [{ pointer: '/session_type', detail: 'session_type or fqn is required', rule: 'required' }],
+    });
   if (req.session_type) {
     const d = definitions.find((x) => x.session_type === req.session_type);
     if (!d)

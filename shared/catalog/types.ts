@@ -47,6 +47,8 @@ export interface PodRef {
   definition_id?: string;
   version?: string;
   content_hash?: string;
+  /** phase → registered state machine, copied from the pod definition when sync confirms the ref. */
+  state_machines?: Record<string, string>;
 }
 
 export interface Form {

@@ -23,7 +23,11 @@ export interface SeedResult {
 
 const hashOf = (doc: unknown) => createHash('sha256').update(stableJson(doc)).digest('hex').slice(0, 32);
 
-export async function seedItems(store: StateStore, items: SeedItem[], now: string): Promise<SeedResult> {
+/**
+ * `preserve` names attributes the running system owns (exposure counters, confirmed pod refs):
+ * a re-seed keeps their current values instead of resetting them.
+ */
+export async function seedItems(store: StateStore, items: SeedItem[], now: string, preserve: (current: Record<string, unknown>) => Record<string, unknown> = () => ({})): Promise<SeedResult> {
   const result: SeedResult = { written: 0, unchanged: 0 };
   const queue = [...items];
   const worker = async () => {
@@ -42,6 +46,7 @@ export async function seedItems(store: StateStore, items: SeedItem[], now: strin
               ...it.key,
               ...(it.index ?? {}),
               ...it.doc,
+              ...(current ? preserve(current) : {}),
               entity: it.entity,
               seed_hash,
               state_version: v,

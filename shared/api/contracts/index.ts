@@ -1,6 +1,8 @@
 /** Every route contract of the product; the OpenAPI document is built from this list. */
 import type { RouteContract } from '../contract.ts';
 import { catalogContracts } from './catalog.ts';
+import { contentContracts } from './content.ts';
+import { jobsContracts } from './jobs.ts';
 import { inboundContracts } from './inbound.ts';
 import { sessionsContracts } from './sessions.ts';
 import { systemContracts } from './system.ts';
@@ -10,4 +12,6 @@ export const allContracts: RouteContract[] = [
   ...Object.values(sessionsContracts),
   ...Object.values(catalogContracts),
   ...Object.values(inboundContracts),
+  ...Object.values(contentContracts),
+  ...Object.values(jobsContracts),
 ];

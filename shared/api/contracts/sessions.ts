@@ -16,7 +16,7 @@ export const createSessionBody: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['timeslot', 'candidate'],
-  oneOf: [{ required: ['session_type'] }, { required: ['fqn'] }],
+  description: 'Give session_type (multi-part types), fqn (types addressed by FQN), or both when the type is addressed by FQN.',
   properties: {
     session_type: {
       type: 'string',

@@ -9,7 +9,7 @@ import { seeds } from './fixtures.ts';
 const S = seeds();
 const NOW = Date.parse('2026-12-01T06:00:00Z');
 const SID = 'ses_01jdx0k7m6v3g8w2q4t5n9c1ba' as never;
-const phasesFor = (f: Form) => (f.pod_ref && f.pod_ref.pod_type !== 'none' ? { instantiate: 'i', collect: 'c', grade: 'g', archive: 'a' } : { instantiate: 'i', grade: 'g' });
+const phasesFor = (f: Form): Record<string, string> => (f.pod_ref && f.pod_ref.pod_type !== 'none' ? { instantiate: 'i', collect: 'c', grade: 'g', archive: 'a' } : { instantiate: 'i', grade: 'g' });
 const plan = (request: Partial<CreateSessionRequest>, forms = S.forms) =>
   planSession({
     definitions: S.definitions,
@@ -138,5 +138,12 @@ describe('refusals name the failing field', () => {
     const forms = S.forms.filter((f) => f.module_acronym === 'COR').map((f) => ({ ...f, exposure_count: 0 }));
     const a = pickForm(forms, '* CCDE * COR', {});
     expect('form' in a && a.form.fqn).toBe('Exam CCDE CCDE v3.1 COR COR-A');
+  });
+});
+
+describe('addressing', () => {
+  it('needs session_type or fqn', () => {
+    const e = problem(() => plan({}));
+    expect(e.errors?.[0]?.pointer).toBe('/session_type');
   });
 });
