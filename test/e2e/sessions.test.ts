@@ -183,7 +183,7 @@ describe('bad requests get a documented problem and change nothing', () => {
 
   it.each(cases)('%s', async (_what, method, path, makeBody, status, kind, pointer) => {
     const body = makeBody();
-    const headers = body === undefined || typeof body !== 'string' ? {} : { 'content-type': 'application/json' };
+    const headers: Record<string, string> = body === undefined || typeof body !== 'string' ? {} : { 'content-type': 'application/json' };
     const r = await api<Problem>(method, path, body, headers);
     expect(r.status).toBe(status);
     expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
