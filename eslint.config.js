@@ -12,7 +12,11 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/infra/local/**'], message: 'Product code never imports the local cloud.' }] },
+        {
+          patterns: [
+            { group: ['**/infra/local/**'], message: 'Product code never imports the local cloud.' },
+          ],
+        },
       ],
     },
   },

@@ -3,12 +3,25 @@
  * (infra/local/) are both generated from this object: a function, trigger, table or rule that
  * is not here does not exist anywhere.
  */
-import type { ApiScope, EventTrigger, FunctionDecl, HttpMethod, HttpTrigger, StreamTrigger, SystemDecl } from './topology.ts';
+import type {
+  ApiScope,
+  EventTrigger,
+  FunctionDecl,
+  HttpMethod,
+  HttpTrigger,
+  StreamTrigger,
+  SystemDecl,
+} from './topology.ts';
 
 const KiB = 1024;
 
-const api = (method: HttpMethod, path: string, scope: ApiScope, maxBodyBytes = 64 * KiB): HttpTrigger =>
-  ({ kind: 'http', method, path, scope, maxBodyBytes });
+const api = (method: HttpMethod, path: string, scope: ApiScope, maxBodyBytes = 64 * KiB): HttpTrigger => ({
+  kind: 'http',
+  method,
+  path,
+  scope,
+  maxBodyBytes,
+});
 
 const rule = (name: string, description: string, pattern: Record<string, unknown>): EventTrigger => ({
   kind: 'event',
@@ -34,7 +47,8 @@ export const system: SystemDecl = {
   tables: [
     {
       name: 'state',
-      description: 'Single-table state: one partition per session tree; catalog, workers, jobs, idempotency records',
+      description:
+        'Single-table state: one partition per session tree; catalog, workers, jobs, idempotency records',
       partitionKey: 'pk',
       sortKey: 'sk',
       stream: 'NEW_AND_OLD_IMAGES',
@@ -43,7 +57,8 @@ export const system: SystemDecl = {
     },
     {
       name: 'views',
-      description: 'Read models written only by the stream dispatcher (session trees, listings, outbox marks)',
+      description:
+        'Read models written only by the stream dispatcher (session trees, listings, outbox marks)',
       partitionKey: 'pk',
       sortKey: 'sk',
       ttlAttribute: 'expires_at',
@@ -78,7 +93,8 @@ export const system: SystemDecl = {
     },
     {
       name: 'sessions-api',
-      description: 'Schedule, read, list, cancel and extend sessions; candidate and reviewer actions on parts',
+      description:
+        'Schedule, read, list, cancel and extend sessions; candidate and reviewer actions on parts',
       entry: 'lambdas/sessions-api.ts',
       memoryMb: 512,
       timeoutSeconds: 15,
@@ -179,7 +195,8 @@ export const system: SystemDecl = {
     },
     {
       name: 'native-steps',
-      description: 'Product-owned lifecycle steps (lab resolve, ports, tags, start, LDS, ready, stop, wipe, archive)',
+      description:
+        'Product-owned lifecycle steps (lab resolve, ports, tags, start, LDS, ready, stop, wipe, archive)',
       entry: 'lambdas/run-native-step.ts',
       memoryMb: 512,
       timeoutSeconds: 60,
@@ -220,7 +237,12 @@ export const system: SystemDecl = {
           'detail-type': ['Step Functions Execution Status Change'],
           detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], name: [{ prefix: 'lcm-' }] },
         }),
-        { kind: 'schedule', rule: 'reconcile-tick', description: 'Time-driven transitions and the stuck-work watchdog', everySeconds: 60 },
+        {
+          kind: 'schedule',
+          rule: 'reconcile-tick',
+          description: 'Time-driven transitions and the stuck-work watchdog',
+          everySeconds: 60,
+        },
       ],
       grants: [
         { kind: 'table', table: 'state', access: 'readwrite' },

@@ -139,5 +139,7 @@ export function triggersOf<K extends Trigger['kind']>(
 
 /** routeKey → largest accepted body, for the HTTP edge of each API function. */
 export function bodyLimits(system: SystemDecl): Record<string, number> {
-  return Object.fromEntries(httpRoutes(system).map((r) => [`${r.method} ${r.path}`, r.maxBodyBytes ?? 64 * 1024]));
+  return Object.fromEntries(
+    httpRoutes(system).map((r) => [`${r.method} ${r.path}`, r.maxBodyBytes ?? 64 * 1024]),
+  );
 }

@@ -16,7 +16,10 @@ import { runtimeClock } from '../shared/runtime/clock.ts';
 import { bodyLimits } from '../infra/topology.ts';
 import { system } from '../infra/system.ts';
 
-const config = new IdempotencyConfig({ eventKeyJmesPath: '[source, id]', expiresAfterSeconds: 7 * 24 * 3600 });
+const config = new IdempotencyConfig({
+  eventKeyJmesPath: '[source, id]',
+  expiresAfterSeconds: 7 * 24 * 3600,
+});
 type Applied = InboundOutcome & { request_id: string };
 let once: ((ce: CloudEvent, requestId: string) => Promise<Applied>) | undefined;
 
@@ -43,11 +46,16 @@ function applyOnce() {
 }
 
 /** Powertools hands back the first delivery's stored result on a replay: that is a duplicate. */
-async function accept(ce: CloudEvent, context: Context): Promise<InboundOutcome | { outcome: 'duplicate'; detail: string }> {
+async function accept(
+  ce: CloudEvent,
+  context: Context,
+): Promise<InboundOutcome | { outcome: 'duplicate'; detail: string }> {
   assertAllowedSource(ce.source);
   config.registerLambdaContext(context);
   const r = await applyOnce()(ce, context.awsRequestId);
-  return r.request_id === context.awsRequestId ? { outcome: r.outcome, detail: r.detail } : { outcome: 'duplicate', detail: r.detail };
+  return r.request_id === context.awsRequestId
+    ? { outcome: r.outcome, detail: r.detail }
+    : { outcome: 'duplicate', detail: r.detail };
 }
 
 const maxBodyBytes = bodyLimits(system);
@@ -62,7 +70,10 @@ const http = httpHandler(
   { maxBodyBytes },
 );
 
-export async function handler(event: APIGatewayProxyEventV2 | EventBridgeEvent<string, unknown>, context: Context) {
+export async function handler(
+  event: APIGatewayProxyEventV2 | EventBridgeEvent<string, unknown>,
+  context: Context,
+) {
   if ('routeKey' in event) return http(event, context);
   return accept(fromEventBridgeEvent(event), context);
 }

@@ -28,12 +28,20 @@ interface PreviewQuery {
   limit?: number;
 }
 
-const list = (v?: string) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+const list = (v?: string) =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
 
 export const handler = httpHandler([
   route<unknown, { profile?: string }, unknown>(catalogContracts.listDefinitions, async (req) => {
     const { definitions } = await loadCatalog(store());
-    const items = definitions.filter((d) => !req.query.profile || d.profile === req.query.profile).map(publicDoc);
+    const items = definitions
+      .filter((d) => !req.query.profile || d.profile === req.query.profile)
+      .map(publicDoc);
     return { status: 200, body: { items } };
   }),
   route<{ type: string }, unknown, unknown>(catalogContracts.getDefinition, async (req) => {
@@ -57,7 +65,10 @@ export const handler = httpHandler([
     try {
       c = candidates(forms, q.selector ?? '**', requirements);
     } catch (e) {
-      if (e instanceof Problem) throw new Problem('validation-error', e.message, { errors: [{ pointer: '/query/selector', detail: e.message, rule: 'selector' }] });
+      if (e instanceof Problem)
+        throw new Problem('validation-error', e.message, {
+          errors: [{ pointer: '/query/selector', detail: e.message, rule: 'selector' }],
+        });
       throw e;
     }
     const limit = q.limit ?? 100;
@@ -67,7 +78,14 @@ export const handler = httpHandler([
         selector: q.selector ?? '**',
         requirements,
         counts: c.counts,
-        admitted: c.admitted.slice(0, limit).map((f) => ({ id: formKey(f), fqn: f.fqn, version: f.version, status: f.status, exposure_count: f.exposure_count ?? 0, pod_type: f.pod_ref?.pod_type ?? 'none' })),
+        admitted: c.admitted.slice(0, limit).map((f) => ({
+          id: formKey(f),
+          fqn: f.fqn,
+          version: f.version,
+          status: f.status,
+          exposure_count: f.exposure_count ?? 0,
+          pod_type: f.pod_ref?.pod_type ?? 'none',
+        })),
         ...(q.include_rejected ? { rejected: c.rejected.slice(0, limit) } : {}),
       },
     };

@@ -67,7 +67,14 @@ export async function handler(event: DynamoDBStreamEvent, context: Context) {
       if (sessionId) touched.set(sessionId, record.dynamodb?.SequenceNumber ?? record.eventID ?? '');
       // Only items that announce something go through the idempotency record (one write each).
       const img = image(record.dynamodb?.NewImage);
-      if (img && eventsForChange({ eventName: record.eventName as 'INSERT', oldImage: image(record.dynamodb?.OldImage), newImage: img }).length)
+      if (
+        img &&
+        eventsForChange({
+          eventName: record.eventName as 'INSERT',
+          oldImage: image(record.dynamodb?.OldImage),
+          newImage: img,
+        }).length
+      )
         await publish(record);
     },
     processor,

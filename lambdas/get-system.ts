@@ -19,32 +19,56 @@ const scopes = Object.fromEntries(httpRoutes(system).map((r) => [`${r.method} ${
 const maxBodyBytes = bodyLimits(system);
 let openApi: Record<string, unknown> | undefined;
 
-async function probe(check: () => Promise<unknown>): Promise<{ status: 'ok' | 'down'; latency_ms: number; detail?: string }> {
+async function probe(
+  check: () => Promise<unknown>,
+): Promise<{ status: 'ok' | 'down'; latency_ms: number; detail?: string }> {
   const t0 = performance.now();
   try {
     await check();
     return { status: 'ok', latency_ms: Math.round(performance.now() - t0) };
   } catch (e) {
-    return { status: 'down', latency_ms: Math.round(performance.now() - t0), detail: (e as Error).name || String(e) };
+    return {
+      status: 'down',
+      latency_ms: Math.round(performance.now() - t0),
+      detail: (e as Error).name || String(e),
+    };
   }
 }
 
 export const handler = httpHandler(
   [
     route(systemContracts.health, async () => {
-      const entries = await Promise.all([
-        ['state_table', () => dynamoClient().send(new DescribeTableCommand({ TableName: env('stateTable') }))],
-        ['views_table', () => dynamoClient().send(new DescribeTableCommand({ TableName: env('viewsTable') }))],
-        ['content_bucket', () => s3Client().send(new HeadBucketCommand({ Bucket: env('contentBucket') }))],
-        ['artefacts_bucket', () => s3Client().send(new HeadBucketCommand({ Bucket: env('artefactsBucket') }))],
-        ['event_bus', () => eventBridgeClient().send(new DescribeEventBusCommand({ Name: env('eventBus') }))],
-        ['step_functions', () => sfnClient().send(new ListStateMachinesCommand({ maxResults: 1 }))],
-      ].map(async ([name, check]) => [name, await probe(check as () => Promise<unknown>)] as const));
+      const entries = await Promise.all(
+        [
+          [
+            'state_table',
+            () => dynamoClient().send(new DescribeTableCommand({ TableName: env('stateTable') })),
+          ],
+          [
+            'views_table',
+            () => dynamoClient().send(new DescribeTableCommand({ TableName: env('viewsTable') })),
+          ],
+          ['content_bucket', () => s3Client().send(new HeadBucketCommand({ Bucket: env('contentBucket') }))],
+          [
+            'artefacts_bucket',
+            () => s3Client().send(new HeadBucketCommand({ Bucket: env('artefactsBucket') })),
+          ],
+          [
+            'event_bus',
+            () => eventBridgeClient().send(new DescribeEventBusCommand({ Name: env('eventBus') })),
+          ],
+          ['step_functions', () => sfnClient().send(new ListStateMachinesCommand({ maxResults: 1 }))],
+        ].map(async ([name, check]) => [name, await probe(check as () => Promise<unknown>)] as const),
+      );
       const components = Object.fromEntries(entries);
       const ok = entries.every(([, c]) => c.status === 'ok');
       return {
         status: ok ? 200 : 503,
-        body: { status: ok ? 'ok' : 'degraded', time: new Date(runtimeClock().now()).toISOString(), components },
+        body: {
+          status: ok ? 'ok' : 'degraded',
+          time: new Date(runtimeClock().now()).toISOString(),
+          components,
+        },
       };
     }),
     route(systemContracts.openapi, async () => {

@@ -6,7 +6,11 @@
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { parseExecutionName } from '../shared/orchestration/decide.ts';
-import { type Observation, reconcileSession, type ReconcilerPorts } from '../shared/orchestration/reconciler.ts';
+import {
+  type Observation,
+  reconcileSession,
+  type ReconcilerPorts,
+} from '../shared/orchestration/reconciler.ts';
 import { TREE_CHANGED } from '../shared/events/outbox.ts';
 import { StateStore } from '../shared/store/state-store.ts';
 import { ViewStore } from '../shared/store/views.ts';
@@ -33,7 +37,9 @@ function ports(context: Context): ReconcilerPorts {
         new InvokeCommand({
           FunctionName: env('nativeStepsFunctionArn'),
           InvocationType: 'Event',
-          Payload: Buffer.from(JSON.stringify({ step: 'force_teardown', session_id, part_order, pod_index, reason })),
+          Payload: Buffer.from(
+            JSON.stringify({ step: 'force_teardown', session_id, part_order, pod_index, reason }),
+          ),
         }),
       );
     },
@@ -53,9 +59,16 @@ export async function handler(event: Incoming, context: Context) {
     const d = event.detail as { name?: string; status?: string; error?: string; cause?: string };
     const parsed = d.name ? parseExecutionName(d.name) : undefined;
     if (!parsed) return { ignored: `not a part phase execution: ${d.name}` };
-    const outcome = ({ SUCCEEDED: 'succeeded', FAILED: 'failed', TIMED_OUT: 'timed_out', ABORTED: 'aborted' } as const)[d.status as 'SUCCEEDED'];
+    const outcome = (
+      { SUCCEEDED: 'succeeded', FAILED: 'failed', TIMED_OUT: 'timed_out', ABORTED: 'aborted' } as const
+    )[d.status as 'SUCCEEDED'];
     if (!outcome) return { ignored: `status ${d.status}` };
-    const observation: Observation = { kind: 'execution_ended', execution_name: d.name!, outcome, ...(d.error ? { error: d.error } : {}) };
+    const observation: Observation = {
+      kind: 'execution_ended',
+      execution_name: d.name!,
+      outcome,
+      ...(d.error ? { error: d.error } : {}),
+    };
     return reconcileSession(parsed.session_id, p, observation);
   }
   if (event['detail-type'] === 'Scheduled Event') return tick(p);

@@ -26,21 +26,35 @@ export async function handler(event: SeedEvent = {}) {
   const now = new Date(runtimeClock().now()).toISOString();
   const definitions = await seedItems(
     store,
-    seeds.definitions.map((d) => ({ key: keys.sessionDefinition(d.session_type), entity: 'session_definition', doc: { ...d } })),
+    seeds.definitions.map((d) => ({
+      key: keys.sessionDefinition(d.session_type),
+      entity: 'session_definition',
+      doc: { ...d },
+    })),
     now,
   );
   const forms = await seedItems(
     store,
-    seeds.forms.map((f) => ({ key: keys.form(f.fqn, f.version), entity: 'form', doc: { ...f, id: formKey(f) } })),
+    seeds.forms.map((f) => ({
+      key: keys.form(f.fqn, f.version),
+      entity: 'form',
+      doc: { ...f, id: formKey(f) },
+    })),
     now,
     (current) => ({
       exposure_count: current.exposure_count ?? 0,
-      ...((current.pod_ref as { definition_id?: string } | undefined)?.definition_id ? { pod_ref: current.pod_ref } : {}),
+      ...((current.pod_ref as { definition_id?: string } | undefined)?.definition_id
+        ? { pod_ref: current.pod_ref }
+        : {}),
     }),
   );
   const templates = await seedItems(
     store,
-    seeds.workerTemplates.map((t) => ({ key: keys.workerTemplate(t.name), entity: 'worker_template', doc: { ...t } })),
+    seeds.workerTemplates.map((t) => ({
+      key: keys.workerTemplate(t.name),
+      entity: 'worker_template',
+      doc: { ...t },
+    })),
     now,
   );
   const workers = await seedItems(

@@ -73,15 +73,29 @@ export async function startApiServer(deps: {
     const url = new URL(req.url ?? '/', 'http://local');
     if (url.pathname.startsWith('/local/')) return localEndpoint(url, req, res);
     const body = await readBody(req, API_GATEWAY_MAX_BODY);
-    if (body === 'too-large') return problem(res, 413, 'payload-too-large', 'The body is larger than allowed', 'API Gateway accepts at most 10 MB');
+    if (body === 'too-large')
+      return problem(
+        res,
+        413,
+        'payload-too-large',
+        'The body is larger than allowed',
+        'API Gateway accepts at most 10 MB',
+      );
     const method = req.method ?? 'GET';
     const candidates = routes.filter((r) => r.regex.test(url.pathname));
     const match = candidates.find((r) => r.trigger.method === method);
     if (!match) {
       if (candidates.length)
-        return problem(res, 405, 'method-not-allowed', 'The route does not accept this method', `${method} is not allowed on ${url.pathname}`, {
-          allow: candidates.map((c) => c.trigger.method).join(', '),
-        });
+        return problem(
+          res,
+          405,
+          'method-not-allowed',
+          'The route does not accept this method',
+          `${method} is not allowed on ${url.pathname}`,
+          {
+            allow: candidates.map((c) => c.trigger.method).join(', '),
+          },
+        );
       return problem(res, 404, 'route-not-found', 'No such route', `${method} ${url.pathname}`);
     }
     const values = match.regex.exec(url.pathname)!.slice(1);
@@ -92,7 +106,13 @@ export async function startApiServer(deps: {
       out = (await deps.fns.invoke(match.functionName, event)) as APIGatewayProxyStructuredResultV2;
     } catch (e) {
       // What API Gateway answers when the integration fails.
-      return problem(res, 502, 'internal', 'Bad gateway', `the ${match.functionName} function failed: ${(e as Error).message}`);
+      return problem(
+        res,
+        502,
+        'internal',
+        'Bad gateway',
+        `the ${match.functionName} function failed: ${(e as Error).message}`,
+      );
     }
     if (match.trigger.path === '/v1/health' && out.body) {
       const doc = JSON.parse(out.body) as { status: string; components: Record<string, unknown> };
@@ -106,9 +126,16 @@ export async function startApiServer(deps: {
     res.end(out.body ? (out.isBase64Encoded ? Buffer.from(out.body, 'base64') : out.body) : undefined);
   }
 
-  function toEvent(req: IncomingMessage, url: URL, body: Buffer, r: CompiledRoute, pathParameters: Record<string, string>): APIGatewayProxyEventV2 {
+  function toEvent(
+    req: IncomingMessage,
+    url: URL,
+    body: Buffer,
+    r: CompiledRoute,
+    pathParameters: Record<string, string>,
+  ): APIGatewayProxyEventV2 {
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
     const now = deps.clock.now();
@@ -126,7 +153,13 @@ export async function startApiServer(deps: {
         apiId: 'local',
         domainName: headers.host ?? '127.0.0.1',
         domainPrefix: 'local',
-        http: { method: r.trigger.method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+        http: {
+          method: r.trigger.method,
+          path: url.pathname,
+          protocol: `HTTP/${req.httpVersion}`,
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          userAgent: headers['user-agent'] ?? '',
+        },
         requestId: randomUUID(),
         routeKey,
         stage: '$default',
@@ -134,7 +167,11 @@ export async function startApiServer(deps: {
         timeEpoch: now,
         ...(r.trigger.scope === 'public'
           ? {}
-          : { authorizer: { jwt: { claims: { sub: 'local-developer', scope: ALL_SCOPES.join(' ') }, scopes: ALL_SCOPES } } }),
+          : {
+              authorizer: {
+                jwt: { claims: { sub: 'local-developer', scope: ALL_SCOPES.join(' ') }, scopes: ALL_SCOPES },
+              },
+            }),
       } as APIGatewayProxyEventV2['requestContext'],
       ...(body.length ? { body: body.toString('utf8') } : {}),
       isBase64Encoded: false,
@@ -142,13 +179,18 @@ export async function startApiServer(deps: {
   }
 
   async function localEndpoint(url: URL, req: IncomingMessage, res: ServerResponse) {
-    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2));
+    const json = (status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2));
     switch (`${req.method} ${url.pathname}`) {
       case 'GET /local/events': {
         // Server-sent events: `curl -N http://127.0.0.1:PORT/local/events?source=lcm.sessions`
         const source = url.searchParams.get('source');
         const type = url.searchParams.get('type');
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+        });
         res.write(': connected\n\n');
         sse.add(res);
         const off = deps.bus.tap((e: BusEvent) => {
@@ -165,15 +207,27 @@ export async function startApiServer(deps: {
       case 'GET /local/events/log': {
         const since = Number(url.searchParams.get('since') ?? 0);
         const subject = url.searchParams.get('subject');
-        const log = deps.bus.log.slice(since).filter((e) => !subject || (e.detail as { subject?: string }).subject?.startsWith(subject));
+        const log = deps.bus.log
+          .slice(since)
+          .filter((e) => !subject || (e.detail as { subject?: string }).subject?.startsWith(subject));
         return json(200, { next: deps.bus.log.length, events: log });
       }
       case 'GET /local/clock':
         return json(200, deps.local.clock());
       case 'POST /local/clock/advance': {
-        const body = JSON.parse((await readBody(req, 4096)).toString() || '{}') as { ms?: number; minutes?: number };
+        const body = JSON.parse((await readBody(req, 4096)).toString() || '{}') as {
+          ms?: number;
+          minutes?: number;
+        };
         const ms = body.ms ?? (body.minutes ?? 0) * 60_000;
-        if (!(ms > 0)) return problem(res, 422, 'validation-error', 'The request does not satisfy the schema', 'give ms or minutes > 0');
+        if (!(ms > 0))
+          return problem(
+            res,
+            422,
+            'validation-error',
+            'The request does not satisfy the schema',
+            'give ms or minutes > 0',
+          );
         await deps.local.advanceClock(ms);
         return json(200, deps.local.clock());
       }
@@ -200,7 +254,14 @@ export async function startApiServer(deps: {
   };
 }
 
-function problem(res: ServerResponse, status: number, kind: string, title: string, detail: string, headers: Record<string, string> = {}) {
+function problem(
+  res: ServerResponse,
+  status: number,
+  kind: string,
+  title: string,
+  detail: string,
+  headers: Record<string, string> = {},
+) {
   res
     .writeHead(status, { 'content-type': 'application/problem+json', ...headers })
     .end(JSON.stringify({ type: `urn:lcm:problem:${kind}`, title, status, detail }));

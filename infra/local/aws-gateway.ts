@@ -71,20 +71,37 @@ export async function startAwsGateway(deps: {
       }
       case 'ListRules':
         return sendJson(res, 200, {
-          Rules: deps.bus.rules.map((r) => ({ Name: r.name, EventBusName: deps.bus.busName, EventPattern: JSON.stringify(r.trigger.pattern), State: 'ENABLED' })),
+          Rules: deps.bus.rules.map((r) => ({
+            Name: r.name,
+            EventBusName: deps.bus.busName,
+            EventPattern: JSON.stringify(r.trigger.pattern),
+            State: 'ENABLED',
+          })),
         });
       default:
-        return sendError(res, 400, 'UnknownOperationException', `AWSEvents.${action} is not emulated locally`);
+        return sendError(
+          res,
+          400,
+          'UnknownOperationException',
+          `AWSEvents.${action} is not emulated locally`,
+        );
     }
   }
 
   async function invokeLambda(name: string, raw: Buffer, req: IncomingMessage, res: ServerResponse) {
-    if (!deps.fns.has(name)) return sendError(res, 404, 'ResourceNotFoundException', `Function not found: ${name}`, 'rest');
+    if (!deps.fns.has(name))
+      return sendError(res, 404, 'ResourceNotFoundException', `Function not found: ${name}`, 'rest');
     let payload: unknown = {};
     try {
       payload = raw.length ? JSON.parse(raw.toString('utf8')) : {};
     } catch {
-      return sendError(res, 400, 'InvalidRequestContentException', 'Could not parse request body into json', 'rest');
+      return sendError(
+        res,
+        400,
+        'InvalidRequestContentException',
+        'Could not parse request body into json',
+        'rest',
+      );
     }
     if (req.headers['x-amz-invocation-type'] === 'Event') {
       // Asynchronous invocation: Lambda retries twice, then drops (or sends to a destination).
@@ -94,7 +111,8 @@ export async function startAwsGateway(deps: {
             await deps.fns.invoke(name, payload);
             return;
           } catch (e) {
-            if (attempt === 2) console.error(`[lambda] async ${name} failed 3 times: ${(e as Error).message}`);
+            if (attempt === 2)
+              console.error(`[lambda] async ${name} failed 3 times: ${(e as Error).message}`);
           }
         }
       })();
@@ -103,7 +121,9 @@ export async function startAwsGateway(deps: {
     }
     try {
       const out = await deps.fns.invoke(name, payload);
-      res.writeHead(200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' }).end(JSON.stringify(out ?? null));
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' })
+        .end(JSON.stringify(out ?? null));
     } catch (e) {
       const err = e as Error;
       res
@@ -134,7 +154,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown, json: '1.0
   res.writeHead(status, { 'content-type': `application/x-amz-json-${json}` }).end(JSON.stringify(body));
 }
 
-function sendError(res: ServerResponse, status: number, type: string, message: string, proto: '1.0' | '1.1' | 'rest' = '1.1') {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  message: string,
+  proto: '1.0' | '1.1' | 'rest' = '1.1',
+) {
   const headers: Record<string, string> = {
     'content-type': proto === 'rest' ? 'application/json' : `application/x-amz-json-${proto}`,
     'x-amzn-errortype': type,

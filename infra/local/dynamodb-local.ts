@@ -31,9 +31,13 @@ export function javaAvailable(): boolean {
   return process.env.PATH?.split(':').some((p) => existsSync(join(p, 'java'))) ?? false;
 }
 
-export async function startDynamoDbLocal(opts: { port?: number; readyTimeoutMs?: number } = {}): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(
+  opts: { port?: number; readyTimeoutMs?: number } = {},
+): Promise<DynamoDbLocal> {
   if (!javaAvailable())
-    throw new Error('java is not on PATH: DynamoDB Local needs a Java 17 runtime (apt-get install -y openjdk-17-jre-headless)');
+    throw new Error(
+      'java is not on PATH: DynamoDB Local needs a Java 17 runtime (apt-get install -y openjdk-17-jre-headless)',
+    );
   const dir = findDynamoDbLocalJarDir();
   const port = opts.port ?? (await freePort());
   const java = [
@@ -73,7 +77,9 @@ export async function startDynamoDbLocal(opts: { port?: number; readyTimeoutMs?:
     } catch {
       if (Date.now() > deadline) {
         child.stdin?.end();
-        throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${opts.readyTimeoutMs ?? 20_000} ms`);
+        throw new Error(
+          `DynamoDB Local did not answer on ${endpoint} within ${opts.readyTimeoutMs ?? 20_000} ms`,
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }

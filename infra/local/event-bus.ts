@@ -68,7 +68,12 @@ export class LocalEventBus {
         .filter((t): t is EventTrigger => t.kind === 'event')
         .map((t) => {
           validatePattern(t.pattern);
-          return { name: t.rule, functionName: f.name, trigger: t, matches: compilePattern(t.pattern) as (e: BusEvent) => boolean };
+          return {
+            name: t.rule,
+            functionName: f.name,
+            trigger: t,
+            matches: compilePattern(t.pattern) as (e: BusEvent) => boolean,
+          };
         }),
     );
   }
@@ -92,7 +97,10 @@ export class LocalEventBus {
       if (busName !== this.opts.busName && busName !== 'default')
         return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${bus} does not exist.` };
       if (!entry.Source || !entry.DetailType || !entry.Detail)
-        return { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameters Source, DetailType and Detail are required.' };
+        return {
+          ErrorCode: 'InvalidArgument',
+          ErrorMessage: 'Parameters Source, DetailType and Detail are required.',
+        };
       let detail: unknown;
       try {
         detail = JSON.parse(entry.Detail);
@@ -107,7 +115,9 @@ export class LocalEventBus {
         'detail-type': entry.DetailType,
         source: entry.Source,
         account: this.opts.accountId,
-        time: (entry.Time ? new Date(entry.Time) : new Date(this.opts.clock.now())).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        time: (entry.Time ? new Date(entry.Time) : new Date(this.opts.clock.now()))
+          .toISOString()
+          .replace(/\.\d{3}Z$/, 'Z'),
         region: this.opts.region,
         resources: entry.Resources ?? [],
         detail: detail as Record<string, unknown>,
@@ -119,8 +129,16 @@ export class LocalEventBus {
   }
 
   /** Publishes an event built in-process (S3 and Step Functions notifications). */
-  publish(e: Omit<BusEvent, 'version' | 'id' | 'account' | 'region'> & Partial<Pick<BusEvent, 'id'>>): BusEvent {
-    const event: BusEvent = { version: '0', id: e.id ?? randomUUID(), account: this.opts.accountId, region: this.opts.region, ...e } as BusEvent;
+  publish(
+    e: Omit<BusEvent, 'version' | 'id' | 'account' | 'region'> & Partial<Pick<BusEvent, 'id'>>,
+  ): BusEvent {
+    const event: BusEvent = {
+      version: '0',
+      id: e.id ?? randomUUID(),
+      account: this.opts.accountId,
+      region: this.opts.region,
+      ...e,
+    } as BusEvent;
     this.dispatch(event);
     return event;
   }

@@ -3,7 +3,11 @@
  * without this, every Task fails and a `Catch: States.ALL` silently swallows the failure.
  * Lambdas run on Node 22, so only the local runtime and the tests load this.
  */
-type WithResolvers = <T>() => { promise: Promise<T>; resolve: (v: T | PromiseLike<T>) => void; reject: (e?: unknown) => void };
+type WithResolvers = <T>() => {
+  promise: Promise<T>;
+  resolve: (v: T | PromiseLike<T>) => void;
+  reject: (e?: unknown) => void;
+};
 const P = Promise as unknown as { withResolvers?: WithResolvers };
 if (typeof P.withResolvers !== 'function') {
   P.withResolvers = <T>() => {

@@ -8,8 +8,16 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { TableDecl } from '../topology.ts';
 
-export async function createTable(client: DynamoDBClient, name: string, decl: TableDecl): Promise<string | undefined> {
-  const attrs = new Set([decl.partitionKey, decl.sortKey, ...decl.indexes.flatMap((i) => [i.partitionKey, i.sortKey])]);
+export async function createTable(
+  client: DynamoDBClient,
+  name: string,
+  decl: TableDecl,
+): Promise<string | undefined> {
+  const attrs = new Set([
+    decl.partitionKey,
+    decl.sortKey,
+    ...decl.indexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+  ]);
   try {
     await client.send(
       new CreateTableCommand({
@@ -37,7 +45,10 @@ export async function createTable(client: DynamoDBClient, name: string, decl: Ta
     );
     if (decl.ttlAttribute)
       await client.send(
-        new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: decl.ttlAttribute, Enabled: true } }),
+        new UpdateTimeToLiveCommand({
+          TableName: name,
+          TimeToLiveSpecification: { AttributeName: decl.ttlAttribute, Enabled: true },
+        }),
       );
   } catch (e) {
     if (!(e instanceof ResourceInUseException)) throw e;

@@ -8,7 +8,14 @@ import './polyfills.ts';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { type Clock, ManualClock, type ClockSpec, ScaledClock, clockSpecForChild, parseClockSpec } from '../../shared/domain/clock.ts';
+import {
+  type Clock,
+  ManualClock,
+  type ClockSpec,
+  ScaledClock,
+  clockSpecForChild,
+  parseClockSpec,
+} from '../../shared/domain/clock.ts';
 import { ENV } from '../../shared/runtime/env.ts';
 import { resetClients } from '../../shared/runtime/aws.ts';
 import { setRuntimeClock } from '../../shared/runtime/clock.ts';
@@ -21,7 +28,7 @@ import { LocalFunctions } from './functions.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { LocalScheduler } from './scheduler.ts';
 import { StreamPoller } from './stream-poller.ts';
-import { startAwsGateway, type AwsGateway, type SfnLike } from './aws-gateway.ts';
+import { startAwsGateway, type AwsGateway } from './aws-gateway.ts';
 import { startApiServer, type ApiServer } from './api-server.ts';
 import { createTable } from './provision.ts';
 import { LocalStepFunctions } from './stepfunctions.ts';
@@ -85,9 +92,18 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
   const fns = new LocalFunctions(system, { root, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, stage });
   if (opts.chaos?.failureRate) fns.chaos = { failureRate: opts.chaos.failureRate, random: opts.chaos.random };
-  const bus = new LocalEventBus(system, fns, { busName: names.bus, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, clock });
+  const bus = new LocalEventBus(system, fns, {
+    busName: names.bus,
+    region: LOCAL_REGION,
+    accountId: LOCAL_ACCOUNT,
+    clock,
+  });
   const realDelayMs = (virtualMs: number) =>
-    clock instanceof ScaledClock ? clock.realDelay(virtualMs) : clock instanceof ManualClock ? Infinity : virtualMs;
+    clock instanceof ScaledClock
+      ? clock.realDelay(virtualMs)
+      : clock instanceof ManualClock
+        ? Infinity
+        : virtualMs;
 
   const sfn = new LocalStepFunctions({
     clock,
@@ -97,12 +113,24 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     runTask: async (params: Record<string, unknown>) => {
       await runLocalTask(system, root, params, { ...env, [ENV.clock]: clockSpecForChild(spec, clock) });
     },
-    publish: async (e: { source: string; 'detail-type': string; detail: Record<string, unknown>; resources: string[]; time: string }) => {
+    publish: async (e: {
+      source: string;
+      'detail-type': string;
+      detail: Record<string, unknown>;
+      resources: string[];
+      time: string;
+    }) => {
       bus.publish(e);
     },
     realDelayMs: (ms: number) => (Number.isFinite(realDelayMs(ms)) ? realDelayMs(ms) : ms),
   });
-  const gateway: AwsGateway = await startAwsGateway({ bus, sfn, fns, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT });
+  const gateway: AwsGateway = await startAwsGateway({
+    bus,
+    sfn,
+    fns,
+    region: LOCAL_REGION,
+    accountId: LOCAL_ACCOUNT,
+  });
 
   const env: Record<string, string> = {
     AWS_REGION: LOCAL_REGION,
@@ -155,7 +183,12 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         detail: {
           version: '0',
           bucket: { name: physical },
-          object: { key: e.key, size: e.size, etag: e.etag.replace(/"/g, ''), sequencer: Date.now().toString(16) },
+          object: {
+            key: e.key,
+            size: e.size,
+            etag: e.etag.replace(/"/g, ''),
+            sequencer: Date.now().toString(16),
+          },
           'request-id': 'local',
           requester: LOCAL_ACCOUNT,
           'source-ip-address': '127.0.0.1',
@@ -184,11 +217,19 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       pollers.push(p);
     }
 
-  const scheduler = new LocalScheduler(system, fns, { clock, realDelayMs, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT });
+  const scheduler = new LocalScheduler(system, fns, {
+    clock,
+    realDelayMs,
+    region: LOCAL_REGION,
+    accountId: LOCAL_ACCOUNT,
+  });
 
   const advanceClock = async (ms: number) => {
     if (clock instanceof ManualClock || clock instanceof ScaledClock) clock.advance(ms);
-    else throw new Error('the real clock cannot be advanced; start with LCM_CLOCK=accelerated:<factor> or manual');
+    else
+      throw new Error(
+        'the real clock cannot be advanced; start with LCM_CLOCK=accelerated:<factor> or manual',
+      );
     await scheduler.fireAll();
   };
 
@@ -203,15 +244,28 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       components: () => ({
         dynamodb_local: { status: 'ok', detail: dynamodb.endpoint },
         s3rver: { status: 'ok', detail: s3.endpoint },
-        local_bus: { status: 'ok', detail: `${bus.rules.length} rules, ${bus.deadLetters.length} dead letters` },
+        local_bus: {
+          status: 'ok',
+          detail: `${bus.rules.length} rules, ${bus.deadLetters.length} dead letters`,
+        },
         stream_poller: {
           status: pollers.every((p) => p.running) ? 'ok' : 'down',
           detail: `${pollers.length} poller(s), ${pollers.reduce((n, p) => n + p.failures.length, 0)} on-failure batch(es)`,
         },
-        scheduler: { status: 'ok', detail: `${scheduler.schedules.length} schedule(s), ${scheduler.ticks} tick(s)` },
-        clock: { status: 'ok', detail: `${spec.kind}${spec.kind === 'accelerated' ? `:${spec.factor}` : ''} ${new Date(clock.now()).toISOString()}` },
+        scheduler: {
+          status: 'ok',
+          detail: `${scheduler.schedules.length} schedule(s), ${scheduler.ticks} tick(s)`,
+        },
+        clock: {
+          status: 'ok',
+          detail: `${spec.kind}${spec.kind === 'accelerated' ? `:${spec.factor}` : ''} ${new Date(clock.now()).toISOString()}`,
+        },
       }),
-      clock: () => ({ now: new Date(clock.now()).toISOString(), kind: spec.kind, ...(spec.kind === 'accelerated' ? { factor: spec.factor } : {}) }),
+      clock: () => ({
+        now: new Date(clock.now()).toISOString(),
+        kind: spec.kind,
+        ...(spec.kind === 'accelerated' ? { factor: spec.factor } : {}),
+      }),
       advanceClock,
       stats: () => ({
         invocations: Object.fromEntries(fns.invocations),
@@ -248,7 +302,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     while (quietRounds < 3) {
       if (Date.now() > deadline) throw new Error('the local runtime did not settle');
       await new Promise((r) => setTimeout(r, 25));
-      const quiet = pollers.every((p) => p.quiet) && bus.inFlight === 0 && ((sfn.status?.() as { running?: number })?.running ?? 0) === 0;
+      const quiet =
+        pollers.every((p) => p.quiet) &&
+        bus.inFlight === 0 &&
+        ((sfn.status?.() as { running?: number })?.running ?? 0) === 0;
       quietRounds = quiet ? quietRounds + 1 : 0;
     }
   };

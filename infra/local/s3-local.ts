@@ -13,7 +13,9 @@ import { freePort } from './ports.ts';
 export interface S3Local {
   endpoint: string;
   port: number;
-  onObjectCreated(listener: (e: { bucket: string; key: string; size: number; etag: string; time: string }) => void): void;
+  onObjectCreated(
+    listener: (e: { bucket: string; key: string; size: number; etag: string; time: string }) => void,
+  ): void;
   stop(): Promise<void>;
 }
 
@@ -28,20 +30,35 @@ export async function startS3Local(opts: { port?: number; buckets: string[] }): 
     configureBuckets: opts.buckets.map((name) => ({ name })),
   });
   await server.run();
-  const listeners: ((e: { bucket: string; key: string; size: number; etag: string; time: string }) => void)[] = [];
-  server.on('event', (event: { Records: { eventName: string; eventTime: string; s3: { bucket: { name: string }; object: { key: string; size: number; eTag: string } } }[] }) => {
-    for (const r of event.Records ?? []) {
-      if (!r.eventName.startsWith('ObjectCreated')) continue;
-      const e = {
-        bucket: r.s3.bucket.name,
-        key: decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')),
-        size: r.s3.object.size,
-        etag: r.s3.object.eTag,
-        time: r.eventTime,
-      };
-      for (const l of listeners) l(e);
-    }
-  });
+  const listeners: ((e: {
+    bucket: string;
+    key: string;
+    size: number;
+    etag: string;
+    time: string;
+  }) => void)[] = [];
+  server.on(
+    'event',
+    (event: {
+      Records: {
+        eventName: string;
+        eventTime: string;
+        s3: { bucket: { name: string }; object: { key: string; size: number; eTag: string } };
+      }[];
+    }) => {
+      for (const r of event.Records ?? []) {
+        if (!r.eventName.startsWith('ObjectCreated')) continue;
+        const e = {
+          bucket: r.s3.bucket.name,
+          key: decodeURIComponent(r.s3.object.key.replace(/\+/g, ' ')),
+          size: r.s3.object.size,
+          etag: r.s3.object.eTag,
+          time: r.eventTime,
+        };
+        for (const l of listeners) l(e);
+      }
+    },
+  );
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,

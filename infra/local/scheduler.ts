@@ -21,16 +21,27 @@ export class LocalScheduler {
   constructor(
     system: SystemDecl,
     private readonly fns: LocalFunctions,
-    private readonly opts: { clock: Clock; realDelayMs: (virtualMs: number) => number; region: string; accountId: string; minIntervalMs?: number },
+    private readonly opts: {
+      clock: Clock;
+      realDelayMs: (virtualMs: number) => number;
+      region: string;
+      accountId: string;
+      minIntervalMs?: number;
+    },
   ) {
     this.schedules = system.functions.flatMap((f) =>
-      f.triggers.filter((t): t is ScheduleTrigger => t.kind === 'schedule').map((trigger) => ({ functionName: f.name, trigger, running: false })),
+      f.triggers
+        .filter((t): t is ScheduleTrigger => t.kind === 'schedule')
+        .map((trigger) => ({ functionName: f.name, trigger, running: false })),
     );
   }
 
   start(): void {
     for (const s of this.schedules) {
-      const every = Math.max(this.opts.minIntervalMs ?? 50, this.opts.realDelayMs(s.trigger.everySeconds * 1000));
+      const every = Math.max(
+        this.opts.minIntervalMs ?? 50,
+        this.opts.realDelayMs(s.trigger.everySeconds * 1000),
+      );
       if (!Number.isFinite(every)) continue; // a stopped (manual) clock ticks only when advanced
       s.timer = setInterval(() => void this.fire(s), every);
       s.timer.unref();

@@ -7,7 +7,12 @@
  * Execution Status Change" events AWS sends to EventBridge.
  */
 import { randomUUID } from 'node:crypto';
-import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import {
+  ExecutionAbortedError,
+  ExecutionTimeoutError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
 import type { Clock } from '../../shared/domain/clock.ts';
 
 export interface LocalSfnDeps {
@@ -16,7 +21,13 @@ export interface LocalSfnDeps {
   accountId: string;
   invokeFunction(functionArnOrName: string, payload: unknown): Promise<unknown>;
   runTask(params: Record<string, unknown>): Promise<void>;
-  publish(event: { source: string; 'detail-type': string; detail: Record<string, unknown>; resources: string[]; time: string }): Promise<void>;
+  publish(event: {
+    source: string;
+    'detail-type': string;
+    detail: Record<string, unknown>;
+    resources: string[];
+    time: string;
+  }): Promise<void>;
   /** Real milliseconds for a virtual duration (the controllable clock). */
   realDelayMs?(virtualMs: number): number;
 }
@@ -105,6 +116,7 @@ export class LocalStepFunctions {
     return { stateMachines: this.#machines.size, running, ...this.#counts };
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the API's JSON bodies, one shape per action
   async handle(action: string, body: any): Promise<unknown> {
     switch (action) {
       case 'CreateStateMachine':
@@ -113,7 +125,15 @@ export class LocalStepFunctions {
         return this.update(body);
       case 'DescribeStateMachine': {
         const m = this.machineByArn(body.stateMachineArn);
-        return { stateMachineArn: m.arn, name: m.name, status: 'ACTIVE', definition: m.definition, roleArn: m.roleArn, type: 'STANDARD', creationDate: m.created / 1000 };
+        return {
+          stateMachineArn: m.arn,
+          name: m.name,
+          status: 'ACTIVE',
+          definition: m.definition,
+          roleArn: m.roleArn,
+          type: 'STANDARD',
+          creationDate: m.created / 1000,
+        };
       }
       case 'ListStateMachines': {
         const all = [...this.#machines.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -121,7 +141,12 @@ export class LocalStepFunctions {
         const max = body.maxResults || 100;
         const page = all.slice(start, start + max);
         return {
-          stateMachines: page.map((m) => ({ stateMachineArn: m.arn, name: m.name, type: 'STANDARD', creationDate: m.created / 1000 })),
+          stateMachines: page.map((m) => ({
+            stateMachineArn: m.arn,
+            name: m.name,
+            type: 'STANDARD',
+            creationDate: m.created / 1000,
+          })),
           ...(start + max < all.length ? { nextToken: String(start + max) } : {}),
         };
       }
@@ -144,31 +169,55 @@ export class LocalStepFunctions {
       }
       case 'ListExecutions': {
         const m = this.machineByArn(body.stateMachineArn);
-        const list = [...this.#executions.values()].filter((e) => e.machine === m && (!body.statusFilter || e.status === body.statusFilter));
-        return { executions: list.map((e) => ({ executionArn: e.arn, stateMachineArn: m.arn, name: e.name, status: e.status, startDate: e.start / 1000, ...(e.stop ? { stopDate: e.stop / 1000 } : {}) })) };
+        const list = [...this.#executions.values()].filter(
+          (e) => e.machine === m && (!body.statusFilter || e.status === body.statusFilter),
+        );
+        return {
+          executions: list.map((e) => ({
+            executionArn: e.arn,
+            stateMachineArn: m.arn,
+            name: e.name,
+            status: e.status,
+            startDate: e.start / 1000,
+            ...(e.stop ? { stopDate: e.stop / 1000 } : {}),
+          })),
+        };
       }
       case 'GetExecutionHistory': {
         const e = this.executionByArn(body.executionArn);
-        return { events: e.history.map((h) => ({ id: h.id, type: h.type, timestamp: h.timestamp / 1000, previousEventId: h.id - 1 })) };
+        return {
+          events: e.history.map((h) => ({
+            id: h.id,
+            type: h.type,
+            timestamp: h.timestamp / 1000,
+            previousEventId: h.id - 1,
+          })),
+        };
       }
       case 'SendTaskSuccess':
         return this.settleToken(body.taskToken, (w) => w.resolve(JSON.parse(body.output ?? 'null')));
       case 'SendTaskFailure':
-        return this.settleToken(body.taskToken, (w) => w.reject(named(body.error || 'States.TaskFailed', body.cause ?? '')));
+        return this.settleToken(body.taskToken, (w) =>
+          w.reject(named(body.error || 'States.TaskFailed', body.cause ?? '')),
+        );
       case 'SendTaskHeartbeat': {
         const w = this.waiter(body.taskToken);
         this.armHeartbeat(body.taskToken, w);
         return {};
       }
       default:
-        throw new SfnApiError('UnknownOperationException', `AWSStepFunctions.${action} is not emulated locally`);
+        throw new SfnApiError(
+          'UnknownOperationException',
+          `AWSStepFunctions.${action} is not emulated locally`,
+        );
     }
   }
 
   // ---- state machines -------------------------------------------------------------------
 
   private compile(name: string, definition: string): Pick<Machine, 'parsed' | 'sm' | 'tasks'> {
-    if (typeof definition !== 'string') throw new SfnApiError('InvalidDefinition', 'definition must be a JSON string');
+    if (typeof definition !== 'string')
+      throw new SfnApiError('InvalidDefinition', 'definition must be a JSON string');
     let parsed: StateMachineDefinition & { QueryLanguage?: string };
     try {
       parsed = JSON.parse(definition);
@@ -176,8 +225,13 @@ export class LocalStepFunctions {
       throw new SfnApiError('InvalidDefinition', `definition is not JSON: ${(e as Error).message}`);
     }
     // The local interpreter silently ignores these; refuse them so they fail here, not in AWS.
-    if (/"QueryLanguage"\s*:\s*"JSONata"/.test(definition)) throw new SfnApiError('InvalidDefinition', `${name}: JSONata is not supported locally; compile to JSONPath`);
-    if (/"Assign"\s*:/.test(definition)) throw new SfnApiError('InvalidDefinition', `${name}: variables (Assign) are not supported locally`);
+    if (/"QueryLanguage"\s*:\s*"JSONata"/.test(definition))
+      throw new SfnApiError(
+        'InvalidDefinition',
+        `${name}: JSONata is not supported locally; compile to JSONPath`,
+      );
+    if (/"Assign"\s*:/.test(definition))
+      throw new SfnApiError('InvalidDefinition', `${name}: variables (Assign) are not supported locally`);
     let sm: StateMachine;
     try {
       sm = new StateMachine(parsed, { validationOptions: { checkArn: false } });
@@ -190,21 +244,30 @@ export class LocalStepFunctions {
   }
 
   private create(body: { name: string; definition: string; roleArn: string }) {
-    if (!body.name || !/^[A-Za-z0-9_-]{1,80}$/.test(body.name)) throw new SfnApiError('InvalidName', `invalid state machine name "${body.name}"`);
+    if (!body.name || !/^[A-Za-z0-9_-]{1,80}$/.test(body.name))
+      throw new SfnApiError('InvalidName', `invalid state machine name "${body.name}"`);
     const existing = this.#machines.get(body.name);
     if (existing) {
       if (existing.definition === body.definition && existing.roleArn === body.roleArn)
         return { stateMachineArn: existing.arn, creationDate: existing.created / 1000 };
       throw new SfnApiError('StateMachineAlreadyExists', `State Machine Already Exists: '${existing.arn}'`);
     }
-    const m: Machine = { name: body.name, arn: this.machineArn(body.name), definition: body.definition, roleArn: body.roleArn, created: this.now(), ...this.compile(body.name, body.definition) };
+    const m: Machine = {
+      name: body.name,
+      arn: this.machineArn(body.name),
+      definition: body.definition,
+      roleArn: body.roleArn,
+      created: this.now(),
+      ...this.compile(body.name, body.definition),
+    };
     this.#machines.set(m.name, m);
     return { stateMachineArn: m.arn, creationDate: m.created / 1000 };
   }
 
   private update(body: { stateMachineArn: string; definition?: string; roleArn?: string }) {
     const m = this.machineByArn(body.stateMachineArn);
-    if (body.definition !== undefined) Object.assign(m, { definition: body.definition }, this.compile(m.name, body.definition));
+    if (body.definition !== undefined)
+      Object.assign(m, { definition: body.definition }, this.compile(m.name, body.definition));
     if (body.roleArn) m.roleArn = body.roleArn;
     return { updateDate: this.now() / 1000 };
   }
@@ -235,15 +298,46 @@ export class LocalStepFunctions {
     } catch {
       throw new SfnApiError('InvalidExecutionInput', 'input is not JSON');
     }
-    const e: Execution = { arn, name, machine: m, input, status: 'RUNNING', start: this.now(), abort: () => undefined, done: Promise.resolve(), history: [], tokens: new Set() };
+    const e: Execution = {
+      arn,
+      name,
+      machine: m,
+      input,
+      status: 'RUNNING',
+      start: this.now(),
+      abort: () => undefined,
+      done: Promise.resolve(),
+      history: [],
+      tokens: new Set(),
+    };
     this.#executions.set(arn, e);
     const waitTimeOverrides: Record<string, number> = {};
-    collectWaits(m.parsed, (stateName, seconds) => (waitTimeOverrides[stateName] = this.real(seconds * 1000)));
+    collectWaits(
+      m.parsed,
+      (stateName, seconds) => (waitTimeOverrides[stateName] = this.real(seconds * 1000)),
+    );
     const retryIntervalOverrides: Record<string, number[]> = {};
-    collectRetries(m.parsed, (stateName, intervals) => (retryIntervalOverrides[stateName] = intervals.map((s) => this.real(s * 1000))));
+    collectRetries(
+      m.parsed,
+      (stateName, intervals) =>
+        (retryIntervalOverrides[stateName] = intervals.map((s) => this.real(s * 1000))),
+    );
     const run = m.sm.run(parsedInput as never, {
-      overrides: { taskResourceLocalHandlers: this.taskHandlers(m, e), waitTimeOverrides, retryIntervalOverrides },
-      context: { Task: { Token: TOKEN_PLACEHOLDER }, Execution: { Id: arn, Name: name, Input: parsedInput as never, StartTime: new Date(e.start).toISOString() }, StateMachine: { Id: m.arn, Name: m.name } },
+      overrides: {
+        taskResourceLocalHandlers: this.taskHandlers(m, e),
+        waitTimeOverrides,
+        retryIntervalOverrides,
+      },
+      context: {
+        Task: { Token: TOKEN_PLACEHOLDER },
+        Execution: {
+          Id: arn,
+          Name: name,
+          Input: parsedInput as never,
+          StartTime: new Date(e.start).toISOString(),
+        },
+        StateMachine: { Id: m.arn, Name: m.name },
+      },
     });
     e.abort = run.abort;
     void this.emitStatus(e);
@@ -251,7 +345,8 @@ export class LocalStepFunctions {
       void (async () => {
         let id = 0;
         try {
-          for await (const ev of run.eventLogs) e.history.push({ id: ++id, type: ev.type, timestamp: this.now(), details: ev });
+          for await (const ev of run.eventLogs)
+            e.history.push({ id: ++id, type: ev.type, timestamp: this.now(), details: ev });
         } catch {
           /* the log ends with the execution */
         }
@@ -334,7 +429,8 @@ export class LocalStepFunctions {
 
   private taskHandlers(m: Machine, e: Execution): Record<string, (input: unknown) => Promise<never>> {
     const handlers: Record<string, (input: unknown) => Promise<never>> = {};
-    for (const [stateName, task] of m.tasks) handlers[stateName] = (input) => this.runTask(task, input, e) as Promise<never>;
+    for (const [stateName, task] of m.tasks)
+      handlers[stateName] = (input) => this.runTask(task, input, e) as Promise<never>;
     return handlers;
   }
 
@@ -346,15 +442,22 @@ export class LocalStepFunctions {
       return { ExecutedVersion: '$LATEST', Payload: out ?? null, StatusCode: 200 };
     }
     if (/^arn:aws:lambda:[^:]*:[^:]*:function:/.test(r)) return (await this.invoke(r, input)) ?? null;
-    if (r === 'arn:aws:states:::lambda:invoke.waitForTaskToken' || r === 'arn:aws:states:::ecs:runTask.waitForTaskToken') {
+    if (
+      r === 'arn:aws:states:::lambda:invoke.waitForTaskToken' ||
+      r === 'arn:aws:states:::ecs:runTask.waitForTaskToken'
+    ) {
       const token = `${e.name}.${randomUUID()}`;
-      const resolved = JSON.parse(JSON.stringify(params).split(TOKEN_PLACEHOLDER).join(token)) as Record<string, unknown>;
+      const resolved = JSON.parse(JSON.stringify(params).split(TOKEN_PLACEHOLDER).join(token)) as Record<
+        string,
+        unknown
+      >;
       const wait = this.awaitToken(token, task, e);
-      const start =
-        r.includes('lambda')
-          ? this.invoke(String(resolved.FunctionName), resolved.Payload).then(() => undefined)
-          : this.deps.runTask(resolved);
-      start.catch((err: Error) => this.finishToken(token, named(err.name || 'States.TaskFailed', err.message)));
+      const start = r.includes('lambda')
+        ? this.invoke(String(resolved.FunctionName), resolved.Payload).then(() => undefined)
+        : this.deps.runTask(resolved);
+      start.catch((err: Error) =>
+        this.finishToken(token, named(err.name || 'States.TaskFailed', err.message)),
+      );
       return wait;
     }
     if (r === 'arn:aws:states:::ecs:runTask.sync' || r === 'arn:aws:states:::ecs:runTask') {
@@ -362,12 +465,17 @@ export class LocalStepFunctions {
       return {};
     }
     if (r === 'arn:aws:states:::events:putEvents') {
-      const entries = (params.Entries as { Source: string; DetailType: string; Detail: unknown; Resources?: string[] }[]) ?? [];
+      const entries =
+        (params.Entries as { Source: string; DetailType: string; Detail: unknown; Resources?: string[] }[]) ??
+        [];
       for (const en of entries)
         await this.deps.publish({
           source: en.Source,
           'detail-type': en.DetailType,
-          detail: (typeof en.Detail === 'string' ? JSON.parse(en.Detail) : en.Detail) as Record<string, unknown>,
+          detail: (typeof en.Detail === 'string' ? JSON.parse(en.Detail) : en.Detail) as Record<
+            string,
+            unknown
+          >,
           resources: en.Resources ?? [],
           time: new Date(this.now()).toISOString(),
         });
@@ -388,11 +496,21 @@ export class LocalStepFunctions {
 
   private awaitToken(token: string, task: TaskState, e: Execution): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const w: Waiter = { execution: e, resolve, reject, finished: false, ...(task.HeartbeatSeconds ? { heartbeatMs: this.real(task.HeartbeatSeconds * 1000) } : {}) };
+      const w: Waiter = {
+        execution: e,
+        resolve,
+        reject,
+        finished: false,
+        ...(task.HeartbeatSeconds ? { heartbeatMs: this.real(task.HeartbeatSeconds * 1000) } : {}),
+      };
       this.#waiters.set(token, w);
       e.tokens.add(token);
       if (task.TimeoutSeconds)
-        w.timeoutTimer = setTimeout(() => this.finishToken(token, named('States.Timeout', `task timed out after ${task.TimeoutSeconds} s`)), this.real(task.TimeoutSeconds * 1000));
+        w.timeoutTimer = setTimeout(
+          () =>
+            this.finishToken(token, named('States.Timeout', `task timed out after ${task.TimeoutSeconds} s`)),
+          this.real(task.TimeoutSeconds * 1000),
+        );
       this.armHeartbeat(token, w);
     });
   }
@@ -400,20 +518,24 @@ export class LocalStepFunctions {
   private armHeartbeat(token: string, w: Waiter) {
     if (!w.heartbeatMs) return;
     clearTimeout(w.heartbeatTimer);
-    w.heartbeatTimer = setTimeout(() => this.finishToken(token, named('States.HeartbeatTimeout', 'no heartbeat within HeartbeatSeconds')), w.heartbeatMs);
+    w.heartbeatTimer = setTimeout(
+      () => this.finishToken(token, named('States.HeartbeatTimeout', 'no heartbeat within HeartbeatSeconds')),
+      w.heartbeatMs,
+    );
   }
 
   private waiter(token: string): Waiter {
     const w = this.#waiters.get(token);
     if (!w) {
-      if (this.#finishedTokens.has(token)) throw new SfnApiError('TaskTimedOut', 'the task already ended (timed out or completed)');
+      if (this.#finishedTokens.has(token))
+        throw new SfnApiError('TaskTimedOut', 'the task already ended (timed out or completed)');
       throw new SfnApiError('TaskDoesNotExist', 'no task with this token');
     }
     return w;
   }
 
   private settleToken(token: string, settle: (w: Waiter) => void) {
-    const w = this.waiter(token);
+    this.waiter(token); // throws TaskDoesNotExist / TaskTimedOut
     this.finishToken(token, undefined, settle);
     return {};
   }
@@ -445,7 +567,17 @@ export class LocalStepFunctions {
   }
 }
 
-type AnyState = { Type: string; Resource?: string; HeartbeatSeconds?: number; TimeoutSeconds?: number; Seconds?: number; Retry?: { IntervalSeconds?: number }[]; Branches?: StateMachineDefinition[]; ItemProcessor?: StateMachineDefinition; Iterator?: StateMachineDefinition };
+type AnyState = {
+  Type: string;
+  Resource?: string;
+  HeartbeatSeconds?: number;
+  TimeoutSeconds?: number;
+  Seconds?: number;
+  Retry?: { IntervalSeconds?: number }[];
+  Branches?: StateMachineDefinition[];
+  ItemProcessor?: StateMachineDefinition;
+  Iterator?: StateMachineDefinition;
+};
 
 function eachState(def: StateMachineDefinition, visit: (name: string, s: AnyState) => void): void {
   for (const [name, s] of Object.entries(def.States ?? {}) as [string, AnyState][]) {
@@ -458,7 +590,12 @@ function eachState(def: StateMachineDefinition, visit: (name: string, s: AnyStat
 
 function collectTasks(def: StateMachineDefinition, out: Map<string, TaskState>): void {
   eachState(def, (name, s) => {
-    if (s.Type === 'Task') out.set(name, { Resource: s.Resource!, HeartbeatSeconds: s.HeartbeatSeconds, TimeoutSeconds: s.TimeoutSeconds });
+    if (s.Type === 'Task')
+      out.set(name, {
+        Resource: s.Resource!,
+        HeartbeatSeconds: s.HeartbeatSeconds,
+        TimeoutSeconds: s.TimeoutSeconds,
+      });
   });
 }
 
@@ -470,6 +607,10 @@ function collectWaits(def: StateMachineDefinition, add: (name: string, seconds: 
 
 function collectRetries(def: StateMachineDefinition, add: (name: string, intervals: number[]) => void): void {
   eachState(def, (name, s) => {
-    if (s.Retry?.length) add(name, s.Retry.map((r) => r.IntervalSeconds ?? 1));
+    if (s.Retry?.length)
+      add(
+        name,
+        s.Retry.map((r) => r.IntervalSeconds ?? 1),
+      );
   });
 }

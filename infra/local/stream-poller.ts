@@ -7,7 +7,7 @@
  */
 import {
   DescribeStreamCommand,
-  DynamoDBStreamsClient,
+  type DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
   type _Record,
@@ -77,7 +77,10 @@ export class StreamPoller {
           if (this.#loops.has(id)) continue;
           // A child shard waits for its parent to be drained, preserving per-key order.
           const parent = shard.ParentShardId ? this.#loops.get(shard.ParentShardId) : undefined;
-          this.#loops.set(id, (parent ?? Promise.resolve()).then(() => this.pollShard(id)));
+          this.#loops.set(
+            id,
+            (parent ?? Promise.resolve()).then(() => this.pollShard(id)),
+          );
         }
       } catch (e) {
         if (this.#running) console.error(`[stream] describe failed: ${(e as Error).message}`);
@@ -89,13 +92,19 @@ export class StreamPoller {
   private async pollShard(shardId: string): Promise<void> {
     let iterator: string | undefined = (
       await this.o.client.send(
-        new GetShardIteratorCommand({ StreamArn: this.o.streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+        new GetShardIteratorCommand({
+          StreamArn: this.o.streamArn,
+          ShardId: shardId,
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
       )
     ).ShardIterator;
     while (this.#running && iterator) {
       let out;
       try {
-        out = await this.o.client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.o.trigger.batchSize }));
+        out = await this.o.client.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: this.o.trigger.batchSize }),
+        );
       } catch (e) {
         if (!this.#running) return;
         console.error(`[stream] GetRecords failed on ${shardId}: ${(e as Error).message}`);
@@ -111,10 +120,16 @@ export class StreamPoller {
       this.#lastRecordAt = Date.now();
       this.#busy++;
       try {
-        await this.deliver(records.map((r) => this.toLambdaRecord(r)), 0);
+        await this.deliver(
+          records.map((r) => this.toLambdaRecord(r)),
+          0,
+        );
         if ((this.o.random ?? Math.random)() < (this.o.duplicateRate ?? 0)) {
           this.stats.duplicates++;
-          await this.deliver(records.map((r) => this.toLambdaRecord(r)), 0);
+          await this.deliver(
+            records.map((r) => this.toLambdaRecord(r)),
+            0,
+          );
         }
       } finally {
         this.#busy--;
@@ -154,13 +169,12 @@ export class StreamPoller {
       const event: DynamoDBStreamEvent = { Records: pending };
       this.stats.batches++;
       this.stats.records += pending.length;
-      let failedFrom = -1;
-      let error = '';
+      let failedFrom: number;
+      let error: string;
       const t0 = Date.now();
       try {
         const res = (await this.o.fns.invoke(this.o.functionName, event)) as
-          | { batchItemFailures?: { itemIdentifier: string }[] }
-          | undefined;
+          { batchItemFailures?: { itemIdentifier: string }[] } | undefined;
         this.stats.lastDeliveryLatencyMs = Date.now() - t0;
         const failed = new Set((res?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
         if (failed.size === 0) return;

@@ -17,10 +17,17 @@ export async function runLocalTask(
   env: Record<string, string>,
 ): Promise<ChildProcess> {
   const def = String(params.TaskDefinition ?? '');
-  const task = system.tasks.find((t) => def.includes(t.name)) ?? (system.tasks.length === 1 ? system.tasks[0] : undefined);
-  if (!task) throw Object.assign(new Error(`no local task for task definition "${def}"`), { name: 'InvalidParameterException' });
-  const overrides = (params.Overrides as { ContainerOverrides?: { Environment?: { Name: string; Value: string }[] }[] } | undefined)
-    ?.ContainerOverrides?.[0];
+  const task =
+    system.tasks.find((t) => def.includes(t.name)) ??
+    (system.tasks.length === 1 ? system.tasks[0] : undefined);
+  if (!task)
+    throw Object.assign(new Error(`no local task for task definition "${def}"`), {
+      name: 'InvalidParameterException',
+    });
+  const overrides = (
+    params.Overrides as
+      { ContainerOverrides?: { Environment?: { Name: string; Value: string }[] }[] } | undefined
+  )?.ContainerOverrides?.[0];
   const extra = Object.fromEntries((overrides?.Environment ?? []).map((e) => [e.Name, e.Value]));
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, task.entry)], {
     cwd: root,

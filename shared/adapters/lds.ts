@@ -19,7 +19,12 @@ export interface LdsSession {
 }
 
 export interface LdsPort {
-  createSession(input: { external_ref: string; candidate_id: string; starts_at: string; ends_at: string }): Promise<LdsSession>;
+  createSession(input: {
+    external_ref: string;
+    candidate_id: string;
+    starts_at: string;
+    ends_at: string;
+  }): Promise<LdsSession>;
   setDevices(ldsSessionId: string, devices: LdsDevice[]): Promise<void>;
   release(ldsSessionId: string): Promise<void>;
 }
@@ -36,15 +41,22 @@ export class LdsRestAdapter implements LdsPort {
     try {
       res = await fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
         method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
       const timeout = (e as Error).name === 'TimeoutError';
-      throw new Problem(timeout ? 'timeout' : 'communication-error', `LDS ${method} ${path}: ${(e as Error).message}`);
+      throw new Problem(
+        timeout ? 'timeout' : 'communication-error',
+        `LDS ${method} ${path}: ${(e as Error).message}`,
+      );
     }
-    if (res.status === 401 || res.status === 403) throw new Problem('unauthorized', `LDS refused the credentials (${res.status})`);
+    if (res.status === 401 || res.status === 403)
+      throw new Problem('unauthorized', `LDS refused the credentials (${res.status})`);
     if (res.status === 404) throw new Problem('not-found', `LDS ${method} ${path}: not found`);
     if (res.status === 409) throw new Problem('conflict', `LDS ${method} ${path}: conflict`);
     if (!res.ok) throw new Problem('communication-error', `LDS ${method} ${path}: HTTP ${res.status}`);

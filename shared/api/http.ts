@@ -44,12 +44,20 @@ const DEFAULT_MAX_BODY = 64 * 1024;
 
 export function httpHandler(routes: Route[], opts: { maxBodyBytes?: Record<string, number> } = {}) {
   const table = new Map(routes.map((r) => [routeKey(r.contract), r]));
-  const core = async (event: APIGatewayProxyEventV2, ctx: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+  const core = async (
+    event: APIGatewayProxyEventV2,
+    ctx: Context,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
     const requestId = event.requestContext?.requestId ?? 'local';
     const r = table.get(event.routeKey);
     try {
       if (!r) throw new Problem('route-not-found', `no route ${event.routeKey}`);
-      const req = parseRequest(event, ctx, r.contract, opts.maxBodyBytes?.[event.routeKey] ?? DEFAULT_MAX_BODY);
+      const req = parseRequest(
+        event,
+        ctx,
+        r.contract,
+        opts.maxBodyBytes?.[event.routeKey] ?? DEFAULT_MAX_BODY,
+      );
       const res = await r.handle(req);
       return {
         statusCode: res.status,
@@ -70,18 +78,32 @@ export function httpHandler(routes: Route[], opts: { maxBodyBytes?: Record<strin
   return middy(core).use(injectLambdaContext(logger, { resetKeys: true }));
 }
 
-function parseRequest(event: APIGatewayProxyEventV2, context: Context, c: RouteContract, maxBody: number): HttpRequest {
-  const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? '']));
+function parseRequest(
+  event: APIGatewayProxyEventV2,
+  context: Context,
+  c: RouteContract,
+  maxBody: number,
+): HttpRequest {
+  const headers = Object.fromEntries(
+    Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? '']),
+  );
   const errors: ProblemError[] = [];
   const params = { ...(event.pathParameters ?? {}) } as Record<string, string>;
   if (c.params) errors.push(...validateAgainst(c.params, params, '/params'));
   const query = coerceQuery(event.queryStringParameters ?? {}, c.query);
   if (c.query) errors.push(...validateAgainst(c.query, query, '/query'));
-  const rawBody = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : '';
+  const rawBody = event.body
+    ? event.isBase64Encoded
+      ? Buffer.from(event.body, 'base64').toString('utf8')
+      : event.body
+    : '';
   let body: unknown = undefined;
   if (c.body) {
     if (Buffer.byteLength(rawBody) > maxBody)
-      throw new Problem('payload-too-large', `the body is ${Buffer.byteLength(rawBody)} bytes; at most ${maxBody} are accepted`);
+      throw new Problem(
+        'payload-too-large',
+        `the body is ${Buffer.byteLength(rawBody)} bytes; at most ${maxBody} are accepted`,
+      );
     const type = headers['content-type'] ?? '';
     if (rawBody && !/^application\/([a-z.+-]*\+)?json\b/i.test(type))
       throw new Problem('unsupported-media-type', `content-type "${type}" is not application/json`);
@@ -92,11 +114,25 @@ function parseRequest(event: APIGatewayProxyEventV2, context: Context, c: RouteC
     }
     errors.push(...validateAgainst(c.body, body, ''));
   } else if (rawBody && c.method !== 'GET' && c.method !== 'DELETE') {
-    if (Buffer.byteLength(rawBody) > maxBody) throw new Problem('payload-too-large', `at most ${maxBody} bytes are accepted`);
+    if (Buffer.byteLength(rawBody) > maxBody)
+      throw new Problem('payload-too-large', `at most ${maxBody} bytes are accepted`);
   }
-  if (errors.length) throw new Problem('validation-error', `${errors.length} field(s) failed validation`, { errors });
-  const claims = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })?.authorizer?.jwt?.claims ?? {};
-  return { params, query, body, headers, rawBody, requestId: event.requestContext?.requestId ?? 'local', path: event.rawPath, claims, context };
+  if (errors.length)
+    throw new Problem('validation-error', `${errors.length} field(s) failed validation`, { errors });
+  const claims =
+    (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })?.authorizer?.jwt
+      ?.claims ?? {};
+  return {
+    params,
+    query,
+    body,
+    headers,
+    rawBody,
+    requestId: event.requestContext?.requestId ?? 'local',
+    path: event.rawPath,
+    claims,
+    context,
+  };
 }
 
 /** API Gateway hands query values over as strings; coerce those the schema types as numbers or booleans. */

@@ -19,7 +19,13 @@ export function buildOpenApi(opts: {
     const parameters = [
       ...objectParams(c.params, 'path'),
       ...objectParams(c.query, 'query'),
-      ...(c.headers ?? []).map((h) => ({ name: h.name, in: 'header', required: h.required, description: h.description, schema: h.schema })),
+      ...(c.headers ?? []).map((h) => ({
+        name: h.name,
+        in: 'header',
+        required: h.required,
+        description: h.description,
+        schema: h.schema,
+      })),
     ];
     const responses: Record<string, unknown> = {};
     for (const [status, r] of Object.entries(c.responses))
@@ -37,7 +43,9 @@ export function buildOpenApi(opts: {
       ...(c.description ? { description: c.description } : {}),
       tags: c.tags,
       ...(parameters.length ? { parameters } : {}),
-      ...(c.body ? { requestBody: { required: true, content: { 'application/json': { schema: c.body } } } } : {}),
+      ...(c.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: c.body } } } }
+        : {}),
       responses,
       security: !scope || scope === 'public' ? [] : [{ jwt: [SCOPE_PREFIX + scope] }],
     };
@@ -48,14 +56,20 @@ export function buildOpenApi(opts: {
     info: {
       title: 'LCM on AWS',
       version: opts.version,
-      description: 'Lab and exam session delivery: schedule sessions, sync content, run jobs. Errors are RFC 9457 problem+json.',
+      description:
+        'Lab and exam session delivery: schedule sessions, sync content, run jobs. Errors are RFC 9457 problem+json.',
     },
     ...(opts.serverUrl ? { servers: [{ url: opts.serverUrl }] } : {}),
     paths,
     components: {
       schemas: { Problem: problemSchema },
       securitySchemes: {
-        jwt: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: 'https://your-issuer/oauth2/token', scopes: scopeDescriptions() } } },
+        jwt: {
+          type: 'oauth2',
+          flows: {
+            clientCredentials: { tokenUrl: 'https://your-issuer/oauth2/token', scopes: scopeDescriptions() },
+          },
+        },
       },
     },
   };

@@ -8,7 +8,13 @@ import type { ProblemError } from '../domain/problem.ts';
 
 export type JsonSchema = Record<string, unknown>;
 
-const ajv = new Ajv2020.default({ allErrors: true, strict: true, allowUnionTypes: true, coerceTypes: false, useDefaults: false });
+const ajv = new Ajv2020.default({
+  allErrors: true,
+  strict: true,
+  allowUnionTypes: true,
+  coerceTypes: false,
+  useDefaults: false,
+});
 addFormats.default(ajv);
 
 const cache = new WeakMap<JsonSchema, ValidateFunction>();

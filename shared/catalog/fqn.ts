@@ -20,15 +20,33 @@ const TOKEN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/;
 export function parseFqn(value: string, pointer = '/fqn'): ParsedFqn {
   const tokens = value.split(' ');
   const fail = (detail: string) => {
-    throw new Problem('malformed-fqn', `"${value}": ${detail}`, { errors: [{ pointer, detail, rule: 'fqn' }] });
+    throw new Problem('malformed-fqn', `"${value}": ${detail}`, {
+      errors: [{ pointer, detail, rule: 'fqn' }],
+    });
   };
   if (tokens.length !== 6) fail(`expected six tokens separated by single spaces, got ${tokens.length}`);
   tokens.forEach((t, i) => {
     if (!TOKEN.test(t)) fail(`token ${i + 1} "${t}" is not a valid FQN token`);
   });
-  const [track_type, track_level, track_acronym, v, module_acronym, form] = tokens as [string, string, string, string, string, string];
-  if (!/^v\d+(\.\d+)*$/.test(v)) fail(`the fourth token must be the exam version as v<major>[.<minor>], got "${v}"`);
-  return { fqn: value, track_type, track_level, track_acronym, exam_version: v.slice(1), module_acronym, form };
+  const [track_type, track_level, track_acronym, v, module_acronym, form] = tokens as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (!/^v\d+(\.\d+)*$/.test(v))
+    fail(`the fourth token must be the exam version as v<major>[.<minor>], got "${v}"`);
+  return {
+    fqn: value,
+    track_type,
+    track_level,
+    track_acronym,
+    exam_version: v.slice(1),
+    module_acronym,
+    form,
+  };
 }
 
 /** `fqn@version` or a bare fqn. */
@@ -37,7 +55,9 @@ export function parsePinned(value: string, pointer = '/fqn'): { fqn: string; ver
   const fqn = at < 0 ? value : value.slice(0, at);
   const version = at < 0 ? undefined : value.slice(at + 1);
   if (version !== undefined && !/^[0-9A-Za-z.+-]{1,32}$/.test(version))
-    throw new Problem('malformed-fqn', `"${value}": the version after @ is not valid`, { errors: [{ pointer, detail: 'bad version', rule: 'fqn.version' }] });
+    throw new Problem('malformed-fqn', `"${value}": the version after @ is not valid`, {
+      errors: [{ pointer, detail: 'bad version', rule: 'fqn.version' }],
+    });
   parseFqn(fqn, pointer);
   return { fqn, ...(version ? { version } : {}) };
 }
@@ -51,7 +71,8 @@ export function compareVersions(a: string, b: string): number {
     const y = pb[i] ?? '';
     const nx = Number(x);
     const ny = Number(y);
-    const c = Number.isFinite(nx) && Number.isFinite(ny) && x !== '' && y !== '' ? nx - ny : x.localeCompare(y);
+    const c =
+      Number.isFinite(nx) && Number.isFinite(ny) && x !== '' && y !== '' ? nx - ny : x.localeCompare(y);
     if (c !== 0) return c;
   }
   return 0;

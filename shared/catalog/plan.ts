@@ -12,7 +12,7 @@ import { makeTimeslot, type Timeslot } from '../domain/timeslot.ts';
 import type { PartDoc, PodDoc, SessionDoc, SessionTree } from '../orchestration/model.ts';
 import { compareVersions, parsePinned } from './fqn.ts';
 import { eligibility, formFilter, pickForm } from './resolve.ts';
-import { type Form, type PartDefinition, type SessionDefinition, formKey, hasPod } from './types.ts';
+import { type Form, type PartDefinition, type SessionDefinition, hasPod } from './types.ts';
 
 export interface CreateSessionRequest {
   session_type?: string;
@@ -51,9 +51,19 @@ export function planSession(input: PlanInput): Plan {
   const overrides = new Map((req.parts ?? []).map((p, i) => [p.order, { ...p, index: i }]));
   for (const [order, o] of overrides)
     if (!definition.parts.some((p) => p.order === order))
-      throw new Problem('validation-error', `the definition ${definition.session_type} has no part ${order}`, {
-        errors: [{ pointer: `/parts/${o.index}/order`, detail: `parts are ${definition.parts.map((p) => p.order).join(', ')}`, rule: 'part.order' }],
-      });
+      throw new Problem(
+        'validation-error',
+        `the definition ${definition.session_type} has no part ${order}`,
+        {
+          errors: [
+            {
+              pointer: `/parts/${o.index}/order`,
+              detail: `parts are ${definition.parts.map((p) => p.order).join(', ')}`,
+              rule: 'part.order',
+            },
+          ],
+        },
+      );
 
   const parts = [...definition.parts].sort((a, b) => a.order - b.order);
   const forms = pinForms(input, definition, parts, overrides);
@@ -63,7 +73,8 @@ export function planSession(input: PlanInput): Plan {
     ...newTimedResource(input.sessionId, 'pending', 'completed', now, input.createdBy),
     session_type: definition.session_type,
     definition_version: definition.version,
-    addressed_by: definition.addressed_by === 'fqn' ? forms.get(parts[0]!.order)!.fqn : definition.session_type,
+    addressed_by:
+      definition.addressed_by === 'fqn' ? forms.get(parts[0]!.order)!.fqn : definition.session_type,
     part_execution: definition.part_execution,
     ...(definition.abort_on_part_failure ? { abort_on_part_failure: true } : {}),
     timeslot: session,
@@ -97,7 +108,13 @@ export function planSession(input: PlanInput): Plan {
     } as PartDoc);
     if (hasPod(form))
       podDocs.push({
-        ...newTimedResource(podInstanceId(input.sessionId, p.order), 'pending', 'ready', now, input.createdBy),
+        ...newTimedResource(
+          podInstanceId(input.sessionId, p.order),
+          'pending',
+          'ready',
+          now,
+          input.createdBy,
+        ),
         session_id: input.sessionId,
         part_order: p.order,
         index: 0,
@@ -124,7 +141,16 @@ function chooseDefinition(input: PlanInput): SessionDefinition {
     const d = definitions.find((x) => x.session_type === req.session_type);
     if (!d)
       throw new Problem('unknown-session-type', `no session definition "${req.session_type}"`, {
-        errors: [{ pointer: '/session_type', detail: `known: ${definitions.map((x) => x.session_type).sort().join(', ')}`, rule: 'session_type' }],
+        errors: [
+          {
+            pointer: '/session_type',
+            detail: `known: ${definitions
+              .map((x) => x.session_type)
+              .sort()
+              .join(', ')}`,
+            rule: 'session_type',
+          },
+        ],
       });
     if (d.addressed_by === 'fqn' && !req.fqn)
       throw new Problem('validation-error', `${d.session_type} sessions are addressed by the form's FQN`, {
@@ -134,12 +160,23 @@ function chooseDefinition(input: PlanInput): SessionDefinition {
   }
   const { fqn } = parsePinned(req.fqn!, '/fqn');
   const form = forms.find((f) => f.fqn === fqn);
-  if (!form) throw new Problem('unknown-form', `no form "${fqn}" in the catalog`, { errors: [{ pointer: '/fqn', detail: 'unknown FQN', rule: 'fqn.known' }] });
+  if (!form)
+    throw new Problem('unknown-form', `no form "${fqn}" in the catalog`, {
+      errors: [{ pointer: '/fqn', detail: 'unknown FQN', rule: 'fqn.known' }],
+    });
   const byFqn = definitions.filter((d) => d.addressed_by === 'fqn' && d.parts.length === 1);
-  const d = byFqn.find((x) => formFilter(x.parts[0]!.selector_pattern, x.parts[0]!.requirements)(form) !== 'selector');
+  const d = byFqn.find(
+    (x) => formFilter(x.parts[0]!.selector_pattern, x.parts[0]!.requirements)(form) !== 'selector',
+  );
   if (!d)
     throw new Problem('unknown-session-type', `no FQN-addressed session type accepts "${fqn}"`, {
-      errors: [{ pointer: '/fqn', detail: `none of ${byFqn.map((x) => x.session_type).join(', ')} selects this form`, rule: 'addressed_by' }],
+      errors: [
+        {
+          pointer: '/fqn',
+          detail: `none of ${byFqn.map((x) => x.session_type).join(', ')} selects this form`,
+          rule: 'addressed_by',
+        },
+      ],
     });
   return d;
 }
@@ -148,23 +185,38 @@ function sessionTimeslot(req: CreateSessionRequest, d: SessionDefinition, now: n
   const start = Date.parse(req.timeslot.start);
   const end = Date.parse(req.timeslot.end);
   const errors: ProblemError[] = [];
-  if (!(end > start)) errors.push({ pointer: '/timeslot/end', detail: 'must be after start', rule: 'timeslot.order' });
-  else if (end - start > MAX_SESSION_MINUTES * MIN) errors.push({ pointer: '/timeslot/end', detail: `a session lasts at most ${MAX_SESSION_MINUTES / 60} h`, rule: 'timeslot.max' });
-  if (end <= now) errors.push({ pointer: '/timeslot/end', detail: 'is in the past', rule: 'timeslot.future' });
+  if (!(end > start))
+    errors.push({ pointer: '/timeslot/end', detail: 'must be after start', rule: 'timeslot.order' });
+  else if (end - start > MAX_SESSION_MINUTES * MIN)
+    errors.push({
+      pointer: '/timeslot/end',
+      detail: `a session lasts at most ${MAX_SESSION_MINUTES / 60} h`,
+      rule: 'timeslot.max',
+    });
+  if (end <= now)
+    errors.push({ pointer: '/timeslot/end', detail: 'is in the past', rule: 'timeslot.future' });
   if (errors.length) throw new Problem('invalid-timeslot', errors[0]!.detail, { errors });
   return makeTimeslot({
     start,
     end,
     lead_time_minutes: req.timeslot.lead_time_minutes ?? d.timeslot_policy.lead_time_minutes,
-    teardown_buffer_minutes: req.timeslot.teardown_buffer_minutes ?? d.timeslot_policy.teardown_buffer_minutes,
+    teardown_buffer_minutes:
+      req.timeslot.teardown_buffer_minutes ?? d.timeslot_policy.teardown_buffer_minutes,
   });
 }
 
-function pinForms(input: PlanInput, d: SessionDefinition, parts: PartDefinition[], overrides: Map<number, { form?: string; index: number }>): Map<number, Form> {
+function pinForms(
+  input: PlanInput,
+  d: SessionDefinition,
+  parts: PartDefinition[],
+  overrides: Map<number, { form?: string; index: number }>,
+): Map<number, Form> {
   const out = new Map<number, Form>();
   const used = new Set<string>();
   const problems: ProblemError[] = [];
-  const explicit = (order: number) => overrides.get(order)?.form ?? (d.addressed_by === 'fqn' && order === parts[0]!.order ? input.request.fqn : undefined);
+  const explicit = (order: number) =>
+    overrides.get(order)?.form ??
+    (d.addressed_by === 'fqn' && order === parts[0]!.order ? input.request.fqn : undefined);
   // Explicit forms first, so the pool never hands out a form a later part asked for by name.
   for (const p of parts) {
     const wanted = explicit(p.order);
@@ -172,12 +224,21 @@ function pinForms(input: PlanInput, d: SessionDefinition, parts: PartDefinition[
     const pointer = overrides.get(p.order)?.form ? `/parts/${overrides.get(p.order)!.index}/form` : '/fqn';
     const { fqn, version } = parsePinned(wanted, pointer);
     const versions = input.forms.filter((f) => f.fqn === fqn && (!version || f.version === version));
-    if (!versions.length) throw new Problem('unknown-form', `no form "${wanted}" in the catalog`, { errors: [{ pointer, detail: 'unknown FQN or version', rule: 'fqn.known' }] });
+    if (!versions.length)
+      throw new Problem('unknown-form', `no form "${wanted}" in the catalog`, {
+        errors: [{ pointer, detail: 'unknown FQN or version', rule: 'fqn.known' }],
+      });
     const filter = formFilter(p.selector_pattern, p.requirements);
-    const fit = versions.filter((f) => filter(f) === undefined).sort((a, b) => compareVersions(b.version, a.version));
+    const fit = versions
+      .filter((f) => filter(f) === undefined)
+      .sort((a, b) => compareVersions(b.version, a.version));
     if (!fit.length) {
       const why = filter(versions[0]!) ?? eligibility(versions[0]!) ?? 'not eligible';
-      problems.push({ pointer, detail: `part ${p.order} (${p.name}) cannot use ${wanted}: ${why === 'selector' ? `does not match "${p.selector_pattern}"` : why}`, rule: 'form.eligible' });
+      problems.push({
+        pointer,
+        detail: `part ${p.order} (${p.name}) cannot use ${wanted}: ${why === 'selector' ? `does not match "${p.selector_pattern}"` : why}`,
+        rule: 'form.eligible',
+      });
       continue;
     }
     if (used.has(fit[0]!.fqn)) {
@@ -187,7 +248,8 @@ function pinForms(input: PlanInput, d: SessionDefinition, parts: PartDefinition[
     used.add(fit[0]!.fqn);
     out.set(p.order, fit[0]!);
   }
-  if (problems.length) throw new Problem('empty-pool', problems.map((e) => e.detail).join('; '), { errors: problems });
+  if (problems.length)
+    throw new Problem('empty-pool', problems.map((e) => e.detail).join('; '), { errors: problems });
   for (const p of parts) {
     if (out.has(p.order)) continue;
     const r = pickForm(input.forms, p.selector_pattern, p.requirements, used);
@@ -203,27 +265,45 @@ function pinForms(input: PlanInput, d: SessionDefinition, parts: PartDefinition[
       });
     }
   }
-  if (problems.length) throw new Problem('empty-pool', `no eligible form for ${problems.length} part(s)`, { errors: problems });
+  if (problems.length)
+    throw new Problem('empty-pool', `no eligible form for ${problems.length} part(s)`, { errors: problems });
   return out;
 }
 
-function layOutWindows(d: SessionDefinition, parts: PartDefinition[], session: Timeslot, overrides: Map<number, { window?: { start: string; end: string }; index: number }>): Map<number, Timeslot> {
+function layOutWindows(
+  d: SessionDefinition,
+  parts: PartDefinition[],
+  session: Timeslot,
+  overrides: Map<number, { window?: { start: string; end: string }; index: number }>,
+): Map<number, Timeslot> {
   const out = new Map<number, Timeslot>();
   const sStart = Date.parse(session.start);
   const sEnd = Date.parse(session.end);
   const slot = (start: number, end: number, p: PartDefinition) =>
-    makeTimeslot({ start, end, lead_time_minutes: p.lead_time_minutes ?? session.lead_time_minutes, teardown_buffer_minutes: session.teardown_buffer_minutes });
+    makeTimeslot({
+      start,
+      end,
+      lead_time_minutes: p.lead_time_minutes ?? session.lead_time_minutes,
+      teardown_buffer_minutes: session.teardown_buffer_minutes,
+    });
   const explicitWindow = (p: PartDefinition) => {
     const o = overrides.get(p.order);
     if (!o?.window) return undefined;
     const start = Date.parse(o.window.start);
     const end = Date.parse(o.window.end);
     const pointer = `/parts/${o.index}/window`;
-    if (!(end > start)) throw new Problem('invalid-timeslot', `part ${p.order}: the window ends before it starts`, { errors: [{ pointer: `${pointer}/end`, detail: 'must be after start', rule: 'window.order' }] });
-    if (start < sStart || end > sEnd)
-      throw new Problem('window-outside-session', `part ${p.order}'s window ${o.window.start}–${o.window.end} is outside the session ${session.start}–${session.end}`, {
-        errors: [{ pointer, detail: 'must lie inside the session timeslot', rule: 'part ⊆ session' }],
+    if (!(end > start))
+      throw new Problem('invalid-timeslot', `part ${p.order}: the window ends before it starts`, {
+        errors: [{ pointer: `${pointer}/end`, detail: 'must be after start', rule: 'window.order' }],
       });
+    if (start < sStart || end > sEnd)
+      throw new Problem(
+        'window-outside-session',
+        `part ${p.order}'s window ${o.window.start}–${o.window.end} is outside the session ${session.start}–${session.end}`,
+        {
+          errors: [{ pointer, detail: 'must lie inside the session timeslot', rule: 'part ⊆ session' }],
+        },
+      );
     return { start, end, pointer };
   };
 
@@ -237,9 +317,19 @@ function layOutWindows(d: SessionDefinition, parts: PartDefinition[], session: T
   const total = parts.reduce((n, p) => n + p.duration_minutes, 0);
   const sessionMinutes = (sEnd - sStart) / MIN;
   if (d.part_execution === 'sequential' && total > sessionMinutes)
-    throw new Problem('windows-do-not-fit', `the parts need ${total} min back to back; the session lasts ${sessionMinutes} min`, {
-      errors: [{ pointer: '/timeslot', detail: `Σ part durations (${total} min) > session duration (${sessionMinutes} min)`, rule: 'Σ parts ≤ session' }],
-    });
+    throw new Problem(
+      'windows-do-not-fit',
+      `the parts need ${total} min back to back; the session lasts ${sessionMinutes} min`,
+      {
+        errors: [
+          {
+            pointer: '/timeslot',
+            detail: `Σ part durations (${total} min) > session duration (${sessionMinutes} min)`,
+            rule: 'Σ parts ≤ session',
+          },
+        ],
+      },
+    );
   let cursor = sStart;
   let prevEnd = sStart;
   for (const p of parts) {
@@ -248,17 +338,37 @@ function layOutWindows(d: SessionDefinition, parts: PartDefinition[], session: T
       const start = w?.start ?? sStart;
       const end = w?.end ?? Math.min(sEnd, sStart + p.duration_minutes * MIN);
       if (!w && sStart + p.duration_minutes * MIN > sEnd)
-        throw new Problem('windows-do-not-fit', `part ${p.order} needs ${p.duration_minutes} min; the session lasts ${sessionMinutes} min`, {
-          errors: [{ pointer: '/timeslot', detail: 'a parallel part must fit in the session', rule: 'part ⊆ session' }],
-        });
+        throw new Problem(
+          'windows-do-not-fit',
+          `part ${p.order} needs ${p.duration_minutes} min; the session lasts ${sessionMinutes} min`,
+          {
+            errors: [
+              {
+                pointer: '/timeslot',
+                detail: 'a parallel part must fit in the session',
+                rule: 'part ⊆ session',
+              },
+            ],
+          },
+        );
       out.set(p.order, slot(start, end, p));
       continue;
     }
     if (w) {
       if (w.start < prevEnd)
-        throw new Problem('windows-do-not-fit', `part ${p.order}'s window starts before part ${p.order - 1} ends`, {
-          errors: [{ pointer: w.pointer, detail: `sequential parts may not overlap (previous ends ${iso(prevEnd)})`, rule: 'sequential.order' }],
-        });
+        throw new Problem(
+          'windows-do-not-fit',
+          `part ${p.order}'s window starts before part ${p.order - 1} ends`,
+          {
+            errors: [
+              {
+                pointer: w.pointer,
+                detail: `sequential parts may not overlap (previous ends ${iso(prevEnd)})`,
+                rule: 'sequential.order',
+              },
+            ],
+          },
+        );
       out.set(p.order, slot(w.start, w.end, p));
       prevEnd = w.end;
       cursor = w.end;
@@ -267,9 +377,19 @@ function layOutWindows(d: SessionDefinition, parts: PartDefinition[], session: T
     const start = Math.max(cursor, prevEnd);
     const end = start + p.duration_minutes * MIN;
     if (end > sEnd)
-      throw new Problem('windows-do-not-fit', `part ${p.order} would end at ${iso(end)}, after the session ends at ${session.end}`, {
-        errors: [{ pointer: `/parts/${p.order - 1}`, detail: 'the laid-out window does not fit in the session', rule: 'part ⊆ session' }],
-      });
+      throw new Problem(
+        'windows-do-not-fit',
+        `part ${p.order} would end at ${iso(end)}, after the session ends at ${session.end}`,
+        {
+          errors: [
+            {
+              pointer: `/parts/${p.order - 1}`,
+              detail: 'the laid-out window does not fit in the session',
+              rule: 'part ⊆ session',
+            },
+          ],
+        },
+      );
     out.set(p.order, slot(start, end, p));
     prevEnd = end;
     cursor = end;

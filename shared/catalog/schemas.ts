@@ -31,7 +31,18 @@ export const sessionDefinitionsFileSchema: JsonSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['session_type', 'version', 'title', 'profile', 'addressed_by', 'part_execution', 'session_lifecycle', 'timeslot_policy', 'cut_score', 'parts'],
+        required: [
+          'session_type',
+          'version',
+          'title',
+          'profile',
+          'addressed_by',
+          'part_execution',
+          'session_lifecycle',
+          'timeslot_policy',
+          'cut_score',
+          'parts',
+        ],
         properties: {
           session_type: name,
           version: { type: 'string', minLength: 1 },
@@ -39,12 +50,20 @@ export const sessionDefinitionsFileSchema: JsonSchema = {
           profile: { enum: ['lablet', 'practicelab', 'expertlab', 'expertdesign'] },
           addressed_by: { enum: ['fqn', 'session_type'] },
           part_execution: { enum: ['single', 'sequential', 'parallel'] },
-          session_lifecycle: { type: 'array', items: { enum: ['admit', 'run_parts', 'aggregate', 'submit', 'finalize'] }, minItems: 1 },
+          session_lifecycle: {
+            type: 'array',
+            items: { enum: ['admit', 'run_parts', 'aggregate', 'submit', 'finalize'] },
+            minItems: 1,
+          },
           timeslot_policy: {
             type: 'object',
             additionalProperties: false,
             required: ['default_duration_minutes', 'lead_time_minutes', 'teardown_buffer_minutes'],
-            properties: { default_duration_minutes: { type: 'integer', minimum: 1, maximum: 1440 }, lead_time_minutes: minutes, teardown_buffer_minutes: minutes },
+            properties: {
+              default_duration_minutes: { type: 'integer', minimum: 1, maximum: 1440 },
+              lead_time_minutes: minutes,
+              teardown_buffer_minutes: minutes,
+            },
           },
           cut_score: { type: 'number', minimum: 0, maximum: 100 },
           abort_on_part_failure: { type: 'boolean' },
@@ -117,7 +136,12 @@ const capacity = {
   type: 'object',
   additionalProperties: false,
   required: ['cpu_cores', 'memory_gb', 'max_nodes'],
-  properties: { cpu_cores: { type: 'integer', minimum: 1 }, memory_gb: { type: 'integer', minimum: 1 }, storage_gb: { type: 'integer', minimum: 1 }, max_nodes: { type: 'integer', minimum: 1 } },
+  properties: {
+    cpu_cores: { type: 'integer', minimum: 1 },
+    memory_gb: { type: 'integer', minimum: 1 },
+    storage_gb: { type: 'integer', minimum: 1 },
+    max_nodes: { type: 'integer', minimum: 1 },
+  },
 };
 
 export const workerTemplatesFileSchema: JsonSchema = {
@@ -130,7 +154,17 @@ export const workerTemplatesFileSchema: JsonSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['name', 'instance_type', 'ami_name_pattern', 'host_type', 'cml_version', 'license', 'capacity', 'cost_per_hour_usd', 'max_per_region'],
+        required: [
+          'name',
+          'instance_type',
+          'ami_name_pattern',
+          'host_type',
+          'cml_version',
+          'license',
+          'capacity',
+          'cost_per_hour_usd',
+          'max_per_region',
+        ],
         properties: {
           name,
           instance_type: { type: 'string', pattern: '^[a-z0-9]+\\.[a-z0-9]+$' },
@@ -157,7 +191,17 @@ export const workersFileSchema: JsonSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['id', 'region', 'template', 'host_type', 'license', 'address', 'status', 'capacity', 'ports'],
+        required: [
+          'id',
+          'region',
+          'template',
+          'host_type',
+          'license',
+          'address',
+          'status',
+          'capacity',
+          'ports',
+        ],
         properties: {
           id: { type: 'string', pattern: '^wrk_[a-z0-9]+$' },
           region: { type: 'string' },
@@ -168,13 +212,28 @@ export const workersFileSchema: JsonSchema = {
           cml_version: { type: 'string' },
           address: { type: 'string' },
           cml_url: { type: 'string' },
-          status: { enum: ['pending', 'provisioning', 'starting', 'running', 'draining', 'stopping', 'stopped', 'terminated', 'failed'] },
+          status: {
+            enum: [
+              'pending',
+              'provisioning',
+              'starting',
+              'running',
+              'draining',
+              'stopping',
+              'stopped',
+              'terminated',
+              'failed',
+            ],
+          },
           capacity,
           ports: {
             type: 'object',
             additionalProperties: false,
             required: ['start', 'end'],
-            properties: { start: { type: 'integer', minimum: 2000, maximum: 65535 }, end: { type: 'integer', minimum: 2000, maximum: 65535 } },
+            properties: {
+              start: { type: 'integer', minimum: 2000, maximum: 65535 },
+              end: { type: 'integer', minimum: 2000, maximum: 65535 },
+            },
           },
         },
       },

@@ -10,7 +10,12 @@ import { Problem, type ProblemError } from '../domain/problem.ts';
 import { validateAgainst, type JsonSchema } from '../api/schema.ts';
 import { parseFqn } from './fqn.ts';
 import { compileSelector } from './selector.ts';
-import { formsFileSchema, sessionDefinitionsFileSchema, workerTemplatesFileSchema, workersFileSchema } from './schemas.ts';
+import {
+  formsFileSchema,
+  sessionDefinitionsFileSchema,
+  workerTemplatesFileSchema,
+  workersFileSchema,
+} from './schemas.ts';
 import type { Form, SessionDefinition, WorkerTemplate } from './types.ts';
 
 export interface SeedWorker {
@@ -45,40 +50,97 @@ export const SEED_FILES = {
 /** Parses one YAML seed text; refuses aliases and reports errors with the file name. */
 export function parseSeedYaml(file: string, text: string, schema: JsonSchema): unknown {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
-  const errors: ProblemError[] = doc.errors.map((e) => ({ file, pointer: '', detail: e.message, rule: 'yaml.syntax' }));
-  if (!errors.length && /(^|[\s[{,])[&*][A-Za-z0-9_-]+/m.test(text.replace(/#.*$/gm, '').replace(/"[^"]*"/g, '')))
-    errors.push({ file, pointer: '', detail: 'YAML anchors and aliases are not allowed in seeds', rule: 'yaml.alias' });
+  const errors: ProblemError[] = doc.errors.map((e) => ({
+    file,
+    pointer: '',
+    detail: e.message,
+    rule: 'yaml.syntax',
+  }));
+  if (
+    !errors.length &&
+    /(^|[\s[{,])[&*][A-Za-z0-9_-]+/m.test(text.replace(/#.*$/gm, '').replace(/"[^"]*"/g, ''))
+  )
+    errors.push({
+      file,
+      pointer: '',
+      detail: 'YAML anchors and aliases are not allowed in seeds',
+      rule: 'yaml.alias',
+    });
   if (errors.length) throw new Problem('validation-error', `${file}: ${errors[0]!.detail}`, { errors });
   const data = doc.toJS({ maxAliasCount: 0 });
   const invalid = validateAgainst(schema, data).map((e) => ({ ...e, file }));
-  if (invalid.length) throw new Problem('validation-error', `${file}${invalid[0]!.pointer}: ${invalid[0]!.detail}`, { errors: invalid });
+  if (invalid.length)
+    throw new Problem('validation-error', `${file}${invalid[0]!.pointer}: ${invalid[0]!.detail}`, {
+      errors: invalid,
+    });
   return data;
 }
 
 export function buildSeeds(files: Record<keyof typeof SEED_FILES, string>): Seeds {
-  const defs = (parseSeedYaml(SEED_FILES.definitions, files.definitions, sessionDefinitionsFileSchema) as { definitions: SessionDefinition[] }).definitions;
-  const rawForms = (parseSeedYaml(SEED_FILES.forms, files.forms, formsFileSchema) as { forms: Omit<Form, 'track_type'>[] }).forms;
-  const templates = (parseSeedYaml(SEED_FILES.workerTemplates, files.workerTemplates, workerTemplatesFileSchema) as { templates: WorkerTemplate[] }).templates;
-  const workers = (parseSeedYaml(SEED_FILES.workers, files.workers, workersFileSchema) as { workers: SeedWorker[] }).workers;
+  const defs = (
+    parseSeedYaml(SEED_FILES.definitions, files.definitions, sessionDefinitionsFileSchema) as {
+      definitions: SessionDefinition[];
+    }
+  ).definitions;
+  const rawForms = (
+    parseSeedYaml(SEED_FILES.forms, files.forms, formsFileSchema) as { forms: Omit<Form, 'track_type'>[] }
+  ).forms;
+  const templates = (
+    parseSeedYaml(SEED_FILES.workerTemplates, files.workerTemplates, workerTemplatesFileSchema) as {
+      templates: WorkerTemplate[];
+    }
+  ).templates;
+  const workers = (
+    parseSeedYaml(SEED_FILES.workers, files.workers, workersFileSchema) as { workers: SeedWorker[] }
+  ).workers;
   const errors: ProblemError[] = [];
 
   const seenTypes = new Set<string>();
   defs.forEach((d, i) => {
     const at = `/definitions/${i}`;
-    if (seenTypes.has(d.session_type)) errors.push({ file: SEED_FILES.definitions, pointer: `${at}/session_type`, detail: `duplicate session_type ${d.session_type}`, rule: 'unique' });
+    if (seenTypes.has(d.session_type))
+      errors.push({
+        file: SEED_FILES.definitions,
+        pointer: `${at}/session_type`,
+        detail: `duplicate session_type ${d.session_type}`,
+        rule: 'unique',
+      });
     seenTypes.add(d.session_type);
     const orders = d.parts.map((p) => p.order);
-    if (new Set(orders).size !== orders.length || [...orders].sort((a, b) => a - b).some((o, j) => o !== j + 1))
-      errors.push({ file: SEED_FILES.definitions, pointer: `${at}/parts`, detail: 'part orders must be 1..n without gaps or repeats', rule: 'parts.order' });
+    if (
+      new Set(orders).size !== orders.length ||
+      [...orders].sort((a, b) => a - b).some((o, j) => o !== j + 1)
+    )
+      errors.push({
+        file: SEED_FILES.definitions,
+        pointer: `${at}/parts`,
+        detail: 'part orders must be 1..n without gaps or repeats',
+        rule: 'parts.order',
+      });
     if (d.part_execution === 'single' && d.parts.length !== 1)
-      errors.push({ file: SEED_FILES.definitions, pointer: `${at}/parts`, detail: 'part_execution single needs exactly one part', rule: 'parts.single' });
+      errors.push({
+        file: SEED_FILES.definitions,
+        pointer: `${at}/parts`,
+        detail: 'part_execution single needs exactly one part',
+        rule: 'parts.single',
+      });
     if (d.addressed_by === 'fqn' && d.parts.length !== 1)
-      errors.push({ file: SEED_FILES.definitions, pointer: `${at}/addressed_by`, detail: 'only single-part types are addressed by FQN', rule: 'addressed_by' });
+      errors.push({
+        file: SEED_FILES.definitions,
+        pointer: `${at}/addressed_by`,
+        detail: 'only single-part types are addressed by FQN',
+        rule: 'addressed_by',
+      });
     d.parts.forEach((p, j) => {
       try {
         compileSelector(p.selector_pattern);
       } catch (e) {
-        errors.push({ file: SEED_FILES.definitions, pointer: `${at}/parts/${j}/selector_pattern`, detail: (e as Error).message, rule: 'selector' });
+        errors.push({
+          file: SEED_FILES.definitions,
+          pointer: `${at}/parts/${j}/selector_pattern`,
+          detail: (e as Error).message,
+          rule: 'selector',
+        });
       }
     });
   });
@@ -90,21 +152,45 @@ export function buildSeeds(files: Record<keyof typeof SEED_FILES, string>): Seed
     try {
       const parsed = parseFqn(f.fqn, `${at}/fqn`);
       const key = `${f.fqn}@${f.version}`;
-      if (seenForms.has(key)) errors.push({ file: SEED_FILES.forms, pointer: `${at}/version`, detail: `duplicate form ${key}`, rule: 'unique' });
+      if (seenForms.has(key))
+        errors.push({
+          file: SEED_FILES.forms,
+          pointer: `${at}/version`,
+          detail: `duplicate form ${key}`,
+          rule: 'unique',
+        });
       seenForms.add(key);
       forms.push({ ...(f as Form), ...parsed, exposure_count: f.exposure_count ?? 0 });
     } catch (e) {
-      errors.push({ ...((e as Problem).errors?.[0] ?? { pointer: `${at}/fqn`, detail: String(e) }), file: SEED_FILES.forms });
+      errors.push({
+        ...((e as Problem).errors?.[0] ?? { pointer: `${at}/fqn`, detail: String(e) }),
+        file: SEED_FILES.forms,
+      });
     }
   });
 
   const templateNames = new Set(templates.map((t) => t.name));
   workers.forEach((w, i) => {
-    if (!templateNames.has(w.template)) errors.push({ file: SEED_FILES.workers, pointer: `/workers/${i}/template`, detail: `unknown template ${w.template}`, rule: 'template.known' });
-    if (w.ports.end < w.ports.start) errors.push({ file: SEED_FILES.workers, pointer: `/workers/${i}/ports`, detail: 'end before start', rule: 'ports.range' });
+    if (!templateNames.has(w.template))
+      errors.push({
+        file: SEED_FILES.workers,
+        pointer: `/workers/${i}/template`,
+        detail: `unknown template ${w.template}`,
+        rule: 'template.known',
+      });
+    if (w.ports.end < w.ports.start)
+      errors.push({
+        file: SEED_FILES.workers,
+        pointer: `/workers/${i}/ports`,
+        detail: 'end before start',
+        rule: 'ports.range',
+      });
   });
 
-  if (errors.length) throw new Problem('validation-error', `${errors[0]!.file}${errors[0]!.pointer}: ${errors[0]!.detail}`, { errors });
+  if (errors.length)
+    throw new Problem('validation-error', `${errors[0]!.file}${errors[0]!.pointer}: ${errors[0]!.detail}`, {
+      errors,
+    });
   return { definitions: defs, forms, workerTemplates: templates, workers };
 }
 

@@ -18,13 +18,18 @@ export function compileSelector(pattern: string, pointer = '/selector'): Selecto
   if (hit) return hit;
   const raw = pattern.trim().split(/\s+/).filter(Boolean);
   if (!raw.length || pattern.length > 200)
-    throw new Problem('validation-error', `selector "${pattern}" is empty or too long`, { errors: [{ pointer, detail: 'a selector needs 1 to 200 characters of tokens', rule: 'selector' }] });
+    throw new Problem('validation-error', `selector "${pattern}" is empty or too long`, {
+      errors: [{ pointer, detail: 'a selector needs 1 to 200 characters of tokens', rule: 'selector' }],
+    });
   const toks: Tok[] = raw.map((t) => {
     if (t === '*') return { kind: 'one' };
     if (t === '**') return { kind: 'many' };
     if (t.includes('**'))
-      throw new Problem('validation-error', `selector token "${t}" mixes ** with text`, { errors: [{ pointer, detail: '** must stand alone as a token', rule: 'selector.token' }] });
-    if (t.includes('*')) return { kind: 'glob', re: new RegExp(`^${t.split('*').map(escapeRe).join('[^ ]*')}$`) };
+      throw new Problem('validation-error', `selector token "${t}" mixes ** with text`, {
+        errors: [{ pointer, detail: '** must stand alone as a token', rule: 'selector.token' }],
+      });
+    if (t.includes('*'))
+      return { kind: 'glob', re: new RegExp(`^${t.split('*').map(escapeRe).join('[^ ]*')}$`) };
     return { kind: 'lit', value: t };
   });
   // Unanchored: an implicit `**` on both sides, so the pattern may match anywhere in the FQN.
@@ -39,7 +44,13 @@ export function matchesSelector(pattern: string, fqn: string): boolean {
   return compileSelector(pattern)(fqn.split(' '));
 }
 
-function matchFrom(p: Tok[], i: number, s: readonly string[], j: number, memo: Map<number, boolean>): boolean {
+function matchFrom(
+  p: Tok[],
+  i: number,
+  s: readonly string[],
+  j: number,
+  memo: Map<number, boolean>,
+): boolean {
   const key = i * 1024 + j;
   const known = memo.get(key);
   if (known !== undefined) return known;
@@ -47,7 +58,8 @@ function matchFrom(p: Tok[], i: number, s: readonly string[], j: number, memo: M
   if (i === p.length) r = j === s.length;
   else {
     const t = p[i]!;
-    if (t.kind === 'many') r = matchFrom(p, i + 1, s, j, memo) || (j < s.length && matchFrom(p, i, s, j + 1, memo));
+    if (t.kind === 'many')
+      r = matchFrom(p, i + 1, s, j, memo) || (j < s.length && matchFrom(p, i, s, j + 1, memo));
     else if (j >= s.length) r = false;
     else {
       const tok = s[j]!;

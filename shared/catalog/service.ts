@@ -11,10 +11,16 @@ import type { Form, SessionDefinition } from './types.ts';
 const CACHE_MS = 5_000;
 let cache: { at: number; definitions: SessionDefinition[]; forms: Form[] } | undefined;
 
-export async function loadCatalog(store: StateStore, now = Date.now()): Promise<{ definitions: SessionDefinition[]; forms: Form[] }> {
+export async function loadCatalog(
+  store: StateStore,
+  now = Date.now(),
+): Promise<{ definitions: SessionDefinition[]; forms: Form[] }> {
   if (cache && now - cache.at < CACHE_MS) return cache;
   const repo = new CatalogRepository(store);
-  const [definitions, forms] = await Promise.all([repo.listSessionDefinitions<SessionDefinition>(), repo.listForms<Form>()]);
+  const [definitions, forms] = await Promise.all([
+    repo.listSessionDefinitions<SessionDefinition>(),
+    repo.listForms<Form>(),
+  ]);
   cache = { at: now, definitions, forms };
   return cache;
 }

@@ -34,7 +34,11 @@ export interface SessionDefinition {
   part_execution: 'single' | 'sequential' | 'parallel';
   session_lifecycle: string[];
   parts: PartDefinition[];
-  timeslot_policy: { default_duration_minutes: number; lead_time_minutes: number; teardown_buffer_minutes: number };
+  timeslot_policy: {
+    default_duration_minutes: number;
+    lead_time_minutes: number;
+    teardown_buffer_minutes: number;
+  };
   cut_score: number;
   abort_on_part_failure?: boolean;
   metadata?: Record<string, unknown>;

@@ -78,7 +78,8 @@ export function parseClockSpec(value: string | undefined): ClockSpec {
       throw new RangeError(`LCM_CLOCK=accelerated:<factor> needs a positive factor, got "${arg}"`);
     if (at === undefined) return { kind: 'accelerated', factor };
     const start = Date.parse(at);
-    if (Number.isNaN(start)) throw new RangeError(`LCM_CLOCK=accelerated:<factor>@<ISO time> has a bad time "${at}"`);
+    if (Number.isNaN(start))
+      throw new RangeError(`LCM_CLOCK=accelerated:<factor>@<ISO time> has a bad time "${at}"`);
     return { kind: 'accelerated', factor, start };
   }
   if (kind === 'manual') {

@@ -52,7 +52,13 @@ export function transition<S extends string, D extends string, R extends TimedRe
   ctx: { now: number; by: string; reason?: string; terminal?: boolean; started?: boolean },
 ): R {
   const at = iso(ctx.now);
-  const entry: StateTransition<S> = { from: r.status, to, at, by: ctx.by, ...(ctx.reason ? { reason: ctx.reason } : {}) };
+  const entry: StateTransition<S> = {
+    from: r.status,
+    to,
+    at,
+    by: ctx.by,
+    ...(ctx.reason ? { reason: ctx.reason } : {}),
+  };
   const history = [...r.state_history, entry].slice(-STATE_HISTORY_LIMIT);
   return {
     ...r,

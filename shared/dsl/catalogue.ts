@@ -16,32 +16,141 @@ export interface ScenarioFunction {
 }
 
 const str = { type: 'string' };
-const obj = (properties: Record<string, unknown>, required: string[] = []): JsonSchema => ({ type: 'object', additionalProperties: false, properties, required });
+const obj = (properties: Record<string, unknown>, required: string[] = []): JsonSchema => ({
+  type: 'object',
+  additionalProperties: false,
+  properties,
+  required,
+});
 
 const fns: ScenarioFunction[] = [
-  { name: 'pause', version: 'v1', description: 'Wait a number of seconds (or until a condition later steps check)', needsTarget: false, input: obj({ seconds: { type: 'number', minimum: 0, maximum: 3600 } }, ['seconds']), output: obj({ waited_seconds: { type: 'number' } }) },
-  { name: 'exec', version: 'v1', description: 'Run a configuration command on a device (enable mode as needed)', needsTarget: true, input: obj({ command: str, commands: { type: 'array', items: str }, config_mode: { type: 'boolean' } }), output: obj({ output: str, exit_code: { type: 'integer' } }) },
-  { name: 'copy', version: 'v1', description: 'Send a payload from the package files to a device', needsTarget: true, input: obj({ file: str, destination: str }, ['file']), output: obj({ bytes: { type: 'integer' }, output: str }) },
-  { name: 'collect', version: 'v1', description: 'Run a show command and capture its output as evidence', needsTarget: true, input: obj({ command: str }, ['command']), output: obj({ output: str }) },
+  {
+    name: 'pause',
+    version: 'v1',
+    description: 'Wait a number of seconds (or until a condition later steps check)',
+    needsTarget: false,
+    input: obj({ seconds: { type: 'number', minimum: 0, maximum: 3600 } }, ['seconds']),
+    output: obj({ waited_seconds: { type: 'number' } }),
+  },
+  {
+    name: 'exec',
+    version: 'v1',
+    description: 'Run a configuration command on a device (enable mode as needed)',
+    needsTarget: true,
+    input: obj({ command: str, commands: { type: 'array', items: str }, config_mode: { type: 'boolean' } }),
+    output: obj({ output: str, exit_code: { type: 'integer' } }),
+  },
+  {
+    name: 'copy',
+    version: 'v1',
+    description: 'Send a payload from the package files to a device',
+    needsTarget: true,
+    input: obj({ file: str, destination: str }, ['file']),
+    output: obj({ bytes: { type: 'integer' }, output: str }),
+  },
+  {
+    name: 'collect',
+    version: 'v1',
+    description: 'Run a show command and capture its output as evidence',
+    needsTarget: true,
+    input: obj({ command: str }, ['command']),
+    output: obj({ output: str }),
+  },
   {
     name: 'evaluate.regex',
     version: 'v1',
     description: 'Match a regular expression against a collected value',
     needsTarget: false,
-    input: obj({ source: str, regex: str, flags: { type: 'array', items: { enum: ['multiline', 'ignorecase', 'dotall'] } }, negate: { type: 'boolean' } }, ['source', 'regex']),
-    output: obj({ passed: { type: 'boolean' }, match: { type: ['string', 'null'] }, groups: { type: 'array' } }),
+    input: obj(
+      {
+        source: str,
+        regex: str,
+        flags: { type: 'array', items: { enum: ['multiline', 'ignorecase', 'dotall'] } },
+        negate: { type: 'boolean' },
+      },
+      ['source', 'regex'],
+    ),
+    output: obj({
+      passed: { type: 'boolean' },
+      match: { type: ['string', 'null'] },
+      groups: { type: 'array' },
+    }),
   },
-  { name: 'report.score', version: 'v1', description: 'Grade the collected vars against the rubric and store the score report', needsTarget: false, input: obj({ rubric: { type: ['string', 'object'] }, cut_score: { type: 'number' } }), output: obj({ points_awarded: { type: 'number' }, points_max: { type: 'number' }, percentage: { type: 'number' }, passed: { type: 'boolean' }, report_ref: str }) },
-  { name: 'report.readiness', version: 'v1', description: 'Summarise readiness checks into a readiness report', needsTarget: false, input: obj({ checks: { type: ['array', 'string'] } }), output: obj({ ready: { type: 'boolean' }, report_ref: str }) },
-  { name: 'cml.lab_resolve', version: 'v1', description: 'Find or import the pod\'s CML lab on its worker', needsTarget: false, input: obj({ title: str, topology: { type: ['string', 'object'] } }), output: obj({ lab_id: str, created: { type: 'boolean' } }) },
-  { name: 'cml.lab_start', version: 'v1', description: 'Start the lab and wait until it converges', needsTarget: false, input: obj({ lab_id: str, wait_seconds: { type: 'number' } }, ['lab_id']), output: obj({ state: str, converged: { type: 'boolean' } }) },
-  { name: 'cml.lab_stop', version: 'v1', description: 'Stop the lab', needsTarget: false, input: obj({ lab_id: str }, ['lab_id']), output: obj({ state: str }) },
-  { name: 'cml.wipe', version: 'v1', description: 'Wipe the lab\'s node disks', needsTarget: false, input: obj({ lab_id: str }, ['lab_id']), output: obj({ state: str }) },
-  { name: 'cml.power', version: 'v1', description: 'Power a node on or off', needsTarget: false, input: obj({ lab_id: str, node: str, state: { enum: ['on', 'off'] } }, ['lab_id', 'node', 'state']), output: obj({ state: str }) },
-  { name: 'cml.bounce_interface', version: 'v1', description: 'Shut and re-enable a node interface', needsTarget: false, input: obj({ lab_id: str, node: str, interface: str }, ['lab_id', 'node', 'interface']), output: obj({ state: str }) },
+  {
+    name: 'report.score',
+    version: 'v1',
+    description: 'Grade the collected vars against the rubric and store the score report',
+    needsTarget: false,
+    input: obj({ rubric: { type: ['string', 'object'] }, cut_score: { type: 'number' } }),
+    output: obj({
+      points_awarded: { type: 'number' },
+      points_max: { type: 'number' },
+      percentage: { type: 'number' },
+      passed: { type: 'boolean' },
+      report_ref: str,
+    }),
+  },
+  {
+    name: 'report.readiness',
+    version: 'v1',
+    description: 'Summarise readiness checks into a readiness report',
+    needsTarget: false,
+    input: obj({ checks: { type: ['array', 'string'] } }),
+    output: obj({ ready: { type: 'boolean' }, report_ref: str }),
+  },
+  {
+    name: 'cml.lab_resolve',
+    version: 'v1',
+    description: "Find or import the pod's CML lab on its worker",
+    needsTarget: false,
+    input: obj({ title: str, topology: { type: ['string', 'object'] } }),
+    output: obj({ lab_id: str, created: { type: 'boolean' } }),
+  },
+  {
+    name: 'cml.lab_start',
+    version: 'v1',
+    description: 'Start the lab and wait until it converges',
+    needsTarget: false,
+    input: obj({ lab_id: str, wait_seconds: { type: 'number' } }, ['lab_id']),
+    output: obj({ state: str, converged: { type: 'boolean' } }),
+  },
+  {
+    name: 'cml.lab_stop',
+    version: 'v1',
+    description: 'Stop the lab',
+    needsTarget: false,
+    input: obj({ lab_id: str }, ['lab_id']),
+    output: obj({ state: str }),
+  },
+  {
+    name: 'cml.wipe',
+    version: 'v1',
+    description: "Wipe the lab's node disks",
+    needsTarget: false,
+    input: obj({ lab_id: str }, ['lab_id']),
+    output: obj({ state: str }),
+  },
+  {
+    name: 'cml.power',
+    version: 'v1',
+    description: 'Power a node on or off',
+    needsTarget: false,
+    input: obj({ lab_id: str, node: str, state: { enum: ['on', 'off'] } }, ['lab_id', 'node', 'state']),
+    output: obj({ state: str }),
+  },
+  {
+    name: 'cml.bounce_interface',
+    version: 'v1',
+    description: 'Shut and re-enable a node interface',
+    needsTarget: false,
+    input: obj({ lab_id: str, node: str, interface: str }, ['lab_id', 'node', 'interface']),
+    output: obj({ state: str }),
+  },
 ];
 
-export const FUNCTION_CATALOGUE: Record<string, ScenarioFunction> = Object.fromEntries(fns.map((f) => [`${f.name}@${f.version}`, f]));
+export const FUNCTION_CATALOGUE: Record<string, ScenarioFunction> = Object.fromEntries(
+  fns.map((f) => [`${f.name}@${f.version}`, f]),
+);
 
 export interface JobStep {
   id: string;
@@ -58,33 +167,84 @@ export interface JobStep {
 export interface JobDefinition {
   kind: 'JobDefinition';
   metadata: { name: string; version: string; description?: string };
-  spec: { process_type?: 'Initialization' | 'Grading' | 'Change' | 'Submission' | 'Archive'; steps: JobStep[] };
+  spec: {
+    process_type?: 'Initialization' | 'Grading' | 'Change' | 'Submission' | 'Archive';
+    steps: JobStep[];
+  };
 }
 
 const EXPR = /^\$\{.*\}$/s;
 const hasExpr = (v: unknown): boolean =>
-  typeof v === 'string' ? v.includes('${') : Array.isArray(v) ? v.some(hasExpr) : v && typeof v === 'object' ? Object.values(v).some(hasExpr) : false;
+  typeof v === 'string'
+    ? v.includes('${')
+    : Array.isArray(v)
+      ? v.some(hasExpr)
+      : v && typeof v === 'object'
+        ? Object.values(v).some(hasExpr)
+        : false;
 
 /** Checks one step against the catalogue: function known, target as required, `with` and `capture`. */
-export function validateStepAgainstCatalogue(step: JobStep, validate: (schema: JsonSchema, data: unknown) => { pointer: string; detail: string; rule?: string }[]): { pointer: string; detail: string; rule: string }[] {
+export function validateStepAgainstCatalogue(
+  step: JobStep,
+  validate: (schema: JsonSchema, data: unknown) => { pointer: string; detail: string; rule?: string }[],
+): { pointer: string; detail: string; rule: string }[] {
   const out: { pointer: string; detail: string; rule: string }[] = [];
   const fn = FUNCTION_CATALOGUE[step.uses];
-  if (!fn) return [{ pointer: '/uses', detail: `unknown function ${step.uses}; known: ${Object.keys(FUNCTION_CATALOGUE).join(', ')}`, rule: 'catalogue.function' }];
-  if (fn.needsTarget && !step.target) out.push({ pointer: '/target', detail: `${step.uses} needs a target connector`, rule: 'catalogue.target' });
-  if (!fn.needsTarget && step.target) out.push({ pointer: '/target', detail: `${step.uses} takes no target`, rule: 'catalogue.target' });
+  if (!fn)
+    return [
+      {
+        pointer: '/uses',
+        detail: `unknown function ${step.uses}; known: ${Object.keys(FUNCTION_CATALOGUE).join(', ')}`,
+        rule: 'catalogue.function',
+      },
+    ];
+  if (fn.needsTarget && !step.target)
+    out.push({
+      pointer: '/target',
+      detail: `${step.uses} needs a target connector`,
+      rule: 'catalogue.target',
+    });
+  if (!fn.needsTarget && step.target)
+    out.push({ pointer: '/target', detail: `${step.uses} takes no target`, rule: 'catalogue.target' });
   // Literal values are type-checked; `${ jq }` values can only be checked when the job runs.
   const literal: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(step.with ?? {})) literal[k] = hasExpr(v) ? undefined : v;
   const props = (fn.input.properties ?? {}) as Record<string, unknown>;
-  for (const k of Object.keys(step.with ?? {})) if (!(k in props)) out.push({ pointer: `/with/${k}`, detail: `${step.uses} has no input "${k}"`, rule: 'catalogue.input' });
-  const schemaForLiterals = { ...fn.input, required: ((fn.input.required ?? []) as string[]).filter((r) => !(step.with && r in step.with && literal[r] === undefined)) };
+  for (const k of Object.keys(step.with ?? {}))
+    if (!(k in props))
+      out.push({
+        pointer: `/with/${k}`,
+        detail: `${step.uses} has no input "${k}"`,
+        rule: 'catalogue.input',
+      });
+  const schemaForLiterals = {
+    ...fn.input,
+    required: ((fn.input.required ?? []) as string[]).filter(
+      (r) => !(step.with && r in step.with && literal[r] === undefined),
+    ),
+  };
   const present = Object.fromEntries(Object.entries(literal).filter(([, v]) => v !== undefined));
-  for (const e of validate({ ...schemaForLiterals, additionalProperties: true }, present)) out.push({ pointer: `/with${e.pointer === '/' ? '' : e.pointer}`, detail: e.detail, rule: `catalogue.input.${e.rule ?? 'schema'}` });
+  for (const e of validate({ ...schemaForLiterals, additionalProperties: true }, present))
+    out.push({
+      pointer: `/with${e.pointer === '/' ? '' : e.pointer}`,
+      detail: e.detail,
+      rule: `catalogue.input.${e.rule ?? 'schema'}`,
+    });
   const outputs = (fn.output.properties ?? {}) as Record<string, unknown>;
   // capture: { <output key>: <var name> } (as CONTENT.md's examples write it).
   for (const [key, v] of Object.entries(step.capture ?? {})) {
-    if (!(key in outputs)) out.push({ pointer: `/capture/${key}`, detail: `${step.uses} has no output "${key}"; it has ${Object.keys(outputs).join(', ')}`, rule: 'catalogue.output' });
-    if (typeof v !== 'string' || !/^[a-z][a-z0-9_]*$/.test(v)) out.push({ pointer: `/capture/${key}`, detail: `the variable name "${String(v)}" must be snake_case`, rule: 'capture.name' });
+    if (!(key in outputs))
+      out.push({
+        pointer: `/capture/${key}`,
+        detail: `${step.uses} has no output "${key}"; it has ${Object.keys(outputs).join(', ')}`,
+        rule: 'catalogue.output',
+      });
+    if (typeof v !== 'string' || !/^[a-z][a-z0-9_]*$/.test(v))
+      out.push({
+        pointer: `/capture/${key}`,
+        detail: `the variable name "${String(v)}" must be snake_case`,
+        rule: 'capture.name',
+      });
   }
   return out;
 }

@@ -29,9 +29,11 @@ export function makeCloudEvent<T>(input: {
   data: T;
   extensions?: Record<string, string | number | boolean>;
 }): CloudEvent<T> {
-  if (!TYPE_RE.test(input.type)) throw new Error(`event type "${input.type}" is not dotted and versioned (x.y.v1)`);
+  if (!TYPE_RE.test(input.type))
+    throw new Error(`event type "${input.type}" is not dotted and versioned (x.y.v1)`);
   for (const k of Object.keys(input.extensions ?? {}))
-    if (!EXTENSION_NAME.test(k)) throw new Error(`CloudEvent extension "${k}" must be lower-case alphanumeric`);
+    if (!EXTENSION_NAME.test(k))
+      throw new Error(`CloudEvent extension "${k}" must be lower-case alphanumeric`);
   return {
     specversion: '1.0',
     id: input.id,
@@ -58,14 +60,18 @@ export function toPutEventsEntry(ce: CloudEvent, eventBusName: string): PutEvent
 }
 
 /** Reads a CloudEvent back from what an EventBridge target receives; rejects anything else. */
-export function fromEventBridgeEvent(ev: Pick<EventBridgeEvent<string, unknown>, 'source' | 'detail-type' | 'detail'>): CloudEvent {
+export function fromEventBridgeEvent(
+  ev: Pick<EventBridgeEvent<string, unknown>, 'source' | 'detail-type' | 'detail'>,
+): CloudEvent {
   const d = ev.detail as Partial<CloudEvent> | undefined;
   const errors: { pointer: string; detail: string }[] = [];
   if (!d || typeof d !== 'object') throw new Problem('bad-request', 'EventBridge detail is not a CloudEvent');
   if (d.specversion !== '1.0') errors.push({ pointer: '/detail/specversion', detail: 'must be "1.0"' });
   for (const k of ['id', 'source', 'type'] as const)
-    if (typeof d[k] !== 'string' || !d[k]) errors.push({ pointer: `/detail/${k}`, detail: 'required string' });
-  if (d.source && d.source !== ev.source) errors.push({ pointer: '/source', detail: 'EventBridge source differs from CloudEvent source' });
+    if (typeof d[k] !== 'string' || !d[k])
+      errors.push({ pointer: `/detail/${k}`, detail: 'required string' });
+  if (d.source && d.source !== ev.source)
+    errors.push({ pointer: '/source', detail: 'EventBridge source differs from CloudEvent source' });
   if (d.type && d.type !== ev['detail-type'])
     errors.push({ pointer: '/detail-type', detail: 'EventBridge detail-type differs from CloudEvent type' });
   if (errors.length) throw new Problem('validation-error', 'not a structured-mode CloudEvent', { errors });

@@ -51,7 +51,9 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
     to: img.status,
     desired_status: img.desired_status,
     state_version: img.state_version,
-    ...(lastTransition && typeof lastTransition === 'object' ? { reason: (lastTransition as { reason?: string }).reason, by: (lastTransition as { by?: string }).by } : {}),
+    ...(lastTransition && typeof lastTransition === 'object'
+      ? { reason: (lastTransition as { reason?: string }).reason, by: (lastTransition as { by?: string }).by }
+      : {}),
   });
 
   switch (img.entity) {
@@ -60,9 +62,12 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
       if (!old) emit(EVENT_TYPES.sessionScheduled, SOURCES.sessions, subject, sessionSummary(img));
       if (statusChanged) {
         emit(EVENT_TYPES.sessionStatusChanged, SOURCES.sessions, subject, statusData());
-        if (img.status === 'completed') emit(EVENT_TYPES.sessionCompleted, SOURCES.sessions, subject, sessionOutcome(img));
-        if (img.status === 'cancelled') emit(EVENT_TYPES.sessionCancelled, SOURCES.sessions, subject, sessionOutcome(img));
-        if (img.status === 'failed') emit(EVENT_TYPES.sessionEscalated, SOURCES.sessions, subject, sessionOutcome(img));
+        if (img.status === 'completed')
+          emit(EVENT_TYPES.sessionCompleted, SOURCES.sessions, subject, sessionOutcome(img));
+        if (img.status === 'cancelled')
+          emit(EVENT_TYPES.sessionCancelled, SOURCES.sessions, subject, sessionOutcome(img));
+        if (img.status === 'failed')
+          emit(EVENT_TYPES.sessionEscalated, SOURCES.sessions, subject, sessionOutcome(img));
       }
       if (img.score_report && !old?.score_report)
         emit(EVENT_TYPES.scoreReportPublished, SOURCES.grading, subject, {
@@ -74,12 +79,16 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
     }
     case 'part': {
       const subject = `sessions/${img.session_id}/parts/${img.order}`;
-      if (statusChanged) emit(EVENT_TYPES.partStatusChanged, SOURCES.sessions, subject, { ...statusData(), order: img.order });
+      if (statusChanged)
+        emit(EVENT_TYPES.partStatusChanged, SOURCES.sessions, subject, { ...statusData(), order: img.order });
       const exec = img.phase_execution as PhaseExecution | undefined;
       const oldExec = old?.phase_execution as PhaseExecution | undefined;
       if (exec && exec.execution_name !== oldExec?.execution_name)
         emit(EVENT_TYPES.partPhaseStarted, SOURCES.orchestration, subject, phaseData(img, exec));
-      if (exec?.outcome && exec.outcome !== oldExec?.outcome || (exec?.outcome && exec.execution_name !== oldExec?.execution_name)) {
+      if (
+        (exec?.outcome && exec.outcome !== oldExec?.outcome) ||
+        (exec?.outcome && exec.execution_name !== oldExec?.execution_name)
+      ) {
         emit(
           exec.outcome === 'succeeded' ? EVENT_TYPES.partPhaseCompleted : EVENT_TYPES.partPhaseFailed,
           SOURCES.orchestration,
@@ -91,11 +100,16 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
     }
     case 'pod':
       if (statusChanged)
-        emit(EVENT_TYPES.podStatusChanged, SOURCES.orchestration, `sessions/${img.session_id}/pods/${img.id}`, {
-          ...statusData(),
-          part_order: img.part_order,
-          host_id: img.host_id ?? null,
-        });
+        emit(
+          EVENT_TYPES.podStatusChanged,
+          SOURCES.orchestration,
+          `sessions/${img.session_id}/pods/${img.id}`,
+          {
+            ...statusData(),
+            part_order: img.part_order,
+            host_id: img.host_id ?? null,
+          },
+        );
       break;
     case 'pod_definition':
       if (statusChanged) {
@@ -109,7 +123,10 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
           source_uri: img.source_uri,
         };
         if (img.status === 'ready')
-          emit(EVENT_TYPES.podDefinitionReady, SOURCES.content, subject, { ...data, state_machines: img.state_machines });
+          emit(EVENT_TYPES.podDefinitionReady, SOURCES.content, subject, {
+            ...data,
+            state_machines: img.state_machines,
+          });
         if (img.status === 'failed')
           emit(EVENT_TYPES.podDefinitionSyncFailed, SOURCES.content, subject, {
             ...data,
@@ -117,7 +134,10 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
             error_detail: img.error_detail,
           });
         if (img.status === 'superseded')
-          emit(EVENT_TYPES.podDefinitionSuperseded, SOURCES.content, subject, { ...data, superseded_by: img.superseded_by });
+          emit(EVENT_TYPES.podDefinitionSuperseded, SOURCES.content, subject, {
+            ...data,
+            superseded_by: img.superseded_by,
+          });
       }
       break;
     case 'job':
@@ -137,7 +157,10 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
       break;
     case 'worker':
       if (statusChanged)
-        emit(EVENT_TYPES.workerStatusChanged, SOURCES.workers, `workers/${img.id}`, { ...statusData(), region: img.region });
+        emit(EVENT_TYPES.workerStatusChanged, SOURCES.workers, `workers/${img.id}`, {
+          ...statusData(),
+          region: img.region,
+        });
       break;
   }
   return out;
@@ -196,7 +219,12 @@ function sessionOutcome(img: ItemImage) {
 
 function reportSummary(r: unknown) {
   const s = r as { points_awarded?: number; points_max?: number; percentage?: number; passed?: boolean };
-  return { points_awarded: s.points_awarded, points_max: s.points_max, percentage: s.percentage, passed: s.passed };
+  return {
+    points_awarded: s.points_awarded,
+    points_max: s.points_max,
+    percentage: s.percentage,
+    passed: s.passed,
+  };
 }
 
 /** Internal fan-out: "this session tree changed", so the reconciler looks at it. */

@@ -13,18 +13,33 @@ export type EventPattern = Record<string, unknown>;
 type Pred = (v: unknown) => boolean;
 type Matcher = (event: unknown) => boolean;
 
-const OPERATORS = new Set(['prefix', 'suffix', 'anything-but', 'numeric', 'exists', 'equals-ignore-case', 'wildcard', 'cidr']);
+const OPERATORS = new Set([
+  'prefix',
+  'suffix',
+  'anything-but',
+  'numeric',
+  'exists',
+  'equals-ignore-case',
+  'wildcard',
+  'cidr',
+]);
 const NUMERIC_OPS = new Set(['=', '<', '<=', '>', '>=']);
 
 // ---- validation ----------------------------------------------------------------------------
 
 export function validatePattern(pattern: unknown): void {
   const errors: ProblemError[] = [];
-  if (!isObject(pattern)) errors.push({ pointer: '', detail: 'an event pattern must be a JSON object', rule: 'pattern.object' });
-  else if (Object.keys(pattern).length === 0) errors.push({ pointer: '', detail: 'an event pattern must not be empty', rule: 'pattern.empty' });
+  if (!isObject(pattern))
+    errors.push({ pointer: '', detail: 'an event pattern must be a JSON object', rule: 'pattern.object' });
+  else if (Object.keys(pattern).length === 0)
+    errors.push({ pointer: '', detail: 'an event pattern must not be empty', rule: 'pattern.empty' });
   else validateObject(pattern, '', errors);
   if (errors.length)
-    throw new Problem('validation-error', `Event pattern is not valid. Reason: ${errors[0]!.detail} at ${errors[0]!.pointer || '/'}`, { errors });
+    throw new Problem(
+      'validation-error',
+      `Event pattern is not valid. Reason: ${errors[0]!.detail} at ${errors[0]!.pointer || '/'}`,
+      { errors },
+    );
 }
 
 function validateObject(obj: Record<string, unknown>, path: string, errors: ProblemError[]): void {
@@ -32,25 +47,55 @@ function validateObject(obj: Record<string, unknown>, path: string, errors: Prob
     const here = `${path}/${escapePointer(key)}`;
     if (key === '$or') {
       if (!Array.isArray(value) || value.length < 2 || !value.every(isObject))
-        errors.push({ pointer: here, detail: '$or must be an array of at least two pattern objects', rule: 'or.shape' });
-      else value.forEach((sub, i) => (Object.keys(sub).length ? validateObject(sub, `${here}/${i}`, errors) : errors.push({ pointer: `${here}/${i}`, detail: 'an $or branch must not be empty', rule: 'or.empty' })));
+        errors.push({
+          pointer: here,
+          detail: '$or must be an array of at least two pattern objects',
+          rule: 'or.shape',
+        });
+      else
+        value.forEach((sub, i) =>
+          Object.keys(sub).length
+            ? validateObject(sub, `${here}/${i}`, errors)
+            : errors.push({
+                pointer: `${here}/${i}`,
+                detail: 'an $or branch must not be empty',
+                rule: 'or.empty',
+              }),
+        );
       continue;
     }
     if (Array.isArray(value)) {
-      if (value.length === 0) errors.push({ pointer: here, detail: 'empty arrays are not allowed', rule: 'leaf.empty' });
+      if (value.length === 0)
+        errors.push({ pointer: here, detail: 'empty arrays are not allowed', rule: 'leaf.empty' });
       value.forEach((m, i) => validateMatcher(m, `${here}/${i}`, errors));
     } else if (isObject(value)) {
-      if (Object.keys(value).length === 0) errors.push({ pointer: here, detail: 'empty objects are not allowed', rule: 'object.empty' });
+      if (Object.keys(value).length === 0)
+        errors.push({ pointer: here, detail: 'empty objects are not allowed', rule: 'object.empty' });
       else validateObject(value, here, errors);
-    } else errors.push({ pointer: here, detail: `match value must be an array or an object, got ${typeName(value)}`, rule: 'leaf.array' });
+    } else
+      errors.push({
+        pointer: here,
+        detail: `match value must be an array or an object, got ${typeName(value)}`,
+        rule: 'leaf.array',
+      });
   }
 }
 
 function validateMatcher(m: unknown, at: string, errors: ProblemError[]): void {
   if (m === null || ['string', 'number', 'boolean'].includes(typeof m)) return;
-  if (!isObject(m)) return void errors.push({ pointer: at, detail: `match value must be a string, number, boolean, null or operator object`, rule: 'leaf.value' });
+  if (!isObject(m))
+    return void errors.push({
+      pointer: at,
+      detail: `match value must be a string, number, boolean, null or operator object`,
+      rule: 'leaf.value',
+    });
   const keys = Object.keys(m);
-  if (keys.length !== 1) return void errors.push({ pointer: at, detail: `an operator object holds exactly one operator, got ${keys.length}`, rule: 'operator.count' });
+  if (keys.length !== 1)
+    return void errors.push({
+      pointer: at,
+      detail: `an operator object holds exactly one operator, got ${keys.length}`,
+      rule: 'operator.count',
+    });
   const op = keys[0]!;
   const arg = m[op];
   const here = `${at}/${escapePointer(op)}`;
@@ -60,10 +105,15 @@ function validateMatcher(m: unknown, at: string, errors: ProblemError[]): void {
     case 'prefix':
     case 'suffix':
       if (typeof arg === 'string') return;
-      if (isObject(arg) && Object.keys(arg).length === 1 && typeof arg['equals-ignore-case'] === 'string') return;
-      return void bad(`${op} match pattern must be a string or {"equals-ignore-case": string}`, `${op}.value`);
+      if (isObject(arg) && Object.keys(arg).length === 1 && typeof arg['equals-ignore-case'] === 'string')
+        return;
+      return void bad(
+        `${op} match pattern must be a string or {"equals-ignore-case": string}`,
+        `${op}.value`,
+      );
     case 'equals-ignore-case':
-      if (typeof arg !== 'string') bad('equals-ignore-case match pattern must be a string', 'equals-ignore-case.value');
+      if (typeof arg !== 'string')
+        bad('equals-ignore-case match pattern must be a string', 'equals-ignore-case.value');
       return;
     case 'exists':
       if (typeof arg !== 'boolean') bad('exists match pattern must be either true or false', 'exists.value');
@@ -71,7 +121,8 @@ function validateMatcher(m: unknown, at: string, errors: ProblemError[]): void {
     case 'wildcard':
       return validateWildcard(arg, here, errors);
     case 'cidr':
-      if (typeof arg !== 'string' || !parseCidr(arg)) bad(`cidr match pattern must be a valid IPv4 or IPv6 CIDR block`, 'cidr.value');
+      if (typeof arg !== 'string' || !parseCidr(arg))
+        bad(`cidr match pattern must be a valid IPv4 or IPv6 CIDR block`, 'cidr.value');
       return;
     case 'numeric':
       return validateNumeric(arg, here, errors);
@@ -81,37 +132,54 @@ function validateMatcher(m: unknown, at: string, errors: ProblemError[]): void {
 }
 
 function validateWildcard(arg: unknown, at: string, errors: ProblemError[]): void {
-  if (typeof arg !== 'string') return void errors.push({ pointer: at, detail: 'wildcard match pattern must be a string', rule: 'wildcard.value' });
-  if (/(^|[^\\])\*\*/.test(arg)) errors.push({ pointer: at, detail: 'consecutive wildcard characters are not allowed', rule: 'wildcard.consecutive' });
+  if (typeof arg !== 'string')
+    return void errors.push({
+      pointer: at,
+      detail: 'wildcard match pattern must be a string',
+      rule: 'wildcard.value',
+    });
+  if (/(^|[^\\])\*\*/.test(arg))
+    errors.push({
+      pointer: at,
+      detail: 'consecutive wildcard characters are not allowed',
+      rule: 'wildcard.consecutive',
+    });
 }
 
 function validateNumeric(arg: unknown, at: string, errors: ProblemError[]): void {
   const bad = (detail: string): void => void errors.push({ pointer: at, detail, rule: 'numeric.shape' });
-  if (!Array.isArray(arg) || (arg.length !== 2 && arg.length !== 4)) return bad('numeric expects one or two comparisons: [op, n] or [op, n, op, n]');
+  if (!Array.isArray(arg) || (arg.length !== 2 && arg.length !== 4))
+    return bad('numeric expects one or two comparisons: [op, n] or [op, n, op, n]');
   for (let i = 0; i < arg.length; i += 2) {
-    if (!NUMERIC_OPS.has(arg[i] as string)) return bad(`Unrecognized numeric range operator: ${JSON.stringify(arg[i])}`);
-    if (typeof arg[i + 1] !== 'number' || !Number.isFinite(arg[i + 1])) return bad(`numeric value must be a number, got ${JSON.stringify(arg[i + 1])}`);
+    if (!NUMERIC_OPS.has(arg[i] as string))
+      return bad(`Unrecognized numeric range operator: ${JSON.stringify(arg[i])}`);
+    if (typeof arg[i + 1] !== 'number' || !Number.isFinite(arg[i + 1]))
+      return bad(`numeric value must be a number, got ${JSON.stringify(arg[i + 1])}`);
   }
   if (arg.length === 4) {
     const [lo, a, hi, b] = arg as [string, number, string, number];
-    if (!['>', '>='].includes(lo) || !['<', '<='].includes(hi)) return bad('a numeric range is a lower bound (> or >=) followed by an upper bound (< or <=)');
+    if (!['>', '>='].includes(lo) || !['<', '<='].includes(hi))
+      return bad('a numeric range is a lower bound (> or >=) followed by an upper bound (< or <=)');
     if (!(a < b)) return bad('the bottom of a numeric range must be less than its top');
   }
 }
 
 function validateAnythingBut(arg: unknown, at: string, errors: ProblemError[]): void {
-  const bad = (detail: string, rule = 'anything-but.value'): void => void errors.push({ pointer: at, detail, rule });
+  const bad = (detail: string, rule = 'anything-but.value'): void =>
+    void errors.push({ pointer: at, detail, rule });
   if (typeof arg === 'string' || typeof arg === 'number') return;
   if (Array.isArray(arg)) {
     if (!arg.length) return bad('anything-but list must not be empty');
     const strings = arg.every((x) => typeof x === 'string');
     const numbers = arg.every((x) => typeof x === 'number');
-    if (!strings && !numbers) bad('inside anything-but list, mixed types are not allowed: all strings or all numbers');
+    if (!strings && !numbers)
+      bad('inside anything-but list, mixed types are not allowed: all strings or all numbers');
     return;
   }
   if (isObject(arg)) {
     const keys = Object.keys(arg);
-    if (keys.length !== 1) return bad('anything-but object holds exactly one of prefix, suffix, wildcard, equals-ignore-case');
+    if (keys.length !== 1)
+      return bad('anything-but object holds exactly one of prefix, suffix, wildcard, equals-ignore-case');
     const k = keys[0]!;
     const v = arg[k];
     if (k === 'prefix' || k === 'suffix') {
@@ -119,7 +187,8 @@ function validateAnythingBut(arg: unknown, at: string, errors: ProblemError[]): 
       return;
     }
     if (k === 'equals-ignore-case') {
-      if (typeof v === 'string' || (Array.isArray(v) && v.length && v.every((x) => typeof x === 'string'))) return;
+      if (typeof v === 'string' || (Array.isArray(v) && v.length && v.every((x) => typeof x === 'string')))
+        return;
       return bad('anything-but equals-ignore-case must be a string or a list of strings');
     }
     if (k === 'wildcard') {
@@ -157,7 +226,8 @@ function compileObject(obj: Record<string, unknown>): Matcher {
     const nested = compileObject(value as Record<string, unknown>);
     return (node) => {
       const child = isObject(node) ? node[key] : undefined;
-      if (Array.isArray(child)) return child.some((c) => nested(c)) || (child.length === 0 && nested(undefined));
+      if (Array.isArray(child))
+        return child.some((c) => nested(c)) || (child.length === 0 && nested(undefined));
       return nested(child);
     };
   });

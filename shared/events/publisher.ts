@@ -13,7 +13,9 @@ export async function publishCloudEvents(events: CloudEvent[], busName: string):
     );
     if (out.FailedEntryCount) {
       const failed = (out.Entries ?? [])
-        .map((e, j) => (e.ErrorCode ? `${chunk[j]?.type} ${chunk[j]?.id}: ${e.ErrorCode} ${e.ErrorMessage ?? ''}` : ''))
+        .map((e, j) =>
+          e.ErrorCode ? `${chunk[j]?.type} ${chunk[j]?.id}: ${e.ErrorCode} ${e.ErrorMessage ?? ''}` : '',
+        )
         .filter(Boolean);
       throw new Error(`EventBridge refused ${out.FailedEntryCount} event(s): ${failed.join('; ')}`);
     }

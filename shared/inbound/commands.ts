@@ -17,7 +17,10 @@ export type InboundOutcome = { outcome: 'applied' | 'ignored'; detail: string };
 
 export function assertAllowedSource(source: string): void {
   if (!ALLOWED_SOURCE_PREFIXES.some((p) => source.startsWith(p)))
-    throw new Problem('forbidden', `source "${source}" is not allow-listed (${ALLOWED_SOURCE_PREFIXES.join(', ')}*)`);
+    throw new Problem(
+      'forbidden',
+      `source "${source}" is not allow-listed (${ALLOWED_SOURCE_PREFIXES.join(', ')}*)`,
+    );
 }
 
 export function targetOf(ce: CloudEvent): { session_id: string; part_order: number } {
@@ -27,7 +30,13 @@ export function targetOf(ce: CloudEvent): { session_id: string; part_order: numb
   const part_order = data.part_order ?? (m ? Number(m[2]) : undefined);
   if (!session_id || !part_order)
     throw new Problem('validation-error', 'the event names no session part', {
-      errors: [{ pointer: '/subject', detail: 'give subject sessions/<id>/parts/<n> or data.session_id and data.part_order', rule: 'target' }],
+      errors: [
+        {
+          pointer: '/subject',
+          detail: 'give subject sessions/<id>/parts/<n> or data.session_id and data.part_order',
+          rule: 'target',
+        },
+      ],
     });
   return { session_id, part_order };
 }
@@ -43,7 +52,10 @@ export async function applyInbound(ce: CloudEvent, store: StateStore, now: numbe
     const verdict = patch.applies(part);
     if (verdict !== true) return { outcome: 'ignored', detail: verdict };
     try {
-      await store.put({ ...part, ...patch.fields, updated_at: iso(now), state_version: part.state_version + 1 }, part.state_version);
+      await store.put(
+        { ...part, ...patch.fields, updated_at: iso(now), state_version: part.state_version + 1 },
+        part.state_version,
+      );
       return { outcome: 'applied', detail: patch.describe };
     } catch (e) {
       if (!isConflict(e)) throw e;
@@ -65,13 +77,23 @@ function patchFor(ce: CloudEvent, now: number): Patch | undefined {
       return {
         fields: { candidate_started_at: iso(now) },
         describe: 'candidate started',
-        applies: (p) => (p.candidate_started_at ? 'already started' : ['waiting', 'instantiating', 'pending'].includes(p.status) ? true : `part is ${p.status}`),
+        applies: (p) =>
+          p.candidate_started_at
+            ? 'already started'
+            : ['waiting', 'instantiating', 'pending'].includes(p.status)
+              ? true
+              : `part is ${p.status}`,
       };
     case INBOUND_EVENT_TYPES.ldsSessionEnded:
       return {
         fields: { end_requested: { at: iso(now), by: ce.source, ...(reason ? { reason } : {}) } },
         describe: 'candidate ended the part',
-        applies: (p) => (p.end_requested ? 'already ended' : ['waiting', 'monitoring'].includes(p.status) ? true : `part is ${p.status}`),
+        applies: (p) =>
+          p.end_requested
+            ? 'already ended'
+            : ['waiting', 'monitoring'].includes(p.status)
+              ? true
+              : `part is ${p.status}`,
       };
     default:
       return undefined;

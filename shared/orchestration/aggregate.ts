@@ -31,7 +31,15 @@ export function combinePartReports(parts: PartDoc[], cutScore: number): Combined
   const per_part = [...parts]
     .sort((a, b) => a.order - b.order)
     .map((p) => {
-      const r = p.score_report as { points_awarded?: number; points_max?: number; percentage?: number; passed?: boolean; per_item?: unknown[] } | undefined;
+      const r = p.score_report as
+        | {
+            points_awarded?: number;
+            points_max?: number;
+            percentage?: number;
+            passed?: boolean;
+            per_item?: unknown[];
+          }
+        | undefined;
       if (r && typeof r.points_max === 'number' && typeof r.points_awarded === 'number') {
         awarded += r.points_awarded;
         max += r.points_max;
@@ -49,5 +57,13 @@ export function combinePartReports(parts: PartDoc[], cutScore: number): Combined
       };
     });
   const percentage = max ? Math.round((awarded / max) * 10000) / 100 : 0;
-  return { kind: 'session', points_awarded: awarded, points_max: max, percentage, passed: max > 0 && percentage >= cutScore, cut_score: cutScore, per_part };
+  return {
+    kind: 'session',
+    points_awarded: awarded,
+    points_max: max,
+    percentage,
+    passed: max > 0 && percentage >= cutScore,
+    cut_score: cutScore,
+    per_part,
+  };
 }

@@ -23,7 +23,14 @@ import {
 import { combinePartReports } from './aggregate.ts';
 
 export type Command =
-  | { kind: 'start_execution'; part: number; phase: string; state_machine: string; execution_name: string; input: PhaseInput }
+  | {
+      kind: 'start_execution';
+      part: number;
+      phase: string;
+      state_machine: string;
+      execution_name: string;
+      input: PhaseInput;
+    }
   | { kind: 'stop_execution'; part: number; execution_name: string; state_machine: string; reason: string }
   | { kind: 'teardown_pod'; part: number; pod: number; reason: string };
 
@@ -46,7 +53,18 @@ export interface Decision {
 }
 
 const BY = 'reconciler';
-const PHASE_ORDER = ['instantiate', 'post_init', 'ready', 'monitor', 'collect', 'grade', 'review', 'submit', 'teardown', 'archive'];
+const PHASE_ORDER = [
+  'instantiate',
+  'post_init',
+  'ready',
+  'monitor',
+  'collect',
+  'grade',
+  'review',
+  'submit',
+  'teardown',
+  'archive',
+];
 const STATUS_AFTER: Partial<Record<PartStatus, PartStatus>> = {
   collecting: 'grading',
   grading: 'reviewing',
@@ -55,10 +73,17 @@ const STATUS_AFTER: Partial<Record<PartStatus, PartStatus>> = {
   archiving: 'archived',
 };
 
-export const executionName = (sessionId: string, order: number, phase: string, attempt: number, cleanup = false) =>
-  `lcm-${sessionId}-p${order}-${cleanup ? 'cleanup-' : ''}${phase}-a${attempt}`.slice(0, 80);
+export const executionName = (
+  sessionId: string,
+  order: number,
+  phase: string,
+  attempt: number,
+  cleanup = false,
+) => `lcm-${sessionId}-p${order}-${cleanup ? 'cleanup-' : ''}${phase}-a${attempt}`.slice(0, 80);
 
-export function parseExecutionName(name: string): { session_id: string; order: number; phase: string; attempt: number } | undefined {
+export function parseExecutionName(
+  name: string,
+): { session_id: string; order: number; phase: string; attempt: number } | undefined {
   const m = /^lcm-(ses_[0-9a-z]+)-p(\d+)-(?:cleanup-)?([a-z_]+)-a(\d+)$/.exec(name);
   return m ? { session_id: m[1]!, order: Number(m[2]), phase: m[3]!, attempt: Number(m[4]) } : undefined;
 }
@@ -86,7 +111,8 @@ class Decider {
         p.state_version = original.parts.find((o) => o.order === p.order)!.state_version + 1;
     for (const p of this.t.pods)
       if (this.touched.has(podKey(p)))
-        p.state_version = original.pods.find((o) => o.part_order === p.part_order && o.index === p.index)!.state_version + 1;
+        p.state_version =
+          original.pods.find((o) => o.part_order === p.part_order && o.index === p.index)!.state_version + 1;
     return { tree: this.t, commands: this.commands, changed };
   }
 
@@ -127,7 +153,8 @@ class Decider {
         break;
       case 'running':
         this.scheduleParts(true);
-        if (this.t.parts.every((p) => PART_SETTLED.has(p.status))) this.moveSession('aggregating', 'every part settled');
+        if (this.t.parts.every((p) => PART_SETTLED.has(p.status)))
+          this.moveSession('aggregating', 'every part settled');
         break;
       case 'aggregating': {
         const reports = this.t.parts.filter((p) => p.status === 'archived' && p.score_report);
@@ -150,9 +177,13 @@ class Decider {
         this.progressParts();
         if (this.podsGone()) {
           const allFailed = this.noPartSucceeded();
-          this.moveSession(allFailed ? 'failed' : 'completed', allFailed ? 'escalated: every part failed' : 'finalized', {
-            terminal: true,
-          });
+          this.moveSession(
+            allFailed ? 'failed' : 'completed',
+            allFailed ? 'escalated: every part failed' : 'finalized',
+            {
+              terminal: true,
+            },
+          );
         }
         break;
     }
@@ -175,7 +206,9 @@ class Decider {
       this.patchPart(p, {
         timeslot: { ...p.timeslot, end: newEnd },
         duration_minutes: p.duration_minutes + extra / 60_000,
-        ...(p.deadline ? { deadline: iso(Math.min(Date.parse(p.deadline) + extra, Date.parse(newEnd))) } : {}),
+        ...(p.deadline
+          ? { deadline: iso(Math.min(Date.parse(p.deadline) + extra, Date.parse(newEnd))) }
+          : {}),
       });
     }
   }
@@ -198,7 +231,8 @@ class Decider {
       // The session's end closes every open window.
       if (at >= endMs(s.timeslot))
         for (const p of this.t.parts) {
-          if (!PART_SETTLED.has(p.status) && !p.activated_at) this.abandon(p, 'the session ended before the part started');
+          if (!PART_SETTLED.has(p.status) && !p.activated_at)
+            this.abandon(p, 'the session ended before the part started');
         }
     }
     this.progressParts();
@@ -208,7 +242,8 @@ class Decider {
   private activatable(): PartDoc[] {
     const s = this.s;
     const parts = [...this.t.parts].sort((a, b) => a.order - b.order);
-    if (s.part_execution !== 'sequential') return parts.filter((p) => !p.activated_at && !PART_SETTLED.has(p.status));
+    if (s.part_execution !== 'sequential')
+      return parts.filter((p) => !p.activated_at && !PART_SETTLED.has(p.status));
     const out: PartDoc[] = [];
     for (const p of parts) {
       if (PART_SETTLED.has(p.status)) {
@@ -267,9 +302,14 @@ class Decider {
       }
       case 'waiting':
       case 'monitoring': {
-        const ended = p.end_requested || p.desired_status === 'archived' || (p.deadline && at >= Date.parse(p.deadline));
+        const ended =
+          p.end_requested || p.desired_status === 'archived' || (p.deadline && at >= Date.parse(p.deadline));
         if (ended) {
-          const why = p.end_requested ? 'ended by the candidate' : p.desired_status === 'archived' ? 'wrap-up requested' : 'deadline reached';
+          const why = p.end_requested
+            ? 'ended by the candidate'
+            : p.desired_status === 'archived'
+              ? 'wrap-up requested'
+              : 'deadline reached';
           return this.enterStatus(p, 'collecting', why);
         }
         if (p.status === 'waiting' && p.candidate_started_at) {
@@ -281,7 +321,11 @@ class Decider {
       case 'reviewing':
         if (p.review === 'manual' && !p.review_decision) return;
         if (p.review_decision) this.applyReview(p);
-        return this.enterStatus(p, 'submitting', p.review === 'manual' ? 'review decided' : 'automatic review');
+        return this.enterStatus(
+          p,
+          'submitting',
+          p.review === 'manual' ? 'review decided' : 'automatic review',
+        );
       default: {
         const next = this.nextPhaseIn(p, p.status);
         if (next) return this.startPhase(p, next);
@@ -307,9 +351,17 @@ class Decider {
 
   /** The next phase of `status` this part's content defines and has not yet run in it. */
   private nextPhaseIn(p: PartDoc, status: PartStatus): string | undefined {
-    const done = new Set([...(p.phase_log ?? []), ...(p.phase_execution ? [p.phase_execution] : [])]
-      .filter((e) => e.outcome === 'succeeded' && !e.cleanup && PHASE_STATUS[e.phase] === status && this.inCurrentVisit(p, e))
-      .map((e) => e.phase));
+    const done = new Set(
+      [...(p.phase_log ?? []), ...(p.phase_execution ? [p.phase_execution] : [])]
+        .filter(
+          (e) =>
+            e.outcome === 'succeeded' &&
+            !e.cleanup &&
+            PHASE_STATUS[e.phase] === status &&
+            this.inCurrentVisit(p, e),
+        )
+        .map((e) => e.phase),
+    );
     return PHASE_ORDER.find((ph) => PHASE_STATUS[ph] === status && p.phases[ph] && !done.has(ph));
   }
 
@@ -319,7 +371,8 @@ class Decider {
   }
 
   private startPhase(p: PartDoc, phase: string, cleanup = false): void {
-    const attempt = (p.phase_log ?? []).filter((e) => e.phase === phase && !!e.cleanup === cleanup).length + 1;
+    const attempt =
+      (p.phase_log ?? []).filter((e) => e.phase === phase && !!e.cleanup === cleanup).length + 1;
     const name = executionName(this.s.id, p.order, phase, attempt, cleanup);
     const ex: PhaseExecution = {
       phase,
@@ -341,12 +394,21 @@ class Decider {
     };
     ex.input = input;
     this.patchPart(p, { phase_execution: ex, phase_log: logOf(p) });
-    this.commands.push({ kind: 'start_execution', part: p.order, phase, state_machine: ex.state_machine, execution_name: name, input });
+    this.commands.push({
+      kind: 'start_execution',
+      part: p.order,
+      phase,
+      state_machine: ex.state_machine,
+      execution_name: name,
+      input,
+    });
   }
 
   private failPart(p: PartDoc, ex: PhaseExecution): void {
     this.patchPart(p, { failure: { phase: ex.phase, error: ex.error ?? ex.outcome ?? 'failed' } });
-    this.movePart(p, 'failed', `phase ${ex.phase} ${ex.outcome}${ex.error ? `: ${ex.error}` : ''}`, { terminal: true });
+    this.movePart(p, 'failed', `phase ${ex.phase} ${ex.outcome}${ex.error ? `: ${ex.error}` : ''}`, {
+      terminal: true,
+    });
     this.cleanupPods(p);
   }
 
@@ -354,7 +416,13 @@ class Decider {
   private abandon(p: PartDoc, reason: string): void {
     const ex = p.phase_execution;
     if (ex && !ex.outcome && !ex.cleanup)
-      this.commands.push({ kind: 'stop_execution', part: p.order, execution_name: ex.execution_name, state_machine: ex.state_machine, reason });
+      this.commands.push({
+        kind: 'stop_execution',
+        part: p.order,
+        execution_name: ex.execution_name,
+        state_machine: ex.state_machine,
+        reason,
+      });
     this.patchPart(p, { desired_status: 'cancelled' });
     this.movePart(p, 'cancelled', reason, { terminal: true });
     this.cleanupPods(p);
@@ -379,8 +447,12 @@ class Decider {
 
   private applyReview(p: PartDoc): void {
     const d = p.review_decision!;
-    const r = { ...(p.score_report ?? {}) } as Record<string, unknown> & { points_max?: number; points_awarded?: number };
-    if (d.points_awarded !== undefined) r.points_awarded = Math.min(d.points_awarded, r.points_max ?? d.points_awarded);
+    const r = { ...(p.score_report ?? {}) } as Record<string, unknown> & {
+      points_max?: number;
+      points_awarded?: number;
+    };
+    if (d.points_awarded !== undefined)
+      r.points_awarded = Math.min(d.points_awarded, r.points_max ?? d.points_awarded);
     r.review = { decision: d.decision, comment: d.comment, at: d.at };
     if (d.decision === 'reject') r.passed = false;
     if (r.points_max) r.percentage = Math.round(((r.points_awarded ?? 0) / r.points_max) * 10000) / 100;
@@ -391,7 +463,8 @@ class Decider {
 
   private cancel(): void {
     const s = this.s;
-    for (const p of this.t.parts) if (!PART_SETTLED.has(p.status)) this.abandon(p, s.cancel_reason ?? 'session cancelled');
+    for (const p of this.t.parts)
+      if (!PART_SETTLED.has(p.status)) this.abandon(p, s.cancel_reason ?? 'session cancelled');
     if (s.status !== 'finalizing') this.moveSession('finalizing', s.cancel_reason ?? 'cancel requested');
     if (this.podsGone()) this.moveSession('cancelled', 'cancelled', { terminal: true });
   }
@@ -402,7 +475,13 @@ class Decider {
     for (const p of this.t.parts) {
       const ex = p.phase_execution;
       if (ex && !ex.outcome)
-        this.commands.push({ kind: 'stop_execution', part: p.order, execution_name: ex.execution_name, state_machine: ex.state_machine, reason });
+        this.commands.push({
+          kind: 'stop_execution',
+          part: p.order,
+          execution_name: ex.execution_name,
+          state_machine: ex.state_machine,
+          reason,
+        });
       if (!PART_SETTLED.has(p.status)) {
         this.patchPart(p, { desired_status: 'cancelled' });
         this.movePart(p, 'cancelled', reason, { terminal: true });
@@ -413,9 +492,11 @@ class Decider {
       this.movePod(pod, 'terminated', reason);
     }
     const archived = this.t.parts.filter((p) => p.status === 'archived' && p.score_report);
-    if (archived.length && !this.s.score_report) this.patchSession({ score_report: combinePartReports(this.t.parts, this.s.cut_score ?? 0) });
+    if (archived.length && !this.s.score_report)
+      this.patchSession({ score_report: combinePartReports(this.t.parts, this.s.cut_score ?? 0) });
     if (this.s.status !== 'finalizing') this.moveSession('finalizing', reason);
-    if (this.s.desired_status === 'cancelled') return this.moveSession('cancelled', reason, { terminal: true });
+    if (this.s.desired_status === 'cancelled')
+      return this.moveSession('cancelled', reason, { terminal: true });
     const anyArchived = this.t.parts.some((p) => p.status === 'archived');
     if (!anyArchived) this.escalate(reason);
     this.moveSession(anyArchived ? 'completed' : 'failed', reason, { terminal: true });
@@ -424,17 +505,26 @@ class Decider {
   private escalate(reason: string): void {
     if (this.s.escalation) return;
     this.patchSession({
-      escalation: { reason, at: iso(this.now), failed_parts: this.t.parts.filter((p) => p.status === 'failed').map((p) => p.order) },
+      escalation: {
+        reason,
+        at: iso(this.now),
+        failed_parts: this.t.parts.filter((p) => p.status === 'failed').map((p) => p.order),
+      },
     });
   }
 
   /** Health: a session is consistent while one part is; none archived and one failed is a failure. */
   private noPartSucceeded(): boolean {
-    return !this.t.parts.some((p) => p.status === 'archived') && this.t.parts.some((p) => p.status === 'failed');
+    return (
+      !this.t.parts.some((p) => p.status === 'archived') && this.t.parts.some((p) => p.status === 'failed')
+    );
   }
 
   private podsGone(): boolean {
-    return this.t.pods.every((p) => POD_GONE.has(p.status)) && this.t.parts.every((p) => !p.phase_execution || !!p.phase_execution.outcome);
+    return (
+      this.t.pods.every((p) => POD_GONE.has(p.status)) &&
+      this.t.parts.every((p) => !p.phase_execution || !!p.phase_execution.outcome)
+    );
   }
 
   private hasPods(p: PartDoc): boolean {
@@ -443,10 +533,16 @@ class Decider {
 
   // ---- writes ---------------------------------------------------------------------------
 
-  private moveSession(to: SessionStatus, reason: string, o: { started?: boolean; terminal?: boolean } = {}): void {
+  private moveSession(
+    to: SessionStatus,
+    reason: string,
+    o: { started?: boolean; terminal?: boolean } = {},
+  ): void {
     const s = this.s;
     if (s.status === to) return;
-    s.state_history = [...s.state_history, { from: s.status, to, at: iso(this.now), by: BY, reason }].slice(-STATE_HISTORY_LIMIT);
+    s.state_history = [...s.state_history, { from: s.status, to, at: iso(this.now), by: BY, reason }].slice(
+      -STATE_HISTORY_LIMIT,
+    );
     s.status = to;
     s.updated_at = iso(this.now);
     if (o.started && !s.started_at) s.started_at = iso(this.now);
@@ -456,14 +552,22 @@ class Decider {
 
   private patchSession(patch: Partial<SessionTree['session']>): void {
     Object.assign(this.s, patch);
-    for (const [k, v] of Object.entries(patch)) if (v === undefined) delete (this.s as unknown as Record<string, unknown>)[k];
+    for (const [k, v] of Object.entries(patch))
+      if (v === undefined) delete (this.s as unknown as Record<string, unknown>)[k];
     this.s.updated_at = iso(this.now);
     this.touch('session');
   }
 
-  private movePart(p: PartDoc, to: PartStatus, reason: string, o: { started?: boolean; terminal?: boolean } = {}): void {
+  private movePart(
+    p: PartDoc,
+    to: PartStatus,
+    reason: string,
+    o: { started?: boolean; terminal?: boolean } = {},
+  ): void {
     if (p.status === to) return;
-    p.state_history = [...p.state_history, { from: p.status, to, at: iso(this.now), by: BY, reason }].slice(-STATE_HISTORY_LIMIT);
+    p.state_history = [...p.state_history, { from: p.status, to, at: iso(this.now), by: BY, reason }].slice(
+      -STATE_HISTORY_LIMIT,
+    );
     p.status = to;
     p.updated_at = iso(this.now);
     if (o.started && !p.started_at) p.started_at = iso(this.now);
@@ -473,14 +577,18 @@ class Decider {
 
   private patchPart(p: PartDoc, patch: Partial<PartDoc>): void {
     Object.assign(p, patch);
-    for (const [k, v] of Object.entries(patch)) if (v === undefined) delete (p as unknown as Record<string, unknown>)[k];
+    for (const [k, v] of Object.entries(patch))
+      if (v === undefined) delete (p as unknown as Record<string, unknown>)[k];
     p.updated_at = iso(this.now);
     this.touch(`part:${p.order}`);
   }
 
   private movePod(pod: PodDoc, to: PodDoc['status'], reason: string): void {
     if (pod.status === to) return;
-    pod.state_history = [...pod.state_history, { from: pod.status, to, at: iso(this.now), by: BY, reason }].slice(-STATE_HISTORY_LIMIT);
+    pod.state_history = [
+      ...pod.state_history,
+      { from: pod.status, to, at: iso(this.now), by: BY, reason },
+    ].slice(-STATE_HISTORY_LIMIT);
     pod.status = to;
     pod.updated_at = iso(this.now);
     if (to === 'terminated') pod.ended_at = iso(this.now);

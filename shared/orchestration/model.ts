@@ -39,7 +39,8 @@ export type PartDesired = 'pending' | 'active' | 'archived' | 'cancelled';
 /** A settled part no longer holds its gate. */
 export const PART_SETTLED: ReadonlySet<PartStatus> = new Set(['archived', 'failed', 'cancelled']);
 
-export type PodStatus = 'pending' | 'provisioning' | 'ready' | 'active' | 'tearing_down' | 'terminated' | 'failed';
+export type PodStatus =
+  'pending' | 'provisioning' | 'ready' | 'active' | 'tearing_down' | 'terminated' | 'failed';
 export const POD_GONE: ReadonlySet<PodStatus> = new Set(['terminated', 'failed']);
 
 /** Lifecycle phase → the part status it runs in (CONTENT.md §5). */

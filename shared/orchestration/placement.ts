@@ -73,7 +73,11 @@ export function placePod(needs: PodNeeds, workers: WorkerDoc[]): Placement {
 }
 
 /** Gives a worker back what a pod held. Idempotent: releasing a pod it does not hold is a no-op. */
-export function releasePod(w: WorkerDoc, pod_id: string, held: { cpu_cores: number; memory_gb: number; nodes: number; ports: number[]; session_id?: string }): WorkerDoc | undefined {
+export function releasePod(
+  w: WorkerDoc,
+  pod_id: string,
+  held: { cpu_cores: number; memory_gb: number; nodes: number; ports: number[]; session_id?: string },
+): WorkerDoc | undefined {
   if (!w.pods.includes(pod_id)) return undefined;
   const freed = new Set(held.ports);
   const pods = w.pods.filter((p) => p !== pod_id);
@@ -96,18 +100,26 @@ function rejectionOf(w: WorkerDoc, n: PodNeeds): string | undefined {
   if (w.status !== 'running') return `status ${w.status}`;
   if (w.desired_status === 'stopped' || w.desired_status === 'draining') return 'draining';
   if (w.host_type !== n.host_type) return `host type ${w.host_type} cannot run ${n.host_type}`;
-  if (n.license === 'enterprise' && w.license !== 'enterprise') return `licence ${w.license} does not satisfy enterprise`;
+  if (n.license === 'enterprise' && w.license !== 'enterprise')
+    return `licence ${w.license} does not satisfy enterprise`;
   if (w.license === 'personal' && (w.sessions ?? []).some((s) => s !== n.session_id))
     return 'a personal-licence worker runs one session at a time';
-  if (w.allocated.cpu_cores + n.cpu_cores > w.capacity.cpu_cores) return `needs ${n.cpu_cores} cores, ${w.capacity.cpu_cores - w.allocated.cpu_cores} free`;
-  if (w.allocated.memory_gb + n.memory_gb > w.capacity.memory_gb) return `needs ${n.memory_gb} GB, ${w.capacity.memory_gb - w.allocated.memory_gb} free`;
-  if (w.allocated.nodes + n.nodes > w.capacity.max_nodes) return `needs ${n.nodes} nodes, ${w.capacity.max_nodes - w.allocated.nodes} free`;
+  if (w.allocated.cpu_cores + n.cpu_cores > w.capacity.cpu_cores)
+    return `needs ${n.cpu_cores} cores, ${w.capacity.cpu_cores - w.allocated.cpu_cores} free`;
+  if (w.allocated.memory_gb + n.memory_gb > w.capacity.memory_gb)
+    return `needs ${n.memory_gb} GB, ${w.capacity.memory_gb - w.allocated.memory_gb} free`;
+  if (w.allocated.nodes + n.nodes > w.capacity.max_nodes)
+    return `needs ${n.nodes} nodes, ${w.capacity.max_nodes - w.allocated.nodes} free`;
   if (!allocatePorts(w, n.port_names)) return `needs ${n.port_names.length} ports, pool exhausted`;
   return undefined;
 }
 
 function utilisation(w: WorkerDoc): number {
-  return Math.max(w.allocated.cpu_cores / w.capacity.cpu_cores, w.allocated.memory_gb / w.capacity.memory_gb, w.allocated.nodes / w.capacity.max_nodes);
+  return Math.max(
+    w.allocated.cpu_cores / w.capacity.cpu_cores,
+    w.allocated.memory_gb / w.capacity.memory_gb,
+    w.allocated.nodes / w.capacity.max_nodes,
+  );
 }
 
 /** The lowest free ports of the worker's pool, one per name (names sorted, so allocation is stable). */

@@ -38,7 +38,12 @@ export interface ReconcileResult {
 }
 
 export type Observation =
-  | { kind: 'execution_ended'; execution_name: string; outcome: 'succeeded' | 'failed' | 'timed_out' | 'aborted'; error?: string }
+  | {
+      kind: 'execution_ended';
+      execution_name: string;
+      outcome: 'succeeded' | 'failed' | 'timed_out' | 'aborted';
+      error?: string;
+    }
   /** A periodic look: also checks that every running phase really has an execution. */
   | { kind: 'tick' }
   | { kind: 'none' };
@@ -48,22 +53,36 @@ export const WATCHDOG_AFTER_MS = 2 * 60_000;
 
 const MAX_ATTEMPTS = 5;
 
-export async function reconcileSession(sessionId: string, ports: ReconcilerPorts, observation: Observation = { kind: 'none' }): Promise<ReconcileResult> {
+export async function reconcileSession(
+  sessionId: string,
+  ports: ReconcilerPorts,
+  observation: Observation = { kind: 'none' },
+): Promise<ReconcileResult> {
   for (let attempt = 1; ; attempt++) {
     const items = await ports.state.queryPartition<StoredItem>(keys.sessionPartition(sessionId));
     const docs = itemsToTree(items);
-    if (!docs) return { session_id: sessionId, outcome: 'absent', attempts: attempt, writes: 0, commands: [] };
+    if (!docs)
+      return { session_id: sessionId, outcome: 'absent', attempts: attempt, writes: 0, commands: [] };
     const tree = docs as unknown as SessionTree;
     const now = ports.now();
     let observed = false;
     if (observation.kind === 'execution_ended')
-      observed = recordPhaseOutcome(tree, observation.execution_name, observation.outcome, observation.error, now);
+      observed = recordPhaseOutcome(
+        tree,
+        observation.execution_name,
+        observation.outcome,
+        observation.error,
+        now,
+      );
     const d = decide(tree, now);
     // An observed outcome changes its part even when the decision itself moves nothing.
     const changed = new Set(d.changed);
     if (observed) {
       const name = observation.kind === 'execution_ended' ? observation.execution_name : '';
-      const part = d.tree.parts.find((p) => p.phase_log?.some((e) => e.execution_name === name) || p.phase_execution?.execution_name === name);
+      const part = d.tree.parts.find(
+        (p) =>
+          p.phase_log?.some((e) => e.execution_name === name) || p.phase_execution?.execution_name === name,
+      );
       if (part && !changed.has(`part:${part.order}`)) {
         part.state_version += 1;
         changed.add(`part:${part.order}`);
@@ -82,7 +101,13 @@ export async function reconcileSession(sessionId: string, ports: ReconcilerPorts
     }
     for (const c of d.commands) await issue(c, sessionId, ports);
     if (observation.kind === 'tick') await watchdog(d.tree, now, ports);
-    return { session_id: sessionId, outcome: 'changed', attempts: attempt, writes: ops.length, commands: d.commands.map((c) => c.kind) };
+    return {
+      session_id: sessionId,
+      outcome: 'changed',
+      attempts: attempt,
+      writes: ops.length,
+      commands: d.commands.map((c) => c.kind),
+    };
   }
 }
 
@@ -100,15 +125,29 @@ async function watchdog(tree: SessionTree, now: number, ports: ReconcilerPorts):
     try {
       const out = await ports.sfn.send(new DescribeExecutionCommand({ executionArn }));
       if (out.status && out.status !== 'RUNNING') {
-        const outcome = ({ SUCCEEDED: 'succeeded', FAILED: 'failed', TIMED_OUT: 'timed_out', ABORTED: 'aborted' } as const)[out.status as 'SUCCEEDED'];
+        const outcome = (
+          { SUCCEEDED: 'succeeded', FAILED: 'failed', TIMED_OUT: 'timed_out', ABORTED: 'aborted' } as const
+        )[out.status as 'SUCCEEDED'];
         if (outcome)
-          await reconcileSession(tree.session.id, ports, { kind: 'execution_ended', execution_name: ex.execution_name, outcome, error: out.error });
+          await reconcileSession(tree.session.id, ports, {
+            kind: 'execution_ended',
+            execution_name: ex.execution_name,
+            outcome,
+            error: out.error,
+          });
       }
     } catch (e) {
       if (!(e instanceof ExecutionDoesNotExist)) throw e;
       if (!ex.input) continue;
       await issue(
-        { kind: 'start_execution', part: p.order, phase: ex.phase, state_machine: ex.state_machine, execution_name: ex.execution_name, input: ex.input },
+        {
+          kind: 'start_execution',
+          part: p.order,
+          phase: ex.phase,
+          state_machine: ex.state_machine,
+          execution_name: ex.execution_name,
+          input: ex.input,
+        },
         tree.session.id,
         ports,
       );
@@ -121,7 +160,12 @@ function writesFor(before: StoredItem[], next: SessionTree, changed: Set<string>
   const prev = new Map(before.map((i) => [`${i.pk}|${i.sk}`, i]));
   const ops: WriteOp[] = [];
   for (const item of after) {
-    const key = item.sk === 'SESSION' ? 'session' : item.sk.startsWith('PART#') ? `part:${Number(item.sk.slice(5))}` : `pod:${Number(item.sk.split('#')[1])}:${Number(item.sk.split('#')[2])}`;
+    const key =
+      item.sk === 'SESSION'
+        ? 'session'
+        : item.sk.startsWith('PART#')
+          ? `part:${Number(item.sk.slice(5))}`
+          : `pod:${Number(item.sk.split('#')[1])}:${Number(item.sk.split('#')[2])}`;
     if (!changed.has(key)) continue;
     const old = prev.get(`${item.pk}|${item.sk}`)!;
     // Keep attributes the tree does not model (index keys, seeding marks).
@@ -141,13 +185,19 @@ async function issue(c: Command, sessionId: string, ports: ReconcilerPorts): Pro
     switch (c.kind) {
       case 'start_execution':
         await ports.sfn.send(
-          new StartExecutionCommand({ stateMachineArn: ports.stateMachineArn(c.state_machine), name: c.execution_name, input: JSON.stringify(c.input) }),
+          new StartExecutionCommand({
+            stateMachineArn: ports.stateMachineArn(c.state_machine),
+            name: c.execution_name,
+            input: JSON.stringify(c.input),
+          }),
         );
         return;
       case 'stop_execution':
         await ports.sfn.send(
           new StopExecutionCommand({
-            executionArn: ports.stateMachineArn(c.state_machine).replace(':stateMachine:', ':execution:') + `:${c.execution_name}`,
+            executionArn:
+              ports.stateMachineArn(c.state_machine).replace(':stateMachine:', ':execution:') +
+              `:${c.execution_name}`,
             error: 'lcm.Stopped',
             cause: c.reason,
           }),
@@ -160,7 +210,10 @@ async function issue(c: Command, sessionId: string, ports: ReconcilerPorts): Pro
   } catch (e) {
     if (e instanceof ExecutionAlreadyExists || e instanceof ExecutionDoesNotExist) return;
     // The state is committed; a later reconcile (tick or event) re-issues what is still due.
-    ports.log?.('command failed; will be retried by a later reconcile', { command: c.kind, error: (e as Error).message });
+    ports.log?.('command failed; will be retried by a later reconcile', {
+      command: c.kind,
+      error: (e as Error).message,
+    });
     throw e;
   }
 }

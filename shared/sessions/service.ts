@@ -19,9 +19,14 @@ export interface SessionsDeps {
 }
 
 /** Writes a planned tree in one transaction, with the exposure counters of the pinned forms. */
-export async function writeTree(deps: SessionsDeps, tree: TreeDocs, formKeys: { fqn: string; version: string }[]): Promise<void> {
+export async function writeTree(
+  deps: SessionsDeps,
+  tree: TreeDocs,
+  formKeys: { fqn: string; version: string }[],
+): Promise<void> {
   const ops: WriteOp[] = treeToItems(tree).map((item) => ({ kind: 'put', item, expectedVersion: null }));
-  for (const f of formKeys) ops.push({ kind: 'increment', key: keys.form(f.fqn, f.version), counters: { exposure_count: 1 } });
+  for (const f of formKeys)
+    ops.push({ kind: 'increment', key: keys.form(f.fqn, f.version), counters: { exposure_count: 1 } });
   await deps.state.write(ops);
 }
 
@@ -63,7 +68,10 @@ export async function listTrees(deps: SessionsDeps, q: ListQuery) {
   let items = page.items;
   // by_candidate cannot also key on status: filter the page (documented: pages may hold fewer items).
   if (q.candidate_id && q.status) items = items.filter((t) => t.session.status === q.status);
-  return { items: items.map((t) => ({ session: t.session, parts: t.parts, pods: t.pods })), cursor: page.cursor };
+  return {
+    items: items.map((t) => ({ session: t.session, parts: t.parts, pods: t.pods })),
+    cursor: page.cursor,
+  };
 }
 
 /** Changes one item's intent with a conditional write, re-reading on a lost race. */
@@ -78,7 +86,12 @@ async function changeIntent<T extends StoredItem>(
     if (!item) throw new Problem('not-found', `no ${what}`);
     const patch = mutate(item);
     if (!patch) return item; // already as asked: idempotent
-    const next = { ...item, ...patch, updated_at: iso(deps.clock.now()), state_version: item.state_version + 1 } as T;
+    const next = {
+      ...item,
+      ...patch,
+      updated_at: iso(deps.clock.now()),
+      state_version: item.state_version + 1,
+    } as T;
     try {
       await deps.state.put(next, item.state_version);
       return next;
@@ -95,8 +108,12 @@ type PartItem = StoredItem & PartDoc;
 export function cancelSession(deps: SessionsDeps, id: string, reason?: string) {
   return changeIntent<SessionItem>(deps, keys.session(id), `session ${id}`, (s) => {
     if (s.desired_status === 'cancelled') return undefined;
-    if (SESSION_TERMINAL.has(s.status)) throw new Problem('state-conflict', `session ${id} has already ended (${s.status})`);
-    return { desired_status: 'cancelled', ...(reason ? { cancel_reason: reason } : { cancel_reason: 'cancelled by the scheduler' }) };
+    if (SESSION_TERMINAL.has(s.status))
+      throw new Problem('state-conflict', `session ${id} has already ended (${s.status})`);
+    return {
+      desired_status: 'cancelled',
+      ...(reason ? { cancel_reason: reason } : { cancel_reason: 'cancelled by the scheduler' }),
+    };
   });
 }
 
@@ -107,9 +124,13 @@ export function extendSession(deps: SessionsDeps, id: string, end: string) {
     const wanted = Date.parse(end);
     const current = Math.max(Date.parse(s.timeslot.end), s.requested_end ? Date.parse(s.requested_end) : 0);
     if (!(wanted > Date.parse(s.timeslot.end)))
-      throw new Problem('invalid-timeslot', `the new end ${end} must be after the current end ${s.timeslot.end}`, {
-        errors: [{ pointer: '/end', detail: 'must be later than the current end', rule: 'extend' }],
-      });
+      throw new Problem(
+        'invalid-timeslot',
+        `the new end ${end} must be after the current end ${s.timeslot.end}`,
+        {
+          errors: [{ pointer: '/end', detail: 'must be later than the current end', rule: 'extend' }],
+        },
+      );
     if (wanted === current) return undefined;
     return { requested_end: iso(wanted) };
   });
@@ -119,15 +140,24 @@ export function endPart(deps: SessionsDeps, id: string, order: number, by: strin
   return changeIntent<PartItem>(deps, keys.part(id, order), `part ${order} of session ${id}`, (p) => {
     if (p.end_requested) return undefined;
     if (!['waiting', 'monitoring'].includes(p.status))
-      throw new Problem('state-conflict', `part ${order} is ${p.status}; only a waiting or monitored part can be ended`);
+      throw new Problem(
+        'state-conflict',
+        `part ${order} is ${p.status}; only a waiting or monitored part can be ended`,
+      );
     return { end_requested: { at: iso(deps.clock.now()), by, ...(reason ? { reason } : {}) } };
   });
 }
 
-export function reviewPart(deps: SessionsDeps, id: string, order: number, decision: { decision: 'accept' | 'reject'; points_awarded?: number; comment?: string }) {
+export function reviewPart(
+  deps: SessionsDeps,
+  id: string,
+  order: number,
+  decision: { decision: 'accept' | 'reject'; points_awarded?: number; comment?: string },
+) {
   return changeIntent<PartItem>(deps, keys.part(id, order), `part ${order} of session ${id}`, (p) => {
     if (p.status !== 'reviewing' || p.review !== 'manual') {
-      if (PART_SETTLED.has(p.status) || p.review_decision) throw new Problem('state-conflict', `part ${order} has already been reviewed or has ended`);
+      if (PART_SETTLED.has(p.status) || p.review_decision)
+        throw new Problem('state-conflict', `part ${order} has already been reviewed or has ended`);
       throw new Problem('state-conflict', `part ${order} is ${p.status}, not awaiting a manual review`);
     }
     if (p.review_decision) return undefined;

@@ -16,7 +16,12 @@ export function treeToItems(tree: TreeDocs): StoredItem[] {
   return [
     { ...keys.session(sid), entity: 'session', ...tree.session },
     ...tree.parts.map((p) => ({ ...keys.part(sid, p.order), entity: 'part', session_id: sid, ...p })),
-    ...tree.pods.map((p) => ({ ...keys.pod(sid, p.part_order, p.index ?? 0), entity: 'pod', session_id: sid, ...p })),
+    ...tree.pods.map((p) => ({
+      ...keys.pod(sid, p.part_order, p.index ?? 0),
+      entity: 'pod',
+      session_id: sid,
+      ...p,
+    })),
   ];
 }
 
@@ -33,8 +38,14 @@ export function itemsToTree(items: StoredItem[]): TreeDocs | undefined {
   const bySk = (a: StoredItem, b: StoredItem) => a.sk.localeCompare(b.sk);
   return {
     session: clean(s) as TreeDocs['session'],
-    parts: items.filter((i) => i.sk.startsWith('PART#')).sort(bySk).map(clean) as TreeDocs['parts'],
-    pods: items.filter((i) => i.sk.startsWith('POD#')).sort(bySk).map(clean) as TreeDocs['pods'],
+    parts: items
+      .filter((i) => i.sk.startsWith('PART#'))
+      .sort(bySk)
+      .map(clean) as TreeDocs['parts'],
+    pods: items
+      .filter((i) => i.sk.startsWith('POD#'))
+      .sort(bySk)
+      .map(clean) as TreeDocs['pods'],
   };
 }
 

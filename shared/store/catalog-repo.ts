@@ -27,7 +27,12 @@ const hashOf = (doc: unknown) => createHash('sha256').update(stableJson(doc)).di
  * `preserve` names attributes the running system owns (exposure counters, confirmed pod refs):
  * a re-seed keeps their current values instead of resetting them.
  */
-export async function seedItems(store: StateStore, items: SeedItem[], now: string, preserve: (current: Record<string, unknown>) => Record<string, unknown> = () => ({})): Promise<SeedResult> {
+export async function seedItems(
+  store: StateStore,
+  items: SeedItem[],
+  now: string,
+  preserve: (current: Record<string, unknown>) => Record<string, unknown> = () => ({}),
+): Promise<SeedResult> {
   const result: SeedResult = { written: 0, unchanged: 0 };
   const queue = [...items];
   const worker = async () => {

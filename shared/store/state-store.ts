@@ -1,7 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   DeleteCommand,
@@ -92,7 +89,10 @@ export class StateStore {
         ScanIndexForward: opts.forward ?? true,
       }),
     );
-    return { items: (page.Items ?? []) as T[], ...(page.LastEvaluatedKey ? { cursor: page.LastEvaluatedKey } : {}) };
+    return {
+      items: (page.Items ?? []) as T[],
+      ...(page.LastEvaluatedKey ? { cursor: page.LastEvaluatedKey } : {}),
+    };
   }
 
   /** A single conditional put. */
@@ -106,7 +106,8 @@ export class StateStore {
     if (ops.length > MAX_TRANSACTION_ITEMS)
       throw new RangeError(`a transaction holds at most ${MAX_TRANSACTION_ITEMS} items, got ${ops.length}`);
     for (const op of ops) checkVersionStep(op);
-    if (ops.length === 1 && ops[0]!.kind !== 'check' && ops[0]!.kind !== 'increment') return this.writeOne(ops[0]!);
+    if (ops.length === 1 && ops[0]!.kind !== 'check' && ops[0]!.kind !== 'increment')
+      return this.writeOne(ops[0]!);
     const input: TransactWriteCommandInput = {
       TransactItems: ops.map((op) => {
         const cond = op.kind === 'increment' ? undefined : condition(op);
@@ -116,7 +117,13 @@ export class StateStore {
           case 'delete':
             return { Delete: { TableName: this.tableName, Key: { pk: op.key.pk, sk: op.key.sk }, ...cond! } };
           case 'increment':
-            return { Update: { TableName: this.tableName, Key: { pk: op.key.pk, sk: op.key.sk }, ...incrementExpr(op.counters) } };
+            return {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: op.key.pk, sk: op.key.sk },
+                ...incrementExpr(op.counters),
+              },
+            };
           case 'check':
             return {
               ConditionCheck: {
@@ -135,7 +142,10 @@ export class StateStore {
         const reasons = (e.CancellationReasons ?? [])
           .map((r, index) => ({ index, code: r.Code ?? 'Unknown', key: keyOf(ops[index]) }))
           .filter((r) => r.code !== 'None');
-        if (reasons.length && reasons.every((r) => r.code === 'ConditionalCheckFailed' || r.code === 'TransactionConflict'))
+        if (
+          reasons.length &&
+          reasons.every((r) => r.code === 'ConditionalCheckFailed' || r.code === 'TransactionConflict')
+        )
           throw new ConflictError(describeConflict(reasons), reasons);
       }
       throw e;
@@ -145,7 +155,8 @@ export class StateStore {
   private async writeOne(op: Exclude<WriteOp, { kind: 'check' | 'increment' }>): Promise<void> {
     const cond = condition(op);
     try {
-      if (op.kind === 'put') await this.client.send(new PutCommand({ TableName: this.tableName, Item: op.item, ...cond }));
+      if (op.kind === 'put')
+        await this.client.send(new PutCommand({ TableName: this.tableName, Item: op.item, ...cond }));
       else
         await this.client.send(
           new DeleteCommand({ TableName: this.tableName, Key: { pk: op.key.pk, sk: op.key.sk }, ...cond }),
@@ -183,7 +194,8 @@ function condition(op: Exclude<WriteOp, { kind: 'increment' }>): {
   ExpressionAttributeNames?: Record<string, string>;
   ExpressionAttributeValues?: Record<string, unknown>;
 } {
-  if (op.kind === 'put' && op.expectedVersion === null) return { ConditionExpression: 'attribute_not_exists(pk)' };
+  if (op.kind === 'put' && op.expectedVersion === null)
+    return { ConditionExpression: 'attribute_not_exists(pk)' };
   return {
     ConditionExpression: '#v = :v',
     ExpressionAttributeNames: { '#v': 'state_version' },

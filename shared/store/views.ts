@@ -27,8 +27,14 @@ export function buildTreeView(items: StoredItem[]): SessionTreeView | undefined 
   const bySk = (a: StoredItem, b: StoredItem) => a.sk.localeCompare(b.sk);
   return {
     session: strip(session),
-    parts: items.filter((i) => entityOfKey(i) === 'part').sort(bySk).map(strip),
-    pods: items.filter((i) => entityOfKey(i) === 'pod').sort(bySk).map(strip),
+    parts: items
+      .filter((i) => entityOfKey(i) === 'part')
+      .sort(bySk)
+      .map(strip),
+    pods: items
+      .filter((i) => entityOfKey(i) === 'pod')
+      .sort(bySk)
+      .map(strip),
     tree_version: items.reduce((n, i) => n + (i.state_version ?? 0), 0),
   };
 }
@@ -45,7 +51,12 @@ export class ViewStore {
     const items = await state.queryPartition<StoredItem>(`SESSION#${sessionId}`);
     const tree = buildTreeView(items);
     if (!tree) return 'absent';
-    const s = tree.session as { status?: string; candidate?: { candidate_id?: string }; timeslot?: { start?: string }; session_type?: string };
+    const s = tree.session as {
+      status?: string;
+      candidate?: { candidate_id?: string };
+      timeslot?: { start?: string };
+      session_type?: string;
+    };
     const timeKey = `${s.timeslot?.start ?? ''}#${sessionId}`;
     try {
       await this.client.send(
@@ -56,7 +67,9 @@ export class ViewStore {
             ...tree,
             list_key: viewKeys.listAll,
             status_key: viewKeys.byStatus(s.status ?? 'unknown'),
-            ...(s.candidate?.candidate_id ? { candidate_key: viewKeys.byCandidate(s.candidate.candidate_id) } : {}),
+            ...(s.candidate?.candidate_id
+              ? { candidate_key: viewKeys.byCandidate(s.candidate.candidate_id) }
+              : {}),
             time_key: timeKey,
             session_type: s.session_type,
           },
@@ -90,7 +103,9 @@ export class ViewStore {
     cursor?: Record<string, unknown>;
     filter?: { session_type?: string };
   }): Promise<{ items: SessionTreeView[]; cursor?: Record<string, unknown> }> {
-    const pkName = { by_time: 'list_key', by_status: 'status_key', by_candidate: 'candidate_key' }[opts.index];
+    const pkName = { by_time: 'list_key', by_status: 'status_key', by_candidate: 'candidate_key' }[
+      opts.index
+    ];
     const names: Record<string, string> = { '#p': pkName };
     const values: Record<string, unknown> = { ':p': opts.partition };
     let range = '';

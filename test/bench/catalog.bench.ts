@@ -18,9 +18,20 @@ function catalog(n: number): Form[] {
     const m = modules[Math.floor(i / tracks.length) % modules.length]!;
     const fqn = `Exam CCIE ${t} v1.${i % 4} ${m} F-${i}`;
     return {
-      fqn, version: '1', track_type: 'Exam', track_level: 'CCIE', track_acronym: t, exam_version: `1.${i % 4}`, module_acronym: m, form: `F-${i}`,
-      status: i % 17 === 0 ? 'draft' : 'published', content_id: `c-${i}`, exposure_count: i % 13,
-      ...(m === 'DES' || m === 'COR' ? {} : { pod_ref: { pod_type: 'cml_on_aws' as const, status: 'ready' as const } }),
+      fqn,
+      version: '1',
+      track_type: 'Exam',
+      track_level: 'CCIE',
+      track_acronym: t,
+      exam_version: `1.${i % 4}`,
+      module_acronym: m,
+      form: `F-${i}`,
+      status: i % 17 === 0 ? 'draft' : 'published',
+      content_id: `c-${i}`,
+      exposure_count: i % 13,
+      ...(m === 'DES' || m === 'COR'
+        ? {}
+        : { pod_ref: { pod_type: 'cml_on_aws' as const, status: 'ready' as const } }),
     };
   });
 }
@@ -32,10 +43,16 @@ export async function run(): Promise<BenchResult> {
   const reps = 50;
   let t0 = performance.now();
   let admitted = 0;
-  for (let i = 0; i < reps; i++) admitted = candidates(forms, 'Exam CCIE * * DES*', { track_acronyms: ['EI', 'SEC'], requires_pod: false }).admitted.length;
+  for (let i = 0; i < reps; i++)
+    admitted = candidates(forms, 'Exam CCIE * * DES*', { track_acronyms: ['EI', 'SEC'], requires_pod: false })
+      .admitted.length;
   const resolveMs = (performance.now() - t0) / reps;
 
-  const rt = await startLocalRuntime({ port: 0, log: () => undefined, clock: { kind: 'manual', start: Date.parse('2026-12-01T00:00:00Z') } });
+  const rt = await startLocalRuntime({
+    port: 0,
+    log: () => undefined,
+    clock: { kind: 'manual', start: Date.parse('2026-12-01T00:00:00Z') },
+  });
   try {
     const lat: number[] = [];
     const before = rt.fns.totalInvocations();
@@ -46,7 +63,11 @@ export async function run(): Promise<BenchResult> {
       const res = await fetch(`${rt.apiUrl}/v1/sessions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ session_type: 'CCDE-Design-Exam', timeslot: { start: '2026-12-20T09:00:00Z', end: '2026-12-20T17:00:00Z' }, candidate: { candidate_id: `bench-${i}` } }),
+        body: JSON.stringify({
+          session_type: 'CCDE-Design-Exam',
+          timeslot: { start: '2026-12-20T09:00:00Z', end: '2026-12-20T17:00:00Z' },
+          candidate: { candidate_id: `bench-${i}` },
+        }),
       });
       await res.arrayBuffer();
       if (res.status !== 201) throw new Error(`POST returned ${res.status}`);
@@ -62,7 +83,8 @@ export async function run(): Promise<BenchResult> {
         'POST /v1/sessions p50 (ms)': percentile(lat, 50),
         'POST /v1/sessions p95 (ms)': percentile(lat, 95),
         'POST /v1/sessions throughput (req/s, sequential)': Math.round((N / wall) * 1000),
-        'handler invocations per scheduled session (incl. stream, reconciler)': (rt.fns.totalInvocations() - before) / N,
+        'handler invocations per scheduled session (incl. stream, reconciler)':
+          (rt.fns.totalInvocations() - before) / N,
       },
     };
   } finally {

@@ -29,7 +29,8 @@ for (const f of files) {
   try {
     const r = await mod.run();
     console.log(`\n## ${r.name}  (${basename(f)}, ${Math.round(performance.now() - t0)} ms)`);
-    for (const [k, v] of Object.entries(r.figures)) console.log(`  ${k.padEnd(48)} ${typeof v === 'number' ? fmt(v) : v}`);
+    for (const [k, v] of Object.entries(r.figures))
+      console.log(`  ${k.padEnd(48)} ${typeof v === 'number' ? fmt(v) : v}`);
     for (const n of r.notes ?? []) console.log(`  note: ${n}`);
   } catch (e) {
     failed++;
@@ -42,4 +43,3 @@ function fmt(v: number): string {
   if (Number.isInteger(v)) return String(v);
   return v < 10 ? v.toFixed(3) : v.toFixed(1);
 }
-

@@ -5,7 +5,9 @@ import { createTable } from '../../infra/local/provision.ts';
 import { system } from '../../infra/system.ts';
 import type { TableName } from '../../infra/topology.ts';
 
-export async function freshTable(kind: TableName): Promise<{ name: string; streamArn?: string; drop(): Promise<void> }> {
+export async function freshTable(
+  kind: TableName,
+): Promise<{ name: string; streamArn?: string; drop(): Promise<void> }> {
   const client = new DynamoDBClient({});
   const decl = system.tables.find((t) => t.name === kind)!;
   const name = `t-${kind}-${randomUUID().slice(0, 8)}`;

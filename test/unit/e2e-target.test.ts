@@ -7,8 +7,17 @@ describe('the end-to-end target switch', () => {
   });
   it('selects a LocalStack deployment through the standard endpoint variables', () => {
     expect(
-      e2eTarget({ LCM_E2E_TARGET: 'localstack', LCM_API_URL: 'http://localhost:4566/restapis/x/', AWS_ENDPOINT_URL: 'http://localhost:4566' }),
-    ).toEqual({ kind: 'localstack', apiUrl: 'http://localhost:4566/restapis/x', awsEndpoint: 'http://localhost:4566', s3Endpoint: 'http://localhost:4566' });
+      e2eTarget({
+        LCM_E2E_TARGET: 'localstack',
+        LCM_API_URL: 'http://localhost:4566/restapis/x/',
+        AWS_ENDPOINT_URL: 'http://localhost:4566',
+      }),
+    ).toEqual({
+      kind: 'localstack',
+      apiUrl: 'http://localhost:4566/restapis/x',
+      awsEndpoint: 'http://localhost:4566',
+      s3Endpoint: 'http://localhost:4566',
+    });
   });
   it('names what is missing', () => {
     expect(() => e2eTarget({ LCM_E2E_TARGET: 'localstack' })).toThrow(/LCM_API_URL and AWS_ENDPOINT_URL/);

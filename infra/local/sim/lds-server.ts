@@ -34,12 +34,17 @@ export async function startLdsSimulator(opts: { port?: number; token?: string } 
   const server: Server = createServer((req, res) => void handle(req, res));
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const json = (status: number, body?: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(body === undefined ? '' : JSON.stringify(body));
+    const json = (status: number, body?: unknown) =>
+      res
+        .writeHead(status, { 'content-type': 'application/json' })
+        .end(body === undefined ? '' : JSON.stringify(body));
     calls.push({ method: req.method ?? '', path: req.url ?? '' });
     if (req.headers.authorization !== `Bearer ${token}`) return json(401, { message: 'bad token' });
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>) : {};
+    const body = chunks.length
+      ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>)
+      : {};
     const m = /^\/v1\/sessions(?:\/([^/]+))?(\/devices)?$/.exec(req.url ?? '');
     if (!m) return json(404, { message: 'no route' });
     const id = m[1] ? decodeURIComponent(m[1]) : undefined;

@@ -14,7 +14,12 @@ export const catalogContracts = defineContracts({
       additionalProperties: false,
       properties: { profile: { enum: ['lablet', 'practicelab', 'expertlab', 'expertdesign'] } },
     },
-    responses: { 200: { description: 'The definitions', schema: { type: 'object', required: ['items'], properties: { items: { type: 'array' } } } } },
+    responses: {
+      200: {
+        description: 'The definitions',
+        schema: { type: 'object', required: ['items'], properties: { items: { type: 'array' } } },
+      },
+    },
   },
   getDefinition: {
     method: 'GET',
@@ -34,13 +39,18 @@ export const catalogContracts = defineContracts({
     method: 'GET',
     path: '/v1/forms',
     operationId: 'previewForms',
-    summary: 'Resolution preview: which forms a selector and requirements admit, and why the others were rejected',
+    summary:
+      'Resolution preview: which forms a selector and requirements admit, and why the others were rejected',
     tags: ['catalog'],
     query: {
       type: 'object',
       additionalProperties: false,
       properties: {
-        selector: { type: 'string', maxLength: 200, description: 'Selector pattern, e.g. "* CCDE * COR" (default **)' },
+        selector: {
+          type: 'string',
+          maxLength: 200,
+          description: 'Selector pattern, e.g. "* CCDE * COR" (default **)',
+        },
         track_type: list,
         track_level: list,
         track_acronym: list,
@@ -57,7 +67,11 @@ export const catalogContracts = defineContracts({
         schema: {
           type: 'object',
           required: ['admitted'],
-          properties: { admitted: { type: 'array' }, rejected: { type: 'array' }, counts: { type: 'object' } },
+          properties: {
+            admitted: { type: 'array' },
+            rejected: { type: 'array' },
+            counts: { type: 'object' },
+          },
         },
       },
     },

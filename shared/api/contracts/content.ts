@@ -33,7 +33,11 @@ export const contentContracts = defineContracts({
       additionalProperties: false,
       required: ['source_uri'],
       properties: {
-        source_uri: { type: 'string', pattern: '^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+\\.zip$', maxLength: 1024 },
+        source_uri: {
+          type: 'string',
+          pattern: '^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+\\.zip$',
+          maxLength: 1024,
+        },
         name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_.-]{0,63}$' },
         force: { type: 'boolean' },
       },
@@ -41,7 +45,11 @@ export const contentContracts = defineContracts({
     responses: {
       202: {
         description: 'Accepted: the pod definition id to poll',
-        schema: { type: 'object', required: ['pod_definition_id', 'status'], properties: { pod_definition_id: { type: 'string' }, status: { type: 'string' } } },
+        schema: {
+          type: 'object',
+          required: ['pod_definition_id', 'status'],
+          properties: { pod_definition_id: { type: 'string' }, status: { type: 'string' } },
+        },
       },
       404: { description: 'No object at source_uri' },
       422: { description: 'Not a package this product can read' },
@@ -57,9 +65,21 @@ export const contentContracts = defineContracts({
       type: 'object',
       additionalProperties: false,
       required: ['name'],
-      properties: { name: { type: 'string', minLength: 1, maxLength: 64 }, limit: { type: 'integer', minimum: 1, maximum: 100 } },
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 64 },
+        limit: { type: 'integer', minimum: 1, maximum: 100 },
+      },
     },
-    responses: { 200: { description: 'The definitions', schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: podDefinitionSchema } } } } },
+    responses: {
+      200: {
+        description: 'The definitions',
+        schema: {
+          type: 'object',
+          required: ['items'],
+          properties: { items: { type: 'array', items: podDefinitionSchema } },
+        },
+      },
+    },
   },
   get: {
     method: 'GET',
@@ -67,7 +87,15 @@ export const contentContracts = defineContracts({
     operationId: 'getPodDefinition',
     summary: 'One pod definition, with its diagnostics if its sync failed',
     tags: ['content'],
-    params: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: { type: 'string', pattern: '^pd_[0-9a-f]{16}$' } } },
-    responses: { 200: { description: 'The definition', schema: podDefinitionSchema }, 404: { description: 'No such pod definition' } },
+    params: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id'],
+      properties: { id: { type: 'string', pattern: '^pd_[0-9a-f]{16}$' } },
+    },
+    responses: {
+      200: { description: 'The definition', schema: podDefinitionSchema },
+      404: { description: 'No such pod definition' },
+    },
   },
 });

@@ -36,7 +36,11 @@ export const inboundContracts = defineContracts({
     responses: {
       202: {
         description: 'Accepted (applied, ignored, or a duplicate)',
-        schema: { type: 'object', required: ['outcome'], properties: { outcome: { enum: ['applied', 'ignored', 'duplicate'] }, detail: { type: 'string' } } },
+        schema: {
+          type: 'object',
+          required: ['outcome'],
+          properties: { outcome: { enum: ['applied', 'ignored', 'duplicate'] }, detail: { type: 'string' } },
+        },
       },
       403: { description: 'The source is not allow-listed' },
     },

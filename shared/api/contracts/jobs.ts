@@ -28,7 +28,11 @@ export const jobsContracts = defineContracts({
       additionalProperties: false,
       required: ['job', 'pod_definition_id'],
       properties: {
-        job: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}@v[0-9]+$', description: 'name@version, e.g. grade@v1' },
+        job: {
+          type: 'string',
+          pattern: '^[a-z][a-z0-9_]{0,63}@v[0-9]+$',
+          description: 'name@version, e.g. grade@v1',
+        },
         pod_definition_id: { type: 'string', pattern: '^pd_[0-9a-f]{16}$' },
         input: {
           type: 'object',
@@ -44,7 +48,14 @@ export const jobsContracts = defineContracts({
       },
     },
     responses: {
-      202: { description: 'Submitted', schema: { type: 'object', required: ['job_id'], properties: { job_id: { type: 'string' }, status: { type: 'string' } } } },
+      202: {
+        description: 'Submitted',
+        schema: {
+          type: 'object',
+          required: ['job_id'],
+          properties: { job_id: { type: 'string' }, status: { type: 'string' } },
+        },
+      },
       404: { description: 'No such pod definition or job' },
       409: { description: 'The pod definition is not READY' },
     },
@@ -55,7 +66,12 @@ export const jobsContracts = defineContracts({
     operationId: 'getJob',
     summary: 'A job: status, progress, captured outputs (secrets redacted), error',
     tags: ['jobs'],
-    params: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: { type: 'string', pattern: '^job_[0-9a-z]{26}$' } } },
+    params: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id'],
+      properties: { id: { type: 'string', pattern: '^job_[0-9a-z]{26}$' } },
+    },
     responses: { 200: { description: 'The job', schema: jobSchema }, 404: { description: 'No such job' } },
   },
   cancel: {
@@ -64,8 +80,17 @@ export const jobsContracts = defineContracts({
     operationId: 'cancelJob',
     summary: 'Cancel a job; it takes effect between steps and the job ends cancelled',
     tags: ['jobs'],
-    params: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: { type: 'string', pattern: '^job_[0-9a-z]{26}$' } } },
-    responses: { 202: { description: 'Cancellation requested' }, 404: { description: 'No such job' }, 409: { description: 'The job has already ended' } },
+    params: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['id'],
+      properties: { id: { type: 'string', pattern: '^job_[0-9a-z]{26}$' } },
+    },
+    responses: {
+      202: { description: 'Cancellation requested' },
+      404: { description: 'No such job' },
+      409: { description: 'The job has already ended' },
+    },
   },
   functions: {
     method: 'GET',
@@ -74,6 +99,11 @@ export const jobsContracts = defineContracts({
     summary: 'The job DSL function catalogue, with input and output schemas',
     tags: ['jobs'],
     query: { type: 'object', additionalProperties: false, properties: {} },
-    responses: { 200: { description: 'The catalogue', schema: { type: 'object', required: ['items'], properties: { items: { type: 'array' } } } } },
+    responses: {
+      200: {
+        description: 'The catalogue',
+        schema: { type: 'object', required: ['items'], properties: { items: { type: 'array' } } },
+      },
+    },
   },
 });

@@ -16,7 +16,8 @@ export const createSessionBody: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['timeslot', 'candidate'],
-  description: 'Give session_type (multi-part types), fqn (types addressed by FQN), or both when the type is addressed by FQN.',
+  description:
+    'Give session_type (multi-part types), fqn (types addressed by FQN), or both when the type is addressed by FQN.',
   properties: {
     session_type: {
       type: 'string',
@@ -67,7 +68,11 @@ export const createSessionBody: JsonSchema = {
         },
       },
     },
-    metadata: { type: 'object', maxProperties: 32, additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    metadata: {
+      type: 'object',
+      maxProperties: 32,
+      additionalProperties: { type: ['string', 'number', 'boolean'] },
+    },
   },
 };
 
@@ -91,7 +96,10 @@ const partParams: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['id', 'n'],
-  properties: { id: { type: 'string', pattern: SESSION_ID_PATTERN }, n: { type: 'string', pattern: '^[1-9][0-9]?$' } },
+  properties: {
+    id: { type: 'string', pattern: SESSION_ID_PATTERN },
+    n: { type: 'string', pattern: '^[1-9][0-9]?$' },
+  },
 };
 const reason: JsonSchema = { type: 'string', maxLength: 500 };
 
@@ -102,7 +110,7 @@ export const sessionsContracts = defineContracts({
     operationId: 'createSession',
     summary: 'Schedule a session in a timeslot',
     description:
-      'Resolves each part\'s form (pinned fqn@version), lays out part windows, validates the timeslot rules and writes the whole tree in one transaction. Honours Idempotency-Key: the same key and body return the same session; the same key with another body is a 422.',
+      "Resolves each part's form (pinned fqn@version), lays out part windows, validates the timeslot rules and writes the whole tree in one transaction. Honours Idempotency-Key: the same key and body return the same session; the same key with another body is a 422.",
     tags: ['sessions'],
     headers: [
       {
@@ -115,9 +123,14 @@ export const sessionsContracts = defineContracts({
     body: createSessionBody,
     responses: {
       201: { description: 'Scheduled: the session tree', schema: sessionTreeSchema },
-      200: { description: 'A replay of an earlier request with the same Idempotency-Key', schema: sessionTreeSchema },
+      200: {
+        description: 'A replay of an earlier request with the same Idempotency-Key',
+        schema: sessionTreeSchema,
+      },
       409: { description: 'No eligible form for one or more parts (errors[] has the reasons per part)' },
-      422: { description: 'Invalid request (unknown session type, malformed FQN, windows that do not fit, …)' },
+      422: {
+        description: 'Invalid request (unknown session type, malformed FQN, windows that do not fit, …)',
+      },
     },
   },
   list: {
@@ -130,7 +143,20 @@ export const sessionsContracts = defineContracts({
       type: 'object',
       additionalProperties: false,
       properties: {
-        status: { type: 'string', enum: ['pending', 'admitting', 'running', 'aggregating', 'submitting', 'finalizing', 'completed', 'cancelled', 'failed'] },
+        status: {
+          type: 'string',
+          enum: [
+            'pending',
+            'admitting',
+            'running',
+            'aggregating',
+            'submitting',
+            'finalizing',
+            'completed',
+            'cancelled',
+            'failed',
+          ],
+        },
         session_type: { type: 'string', maxLength: 64 },
         candidate_id: { type: 'string', maxLength: 128 },
         from: { ...dateTime, description: 'Timeslot start at or after' },
@@ -157,7 +183,10 @@ export const sessionsContracts = defineContracts({
     summary: 'The session tree (session, parts, pods), from the views table',
     tags: ['sessions'],
     params: sessionParams,
-    responses: { 200: { description: 'The tree', schema: sessionTreeSchema }, 404: { description: 'No such session' } },
+    responses: {
+      200: { description: 'The tree', schema: sessionTreeSchema },
+      404: { description: 'No such session' },
+    },
   },
   cancel: {
     method: 'POST',
@@ -180,7 +209,12 @@ export const sessionsContracts = defineContracts({
     summary: 'Move the end of the session later (intent; the reconciler applies it)',
     tags: ['sessions'],
     params: sessionParams,
-    body: { type: 'object', additionalProperties: false, required: ['end'], properties: { end: dateTime, reason } },
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['end'],
+      properties: { end: dateTime, reason },
+    },
     responses: {
       202: { description: 'Intent recorded' },
       404: { description: 'No such session' },
@@ -196,7 +230,11 @@ export const sessionsContracts = defineContracts({
     tags: ['sessions'],
     params: partParams,
     body: { type: 'object', additionalProperties: false, properties: { reason } },
-    responses: { 202: { description: 'Intent recorded' }, 404: { description: 'No such part' }, 409: { description: 'The part is not running' } },
+    responses: {
+      202: { description: 'Intent recorded' },
+      404: { description: 'No such part' },
+      409: { description: 'The part is not running' },
+    },
   },
   reviewPart: {
     method: 'POST',
@@ -215,6 +253,10 @@ export const sessionsContracts = defineContracts({
         comment: { type: 'string', maxLength: 2000 },
       },
     },
-    responses: { 202: { description: 'Decision recorded' }, 404: { description: 'No such part' }, 409: { description: 'The part is not awaiting review' } },
+    responses: {
+      202: { description: 'Decision recorded' },
+      404: { description: 'No such part' },
+      409: { description: 'The part is not awaiting review' },
+    },
   },
 });

@@ -22,7 +22,11 @@ export const systemContracts = defineContracts({
               additionalProperties: {
                 type: 'object',
                 required: ['status'],
-                properties: { status: { enum: ['ok', 'down'] }, latency_ms: { type: 'number' }, detail: { type: 'string' } },
+                properties: {
+                  status: { enum: ['ok', 'down'] },
+                  latency_ms: { type: 'number' },
+                  detail: { type: 'string' },
+                },
               },
             },
           },

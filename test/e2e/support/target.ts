@@ -4,15 +4,15 @@
  * from the stack outputs in LCM_API_URL. Only configuration changes between the two.
  */
 export type E2eTarget =
-  | { kind: 'local' }
-  | { kind: 'localstack'; apiUrl: string; awsEndpoint: string; s3Endpoint: string };
+  { kind: 'local' } | { kind: 'localstack'; apiUrl: string; awsEndpoint: string; s3Endpoint: string };
 
 export function e2eTarget(env: Record<string, string | undefined>): E2eTarget {
   const kind = env.LCM_E2E_TARGET ?? 'local';
   if (kind === 'local') return { kind: 'local' };
   if (kind !== 'localstack') throw new Error(`LCM_E2E_TARGET must be "local" or "localstack", got "${kind}"`);
   const missing = ['LCM_API_URL', 'AWS_ENDPOINT_URL'].filter((k) => !env[k]);
-  if (missing.length) throw new Error(`LCM_E2E_TARGET=localstack needs ${missing.join(' and ')} (see docs/deploy.md)`);
+  if (missing.length)
+    throw new Error(`LCM_E2E_TARGET=localstack needs ${missing.join(' and ')} (see docs/deploy.md)`);
   return {
     kind: 'localstack',
     apiUrl: env.LCM_API_URL!.replace(/\/$/, ''),

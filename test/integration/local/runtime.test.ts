@@ -25,7 +25,13 @@ describe('npm start', () => {
     const t0 = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
       cwd: root,
-      env: { ...process.env, LCM_PORT: '0', LCM_SEED: 'false', AWS_ENDPOINT_URL_DYNAMODB: '', AWS_ENDPOINT_URL_S3: '' },
+      env: {
+        ...process.env,
+        LCM_PORT: '0',
+        LCM_SEED: 'false',
+        AWS_ENDPOINT_URL_DYNAMODB: '',
+        AWS_ENDPOINT_URL_S3: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -48,7 +54,18 @@ describe('npm start', () => {
     expect(res.status).toBe(200);
     expect(health.status).toBe('ok');
     expect(Object.keys(health.components)).toEqual(
-      expect.arrayContaining(['state_table', 'views_table', 'content_bucket', 'event_bus', 'step_functions', 'dynamodb_local', 's3rver', 'stream_poller', 'scheduler', 'clock']),
+      expect.arrayContaining([
+        'state_table',
+        'views_table',
+        'content_bucket',
+        'event_bus',
+        'step_functions',
+        'dynamodb_local',
+        's3rver',
+        'stream_poller',
+        'scheduler',
+        'clock',
+      ]),
     );
     expect(elapsed).toBeLessThan(15_000);
     const ddbPort = Number(/DynamoDB Local http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
@@ -61,7 +78,7 @@ describe('npm start', () => {
     // The JVM is gone: its port is closed and no process mentions it.
     await new Promise((r) => setTimeout(r, 300));
     expect(await portOpen(ddbPort)).toBe(false);
-    let procs = '';
+    let procs: string;
     try {
       procs = execFileSync('pgrep', ['-af', `-port ${ddbPort}`]).toString();
     } catch {
@@ -74,7 +91,7 @@ describe('npm start', () => {
 describe('the local runtime in process', () => {
   let rt: LocalRuntime;
   beforeAll(async () => {
-    rt = await startLocalRuntime({ port: 0, seed: false, log: () => undefined });
+    rt = await startLocalRuntime({ port: 0, seed: false, clock: { kind: 'real' }, log: () => undefined });
   }, 30_000);
   afterAll(() => rt?.stop());
 
@@ -85,7 +102,10 @@ describe('the local runtime in process', () => {
       const id = `ses_latency${i}`;
       const seen = new Promise<number>((resolve) => {
         const off = rt.bus.tap((e) => {
-          if (e['detail-type'] === 'lcm.orchestration.tree_changed.v1' && (e.detail as { data: { session_id: string } }).data.session_id === id) {
+          if (
+            e['detail-type'] === 'lcm.orchestration.tree_changed.v1' &&
+            (e.detail as { data: { session_id: string } }).data.session_id === id
+          ) {
             off();
             resolve(Date.now());
           }

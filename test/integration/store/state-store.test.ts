@@ -6,7 +6,9 @@ import { ConflictError } from '../../../shared/store/errors.ts';
 import { keys } from '../../../shared/store/keys.ts';
 import { freshTable } from '../../helpers/tables.ts';
 
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
 let table: Awaited<ReturnType<typeof freshTable>>;
 let store: StateStore;
 
@@ -63,7 +65,9 @@ describe('StateStore conditional writes', () => {
         { kind: 'put', item: part, expectedVersion: null },
         { kind: 'put', item: item('s4', 8), expectedVersion: 7 },
       ]),
-    ).rejects.toSatisfy((e: unknown) => e instanceof ConflictError && e.reasons.length === 1 && e.reasons[0]!.index === 1);
+    ).rejects.toSatisfy(
+      (e: unknown) => e instanceof ConflictError && e.reasons.length === 1 && e.reasons[0]!.index === 1,
+    );
     expect(await store.get(keys.part('s4', 1))).toBeUndefined();
     await store.write([
       { kind: 'put', item: part, expectedVersion: null },

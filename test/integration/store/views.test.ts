@@ -6,7 +6,9 @@ import { ViewStore } from '../../../shared/store/views.ts';
 import { keys, viewKeys } from '../../../shared/store/keys.ts';
 import { freshTable } from '../../helpers/tables.ts';
 
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
 let stateT: Awaited<ReturnType<typeof freshTable>>;
 let viewsT: Awaited<ReturnType<typeof freshTable>>;
 let state: StateStore;
@@ -34,13 +36,26 @@ describe('session tree projection', () => {
   it('builds the tree view, and a replayed record leaves it unchanged', async () => {
     await state.write([
       { kind: 'put', item: session(1, 'pending'), expectedVersion: null },
-      { kind: 'put', item: { ...keys.part('v1', 1), entity: 'part', id: 'v1.p1', order: 1, status: 'pending', state_version: 1 }, expectedVersion: null },
+      {
+        kind: 'put',
+        item: {
+          ...keys.part('v1', 1),
+          entity: 'part',
+          id: 'v1.p1',
+          order: 1,
+          status: 'pending',
+          state_version: 1,
+        },
+        expectedVersion: null,
+      },
     ]);
     expect(await views.projectSessionTree(state, 'v1')).toBe('written');
     const first = await doc.send(new GetCommand({ TableName: viewsT.name, Key: viewKeys.sessionTree('v1') }));
     // The same stream record delivered again: nothing changes.
     expect(await views.projectSessionTree(state, 'v1')).toBe('unchanged');
-    const second = await doc.send(new GetCommand({ TableName: viewsT.name, Key: viewKeys.sessionTree('v1') }));
+    const second = await doc.send(
+      new GetCommand({ TableName: viewsT.name, Key: viewKeys.sessionTree('v1') }),
+    );
     expect(second.Item).toEqual(first.Item);
     expect(first.Item?.tree_version).toBe(2);
     expect(first.Item?.status_key).toBe('STATUS#pending');
@@ -57,11 +72,23 @@ describe('session tree projection', () => {
   });
 
   it('lists by status and by candidate through the indexes', async () => {
-    const byStatus = await views.listSessions({ index: 'by_status', partition: viewKeys.byStatus('admitting'), limit: 10 });
+    const byStatus = await views.listSessions({
+      index: 'by_status',
+      partition: viewKeys.byStatus('admitting'),
+      limit: 10,
+    });
     expect(byStatus.items.map((t) => t.session.id)).toEqual(['v1']);
-    const byCandidate = await views.listSessions({ index: 'by_candidate', partition: viewKeys.byCandidate('c-42'), limit: 10 });
+    const byCandidate = await views.listSessions({
+      index: 'by_candidate',
+      partition: viewKeys.byCandidate('c-42'),
+      limit: 10,
+    });
     expect(byCandidate.items).toHaveLength(1);
-    const none = await views.listSessions({ index: 'by_status', partition: viewKeys.byStatus('pending'), limit: 10 });
+    const none = await views.listSessions({
+      index: 'by_status',
+      partition: viewKeys.byStatus('pending'),
+      limit: 10,
+    });
     expect(none.items).toHaveLength(0);
   });
 });

@@ -26,13 +26,20 @@ const handler = httpHandler(
     route<Record<string, string>, { n?: number }, { name: string }>(contract, async (req) => {
       if ((req.body as { name: string }).name === 'boom') throw new Error('secret internals');
       if ((req.body as { name: string }).name === 'taken') throw new Problem('conflict', 'exists');
-      return { status: 201, body: { id: req.params.id, n: req.query.n, name: (req.body as { name: string }).name } };
+      return {
+        status: 201,
+        body: { id: req.params.id, n: req.query.n, name: (req.body as { name: string }).name },
+      };
     }),
   ],
   { maxBodyBytes: { 'POST /v1/things/{id}': 100 } },
 );
 
-const ctx = { functionName: 'f', awsRequestId: 'r', getRemainingTimeInMillis: () => 1000 } as unknown as Context;
+const ctx = {
+  functionName: 'f',
+  awsRequestId: 'r',
+  getRemainingTimeInMillis: () => 1000,
+} as unknown as Context;
 function call(over: Partial<APIGatewayProxyEventV2> & { body?: string }) {
   const event = {
     version: '2.0',
@@ -45,9 +52,14 @@ function call(over: Partial<APIGatewayProxyEventV2> & { body?: string }) {
     isBase64Encoded: false,
     ...over,
   } as unknown as APIGatewayProxyEventV2;
-  return handler(event, ctx) as Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
+  return handler(event, ctx) as Promise<{
+    statusCode: number;
+    headers: Record<string, string>;
+    body: string;
+  }>;
 }
-const problemOf = (r: { body: string }) => JSON.parse(r.body) as { type: string; status: number; pointer?: string; errors?: { pointer: string }[] };
+const problemOf = (r: { body: string }) =>
+  JSON.parse(r.body) as { type: string; status: number; pointer?: string; errors?: { pointer: string }[] };
 
 describe('the HTTP edge', () => {
   it('passes validated, coerced input to the route', async () => {
@@ -75,7 +87,9 @@ describe('the HTTP edge', () => {
   it('malformed JSON → 400, wrong media type → 415, oversized → 413', async () => {
     expect((await call({ body: '{"name":' })).statusCode).toBe(400);
     expect(problemOf(await call({ body: '{"name":' })).type).toBe('urn:lcm:problem:malformed-json');
-    expect((await call({ body: '{"name":"a"}', headers: { 'content-type': 'text/plain' } })).statusCode).toBe(415);
+    expect((await call({ body: '{"name":"a"}', headers: { 'content-type': 'text/plain' } })).statusCode).toBe(
+      415,
+    );
     const big = await call({ body: JSON.stringify({ name: 'x'.repeat(200) }) });
     expect(big.statusCode).toBe(413);
   });

@@ -9,12 +9,19 @@ import { seeds } from './fixtures.ts';
 const S = seeds();
 const NOW = Date.parse('2026-12-01T06:00:00Z');
 const SID = 'ses_01jdx0k7m6v3g8w2q4t5n9c1ba' as never;
-const phasesFor = (f: Form): Record<string, string> => (f.pod_ref && f.pod_ref.pod_type !== 'none' ? { instantiate: 'i', collect: 'c', grade: 'g', archive: 'a' } : { instantiate: 'i', grade: 'g' });
+const phasesFor = (f: Form): Record<string, string> =>
+  f.pod_ref && f.pod_ref.pod_type !== 'none'
+    ? { instantiate: 'i', collect: 'c', grade: 'g', archive: 'a' }
+    : { instantiate: 'i', grade: 'g' };
 const plan = (request: Partial<CreateSessionRequest>, forms = S.forms) =>
   planSession({
     definitions: S.definitions,
     forms,
-    request: { timeslot: { start: '2026-12-01T09:00:00Z', end: '2026-12-01T17:00:00Z' }, candidate: { candidate_id: 'c-1' }, ...request } as CreateSessionRequest,
+    request: {
+      timeslot: { start: '2026-12-01T09:00:00Z', end: '2026-12-01T17:00:00Z' },
+      candidate: { candidate_id: 'c-1' },
+      ...request,
+    } as CreateSessionRequest,
     now: NOW,
     sessionId: SID,
     createdBy: 'test',
@@ -32,11 +39,17 @@ const problem = (f: () => unknown) => {
 
 describe('planning each delivery kind', () => {
   it('a lablet by FQN: one part, the session window, one pod', () => {
-    const p = plan({ fqn: 'Lablet CCNP ENCOR v1.1 LAB ENCOR-L01', timeslot: { start: '2026-12-01T09:00:00Z', end: '2026-12-01T11:00:00Z' } });
+    const p = plan({
+      fqn: 'Lablet CCNP ENCOR v1.1 LAB ENCOR-L01',
+      timeslot: { start: '2026-12-01T09:00:00Z', end: '2026-12-01T11:00:00Z' },
+    });
     expect(p.definition.session_type).toBe('lablet');
     expect(p.tree.session.addressed_by).toBe('Lablet CCNP ENCOR v1.1 LAB ENCOR-L01');
     expect(p.tree.parts).toHaveLength(1);
-    expect(p.tree.parts[0]!.timeslot).toMatchObject({ start: '2026-12-01T09:00:00.000Z', end: '2026-12-01T11:00:00.000Z' });
+    expect(p.tree.parts[0]!.timeslot).toMatchObject({
+      start: '2026-12-01T09:00:00.000Z',
+      end: '2026-12-01T11:00:00.000Z',
+    });
     expect(p.tree.pods).toHaveLength(1);
     expect(p.tree.parts[0]!.phases).toMatchObject({ instantiate: 'i', archive: 'a' });
   });
@@ -48,7 +61,10 @@ describe('planning each delivery kind', () => {
   });
 
   it('a practice lab from the pool: the least exposed eligible form', () => {
-    const p = plan({ session_type: 'practicelab', timeslot: { start: '2026-12-01T09:00:00Z', end: '2026-12-01T12:00:00Z' } });
+    const p = plan({
+      session_type: 'practicelab',
+      timeslot: { start: '2026-12-01T09:00:00Z', end: '2026-12-01T12:00:00Z' },
+    });
     const pool = candidates(S.forms, 'Practice ** LAB *', { requires_pod: true }).admitted;
     expect(p.pinned[0]).toEqual({ order: 1, fqn: pool[0]!.fqn, version: pool[0]!.version });
     expect(pool.every((f) => (f.exposure_count ?? 0) >= (pool[0]!.exposure_count ?? 0))).toBe(true);
@@ -89,14 +105,20 @@ describe('planning each delivery kind', () => {
   });
 
   it('is deterministic: the same request over the same catalog pins the same forms', () => {
-    expect(plan({ session_type: 'CCDE-Design-Exam' }).pinned).toEqual(plan({ session_type: 'CCDE-Design-Exam' }).pinned);
+    expect(plan({ session_type: 'CCDE-Design-Exam' }).pinned).toEqual(
+      plan({ session_type: 'CCDE-Design-Exam' }).pinned,
+    );
   });
 
   it('explicit forms and windows are honoured', () => {
     const p = plan({
       session_type: 'CCIE-EI-Lab-Exam',
       parts: [
-        { order: 1, form: 'Exam CCIE EI v1.1 DOO DOO-3@1', window: { start: '2026-12-01T09:00:00Z', end: '2026-12-01T11:00:00Z' } },
+        {
+          order: 1,
+          form: 'Exam CCIE EI v1.1 DOO DOO-3@1',
+          window: { start: '2026-12-01T09:00:00Z', end: '2026-12-01T11:00:00Z' },
+        },
         { order: 2, window: { start: '2026-12-01T11:30:00Z', end: '2026-12-01T16:30:00Z' } },
       ],
     });
@@ -110,13 +132,66 @@ describe('refusals name the failing field', () => {
     ['unknown session type', { session_type: 'CCIE-XX' }, 'unknown-session-type', '/session_type'],
     ['malformed FQN', { fqn: 'Lablet CCNP ENCOR LAB X' }, 'malformed-fqn', '/fqn'],
     ['unknown FQN', { fqn: 'Lablet CCNP ENCOR v1.1 LAB NOPE-1' }, 'unknown-form', '/fqn'],
-    ['end before start', { session_type: 'CCDE-Design-Exam', timeslot: { start: '2026-12-01T17:00:00Z', end: '2026-12-01T09:00:00Z' } }, 'invalid-timeslot', '/timeslot/end'],
-    ['a session in the past', { session_type: 'CCDE-Design-Exam', timeslot: { start: '2026-11-01T09:00:00Z', end: '2026-11-01T17:00:00Z' } }, 'invalid-timeslot', '/timeslot/end'],
-    ['parts that do not fit', { session_type: 'CCIE-EI-Lab-Exam', timeslot: { start: '2026-12-01T09:00:00Z', end: '2026-12-01T13:00:00Z' } }, 'windows-do-not-fit', '/timeslot'],
-    ['a window outside the session', { session_type: 'CCIE-EI-Lab-Exam', parts: [{ order: 1, window: { start: '2026-12-01T08:00:00Z', end: '2026-12-01T10:00:00Z' } }] }, 'window-outside-session', '/parts/0/window'],
-    ['overlapping sequential windows', { session_type: 'CCIE-EI-Lab-Exam', parts: [{ order: 1, window: { start: '2026-12-01T09:00:00Z', end: '2026-12-01T12:00:00Z' } }, { order: 2, window: { start: '2026-12-01T11:00:00Z', end: '2026-12-01T16:00:00Z' } }] }, 'windows-do-not-fit', '/parts/1/window'],
-    ['a part the definition lacks', { session_type: 'CCIE-EI-Lab-Exam', parts: [{ order: 5 }] }, 'validation-error', '/parts/0/order'],
-    ['a form that does not fit the part', { session_type: 'CCIE-EI-Lab-Exam', parts: [{ order: 1, form: 'Exam CCIE EI v1.1 AI-DOO AIDOO-1' }] }, 'empty-pool', '/parts/0/form'],
+    [
+      'end before start',
+      {
+        session_type: 'CCDE-Design-Exam',
+        timeslot: { start: '2026-12-01T17:00:00Z', end: '2026-12-01T09:00:00Z' },
+      },
+      'invalid-timeslot',
+      '/timeslot/end',
+    ],
+    [
+      'a session in the past',
+      {
+        session_type: 'CCDE-Design-Exam',
+        timeslot: { start: '2026-11-01T09:00:00Z', end: '2026-11-01T17:00:00Z' },
+      },
+      'invalid-timeslot',
+      '/timeslot/end',
+    ],
+    [
+      'parts that do not fit',
+      {
+        session_type: 'CCIE-EI-Lab-Exam',
+        timeslot: { start: '2026-12-01T09:00:00Z', end: '2026-12-01T13:00:00Z' },
+      },
+      'windows-do-not-fit',
+      '/timeslot',
+    ],
+    [
+      'a window outside the session',
+      {
+        session_type: 'CCIE-EI-Lab-Exam',
+        parts: [{ order: 1, window: { start: '2026-12-01T08:00:00Z', end: '2026-12-01T10:00:00Z' } }],
+      },
+      'window-outside-session',
+      '/parts/0/window',
+    ],
+    [
+      'overlapping sequential windows',
+      {
+        session_type: 'CCIE-EI-Lab-Exam',
+        parts: [
+          { order: 1, window: { start: '2026-12-01T09:00:00Z', end: '2026-12-01T12:00:00Z' } },
+          { order: 2, window: { start: '2026-12-01T11:00:00Z', end: '2026-12-01T16:00:00Z' } },
+        ],
+      },
+      'windows-do-not-fit',
+      '/parts/1/window',
+    ],
+    [
+      'a part the definition lacks',
+      { session_type: 'CCIE-EI-Lab-Exam', parts: [{ order: 5 }] },
+      'validation-error',
+      '/parts/0/order',
+    ],
+    [
+      'a form that does not fit the part',
+      { session_type: 'CCIE-EI-Lab-Exam', parts: [{ order: 1, form: 'Exam CCIE EI v1.1 AI-DOO AIDOO-1' }] },
+      'empty-pool',
+      '/parts/0/form',
+    ],
     ['a draft form', { fqn: 'Lablet CCNA CCNA v1.1 LAB CCNA-L02' }, 'empty-pool', '/fqn'],
     ['a lablet type without an FQN', { session_type: 'lablet' }, 'validation-error', '/fqn'],
   ])('%s', (_what, req, kind, pointer) => {
@@ -126,7 +201,9 @@ describe('refusals name the failing field', () => {
   });
 
   it('an empty pool is a 409 with the reasons per part', () => {
-    const forms = S.forms.map((f) => (f.module_acronym === 'AI-DOO' ? { ...f, status: 'draft' as const } : f));
+    const forms = S.forms.map((f) =>
+      f.module_acronym === 'AI-DOO' ? { ...f, status: 'draft' as const } : f,
+    );
     const e = problem(() => plan({ session_type: 'CCIE-EI-Lab-Exam' }, forms));
     expect(e.status).toBe(409);
     expect(e.errors).toHaveLength(1);

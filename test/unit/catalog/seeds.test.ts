@@ -6,7 +6,13 @@ import { seedFiles, seeds } from './fixtures.ts';
 describe('the seed catalog', () => {
   it('validates and holds the five delivery kinds, 40+ forms, templates and workers', () => {
     const s = seeds();
-    expect(s.definitions.map((d) => d.session_type)).toEqual(['lablet', 'practicelab', 'CCIE-EI-Lab-Exam', 'CCIE-EI-Exam-With-Design', 'CCDE-Design-Exam']);
+    expect(s.definitions.map((d) => d.session_type)).toEqual([
+      'lablet',
+      'practicelab',
+      'CCIE-EI-Lab-Exam',
+      'CCIE-EI-Exam-With-Design',
+      'CCDE-Design-Exam',
+    ]);
     expect(s.forms.length).toBeGreaterThanOrEqual(40);
     expect(new Set(s.forms.map((f) => f.track_acronym)).size).toBeGreaterThanOrEqual(6);
     expect(s.forms.some((f) => f.status === 'draft')).toBe(true);
@@ -15,15 +21,46 @@ describe('the seed catalog', () => {
     expect(s.workerTemplates.length).toBeGreaterThanOrEqual(3);
     expect(s.workers.length).toBeGreaterThanOrEqual(3);
     const f = s.forms.find((x) => x.fqn === 'Exam CCIE EI v1.1 DOO DOO-1')!;
-    expect(f).toMatchObject({ track_type: 'Exam', track_level: 'CCIE', track_acronym: 'EI', exam_version: '1.1', module_acronym: 'DOO', form: 'DOO-1' });
+    expect(f).toMatchObject({
+      track_type: 'Exam',
+      track_level: 'CCIE',
+      track_acronym: 'EI',
+      exam_version: '1.1',
+      module_acronym: 'DOO',
+      form: 'DOO-1',
+    });
   });
 
   it.each([
-    ['an unknown field', 'definitions', (t: string) => t.replace('cut_score: 70', 'cut_score: 70\n    colour: red'), 'session-definitions.yaml', '/definitions/0/colour'],
-    ['a wrong enum', 'definitions', (t: string) => t.replace('part_execution: single', 'part_execution: sometimes'), 'session-definitions.yaml', '/definitions/0/part_execution'],
-    ['a malformed FQN', 'forms', (t: string) => t.replace('Lablet CCNP ENCOR v1.1 LAB OSPF-101', 'Lablet CCNP ENCOR 1.1 LAB OSPF-101'), 'forms.yaml', '/forms/0/fqn'],
+    [
+      'an unknown field',
+      'definitions',
+      (t: string) => t.replace('cut_score: 70', 'cut_score: 70\n    colour: red'),
+      'session-definitions.yaml',
+      '/definitions/0/colour',
+    ],
+    [
+      'a wrong enum',
+      'definitions',
+      (t: string) => t.replace('part_execution: single', 'part_execution: sometimes'),
+      'session-definitions.yaml',
+      '/definitions/0/part_execution',
+    ],
+    [
+      'a malformed FQN',
+      'forms',
+      (t: string) => t.replace('Lablet CCNP ENCOR v1.1 LAB OSPF-101', 'Lablet CCNP ENCOR 1.1 LAB OSPF-101'),
+      'forms.yaml',
+      '/forms/0/fqn',
+    ],
     ['a YAML alias', 'forms', (t: string) => t.replace('forms:\n', 'x: &a [1]\nforms:\n'), 'forms.yaml', ''],
-    ['an unknown worker template', 'workers', (t: string) => t.replace('template: cml-m5-4xlarge', 'template: nope'), 'workers.yaml', '/workers/0/template'],
+    [
+      'an unknown worker template',
+      'workers',
+      (t: string) => t.replace('template: cml-m5-4xlarge', 'template: nope'),
+      'workers.yaml',
+      '/workers/0/template',
+    ],
   ] as const)('%s is a diagnostic naming the file and the pointer', (_what, key, mutate, file, pointer) => {
     const files = seedFiles();
     files[key] = mutate(files[key]);

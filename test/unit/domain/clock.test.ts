@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ManualClock, ScaledClock, clockFromSpec, clockSpecForChild, parseClockSpec } from '../../../shared/domain/clock.ts';
+import {
+  ManualClock,
+  ScaledClock,
+  clockFromSpec,
+  clockSpecForChild,
+  parseClockSpec,
+} from '../../../shared/domain/clock.ts';
 
 describe('clocks', () => {
   it('a manual clock moves only when told, never backwards', () => {
@@ -25,15 +31,21 @@ describe('clocks', () => {
     ['real', { kind: 'real' }],
     [undefined, { kind: 'real' }],
     ['accelerated:600', { kind: 'accelerated', factor: 600 }],
-    ['accelerated:60@2026-12-01T09:00:00.000Z', { kind: 'accelerated', factor: 60, start: Date.parse('2026-12-01T09:00:00Z') }],
+    [
+      'accelerated:60@2026-12-01T09:00:00.000Z',
+      { kind: 'accelerated', factor: 60, start: Date.parse('2026-12-01T09:00:00Z') },
+    ],
     ['manual:2026-12-01T09:00:00Z', { kind: 'manual', start: Date.parse('2026-12-01T09:00:00Z') }],
   ] as const)('parses LCM_CLOCK=%s', (value, spec) => {
     expect(parseClockSpec(value)).toEqual(spec);
   });
 
-  it.each(['fast', 'accelerated:0', 'accelerated:x', 'manual:yesterday'])('rejects LCM_CLOCK=%s with a message', (value) => {
-    expect(() => parseClockSpec(value)).toThrow(/LCM_CLOCK/);
-  });
+  it.each(['fast', 'accelerated:0', 'accelerated:x', 'manual:yesterday'])(
+    'rejects LCM_CLOCK=%s with a message',
+    (value) => {
+      expect(() => parseClockSpec(value)).toThrow(/LCM_CLOCK/);
+    },
+  );
 
   it('a child process continues the parent virtual time', () => {
     const spec = parseClockSpec('accelerated:600');

@@ -1,11 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { STATE_HISTORY_LIMIT, newTimedResource, setDesired, transition } from '../../../shared/domain/timed-resource.ts';
+import {
+  STATE_HISTORY_LIMIT,
+  newTimedResource,
+  setDesired,
+  transition,
+} from '../../../shared/domain/timed-resource.ts';
 
 describe('TimedResource', () => {
   const t0 = Date.parse('2026-12-01T09:00:00Z');
   it('a transition bumps the version and records who, when and why', () => {
     const r = newTimedResource<string, string>('ses_1', 'pending', 'completed', t0, 'api');
-    const r2 = transition(r, 'admitting', { now: t0 + 1000, by: 'reconciler', reason: 'provision_at reached', started: true });
+    const r2 = transition(r, 'admitting', {
+      now: t0 + 1000,
+      by: 'reconciler',
+      reason: 'provision_at reached',
+      started: true,
+    });
     expect(r2.state_version).toBe(2);
     expect(r2.status).toBe('admitting');
     expect(r2.started_at).toBe('2026-12-01T09:00:01.000Z');

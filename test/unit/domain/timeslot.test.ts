@@ -9,7 +9,12 @@ import {
   provisionAt,
 } from '../../../shared/domain/timeslot.ts';
 
-const slot = makeTimeslot({ start: '2026-12-01T09:00:00Z', end: '2026-12-01T17:00:00Z', lead_time_minutes: 30, teardown_buffer_minutes: 10 });
+const slot = makeTimeslot({
+  start: '2026-12-01T09:00:00Z',
+  end: '2026-12-01T17:00:00Z',
+  lead_time_minutes: 30,
+  teardown_buffer_minutes: 10,
+});
 const at = (s: string) => Date.parse(s);
 
 describe('Timeslot', () => {
@@ -37,8 +42,12 @@ describe('Timeslot', () => {
   });
 
   it('rejects an end that is not after the start, and negative buffers', () => {
-    expect(() => makeTimeslot({ start: '2026-12-01T09:00:00Z', end: '2026-12-01T09:00:00Z' })).toThrow(/after start/);
-    expect(() => makeTimeslot({ start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z', lead_time_minutes: -1 })).toThrow();
+    expect(() => makeTimeslot({ start: '2026-12-01T09:00:00Z', end: '2026-12-01T09:00:00Z' })).toThrow(
+      /after start/,
+    );
+    expect(() =>
+      makeTimeslot({ start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z', lead_time_minutes: -1 }),
+    ).toThrow();
   });
 
   it('extends only forwards', () => {

@@ -9,7 +9,9 @@ describe('event catalogue', () => {
   it.each(Object.values(EVENT_TYPES))('%s is documented with a parsable example of that type', (type) => {
     expect(doc).toContain(type);
     const examples = [...doc.matchAll(/```json\n([\s\S]*?)\n```/g)].map((m) => m[1]!);
-    const parsed = examples.map((e) => JSON.parse(e) as { type?: string; specversion?: string; id?: string; source?: string });
+    const parsed = examples.map(
+      (e) => JSON.parse(e) as { type?: string; specversion?: string; id?: string; source?: string },
+    );
     const mine = parsed.filter((e) => e.type === type);
     // scaled_down shares the scaled_up example (reserved); every other type has its own.
     if (type.endsWith('scaled_down.v1')) return;

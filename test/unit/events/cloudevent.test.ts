@@ -14,7 +14,11 @@ const ce = makeCloudEvent({
 describe('CloudEvent ↔ EventBridge', () => {
   it('maps source, type and the whole event in structured mode', () => {
     const entry = toPutEventsEntry(ce, 'local-lcm');
-    expect(entry).toMatchObject({ EventBusName: 'local-lcm', Source: 'lcm.sessions', DetailType: 'lcm.session.status_changed.v1' });
+    expect(entry).toMatchObject({
+      EventBusName: 'local-lcm',
+      Source: 'lcm.sessions',
+      DetailType: 'lcm.session.status_changed.v1',
+    });
     expect(JSON.parse(entry.Detail!)).toEqual(ce);
     expect(ce.specversion).toBe('1.0');
     expect(ce.datacontenttype).toBe('application/json');
@@ -22,7 +26,11 @@ describe('CloudEvent ↔ EventBridge', () => {
 
   it('round-trips through what an EventBridge target receives', () => {
     const entry = toPutEventsEntry(ce, 'b');
-    const received = { source: entry.Source!, 'detail-type': entry.DetailType!, detail: JSON.parse(entry.Detail!) };
+    const received = {
+      source: entry.Source!,
+      'detail-type': entry.DetailType!,
+      detail: JSON.parse(entry.Detail!),
+    };
     expect(fromEventBridgeEvent(received)).toEqual(ce);
   });
 
@@ -33,14 +41,25 @@ describe('CloudEvent ↔ EventBridge', () => {
     } catch (e) {
       expect(e).toBeInstanceOf(Problem);
       const pointers = (e as Problem).errors!.map((x) => x.pointer);
-      expect(pointers).toEqual(expect.arrayContaining(['/detail/specversion', '/detail/id', '/detail/type', '/source']));
+      expect(pointers).toEqual(
+        expect.arrayContaining(['/detail/specversion', '/detail/id', '/detail/type', '/source']),
+      );
     }
   });
 
   it('refuses unversioned types and bad extension names', () => {
-    expect(() => makeCloudEvent({ id: '1', source: 's', type: 'lcm.session.changed', time: 't', data: {} })).toThrow(/versioned/);
     expect(() =>
-      makeCloudEvent({ id: '1', source: 's', type: 'a.b.v1', time: 't', data: {}, extensions: { 'Bad-Name': 'x' } }),
+      makeCloudEvent({ id: '1', source: 's', type: 'lcm.session.changed', time: 't', data: {} }),
+    ).toThrow(/versioned/);
+    expect(() =>
+      makeCloudEvent({
+        id: '1',
+        source: 's',
+        type: 'a.b.v1',
+        time: 't',
+        data: {},
+        extensions: { 'Bad-Name': 'x' },
+      }),
     ).toThrow(/extension/);
   });
 });

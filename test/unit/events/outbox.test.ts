@@ -2,12 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { eventsForChange } from '../../../shared/events/outbox.ts';
 import { EVENT_TYPES } from '../../../shared/events/types.ts';
 
-const base = { pk: 'SESSION#ses_1', sk: 'SESSION', entity: 'session', id: 'ses_1', session_type: 'lablet', updated_at: '2026-12-01T09:00:00.000Z' };
+const base = {
+  pk: 'SESSION#ses_1',
+  sk: 'SESSION',
+  entity: 'session',
+  id: 'ses_1',
+  session_type: 'lablet',
+  updated_at: '2026-12-01T09:00:00.000Z',
+};
 
 describe('the outbox: events a committed change announces', () => {
   it('a new session is scheduled and enters its first status', () => {
-    const events = eventsForChange({ eventName: 'INSERT', newImage: { ...base, status: 'pending', state_version: 1 } });
-    expect(events.map((e) => e.type)).toEqual([EVENT_TYPES.sessionScheduled, EVENT_TYPES.sessionStatusChanged]);
+    const events = eventsForChange({
+      eventName: 'INSERT',
+      newImage: { ...base, status: 'pending', state_version: 1 },
+    });
+    expect(events.map((e) => e.type)).toEqual([
+      EVENT_TYPES.sessionScheduled,
+      EVENT_TYPES.sessionStatusChanged,
+    ]);
     expect(events[1]!.data).toMatchObject({ from: null, to: 'pending' });
     expect(events[0]!.time).toBe('2026-12-01T09:00:00.000Z');
   });
@@ -20,7 +33,9 @@ describe('the outbox: events a committed change announces', () => {
     };
     expect(eventsForChange(change)).toEqual(eventsForChange(change));
     const ids = eventsForChange(change).map((e) => e.id);
-    const later = eventsForChange({ ...change, newImage: { ...change.newImage, state_version: 3 } }).map((e) => e.id);
+    const later = eventsForChange({ ...change, newImage: { ...change.newImage, state_version: 3 } }).map(
+      (e) => e.id,
+    );
     expect(ids).not.toEqual(later);
   });
 
@@ -49,15 +64,27 @@ describe('the outbox: events a committed change announces', () => {
 
   it('pod definitions announce ready, sync_failed and superseded', () => {
     const pd = { pk: 'PODDEF#pd_1', sk: 'PODDEF', entity: 'pod_definition', id: 'pd_1', name: 'ospf' };
-    const ready = eventsForChange({ eventName: 'MODIFY', oldImage: { ...pd, status: 'synchronizing' }, newImage: { ...pd, status: 'ready', state_version: 3 } });
+    const ready = eventsForChange({
+      eventName: 'MODIFY',
+      oldImage: { ...pd, status: 'synchronizing' },
+      newImage: { ...pd, status: 'ready', state_version: 3 },
+    });
     expect(ready.map((e) => e.type)).toEqual([EVENT_TYPES.podDefinitionReady]);
-    const failed = eventsForChange({ eventName: 'MODIFY', oldImage: { ...pd, status: 'synchronizing' }, newImage: { ...pd, status: 'failed', state_version: 3, error_message: 'bad' } });
+    const failed = eventsForChange({
+      eventName: 'MODIFY',
+      oldImage: { ...pd, status: 'synchronizing' },
+      newImage: { ...pd, status: 'failed', state_version: 3, error_message: 'bad' },
+    });
     expect(failed[0]!.data).toMatchObject({ error_message: 'bad' });
   });
 
   it('jobs echo the caller metadata', () => {
     const job = { pk: 'JOB#job_1', sk: 'JOB', entity: 'job', id: 'job_1', metadata: { ticket: 'T-1' } };
-    const ev = eventsForChange({ eventName: 'MODIFY', oldImage: { ...job, status: 'submitted' }, newImage: { ...job, status: 'running', state_version: 2 } });
+    const ev = eventsForChange({
+      eventName: 'MODIFY',
+      oldImage: { ...job, status: 'submitted' },
+      newImage: { ...job, status: 'running', state_version: 2 },
+    });
     expect(ev.map((e) => e.type)).toEqual([EVENT_TYPES.jobStarted]);
     expect(ev[0]!.data).toMatchObject({ metadata: { ticket: 'T-1' } });
   });

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { LocalStepFunctions, SfnApiError } from '../../../infra/local/stepfunctions.ts';
 import { ManualClock } from '../../../shared/domain/clock.ts';
 
-function sfn(opts: { fns?: Record<string, (p: unknown) => Promise<unknown>>; runTask?: (p: Record<string, unknown>) => Promise<void> } = {}) {
+function sfn(
+  opts: {
+    fns?: Record<string, (p: unknown) => Promise<unknown>>;
+    runTask?: (p: Record<string, unknown>) => Promise<void>;
+  } = {},
+) {
   const published: { 'detail-type': string; detail: Record<string, unknown> }[] = [];
   const s = new LocalStepFunctions({
     clock: new ManualClock('2026-12-01T09:00:00Z'),
@@ -31,22 +36,40 @@ const lambda = (next: string | null, extra: Record<string, unknown> = {}) => ({
 });
 
 async function run(s: LocalStepFunctions, definition: object, input: object = {}, name = 'm') {
-  const { stateMachineArn } = (await s.handle('CreateStateMachine', { name, definition: JSON.stringify(definition), roleArn: 'r' })) as { stateMachineArn: string };
-  const { executionArn } = (await s.handle('StartExecution', { stateMachineArn, name: 'e1', input: JSON.stringify(input) })) as { executionArn: string };
+  const { stateMachineArn } = (await s.handle('CreateStateMachine', {
+    name,
+    definition: JSON.stringify(definition),
+    roleArn: 'r',
+  })) as { stateMachineArn: string };
+  const { executionArn } = (await s.handle('StartExecution', {
+    stateMachineArn,
+    name: 'e1',
+    input: JSON.stringify(input),
+  })) as { executionArn: string };
   await s.drain(5_000);
-  return s.handle('DescribeExecution', { executionArn }) as Promise<{ status: string; output?: string; error?: string; cause?: string }>;
+  return s.handle('DescribeExecution', { executionArn }) as Promise<{
+    status: string;
+    output?: string;
+    error?: string;
+    cause?: string;
+  }>;
 }
 
 describe('local Step Functions', () => {
   it('runs a Lambda task through the local function and publishes RUNNING then SUCCEEDED', async () => {
-    const { s, published } = sfn({ fns: { 'local-step': async (p) => ({ doubled: (p as { n: number }).n * 2 }) } });
+    const { s, published } = sfn({
+      fns: { 'local-step': async (p) => ({ doubled: (p as { n: number }).n * 2 }) },
+    });
     const d = await run(s, { StartAt: 'A', States: { A: lambda(null) } }, { n: 21 });
     expect(d.status).toBe('SUCCEEDED');
     expect(JSON.parse(d.output!)).toEqual({ doubled: 42 });
     await new Promise((r) => setTimeout(r, 10));
     expect(published.map((p) => p.detail.status)).toEqual(['RUNNING', 'SUCCEEDED']);
     expect(published[1]!['detail-type']).toBe('Step Functions Execution Status Change');
-    expect(published[1]!.detail).toMatchObject({ name: 'e1', executionArn: expect.stringContaining(':execution:m:e1') });
+    expect(published[1]!.detail).toMatchObject({
+      name: 'e1',
+      executionArn: expect.stringContaining(':execution:m:e1'),
+    });
   });
 
   it('retries a custom error by name, then succeeds', async () => {
@@ -59,13 +82,23 @@ describe('local Step Functions', () => {
         },
       },
     });
-    const d = await run(s, { StartAt: 'A', States: { A: lambda(null, { Retry: [{ ErrorEquals: ['Transient'], MaxAttempts: 3, IntervalSeconds: 1 }] }) } });
+    const d = await run(s, {
+      StartAt: 'A',
+      States: {
+        A: lambda(null, { Retry: [{ ErrorEquals: ['Transient'], MaxAttempts: 3, IntervalSeconds: 1 }] }),
+      },
+    });
     expect(d.status).toBe('SUCCEEDED');
     expect(calls).toBe(3);
   });
 
   it('routes a failure to its Catch with the error name (the Node 20 pitfall)', async () => {
-    const { s } = sfn({ fns: { 'local-step': async () => Promise.reject(Object.assign(new Error('bad device'), { name: 'DeviceError' })) } });
+    const { s } = sfn({
+      fns: {
+        'local-step': async () =>
+          Promise.reject(Object.assign(new Error('bad device'), { name: 'DeviceError' })),
+      },
+    });
     const d = await run(s, {
       StartAt: 'A',
       States: {
@@ -78,29 +111,54 @@ describe('local Step Functions', () => {
   });
 
   it('an uncaught failure fails the execution with error and cause', async () => {
-    const { s } = sfn({ fns: { 'local-step': async () => Promise.reject(Object.assign(new Error('nope'), { name: 'Boom' })) } });
+    const { s } = sfn({
+      fns: { 'local-step': async () => Promise.reject(Object.assign(new Error('nope'), { name: 'Boom' })) },
+    });
     const d = await run(s, { StartAt: 'A', States: { A: lambda(null) } });
     expect(d).toMatchObject({ status: 'FAILED', error: 'Boom', cause: 'nope' });
   });
 
   it('start is idempotent by name and input; another input is ExecutionAlreadyExists', async () => {
     const { s } = sfn({ fns: { 'local-step': async () => ({}) } });
-    const { stateMachineArn } = (await s.handle('CreateStateMachine', { name: 'x', definition: JSON.stringify({ StartAt: 'A', States: { A: lambda(null) } }), roleArn: 'r' })) as { stateMachineArn: string };
+    const { stateMachineArn } = (await s.handle('CreateStateMachine', {
+      name: 'x',
+      definition: JSON.stringify({ StartAt: 'A', States: { A: lambda(null) } }),
+      roleArn: 'r',
+    })) as { stateMachineArn: string };
     const a = await s.handle('StartExecution', { stateMachineArn, name: 'same', input: '{"a":1}' });
     const b = await s.handle('StartExecution', { stateMachineArn, name: 'same', input: '{"a":1}' });
     expect(b).toEqual(a);
-    await expect(s.handle('StartExecution', { stateMachineArn, name: 'same', input: '{"a":2}' })).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+    await expect(
+      s.handle('StartExecution', { stateMachineArn, name: 'same', input: '{"a":2}' }),
+    ).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
     // creating the same machine twice is idempotent; a different definition conflicts
-    await expect(s.handle('CreateStateMachine', { name: 'x', definition: JSON.stringify({ StartAt: 'A', States: { A: lambda(null) } }), roleArn: 'r' })).resolves.toMatchObject({ stateMachineArn });
-    await expect(s.handle('CreateStateMachine', { name: 'x', definition: JSON.stringify({ StartAt: 'B', States: { B: { Type: 'Pass', End: true } } }), roleArn: 'r' })).rejects.toBeInstanceOf(SfnApiError);
+    await expect(
+      s.handle('CreateStateMachine', {
+        name: 'x',
+        definition: JSON.stringify({ StartAt: 'A', States: { A: lambda(null) } }),
+        roleArn: 'r',
+      }),
+    ).resolves.toMatchObject({ stateMachineArn });
+    await expect(
+      s.handle('CreateStateMachine', {
+        name: 'x',
+        definition: JSON.stringify({ StartAt: 'B', States: { B: { Type: 'Pass', End: true } } }),
+        roleArn: 'r',
+      }),
+    ).rejects.toBeInstanceOf(SfnApiError);
   });
 
   it('a waitForTaskToken task completes with SendTaskSuccess from outside', async () => {
     let token = '';
     const { s } = sfn({
       runTask: async (p) => {
-        token = ((p.Overrides as { ContainerOverrides: { Environment: { Name: string; Value: string }[] }[] }).ContainerOverrides[0]!.Environment.find((e) => e.Name === 'TASK_TOKEN'))!.Value;
-        setTimeout(() => void s.handle('SendTaskSuccess', { taskToken: token, output: '{"report":"ok"}' }), 5);
+        token = (
+          p.Overrides as { ContainerOverrides: { Environment: { Name: string; Value: string }[] }[] }
+        ).ContainerOverrides[0]!.Environment.find((e) => e.Name === 'TASK_TOKEN')!.Value;
+        setTimeout(
+          () => void s.handle('SendTaskSuccess', { taskToken: token, output: '{"report":"ok"}' }),
+          5,
+        );
       },
     });
     const d = await run(s, {
@@ -110,7 +168,15 @@ describe('local Step Functions', () => {
           Type: 'Task',
           Resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken',
           HeartbeatSeconds: 60,
-          Parameters: { Cluster: 'c', TaskDefinition: 'job-runner-task', Overrides: { ContainerOverrides: [{ Name: 'runner', Environment: [{ Name: 'TASK_TOKEN', 'Value.$': '$$.Task.Token' }] }] } },
+          Parameters: {
+            Cluster: 'c',
+            TaskDefinition: 'job-runner-task',
+            Overrides: {
+              ContainerOverrides: [
+                { Name: 'runner', Environment: [{ Name: 'TASK_TOKEN', 'Value.$': '$$.Task.Token' }] },
+              ],
+            },
+          },
           End: true,
         },
       },
@@ -118,7 +184,9 @@ describe('local Step Functions', () => {
     expect(token).toMatch(/^e1\./);
     expect(d.status).toBe('SUCCEEDED');
     expect(JSON.parse(d.output!)).toEqual({ report: 'ok' });
-    await expect(s.handle('SendTaskSuccess', { taskToken: token, output: '{}' })).rejects.toMatchObject({ name: 'TaskTimedOut' });
+    await expect(s.handle('SendTaskSuccess', { taskToken: token, output: '{}' })).rejects.toMatchObject({
+      name: 'TaskTimedOut',
+    });
   });
 
   it('a task that stops heartbeating fails with States.HeartbeatTimeout instead of hanging', async () => {
@@ -148,17 +216,31 @@ describe('local Step Functions', () => {
     });
     expect(d).toMatchObject({ status: 'FAILED', error: 'States.HeartbeatTimeout' });
     expect(Date.now() - t0).toBeLessThan(2_000); // 60 virtual seconds = 60 ms here
-    await expect(s.handle('SendTaskSuccess', { taskToken: token, output: '{}' })).rejects.toMatchObject({ name: 'TaskTimedOut' });
+    await expect(s.handle('SendTaskSuccess', { taskToken: token, output: '{}' })).rejects.toMatchObject({
+      name: 'TaskTimedOut',
+    });
   });
 
   it('StopExecution aborts a running execution', async () => {
     const { s } = sfn({ fns: { worker: async () => undefined } });
     const { stateMachineArn } = (await s.handle('CreateStateMachine', {
       name: 'w',
-      definition: JSON.stringify({ StartAt: 'Job', States: { Job: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', Parameters: { FunctionName: 'worker', Payload: {} }, End: true } } }),
+      definition: JSON.stringify({
+        StartAt: 'Job',
+        States: {
+          Job: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+            Parameters: { FunctionName: 'worker', Payload: {} },
+            End: true,
+          },
+        },
+      }),
       roleArn: 'r',
     })) as { stateMachineArn: string };
-    const { executionArn } = (await s.handle('StartExecution', { stateMachineArn, name: 'e' })) as { executionArn: string };
+    const { executionArn } = (await s.handle('StartExecution', { stateMachineArn, name: 'e' })) as {
+      executionArn: string;
+    };
     await s.handle('StopExecution', { executionArn, error: 'lcm.Stopped', cause: 'cancel' });
     expect(await s.handle('DescribeExecution', { executionArn })).toMatchObject({ status: 'ABORTED' });
   });
@@ -166,10 +248,25 @@ describe('local Step Functions', () => {
   it('refuses JSONata and Assign, which the local interpreter would silently ignore', async () => {
     const { s } = sfn();
     await expect(
-      s.handle('CreateStateMachine', { name: 'j', definition: JSON.stringify({ QueryLanguage: 'JSONata', StartAt: 'A', States: { A: { Type: 'Pass', End: true } } }), roleArn: 'r' }),
+      s.handle('CreateStateMachine', {
+        name: 'j',
+        definition: JSON.stringify({
+          QueryLanguage: 'JSONata',
+          StartAt: 'A',
+          States: { A: { Type: 'Pass', End: true } },
+        }),
+        roleArn: 'r',
+      }),
     ).rejects.toMatchObject({ name: 'InvalidDefinition' });
     await expect(
-      s.handle('CreateStateMachine', { name: 'a', definition: JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Pass', Assign: { x: 1 }, End: true } } }), roleArn: 'r' }),
+      s.handle('CreateStateMachine', {
+        name: 'a',
+        definition: JSON.stringify({
+          StartAt: 'A',
+          States: { A: { Type: 'Pass', Assign: { x: 1 }, End: true } },
+        }),
+        roleArn: 'r',
+      }),
     ).rejects.toMatchObject({ name: 'InvalidDefinition' });
   });
 });

@@ -3,7 +3,10 @@ import { decide, executionName, parseExecutionName } from '../../../shared/orche
 import { MIN, T0, drive, tree } from './fixtures.ts';
 
 const starts = (cmds: { kind: string }[]) =>
-  cmds.filter((c): c is { kind: 'start_execution'; part: number; phase: string } & typeof c => c.kind === 'start_execution') as unknown as {
+  cmds.filter(
+    (c): c is { kind: 'start_execution'; part: number; phase: string } & typeof c =>
+      c.kind === 'start_execution',
+  ) as unknown as {
     part: number;
     phase: string;
     execution_name: string;
@@ -17,14 +20,20 @@ describe('decide: a single-part lablet', () => {
       until: T0 + 3 * 60 * MIN,
       onStep: (cur) => {
         const p = cur.parts[0]!;
-        if (p.status === 'grading' && p.phase_execution?.outcome === 'succeeded' && !p.score_report) Object.assign(p, reports);
+        if (p.status === 'grading' && p.phase_execution?.outcome === 'succeeded' && !p.score_report)
+          Object.assign(p, reports);
       },
     });
     expect(end.session.status).toBe('completed');
     expect(end.parts[0]!.status).toBe('archived');
     expect(end.pods[0]!.status).toBe('terminated');
     expect(starts(commands).map((c) => c.phase)).toEqual(['instantiate', 'collect', 'grade', 'archive']);
-    expect(end.session.score_report).toMatchObject({ points_awarded: 8, points_max: 10, percentage: 80, passed: true });
+    expect(end.session.score_report).toMatchObject({
+      points_awarded: 8,
+      points_max: 10,
+      percentage: 80,
+      passed: true,
+    });
     expect(end.session.state_history.map((h) => h.to)).toEqual([
       'pending',
       'admitting',
@@ -35,7 +44,17 @@ describe('decide: a single-part lablet', () => {
       'completed',
     ]);
     const statuses = end.parts[0]!.state_history.map((h) => h.to);
-    expect(statuses).toEqual(['pending', 'instantiating', 'waiting', 'collecting', 'grading', 'reviewing', 'submitting', 'archiving', 'archived']);
+    expect(statuses).toEqual([
+      'pending',
+      'instantiating',
+      'waiting',
+      'collecting',
+      'grading',
+      'reviewing',
+      'submitting',
+      'archiving',
+      'archived',
+    ]);
   });
 
   it('provisions at provision_at, not before', () => {
@@ -69,7 +88,13 @@ describe('decide: a single-part lablet', () => {
 
 describe('decide: sequential gated parts', () => {
   it('provisions the later part eagerly, but activates it only after the earlier one settles', () => {
-    const t = tree({ execution: 'sequential', parts: [{ minutes: 120, pod: false }, { minutes: 60, pod: true, lead: 150 }] });
+    const t = tree({
+      execution: 'sequential',
+      parts: [
+        { minutes: 120, pod: false },
+        { minutes: 60, pod: true, lead: 150 },
+      ],
+    });
     let overlapped = false;
     let provisionedWhileFirstActive = false;
     const { tree: end } = drive(t, {
@@ -90,7 +115,13 @@ describe('decide: sequential gated parts', () => {
   });
 
   it('a failed part does not stop the others; the session completes', () => {
-    const t = tree({ execution: 'sequential', parts: [{ minutes: 60, pod: true }, { minutes: 60, pod: false }] });
+    const t = tree({
+      execution: 'sequential',
+      parts: [
+        { minutes: 60, pod: true },
+        { minutes: 60, pod: false },
+      ],
+    });
     const { tree: end, commands } = drive(t, {
       until: T0 + 4 * 60 * MIN,
       outcome: (c) => (c.part === 1 && c.phase === 'instantiate' ? 'failed' : 'succeeded'),
@@ -99,12 +130,22 @@ describe('decide: sequential gated parts', () => {
     expect(end.parts[0]!.failure).toEqual({ phase: 'instantiate', error: 'boom' });
     expect(end.session.status).toBe('completed');
     // the failed part's pod was cleaned up by an archive run
-    expect(commands.some((c) => c.kind === 'start_execution' && c.part === 1 && c.execution_name.includes('cleanup-archive'))).toBe(true);
+    expect(
+      commands.some(
+        (c) => c.kind === 'start_execution' && c.part === 1 && c.execution_name.includes('cleanup-archive'),
+      ),
+    ).toBe(true);
     expect(end.pods[0]!.status).toBe('terminated');
   });
 
   it('every part failing ends the session failed, with an escalation', () => {
-    const t = tree({ execution: 'sequential', parts: [{ minutes: 60, pod: false }, { minutes: 60, pod: false }] });
+    const t = tree({
+      execution: 'sequential',
+      parts: [
+        { minutes: 60, pod: false },
+        { minutes: 60, pod: false },
+      ],
+    });
     const { tree: end } = drive(t, { until: T0 + 4 * 60 * MIN, outcome: () => 'failed' });
     expect(end.parts.map((p) => p.status)).toEqual(['failed', 'failed']);
     expect(end.session.status).toBe('failed');
@@ -112,8 +153,18 @@ describe('decide: sequential gated parts', () => {
   });
 
   it('abort_on_part_failure cancels the parts after a failed gate', () => {
-    const t = tree({ execution: 'sequential', abortOnFailure: true, parts: [{ minutes: 60, pod: false }, { minutes: 60, pod: false }] });
-    const { tree: end } = drive(t, { until: T0 + 4 * 60 * MIN, outcome: (c) => (c.part === 1 ? 'failed' : 'succeeded') });
+    const t = tree({
+      execution: 'sequential',
+      abortOnFailure: true,
+      parts: [
+        { minutes: 60, pod: false },
+        { minutes: 60, pod: false },
+      ],
+    });
+    const { tree: end } = drive(t, {
+      until: T0 + 4 * 60 * MIN,
+      outcome: (c) => (c.part === 1 ? 'failed' : 'succeeded'),
+    });
     expect(end.parts.map((p) => p.status)).toEqual(['failed', 'cancelled']);
     expect(end.session.status).toBe('failed');
   });
@@ -121,7 +172,13 @@ describe('decide: sequential gated parts', () => {
 
 describe('decide: parallel parts, review, cancel, deadlines', () => {
   it('parallel activates every part at once', () => {
-    const t = tree({ execution: 'parallel', parts: [{ minutes: 60, pod: false }, { minutes: 60, pod: false }] });
+    const t = tree({
+      execution: 'parallel',
+      parts: [
+        { minutes: 60, pod: false },
+        { minutes: 60, pod: false },
+      ],
+    });
     const d = decide(t, T0 + 60 * MIN);
     expect(d.tree.parts.map((p) => p.activated_at)).toEqual([expect.any(String), expect.any(String)]);
   });
@@ -137,7 +194,8 @@ describe('decide: parallel parts, review, cancel, deadlines', () => {
           p.score_report = { points_awarded: 5, points_max: 10, percentage: 50, passed: false };
         if (p.status === 'reviewing') {
           sawReviewing = true;
-          if (now > T0 + 100 * MIN) p.review_decision = { decision: 'accept', points_awarded: 9, at: new Date(now).toISOString() };
+          if (now > T0 + 100 * MIN)
+            p.review_decision = { decision: 'accept', points_awarded: 9, at: new Date(now).toISOString() };
         }
       },
     });
@@ -147,7 +205,13 @@ describe('decide: parallel parts, review, cancel, deadlines', () => {
   });
 
   it('cancel mid-run: unsettled parts cancelled, running execution stopped, pods torn down, settled parts keep results', () => {
-    const t = tree({ execution: 'sequential', parts: [{ minutes: 60, pod: false }, { minutes: 60, pod: true }] });
+    const t = tree({
+      execution: 'sequential',
+      parts: [
+        { minutes: 60, pod: false },
+        { minutes: 60, pod: true },
+      ],
+    });
     let cancelledAt = 0;
     const { tree: end, commands } = drive(t, {
       until: T0 + 5 * 60 * MIN,
@@ -167,7 +231,11 @@ describe('decide: parallel parts, review, cancel, deadlines', () => {
     expect(end.parts.map((p) => p.status)).toEqual(['archived', 'cancelled']);
     expect(end.parts[0]!.score_report).toMatchObject({ points_awarded: 7 });
     expect(end.pods[0]!.status).toBe('terminated');
-    expect(commands.some((c) => c.kind === 'start_execution' && c.part === 2 && c.execution_name.includes('cleanup'))).toBe(true);
+    expect(
+      commands.some(
+        (c) => c.kind === 'start_execution' && c.part === 2 && c.execution_name.includes('cleanup'),
+      ),
+    ).toBe(true);
   });
 
   it('past the cleanup deadline nothing survives: executions stopped, pods torn down, session finalized', () => {
@@ -220,7 +288,14 @@ describe('execution names', () => {
     const n = executionName('ses_01jabcdefghjkmnpqrstvwxyz0', 2, 'grade', 1);
     expect(n).toBe('lcm-ses_01jabcdefghjkmnpqrstvwxyz0-p2-grade-a1');
     expect(n.length).toBeLessThanOrEqual(80);
-    expect(parseExecutionName(n)).toEqual({ session_id: 'ses_01jabcdefghjkmnpqrstvwxyz0', order: 2, phase: 'grade', attempt: 1 });
-    expect(parseExecutionName(executionName('ses_01jabcdefghjkmnpqrstvwxyz0', 1, 'archive', 2, true))?.phase).toBe('archive');
+    expect(parseExecutionName(n)).toEqual({
+      session_id: 'ses_01jabcdefghjkmnpqrstvwxyz0',
+      order: 2,
+      phase: 'grade',
+      attempt: 1,
+    });
+    expect(
+      parseExecutionName(executionName('ses_01jabcdefghjkmnpqrstvwxyz0', 1, 'archive', 2, true))?.phase,
+    ).toBe('archive');
   });
 });

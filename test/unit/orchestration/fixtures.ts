@@ -9,7 +9,12 @@ const SID = 'ses_01jabcdefghjkmnpqrstvwxyz0';
 
 const STANDARD = (pd: string, pod: boolean) =>
   pod
-    ? { instantiate: `lcm-${pd}-instantiate`, collect: `lcm-${pd}-collect`, grade: `lcm-${pd}-grade`, archive: `lcm-${pd}-archive` }
+    ? {
+        instantiate: `lcm-${pd}-instantiate`,
+        collect: `lcm-${pd}-collect`,
+        grade: `lcm-${pd}-grade`,
+        archive: `lcm-${pd}-archive`,
+      }
     : { instantiate: `lcm-${pd}-instantiate`, grade: `lcm-${pd}-grade` };
 
 export function tree(opts: {
@@ -31,7 +36,11 @@ export function tree(opts: {
   } as SessionDoc;
   let cursor = start;
   const parts: PartDoc[] = opts.parts.map((p, i) => {
-    const ts = makeTimeslot({ start: cursor, end: cursor + p.minutes * MIN, lead_time_minutes: p.lead ?? 15 });
+    const ts = makeTimeslot({
+      start: cursor,
+      end: cursor + p.minutes * MIN,
+      lead_time_minutes: p.lead ?? 15,
+    });
     cursor += p.minutes * MIN;
     return {
       ...newTimedResource(`${SID}.p${i + 1}`, 'pending', 'pending', T0, 'api'),
@@ -49,7 +58,15 @@ export function tree(opts: {
   });
   const pods: PodDoc[] = opts.parts.flatMap((p, i) =>
     p.pod
-      ? [{ ...newTimedResource(`pod_${i + 1}`, 'pending', 'ready', T0, 'api'), session_id: SID, part_order: i + 1, index: 0, pod_type: 'cml_on_aws' } as PodDoc]
+      ? [
+          {
+            ...newTimedResource(`pod_${i + 1}`, 'pending', 'ready', T0, 'api'),
+            session_id: SID,
+            part_order: i + 1,
+            index: 0,
+            pod_type: 'cml_on_aws',
+          } as PodDoc,
+        ]
       : [],
   );
   return { session, parts, pods };
@@ -89,7 +106,14 @@ export function drive(
           if (c.phase === 'instantiate' && outcome === 'succeeded') pod.status = 'ready';
           if (c.phase === 'archive' && outcome === 'succeeded') pod.status = 'terminated';
         }
-        moved = recordPhaseOutcome(cur, c.execution_name, outcome, outcome === 'failed' ? 'boom' : undefined, now) || moved;
+        moved =
+          recordPhaseOutcome(
+            cur,
+            c.execution_name,
+            outcome,
+            outcome === 'failed' ? 'boom' : undefined,
+            now,
+          ) || moved;
       }
       opts.onStep?.(cur, now);
       if (!moved && d.changed.length === 0) break;

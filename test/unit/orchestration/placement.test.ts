@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { allocatePorts, placePod, releasePod, type WorkerDoc } from '../../../shared/orchestration/placement.ts';
+import {
+  allocatePorts,
+  placePod,
+  releasePod,
+  type WorkerDoc,
+} from '../../../shared/orchestration/placement.ts';
 
 const worker = (id: string, over: Partial<WorkerDoc> = {}): WorkerDoc => ({
   id,
@@ -16,11 +21,23 @@ const worker = (id: string, over: Partial<WorkerDoc> = {}): WorkerDoc => ({
   pods: [],
   ...over,
 });
-const needs = { pod_id: 'pod_a', session_id: 'ses_a', host_type: 'cml_on_aws', cpu_cores: 4, memory_gb: 8, nodes: 4, port_names: ['r2_serial', 'r1_serial'] };
+const needs = {
+  pod_id: 'pod_a',
+  session_id: 'ses_a',
+  host_type: 'cml_on_aws',
+  cpu_cores: 4,
+  memory_gb: 8,
+  nodes: 4,
+  port_names: ['r2_serial', 'r1_serial'],
+};
 
 describe('placePod', () => {
   it('bin-packs onto the most utilised worker that fits and allocates the lowest free ports', () => {
-    const busy = worker('w2', { allocated: { cpu_cores: 8, memory_gb: 16, nodes: 8, pods: 2 }, ports_in_use: [2000, 2001], pods: ['x', 'y'] });
+    const busy = worker('w2', {
+      allocated: { cpu_cores: 8, memory_gb: 16, nodes: 8, pods: 2 },
+      ports_in_use: [2000, 2001],
+      pods: ['x', 'y'],
+    });
     const r = placePod(needs, [worker('w1'), busy]);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -67,14 +84,24 @@ describe('placePod', () => {
   it('release gives back what the pod held, once', () => {
     const r = placePod(needs, [worker('w1')]);
     if (!r.ok) throw new Error('expected a placement');
-    const back = releasePod(r.next, 'pod_a', { cpu_cores: 4, memory_gb: 8, nodes: 4, ports: Object.values(r.ports) })!;
+    const back = releasePod(r.next, 'pod_a', {
+      cpu_cores: 4,
+      memory_gb: 8,
+      nodes: 4,
+      ports: Object.values(r.ports),
+    })!;
     expect(back.allocated).toEqual({ cpu_cores: 0, memory_gb: 0, nodes: 0, pods: 0 });
     expect(back.ports_in_use).toEqual([]);
     expect(releasePod(back, 'pod_a', { cpu_cores: 4, memory_gb: 8, nodes: 4, ports: [] })).toBeUndefined();
   });
 
   it('port allocation skips used ports and fails when the pool is exhausted', () => {
-    expect(allocatePorts(worker('w', { ports_in_use: [2000, 2002] }), ['a', 'b'])).toEqual({ a: 2001, b: 2003 });
-    expect(allocatePorts(worker('w', { ports: { start: 2000, end: 2001 }, ports_in_use: [2000] }), ['a', 'b'])).toBeUndefined();
+    expect(allocatePorts(worker('w', { ports_in_use: [2000, 2002] }), ['a', 'b'])).toEqual({
+      a: 2001,
+      b: 2003,
+    });
+    expect(
+      allocatePorts(worker('w', { ports: { start: 2000, end: 2001 }, ports_in_use: [2000] }), ['a', 'b']),
+    ).toBeUndefined();
   });
 });
