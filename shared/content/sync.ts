@@ -1,0 +1,210 @@
+/**
+ * Content sync (ARCHITECTURE.md flow 4), written against ports so the Lambda, the CLI and the
+ * tests share it: SHA-256 → deterministic pod definition id → `defined → synchronizing` →
+ * read and validate → `ready` with every field (the document in the content bucket, the summary
+ * on the item, the state machines registered) or `failed` with diagnostics → older READY
+ * definitions of the same name and pod type `superseded` → the forms' pod refs confirmed.
+ * The CloudEvents leave through the outbox when these status changes commit.
+ */
+import { createHash } from 'node:crypto';
+import { iso, type Clock } from '../domain/clock.ts';
+import { shortHash } from '../domain/ids.ts';
+import { Problem } from '../domain/problem.ts';
+import { newTimedResource, transition } from '../domain/timed-resource.ts';
+import type { PodRef, PodType } from '../catalog/types.ts';
+import { compileLifecycle, type CompileTargets } from '../../state-machines/compile.ts';
+import { ContentError, type Diagnostic } from './diagnostics.ts';
+import { readZip } from './package-reader.ts';
+import { validatePackage, type PodDefinitionFields } from './validate.ts';
+
+export type PodDefinitionStatus = 'defined' | 'synchronizing' | 'ready' | 'failed' | 'superseded' | 'expired';
+
+export interface PodDefinitionRecord {
+  id: string;
+  name: string;
+  version: string | null;
+  content_id: string | null;
+  pod_type: PodType | 'unknown';
+  host_type: string | null;
+  status: PodDefinitionStatus;
+  desired_status: 'ready';
+  state_version: number;
+  state_history: { from: string | null; to: string; at: string; by: string; reason?: string }[];
+  created_at: string;
+  updated_at: string;
+  content_hash: string;
+  source_uri: string;
+  devices?: PodDefinitionFields['devices'];
+  ports?: string[];
+  lifecycle_phases?: string[];
+  lifecycle_source?: 'package' | 'standard';
+  jobs?: string[];
+  state_machines?: Record<string, string>;
+  document_ref?: string;
+  detection?: PodDefinitionFields['detection'];
+  synced_at?: string;
+  error_message?: string;
+  error_detail?: Diagnostic[];
+  superseded_by?: string;
+}
+
+export interface PodDefinitionRepository {
+  get(id: string): Promise<PodDefinitionRecord | undefined>;
+  listByName(name: string): Promise<PodDefinitionRecord[]>;
+  /** Conditional: `expectedVersion` null = must not exist. */
+  put(record: PodDefinitionRecord, expectedVersion: number | null): Promise<void>;
+}
+
+export interface StateMachineRegistrar {
+  /** Create or update; returns the ARN. The same name and definition registers nothing new. */
+  register(name: string, definition: string): Promise<string>;
+}
+
+export interface DocumentStore {
+  /** Stores the full pod definition document; returns its reference (s3://…). */
+  put(id: string, document: unknown): Promise<string>;
+}
+
+export interface FormConfirmer {
+  /** Confirms every form delivering `content_id`; throws a Problem on a pod type conflict. */
+  confirm(contentId: string, ref: PodRef & { definition_id: string }): Promise<number>;
+}
+
+export interface SyncPorts {
+  repo: PodDefinitionRepository;
+  registrar: StateMachineRegistrar;
+  documents: DocumentStore;
+  forms: FormConfirmer;
+  clock: Clock;
+  targets: CompileTargets;
+}
+
+export interface SyncInput {
+  source_uri: string;
+  bytes: Buffer;
+  name?: string;
+  force?: boolean;
+}
+
+export interface SyncResult {
+  id: string;
+  status: PodDefinitionStatus;
+  outcome: 'ready' | 'failed' | 'unchanged';
+  superseded: string[];
+  diagnostics: Diagnostic[];
+  forms_confirmed: number;
+}
+
+export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+export const podDefinitionId = (name: string, podType: string, contentHash: string) => `pd_${shortHash(name, podType, contentHash)}`;
+
+/** Reads and validates without writing anything: what `lcm content lint` and the API preview use. */
+export async function inspectPackage(bytes: Buffer): Promise<{ hash: string; result: ReturnType<typeof validatePackage> }> {
+  const hash = sha256(bytes);
+  try {
+    return { hash, result: validatePackage(await readZip(bytes)) };
+  } catch (e) {
+    if (e instanceof ContentError) return { hash, result: { ok: false, diagnostics: e.diagnostics, partial: {} } };
+    throw e;
+  }
+}
+
+/** The identity a package syncs under: name (given or from the manifest), pod type, hash. */
+export function identityOf(input: { name?: string; source_uri: string }, r: ReturnType<typeof validatePackage>, hash: string) {
+  const partial = r.ok ? r.fields : r.partial;
+  const name = input.name ?? partial.name ?? input.source_uri.split('/').pop()!.replace(/\.zip$/, '').toLowerCase().replace(/[^a-z0-9_.-]/g, '-');
+  const podType = partial.pod_type ?? 'unknown';
+  return { name, podType, id: podDefinitionId(name, podType, hash) };
+}
+
+/** Confirming a pod ref (DOMAIN.md §1): an unknown pod type is a 400, a changed one a 409. */
+export function checkPodRef(existing: PodRef | undefined, incoming: { pod_type: string; definition_id: string }, current?: { definition_name?: string }): void {
+  const known = ['cml_on_aws', 'proxmox', 'vmware', 'roc_radkit', 'none'];
+  if (!known.includes(incoming.pod_type)) throw new Problem('unknown-pod-type', `pod type "${incoming.pod_type}" is not one of ${known.join(', ')}`, { errors: [{ pointer: '/pod_ref/pod_type', detail: 'unknown pod type', rule: 'pod_type' }] });
+  if (existing && existing.pod_type !== incoming.pod_type)
+    throw new Problem('pod-type-changed', `the form's content was ${existing.pod_type}${current?.definition_name ? ` (${current.definition_name})` : ''}; the package is ${incoming.pod_type}`, {
+      errors: [{ pointer: '/pod_ref/pod_type', detail: `changes from ${existing.pod_type} to ${incoming.pod_type}`, rule: 'pod_type.stable' }],
+    });
+}
+
+export async function syncContent(input: SyncInput, ports: SyncPorts): Promise<SyncResult> {
+  const { hash, result } = await inspectPackage(input.bytes);
+  const { name, podType, id } = identityOf(input, result, hash);
+  const now = ports.clock.now();
+  const existing = await ports.repo.get(id);
+  const unchanged = (r: PodDefinitionRecord): SyncResult => ({ id, status: r.status, outcome: 'unchanged', superseded: [], diagnostics: r.error_detail ?? [], forms_confirmed: 0 });
+  if (existing && (existing.status !== 'failed' || !input.force)) return unchanged(existing);
+
+  // defined → synchronizing, written once (a forced re-sync moves failed → synchronizing).
+  let rec: PodDefinitionRecord;
+  if (existing) rec = { ...transition(existing, 'synchronizing', { now, by: 'content-sync', reason: 'forced re-sync' }), error_message: undefined, error_detail: undefined };
+  else {
+    const defined = newTimedResource<PodDefinitionStatus, 'ready'>(id, 'defined', 'ready', now, 'content-sync');
+    rec = {
+      ...transition(defined, 'synchronizing', { now, by: 'content-sync', reason: 'package received' }),
+      state_version: 1,
+      name,
+      version: (result.ok ? result.fields.version : result.partial.version) ?? null,
+      content_id: (result.ok ? result.fields.content_id : result.partial.content_id) ?? null,
+      pod_type: podType as PodType | 'unknown',
+      host_type: result.ok ? result.fields.host_type : null,
+      content_hash: hash,
+      source_uri: input.source_uri,
+    } as PodDefinitionRecord;
+  }
+  await ports.repo.put(rec, existing ? existing.state_version : null);
+
+  const fail = async (diagnostics: Diagnostic[], message: string): Promise<SyncResult> => {
+    const failed = { ...transition(rec, 'failed', { now, by: 'content-sync', reason: message }), error_message: message, error_detail: diagnostics } as PodDefinitionRecord;
+    await ports.repo.put(failed, rec.state_version);
+    return { id, status: 'failed', outcome: 'failed', superseded: [], diagnostics, forms_confirmed: 0 };
+  };
+  if (!result.ok) return fail(result.diagnostics, `${result.diagnostics.length} problem(s) in the package`);
+
+  const f = result.fields;
+  let machines: Record<string, string>;
+  try {
+    const compiled = compileLifecycle(f.lifecycle, {
+      podDefinitionId: id,
+      podType: f.pod_type,
+      availableJobs: new Set(Object.keys(f.jobs)),
+      standardLifecycle: f.lifecycle_source === 'standard',
+      targets: ports.targets,
+    });
+    machines = {};
+    for (const m of compiled) {
+      await ports.registrar.register(m.name, m.definition);
+      machines[m.phase] = m.name;
+    }
+  } catch (e) {
+    return fail([{ file: 'PAv1/lifecycle.yaml', pointer: '', rule: 'lifecycle.compile', message: (e as Error).message }], 'the lifecycle could not be compiled or registered');
+  }
+  const document_ref = await ports.documents.put(id, { id, ...f, content_hash: hash, source_uri: input.source_uri });
+  const ready: PodDefinitionRecord = {
+    ...transition(rec, 'ready', { now, by: 'content-sync', reason: 'validated and registered' }),
+    version: f.version,
+    content_id: f.content_id,
+    host_type: f.host_type,
+    devices: f.devices,
+    ports: f.ports,
+    lifecycle_phases: f.lifecycle_phases,
+    lifecycle_source: f.lifecycle_source,
+    jobs: Object.keys(f.jobs).sort(),
+    state_machines: machines,
+    document_ref,
+    detection: f.detection,
+    synced_at: iso(now),
+  };
+  await ports.repo.put(ready, rec.state_version);
+
+  // Older READY definitions of the same name and pod type give way.
+  const superseded: string[] = [];
+  for (const old of await ports.repo.listByName(name)) {
+    if (old.id === id || old.status !== 'ready' || old.pod_type !== f.pod_type) continue;
+    const s = { ...transition(old, 'superseded', { now, by: 'content-sync', reason: `superseded by ${id}`, terminal: true }), superseded_by: id } as PodDefinitionRecord;
+    await ports.repo.put(s, old.state_version);
+    superseded.push(old.id);
+  }
+  const forms_confirmed = await ports.forms.confirm(f.content_id, { pod_type: f.pod_type, status: 'ready', definition_id: id, version: f.version, content_hash: hash, state_machines: machines });
+  return { id, status: 'ready', outcome: 'ready', superseded, diagnostics: [], forms_confirmed };
+}

@@ -1,0 +1,190 @@
+/**
+ * lifecycle.yaml → Amazon States Language, one state machine per (pod definition, phase)
+ * (CONTENT.md §8). Native steps are Lambda tasks; jobs are Lambda tasks or Fargate tasks started
+ * with a task token (heartbeat and timeout); phase retry becomes `Retry`, `on_failure` becomes
+ * `Catch`. Payloads carry references only. JSONPath only (no JSONata, no Assign). The output is
+ * byte-for-byte deterministic and checked with asl-validator.
+ */
+import { createRequire } from 'node:module';
+import type { PodType } from '../shared/catalog/types.ts';
+import type { Lifecycle, LifecyclePhase } from '../shared/content/validate.ts';
+import { standardMachineName } from '../shared/content/standard.ts';
+
+const require = createRequire(import.meta.url);
+const aslValidator = require('asl-validator') as (def: unknown, opts?: { checkArn?: boolean; checkPaths?: boolean }) => { isValid: boolean; errorsText(sep?: string): string };
+
+export interface CompileTargets {
+  nativeStepsArn: string;
+  jobRunnerArn: string;
+  jobTask?: { clusterArn: string; taskDefinitionArn: string; containerName: string; subnets: string[]; securityGroups?: string[] };
+}
+
+export interface CompileOptions {
+  /** null: the product's standard machines for this pod type (content that ships nothing). */
+  podDefinitionId: string | null;
+  podType: PodType;
+  /** Jobs the package defines (`grade@v1`, …); jobs of the standard lifecycle apply only if present. */
+  availableJobs: Set<string>;
+  standardLifecycle: boolean;
+  targets: CompileTargets;
+  jobHeartbeatSeconds?: number;
+  jobTimeoutSeconds?: number;
+}
+
+export interface CompiledMachine {
+  phase: string;
+  name: string;
+  definition: string;
+}
+
+/** References every task receives: the part, never a document. */
+const REFS = {
+  'session_id.$': '$.session_id',
+  'part_order.$': '$.part_order',
+  'phase.$': '$.phase',
+  'attempt.$': '$.attempt',
+  'pod_definition_id.$': '$.pod_definition_id',
+  'pods.$': '$.pods',
+  'cleanup.$': '$.cleanup',
+};
+
+const LAMBDA_TRANSIENT = {
+  ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'],
+  IntervalSeconds: 1,
+  MaxAttempts: 3,
+  BackoffRate: 2,
+};
+
+export const machineName = (opts: Pick<CompileOptions, 'podDefinitionId' | 'podType'>, phase: string) =>
+  opts.podDefinitionId ? `lcm-${opts.podDefinitionId}-${phase}` : standardMachineName(opts.podType, phase);
+
+export function compileLifecycle(lifecycle: Lifecycle, opts: CompileOptions): CompiledMachine[] {
+  return lifecycle.spec.phases.map((phase) => {
+    const def = compilePhase(phase, opts);
+    const text = JSON.stringify(def, null, 2);
+    const v = aslValidator(JSON.parse(text), { checkArn: true, checkPaths: true });
+    if (!v.isValid) throw new Error(`phase ${phase.name} compiled to invalid ASL: ${v.errorsText('; ')}`);
+    return { phase: phase.name, name: machineName(opts, phase.name), definition: text };
+  });
+}
+
+interface Step {
+  name: string;
+  state: Record<string, unknown>;
+}
+
+function compilePhase(phase: LifecyclePhase, opts: CompileOptions): Record<string, unknown> {
+  const steps: Step[] = [];
+  for (const native of phase.native_steps_by_pod_type?.[opts.podType] ?? []) steps.push({ name: `native_${native}`, state: nativeTask(native, opts) });
+  for (const job of phase.jobs ?? []) {
+    if (!opts.availableJobs.has(job.definition)) continue;
+    steps.push({ name: `job_${job.definition.replace('@', '_')}`, state: jobTask(job, opts) });
+  }
+  // A standard grade phase with nothing to grade records that, so the part still reports.
+  if (opts.standardLifecycle && phase.name === 'grade' && !steps.some((s) => s.name.startsWith('job_')))
+    steps.push({ name: 'native_record_ungraded', state: nativeTask('record_ungraded', opts) });
+  const retry = phase.retry && phase.retry.max_attempts > 1
+    ? [{ ErrorEquals: ['States.ALL'], IntervalSeconds: Math.max(1, phase.retry.backoff_seconds ?? 1), MaxAttempts: phase.retry.max_attempts - 1, BackoffRate: 2 }]
+    : [];
+  const states: Record<string, unknown> = {};
+  if (!steps.length) steps.push({ name: 'no_work', state: { Type: 'Pass', Comment: 'This phase has no step for this pod type' } });
+  steps.forEach((s, i) => {
+    const next = steps[i + 1]?.name ?? 'PhaseSucceeded';
+    const isTask = s.state.Type === 'Task';
+    states[s.name] = {
+      ...s.state,
+      ...(isTask ? { Retry: [LAMBDA_TRANSIENT, ...retry] } : {}),
+      ...(isTask
+        ? {
+            Catch: [
+              phase.on_failure === 'continue'
+                ? { ErrorEquals: ['States.ALL'], ResultPath: '$.last_error', Next: next }
+                : { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'PhaseFailed' },
+            ],
+          }
+        : {}),
+      Next: next,
+    };
+  });
+  states.PhaseSucceeded = { Type: 'Succeed', Comment: 'The part moves on: the execution status event reports SUCCEEDED' };
+  states.PhaseFailed = { Type: 'Fail', Comment: 'The part fails this phase with the step error', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' };
+  return {
+    Comment: `${opts.podDefinitionId ?? `standard ${opts.podType}`}: phase ${phase.name}`,
+    StartAt: steps[0]!.name,
+    ...(phase.timeout_seconds ? { TimeoutSeconds: phase.timeout_seconds } : {}),
+    States: states,
+  };
+}
+
+function nativeTask(step: string, opts: CompileOptions): Record<string, unknown> {
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke',
+    Parameters: { FunctionName: opts.targets.nativeStepsArn, Payload: { step, ...REFS } },
+    ResultPath: null,
+    TimeoutSeconds: 120,
+  };
+}
+
+function jobTask(job: NonNullable<LifecyclePhase['jobs']>[number], opts: CompileOptions): Record<string, unknown> {
+  const payload = { job: job.definition, ...(job.process_type ? { process_type: job.process_type } : {}), ...(job.rubric ? { rubric: job.rubric } : {}), ...(job.report ? { report: job.report } : {}), ...REFS };
+  if (job.runtime === 'fargate' && opts.targets.jobTask) {
+    const t = opts.targets.jobTask;
+    return {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken',
+      Parameters: {
+        Cluster: t.clusterArn,
+        TaskDefinition: t.taskDefinitionArn,
+        LaunchType: 'FARGATE',
+        NetworkConfiguration: { AwsvpcConfiguration: { Subnets: t.subnets, ...(t.securityGroups?.length ? { SecurityGroups: t.securityGroups } : {}), AssignPublicIp: 'DISABLED' } },
+        Overrides: {
+          ContainerOverrides: [
+            {
+              Name: t.containerName,
+              Environment: [
+                { Name: 'LCM_TASK_TOKEN', 'Value.$': '$$.Task.Token' },
+                { Name: 'LCM_JOB', Value: job.definition },
+                ...(job.process_type ? [{ Name: 'LCM_PROCESS_TYPE', Value: job.process_type }] : []),
+                ...(job.rubric ? [{ Name: 'LCM_RUBRIC', Value: job.rubric }] : []),
+                ...(job.report ? [{ Name: 'LCM_REPORT', Value: job.report }] : []),
+                { Name: 'LCM_SESSION_ID', 'Value.$': '$.session_id' },
+                { Name: 'LCM_PART_ORDER', 'Value.$': "States.Format('{}', $.part_order)" },
+                { Name: 'LCM_POD_DEFINITION_ID', 'Value.$': "States.Format('{}', $.pod_definition_id)" },
+                { Name: 'LCM_PHASE', 'Value.$': '$.phase' },
+              ],
+            },
+          ],
+        },
+      },
+      ResultPath: null,
+      HeartbeatSeconds: opts.jobHeartbeatSeconds ?? 60,
+      TimeoutSeconds: opts.jobTimeoutSeconds ?? 3600,
+    };
+  }
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke',
+    Parameters: { FunctionName: opts.targets.jobRunnerArn, Payload: payload },
+    ResultPath: null,
+    TimeoutSeconds: opts.jobTimeoutSeconds ?? 900,
+  };
+}
+
+/** A Mermaid flowchart of each phase, for authors (`lcm lifecycle graph`). */
+export function toMermaid(lifecycle: Lifecycle, podType: PodType): string {
+  const lines = ['flowchart TD'];
+  lifecycle.spec.phases.forEach((ph, i) => {
+    const id = `P${i}`;
+    lines.push(`  subgraph ${id}["${ph.name}${ph.retry ? ` (retry ×${ph.retry.max_attempts})` : ''}${ph.on_failure === 'continue' ? ' (continue on failure)' : ''}"]`);
+    const nodes = [...(ph.native_steps_by_pod_type?.[podType] ?? []).map((s) => `native: ${s}`), ...(ph.jobs ?? []).map((j) => `job: ${j.definition}${j.runtime === 'fargate' ? ' (fargate)' : ''}`)];
+    if (!nodes.length) nodes.push('no work');
+    nodes.forEach((n, j) => {
+      lines.push(`    ${id}_${j}["${n}"]`);
+      if (j > 0) lines.push(`    ${id}_${j - 1} --> ${id}_${j}`);
+    });
+    lines.push('  end');
+    if (i > 0) lines.push(`  P${i - 1} --> ${id}`);
+  });
+  return lines.join('\n') + '\n';
+}
