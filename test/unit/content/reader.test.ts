@@ -36,7 +36,7 @@ describe('safe package reading', () => {
 
   it('refuses a zip bomb by its compression ratio, and nothing is written anywhere', async () => {
     const scratch = await mkdtemp(join(tmpdir(), 'lcm-scratch-'));
-    const bomb = await zip(new Map([['PAv1/manifest.yaml', 'a: 1'], ['PAv1/files/zeros.bin', Buffer.alloc(15 * 1024 * 1024)]]));
+    const bomb = await zip(new Map<string, Buffer | string>([['PAv1/manifest.yaml', 'a: 1'], ['PAv1/files/zeros.bin', Buffer.alloc(15 * 1024 * 1024)]]));
     expect(bomb.length).toBeLessThan(100 * 1024);
     const d = await rejection(readZip(bomb));
     expect(d.rule).toBe('zip.ratio');
