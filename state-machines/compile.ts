@@ -107,7 +107,8 @@ function compilePhase(phase: LifecyclePhase, opts: CompileOptions): Record<strin
     };
   });
   states.PhaseSucceeded = { Type: 'Succeed', Comment: 'The part moves on: the execution status event reports SUCCEEDED' };
-  states.PhaseFailed = { Type: 'Fail', Comment: 'The part fails this phase with the step error', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' };
+  const canFail = phase.on_failure !== 'continue' && steps.some((s) => s.state.Type === 'Task');
+  if (canFail) states.PhaseFailed = { Type: 'Fail', Comment: 'The part fails this phase with the step error', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' };
   return {
     Comment: `${opts.podDefinitionId ?? `standard ${opts.podType}`}: phase ${phase.name}`,
     StartAt: steps[0]!.name,
