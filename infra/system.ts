@@ -272,7 +272,10 @@ export const system: SystemDecl = {
       memoryMb: 512,
       timeoutSeconds: 120,
       triggers: [],
-      grants: [{ kind: 'table', table: 'state', access: 'readwrite' }],
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'state-machines', access: 'manage' },
+      ],
     },
   ],
   tasks: [

@@ -13,13 +13,44 @@ import { documentClient } from '../shared/runtime/aws.ts';
 import { env } from '../shared/runtime/env.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
 import { logger } from '../shared/observability/logger.ts';
+import { compileLifecycle } from '../state-machines/compile.ts';
+import { STANDARD_LIFECYCLE } from '../shared/content/standard-lifecycle.ts';
+import { SfnRegistrar } from '../shared/content/adapters.ts';
+import { sfnClient } from '../shared/runtime/aws.ts';
+import type { PodType } from '../shared/catalog/types.ts';
+import type { Context } from 'aws-lambda';
 
 export interface SeedEvent {
   /** Local runtime: where simulated workers really are (their CML API and console address). */
   workers?: { address?: string; cml_url?: string };
 }
 
-export async function handler(event: SeedEvent = {}) {
+const POD_TYPES: PodType[] = ['cml_on_aws', 'proxmox', 'vmware', 'roc_radkit', 'none'];
+
+/** The standard lifecycle's machines, for forms whose content ships none (or is not synced yet). */
+async function registerStandardMachines(context: Context): Promise<number> {
+  const [, , , region, account] = context.invokedFunctionArn.split(':');
+  const registrar = new SfnRegistrar(
+    sfnClient(),
+    env('stateMachineRoleArn'),
+    (n) => `arn:aws:states:${region}:${account}:stateMachine:${n}`,
+  );
+  let n = 0;
+  for (const podType of POD_TYPES)
+    for (const m of compileLifecycle(STANDARD_LIFECYCLE, {
+      podDefinitionId: null,
+      podType,
+      availableJobs: new Set(),
+      standardLifecycle: true,
+      targets: { nativeStepsArn: env('nativeStepsFunctionArn'), jobRunnerArn: env('jobRunnerFunctionArn') },
+    })) {
+      await registrar.register(m.name, m.definition);
+      n++;
+    }
+  return n;
+}
+
+export async function handler(event: SeedEvent = {}, context?: Context) {
   const dir = process.env.LCM_SEEDS_DIR ?? join(import.meta.dirname, '..', 'seeds');
   const seeds = await loadSeeds(dir);
   const store = new StateStore(documentClient(), env('stateTable'));
@@ -83,7 +114,8 @@ export async function handler(event: SeedEvent = {}) {
       sessions: current.sessions,
     }),
   );
-  const result = { definitions, forms, templates, workers };
+  const standard_state_machines = context ? await registerStandardMachines(context) : 0;
+  const result = { definitions, forms, templates, workers, standard_state_machines };
   logger.info('seeded', result);
   return result;
 }

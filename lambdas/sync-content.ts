@@ -17,11 +17,20 @@ export interface SyncRequest {
 
 export async function handler(event: S3Created | SyncRequest, context: Context) {
   const req: SyncRequest =
-    'source_uri' in event ? event : { source_uri: `s3://${event.detail.bucket.name}/${event.detail.object.key}` };
-  if (!('source_uri' in event) && event.detail.bucket.name !== env('contentBucket')) return { ignored: 'another bucket' };
+    'source_uri' in event
+      ? event
+      : { source_uri: `s3://${event.detail.bucket.name}/${event.detail.object.key}` };
+  if (!('source_uri' in event) && event.detail.bucket.name !== env('contentBucket'))
+    return { ignored: 'another bucket' };
   const [, , , region, account] = context.invokedFunctionArn.split(':');
   const bytes = await fetchPackage(req.source_uri);
   const result = await syncContent({ ...req, bytes }, syncPorts(region!, account!));
-  logger.info('content synced', { source_uri: req.source_uri, id: result.id, outcome: result.outcome, superseded: result.superseded, diagnostics: result.diagnostics.length });
+  logger.info('content synced', {
+    source_uri: req.source_uri,
+    id: result.id,
+    outcome: result.outcome,
+    superseded: result.superseded,
+    diagnostics: result.diagnostics.length,
+  });
   return result;
 }

@@ -11,12 +11,21 @@ import type { Lifecycle, LifecyclePhase } from '../shared/content/validate.ts';
 import { standardMachineName } from '../shared/content/standard.ts';
 
 const require = createRequire(import.meta.url);
-const aslValidator = require('asl-validator') as (def: unknown, opts?: { checkArn?: boolean; checkPaths?: boolean }) => { isValid: boolean; errorsText(sep?: string): string };
+const aslValidator = require('asl-validator') as (
+  def: unknown,
+  opts?: { checkArn?: boolean; checkPaths?: boolean },
+) => { isValid: boolean; errorsText(sep?: string): string };
 
 export interface CompileTargets {
   nativeStepsArn: string;
   jobRunnerArn: string;
-  jobTask?: { clusterArn: string; taskDefinitionArn: string; containerName: string; subnets: string[]; securityGroups?: string[] };
+  jobTask?: {
+    clusterArn: string;
+    taskDefinitionArn: string;
+    containerName: string;
+    subnets: string[];
+    securityGroups?: string[];
+  };
 }
 
 export interface CompileOptions {
@@ -49,7 +58,12 @@ const REFS = {
 };
 
 const LAMBDA_TRANSIENT = {
-  ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'],
+  ErrorEquals: [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+  ],
   IntervalSeconds: 1,
   MaxAttempts: 3,
   BackoffRate: 2,
@@ -75,7 +89,8 @@ interface Step {
 
 function compilePhase(phase: LifecyclePhase, opts: CompileOptions): Record<string, unknown> {
   const steps: Step[] = [];
-  for (const native of phase.native_steps_by_pod_type?.[opts.podType] ?? []) steps.push({ name: `native_${native}`, state: nativeTask(native, opts) });
+  for (const native of phase.native_steps_by_pod_type?.[opts.podType] ?? [])
+    steps.push({ name: `native_${native}`, state: nativeTask(native, opts) });
   for (const job of phase.jobs ?? []) {
     if (!opts.availableJobs.has(job.definition)) continue;
     steps.push({ name: `job_${job.definition.replace('@', '_')}`, state: jobTask(job, opts) });
@@ -83,11 +98,23 @@ function compilePhase(phase: LifecyclePhase, opts: CompileOptions): Record<strin
   // A standard grade phase with nothing to grade records that, so the part still reports.
   if (opts.standardLifecycle && phase.name === 'grade' && !steps.some((s) => s.name.startsWith('job_')))
     steps.push({ name: 'native_record_ungraded', state: nativeTask('record_ungraded', opts) });
-  const retry = phase.retry && phase.retry.max_attempts > 1
-    ? [{ ErrorEquals: ['States.ALL'], IntervalSeconds: Math.max(1, phase.retry.backoff_seconds ?? 1), MaxAttempts: phase.retry.max_attempts - 1, BackoffRate: 2 }]
-    : [];
+  const retry =
+    phase.retry && phase.retry.max_attempts > 1
+      ? [
+          {
+            ErrorEquals: ['States.ALL'],
+            IntervalSeconds: Math.max(1, phase.retry.backoff_seconds ?? 1),
+            MaxAttempts: phase.retry.max_attempts - 1,
+            BackoffRate: 2,
+          },
+        ]
+      : [];
   const states: Record<string, unknown> = {};
-  if (!steps.length) steps.push({ name: 'no_work', state: { Type: 'Pass', Comment: 'This phase has no step for this pod type' } });
+  if (!steps.length)
+    steps.push({
+      name: 'no_work',
+      state: { Type: 'Pass', Comment: 'This phase has no step for this pod type' },
+    });
   steps.forEach((s, i) => {
     const next = steps[i + 1]?.name ?? 'PhaseSucceeded';
     const isTask = s.state.Type === 'Task';
@@ -106,9 +133,18 @@ function compilePhase(phase: LifecyclePhase, opts: CompileOptions): Record<strin
       Next: next,
     };
   });
-  states.PhaseSucceeded = { Type: 'Succeed', Comment: 'The part moves on: the execution status event reports SUCCEEDED' };
+  states.PhaseSucceeded = {
+    Type: 'Succeed',
+    Comment: 'The part moves on: the execution status event reports SUCCEEDED',
+  };
   const canFail = phase.on_failure !== 'continue' && steps.some((s) => s.state.Type === 'Task');
-  if (canFail) states.PhaseFailed = { Type: 'Fail', Comment: 'The part fails this phase with the step error', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' };
+  if (canFail)
+    states.PhaseFailed = {
+      Type: 'Fail',
+      Comment: 'The part fails this phase with the step error',
+      ErrorPath: '$.error.Error',
+      CausePath: '$.error.Cause',
+    };
   return {
     Comment: `${opts.podDefinitionId ?? `standard ${opts.podType}`}: phase ${phase.name}`,
     StartAt: steps[0]!.name,
@@ -127,8 +163,17 @@ function nativeTask(step: string, opts: CompileOptions): Record<string, unknown>
   };
 }
 
-function jobTask(job: NonNullable<LifecyclePhase['jobs']>[number], opts: CompileOptions): Record<string, unknown> {
-  const payload = { job: job.definition, ...(job.process_type ? { process_type: job.process_type } : {}), ...(job.rubric ? { rubric: job.rubric } : {}), ...(job.report ? { report: job.report } : {}), ...REFS };
+function jobTask(
+  job: NonNullable<LifecyclePhase['jobs']>[number],
+  opts: CompileOptions,
+): Record<string, unknown> {
+  const payload = {
+    job: job.definition,
+    ...(job.process_type ? { process_type: job.process_type } : {}),
+    ...(job.rubric ? { rubric: job.rubric } : {}),
+    ...(job.report ? { report: job.report } : {}),
+    ...REFS,
+  };
   if (job.runtime === 'fargate' && opts.targets.jobTask) {
     const t = opts.targets.jobTask;
     return {
@@ -138,7 +183,13 @@ function jobTask(job: NonNullable<LifecyclePhase['jobs']>[number], opts: Compile
         Cluster: t.clusterArn,
         TaskDefinition: t.taskDefinitionArn,
         LaunchType: 'FARGATE',
-        NetworkConfiguration: { AwsvpcConfiguration: { Subnets: t.subnets, ...(t.securityGroups?.length ? { SecurityGroups: t.securityGroups } : {}), AssignPublicIp: 'DISABLED' } },
+        NetworkConfiguration: {
+          AwsvpcConfiguration: {
+            Subnets: t.subnets,
+            ...(t.securityGroups?.length ? { SecurityGroups: t.securityGroups } : {}),
+            AssignPublicIp: 'DISABLED',
+          },
+        },
         Overrides: {
           ContainerOverrides: [
             {
@@ -177,8 +228,13 @@ export function toMermaid(lifecycle: Lifecycle, podType: PodType): string {
   const lines = ['flowchart TD'];
   lifecycle.spec.phases.forEach((ph, i) => {
     const id = `P${i}`;
-    lines.push(`  subgraph ${id}["${ph.name}${ph.retry ? ` (retry ×${ph.retry.max_attempts})` : ''}${ph.on_failure === 'continue' ? ' (continue on failure)' : ''}"]`);
-    const nodes = [...(ph.native_steps_by_pod_type?.[podType] ?? []).map((s) => `native: ${s}`), ...(ph.jobs ?? []).map((j) => `job: ${j.definition}${j.runtime === 'fargate' ? ' (fargate)' : ''}`)];
+    lines.push(
+      `  subgraph ${id}["${ph.name}${ph.retry ? ` (retry ×${ph.retry.max_attempts})` : ''}${ph.on_failure === 'continue' ? ' (continue on failure)' : ''}"]`,
+    );
+    const nodes = [
+      ...(ph.native_steps_by_pod_type?.[podType] ?? []).map((s) => `native: ${s}`),
+      ...(ph.jobs ?? []).map((j) => `job: ${j.definition}${j.runtime === 'fargate' ? ' (fargate)' : ''}`),
+    ];
     if (!nodes.length) nodes.push('no work');
     nodes.forEach((n, j) => {
       lines.push(`    ${id}_${j}["${n}"]`);

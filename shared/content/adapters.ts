@@ -1,12 +1,24 @@
 /** The sync's ports on AWS services: DynamoDB (pod definitions, forms), Step Functions, S3. */
-import { CreateStateMachineCommand, StateMachineAlreadyExists, UpdateStateMachineCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  CreateStateMachineCommand,
+  StateMachineAlreadyExists,
+  UpdateStateMachineCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import { PutObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isConflict } from '../store/errors.ts';
 import { keys } from '../store/keys.ts';
 import type { StateStore, StoredItem } from '../store/state-store.ts';
 import { PARTITIONS } from '../store/keys.ts';
 import type { Form, PodRef } from '../catalog/types.ts';
-import { checkPodRef, type DocumentStore, type FormConfirmer, type PodDefinitionRecord, type PodDefinitionRepository, type StateMachineRegistrar } from './sync.ts';
+import {
+  checkPodRef,
+  type DocumentStore,
+  type FormConfirmer,
+  type PodDefinitionRecord,
+  type PodDefinitionRepository,
+  type StateMachineRegistrar,
+} from './sync.ts';
 
 export class DynamoPodDefinitions implements PodDefinitionRepository {
   constructor(private readonly store: StateStore) {}
@@ -17,7 +29,12 @@ export class DynamoPodDefinitions implements PodDefinitionRepository {
     const out: PodDefinitionRecord[] = [];
     let cursor: Record<string, unknown> | undefined;
     do {
-      const page = await this.store.queryIndex<PodDefinitionRecord>('gsi1', 'gsi1pk', keys.podDefinitionByName(name), { cursor, forward: false });
+      const page = await this.store.queryIndex<PodDefinitionRecord>(
+        'gsi1',
+        'gsi1pk',
+        keys.podDefinitionByName(name),
+        { cursor, forward: false },
+      );
       out.push(...page.items);
       cursor = page.cursor;
     } while (cursor);
@@ -26,7 +43,14 @@ export class DynamoPodDefinitions implements PodDefinitionRepository {
   put(r: PodDefinitionRecord, expectedVersion: number | null) {
     const clean = Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined));
     return this.store.put(
-      { ...keys.podDefinition(r.id), gsi1pk: keys.podDefinitionByName(r.name), gsi1sk: `${r.created_at}#${r.id}`, entity: 'pod_definition', ...clean, state_version: r.state_version } as StoredItem,
+      {
+        ...keys.podDefinition(r.id),
+        gsi1pk: keys.podDefinitionByName(r.name),
+        gsi1sk: `${r.created_at}#${r.id}`,
+        entity: 'pod_definition',
+        ...clean,
+        state_version: r.state_version,
+      } as StoredItem,
       expectedVersion,
     );
   }
@@ -40,12 +64,16 @@ export class SfnRegistrar implements StateMachineRegistrar {
   ) {}
   async register(name: string, definition: string): Promise<string> {
     try {
-      const out = await this.sfn.send(new CreateStateMachineCommand({ name, definition, roleArn: this.roleArn, type: 'STANDARD' }));
+      const out = await this.sfn.send(
+        new CreateStateMachineCommand({ name, definition, roleArn: this.roleArn, type: 'STANDARD' }),
+      );
       return out.stateMachineArn!;
     } catch (e) {
       if (!(e instanceof StateMachineAlreadyExists)) throw e;
       const arn = this.arnOf(name);
-      await this.sfn.send(new UpdateStateMachineCommand({ stateMachineArn: arn, definition, roleArn: this.roleArn }));
+      await this.sfn.send(
+        new UpdateStateMachineCommand({ stateMachineArn: arn, definition, roleArn: this.roleArn }),
+      );
       return arn;
     }
   }
@@ -58,7 +86,14 @@ export class S3Documents implements DocumentStore {
   ) {}
   async put(id: string, document: unknown): Promise<string> {
     const key = `definitions/${id}.json`;
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(document), ContentType: 'application/json' }));
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: JSON.stringify(document),
+        ContentType: 'application/json',
+      }),
+    );
     return `s3://${this.bucket}/${key}`;
   }
   async get(ref: string): Promise<Record<string, unknown>> {
@@ -76,7 +111,9 @@ export class StoreFormConfirmer implements FormConfirmer {
     private readonly now: () => string,
   ) {}
   async confirm(contentId: string, ref: PodRef & { definition_id: string }): Promise<number> {
-    const forms = (await this.store.queryPartition<StoredItem & Form>(PARTITIONS.forms)).filter((f) => f.content_id === contentId);
+    const forms = (await this.store.queryPartition<StoredItem & Form>(PARTITIONS.forms)).filter(
+      (f) => f.content_id === contentId,
+    );
     for (const f of forms) checkPodRef(f.pod_ref, ref);
     let n = 0;
     for (const f of forms) {
@@ -85,7 +122,10 @@ export class StoreFormConfirmer implements FormConfirmer {
         if (!cur) break;
         if (cur.pod_ref?.definition_id === ref.definition_id && cur.pod_ref.status === 'ready') break;
         try {
-          await this.store.put({ ...cur, pod_ref: ref, updated_at: this.now(), state_version: cur.state_version + 1 }, cur.state_version);
+          await this.store.put(
+            { ...cur, pod_ref: ref, updated_at: this.now(), state_version: cur.state_version + 1 },
+            cur.state_version,
+          );
           n++;
           break;
         } catch (e) {

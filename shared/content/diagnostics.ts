@@ -13,4 +13,5 @@ export class ContentError extends Error {
   }
 }
 
-export const formatDiagnostic = (d: Diagnostic) => `${d.file}${d.pointer ? `#${d.pointer}` : ''} [${d.rule}] ${d.message}`;
+export const formatDiagnostic = (d: Diagnostic) =>
+  `${d.file}${d.pointer ? `#${d.pointer}` : ''} [${d.rule}] ${d.message}`;

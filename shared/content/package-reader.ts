@@ -8,7 +8,7 @@
 import { readdir, readFile, lstat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import yauzl from 'yauzl';
-import { ContentError, type Diagnostic } from './diagnostics.ts';
+import { ContentError } from './diagnostics.ts';
 
 export interface ReadLimits {
   maxEntries: number;
@@ -17,7 +17,12 @@ export interface ReadLimits {
   maxRatio: number;
 }
 
-export const DEFAULT_LIMITS: ReadLimits = { maxEntries: 2000, maxEntryBytes: 20 * 1024 * 1024, maxTotalBytes: 50 * 1024 * 1024, maxRatio: 100 };
+export const DEFAULT_LIMITS: ReadLimits = {
+  maxEntries: 2000,
+  maxEntryBytes: 20 * 1024 * 1024,
+  maxTotalBytes: 50 * 1024 * 1024,
+  maxRatio: 100,
+};
 
 export type PackageFiles = Map<string, Buffer>;
 
@@ -28,7 +33,8 @@ const fail = (file: string, rule: string, message: string): never => {
 /** Normalised relative path, or a diagnostic when the name could escape the root. */
 export function safePath(name: string): string {
   if (name.includes('\\')) fail(name, 'zip.path', 'backslashes are not allowed in entry names');
-  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) fail(name, 'zip.path', 'absolute paths are not allowed');
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name))
+    fail(name, 'zip.path', 'absolute paths are not allowed');
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.some((p) => p === '..')) fail(name, 'zip.path', 'the entry escapes the package root (..)');
   if (name.includes('\0')) fail(name, 'zip.path', 'NUL in entry name');
@@ -37,63 +43,107 @@ export function safePath(name: string): string {
 
 export function readZip(buffer: Buffer, limits: ReadLimits = DEFAULT_LIMITS): Promise<PackageFiles> {
   return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(buffer, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, strictFileNames: false }, (err, zip) => {
-      if (err || !zip) return reject(new ContentError([{ file: '(zip)', pointer: '', rule: 'zip.unreadable', message: err?.message ?? 'not a zip' }]));
-      const files: PackageFiles = new Map();
-      let count = 0;
-      let total = 0;
-      const abort = (e: unknown) => {
-        zip.close();
-        reject(e instanceof ContentError ? e : new ContentError([{ file: '(zip)', pointer: '', rule: 'zip.unreadable', message: (e as Error).message }]));
-      };
-      zip.on('error', abort);
-      zip.on('end', () => resolve(files));
-      zip.on('entry', (entry: yauzl.Entry) => {
-        try {
-          const rawName = (entry.fileName as unknown as Buffer).toString('utf8');
-          if (++count > limits.maxEntries) fail('(zip)', 'zip.entries', `more than ${limits.maxEntries} entries`);
-          const name = safePath(rawName);
-          const mode = (entry.externalFileAttributes >>> 16) & 0o170000;
-          if (mode === 0o120000) fail(rawName, 'zip.link', 'symbolic links are not allowed');
-          if (rawName.endsWith('/')) return zip.readEntry();
-          if (files.has(name)) fail(rawName, 'zip.duplicate', 'the entry appears twice');
-          if (entry.uncompressedSize > limits.maxEntryBytes) fail(rawName, 'zip.size', `entry declares ${entry.uncompressedSize} bytes (limit ${limits.maxEntryBytes})`);
-          if (total + entry.uncompressedSize > limits.maxTotalBytes) fail(rawName, 'zip.size', `the package exceeds ${limits.maxTotalBytes} bytes uncompressed`);
-          const ratio = entry.compressedSize > 0 ? entry.uncompressedSize / entry.compressedSize : entry.uncompressedSize > 0 ? Infinity : 1;
-          if (ratio > limits.maxRatio && entry.uncompressedSize > 64 * 1024) fail(rawName, 'zip.ratio', `compression ratio ${Math.round(ratio)}:1 exceeds ${limits.maxRatio}:1 (zip bomb)`);
-          files.set(name, Buffer.alloc(0)); // reserve the name against duplicates
-          zip.openReadStream(entry, (e, stream) => {
-            if (e || !stream) return abort(e ?? new Error('unreadable entry'));
-            const chunks: Buffer[] = [];
-            let seen = 0;
-            stream.on('data', (c: Buffer) => {
-              seen += c.length;
-              // A lying header: stop inflating the moment the bytes pass what was declared or allowed.
-              if (seen > entry.uncompressedSize || total + seen > limits.maxTotalBytes) {
-                stream.destroy();
-                abort(new ContentError([{ file: rawName, pointer: '', rule: 'zip.size', message: 'the entry inflates past its declared size' }]));
-                return;
-              }
-              chunks.push(c);
+    yauzl.fromBuffer(
+      buffer,
+      { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, strictFileNames: false },
+      (err, zip) => {
+        if (err || !zip)
+          return reject(
+            new ContentError([
+              { file: '(zip)', pointer: '', rule: 'zip.unreadable', message: err?.message ?? 'not a zip' },
+            ]),
+          );
+        const files: PackageFiles = new Map();
+        let count = 0;
+        let total = 0;
+        const abort = (e: unknown) => {
+          zip.close();
+          reject(
+            e instanceof ContentError
+              ? e
+              : new ContentError([
+                  { file: '(zip)', pointer: '', rule: 'zip.unreadable', message: (e as Error).message },
+                ]),
+          );
+        };
+        zip.on('error', abort);
+        zip.on('end', () => resolve(files));
+        zip.on('entry', (entry: yauzl.Entry) => {
+          try {
+            const rawName = (entry.fileName as unknown as Buffer).toString('utf8');
+            if (++count > limits.maxEntries)
+              fail('(zip)', 'zip.entries', `more than ${limits.maxEntries} entries`);
+            const name = safePath(rawName);
+            const mode = (entry.externalFileAttributes >>> 16) & 0o170000;
+            if (mode === 0o120000) fail(rawName, 'zip.link', 'symbolic links are not allowed');
+            if (rawName.endsWith('/')) return zip.readEntry();
+            if (files.has(name)) fail(rawName, 'zip.duplicate', 'the entry appears twice');
+            if (entry.uncompressedSize > limits.maxEntryBytes)
+              fail(
+                rawName,
+                'zip.size',
+                `entry declares ${entry.uncompressedSize} bytes (limit ${limits.maxEntryBytes})`,
+              );
+            if (total + entry.uncompressedSize > limits.maxTotalBytes)
+              fail(rawName, 'zip.size', `the package exceeds ${limits.maxTotalBytes} bytes uncompressed`);
+            const ratio =
+              entry.compressedSize > 0
+                ? entry.uncompressedSize / entry.compressedSize
+                : entry.uncompressedSize > 0
+                  ? Infinity
+                  : 1;
+            if (ratio > limits.maxRatio && entry.uncompressedSize > 64 * 1024)
+              fail(
+                rawName,
+                'zip.ratio',
+                `compression ratio ${Math.round(ratio)}:1 exceeds ${limits.maxRatio}:1 (zip bomb)`,
+              );
+            files.set(name, Buffer.alloc(0)); // reserve the name against duplicates
+            zip.openReadStream(entry, (e, stream) => {
+              if (e || !stream) return abort(e ?? new Error('unreadable entry'));
+              const chunks: Buffer[] = [];
+              let seen = 0;
+              stream.on('data', (c: Buffer) => {
+                seen += c.length;
+                // A lying header: stop inflating the moment the bytes pass what was declared or allowed.
+                if (seen > entry.uncompressedSize || total + seen > limits.maxTotalBytes) {
+                  stream.destroy();
+                  abort(
+                    new ContentError([
+                      {
+                        file: rawName,
+                        pointer: '',
+                        rule: 'zip.size',
+                        message: 'the entry inflates past its declared size',
+                      },
+                    ]),
+                  );
+                  return;
+                }
+                chunks.push(c);
+              });
+              stream.on('error', abort);
+              stream.on('end', () => {
+                total += seen;
+                files.set(name, Buffer.concat(chunks));
+                zip.readEntry();
+              });
             });
-            stream.on('error', abort);
-            stream.on('end', () => {
-              total += seen;
-              files.set(name, Buffer.concat(chunks));
-              zip.readEntry();
-            });
-          });
-        } catch (e) {
-          abort(e);
-        }
-      });
-      zip.readEntry();
-    });
+          } catch (e) {
+            abort(e);
+          }
+        });
+        zip.readEntry();
+      },
+    );
   });
 }
 
 /** A directory as a package (the author's CLI); links are refused, sizes bounded the same way. */
-export async function readDirectory(root: string, limits: ReadLimits = DEFAULT_LIMITS): Promise<PackageFiles> {
+export async function readDirectory(
+  root: string,
+  limits: ReadLimits = DEFAULT_LIMITS,
+): Promise<PackageFiles> {
   const files: PackageFiles = new Map();
   let total = 0;
   async function walk(dir: string): Promise<void> {
@@ -104,9 +154,11 @@ export async function readDirectory(root: string, limits: ReadLimits = DEFAULT_L
       if (st.isSymbolicLink()) fail(rel, 'zip.link', 'symbolic links are not allowed');
       if (st.isDirectory()) await walk(full);
       else {
-        if (files.size >= limits.maxEntries) fail('(dir)', 'zip.entries', `more than ${limits.maxEntries} files`);
+        if (files.size >= limits.maxEntries)
+          fail('(dir)', 'zip.entries', `more than ${limits.maxEntries} files`);
         total += st.size;
-        if (st.size > limits.maxEntryBytes || total > limits.maxTotalBytes) fail(rel, 'zip.size', 'the package is too large');
+        if (st.size > limits.maxEntryBytes || total > limits.maxTotalBytes)
+          fail(rel, 'zip.size', 'the package is too large');
         files.set(rel, await readFile(full));
       }
     }

@@ -24,14 +24,26 @@ export function syncPorts(region: string, account: string): SyncPorts {
     targets: {
       nativeStepsArn: env('nativeStepsFunctionArn'),
       jobRunnerArn: env('jobRunnerFunctionArn'),
-      ...(cluster && taskDefinition ? { jobTask: { clusterArn: cluster, taskDefinitionArn: taskDefinition, containerName: 'job-runner', subnets } } : {}),
+      ...(cluster && taskDefinition
+        ? {
+            jobTask: {
+              clusterArn: cluster,
+              taskDefinitionArn: taskDefinition,
+              containerName: 'job-runner',
+              subnets,
+            },
+          }
+        : {}),
     },
   };
 }
 
 export function parseS3Uri(uri: string): { bucket: string; key: string } {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  if (!m) throw new Problem('validation-error', `not an s3:// URI: ${uri}`, { errors: [{ pointer: '/source_uri', detail: 's3://bucket/key.zip', rule: 'uri' }] });
+  if (!m)
+    throw new Problem('validation-error', `not an s3:// URI: ${uri}`, {
+      errors: [{ pointer: '/source_uri', detail: 's3://bucket/key.zip', rule: 'uri' }],
+    });
   return { bucket: m[1]!, key: decodeURIComponent(m[2]!) };
 }
 
@@ -40,13 +52,19 @@ const MAX_PACKAGE_BYTES = 100 * 1024 * 1024;
 export async function fetchPackage(uri: string): Promise<Buffer> {
   const { bucket, key } = parseS3Uri(uri);
   if (bucket !== env('contentBucket'))
-    throw new Problem('validation-error', `packages are read from the content bucket ${env('contentBucket')}`, { errors: [{ pointer: '/source_uri', detail: 'another bucket', rule: 'bucket' }] });
+    throw new Problem(
+      'validation-error',
+      `packages are read from the content bucket ${env('contentBucket')}`,
+      { errors: [{ pointer: '/source_uri', detail: 'another bucket', rule: 'bucket' }] },
+    );
   try {
     const out = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if ((out.ContentLength ?? 0) > MAX_PACKAGE_BYTES) throw new Problem('payload-too-large', `the package is larger than ${MAX_PACKAGE_BYTES} bytes`);
+    if ((out.ContentLength ?? 0) > MAX_PACKAGE_BYTES)
+      throw new Problem('payload-too-large', `the package is larger than ${MAX_PACKAGE_BYTES} bytes`);
     return Buffer.from(await out.Body!.transformToByteArray());
   } catch (e) {
-    if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey') throw new Problem('not-found', `no object at ${uri}`);
+    if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey')
+      throw new Problem('not-found', `no object at ${uri}`);
     throw e;
   }
 }

@@ -96,35 +96,70 @@ export interface SyncResult {
 }
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-export const podDefinitionId = (name: string, podType: string, contentHash: string) => `pd_${shortHash(name, podType, contentHash)}`;
+export const podDefinitionId = (name: string, podType: string, contentHash: string) =>
+  `pd_${shortHash(name, podType, contentHash)}`;
 
 /** Reads and validates without writing anything: what `lcm content lint` and the API preview use. */
-export async function inspectPackage(bytes: Buffer): Promise<{ hash: string; result: ReturnType<typeof validatePackage> }> {
+export async function inspectPackage(
+  bytes: Buffer,
+): Promise<{ hash: string; result: ReturnType<typeof validatePackage> }> {
   const hash = sha256(bytes);
   try {
     return { hash, result: validatePackage(await readZip(bytes)) };
   } catch (e) {
-    if (e instanceof ContentError) return { hash, result: { ok: false, diagnostics: e.diagnostics, partial: {} } };
+    if (e instanceof ContentError)
+      return { hash, result: { ok: false, diagnostics: e.diagnostics, partial: {} } };
     throw e;
   }
 }
 
 /** The identity a package syncs under: name (given or from the manifest), pod type, hash. */
-export function identityOf(input: { name?: string; source_uri: string }, r: ReturnType<typeof validatePackage>, hash: string) {
+export function identityOf(
+  input: { name?: string; source_uri: string },
+  r: ReturnType<typeof validatePackage>,
+  hash: string,
+) {
   const partial = r.ok ? r.fields : r.partial;
-  const name = input.name ?? partial.name ?? input.source_uri.split('/').pop()!.replace(/\.zip$/, '').toLowerCase().replace(/[^a-z0-9_.-]/g, '-');
+  const name =
+    input.name ??
+    partial.name ??
+    input.source_uri
+      .split('/')
+      .pop()!
+      .replace(/\.zip$/, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9_.-]/g, '-');
   const podType = partial.pod_type ?? 'unknown';
   return { name, podType, id: podDefinitionId(name, podType, hash) };
 }
 
 /** Confirming a pod ref (DOMAIN.md §1): an unknown pod type is a 400, a changed one a 409. */
-export function checkPodRef(existing: PodRef | undefined, incoming: { pod_type: string; definition_id: string }, current?: { definition_name?: string }): void {
+export function checkPodRef(
+  existing: PodRef | undefined,
+  incoming: { pod_type: string; definition_id: string },
+  current?: { definition_name?: string },
+): void {
   const known = ['cml_on_aws', 'proxmox', 'vmware', 'roc_radkit', 'none'];
-  if (!known.includes(incoming.pod_type)) throw new Problem('unknown-pod-type', `pod type "${incoming.pod_type}" is not one of ${known.join(', ')}`, { errors: [{ pointer: '/pod_ref/pod_type', detail: 'unknown pod type', rule: 'pod_type' }] });
+  if (!known.includes(incoming.pod_type))
+    throw new Problem(
+      'unknown-pod-type',
+      `pod type "${incoming.pod_type}" is not one of ${known.join(', ')}`,
+      { errors: [{ pointer: '/pod_ref/pod_type', detail: 'unknown pod type', rule: 'pod_type' }] },
+    );
   if (existing && existing.pod_type !== incoming.pod_type)
-    throw new Problem('pod-type-changed', `the form's content was ${existing.pod_type}${current?.definition_name ? ` (${current.definition_name})` : ''}; the package is ${incoming.pod_type}`, {
-      errors: [{ pointer: '/pod_ref/pod_type', detail: `changes from ${existing.pod_type} to ${incoming.pod_type}`, rule: 'pod_type.stable' }],
-    });
+    throw new Problem(
+      'pod-type-changed',
+      `the form's content was ${existing.pod_type}${current?.definition_name ? ` (${current.definition_name})` : ''}; the package is ${incoming.pod_type}`,
+      {
+        errors: [
+          {
+            pointer: '/pod_ref/pod_type',
+            detail: `changes from ${existing.pod_type} to ${incoming.pod_type}`,
+            rule: 'pod_type.stable',
+          },
+        ],
+      },
+    );
 }
 
 export async function syncContent(input: SyncInput, ports: SyncPorts): Promise<SyncResult> {
@@ -132,14 +167,32 @@ export async function syncContent(input: SyncInput, ports: SyncPorts): Promise<S
   const { name, podType, id } = identityOf(input, result, hash);
   const now = ports.clock.now();
   const existing = await ports.repo.get(id);
-  const unchanged = (r: PodDefinitionRecord): SyncResult => ({ id, status: r.status, outcome: 'unchanged', superseded: [], diagnostics: r.error_detail ?? [], forms_confirmed: 0 });
+  const unchanged = (r: PodDefinitionRecord): SyncResult => ({
+    id,
+    status: r.status,
+    outcome: 'unchanged',
+    superseded: [],
+    diagnostics: r.error_detail ?? [],
+    forms_confirmed: 0,
+  });
   if (existing && (existing.status !== 'failed' || !input.force)) return unchanged(existing);
 
   // defined → synchronizing, written once (a forced re-sync moves failed → synchronizing).
   let rec: PodDefinitionRecord;
-  if (existing) rec = { ...transition(existing, 'synchronizing', { now, by: 'content-sync', reason: 'forced re-sync' }), error_message: undefined, error_detail: undefined };
+  if (existing)
+    rec = {
+      ...transition(existing, 'synchronizing', { now, by: 'content-sync', reason: 'forced re-sync' }),
+      error_message: undefined,
+      error_detail: undefined,
+    };
   else {
-    const defined = newTimedResource<PodDefinitionStatus, 'ready'>(id, 'defined', 'ready', now, 'content-sync');
+    const defined = newTimedResource<PodDefinitionStatus, 'ready'>(
+      id,
+      'defined',
+      'ready',
+      now,
+      'content-sync',
+    );
     rec = {
       ...transition(defined, 'synchronizing', { now, by: 'content-sync', reason: 'package received' }),
       state_version: 1,
@@ -155,7 +208,11 @@ export async function syncContent(input: SyncInput, ports: SyncPorts): Promise<S
   await ports.repo.put(rec, existing ? existing.state_version : null);
 
   const fail = async (diagnostics: Diagnostic[], message: string): Promise<SyncResult> => {
-    const failed = { ...transition(rec, 'failed', { now, by: 'content-sync', reason: message }), error_message: message, error_detail: diagnostics } as PodDefinitionRecord;
+    const failed = {
+      ...transition(rec, 'failed', { now, by: 'content-sync', reason: message }),
+      error_message: message,
+      error_detail: diagnostics,
+    } as PodDefinitionRecord;
     await ports.repo.put(failed, rec.state_version);
     return { id, status: 'failed', outcome: 'failed', superseded: [], diagnostics, forms_confirmed: 0 };
   };
@@ -177,9 +234,24 @@ export async function syncContent(input: SyncInput, ports: SyncPorts): Promise<S
       machines[m.phase] = m.name;
     }
   } catch (e) {
-    return fail([{ file: 'PAv1/lifecycle.yaml', pointer: '', rule: 'lifecycle.compile', message: (e as Error).message }], 'the lifecycle could not be compiled or registered');
+    return fail(
+      [
+        {
+          file: 'PAv1/lifecycle.yaml',
+          pointer: '',
+          rule: 'lifecycle.compile',
+          message: (e as Error).message,
+        },
+      ],
+      'the lifecycle could not be compiled or registered',
+    );
   }
-  const document_ref = await ports.documents.put(id, { id, ...f, content_hash: hash, source_uri: input.source_uri });
+  const document_ref = await ports.documents.put(id, {
+    id,
+    ...f,
+    content_hash: hash,
+    source_uri: input.source_uri,
+  });
   const ready: PodDefinitionRecord = {
     ...transition(rec, 'ready', { now, by: 'content-sync', reason: 'validated and registered' }),
     version: f.version,
@@ -201,10 +273,25 @@ export async function syncContent(input: SyncInput, ports: SyncPorts): Promise<S
   const superseded: string[] = [];
   for (const old of await ports.repo.listByName(name)) {
     if (old.id === id || old.status !== 'ready' || old.pod_type !== f.pod_type) continue;
-    const s = { ...transition(old, 'superseded', { now, by: 'content-sync', reason: `superseded by ${id}`, terminal: true }), superseded_by: id } as PodDefinitionRecord;
+    const s = {
+      ...transition(old, 'superseded', {
+        now,
+        by: 'content-sync',
+        reason: `superseded by ${id}`,
+        terminal: true,
+      }),
+      superseded_by: id,
+    } as PodDefinitionRecord;
     await ports.repo.put(s, old.state_version);
     superseded.push(old.id);
   }
-  const forms_confirmed = await ports.forms.confirm(f.content_id, { pod_type: f.pod_type, status: 'ready', definition_id: id, version: f.version, content_hash: hash, state_machines: machines });
+  const forms_confirmed = await ports.forms.confirm(f.content_id, {
+    pod_type: f.pod_type,
+    status: 'ready',
+    definition_id: id,
+    version: f.version,
+    content_hash: hash,
+    state_machines: machines,
+  });
   return { id, status: 'ready', outcome: 'ready', superseded, diagnostics: [], forms_confirmed };
 }

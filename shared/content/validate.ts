@@ -20,12 +20,26 @@ import rubricSchema from './schemas/rubric.schema.json' with { type: 'json' };
 import reportSchema from './schemas/report.schema.json' with { type: 'json' };
 import cmlSchema from './schemas/cml-topology.schema.json' with { type: 'json' };
 
-export const SCHEMAS = { manifest: manifestSchema, lifecycle: lifecycleSchema, job: jobSchema, connectors: connectorsSchema, rubric: rubricSchema, report: reportSchema, cml_topology: cmlSchema } as Record<string, JsonSchema>;
+export const SCHEMAS = {
+  manifest: manifestSchema,
+  lifecycle: lifecycleSchema,
+  job: jobSchema,
+  connectors: connectorsSchema,
+  rubric: rubricSchema,
+  report: reportSchema,
+  cml_topology: cmlSchema,
+} as Record<string, JsonSchema>;
 
 export interface LifecyclePhase {
   name: string;
   native_steps_by_pod_type?: Record<string, string[]>;
-  jobs?: { definition: string; process_type?: string; rubric?: string; report?: string; runtime?: 'lambda' | 'fargate' }[];
+  jobs?: {
+    definition: string;
+    process_type?: string;
+    rubric?: string;
+    report?: string;
+    runtime?: 'lambda' | 'fargate';
+  }[];
   timeout_seconds?: number;
   retry?: { max_attempts: number; backoff_seconds?: number };
   on_failure?: 'fail' | 'continue';
@@ -38,7 +52,16 @@ export interface Lifecycle {
 
 export interface Rubric {
   kind: 'EvaluationRuleset';
-  spec: { domain?: string; max_points: number; items: { id: string; points: number; description?: string; checks: { source: string; regex: string; flags?: string[]; on_fail?: string }[] }[] };
+  spec: {
+    domain?: string;
+    max_points: number;
+    items: {
+      id: string;
+      points: number;
+      description?: string;
+      checks: { source: string; regex: string; flags?: string[]; on_fail?: string }[];
+    }[];
+  };
 }
 
 export interface PodDefinitionFields {
@@ -65,7 +88,11 @@ export interface PodDefinitionFields {
 
 export type ValidationResult =
   | { ok: true; fields: PodDefinitionFields; diagnostics: [] }
-  | { ok: false; diagnostics: Diagnostic[]; partial: { name?: string; version?: string; pod_type?: PodType; content_id?: string } };
+  | {
+      ok: false;
+      diagnostics: Diagnostic[];
+      partial: { name?: string; version?: string; pod_type?: PodType; content_id?: string };
+    };
 
 const EXPR = /^\s*\$\{\s*\.?\$?runtime_env[.\w\s[\]"'-]*\}\s*$/;
 const SECRET_FIELDS = ['host', 'port', 'username', 'password', 'enable_password'];
@@ -81,14 +108,25 @@ export function parseYaml(file: string, buf: Buffer, d: Diagnostic[]): unknown {
     // Aliases can multiply a small file into gigabytes: the package format has no use for them.
     return doc.toJS({ maxAliasCount: 0 });
   } catch (e) {
-    d.push({ file, pointer: '', rule: 'yaml.alias', message: `YAML aliases are not allowed (${(e as Error).message})` });
+    d.push({
+      file,
+      pointer: '',
+      rule: 'yaml.alias',
+      message: `YAML aliases are not allowed (${(e as Error).message})`,
+    });
     return undefined;
   }
 }
 
 function schemaCheck(file: string, schema: JsonSchema, data: unknown, d: Diagnostic[]): boolean {
   const errs = validateAgainst(schema, data);
-  for (const e of errs) d.push({ file, pointer: e.pointer === '/' ? '' : e.pointer, rule: `schema.${e.rule ?? 'invalid'}`, message: e.detail });
+  for (const e of errs)
+    d.push({
+      file,
+      pointer: e.pointer === '/' ? '' : e.pointer,
+      rule: `schema.${e.rule ?? 'invalid'}`,
+      message: e.detail,
+    });
   return errs.length === 0;
 }
 
@@ -101,12 +139,23 @@ export function validatePackage(all: PackageFiles): ValidationResult {
   // manifest
   const mBuf = files.get('manifest.yaml');
   let manifest: Record<string, unknown> | undefined;
-  if (!mBuf) d.push({ file: P('manifest.yaml'), pointer: '', rule: 'manifest.missing', message: 'PAv1/manifest.yaml is required' });
+  if (!mBuf)
+    d.push({
+      file: P('manifest.yaml'),
+      pointer: '',
+      rule: 'manifest.missing',
+      message: 'PAv1/manifest.yaml is required',
+    });
   else {
     manifest = parseYaml(P('manifest.yaml'), mBuf, d) as Record<string, unknown> | undefined;
     if (manifest && typeof manifest === 'object') {
       if (manifest.format_version !== undefined && manifest.format_version !== 'PAv1')
-        d.push({ file: P('manifest.yaml'), pointer: '/format_version', rule: 'manifest.format_version', message: `unknown format_version "${String(manifest.format_version)}"; this product reads PAv1` });
+        d.push({
+          file: P('manifest.yaml'),
+          pointer: '/format_version',
+          rule: 'manifest.format_version',
+          message: `unknown format_version "${String(manifest.format_version)}"; this product reads PAv1`,
+        });
       schemaCheck(P('manifest.yaml'), manifestSchema as JsonSchema, manifest, d);
       partial.name = typeof manifest.name === 'string' ? manifest.name : undefined;
       partial.version = typeof manifest.version === 'string' ? manifest.version : undefined;
@@ -117,7 +166,11 @@ export function validatePackage(all: PackageFiles): ValidationResult {
   // pod type
   const paths = new Set([...files.keys()].map((k) => P(k)));
   for (const k of all.keys()) if (!k.startsWith('PAv1/') && !k.includes('/')) paths.add(k); // legacy root files
-  const detection = detectPodType(paths, manifest?.pod_type as PodType | undefined, manifest?.host_type as HostType | undefined);
+  const detection = detectPodType(
+    paths,
+    manifest?.pod_type as PodType | undefined,
+    manifest?.host_type as HostType | undefined,
+  );
   d.push(...detection.diagnostics);
   const podType = detection.pod_type;
   partial.pod_type = podType;
@@ -126,14 +179,21 @@ export function validatePackage(all: PackageFiles): ValidationResult {
   let connectors: Record<string, unknown>[] = [];
   const cBuf = files.get('connectors.yaml');
   if (cBuf) {
-    const c = parseYaml(P('connectors.yaml'), cBuf, d) as { connectors?: Record<string, unknown>[] } | undefined;
+    const c = parseYaml(P('connectors.yaml'), cBuf, d) as
+      { connectors?: Record<string, unknown>[] } | undefined;
     if (c) {
       (c.connectors ?? []).forEach((conn, i) => {
         for (const f of SECRET_FIELDS)
           if (conn && conn[f] !== undefined && (typeof conn[f] !== 'string' || !EXPR.test(String(conn[f]))))
-            d.push({ file: P('connectors.yaml'), pointer: `/connectors/${i}/${f}`, rule: 'connectors.literal', message: `${f} must come from \${ .runtime_env.… }, never a literal` });
+            d.push({
+              file: P('connectors.yaml'),
+              pointer: `/connectors/${i}/${f}`,
+              rule: 'connectors.literal',
+              message: `${f} must come from \${ .runtime_env.… }, never a literal`,
+            });
       });
-      if (schemaCheck(P('connectors.yaml'), connectorsSchema as JsonSchema, c, d)) connectors = c.connectors ?? [];
+      if (schemaCheck(P('connectors.yaml'), connectorsSchema as JsonSchema, c, d))
+        connectors = c.connectors ?? [];
     }
   }
   const connectorNames = new Set(connectors.map((c) => String(c.name)));
@@ -141,20 +201,37 @@ export function validatePackage(all: PackageFiles): ValidationResult {
   // topology
   let topology: Record<string, unknown> | null = null;
   let devices: PodDefinitionFields['devices'] = [];
-  const topoFile = ['topology/cml.yaml', 'topology/cml.yml', 'topology/radkit.yaml', 'topology/proxmox.yaml', 'topology/vmware.yaml'].find((f) => files.has(f));
+  const topoFile = [
+    'topology/cml.yaml',
+    'topology/cml.yml',
+    'topology/radkit.yaml',
+    'topology/proxmox.yaml',
+    'topology/vmware.yaml',
+  ].find((f) => files.has(f));
   if (topoFile) {
     topology = (parseYaml(P(topoFile), files.get(topoFile)!, d) as Record<string, unknown>) ?? null;
-    if (topology && topoFile.startsWith('topology/cml') && schemaCheck(P(topoFile), cmlSchema as JsonSchema, topology, d)) {
+    if (
+      topology &&
+      topoFile.startsWith('topology/cml') &&
+      schemaCheck(P(topoFile), cmlSchema as JsonSchema, topology, d)
+    ) {
       const nodes = topology.nodes as { label: string; node_definition: string; tags?: string[] }[];
       devices = nodes.map((n) => ({
         name: n.label,
         node_definition: n.node_definition,
-        expose: (n.tags ?? []).filter((t) => t.startsWith('lcm:expose=')).map((t) => t.slice('lcm:expose='.length)),
+        expose: (n.tags ?? [])
+          .filter((t) => t.startsWith('lcm:expose='))
+          .map((t) => t.slice('lcm:expose='.length)),
       }));
     } else if (topology && topoFile === 'topology/radkit.yaml') {
       const devs = (topology.devices ?? []) as { name?: string }[];
       if (!Array.isArray(devs) || !devs.length || devs.some((x) => typeof x?.name !== 'string'))
-        d.push({ file: P(topoFile), pointer: '/devices', rule: 'radkit.devices', message: 'a radkit topology lists its devices as [{name, …}]' });
+        d.push({
+          file: P(topoFile),
+          pointer: '/devices',
+          rule: 'radkit.devices',
+          message: 'a radkit topology lists its devices as [{name, …}]',
+        });
       else devices = devs.map((x) => ({ name: x.name!, expose: ['ssh'] }));
     }
   }
@@ -168,18 +245,38 @@ export function validatePackage(all: PackageFiles): ValidationResult {
     const job = parseYaml(file, buf, d) as JobDefinition | undefined;
     if (!job || !schemaCheck(file, jobSchema as JsonSchema, job, d)) continue;
     const key = `${job.metadata.name}@${job.metadata.version}`;
-    if (jobs[key]) d.push({ file, pointer: '/metadata', rule: 'job.duplicate', message: `${key} is defined twice` });
+    if (jobs[key])
+      d.push({ file, pointer: '/metadata', rule: 'job.duplicate', message: `${key} is defined twice` });
     jobs[key] = job;
     const ids = new Set<string>();
     const captured = new Set<string>();
     job.spec.steps.forEach((step, i) => {
       const at = `/spec/steps/${i}`;
-      if (ids.has(step.id)) d.push({ file, pointer: `${at}/id`, rule: 'job.step_id_unique', message: `step id ${step.id} is used twice` });
+      if (ids.has(step.id))
+        d.push({
+          file,
+          pointer: `${at}/id`,
+          rule: 'job.step_id_unique',
+          message: `step id ${step.id} is used twice`,
+        });
       ids.add(step.id);
-      for (const e of validateStepAgainstCatalogue(step, (s, x) => validateAgainst(s, x))) d.push({ file, pointer: `${at}${e.pointer}`, rule: e.rule, message: e.detail });
+      for (const e of validateStepAgainstCatalogue(step, (s, x) => validateAgainst(s, x)))
+        d.push({ file, pointer: `${at}${e.pointer}`, rule: e.rule, message: e.detail });
       if (step.target && FUNCTION_CATALOGUE[step.uses]?.needsTarget && !connectorNames.has(step.target))
-        d.push({ file, pointer: `${at}/target`, rule: 'job.target', message: `no connector "${step.target}" in connectors.yaml` });
-      for (const ref of varRefs(step)) if (!captured.has(ref) && !ids.has(ref)) d.push({ file, pointer: `${at}/with`, rule: 'job.var_unknown', message: `.vars.${ref} is not captured by an earlier step` });
+        d.push({
+          file,
+          pointer: `${at}/target`,
+          rule: 'job.target',
+          message: `no connector "${step.target}" in connectors.yaml`,
+        });
+      for (const ref of varRefs(step))
+        if (!captured.has(ref) && !ids.has(ref))
+          d.push({
+            file,
+            pointer: `${at}/with`,
+            rule: 'job.var_unknown',
+            message: `.vars.${ref} is not captured by an earlier step`,
+          });
       for (const v of Object.values(step.capture ?? {})) captured.add(v);
     });
     capturedByJob[key] = captured;
@@ -193,16 +290,32 @@ export function validatePackage(all: PackageFiles): ValidationResult {
     if (r && schemaCheck(P('grading/rubric.yaml'), rubricSchema as JsonSchema, r, d)) {
       const sum = r.spec.items.reduce((n, it) => n + it.points, 0);
       if (Math.abs(sum - r.spec.max_points) > 1e-9)
-        d.push({ file: P('grading/rubric.yaml'), pointer: '/spec/max_points', rule: 'rubric.max_points_sum', message: `max_points ${r.spec.max_points} differs from the sum of the items' points (${sum})` });
+        d.push({
+          file: P('grading/rubric.yaml'),
+          pointer: '/spec/max_points',
+          rule: 'rubric.max_points_sum',
+          message: `max_points ${r.spec.max_points} differs from the sum of the items' points (${sum})`,
+        });
       const seen = new Set<string>();
       r.spec.items.forEach((it, i) => {
-        if (seen.has(it.id)) d.push({ file: P('grading/rubric.yaml'), pointer: `/spec/items/${i}/id`, rule: 'rubric.item_unique', message: `item ${it.id} appears twice` });
+        if (seen.has(it.id))
+          d.push({
+            file: P('grading/rubric.yaml'),
+            pointer: `/spec/items/${i}/id`,
+            rule: 'rubric.item_unique',
+            message: `item ${it.id} appears twice`,
+          });
         seen.add(it.id);
         it.checks.forEach((c, j) => {
           try {
             new RegExp(c.regex);
           } catch (e) {
-            d.push({ file: P('grading/rubric.yaml'), pointer: `/spec/items/${i}/checks/${j}/regex`, rule: 'rubric.regex', message: (e as Error).message });
+            d.push({
+              file: P('grading/rubric.yaml'),
+              pointer: `/spec/items/${i}/checks/${j}/regex`,
+              rule: 'rubric.regex',
+              message: (e as Error).message,
+            });
           }
         });
       });
@@ -212,7 +325,8 @@ export function validatePackage(all: PackageFiles): ValidationResult {
   const reports: Record<string, unknown> = {};
   for (const [path, buf] of [...files].filter(([k]) => /^reports\/[^/]+\.ya?ml$/.test(k))) {
     const r = parseYaml(P(path), buf, d);
-    if (r && schemaCheck(P(path), reportSchema as JsonSchema, r, d)) reports[path.replace(/^reports\//, '').replace(/\.ya?ml$/, '')] = r;
+    if (r && schemaCheck(P(path), reportSchema as JsonSchema, r, d))
+      reports[path.replace(/^reports\//, '').replace(/\.ya?ml$/, '')] = r;
   }
 
   // lifecycle
@@ -226,22 +340,58 @@ export function validatePackage(all: PackageFiles): ValidationResult {
       lifecycle = l;
       source = 'package';
     }
-  } else if (manifest?.lifecycle_ref) d.push({ file: P('manifest.yaml'), pointer: '/lifecycle_ref', rule: 'lifecycle.missing', message: `lifecycle_ref ${ref} is not in the package` });
+  } else if (manifest?.lifecycle_ref)
+    d.push({
+      file: P('manifest.yaml'),
+      pointer: '/lifecycle_ref',
+      rule: 'lifecycle.missing',
+      message: `lifecycle_ref ${ref} is not in the package`,
+    });
   const phaseNames = new Set<string>();
   lifecycle.spec.phases.forEach((ph, i) => {
     const file = source === 'package' ? P(ref) : '(standard lifecycle)';
     const at = `/spec/phases/${i}`;
-    if (phaseNames.has(ph.name)) d.push({ file, pointer: `${at}/name`, rule: 'lifecycle.phase_unique', message: `phase ${ph.name} appears twice` });
+    if (phaseNames.has(ph.name))
+      d.push({
+        file,
+        pointer: `${at}/name`,
+        rule: 'lifecycle.phase_unique',
+        message: `phase ${ph.name} appears twice`,
+      });
     phaseNames.add(ph.name);
     for (const [pt, steps] of Object.entries(ph.native_steps_by_pod_type ?? {}))
       steps.forEach((s, j) => {
-        if (!isNativeStep(s)) d.push({ file, pointer: `${at}/native_steps_by_pod_type/${pt}/${j}`, rule: 'lifecycle.native_step', message: `unknown native step "${s}"` });
+        if (!isNativeStep(s))
+          d.push({
+            file,
+            pointer: `${at}/native_steps_by_pod_type/${pt}/${j}`,
+            rule: 'lifecycle.native_step',
+            message: `unknown native step "${s}"`,
+          });
       });
     (ph.jobs ?? []).forEach((j, k) => {
       if (source === 'standard' && !jobs[j.definition]) return; // the standard lifecycle's jobs apply only if the package ships them
-      if (!jobs[j.definition]) d.push({ file, pointer: `${at}/jobs/${k}/definition`, rule: 'lifecycle.job_ref', message: `job ${j.definition} is not defined in jobs/` });
-      if (j.rubric && !(j.rubric === 'rubric' ? rubric : files.has(`grading/${j.rubric}.yaml`))) d.push({ file, pointer: `${at}/jobs/${k}/rubric`, rule: 'lifecycle.rubric_ref', message: `rubric ${j.rubric} is not in grading/` });
-      if (j.report && !reports[j.report]) d.push({ file, pointer: `${at}/jobs/${k}/report`, rule: 'lifecycle.report_ref', message: `report ${j.report} is not in reports/` });
+      if (!jobs[j.definition])
+        d.push({
+          file,
+          pointer: `${at}/jobs/${k}/definition`,
+          rule: 'lifecycle.job_ref',
+          message: `job ${j.definition} is not defined in jobs/`,
+        });
+      if (j.rubric && !(j.rubric === 'rubric' ? rubric : files.has(`grading/${j.rubric}.yaml`)))
+        d.push({
+          file,
+          pointer: `${at}/jobs/${k}/rubric`,
+          rule: 'lifecycle.rubric_ref',
+          message: `rubric ${j.rubric} is not in grading/`,
+        });
+      if (j.report && !reports[j.report])
+        d.push({
+          file,
+          pointer: `${at}/jobs/${k}/report`,
+          rule: 'lifecycle.report_ref',
+          message: `report ${j.report} is not in reports/`,
+        });
     });
   });
   if (rubric) {
@@ -249,12 +399,32 @@ export function validatePackage(all: PackageFiles): ValidationResult {
     rubric.spec.items.forEach((it, i) =>
       it.checks.forEach((c, j) => {
         const root = c.source.split('.')[0]!;
-        if (!graded.has(root) && !graded.has(c.source)) d.push({ file: P('grading/rubric.yaml'), pointer: `/spec/items/${i}/checks/${j}/source`, rule: 'rubric.source_unknown', message: `no job captures "${c.source}"` });
+        if (!graded.has(root) && !graded.has(c.source))
+          d.push({
+            file: P('grading/rubric.yaml'),
+            pointer: `/spec/items/${i}/checks/${j}/source`,
+            rule: 'rubric.source_unknown',
+            message: `no job captures "${c.source}"`,
+          });
       }),
     );
   }
 
-  if (d.length || !manifest || !podType) return { ok: false, diagnostics: d.length ? d : [{ file: P('manifest.yaml'), pointer: '', rule: 'manifest.invalid', message: 'the manifest could not be read' }], partial };
+  if (d.length || !manifest || !podType)
+    return {
+      ok: false,
+      diagnostics: d.length
+        ? d
+        : [
+            {
+              file: P('manifest.yaml'),
+              pointer: '',
+              rule: 'manifest.invalid',
+              message: 'the manifest could not be read',
+            },
+          ],
+      partial,
+    };
   const phases = lifecycle.spec.phases.map((p) => p.name);
   return {
     ok: true,

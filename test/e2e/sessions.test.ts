@@ -251,7 +251,7 @@ describe('bad requests get a documented problem and change nothing', () => {
       'POST',
       '/v1/sessions',
       () => ({
-        fqn: 'Lablet CCNP ENCOR v1.1 LAB OSPF-101',
+        fqn: 'Lablet CCNP ENCOR v1.1 LAB EIGRP-201',
         timeslot: slot(200, 202),
         candidate: { candidate_id: 'e2e-bad' },
       }),

@@ -11,6 +11,7 @@ export default async function setup(project: TestProject) {
   if (target.kind === 'localstack') {
     project.provide('apiUrl', target.apiUrl);
     project.provide('localEndpoints', false);
+    project.provide('awsEnv', {});
     return;
   }
   await import('../../infra/local/polyfills.ts');
@@ -22,6 +23,7 @@ export default async function setup(project: TestProject) {
   });
   project.provide('apiUrl', runtime.apiUrl);
   project.provide('localEndpoints', true);
+  project.provide('awsEnv', runtime.env);
   return () => runtime.stop();
 }
 
@@ -29,5 +31,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     apiUrl: string;
     localEndpoints: boolean;
+    /** The AWS SDK environment of the target (endpoints, region, credentials, resource names). */
+    awsEnv: Record<string, string>;
   }
 }

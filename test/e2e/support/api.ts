@@ -45,3 +45,10 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Points this process's AWS SDK clients at the target's services (its content bucket, …). */
+export function useTargetAwsEnv(): Record<string, string> {
+  const env = inject('awsEnv');
+  Object.assign(process.env, env);
+  return env;
+}

@@ -7,14 +7,39 @@ import type { Lifecycle } from '../../../shared/content/validate.ts';
 import { LocalStepFunctions } from '../../../infra/local/stepfunctions.ts';
 import { ManualClock } from '../../../shared/domain/clock.ts';
 
-const lablet = parse(readFileSync(new URL('../../../seeds/content/lablet-ospf-basics/PAv1/lifecycle.yaml', import.meta.url), 'utf8')) as Lifecycle;
+const lablet = parse(
+  readFileSync(
+    new URL('../../../seeds/content/lablet-ospf-basics/PAv1/lifecycle.yaml', import.meta.url),
+    'utf8',
+  ),
+) as Lifecycle;
 const targets = {
   nativeStepsArn: 'arn:aws:lambda:us-east-1:000000000000:function:local-native-steps',
   jobRunnerArn: 'arn:aws:lambda:us-east-1:000000000000:function:local-job-runner',
-  jobTask: { clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/lcm', taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/job-runner-task:1', containerName: 'job-runner', subnets: ['subnet-1'] },
+  jobTask: {
+    clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/lcm',
+    taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/job-runner-task:1',
+    containerName: 'job-runner',
+    subnets: ['subnet-1'],
+  },
 };
-const opts = (o: Partial<CompileOptions> = {}): CompileOptions => ({ podDefinitionId: 'pd_0123456789abcdef', podType: 'cml_on_aws', availableJobs: new Set(['post_init@v1', 'grade@v1']), standardLifecycle: false, targets, ...o });
-const INPUT = { session_id: 'ses_01jdx0k7m6v3g8w2q4t5n9c1ba', part_order: 1, phase: 'x', attempt: 1, pod_definition_id: 'pd_0123456789abcdef', pods: [{ index: 0, id: 'pod_1' }], cleanup: false };
+const opts = (o: Partial<CompileOptions> = {}): CompileOptions => ({
+  podDefinitionId: 'pd_0123456789abcdef',
+  podType: 'cml_on_aws',
+  availableJobs: new Set(['post_init@v1', 'grade@v1']),
+  standardLifecycle: false,
+  targets,
+  ...o,
+});
+const INPUT = {
+  session_id: 'ses_01jdx0k7m6v3g8w2q4t5n9c1ba',
+  part_order: 1,
+  phase: 'x',
+  attempt: 1,
+  pod_definition_id: 'pd_0123456789abcdef',
+  pods: [{ index: 0, id: 'pod_1' }],
+  cleanup: false,
+};
 
 function engine(fail?: { step: string; name: string }) {
   const calls: { fn: string; payload: Record<string, unknown> }[] = [];
@@ -25,11 +50,14 @@ function engine(fail?: { step: string; name: string }) {
     invokeFunction: async (fn, payload) => {
       calls.push({ fn: fn.split(':').at(-1)!, payload: payload as Record<string, unknown> });
       const p = payload as { step?: string; job?: string };
-      if (fail && (p.step === fail.step || p.job === fail.step)) throw Object.assign(new Error(`${fail.step} broke`), { name: fail.name });
+      if (fail && (p.step === fail.step || p.job === fail.step))
+        throw Object.assign(new Error(`${fail.step} broke`), { name: fail.name });
       return { ok: true };
     },
     runTask: async (params) => {
-      const env = (params.Overrides as { ContainerOverrides: { Environment: { Name: string; Value: string }[] }[] }).ContainerOverrides[0]!.Environment;
+      const env = (
+        params.Overrides as { ContainerOverrides: { Environment: { Name: string; Value: string }[] }[] }
+      ).ContainerOverrides[0]!.Environment;
       calls.push({ fn: 'ecs', payload: Object.fromEntries(env.map((e) => [e.Name, e.Value])) });
       const token = env.find((e) => e.Name === 'LCM_TASK_TOKEN')!.Value;
       setTimeout(() => void s.handle('SendTaskSuccess', { taskToken: token, output: '{}' }), 1);
@@ -41,8 +69,14 @@ function engine(fail?: { step: string; name: string }) {
 }
 
 async function run(s: LocalStepFunctions, name: string, definition: string) {
-  const { stateMachineArn } = (await s.handle('CreateStateMachine', { name, definition, roleArn: 'r' })) as { stateMachineArn: string };
-  const { executionArn } = (await s.handle('StartExecution', { stateMachineArn, name: 'e', input: JSON.stringify(INPUT) })) as { executionArn: string };
+  const { stateMachineArn } = (await s.handle('CreateStateMachine', { name, definition, roleArn: 'r' })) as {
+    stateMachineArn: string;
+  };
+  const { executionArn } = (await s.handle('StartExecution', {
+    stateMachineArn,
+    name: 'e',
+    input: JSON.stringify(INPUT),
+  })) as { executionArn: string };
   await s.drain(5000);
   return s.handle('DescribeExecution', { executionArn }) as Promise<{ status: string; error?: string }>;
 }
@@ -51,7 +85,12 @@ describe('the lifecycle compiler', () => {
   it('gives one machine per phase with deterministic names and byte-identical output', () => {
     const a = compileLifecycle(lablet, opts());
     const b = compileLifecycle(structuredClone(lablet), opts());
-    expect(a.map((m) => m.name)).toEqual(['lcm-pd_0123456789abcdef-instantiate', 'lcm-pd_0123456789abcdef-collect', 'lcm-pd_0123456789abcdef-grade', 'lcm-pd_0123456789abcdef-archive']);
+    expect(a.map((m) => m.name)).toEqual([
+      'lcm-pd_0123456789abcdef-instantiate',
+      'lcm-pd_0123456789abcdef-collect',
+      'lcm-pd_0123456789abcdef-grade',
+      'lcm-pd_0123456789abcdef-archive',
+    ]);
     expect(b).toEqual(a);
     for (const m of a) {
       expect(m.definition).not.toMatch(/JSONata|"Assign"/);
@@ -60,35 +99,94 @@ describe('the lifecycle compiler', () => {
   });
 
   it('maps native steps to Lambda tasks, jobs to the job runner, retry to Retry and failure to Catch', () => {
-    const inst = JSON.parse(compileLifecycle(lablet, opts())[0]!.definition) as { StartAt: string; TimeoutSeconds: number; States: Record<string, { Parameters?: { FunctionName: string; Payload: Record<string, unknown> }; Retry?: { ErrorEquals: string[]; MaxAttempts: number }[]; Catch?: { Next: string }[] }> };
+    const inst = JSON.parse(compileLifecycle(lablet, opts())[0]!.definition) as {
+      StartAt: string;
+      TimeoutSeconds: number;
+      States: Record<
+        string,
+        {
+          Parameters?: { FunctionName: string; Payload: Record<string, unknown> };
+          Retry?: { ErrorEquals: string[]; MaxAttempts: number }[];
+          Catch?: { Next: string }[];
+        }
+      >;
+    };
     expect(inst.StartAt).toBe('native_lab_resolve');
     expect(inst.TimeoutSeconds).toBe(1800);
-    expect(Object.keys(inst.States)).toEqual(['native_lab_resolve', 'native_ports_alloc', 'native_tags_sync', 'native_lab_start', 'native_lds_register', 'native_mark_ready', 'job_post_init_v1', 'PhaseSucceeded', 'PhaseFailed']);
-    expect(inst.States.native_lab_resolve!.Parameters!.Payload).toMatchObject({ step: 'lab_resolve', 'session_id.$': '$.session_id' });
+    expect(Object.keys(inst.States)).toEqual([
+      'native_lab_resolve',
+      'native_ports_alloc',
+      'native_tags_sync',
+      'native_lab_start',
+      'native_lds_register',
+      'native_mark_ready',
+      'job_post_init_v1',
+      'PhaseSucceeded',
+      'PhaseFailed',
+    ]);
+    expect(inst.States.native_lab_resolve!.Parameters!.Payload).toMatchObject({
+      step: 'lab_resolve',
+      'session_id.$': '$.session_id',
+    });
     expect(inst.States.job_post_init_v1!.Parameters!.FunctionName).toBe(targets.jobRunnerArn);
-    expect(inst.States.native_lab_resolve!.Retry!.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 1 });
+    expect(inst.States.native_lab_resolve!.Retry!.at(-1)).toMatchObject({
+      ErrorEquals: ['States.ALL'],
+      MaxAttempts: 1,
+    });
     expect(inst.States.native_lab_resolve!.Catch![0]!.Next).toBe('PhaseFailed');
   });
 
   it('a fargate job waits for a task token with heartbeat and timeout', () => {
-    const lc: Lifecycle = { kind: 'Lifecycle', spec: { phases: [{ name: 'grade', jobs: [{ definition: 'grade@v1', runtime: 'fargate' }] }] } };
-    const g = JSON.parse(compileLifecycle(lc, opts())[0]!.definition) as { States: Record<string, Record<string, unknown>> };
-    expect(g.States.job_grade_v1).toMatchObject({ Resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken', HeartbeatSeconds: 60, TimeoutSeconds: 3600 });
+    const lc: Lifecycle = {
+      kind: 'Lifecycle',
+      spec: { phases: [{ name: 'grade', jobs: [{ definition: 'grade@v1', runtime: 'fargate' }] }] },
+    };
+    const g = JSON.parse(compileLifecycle(lc, opts())[0]!.definition) as {
+      States: Record<string, Record<string, unknown>>;
+    };
+    expect(g.States.job_grade_v1).toMatchObject({
+      Resource: 'arn:aws:states:::ecs:runTask.waitForTaskToken',
+      HeartbeatSeconds: 60,
+      TimeoutSeconds: 3600,
+    });
   });
 
-  it.each(['instantiate', 'collect', 'grade', 'archive'])('the lablet %s phase runs to completion with local handlers', async (phase) => {
-    const m = compileLifecycle(lablet, opts()).find((x) => x.phase === phase)!;
-    const { s, calls } = engine();
-    expect((await run(s, m.name, m.definition)).status).toBe('SUCCEEDED');
-    if (phase === 'instantiate') expect(calls.map((c) => c.payload.step ?? c.payload.job)).toEqual(['lab_resolve', 'ports_alloc', 'tags_sync', 'lab_start', 'lds_register', 'mark_ready', 'post_init@v1']);
-  });
+  it.each(['instantiate', 'collect', 'grade', 'archive'])(
+    'the lablet %s phase runs to completion with local handlers',
+    async (phase) => {
+      const m = compileLifecycle(lablet, opts()).find((x) => x.phase === phase)!;
+      const { s, calls } = engine();
+      expect((await run(s, m.name, m.definition)).status).toBe('SUCCEEDED');
+      if (phase === 'instantiate')
+        expect(calls.map((c) => c.payload.step ?? c.payload.job)).toEqual([
+          'lab_resolve',
+          'ports_alloc',
+          'tags_sync',
+          'lab_start',
+          'lds_register',
+          'mark_ready',
+          'post_init@v1',
+        ]);
+    },
+  );
 
   it('a fargate job runs to completion through the task token', async () => {
-    const lc: Lifecycle = { kind: 'Lifecycle', spec: { phases: [{ name: 'grade', jobs: [{ definition: 'grade@v1', runtime: 'fargate', rubric: 'rubric' }] }] } };
+    const lc: Lifecycle = {
+      kind: 'Lifecycle',
+      spec: {
+        phases: [{ name: 'grade', jobs: [{ definition: 'grade@v1', runtime: 'fargate', rubric: 'rubric' }] }],
+      },
+    };
     const m = compileLifecycle(lc, opts())[0]!;
     const { s, calls } = engine();
     expect((await run(s, m.name, m.definition)).status).toBe('SUCCEEDED');
-    expect(calls[0]!.payload).toMatchObject({ LCM_JOB: 'grade@v1', LCM_RUBRIC: 'rubric', LCM_SESSION_ID: INPUT.session_id, LCM_PART_ORDER: '1', LCM_POD_DEFINITION_ID: INPUT.pod_definition_id });
+    expect(calls[0]!.payload).toMatchObject({
+      LCM_JOB: 'grade@v1',
+      LCM_RUBRIC: 'rubric',
+      LCM_SESSION_ID: INPUT.session_id,
+      LCM_PART_ORDER: '1',
+      LCM_POD_DEFINITION_ID: INPUT.pod_definition_id,
+    });
   });
 
   it('a failing step fails the phase with its own error name, after the phase retries', async () => {
@@ -100,23 +198,46 @@ describe('the lifecycle compiler', () => {
   });
 
   it('on_failure: continue lets the phase succeed past a failing step', async () => {
-    const lc: Lifecycle = { kind: 'Lifecycle', spec: { phases: [{ name: 'archive', native_steps_by_pod_type: { cml_on_aws: ['lab_stop', 'archive'] }, on_failure: 'continue' }] } };
+    const lc: Lifecycle = {
+      kind: 'Lifecycle',
+      spec: {
+        phases: [
+          {
+            name: 'archive',
+            native_steps_by_pod_type: { cml_on_aws: ['lab_stop', 'archive'] },
+            on_failure: 'continue',
+          },
+        ],
+      },
+    };
     const m = compileLifecycle(lc, opts())[0]!;
     const { s, calls } = engine({ step: 'lab_stop', name: 'Boom' });
     expect((await run(s, m.name, m.definition)).status).toBe('SUCCEEDED');
     expect(calls.map((c) => c.payload.step)).toEqual(['lab_stop', 'archive']);
   });
 
-  it.each(['cml_on_aws', 'proxmox', 'vmware', 'roc_radkit', 'none'] as const)('the standard lifecycle compiles and runs for %s', async (podType) => {
-    const ms = compileLifecycle(STANDARD_LIFECYCLE, opts({ podDefinitionId: null, podType, availableJobs: new Set(), standardLifecycle: true }));
-    expect(ms.map((m) => m.name)).toEqual(['instantiate', 'collect', 'grade', 'archive'].map((p) => `lcm-standard-${podType}-${p}`));
-    const grade = JSON.parse(ms.find((m) => m.phase === 'grade')!.definition) as { States: Record<string, unknown> };
-    expect(Object.keys(grade.States)).toContain('native_record_ungraded');
-    for (const m of ms) expect((await run(engine().s, m.name, m.definition)).status).toBe('SUCCEEDED');
-  });
+  it.each(['cml_on_aws', 'proxmox', 'vmware', 'roc_radkit', 'none'] as const)(
+    'the standard lifecycle compiles and runs for %s',
+    async (podType) => {
+      const ms = compileLifecycle(
+        STANDARD_LIFECYCLE,
+        opts({ podDefinitionId: null, podType, availableJobs: new Set(), standardLifecycle: true }),
+      );
+      expect(ms.map((m) => m.name)).toEqual(
+        ['instantiate', 'collect', 'grade', 'archive'].map((p) => `lcm-standard-${podType}-${p}`),
+      );
+      const grade = JSON.parse(ms.find((m) => m.phase === 'grade')!.definition) as {
+        States: Record<string, unknown>;
+      };
+      expect(Object.keys(grade.States)).toContain('native_record_ungraded');
+      for (const m of ms) expect((await run(engine().s, m.name, m.definition)).status).toBe('SUCCEEDED');
+    },
+  );
 
   it('the standard lifecycle in code is the one in state-machines/standard-lifecycle.yaml', () => {
-    const file = parse(readFileSync(new URL('../../../state-machines/standard-lifecycle.yaml', import.meta.url), 'utf8'));
+    const file = parse(
+      readFileSync(new URL('../../../state-machines/standard-lifecycle.yaml', import.meta.url), 'utf8'),
+    );
     expect(file).toEqual(STANDARD_LIFECYCLE);
   });
 

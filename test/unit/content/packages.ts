@@ -20,10 +20,17 @@ export function filesOf(dir: string): Map<string, Buffer> {
   return out;
 }
 
-export function zip(files: Map<string, Buffer | string>, opts: { modes?: Record<string, number>; compress?: boolean } = {}): Promise<Buffer> {
+export function zip(
+  files: Map<string, Buffer | string>,
+  opts: { modes?: Record<string, number>; compress?: boolean } = {},
+): Promise<Buffer> {
   const z = new yazl.ZipFile();
   for (const [name, data] of files)
-    z.addBuffer(Buffer.isBuffer(data) ? data : Buffer.from(data), name, { mtime: new Date(0), mode: opts.modes?.[name] ?? 0o100644, compress: opts.compress ?? true });
+    z.addBuffer(Buffer.isBuffer(data) ? data : Buffer.from(data), name, {
+      mtime: new Date(0),
+      mode: opts.modes?.[name] ?? 0o100644,
+      compress: opts.compress ?? true,
+    });
   z.end();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -33,7 +40,10 @@ export function zip(files: Map<string, Buffer | string>, opts: { modes?: Record<
   });
 }
 
-export async function samplePackage(dir: string, changes: Record<string, string | null> = {}): Promise<Buffer> {
+export async function samplePackage(
+  dir: string,
+  changes: Record<string, string | null> = {},
+): Promise<Buffer> {
   const files = filesOf(dir);
   for (const [p, v] of Object.entries(changes)) {
     if (v === null) files.delete(p);
@@ -48,4 +58,5 @@ export interface BrokenCase {
   rule: string;
   changes: Record<string, string | null>;
 }
-export const brokenCases = (): BrokenCase[] => (parse(readFileSync(join(CONTENT, 'broken/cases.yaml'), 'utf8')) as { cases: BrokenCase[] }).cases;
+export const brokenCases = (): BrokenCase[] =>
+  (parse(readFileSync(join(CONTENT, 'broken/cases.yaml'), 'utf8')) as { cases: BrokenCase[] }).cases;

@@ -7,7 +7,14 @@ describe('the sample packages', () => {
   it('the lablet is valid and yields every typed field', async () => {
     const r = validatePackage(await readZip(await samplePackage('lablet-ospf-basics')));
     if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
-    expect(r.fields).toMatchObject({ name: 'lablet-ospf-basics', version: '1.0.0', content_id: 'ospf-basics', pod_type: 'cml_on_aws', host_type: 'cml_on_aws', lifecycle_source: 'package' });
+    expect(r.fields).toMatchObject({
+      name: 'lablet-ospf-basics',
+      version: '1.0.0',
+      content_id: 'ospf-basics',
+      pod_type: 'cml_on_aws',
+      host_type: 'cml_on_aws',
+      lifecycle_source: 'package',
+    });
     expect(r.fields.ports).toEqual(['rtr01_serial', 'rtr02_serial', 'rtr03_serial', 'sw01_serial']);
     expect(r.fields.devices.map((d) => d.name)).toEqual(['rtr01', 'rtr02', 'rtr03', 'sw01']);
     expect(r.fields.lifecycle_phases).toEqual(['instantiate', 'collect', 'grade', 'archive']);
@@ -16,13 +23,21 @@ describe('the sample packages', () => {
     expect(r.fields.connectors).toHaveLength(4);
     expect(r.fields.reports).toHaveProperty('score_report');
     expect(r.fields.restore_rules).toContain('rtr01');
-    expect(r.fields.detection.find((s) => s.used)).toMatchObject({ signal: 'manifest.pod_type', pod_type: 'cml_on_aws' });
+    expect(r.fields.detection.find((s) => s.used)).toMatchObject({
+      signal: 'manifest.pod_type',
+      pod_type: 'cml_on_aws',
+    });
   });
 
   it('the web-only design part has no pod and no host', async () => {
     const r = validatePackage(await readZip(await samplePackage('design-web-only')));
     if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
-    expect(r.fields).toMatchObject({ pod_type: 'none', host_type: null, lifecycle_source: 'standard', ports: [] });
+    expect(r.fields).toMatchObject({
+      pod_type: 'none',
+      host_type: null,
+      lifecycle_source: 'standard',
+      ports: [],
+    });
   });
 
   it('the device-based part is roc_radkit on hybrid hardware', async () => {
@@ -33,7 +48,16 @@ describe('the sample packages', () => {
   });
 
   it('legacy files beside PAv1 are tolerated, and PAv1 wins', async () => {
-    const r = validatePackage(await readZip(await samplePackage('lablet-ospf-basics', { 'mosaic_meta.json': '{}', 'grade.xml': '<x/>', 'RCUv1/readme.txt': 'old', 'cml.yml': 'nodes: []' })));
+    const r = validatePackage(
+      await readZip(
+        await samplePackage('lablet-ospf-basics', {
+          'mosaic_meta.json': '{}',
+          'grade.xml': '<x/>',
+          'RCUv1/readme.txt': 'old',
+          'cml.yml': 'nodes: []',
+        }),
+      ),
+    );
     expect(r.ok).toBe(true);
   });
 });
@@ -47,5 +71,6 @@ describe('each broken package fails with a diagnostic naming the file and the ru
     for (const d of r.diagnostics) expect(d.message.length).toBeGreaterThan(5);
   });
 
-  it('covers at least twelve failure classes', () => expect(new Set(brokenCases().map((c) => c.rule)).size).toBeGreaterThanOrEqual(12));
+  it('covers at least twelve failure classes', () =>
+    expect(new Set(brokenCases().map((c) => c.rule)).size).toBeGreaterThanOrEqual(12));
 });
