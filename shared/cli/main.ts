@@ -1,0 +1,116 @@
+/**
+ * The content author's command line (`npx lcm …`):
+ *   lcm content lint <zip|dir>                         the sync's validation, human-readable
+ *   lcm lifecycle compile <lifecycle.yaml|package> [--phase p] [--pod-type t]   prints ASL
+ *   lcm lifecycle graph <lifecycle.yaml|package> [--pod-type t]                 Mermaid per phase
+ * Exit codes: 0 fine, 1 the content has problems, 2 usage.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { readDirectory, readZip, type PackageFiles } from '../content/package-reader.ts';
+import { validatePackage, type Lifecycle } from '../content/validate.ts';
+import { ContentError, formatDiagnostic } from '../content/diagnostics.ts';
+import { STANDARD_LIFECYCLE } from '../content/standard-lifecycle.ts';
+import { compileLifecycle, toMermaid } from '../../state-machines/compile.ts';
+import type { PodType } from '../catalog/types.ts';
+
+const USAGE = `usage:
+  lcm content lint <package.zip|directory>
+  lcm lifecycle compile <lifecycle.yaml|package> [--phase <name>] [--pod-type <type>]
+  lcm lifecycle graph <lifecycle.yaml|package> [--pod-type <type>]`;
+
+export async function main(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<number> {
+  const [group, cmd, target, ...rest] = argv;
+  const flag = (name: string) => {
+    const i = rest.indexOf(`--${name}`);
+    return i >= 0 ? rest[i + 1] : undefined;
+  };
+  if (!group || !cmd || !target || !['content', 'lifecycle'].includes(group)) {
+    err(`${USAGE}\n`);
+    return 2;
+  }
+  try {
+    if (group === 'content' && cmd === 'lint') {
+      const files = await load(target);
+      const r = validatePackage(files);
+      if (r.ok) {
+        out(
+          `✔ ${target}: ${r.fields.name} ${r.fields.version} (${r.fields.pod_type}, lifecycle: ${r.fields.lifecycle_source}, phases: ${r.fields.lifecycle_phases.join(' → ')}, jobs: ${Object.keys(r.fields.jobs).join(', ') || 'none'})\n`,
+        );
+        return 0;
+      }
+      err(
+        `✘ ${target}: ${r.diagnostics.length} problem(s)\n${r.diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}\n`,
+      );
+      return 1;
+    }
+    if (group === 'lifecycle' && (cmd === 'compile' || cmd === 'graph')) {
+      const { lifecycle, podType, jobs, podDefinitionId, standard } = await lifecycleOf(
+        target,
+        flag('pod-type') as PodType | undefined,
+      );
+      if (cmd === 'graph') {
+        out(toMermaid(lifecycle, podType));
+        return 0;
+      }
+      const machines = compileLifecycle(lifecycle, {
+        podDefinitionId,
+        podType,
+        availableJobs: jobs,
+        standardLifecycle: standard,
+        targets: { nativeStepsArn: '${NativeStepsFunctionArn}', jobRunnerArn: '${JobRunnerFunctionArn}' },
+      }).filter((m) => !flag('phase') || m.phase === flag('phase'));
+      if (!machines.length) {
+        err(`no phase "${flag('phase')}" in this lifecycle\n`);
+        return 1;
+      }
+      out(
+        machines.length === 1
+          ? `${machines[0]!.definition}\n`
+          : `${JSON.stringify(Object.fromEntries(machines.map((m) => [m.name, JSON.parse(m.definition)])), null, 2)}\n`,
+      );
+      return 0;
+    }
+    err(`${USAGE}\n`);
+    return 2;
+  } catch (e) {
+    if (e instanceof ContentError) {
+      err(`✘ ${target}:\n${e.diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}\n`);
+      return 1;
+    }
+    err(`✘ ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+async function load(target: string): Promise<PackageFiles> {
+  const st = await stat(target);
+  return st.isDirectory() ? readDirectory(target) : readZip(await readFile(target));
+}
+
+async function lifecycleOf(target: string, podTypeFlag?: PodType) {
+  if (/\.ya?ml$/.test(target)) {
+    const lifecycle = parse(await readFile(target, 'utf8'), { maxAliasCount: 0 }) as Lifecycle;
+    const jobs = new Set(lifecycle.spec.phases.flatMap((p) => (p.jobs ?? []).map((j) => j.definition)));
+    return {
+      lifecycle,
+      podType: podTypeFlag ?? ('cml_on_aws' as PodType),
+      jobs,
+      podDefinitionId: 'pd_0000000000000000',
+      standard: false,
+    };
+  }
+  const r = validatePackage(await load(target));
+  if (!r.ok) throw new ContentError(r.diagnostics);
+  return {
+    lifecycle: r.fields.lifecycle_source === 'standard' ? STANDARD_LIFECYCLE : r.fields.lifecycle,
+    podType: podTypeFlag ?? r.fields.pod_type,
+    jobs: new Set(Object.keys(r.fields.jobs)),
+    podDefinitionId: 'pd_0000000000000000',
+    standard: r.fields.lifecycle_source === 'standard',
+  };
+}

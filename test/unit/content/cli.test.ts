@@ -1,0 +1,64 @@
+import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../../shared/cli/main.ts';
+import { CONTENT, brokenCases, filesOf, samplePackage } from './packages.ts';
+
+async function cli(...args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(
+    args,
+    (s) => void (out += s),
+    (s) => void (err += s),
+  );
+  return { code, out, err };
+}
+
+describe('lcm, the author command line', () => {
+  it('content lint passes a good package directory', async () => {
+    const r = await cli('content', 'lint', join(CONTENT, 'lablet-ospf-basics'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/lablet-ospf-basics 1\.0\.0 \(cml_on_aws/);
+  });
+
+  it('content lint names file, pointer and rule of a broken package and exits 1', async () => {
+    const c = brokenCases().find((x) => x.name === 'rubric-max-points-mismatch')!;
+    const dir = await mkdtemp(join(tmpdir(), 'lcm-lint-'));
+    const files = filesOf('lablet-ospf-basics');
+    for (const [p, v] of Object.entries(c.changes))
+      v === null ? files.delete(p) : files.set(p, Buffer.from(v));
+    for (const [p, b] of files) {
+      await mkdir(dirname(join(dir, p)), { recursive: true });
+      await writeFile(join(dir, p), b);
+    }
+    const r = await cli('content', 'lint', dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('PAv1/grading/rubric.yaml#/spec/max_points [rubric.max_points_sum]');
+  });
+
+  it('content lint reads zips too', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lcm-lint-'));
+    await writeFile(join(dir, 'p.zip'), await samplePackage('doo-radkit'));
+    expect((await cli('content', 'lint', join(dir, 'p.zip'))).code).toBe(0);
+  });
+
+  it('lifecycle compile prints the same ASL every time; --phase selects one', async () => {
+    const a = await cli('lifecycle', 'compile', join(CONTENT, 'lablet-ospf-basics'), '--phase', 'grade');
+    const b = await cli('lifecycle', 'compile', join(CONTENT, 'lablet-ospf-basics'), '--phase', 'grade');
+    expect(a.code).toBe(0);
+    expect(a.out).toBe(b.out);
+    expect(JSON.parse(a.out).StartAt).toBe('job_grade_v1');
+    expect(
+      (await cli('lifecycle', 'compile', join(CONTENT, 'lablet-ospf-basics', 'PAv1', 'lifecycle.yaml'))).code,
+    ).toBe(0);
+  });
+
+  it('lifecycle graph draws Mermaid; bad usage exits 2', async () => {
+    expect((await cli('lifecycle', 'graph', join(CONTENT, 'lablet-ospf-basics'))).out).toMatch(
+      /^flowchart TD/,
+    );
+    expect((await cli('nonsense')).code).toBe(2);
+  });
+});
