@@ -27,8 +27,10 @@ describe('lcm, the author command line', () => {
     const c = brokenCases().find((x) => x.name === 'rubric-max-points-mismatch')!;
     const dir = await mkdtemp(join(tmpdir(), 'lcm-lint-'));
     const files = filesOf('lablet-ospf-basics');
-    for (const [p, v] of Object.entries(c.changes))
-      v === null ? files.delete(p) : files.set(p, Buffer.from(v));
+    for (const [p, v] of Object.entries(c.changes)) {
+      if (v === null) files.delete(p);
+      else files.set(p, Buffer.from(v));
+    }
     for (const [p, b] of files) {
       await mkdir(dirname(join(dir, p)), { recursive: true });
       await writeFile(join(dir, p), b);
