@@ -162,53 +162,6 @@ export const system: SystemDecl = {
       ],
     },
     {
-      name: 'jobs-api',
-      description: 'Submit, read and cancel scenario-engine jobs; the function catalogue',
-      entry: 'lambdas/jobs-api.ts',
-      memoryMb: 512,
-      timeoutSeconds: 10,
-      triggers: [
-        api('POST', '/v1/jobs', 'operator', 64 * KiB),
-        api('GET', '/v1/jobs/{id}', 'operator'),
-        api('DELETE', '/v1/jobs/{id}', 'operator'),
-        api('GET', '/v1/scenario-functions', 'author'),
-      ],
-      grants: [
-        { kind: 'table', table: 'state', access: 'readwrite' },
-        { kind: 'invoke', function: 'job-runner' },
-      ],
-    },
-    {
-      name: 'job-runner',
-      description: 'Runs short scenario-engine jobs (Lambda entry of the executor)',
-      entry: 'lambdas/run-job.ts',
-      memoryMb: 1024,
-      timeoutSeconds: 900,
-      triggers: [{ kind: 'state-machine-task' }],
-      grants: [
-        { kind: 'table', table: 'state', access: 'readwrite' },
-        { kind: 'bucket', bucket: 'content', access: 'read' },
-        { kind: 'bucket', bucket: 'artefacts', access: 'readwrite' },
-        { kind: 'bus', access: 'put' },
-        { kind: 'secret', secret: 'cml' },
-      ],
-    },
-    {
-      name: 'native-steps',
-      description:
-        'Product-owned lifecycle steps (lab resolve, ports, tags, start, LDS, ready, stop, wipe, archive)',
-      entry: 'lambdas/run-native-step.ts',
-      memoryMb: 512,
-      timeoutSeconds: 60,
-      triggers: [{ kind: 'state-machine-task' }],
-      grants: [
-        { kind: 'table', table: 'state', access: 'readwrite' },
-        { kind: 'bucket', bucket: 'artefacts', access: 'readwrite' },
-        { kind: 'secret', secret: 'cml' },
-        { kind: 'secret', secret: 'lds' },
-      ],
-    },
-    {
       name: 'stream-dispatcher',
       description: 'The one reader of the state stream: projects views and publishes the CloudEvent outbox',
       entry: 'lambdas/dispatch-stream.ts',
@@ -278,25 +231,8 @@ export const system: SystemDecl = {
       ],
     },
   ],
-  tasks: [
-    {
-      name: 'job-runner-task',
-      description: 'Runs long scenario-engine jobs on Fargate with a task token and heartbeats',
-      entry: 'lambdas/run-job-task.ts',
-      cpu: 512,
-      memoryMb: 1024,
-      heartbeatSeconds: 60,
-      timeoutSeconds: 3600,
-      grants: [
-        { kind: 'table', table: 'state', access: 'readwrite' },
-        { kind: 'bucket', bucket: 'content', access: 'read' },
-        { kind: 'bucket', bucket: 'artefacts', access: 'readwrite' },
-        { kind: 'bus', access: 'put' },
-        { kind: 'state-machines', access: 'callback' },
-        { kind: 'secret', secret: 'cml' },
-      ],
-    },
-  ],
+  // The job runner's Fargate task (tasks: TaskDecl[]) joins with the scenario engine.
+  tasks: [],
 };
 
 export function functionByName(name: string): FunctionDecl {

@@ -2,7 +2,6 @@
 import type { RouteContract } from '../contract.ts';
 import { catalogContracts } from './catalog.ts';
 import { contentContracts } from './content.ts';
-import { jobsContracts } from './jobs.ts';
 import { inboundContracts } from './inbound.ts';
 import { sessionsContracts } from './sessions.ts';
 import { systemContracts } from './system.ts';
@@ -13,5 +12,4 @@ export const allContracts: RouteContract[] = [
   ...Object.values(catalogContracts),
   ...Object.values(inboundContracts),
   ...Object.values(contentContracts),
-  ...Object.values(jobsContracts),
 ];
