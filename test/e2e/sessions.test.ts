@@ -617,7 +617,14 @@ describe('catalog reads', () => {
     const doc = await api<{ openapi: string; paths: Record<string, unknown> }>('GET', '/v1/openapi.json');
     expect(doc.body.openapi).toBe('3.1.0');
     expect(Object.keys(doc.body.paths)).toEqual(
-      expect.arrayContaining(['/v1/sessions', '/v1/sessions/{id}/cancel', '/v1/forms', '/v1/jobs']),
+      expect.arrayContaining([
+        '/v1/sessions',
+        '/v1/sessions/{id}/cancel',
+        '/v1/forms',
+        '/v1/content/sync',
+        '/v1/pod-definitions/{id}',
+        '/v1/events',
+      ]),
     );
   });
 });
