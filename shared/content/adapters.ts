@@ -61,18 +61,45 @@ export class SfnRegistrar implements StateMachineRegistrar {
     private readonly sfn: SFNClient,
     private readonly roleArn: string,
     private readonly arnOf: (name: string) => string,
+    private readonly logGroupArn?: string,
   ) {}
+
+  /** Errors to the stack's state-machine log group, and X-Ray traces, for every registered machine. */
+  private get observability() {
+    if (!this.logGroupArn) return {};
+    const logGroupArn = `${this.logGroupArn.replace(/:\*$/, '')}:*`;
+    return {
+      loggingConfiguration: {
+        level: 'ERROR' as const,
+        includeExecutionData: false,
+        destinations: [{ cloudWatchLogsLogGroup: { logGroupArn } }],
+      },
+      tracingConfiguration: { enabled: true },
+    };
+  }
+
   async register(name: string, definition: string): Promise<string> {
     try {
       const out = await this.sfn.send(
-        new CreateStateMachineCommand({ name, definition, roleArn: this.roleArn, type: 'STANDARD' }),
+        new CreateStateMachineCommand({
+          name,
+          definition,
+          roleArn: this.roleArn,
+          type: 'STANDARD',
+          ...this.observability,
+        }),
       );
       return out.stateMachineArn!;
     } catch (e) {
       if (!(e instanceof StateMachineAlreadyExists)) throw e;
       const arn = this.arnOf(name);
       await this.sfn.send(
-        new UpdateStateMachineCommand({ stateMachineArn: arn, definition, roleArn: this.roleArn }),
+        new UpdateStateMachineCommand({
+          stateMachineArn: arn,
+          definition,
+          roleArn: this.roleArn,
+          ...this.observability,
+        }),
       );
       return arn;
     }

@@ -17,7 +17,12 @@ export function syncPorts(region: string, account: string): SyncPorts {
   const taskDefinition = envOptional('jobTaskDefinitionArn');
   return {
     repo: new DynamoPodDefinitions(store),
-    registrar: new SfnRegistrar(sfnClient(), env('stateMachineRoleArn'), arnOf),
+    registrar: new SfnRegistrar(
+      sfnClient(),
+      env('stateMachineRoleArn'),
+      arnOf,
+      envOptional('stateMachineLogGroupArn'),
+    ),
     documents: new S3Documents(s3Client(), env('contentBucket')),
     forms: new StoreFormConfirmer(store, () => new Date(clock.now()).toISOString()),
     clock,

@@ -11,6 +11,7 @@ export const ENV = {
   eventBus: 'LCM_EVENT_BUS',
   stateMachineRoleArn: 'LCM_SFN_ROLE_ARN',
   stateMachinePrefix: 'LCM_SFN_PREFIX',
+  stateMachineLogGroupArn: 'LCM_SFN_LOG_GROUP_ARN',
   nativeStepsFunctionArn: 'LCM_NATIVE_STEPS_ARN',
   jobRunnerFunctionArn: 'LCM_JOB_RUNNER_ARN',
   jobTaskDefinitionArn: 'LCM_JOB_TASK_DEFINITION_ARN',

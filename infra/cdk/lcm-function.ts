@@ -1,0 +1,164 @@
+/**
+ * The one opinionated Lambda construct: Node 22 on ARM64, ESM bundle by the local esbuild,
+ * X-Ray tracing, a log group with retention, Powertools settings, and `bind*` helpers that set
+ * the environment variable and grant least privilege in one call.
+ */
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secrets from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ENV } from '../../shared/runtime/env.ts';
+import { STATE_MACHINE_PREFIX, functionName } from '../naming.ts';
+import type { FunctionDecl, TableName } from '../topology.ts';
+import { ESM_BANNER, EXTERNAL_MODULES, LAMBDA_NODE_TARGET } from './bundling.ts';
+import type { StageConfig } from './config.ts';
+
+export interface LcmFunctionProps {
+  decl: FunctionDecl;
+  config: StageConfig;
+  root: string;
+  /** Extra files the bundle needs at run time (copied next to it), e.g. the seeds. */
+  copyDirs?: string[];
+}
+
+export class LcmFunction extends Construct {
+  readonly fn: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: LcmFunctionProps) {
+    super(scope, id);
+    const { decl, config } = props;
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      logGroupName: `/aws/lambda/${functionName(config.stage, decl.name)}`,
+      retention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy: config.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    const copies = props.copyDirs ?? [];
+    this.fn = new NodejsFunction(this, 'Fn', {
+      functionName: functionName(config.stage, decl.name),
+      description: decl.description,
+      entry: `${props.root}/${decl.entry}`,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: decl.memoryMb,
+      timeout: Duration.seconds(decl.timeoutSeconds),
+      tracing: config.target === 'localstack' ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
+      logGroup,
+      projectRoot: props.root,
+      depsLockFilePath: `${props.root}/package-lock.json`,
+      ...(decl.reservedConcurrency ? { reservedConcurrentExecutions: decl.reservedConcurrency } : {}),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: `lcm-${decl.name}`,
+        POWERTOOLS_LOG_LEVEL: config.logLevel,
+        POWERTOOLS_METRICS_NAMESPACE: 'LCM',
+        [ENV.stage]: config.stage,
+        ...(copies.includes('seeds') ? { LCM_SEEDS_DIR: '/var/task/seeds' } : {}),
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: LAMBDA_NODE_TARGET,
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        externalModules: EXTERNAL_MODULES,
+        banner: ESM_BANNER,
+        forceDockerBundling: false,
+        ...(copies.length
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (input: string, output: string) =>
+                  copies.map((d) => `cp -r ${input}/${d} ${output}/${d}`),
+              },
+            }
+          : {}),
+      },
+    });
+  }
+
+  get name() {
+    return this.fn.functionName;
+  }
+
+  bindTable(table: dynamodb.ITable, name: TableName, access: 'read' | 'readwrite'): this {
+    this.fn.addEnvironment(name === 'state' ? ENV.stateTable : ENV.viewsTable, table.tableName);
+    if (access === 'read') table.grantReadData(this.fn);
+    else table.grantReadWriteData(this.fn);
+    return this;
+  }
+
+  bindBucket(bucket: s3.IBucket, name: 'content' | 'artefacts', access: 'read' | 'readwrite'): this {
+    this.fn.addEnvironment(name === 'content' ? ENV.contentBucket : ENV.artefactsBucket, bucket.bucketName);
+    if (access === 'read') bucket.grantRead(this.fn);
+    else bucket.grantReadWrite(this.fn);
+    return this;
+  }
+
+  bindBus(bus: events.IEventBus): this {
+    this.fn.addEnvironment(ENV.eventBus, bus.eventBusName);
+    bus.grantPutEventsTo(this.fn);
+    return this;
+  }
+
+  /** State machines registered at run time share the `lcm-` prefix; grants stop at it. */
+  bindStateMachines(access: 'manage' | 'execute' | 'callback', executionRole: iam.IRole): this {
+    const stack = Stack.of(this);
+    const machines = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: `${STATE_MACHINE_PREFIX}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const executions = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${STATE_MACHINE_PREFIX}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.fn.addEnvironment(ENV.stateMachineRoleArn, executionRole.roleArn);
+    this.fn.addEnvironment(ENV.stateMachinePrefix, STATE_MACHINE_PREFIX);
+    const actions = {
+      manage: [
+        'states:CreateStateMachine',
+        'states:UpdateStateMachine',
+        'states:DescribeStateMachine',
+        'states:TagResource',
+      ],
+      execute: ['states:StartExecution', 'states:StopExecution', 'states:DescribeExecution'],
+      callback: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+    }[access];
+    this.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions,
+        resources: access === 'callback' ? [machines] : [machines, `${executions}:*`],
+      }),
+    );
+    if (access === 'manage') {
+      executionRole.grantPassRole(this.fn.grantPrincipal);
+      this.fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['states:ListStateMachines'], resources: ['*'] }),
+      );
+    }
+    return this;
+  }
+
+  bindSecret(secret: secrets.ISecret, envName: string): this {
+    this.fn.addEnvironment(envName, secret.secretArn);
+    secret.grantRead(this.fn);
+    return this;
+  }
+
+  bindInvoke(target: lambda.IFunction, envName: string): this {
+    this.fn.addEnvironment(envName, target.functionName);
+    target.grantInvoke(this.fn);
+    return this;
+  }
+}

@@ -1,0 +1,453 @@
+/**
+ * The whole product on AWS, generated from the topology declaration (infra/system.ts): every
+ * table, bucket, function, trigger, rule, schedule and grant comes from that one object.
+ */
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ENV } from '../../shared/runtime/env.ts';
+import { busName, functionName, physicalName, tableName } from '../naming.ts';
+import type { BucketName, EventTrigger, SystemDecl, TableName } from '../topology.ts';
+import type { StageConfig } from './config.ts';
+import { LcmFunction } from './lcm-function.ts';
+import { ACKNOWLEDGEMENTS, suppressWithReasons, wildcardAcknowledgements } from './nag.ts';
+
+export interface LcmStackProps extends StackProps {
+  system: SystemDecl;
+  config: StageConfig;
+  root: string;
+}
+
+const SCOPES: Record<string, string | undefined> = {
+  public: undefined,
+  scheduler: 'lcm/scheduler',
+  operator: 'lcm/operator',
+  author: 'lcm/author',
+  integration: 'lcm/integration',
+};
+
+export class LcmStack extends Stack {
+  readonly functions = new Map<string, LcmFunction>();
+  readonly deadLetterQueues: sqs.Queue[] = [];
+  acknowledgements: { id: string; reason: string }[] = [];
+
+  constructor(scope: Construct, id: string, props: LcmStackProps) {
+    super(scope, id, props);
+    const { system, config } = props;
+    const removal = config.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    Tags.of(this).add('product', 'lcm');
+    Tags.of(this).add('stage', config.stage);
+
+    const alarmTopic = new sns.Topic(this, 'Alarms', {
+      topicName: physicalName(config.stage, 'alarms'),
+      masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
+      enforceSSL: true,
+    });
+    if (config.alarmEmail) alarmTopic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
+    const alarm = (a: cloudwatch.Alarm) => a.addAlarmAction(new cwActions.SnsAction(alarmTopic));
+
+    const dlq = (name: string) => {
+      const q = new sqs.Queue(this, `Dlq${pascal(name)}`, {
+        queueName: physicalName(config.stage, `${name}-dlq`),
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      this.deadLetterQueues.push(q);
+      alarm(
+        new cloudwatch.Alarm(this, `Dlq${pascal(name)}Depth`, {
+          alarmName: physicalName(config.stage, `${name}-dlq-not-empty`),
+          metric: q.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(5),
+            statistic: 'Maximum',
+          }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+      return q;
+    };
+
+    // Tables
+    const tables = new Map<TableName, dynamodb.Table>();
+    for (const t of system.tables) {
+      const table = new dynamodb.Table(this, `Table${pascal(t.name)}`, {
+        tableName: tableName(config.stage, t.name),
+        partitionKey: { name: t.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: t.sortKey, type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        deletionProtection: config.deletionProtection,
+        removalPolicy: removal,
+        ...(t.stream ? { stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES } : {}),
+        ...(t.ttlAttribute ? { timeToLiveAttribute: t.ttlAttribute } : {}),
+      });
+      for (const i of t.indexes)
+        table.addGlobalSecondaryIndex({
+          indexName: i.name,
+          partitionKey: { name: i.partitionKey, type: dynamodb.AttributeType.STRING },
+          sortKey: { name: i.sortKey, type: dynamodb.AttributeType.STRING },
+          projectionType: dynamodb.ProjectionType.ALL,
+        });
+      tables.set(t.name, table);
+    }
+
+    // Buckets
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy: removal,
+      autoDeleteObjects: !config.deletionProtection,
+    });
+    const buckets = new Map<BucketName, s3.Bucket>();
+    for (const b of system.buckets)
+      buckets.set(
+        b.name,
+        new s3.Bucket(this, `Bucket${pascal(b.name)}`, {
+          blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+          encryption: s3.BucketEncryption.S3_MANAGED,
+          enforceSSL: true,
+          versioned: true,
+          eventBridgeEnabled: b.eventBridge,
+          serverAccessLogsBucket: accessLogs,
+          serverAccessLogsPrefix: `${b.name}/`,
+          lifecycleRules: [
+            {
+              noncurrentVersionExpiration: Duration.days(30),
+              abortIncompleteMultipartUploadAfter: Duration.days(2),
+            },
+          ],
+          removalPolicy: removal,
+          autoDeleteObjects: !config.deletionProtection,
+        }),
+      );
+
+    // The bus, its archive; AWS service events arrive on the default bus.
+    const bus = new events.EventBus(this, 'Bus', { eventBusName: busName(config.stage) });
+    bus.archive('Archive', {
+      archiveName: physicalName(config.stage, 'archive'),
+      eventPattern: { account: [this.account] },
+      retention: Duration.days(system.bus.archiveRetentionDays),
+    });
+    const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+
+    const secretsByName = new Map(
+      system.secrets.map((s) => [
+        s.name,
+        new secretsmanager.Secret(this, `Secret${pascal(s.name)}`, {
+          secretName: `${config.stage}/lcm/${s.name}`,
+          description: s.description,
+          removalPolicy: removal,
+        }),
+      ]),
+    );
+
+    // The role content sync passes to the state machines it registers at run time.
+    const smLogs = new logs.LogGroup(this, 'StateMachineLogs', {
+      logGroupName: `/aws/vendedlogs/states/${physicalName(config.stage, 'phases')}`,
+      retention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy: removal,
+    });
+    const smRole = new iam.Role(this, 'StateMachineRole', {
+      roleName: physicalName(config.stage, 'state-machines'),
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+      description: 'Execution role of the part-phase state machines registered by content sync',
+    });
+    const fnArn = (n: string) =>
+      this.formatArn({
+        service: 'lambda',
+        resource: 'function',
+        resourceName: functionName(config.stage, n),
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    smRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [fnArn('native-steps'), fnArn('job-runner')],
+      }),
+    );
+    smRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'logs:CreateLogDelivery',
+          'logs:GetLogDelivery',
+          'logs:UpdateLogDelivery',
+          'logs:DeleteLogDelivery',
+          'logs:ListLogDeliveries',
+          'logs:PutResourcePolicy',
+          'logs:DescribeResourcePolicies',
+          'logs:DescribeLogGroups',
+          'xray:PutTraceSegments',
+          'xray:PutTelemetryRecords',
+          'xray:GetSamplingRules',
+          'xray:GetSamplingTargets',
+        ],
+        resources: ['*'],
+      }),
+    );
+
+    // Functions and their grants
+    for (const decl of system.functions) {
+      const f = new LcmFunction(this, `Fn${pascal(decl.name)}`, {
+        decl,
+        config,
+        root: props.root,
+        ...(decl.name === 'seed-catalog' ? { copyDirs: ['seeds'] } : {}),
+      });
+      this.functions.set(decl.name, f);
+      f.fn.addEnvironment(ENV.nativeStepsFunctionArn, fnArn('native-steps'));
+      f.fn.addEnvironment(ENV.jobRunnerFunctionArn, fnArn('job-runner'));
+      alarm(
+        new cloudwatch.Alarm(this, `Fn${pascal(decl.name)}Errors`, {
+          alarmName: `${functionName(config.stage, decl.name)}-errors`,
+          metric: f.fn.metricErrors({ period: Duration.minutes(5) }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+      alarm(
+        new cloudwatch.Alarm(this, `Fn${pascal(decl.name)}Throttles`, {
+          alarmName: `${functionName(config.stage, decl.name)}-throttles`,
+          metric: f.fn.metricThrottles({ period: Duration.minutes(5) }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+    for (const decl of system.functions) {
+      const f = this.functions.get(decl.name)!;
+      for (const g of decl.grants) {
+        switch (g.kind) {
+          case 'table':
+            f.bindTable(tables.get(g.table)!, g.table, g.access);
+            break;
+          case 'bucket':
+            f.bindBucket(buckets.get(g.bucket)!, g.bucket, g.access);
+            break;
+          case 'bus':
+            f.bindBus(bus);
+            break;
+          case 'state-machines':
+            f.bindStateMachines(g.access, smRole);
+            if (g.access === 'manage') f.fn.addEnvironment(ENV.stateMachineLogGroupArn, smLogs.logGroupArn);
+            break;
+          case 'secret':
+            f.bindSecret(
+              secretsByName.get(g.secret)!,
+              g.secret === 'cml' ? ENV.cmlSecretArn : ENV.ldsSecretArn,
+            );
+            break;
+          case 'invoke': {
+            const target = this.functions.get(g.function);
+            if (!target)
+              throw new Error(`${decl.name} invokes ${g.function}, which the topology does not declare`);
+            f.bindInvoke(target.fn, `LCM_${g.function.toUpperCase().replace(/-/g, '_')}_FUNCTION`);
+            break;
+          }
+          case 'job-task':
+            throw new Error('job tasks are not part of this topology yet');
+        }
+      }
+      if (decl.name === 'reconciler') {
+        // The cleanup-deadline teardown invokes the native steps directly.
+        f.fn.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fnArn('native-steps')] }),
+        );
+      }
+    }
+
+    // HTTP API with a JWT authorizer and a scope per route
+    const accessLog = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy: removal,
+    });
+    const api = new apigw.HttpApi(this, 'Api', {
+      apiName: physicalName(config.stage, 'api'),
+      description: 'LCM sessions, catalog, content and events API',
+      createDefaultStage: true,
+    });
+    const stage = api.defaultStage!.node.defaultChild as apigw.CfnStage;
+    stage.accessLogSettings = {
+      destinationArn: accessLog.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        ip: '$context.identity.sourceIp',
+        routeKey: '$context.routeKey',
+        status: '$context.status',
+        latency: '$context.integrationLatency',
+        error: '$context.error.message',
+        principal: '$context.authorizer.claims.sub',
+      }),
+    };
+    stage.defaultRouteSettings = {
+      throttlingRateLimit: config.apiThrottle.rateLimit,
+      throttlingBurstLimit: config.apiThrottle.burstLimit,
+    };
+    const jwt =
+      config.target === 'localstack'
+        ? undefined
+        : new HttpJwtAuthorizer('Jwt', config.jwtIssuer ?? 'https://issuer.example.com/', {
+            jwtAudience: config.jwtAudience,
+            identitySource: ['$request.header.Authorization'],
+          });
+    const integrations = new Map<string, HttpLambdaIntegration>();
+    for (const decl of system.functions)
+      for (const t of decl.triggers) {
+        if (t.kind !== 'http') continue;
+        let integration = integrations.get(decl.name);
+        if (!integration) {
+          integration = new HttpLambdaIntegration(
+            `Integration${pascal(decl.name)}`,
+            this.functions.get(decl.name)!.fn,
+            { payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0 },
+          );
+          integrations.set(decl.name, integration);
+        }
+        const scope = SCOPES[t.scope];
+        api.addRoutes({
+          path: t.path,
+          methods: [t.method as apigw.HttpMethod],
+          integration,
+          ...(scope && jwt ? { authorizer: jwt, authorizationScopes: [scope] } : {}),
+        });
+      }
+
+    // Streams: batch item failures, a retry limit, bisect on error, an on-failure queue.
+    for (const decl of system.functions)
+      for (const t of decl.triggers) {
+        if (t.kind !== 'stream') continue;
+        const f = this.functions.get(decl.name)!;
+        f.fn.addEventSource(
+          new DynamoEventSource(tables.get(t.table)!, {
+            startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+            batchSize: t.batchSize,
+            maxBatchingWindow: Duration.seconds(t.maxBatchingWindowSeconds),
+            retryAttempts: t.maxRetries,
+            bisectBatchOnError: t.bisectOnError,
+            maxRecordAge: Duration.seconds(t.maxRecordAgeSeconds),
+            reportBatchItemFailures: true,
+            onFailure: new SqsDlq(dlq(`${decl.name}-stream`)),
+          }),
+        );
+        alarm(
+          new cloudwatch.Alarm(this, `Fn${pascal(decl.name)}IteratorAge`, {
+            alarmName: `${functionName(config.stage, decl.name)}-iterator-age`,
+            metric: f.fn.metric('IteratorAge', { period: Duration.minutes(5), statistic: 'Maximum' }),
+            threshold: 60_000,
+            evaluationPeriods: 1,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          }),
+        );
+      }
+
+    // Event rules (a DLQ on every target) and schedules
+    for (const decl of system.functions) {
+      const f = this.functions.get(decl.name)!;
+      for (const t of decl.triggers) {
+        if (t.kind === 'event') {
+          const awsSource = (t.pattern.source as unknown[] | undefined)?.some(
+            (s) => typeof s === 'string' && s.startsWith('aws.'),
+          );
+          const pattern = this.patternFor(t, buckets);
+          new events.Rule(this, `Rule${pascal(t.rule)}`, {
+            ruleName: physicalName(config.stage, t.rule),
+            description: t.description,
+            eventBus: awsSource ? defaultBus : bus,
+            eventPattern: pattern,
+            targets: [
+              new targets.LambdaFunction(f.fn, {
+                deadLetterQueue: dlq(`${t.rule}-target`),
+                retryAttempts: t.maxRetries,
+                maxEventAge: Duration.seconds(t.maxEventAgeSeconds),
+              }),
+            ],
+          });
+        }
+        if (t.kind === 'schedule')
+          new events.Rule(this, `Schedule${pascal(t.rule)}`, {
+            ruleName: physicalName(config.stage, t.rule),
+            description: t.description,
+            schedule: events.Schedule.rate(Duration.seconds(t.everySeconds)),
+            targets: [
+              new targets.LambdaFunction(f.fn, {
+                deadLetterQueue: dlq(`${t.rule}-target`),
+                retryAttempts: 2,
+                maxEventAge: Duration.seconds(t.everySeconds * 2),
+              }),
+            ],
+          });
+      }
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint, description: 'The HTTP API base URL' });
+    new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
+    new CfnOutput(this, 'ContentBucketName', { value: buckets.get('content')!.bucketName });
+    new CfnOutput(this, 'ArtefactsBucketName', { value: buckets.get('artefacts')!.bucketName });
+    new CfnOutput(this, 'StateTableName', { value: tables.get('state')!.tableName });
+    new CfnOutput(this, 'ViewsTableName', { value: tables.get('views')!.tableName });
+    new CfnOutput(this, 'SeedFunctionName', {
+      value: this.functions.get('seed-catalog')!.fn.functionName,
+      description: 'Invoke once after deploy to load the seed catalog',
+    });
+
+    const invoked = system.functions.flatMap((f) =>
+      f.grants
+        .filter((g) => g.kind === 'invoke')
+        .map((g) => this.functions.get((g as { function: string }).function)!.fn),
+    );
+    this.acknowledgements = [
+      ...ACKNOWLEDGEMENTS,
+      ...wildcardAcknowledgements(this, {
+        tables: [...tables.values()],
+        buckets: [...buckets.values()],
+        invoked,
+      }),
+    ];
+    suppressWithReasons(this, this.acknowledgements.slice(ACKNOWLEDGEMENTS.length));
+  }
+
+  /** The topology's pattern, narrowed to this stack's bucket for S3 notifications. */
+  private patternFor(t: EventTrigger, buckets: Map<BucketName, s3.Bucket>): events.EventPattern {
+    const p = structuredClone(t.pattern) as Record<string, unknown>;
+    if ((p.source as string[] | undefined)?.includes('aws.s3')) {
+      const detail = (p.detail ?? {}) as Record<string, unknown>;
+      p.detail = { ...detail, bucket: { name: [buckets.get('content')!.bucketName] } };
+    }
+    // The L2 construct spells detail-type as detailType.
+    if ('detail-type' in p) {
+      p.detailType = p['detail-type'];
+      delete p['detail-type'];
+    }
+    return p as events.EventPattern;
+  }
+}
+
+const pascal = (s: string) => s.replace(/(^|[-_])(\w)/g, (_m, _d, c: string) => c.toUpperCase());
