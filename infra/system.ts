@@ -143,6 +143,38 @@ export const system: SystemDecl = {
       ],
     },
     {
+      name: 'jobs-api',
+      description: 'Submit, read and cancel scenario-engine jobs; the DSL function catalogue',
+      entry: 'lambdas/jobs-api.ts',
+      memoryMb: 256,
+      timeoutSeconds: 10,
+      triggers: [
+        api('POST', '/v1/jobs', 'author', 64 * KiB),
+        api('GET', '/v1/jobs/{id}', 'author'),
+        api('DELETE', '/v1/jobs/{id}', 'author'),
+        api('GET', '/v1/scenario-functions', 'author'),
+      ],
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'invoke', function: 'job-runner' },
+      ],
+    },
+    {
+      name: 'job-runner',
+      description:
+        'Runs short jobs: asynchronously for the jobs API, as a lambda:invoke task for part phases',
+      entry: 'lambdas/run-job.ts',
+      memoryMb: 1024,
+      timeoutSeconds: 900,
+      triggers: [{ kind: 'state-machine-task' }],
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'bucket', bucket: 'content', access: 'read' },
+        { kind: 'bucket', bucket: 'artefacts', access: 'readwrite' },
+        { kind: 'secret', secret: 'cml' },
+      ],
+    },
+    {
       name: 'content-sync',
       description: 'PAv1 package → PodDefinition, compiled and registered state machines',
       entry: 'lambdas/sync-content.ts',
@@ -231,8 +263,24 @@ export const system: SystemDecl = {
       ],
     },
   ],
-  // The job runner's Fargate task (tasks: TaskDecl[]) joins with the scenario engine.
-  tasks: [],
+  tasks: [
+    {
+      name: 'job-runner',
+      description: 'Long CML jobs: started with a task token, heartbeats, reports success or failure',
+      entry: 'lambdas/job-task.ts',
+      cpu: 512,
+      memoryMb: 1024,
+      heartbeatSeconds: 60,
+      timeoutSeconds: 3600,
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'bucket', bucket: 'content', access: 'read' },
+        { kind: 'bucket', bucket: 'artefacts', access: 'readwrite' },
+        { kind: 'secret', secret: 'cml' },
+        { kind: 'state-machines', access: 'callback' },
+      ],
+    },
+  ],
 };
 
 export function functionByName(name: string): FunctionDecl {

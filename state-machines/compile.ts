@@ -204,6 +204,8 @@ function jobTask(
                 { Name: 'LCM_PART_ORDER', 'Value.$': "States.Format('{}', $.part_order)" },
                 { Name: 'LCM_POD_DEFINITION_ID', 'Value.$': "States.Format('{}', $.pod_definition_id)" },
                 { Name: 'LCM_PHASE', 'Value.$': '$.phase' },
+                { Name: 'LCM_ATTEMPT', 'Value.$': "States.Format('{}', $.attempt)" },
+                { Name: 'LCM_HEARTBEAT_SECONDS', Value: String(opts.jobHeartbeatSeconds ?? 60) },
               ],
             },
           ],

@@ -33,6 +33,8 @@ import { startApiServer, type ApiServer } from './api-server.ts';
 import { createTable } from './provision.ts';
 import { LocalStepFunctions } from './stepfunctions.ts';
 import { killAllTasks, runLocalTask } from './tasks.ts';
+import { CmlSimulator } from './sim/cml-server.ts';
+import { DeviceConsoleSimulator } from './sim/device-console.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -47,6 +49,8 @@ export interface LocalRuntimeOptions {
   seed?: boolean;
   chaos?: { failureRate?: number; duplicateRate?: number; random?: () => number };
   log?: (line: string) => void;
+  /** CML simulator timings: 0 = instantaneous (tests), 1 = realistic. Default 0. */
+  simDelayScale?: number;
 }
 
 export interface LocalRuntime {
@@ -60,6 +64,9 @@ export interface LocalRuntime {
   scheduler: LocalScheduler;
   dynamodb: DynamoDbLocal;
   s3: S3Local;
+  /** Simulated CML API (all workers share it locally) and device consoles. */
+  cml: CmlSimulator;
+  consoles: DeviceConsoleSimulator;
   env: Record<string, string>;
   advanceClock(ms: number): Promise<void>;
   /** Resolves when streams, bus deliveries and executions have gone quiet. */
@@ -85,9 +92,13 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     bus: busName(stage),
   };
 
+  const cmlCreds = { username: 'lcm-local', password: 'local-cml-password' };
+  const cml = new CmlSimulator({ ...cmlCreds, delayScale: opts.simDelayScale ?? 0, now: () => clock.now() });
+  const consoles = new DeviceConsoleSimulator();
   const [dynamodb, s3] = await Promise.all([
     startDynamoDbLocal(),
     startS3Local({ buckets: system.buckets.map((b) => bucketName(stage, b.name)) }),
+    cml.start(),
   ]);
 
   const fns = new LocalFunctions(system, { root, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, stage });
@@ -162,6 +173,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     [ENV.jobTaskDefinitionArn]: `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:task-definition/${stage}-job-runner-task:1`,
     [ENV.jobClusterArn]: `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster/${stage}-lcm`,
     [ENV.clock]: clockSpecForChild(spec, clock),
+    // In AWS these come from the CML secret; locally, the simulator's.
+    LCM_CML_CREDENTIALS: JSON.stringify({ cml: cmlCreds, devices: { enable_password: 'lab-enable-1' } }),
+    LCM_LOCAL_CML_URL: cml.url,
   };
   Object.assign(process.env, env);
   resetClients();
@@ -244,6 +258,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       components: () => ({
         dynamodb_local: { status: 'ok', detail: dynamodb.endpoint },
         s3rver: { status: 'ok', detail: s3.endpoint },
+        cml_simulator: { status: 'ok', detail: `${cml.url} (${cml.labs().length} labs)` },
+        device_consoles: { status: 'ok', detail: `${consoles.sessionsOpened()} console session(s)` },
         local_bus: {
           status: 'ok',
           detail: `${bus.rules.length} rules, ${bus.deadLetters.length} dead letters`,
@@ -293,6 +309,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   log(`  events (SSE)   ${api.url}/local/events`);
   log(`  AWS endpoints  ${gateway.url}  (EventBridge, Step Functions, Lambda)`);
   log(`  DynamoDB Local ${dynamodb.endpoint}   S3 ${s3.endpoint}`);
+  log(`  CML simulator  ${cml.url}`);
   log(`  clock          ${spec.kind}${spec.kind === 'accelerated' ? ` ×${spec.factor}` : ''}`);
 
   let stopped = false;
@@ -321,6 +338,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     scheduler,
     dynamodb,
     s3,
+    cml,
+    consoles,
     env,
     advanceClock,
     settle,
@@ -335,7 +354,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       await api.close();
       await gateway.close();
       streams.destroy();
-      await Promise.all([dynamodb.stop(), s3.stop()]);
+      await Promise.all([dynamodb.stop(), s3.stop(), cml.stop(), consoles.stop()]);
     },
   };
 }

@@ -152,8 +152,8 @@ export class StreamPoller {
           ? Math.floor(new Date(r.dynamodb.ApproximateCreationDateTime).getTime() / 1000)
           : undefined,
         Keys: r.dynamodb?.Keys as never,
-        NewImage: r.dynamodb?.NewImage as never,
-        OldImage: r.dynamodb?.OldImage as never,
+        NewImage: wireImage(r.dynamodb?.NewImage) as never,
+        OldImage: wireImage(r.dynamodb?.OldImage) as never,
         SequenceNumber: r.dynamodb?.SequenceNumber,
         SizeBytes: r.dynamodb?.SizeBytes,
         StreamViewType: r.dynamodb?.StreamViewType as never,
@@ -182,7 +182,11 @@ export class StreamPoller {
         if (failedFrom < 0) failedFrom = 0; // an identifier we did not send: retry the whole batch, as Lambda does
         error = 'batch item failure';
       } catch (e) {
-        error = (e as Error).message;
+        // Powertools' FullBatchFailureError keeps each record's error in `recordErrors`.
+        const each = (e as { recordErrors?: unknown[] }).recordErrors;
+        error = [(e as Error).message, ...(each ?? []).map((x) => String((x as Error)?.message ?? x))].join(
+          ' | ',
+        );
         attempts++;
         if (attempts > this.o.trigger.maxRetries) return this.toFailure(pending, error);
         this.stats.retries++;
@@ -226,3 +230,24 @@ export class StreamPoller {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The SDK's Streams client reads an empty map attribute (`{"M":{}}` on the wire) back as `{}`,
+ * which no unmarshaller accepts; Lambda's event source mapping delivers the wire form. Restore it.
+ */
+export function wireImage(img: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!img) return img;
+  const fix = (v: unknown): unknown => {
+    if (!v || typeof v !== 'object') return v;
+    const av = v as Record<string, unknown>;
+    const keys = Object.keys(av).filter((k) => av[k] !== undefined);
+    if (keys.length === 0) return { M: {} };
+    if (keys.length === 1 && keys[0] === 'M')
+      return {
+        M: Object.fromEntries(Object.entries(av.M as Record<string, unknown>).map(([k, x]) => [k, fix(x)])),
+      };
+    if (keys.length === 1 && keys[0] === 'L') return { L: (av.L as unknown[]).map(fix) };
+    return v;
+  };
+  return Object.fromEntries(Object.entries(img).map(([k, v]) => [k, fix(v)]));
+}

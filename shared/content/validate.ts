@@ -83,6 +83,8 @@ export interface PodDefinitionFields {
   reports: Record<string, unknown>;
   restore_rules: string | null;
   files: string[];
+  /** Text of the small files under `files/` (≤ 64 KiB each), for `copy@v1` and `content.files`. */
+  file_texts: Record<string, string>;
   detection: Signal[];
 }
 
@@ -448,9 +450,20 @@ export function validatePackage(all: PackageFiles): ValidationResult {
       reports,
       restore_rules: files.get('restore/restore.yaml')?.toString('utf8') ?? null,
       files: [...files.keys()].sort(),
+      file_texts: fileTexts(files),
       detection: detection.signals,
     },
   };
+}
+
+const MAX_FILE_TEXT = 64 * 1024;
+function fileTexts(files: Map<string, Buffer>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [path, buf] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
+    if (!path.startsWith('files/') || buf.length > MAX_FILE_TEXT || buf.includes(0)) continue;
+    out[path.slice('files/'.length)] = buf.toString('utf8');
+  }
+  return out;
 }
 
 /** `.vars.x` / `$vars.x` references inside a step's `with` and `when` (the root variable names). */

@@ -140,7 +140,24 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
           });
       }
       break;
-    case 'job':
+    case 'job': {
+      const prog = img.progress as { step_index?: number; status?: string; attempt?: number } | undefined;
+      const oldProg = old?.progress as typeof prog;
+      if (
+        img.status === 'running' &&
+        prog &&
+        (prog.step_index !== oldProg?.step_index ||
+          prog.status !== oldProg?.status ||
+          prog.attempt !== oldProg?.attempt)
+      )
+        emit(EVENT_TYPES.jobProgress, SOURCES.scenarioEngine, `jobs/${img.id}`, {
+          job_id: img.id,
+          job: img.job,
+          pod_definition_id: img.pod_definition_id,
+          status: img.status,
+          metadata: img.metadata ?? {},
+          progress: prog,
+        });
       if (statusChanged) {
         const type = JOB_EVENT[img.status as string];
         if (type)
@@ -152,9 +169,11 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
             metadata: img.metadata ?? {},
             ...(img.error ? { error: img.error } : {}),
             ...(img.report_ref ? { report_ref: img.report_ref } : {}),
+            ...(img.status === 'completed' && img.outputs ? { outputs: img.outputs } : {}),
           });
       }
       break;
+    }
     case 'worker':
       if (statusChanged)
         emit(EVENT_TYPES.workerStatusChanged, SOURCES.workers, `workers/${img.id}`, {

@@ -3,6 +3,7 @@ import type { RouteContract } from '../contract.ts';
 import { catalogContracts } from './catalog.ts';
 import { contentContracts } from './content.ts';
 import { inboundContracts } from './inbound.ts';
+import { jobsContracts } from './jobs.ts';
 import { sessionsContracts } from './sessions.ts';
 import { systemContracts } from './system.ts';
 
@@ -12,4 +13,5 @@ export const allContracts: RouteContract[] = [
   ...Object.values(catalogContracts),
   ...Object.values(inboundContracts),
   ...Object.values(contentContracts),
+  ...Object.values(jobsContracts),
 ];

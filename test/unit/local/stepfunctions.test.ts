@@ -270,3 +270,16 @@ describe('local Step Functions', () => {
     ).rejects.toMatchObject({ name: 'InvalidDefinition' });
   });
 });
+
+describe('stream records as Lambda receives them', () => {
+  it('an empty map read back by the Streams client as {} is restored to {"M":{}}', async () => {
+    const { wireImage } = await import('../../../infra/local/stream-poller.ts');
+    const { unmarshall } = await import('@aws-sdk/util-dynamodb');
+    const img = wireImage({
+      pk: { S: 'x' },
+      outputs: {},
+      nested: { M: { a: {}, l: { L: [{}] } } },
+    } as never)!;
+    expect(unmarshall(img as never)).toEqual({ pk: 'x', outputs: {}, nested: { a: {}, l: [{}] } });
+  });
+});

@@ -1,0 +1,144 @@
+import { defineContracts, idParam } from '../contract.ts';
+
+const jobError = {
+  type: 'object',
+  required: ['type', 'status', 'title', 'detail'],
+  properties: {
+    type: { type: 'string' },
+    kind: { type: 'string' },
+    status: { type: 'integer' },
+    title: { type: 'string' },
+    detail: { type: 'string' },
+    step_id: { type: 'string' },
+  },
+};
+
+const jobSchema = {
+  type: 'object',
+  required: ['id', 'job', 'pod_definition_id', 'status', 'desired_status', 'state_version', 'metadata'],
+  properties: {
+    id: { type: 'string' },
+    job: { type: 'string' },
+    pod_definition_id: { type: 'string' },
+    status: { enum: ['submitted', 'running', 'completed', 'failed', 'cancelled'] },
+    desired_status: { enum: ['completed', 'cancelled'] },
+    state_version: { type: 'integer' },
+    metadata: { type: 'object' },
+    progress: {
+      type: 'object',
+      properties: {
+        step_index: { type: 'integer' },
+        steps_total: { type: 'integer' },
+        steps_completed: { type: 'integer' },
+        step_id: { type: 'string' },
+        status: { type: 'string' },
+      },
+    },
+    outputs: { type: 'object', description: 'Captured vars, secrets masked' },
+    steps: { type: 'array' },
+    reports: { type: 'array' },
+    report_ref: { type: 'string' },
+    error: jobError,
+  },
+};
+
+export const jobsContracts = defineContracts({
+  submit: {
+    method: 'POST',
+    path: '/v1/jobs',
+    operationId: 'submitJob',
+    summary: "Run one of a pod definition's jobs (asynchronous)",
+    description:
+      'Validates that the pod definition is synced and defines the job, stores the job as submitted and starts it. Secrets in input.runtime_env are used by the runner and masked everywhere else. Events lcm.scenario_engine.job.* echo metadata.',
+    tags: ['jobs'],
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['job', 'pod_definition_id'],
+      properties: {
+        job: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}@v[0-9]+$', description: 'name@version' },
+        pod_definition_id: { type: 'string', pattern: '^pd_[0-9a-z]{6,64}$' },
+        input: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            session: { type: 'object' },
+            runtime_env: { type: 'object' },
+            vars: { type: 'object' },
+          },
+        },
+        metadata: { type: 'object', maxProperties: 32 },
+      },
+    },
+    responses: {
+      202: {
+        description: 'Accepted: poll GET /v1/jobs/{id} or watch the job events',
+        schema: {
+          type: 'object',
+          required: ['job_id', 'status'],
+          properties: { job_id: { type: 'string' }, status: { type: 'string' } },
+        },
+      },
+      404: { description: 'No such pod definition, or it has no such job' },
+      409: { description: 'The pod definition is not ready' },
+    },
+  },
+  get: {
+    method: 'GET',
+    path: '/v1/jobs/{id}',
+    operationId: 'getJob',
+    summary: 'A job: status, progress, captured outputs (secrets masked), error',
+    tags: ['jobs'],
+    params: idParam('id', '^job_[0-9a-z]{6,64}$'),
+    query: { type: 'object', additionalProperties: false, properties: {} },
+    responses: { 200: { description: 'The job', schema: jobSchema }, 404: { description: 'No such job' } },
+  },
+  cancel: {
+    method: 'DELETE',
+    path: '/v1/jobs/{id}',
+    operationId: 'cancelJob',
+    summary: 'Cancel a job: a submitted job ends at once, a running one between steps',
+    tags: ['jobs'],
+    params: idParam('id', '^job_[0-9a-z]{6,64}$'),
+    query: { type: 'object', additionalProperties: false, properties: {} },
+    responses: {
+      202: { description: 'Cancellation requested (or the job had already ended)', schema: jobSchema },
+      404: { description: 'No such job' },
+    },
+  },
+  functions: {
+    method: 'GET',
+    path: '/v1/scenario-functions',
+    operationId: 'listScenarioFunctions',
+    summary: 'The job DSL function catalogue with input and output schemas',
+    tags: ['jobs'],
+    query: { type: 'object', additionalProperties: false, properties: {} },
+    responses: {
+      200: {
+        description: 'Every function a step may use',
+        schema: {
+          type: 'object',
+          required: ['items'],
+          properties: {
+            items: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['name', 'version', 'input', 'output'],
+                properties: {
+                  name: { type: 'string' },
+                  version: { type: 'string' },
+                  uses: { type: 'string' },
+                  description: { type: 'string' },
+                  needs_target: { type: 'boolean' },
+                  input: { type: 'object' },
+                  output: { type: 'object' },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+});

@@ -1,0 +1,436 @@
+/**
+ * The scenario engine through the local runtime: the sample lablet synced through the content
+ * bucket, jobs submitted over HTTP, run by the job runner against the simulated device consoles,
+ * reports stored in the artefacts bucket, events on the bus; and the Fargate entry killed
+ * mid-job, which the state machine turns into a heartbeat timeout.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { LOCAL_ACCOUNT, startLocalRuntime, type LocalRuntime } from '../../../infra/local/runtime.ts';
+import { runningTasks } from '../../../infra/local/tasks.ts';
+import { samplePackage } from '../../unit/content/packages.ts';
+import { lifecycleJobId } from '../../../shared/scenario/jobs.ts';
+import { StateStore } from '../../../shared/store/state-store.ts';
+import { keys } from '../../../shared/store/keys.ts';
+
+const FACTOR = 20;
+const SECRET = 'e2e-Enable-Secret-7Qx';
+
+const models = parse(
+  readFileSync(new URL('../../../seeds/devices/lablet-ospf-basics.yaml', import.meta.url), 'utf8'),
+) as {
+  devices: Record<string, { enable_password: string; commands: Record<string, string> }>;
+};
+
+const extraJobs: Record<string, string> = {
+  'PAv1/jobs/slow.yaml': `kind: JobDefinition
+metadata: { name: slow, version: v1 }
+spec:
+  steps:
+    - { id: warm, uses: pause@v1, with: { seconds: 1 } }
+    - { id: stuck, uses: pause@v1, with: { seconds: 600 }, timeout: 10 }
+    - { id: never, uses: pause@v1, with: { seconds: 1 } }
+`,
+  'PAv1/jobs/flaky.yaml': `kind: JobDefinition
+metadata: { name: flaky, version: v1 }
+spec:
+  steps:
+    - { id: clear, uses: exec@v1, target: rtr01, with: { command: "clear ip ospf process" }, on_error: { action: retry, retries: 3, backoff: 20 }, capture: { output: cleared } }
+`,
+  'PAv1/jobs/long.yaml': `kind: JobDefinition
+metadata: { name: long, version: v1 }
+spec:
+  steps:
+${[0, 1, 2, 3, 4, 5].map((i) => `    - { id: wait_${i}, uses: pause@v1, with: { seconds: 20 } }`).join('\n')}
+`,
+  'PAv1/jobs/tolerant.yaml': `kind: JobDefinition
+metadata: { name: tolerant, version: v1 }
+spec:
+  steps:
+    - { id: bogus, uses: collect@v1, target: rtr01, with: { command: "show bogus" }, on_error: { action: continue }, capture: { output: bogus_out } }
+    - { id: neighbors, uses: collect@v1, target: rtr01, with: { command: "show ip ospf neighbor" }, capture: { output: nbrs } }
+`,
+  'PAv1/jobs/leaky.yaml': `kind: JobDefinition
+metadata: { name: leaky, version: v1 }
+spec:
+  steps:
+    - { id: cfg, uses: collect@v1, target: rtr01, with: { command: "show running-config | include enable" }, capture: { output: enable_line } }
+    - { id: pw, uses: evaluate.regex@v1, with: { source: "\${ .runtime_env.devices.rtr01.enable_password }", regex: ".+" }, capture: { match: pw_seen } }
+    - { id: ready, uses: report.readiness@v1, with: { checks: "\${ [.vars.pw_seen != null] }" }, capture: { ready: is_ready } }
+    - { id: bad_regex, uses: evaluate.regex@v1, with: { source: "x", regex: "\${ .runtime_env.devices.rtr01.enable_password + \\"(\\" }" } }
+`,
+};
+
+const lifecycle = readFileSync(
+  new URL('../../../seeds/content/lablet-ospf-basics/PAv1/lifecycle.yaml', import.meta.url),
+  'utf8',
+).replace(
+  '    - name: collect\n',
+  '    - name: monitor\n      jobs:\n        - { definition: long@v1, runtime: fargate }\n    - name: collect\n',
+);
+
+let rt: LocalRuntime;
+let pdId: string;
+const ports: Record<string, number> = {};
+let output = '';
+const restore: (() => void)[] = [];
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const r = await fetch(rt.apiUrl + path, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const text = await r.text();
+  return { status: r.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  ms = 20_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+interface Job {
+  id: string;
+  status: string;
+  progress?: { step_id: string; status: string };
+  steps?: { id: string; status: string; attempts: number; error?: { status: number } }[];
+  outputs?: Record<string, unknown>;
+  error?: { status: number; kind: string; step_id?: string; detail: string };
+  report_ref?: string;
+  reports?: { kind: string; ref: string }[];
+  metadata: Record<string, unknown>;
+}
+
+const runtimeEnv = (enable = models.devices.rtr01!.enable_password) => ({
+  worker: { address: '127.0.0.1' },
+  devices: Object.fromEntries(
+    Object.keys(models.devices).map((n) => [n, { serial_port: ports[n], enable_password: enable }]),
+  ),
+});
+
+async function submit(job: string, metadata: Record<string, unknown>, env = runtimeEnv()) {
+  const r = await api<{ job_id: string }>('POST', '/v1/jobs', {
+    job,
+    pod_definition_id: pdId,
+    input: { runtime_env: env, session: { cut_score: 80 } },
+    metadata,
+  });
+  expect(r.status).toBe(202);
+  return r.body.job_id;
+}
+const settled = (id: string) =>
+  waitFor(`job ${id} to end`, async () => {
+    const j = (await api<Job>('GET', `/v1/jobs/${id}`)).body;
+    return ['completed', 'failed', 'cancelled'].includes(j.status) ? j : undefined;
+  });
+const eventsOf = async (id: string) =>
+  (
+    await api<{ events: { 'detail-type': string; detail: { data: Record<string, unknown> } }[] }>(
+      'GET',
+      '/local/events/log',
+    )
+  ).body.events.filter((e) => e.detail?.data?.job_id === id);
+
+/** Events reach the bus after the write that caused them (the stream is the outbox). */
+const eventually = (id: string, type: string, n = 1) =>
+  waitFor(`${n} ${type} for ${id}`, async () => {
+    const got = (await eventsOf(id)).filter((e) => e['detail-type'] === `lcm.scenario_engine.job.${type}.v1`);
+    return got.length >= n ? got : undefined;
+  });
+
+beforeAll(async () => {
+  // Everything any handler prints while the suite runs, to search for secrets.
+  for (const stream of [process.stdout, process.stderr]) {
+    const orig = stream.write.bind(stream);
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      output += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+      return (orig as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof stream.write;
+    restore.push(() => (stream.write = orig));
+  }
+  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+  rt = await startLocalRuntime({
+    port: 0,
+    clock: { kind: 'accelerated', factor: FACTOR },
+    log: () => undefined,
+  });
+  for (const [name, m] of Object.entries(models.devices))
+    ports[name] = await rt.consoles.addDevice({
+      hostname: name,
+      enablePassword: m.enable_password,
+      commands: { ...m.commands },
+    });
+  const zip = await samplePackage('lablet-ospf-basics', { ...extraJobs, 'PAv1/lifecycle.yaml': lifecycle });
+  const s3 = new S3Client({
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  await s3.send(
+    new PutObjectCommand({ Bucket: rt.env.LCM_CONTENT_BUCKET, Key: 'it/lablet-jobs.zip', Body: zip }),
+  );
+  const pd = await waitFor('the package to be ready', async () => {
+    const r = await api<{ items: { id: string; status: string; error_detail?: unknown }[] }>(
+      'GET',
+      '/v1/pod-definitions?name=lablet-ospf-basics',
+    );
+    const failed = r.body.items.find((d) => d.status === 'failed');
+    if (failed) throw new Error(JSON.stringify(failed.error_detail));
+    return r.body.items.find((d) => d.status === 'ready');
+  });
+  pdId = pd.id;
+}, 60_000);
+
+afterAll(async () => {
+  restore.forEach((f) => f());
+  await rt?.stop();
+});
+
+describe('jobs through the local runtime', () => {
+  it("the sample lablet's grade job scores 100 against the correct devices, and exactly the two changed items fail after two answers change", async () => {
+    const first = await settled(await submit('grade@v1', { ticket: 'T-1' }));
+    expect(first.status, JSON.stringify(first.error)).toBe('completed');
+    const s3 = new S3Client({
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    const read = async (ref: string) => {
+      const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(ref)!;
+      return JSON.parse(
+        await (await s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }))).Body!.transformToString(),
+      ) as {
+        points_awarded: number;
+        percentage: number;
+        per_item: { id: string; passed: boolean; issues: string[] }[];
+      };
+    };
+    const full = await read(first.report_ref!);
+    expect(full).toMatchObject({ points_awarded: 100, percentage: 100 });
+
+    rt.consoles.setAnswer(
+      'rtr01',
+      'show ip route ospf',
+      'Gateway of last resort is not set\nO        2.2.2.2 [110/2] via 10.0.0.2',
+    );
+    rt.consoles.setAnswer(
+      'rtr02',
+      'show ip ospf interface brief',
+      'Interface    PID   Area  IP Address/Mask  Cost  State Nbrs F/C\nGi0/1        1     51    10.0.0.2/24      1     BDR   2/2',
+    );
+    try {
+      const second = await settled(await submit('grade@v1', { ticket: 'T-2' }));
+      const r = await read(second.report_ref!);
+      const failed = r.per_item.filter((i) => !i.passed);
+      expect(failed.map((i) => i.id)).toEqual(['r1-loopbacks', 'r2-area0']);
+      expect(failed.map((i) => i.issues)).toEqual([
+        ['rtr01 does not learn 3.3.3.3/32 via OSPF'],
+        ['Gi0/1 on rtr02 is not in OSPF area 0'],
+      ]);
+      expect(r).toMatchObject({ points_awarded: 75, percentage: 75 });
+      await eventually(second.id, 'completed');
+      const types = (await eventsOf(second.id)).map((e) => e['detail-type']);
+      expect(types[0]).toBe('lcm.scenario_engine.job.started.v1');
+      expect(types.at(-1)).toBe('lcm.scenario_engine.job.completed.v1');
+      expect(types.filter((t) => t.endsWith('progress.v1'))).toHaveLength(9);
+      expect(new Set((await eventsOf(second.id)).map((e) => JSON.stringify(e.detail.data.metadata)))).toEqual(
+        new Set(['{"ticket":"T-2"}']),
+      );
+    } finally {
+      for (const [n, m] of Object.entries(models.devices))
+        for (const [c, o] of Object.entries(m.commands)) rt.consoles.setAnswer(n, c, o);
+    }
+  });
+
+  it('a step that times out fails the job with 408, and the failed event echoes the metadata', async () => {
+    const id = await submit('slow@v1', { case: 'timeout' });
+    const j = await settled(id);
+    expect(j).toMatchObject({ status: 'failed', error: { status: 408, kind: 'timeout', step_id: 'stuck' } });
+    expect(j.steps!.map((s) => s.id)).toEqual(['warm', 'stuck']);
+    const failed = await eventually(id, 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.detail.data).toMatchObject({ metadata: { case: 'timeout' }, error: { status: 408 } });
+  });
+
+  it('a step that fails, retries, and then succeeds completes the job', async () => {
+    const id = await submit('flaky@v1', { case: 'retry' });
+    await waitFor(
+      'a retry',
+      async () => (await api<Job>('GET', `/v1/jobs/${id}`)).body.progress?.status === 'retrying',
+    );
+    rt.consoles.setAnswer('rtr01', 'clear ip ospf process', 'Reset ALL OSPF processes? [no]: yes');
+    const j = await settled(id);
+    expect(j.status).toBe('completed');
+    expect(j.steps![0]!.attempts).toBeGreaterThanOrEqual(2);
+    expect(j.outputs!.cleared).toContain('Reset ALL OSPF');
+    await eventually(id, 'completed');
+    const types = (await eventsOf(id)).map((e) => e['detail-type'].split('.').at(-2));
+    expect(types).toContain('progress');
+    expect(types.at(-1)).toBe('completed');
+  });
+
+  it('DELETE cancels a running job between steps: it ends cancelled with a cancelled event', async () => {
+    const id = await submit('long@v1', { case: 'cancel' });
+    await waitFor('the first step', async () => (await api<Job>('GET', `/v1/jobs/${id}`)).body.progress);
+    expect((await api<Job>('DELETE', `/v1/jobs/${id}`)).status).toBe(202);
+    const j = await settled(id);
+    expect(j.status).toBe('cancelled');
+    expect(j.steps!.length).toBeLessThan(6);
+    const cancelled = await eventually(id, 'cancelled');
+    expect(cancelled).toHaveLength(1);
+    expect(cancelled[0]!.detail.data.metadata).toEqual({ case: 'cancel' });
+  });
+
+  it('on_error: continue records the failed step and the job completes', async () => {
+    const j = await settled(await submit('tolerant@v1', { case: 'continue' }));
+    expect(j.status).toBe('completed');
+    expect(j.steps!.map((s) => [s.id, s.status])).toEqual([
+      ['bogus', 'continued'],
+      ['neighbors', 'succeeded'],
+    ]);
+    expect(j.steps![0]!.error!.status).toBe(422);
+    expect(String(j.outputs!.nbrs)).toContain('FULL');
+  });
+
+  it('no stream record was dead-lettered while the jobs ran', async () => {
+    const dl = await api<{ events: unknown[]; streams: unknown[] }>('GET', '/local/dead-letters');
+    expect(dl.body).toEqual({ events: [], streams: [] });
+  });
+
+  it('a secret given in runtime_env appears in no log line, event, job output or report', async () => {
+    rt.consoles.setAnswer('rtr01', 'show running-config | include enable', `enable secret ${SECRET}`);
+    const device = rt.consoles.device('rtr01')!;
+    device.enablePassword = SECRET;
+    const id = await submit('leaky@v1', { case: 'secret' }, runtimeEnv(SECRET));
+    const j = await settled(id).finally(
+      () => (device.enablePassword = models.devices.rtr01!.enable_password),
+    );
+    expect(j.status, JSON.stringify(j)).toBe('failed'); // the last step's regex is invalid, and its error names the expression
+    expect(j.outputs, JSON.stringify(j)).toMatchObject({
+      enable_line: 'enable secret ***',
+      pw_seen: '***',
+      is_ready: true,
+    });
+    const stored = await new StateStore(
+      DynamoDBDocumentClient.from(new DynamoDBClient({})),
+      rt.env.LCM_STATE_TABLE!,
+    ).get(keys.job(id));
+    const s3 = new S3Client({
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(j.reports![0]!.ref)!;
+    const report = await (
+      await s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }))
+    ).Body!.transformToString();
+    await eventually(id, 'failed');
+    const all = JSON.stringify({ job: j, stored, events: await eventsOf(id), report }) + output;
+    expect(all).toContain(id); // the search covers this job's traces
+    expect(all).not.toContain(SECRET);
+  });
+});
+
+describe('the Fargate job entry', () => {
+  it('killed mid-job, the phase fails on its heartbeat timeout instead of hanging', async () => {
+    const store = new StateStore(
+      DynamoDBDocumentClient.from(new DynamoDBClient({})),
+      rt.env.LCM_STATE_TABLE!,
+    );
+    const sessionId = 'ses_fargatekill01';
+    const now = new Date(rt.clock.now()).toISOString();
+    const base = { state_version: 1, state_history: [], created_at: now, updated_at: now };
+    const timeslot = { start: now, end: new Date(rt.clock.now() + 3600_000).toISOString() };
+    await store.put(
+      {
+        ...keys.session(sessionId),
+        ...base,
+        entity: 'session',
+        id: sessionId,
+        status: 'completed',
+        desired_status: 'completed',
+        session_type: 'lablet',
+        part_execution: 'single',
+        timeslot,
+        candidate: { candidate_id: 'c-1' },
+      },
+      null,
+    );
+    await store.put(
+      {
+        ...keys.part(sessionId, 1),
+        ...base,
+        entity: 'part',
+        id: `${sessionId}.p1`,
+        session_id: sessionId,
+        order: 1,
+        name: 'lab',
+        status: 'archived',
+        desired_status: 'archived',
+        form: { fqn: 'x', version: '1' },
+        timeslot,
+        phases: {},
+      },
+      null,
+    );
+    const pd = (await api<{ state_machines: Record<string, string> }>('GET', `/v1/pod-definitions/${pdId}`))
+      .body;
+    const machine = pd.state_machines.monitor!;
+    const sfn = new SFNClient({});
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: `arn:aws:states:${rt.env.AWS_REGION}:${LOCAL_ACCOUNT}:stateMachine:${machine}`,
+        name: `${machine}-kill-1`,
+        input: JSON.stringify({
+          session_id: sessionId,
+          part_order: 1,
+          phase: 'monitor',
+          attempt: 1,
+          pod_definition_id: pdId,
+          pods: [],
+          cleanup: false,
+        }),
+      }),
+    );
+    const jobId = lifecycleJobId(
+      { session_id: sessionId, part_order: 1, phase: 'monitor', attempt: 1 },
+      'long@v1',
+    );
+    await waitFor(
+      'the task to start the job',
+      async () => (await api<Job>('GET', `/v1/jobs/${jobId}`)).body?.progress,
+      30_000,
+    );
+    expect(runningTasks.size).toBe(1);
+    for (const child of runningTasks) child.kill('SIGKILL');
+    const t0 = Date.now();
+    const ended = await waitFor(
+      'the execution to end',
+      async () => {
+        const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+        return d.status !== 'RUNNING' ? d : undefined;
+      },
+      30_000,
+    );
+    expect(ended.status).toBe('FAILED');
+    expect(ended.error).toBe('States.HeartbeatTimeout');
+    // 60 s of heartbeat at ×20 is 3 s of real time; nothing waited for the hour-long task timeout.
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+});

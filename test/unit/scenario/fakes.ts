@@ -1,0 +1,73 @@
+import { ScaledClock, iso } from '../../../shared/domain/clock.ts';
+import { sleeperFor } from '../../../shared/domain/sleep.ts';
+import type { ConsolePort, ConsoleSession, ConsoleTarget } from '../../../shared/adapters/console.ts';
+import type { ReportStore, ScenarioServices } from '../../../shared/scenario/functions.ts';
+import type { JobDefinition, JobStep } from '../../../shared/dsl/catalogue.ts';
+
+/** Devices keyed by console port: command → output. */
+export class FakeConsoles implements ConsolePort {
+  readonly opened: ConsoleTarget[] = [];
+  readonly sent: string[] = [];
+  constructor(readonly devices: Record<number, Record<string, string>>) {}
+  async open(t: ConsoleTarget): Promise<ConsoleSession> {
+    this.opened.push(t);
+    const dev = this.devices[t.port];
+    if (!dev)
+      throw Object.assign(new Error(`connection refused ${t.host}:${t.port}`), { kind: 'communication' });
+    return {
+      run: async (c) => {
+        this.sent.push(c);
+        return dev[c] ?? "% Invalid input detected at '^' marker.";
+      },
+      configure: async (lines) => {
+        this.sent.push(...lines);
+        return '';
+      },
+      close: async () => undefined,
+    };
+  }
+}
+
+export class MemoryReports implements ReportStore {
+  readonly docs = new Map<string, unknown>();
+  async put(jobId: string, stepId: string, report: object): Promise<string> {
+    const ref = `mem://${jobId}/${stepId}`;
+    this.docs.set(ref, structuredClone(report));
+    return ref;
+  }
+}
+
+/** Virtual time ×100: a 60 s pause takes 600 ms. */
+export function services(
+  consoles: ConsolePort,
+  reports = new MemoryReports(),
+): ScenarioServices & { reports: MemoryReports } {
+  const clock = new ScaledClock(100, Date.parse('2026-12-01T10:00:00Z'));
+  return {
+    console: consoles,
+    cml: () => {
+      throw new Error('no CML in this test');
+    },
+    reports,
+    sleep: sleeperFor(clock),
+    now: () => iso(clock.now()),
+  };
+}
+
+export const job = (steps: JobStep[], name = 't'): JobDefinition => ({
+  kind: 'JobDefinition',
+  metadata: { name, version: 'v1' },
+  spec: { steps },
+});
+
+export const connectors = (names: string[]) =>
+  names.map((n) => ({
+    name: n,
+    class: 'cisco_common',
+    transport: 'telnet',
+    host: '${ .runtime_env.worker.address }',
+    port: `\${ .runtime_env.devices.${n}.serial_port }`,
+    prompt: `${n}[>#]`,
+    enable_password: `\${ .runtime_env.devices.${n}.enable_password }`,
+    timeout: 5,
+  }));
