@@ -25,6 +25,8 @@ export interface LcmFunctionProps {
   root: string;
   /** Extra files the bundle needs at run time (copied next to it), e.g. the seeds. */
   copyDirs?: string[];
+  /** Single files copied next to the bundle (absolute source, name in the bundle). */
+  copyFiles?: { from: string; to: string }[];
 }
 
 export class LcmFunction extends Construct {
@@ -39,6 +41,7 @@ export class LcmFunction extends Construct {
       removalPolicy: config.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
     const copies = props.copyDirs ?? [];
+    const files = props.copyFiles ?? [];
     this.fn = new NodejsFunction(this, 'Fn', {
       functionName: functionName(config.stage, decl.name),
       description: decl.description,
@@ -70,13 +73,15 @@ export class LcmFunction extends Construct {
         externalModules: EXTERNAL_MODULES,
         banner: ESM_BANNER,
         forceDockerBundling: false,
-        ...(copies.length
+        ...(copies.length || files.length
           ? {
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
-                afterBundling: (input: string, output: string) =>
-                  copies.map((d) => `cp -r ${input}/${d} ${output}/${d}`),
+                afterBundling: (input: string, output: string) => [
+                  ...copies.map((d) => `cp -r ${input}/${d} ${output}/${d}`),
+                  ...files.map((f) => `cp ${f.from} ${output}/${f.to}`),
+                ],
               },
             }
           : {}),

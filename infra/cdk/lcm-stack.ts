@@ -23,10 +23,13 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../shared/runtime/env.ts';
-import { busName, functionName, physicalName, tableName } from '../naming.ts';
+import { STATE_MACHINE_PREFIX, busName, functionName, physicalName, tableName } from '../naming.ts';
 import type { BucketName, EventTrigger, SystemDecl, TableName } from '../topology.ts';
 import type { StageConfig } from './config.ts';
 import { LcmFunction } from './lcm-function.ts';
+import { JobTask, buildJobImageContext, jqWasmPath } from './job-task.ts';
+import { join } from 'node:path';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { ACKNOWLEDGEMENTS, suppressWithReasons, wildcardAcknowledgements } from './nag.ts';
 
 export interface LcmStackProps extends StackProps {
@@ -46,6 +49,7 @@ const SCOPES: Record<string, string | undefined> = {
 export class LcmStack extends Stack {
   readonly functions = new Map<string, LcmFunction>();
   readonly deadLetterQueues: sqs.Queue[] = [];
+  readonly jobTasks = new Map<string, JobTask>();
   acknowledgements: { id: string; reason: string }[] = [];
 
   constructor(scope: Construct, id: string, props: LcmStackProps) {
@@ -216,6 +220,10 @@ export class LcmStack extends Stack {
         config,
         root: props.root,
         ...(decl.name === 'seed-catalog' ? { copyDirs: ['seeds'] } : {}),
+        // The scenario engine loads jq's WebAssembly from next to its bundle.
+        ...(decl.name === 'job-runner'
+          ? { copyFiles: [{ from: jqWasmPath(props.root), to: 'jq.wasm' }] }
+          : {}),
       });
       this.functions.set(decl.name, f);
       f.fn.addEnvironment(ENV.nativeStepsFunctionArn, fnArn('native-steps'));
@@ -272,7 +280,7 @@ export class LcmStack extends Stack {
             break;
           }
           case 'job-task':
-            throw new Error('job tasks are not part of this topology yet');
+            throw new Error('functions do not run job tasks directly: state machines do (the task grants)');
         }
       }
       if (decl.name === 'reconciler') {
@@ -281,6 +289,80 @@ export class LcmStack extends Stack {
           new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fnArn('native-steps')] }),
         );
       }
+    }
+
+    // Functions that others invoke asynchronously: a retry limit and a dead-letter queue each.
+    const asyncTargets = new Set(
+      system.functions.flatMap((d) => d.grants.flatMap((g) => (g.kind === 'invoke' ? [g.function] : []))),
+    );
+    for (const name of asyncTargets)
+      this.functions.get(name)!.fn.configureAsyncInvoke({
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(1),
+        onFailure: new SqsDestination(dlq(`${name}-async`)),
+      });
+
+    // The job runner on Fargate: started by the part state machines with a task token.
+    for (const t of system.tasks) {
+      const jt = new JobTask(this, `Task${pascal(t.name)}`, {
+        decl: t,
+        config,
+        root: props.root,
+        contextDir: buildJobImageContext(props.root, t, join(props.root, '.build', `image-${t.name}`)),
+      });
+      this.jobTasks.set(t.name, jt);
+      for (const g of t.grants) {
+        switch (g.kind) {
+          case 'table': {
+            const table = tables.get(g.table)!;
+            if (g.access === 'read') table.grantReadData(jt.taskRole);
+            else table.grantReadWriteData(jt.taskRole);
+            jt.addEnvironment(g.table === 'state' ? ENV.stateTable : ENV.viewsTable, table.tableName);
+            break;
+          }
+          case 'bucket': {
+            const b = buckets.get(g.bucket)!;
+            if (g.access === 'read') b.grantRead(jt.taskRole);
+            else b.grantReadWrite(jt.taskRole);
+            jt.addEnvironment(g.bucket === 'content' ? ENV.contentBucket : ENV.artefactsBucket, b.bucketName);
+            break;
+          }
+          case 'secret':
+            secretsByName.get(g.secret)!.grantRead(jt.taskRole);
+            jt.addEnvironment(
+              g.secret === 'cml' ? ENV.cmlSecretArn : ENV.ldsSecretArn,
+              secretsByName.get(g.secret)!.secretArn,
+            );
+            break;
+          case 'state-machines':
+            jt.taskRole.addToPrincipalPolicy(
+              new iam.PolicyStatement({
+                actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+                resources: [
+                  this.formatArn({
+                    service: 'states',
+                    resource: 'stateMachine',
+                    resourceName: `${STATE_MACHINE_PREFIX}*`,
+                    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+                  }),
+                ],
+              }),
+            );
+            break;
+          default:
+            throw new Error(`task ${t.name}: grant ${g.kind} is not supported for tasks`);
+        }
+      }
+      jt.grantRun(smRole);
+      // Content sync compiles `runtime: fargate` jobs against this task.
+      const sync = this.functions.get('content-sync');
+      if (sync) {
+        sync.fn.addEnvironment(ENV.jobClusterArn, jt.cluster.clusterArn);
+        sync.fn.addEnvironment(ENV.jobTaskDefinitionArn, jt.taskDefinition.taskDefinitionArn);
+        sync.fn.addEnvironment(ENV.jobSubnets, jt.vpc.privateSubnets.map((x) => x.subnetId).join(','));
+        sync.fn.addEnvironment(ENV.jobSecurityGroups, jt.securityGroup.securityGroupId);
+      }
+      new CfnOutput(this, `${pascal(t.name)}ClusterName`, { value: jt.cluster.clusterName });
     }
 
     // HTTP API with a JWT authorizer and a scope per route
@@ -429,6 +511,7 @@ export class LcmStack extends Stack {
         tables: [...tables.values()],
         buckets: [...buckets.values()],
         invoked,
+        clusters: [...this.jobTasks.values()].map((t) => t.cluster),
       }),
     ];
     suppressWithReasons(this, this.acknowledgements.slice(ACKNOWLEDGEMENTS.length));

@@ -13,6 +13,7 @@ export function syncPorts(region: string, account: string): SyncPorts {
   const clock = runtimeClock();
   const arnOf = (name: string) => `arn:aws:states:${region}:${account}:stateMachine:${name}`;
   const subnets = envOptional('jobSubnets')?.split(',').filter(Boolean) ?? [];
+  const securityGroups = envOptional('jobSecurityGroups')?.split(',').filter(Boolean) ?? [];
   const cluster = envOptional('jobClusterArn');
   const taskDefinition = envOptional('jobTaskDefinitionArn');
   return {
@@ -36,6 +37,7 @@ export function syncPorts(region: string, account: string): SyncPorts {
               taskDefinitionArn: taskDefinition,
               containerName: 'job-runner',
               subnets,
+              ...(securityGroups.length ? { securityGroups } : {}),
             },
           }
         : {}),

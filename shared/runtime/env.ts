@@ -17,6 +17,7 @@ export const ENV = {
   jobTaskDefinitionArn: 'LCM_JOB_TASK_DEFINITION_ARN',
   jobClusterArn: 'LCM_JOB_CLUSTER_ARN',
   jobSubnets: 'LCM_JOB_SUBNETS',
+  jobSecurityGroups: 'LCM_JOB_SECURITY_GROUPS',
   cmlSecretArn: 'LCM_CML_SECRET_ARN',
   ldsSecretArn: 'LCM_LDS_SECRET_ARN',
   clock: 'LCM_CLOCK',

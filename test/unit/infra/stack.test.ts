@@ -218,6 +218,70 @@ describe('the CDK app, generated from the topology', () => {
   });
 });
 
+describe('the job runner on Fargate and asynchronous invocations', () => {
+  const task = system.tasks[0]!;
+  it('has an ARM64 Fargate task definition with the declared size, its image and a log group', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Family: `dev-lcm-${task.name}-task`,
+      Cpu: String(task.cpu),
+      Memory: String(task.memoryMb),
+      RequiresCompatibilities: ['FARGATE'],
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      ContainerDefinitions: [
+        Match.objectLike({
+          Name: 'job-runner',
+          LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
+          Environment: Match.arrayWith([
+            { Name: 'LCM_HEARTBEAT_SECONDS', Value: String(task.heartbeatSeconds) },
+          ]),
+        }),
+      ],
+    });
+    // The image is a CDK container asset (built on deploy from the two-file context made at synth).
+    const def = Object.values(resources('AWS::ECS::TaskDefinition'))[0]!;
+    expect(JSON.stringify(def.Properties.ContainerDefinitions)).toContain('container-assets');
+  });
+
+  it('the task may report to the state machines and the state machines may run it and pass its roles', () => {
+    const policies = Object.values(resources('AWS::IAM::Policy')).map((p) => JSON.stringify(p.Properties));
+    expect(policies.some((p) => p.includes('states:SendTaskHeartbeat') && p.includes('TaskJobRunner'))).toBe(
+      true,
+    );
+    const smPolicy = policies.find((p) => p.includes('StateMachineRole'))!;
+    expect(smPolicy).toContain('ecs:RunTask');
+    expect(smPolicy).toContain('iam:PassRole');
+    expect(smPolicy).toContain('ecs-tasks.amazonaws.com');
+  });
+
+  it('content sync knows the cluster, task definition, subnets and security group to compile Fargate jobs against', () => {
+    const sync = resources('AWS::Lambda::Function')[fnLogicalId('content-sync')]!;
+    const vars = Object.keys(
+      (sync.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+    );
+    expect(vars).toEqual(
+      expect.arrayContaining([
+        'LCM_JOB_CLUSTER_ARN',
+        'LCM_JOB_TASK_DEFINITION_ARN',
+        'LCM_JOB_SUBNETS',
+        'LCM_JOB_SECURITY_GROUPS',
+      ]),
+    );
+  });
+
+  it('every function invoked asynchronously has a retry limit and an on-failure queue', () => {
+    const configs = Object.values(resources('AWS::Lambda::EventInvokeConfig'));
+    const invoked = new Set(
+      system.functions.flatMap((f) => f.grants.flatMap((g) => (g.kind === 'invoke' ? [g.function] : []))),
+    );
+    expect(invoked.size).toBeGreaterThanOrEqual(2);
+    expect(configs).toHaveLength(invoked.size);
+    for (const c of configs) {
+      expect(c.Properties.MaximumRetryAttempts).toBe(2);
+      expect(JSON.stringify(c.Properties.DestinationConfig)).toContain('OnFailure');
+    }
+  });
+});
+
 describe('stage configuration', () => {
   it('the LocalStack target synthesizes without the JWT authorizer and without retention', () => {
     const ls = synth({ target: 'localstack', stage: 'ls' });
