@@ -175,6 +175,22 @@ export const system: SystemDecl = {
       ],
     },
     {
+      name: 'native-steps',
+      description:
+        'Part phase native steps: placement and ports, CML lab, lab delivery registration, teardown',
+      entry: 'lambdas/native-steps.ts',
+      memoryMb: 512,
+      timeoutSeconds: 120,
+      triggers: [{ kind: 'state-machine-task' }],
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'bucket', bucket: 'content', access: 'read' },
+        { kind: 'bucket', bucket: 'artefacts', access: 'readwrite' },
+        { kind: 'secret', secret: 'cml' },
+        { kind: 'secret', secret: 'lds' },
+      ],
+    },
+    {
       name: 'content-sync',
       description: 'PAv1 package → PodDefinition, compiled and registered state machines',
       entry: 'lambdas/sync-content.ts',
@@ -234,6 +250,8 @@ export const system: SystemDecl = {
         { kind: 'table', table: 'views', access: 'read' },
         { kind: 'state-machines', access: 'execute' },
         { kind: 'bus', access: 'put' },
+        // The cleanup-deadline teardown invokes the native steps directly (asynchronously).
+        { kind: 'invoke', function: 'native-steps' },
       ],
     },
     {

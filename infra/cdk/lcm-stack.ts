@@ -283,12 +283,6 @@ export class LcmStack extends Stack {
             throw new Error('functions do not run job tasks directly: state machines do (the task grants)');
         }
       }
-      if (decl.name === 'reconciler') {
-        // The cleanup-deadline teardown invokes the native steps directly.
-        f.fn.addToRolePolicy(
-          new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [fnArn('native-steps')] }),
-        );
-      }
     }
 
     // Functions that others invoke asynchronously: a retry limit and a dead-letter queue each.

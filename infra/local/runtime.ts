@@ -35,6 +35,8 @@ import { LocalStepFunctions } from './stepfunctions.ts';
 import { killAllTasks, runLocalTask } from './tasks.ts';
 import { CmlSimulator } from './sim/cml-server.ts';
 import { DeviceConsoleSimulator } from './sim/device-console.ts';
+import { startLdsSimulator, type LdsSimulator } from './sim/lds-server.ts';
+import { LocalPods } from './pods.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -67,6 +69,9 @@ export interface LocalRuntime {
   /** Simulated CML API (all workers share it locally) and device consoles. */
   cml: CmlSimulator;
   consoles: DeviceConsoleSimulator;
+  /** Device consoles of the labs the CML simulator runs (one set per started lab). */
+  pods: LocalPods;
+  lds: LdsSimulator;
   env: Record<string, string>;
   advanceClock(ms: number): Promise<void>;
   /** Resolves when streams, bus deliveries and executions have gone quiet. */
@@ -93,8 +98,15 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   };
 
   const cmlCreds = { username: 'lcm-local', password: 'local-cml-password' };
-  const cml = new CmlSimulator({ ...cmlCreds, delayScale: opts.simDelayScale ?? 0, now: () => clock.now() });
+  const pods = new LocalPods(resolve(root, 'seeds/devices'), 'lab-enable-1');
+  const cml = new CmlSimulator({
+    ...cmlCreds,
+    delayScale: opts.simDelayScale ?? 0,
+    now: () => clock.now(),
+    onLabAction: pods.onLabAction,
+  });
   const consoles = new DeviceConsoleSimulator();
+  const lds = await startLdsSimulator();
   const [dynamodb, s3] = await Promise.all([
     startDynamoDbLocal(),
     startS3Local({ buckets: system.buckets.map((b) => bucketName(stage, b.name)) }),
@@ -176,6 +188,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     // In AWS these come from the CML secret; locally, the simulator's.
     LCM_CML_CREDENTIALS: JSON.stringify({ cml: cmlCreds, devices: { enable_password: 'lab-enable-1' } }),
     LCM_LOCAL_CML_URL: cml.url,
+    LCM_LDS_CREDENTIALS: JSON.stringify({ url: lds.url, token: lds.token }),
   };
   Object.assign(process.env, env);
   resetClients();
@@ -258,7 +271,11 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       components: () => ({
         dynamodb_local: { status: 'ok', detail: dynamodb.endpoint },
         s3rver: { status: 'ok', detail: s3.endpoint },
-        cml_simulator: { status: 'ok', detail: `${cml.url} (${cml.labs().length} labs)` },
+        cml_simulator: {
+          status: 'ok',
+          detail: `${cml.url} (${cml.labs().length} labs, ${pods.running} running)`,
+        },
+        lds_simulator: { status: 'ok', detail: `${lds.url} (${lds.sessions.size} sessions)` },
         device_consoles: { status: 'ok', detail: `${consoles.sessionsOpened()} console session(s)` },
         local_bus: {
           status: 'ok',
@@ -296,7 +313,11 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
   if (opts.seed !== false) {
     try {
-      const out = await fns.invoke('seed-catalog', { source: 'local-runtime' });
+      const out = await fns.invoke('seed-catalog', {
+        source: 'local-runtime',
+        // Every seeded worker is the CML simulator here; consoles listen on loopback.
+        workers: { address: '127.0.0.1', cml_url: cml.url },
+      });
       log(`seeds: ${JSON.stringify(out)}`);
     } catch (e) {
       log(`seeds: not loaded (${(e as Error).message})`);
@@ -340,6 +361,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     s3,
     cml,
     consoles,
+    pods,
+    lds,
     env,
     advanceClock,
     settle,
@@ -354,7 +377,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       await api.close();
       await gateway.close();
       streams.destroy();
-      await Promise.all([dynamodb.stop(), s3.stop(), cml.stop(), consoles.stop()]);
+      await Promise.all([dynamodb.stop(), s3.stop(), cml.stop(), consoles.stop(), pods.stop(), lds.close()]);
     },
   };
 }

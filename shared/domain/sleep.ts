@@ -7,6 +7,23 @@ import { type Clock, ManualClock, ScaledClock } from './clock.ts';
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
+/**
+ * A deadline for I/O (a step's timeout): the clock's time, but never less wall time than
+ * `min(ms, realFloorMs)`. Accelerating the clock speeds up waiting; it cannot make a device
+ * answer faster, so an accelerated 30 s timeout must not fire after 50 ms of real time.
+ */
+export function deadlineFor(clock: Clock, realFloorMs: number, pollMs = 5): Sleep {
+  const sleep = sleeperFor(clock, pollMs);
+  return async (ms, signal) => {
+    const floor = new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const t = setTimeout(resolve, Math.min(ms, realFloorMs));
+      signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+    });
+    await Promise.all([sleep(ms, signal), floor]);
+  };
+}
+
 export function sleeperFor(clock: Clock, pollMs = 5): Sleep {
   return (ms, signal) =>
     new Promise<void>((resolve, reject) => {

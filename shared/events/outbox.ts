@@ -23,7 +23,14 @@ export interface ItemChange {
   newImage?: ItemImage;
 }
 
-type Emit = (type: string, source: string, subject: string, data: Record<string, unknown>) => void;
+type Emit = (
+  type: string,
+  source: string,
+  subject: string,
+  data: Record<string, unknown>,
+  /** Distinguishes two events of one type from one write (two phases ended at once). */
+  discriminator?: string,
+) => void;
 
 export function eventsForChange(change: ItemChange): CloudEvent[] {
   const img = change.newImage;
@@ -31,10 +38,10 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
   const old = change.eventName === 'INSERT' ? undefined : change.oldImage;
   const out: CloudEvent[] = [];
   const time = String(img.updated_at ?? img.created_at ?? new Date(0).toISOString());
-  const emit: Emit = (type, source, subject, data) =>
+  const emit: Emit = (type, source, subject, data, discriminator) =>
     out.push(
       makeCloudEvent({
-        id: `evt_${shortHash(img.pk, img.sk, String(img.state_version ?? 0), type)}`,
+        id: `evt_${shortHash(img.pk, img.sk, String(img.state_version ?? 0), type, ...(discriminator ? [discriminator] : []))}`,
         source,
         type,
         subject,
@@ -83,19 +90,34 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
         emit(EVENT_TYPES.partStatusChanged, SOURCES.sessions, subject, { ...statusData(), order: img.order });
       const exec = img.phase_execution as PhaseExecution | undefined;
       const oldExec = old?.phase_execution as PhaseExecution | undefined;
-      if (exec && exec.execution_name !== oldExec?.execution_name)
-        emit(EVENT_TYPES.partPhaseStarted, SOURCES.orchestration, subject, phaseData(img, exec));
-      if (
-        (exec?.outcome && exec.outcome !== oldExec?.outcome) ||
-        (exec?.outcome && exec.execution_name !== oldExec?.execution_name)
-      ) {
+      // Outcomes first: a phase that ended, then the one that started in the same write.
+      // Ended phases are those with an outcome now that had none before, wherever they are
+      // recorded (the current execution, or the log once the next phase has replaced it).
+      const endedBefore = new Set(
+        [...((old?.phase_log as PhaseExecution[] | undefined) ?? []), ...(oldExec ? [oldExec] : [])]
+          .filter((e) => e.outcome)
+          .map((e) => e.execution_name),
+      );
+      const seen = new Set<string>();
+      for (const e of [...((img.phase_log as PhaseExecution[] | undefined) ?? []), ...(exec ? [exec] : [])]) {
+        if (!e.outcome || endedBefore.has(e.execution_name) || seen.has(e.execution_name)) continue;
+        seen.add(e.execution_name);
         emit(
-          exec.outcome === 'succeeded' ? EVENT_TYPES.partPhaseCompleted : EVENT_TYPES.partPhaseFailed,
+          e.outcome === 'succeeded' ? EVENT_TYPES.partPhaseCompleted : EVENT_TYPES.partPhaseFailed,
+          SOURCES.orchestration,
+          subject,
+          phaseData(img, e),
+          e.execution_name,
+        );
+      }
+      if (exec && exec.execution_name !== oldExec?.execution_name)
+        emit(
+          EVENT_TYPES.partPhaseStarted,
           SOURCES.orchestration,
           subject,
           phaseData(img, exec),
+          exec.execution_name,
         );
-      }
       break;
     }
     case 'pod':

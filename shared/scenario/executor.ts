@@ -300,7 +300,7 @@ async function runStep(
     },
     addReport: (r) => reports.push(r),
   };
-  const timer = deps.services.sleep(timeoutS * 1000, controller.signal).then(
+  const timer = (deps.services.deadline ?? deps.services.sleep)(timeoutS * 1000, controller.signal).then(
     () => {
       throw new Problem('timeout', `step ${step.id} did not finish within ${timeoutS} s`);
     },

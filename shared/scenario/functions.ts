@@ -37,6 +37,8 @@ export interface ScenarioServices {
   reports: ReportStore;
   /** Waits `ms` of the clock's time; rejects when the signal aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** A step timeout: the clock's time with a floor of real time (see deadlineFor). Default: sleep. */
+  deadline?(ms: number, signal?: AbortSignal): Promise<void>;
   now(): string;
 }
 

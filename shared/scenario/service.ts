@@ -5,7 +5,7 @@ import { TelnetConsole } from '../adapters/console.ts';
 import { S3Documents } from '../content/adapters.ts';
 import { iso, type Clock } from '../domain/clock.ts';
 import { Problem } from '../domain/problem.ts';
-import { sleeperFor } from '../domain/sleep.ts';
+import { deadlineFor, sleeperFor } from '../domain/sleep.ts';
 import { documentClient, s3Client } from '../runtime/aws.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env } from '../runtime/env.ts';
@@ -52,6 +52,8 @@ export function scenarioServices(clock: Clock = runtimeClock()): ScenarioService
     cml: cmlFromRuntimeEnv,
     reports: new S3Reports(s3Client(), env('artefactsBucket')),
     sleep: sleeperFor(clock),
+    // Under an accelerated local clock a device still needs real time to answer.
+    deadline: deadlineFor(clock, 5_000),
     now: () => iso(clock.now()),
   };
 }

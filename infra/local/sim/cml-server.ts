@@ -23,6 +23,14 @@ export interface CmlSimOptions {
   /** Multiplies every transition delay: 0 = instantaneous, 1 = realistic. Default 0. */
   delayScale?: number;
   now?: () => number;
+  /** Told after a lab is started, stopped, wiped or deleted (the local runtime boots device consoles). */
+  onLabAction?: (e: CmlLabAction) => void;
+}
+
+export interface CmlLabAction {
+  action: 'start' | 'stop' | 'wipe' | 'delete';
+  lab: { id: string; title: string };
+  nodes: { label: string; node_definition: string; tags: string[] }[];
 }
 
 interface SimInterface {
@@ -115,6 +123,7 @@ export class CmlSimulator {
   private readonly scale: number;
   private readonly now: () => number;
   private readonly port: number;
+  private readonly onLabAction: ((e: CmlLabAction) => void) | undefined;
   private readonly store = new Map<string, SimLab>();
   private readonly tokens = new Set<string>();
   private readonly failures: { pattern: RegExp; status: number; remaining: number }[] = [];
@@ -128,6 +137,19 @@ export class CmlSimulator {
     this.scale = Math.max(0, opts.delayScale ?? 0);
     this.now = opts.now ?? Date.now;
     this.port = opts.port ?? 0;
+    this.onLabAction = opts.onLabAction;
+  }
+
+  private notify(action: CmlLabAction['action'], lab: SimLab): void {
+    this.onLabAction?.({
+      action,
+      lab: { id: lab.id, title: lab.title },
+      nodes: lab.nodes.map((n) => ({
+        label: n.label,
+        node_definition: n.node_definition,
+        tags: [...n.tags],
+      })),
+    });
   }
 
   /** `http://127.0.0.1:<port>` once started (the API lives under `/api/v0`). */
@@ -276,6 +298,7 @@ export class CmlSimulator {
       if (state !== 'DEFINED_ON_CORE')
         throw new HttpError(409, `Lab ${lab.id} is ${state}; stop and wipe it before deleting`);
       this.store.delete(lab.id);
+      this.notify('delete', lab);
       return { status: 204 };
     }
     if (segs.length === 3 && (a === 'start' || a === 'stop' || a === 'wipe')) {
@@ -286,6 +309,7 @@ export class CmlSimulator {
       if (lab.nodes.length === 0)
         lab.bareState = a === 'start' ? 'STARTED' : a === 'stop' ? 'STOPPED' : 'DEFINED_ON_CORE';
       this.touch(lab);
+      this.notify(a, lab);
       return { status: 204 };
     }
     if (segs.length === 3 && a === 'check_if_converged') {

@@ -12,7 +12,9 @@ export function e2eTarget(env: Record<string, string | undefined>): E2eTarget {
   if (kind !== 'localstack') throw new Error(`LCM_E2E_TARGET must be "local" or "localstack", got "${kind}"`);
   const missing = ['LCM_API_URL', 'AWS_ENDPOINT_URL'].filter((k) => !env[k]);
   if (missing.length)
-    throw new Error(`LCM_E2E_TARGET=localstack needs ${missing.join(' and ')} (see the README, "Running the end-to-end suite against LocalStack")`);
+    throw new Error(
+      `LCM_E2E_TARGET=localstack needs ${missing.join(' and ')} (see the README, "Running the end-to-end suite against LocalStack")`,
+    );
   return {
     kind: 'localstack',
     apiUrl: env.LCM_API_URL!.replace(/\/$/, ''),

@@ -89,6 +89,50 @@ describe('the outbox: events a committed change announces', () => {
     expect(ev[0]!.data).toMatchObject({ metadata: { ticket: 'T-1' } });
   });
 
+  it('a phase that ended and the next one that started in one write: completed, then started, once each', () => {
+    const part = {
+      pk: 'SESSION#ses_1',
+      sk: 'PART#01',
+      entity: 'part',
+      id: 'ses_1.p1',
+      session_id: 'ses_1',
+      order: 1,
+      status: 'collecting',
+      updated_at: '2026-12-01T09:00:00.000Z',
+    };
+    const collect = { phase: 'collect', execution_name: 'lcm-ses_1-p1-collect-a1', attempt: 1 };
+    const grade = { phase: 'grade', execution_name: 'lcm-ses_1-p1-grade-a1', attempt: 1 };
+    const before = { ...part, state_version: 7, phase_execution: collect, phase_log: [] };
+    const after = {
+      ...part,
+      status: 'grading',
+      state_version: 8,
+      phase_execution: grade,
+      phase_log: [{ ...collect, outcome: 'succeeded' }],
+    };
+    const events = eventsForChange({ eventName: 'MODIFY', oldImage: before, newImage: after });
+    expect(events.map((e) => e.type)).toEqual([
+      EVENT_TYPES.partStatusChanged,
+      EVENT_TYPES.partPhaseCompleted,
+      EVENT_TYPES.partPhaseStarted,
+    ]);
+    expect(events[1]!.data).toMatchObject({ phase: 'collect', outcome: 'succeeded' });
+    expect(events[2]!.data).toMatchObject({ phase: 'grade' });
+    // The next write (grade ends) announces grade only; collect is not announced again.
+    const later = eventsForChange({
+      eventName: 'MODIFY',
+      oldImage: after,
+      newImage: {
+        ...after,
+        state_version: 9,
+        phase_execution: { ...grade, outcome: 'failed', error: 'Job.timeout' },
+      },
+    });
+    expect(later.map((e) => [e.type, (e.data as { phase: string }).phase])).toEqual([
+      [EVENT_TYPES.partPhaseFailed, 'grade'],
+    ]);
+  });
+
   it('a removal announces nothing (resources end by status, not by deletion)', () => {
     expect(eventsForChange({ eventName: 'REMOVE', oldImage: { ...base, status: 'completed' } })).toEqual([]);
   });

@@ -1,0 +1,415 @@
+/**
+ * The product's native steps (CONTENT.md §5): short, product-owned work a part phase runs as a
+ * Lambda task. Each step reads the part's pod from the state table, acts through a port (CML,
+ * the lab delivery system, S3), and writes what changed conditionally, re-reading on a lost race;
+ * each is idempotent, because Step Functions may retry a task whose result was lost.
+ */
+import { Problem } from '../domain/problem.ts';
+import { iso, type Clock } from '../domain/clock.ts';
+import type { CmlPort } from '../adapters/cml.ts';
+import type { LdsPort } from '../adapters/lds.ts';
+import { isConflict } from '../store/errors.ts';
+import { keys, PARTITIONS } from '../store/keys.ts';
+import type { StateStore, StoredItem } from '../store/state-store.ts';
+import type { PartDoc, PodDoc, PodStatus, SessionDoc } from './model.ts';
+import { placePod, releasePod, type WorkerDoc } from './placement.ts';
+
+export interface NativeStepInput {
+  step: string;
+  session_id: string;
+  part_order: number;
+  phase?: string;
+  attempt?: number;
+  pod_definition_id?: string | null;
+  pods?: { index: number; id: string }[];
+  cleanup?: boolean;
+  /** force_teardown (reconciler, cleanup deadline) */
+  pod_index?: number;
+  reason?: string;
+}
+
+export interface PodContent {
+  title: string;
+  topology: Record<string, unknown> | null;
+  ports: string[];
+  needs: { cpu_cores: number; memory_gb: number; nodes: number };
+}
+
+export interface NativePorts {
+  store: StateStore;
+  clock: Clock;
+  cml(worker: WorkerDoc): Promise<CmlPort>;
+  lds(): Promise<LdsPort>;
+  /** What the pod's content needs: its topology, port names, resources. */
+  content(podDefinitionId: string | null | undefined, pod: PodDoc): Promise<PodContent>;
+  archive(key: string, body: unknown): Promise<string>;
+}
+
+type Pod = StoredItem &
+  PodDoc & {
+    worker_id?: string;
+    held?: { cpu_cores: number; memory_gb: number; nodes: number; ports: number[] };
+    lds_session_id?: string;
+    launch_url?: string;
+  };
+type Worker = StoredItem & WorkerDoc;
+
+const BY = 'native-steps';
+const TERMINAL: ReadonlySet<PodStatus> = new Set(['terminated', 'failed']);
+
+export async function runNativeStep(
+  input: NativeStepInput,
+  ports: NativePorts,
+): Promise<Record<string, unknown>> {
+  const pods = await podsOf(ports.store, input);
+  const out: Record<string, unknown> = { step: input.step, pods: pods.length };
+  switch (input.step) {
+    case 'lab_resolve':
+      for (const p of pods) out[p.id] = await labResolve(p, input, ports);
+      return out;
+    case 'ports_alloc':
+      for (const p of pods) out[p.id] = (await ensurePlaced(p, input, ports)).ports;
+      return out;
+    case 'tags_sync':
+      for (const p of pods) await tagsSync(p, ports);
+      return out;
+    case 'lab_start':
+      for (const p of pods) await labStart(p, ports);
+      return out;
+    case 'lds_register':
+      for (const p of pods) out[p.id] = await ldsRegister(p, input, ports);
+      return out;
+    case 'mark_ready':
+      for (const p of pods) await updatePod(ports, p, (x) => move(x, 'ready', 'lab ready', ports.clock));
+      return out;
+    case 'lab_stop':
+      for (const p of pods) await onLab(p, ports, (cml, lab) => cml.stopLab(lab));
+      return out;
+    case 'lab_wipe':
+      for (const p of pods)
+        await onLab(p, ports, async (cml, lab) => {
+          await cml.wipeLab(lab);
+          await cml.deleteLab(lab);
+        });
+      return out;
+    case 'archive':
+      out.archive_ref = await archive(input, pods, ports);
+      return out;
+    case 'ports_release':
+      for (const p of pods) await release(p, ports, 'ports released');
+      return out;
+    case 'lds_release':
+      for (const p of pods) if (p.lds_session_id) await (await ports.lds()).release(p.lds_session_id);
+      return out;
+    case 'record_ungraded':
+      return { ...out, graded: false };
+    case 'force_teardown':
+      for (const p of pods) {
+        await onLab(p, ports, async (cml, lab) => {
+          await cml.stopLab(lab).catch(() => undefined);
+          await cml.wipeLab(lab);
+          await cml.deleteLab(lab);
+        }).catch(() => undefined);
+        if (p.lds_session_id) await (await ports.lds()).release(p.lds_session_id).catch(() => undefined);
+        await release(p, ports, input.reason ?? 'forced teardown');
+      }
+      return out;
+    default:
+      throw new Problem('validation-error', `unknown native step ${input.step}`);
+  }
+}
+
+async function podsOf(store: StateStore, input: NativeStepInput): Promise<Pod[]> {
+  const items = await store.queryPartition<Pod>(keys.sessionPartition(input.session_id), {
+    skPrefix: 'POD#',
+  });
+  return items.filter(
+    (p) =>
+      p.part_order === input.part_order &&
+      (input.pod_index === undefined || p.index === input.pod_index) &&
+      (!input.pods?.length || input.pods.some((x) => x.index === p.index)),
+  );
+}
+
+async function getPod(store: StateStore, p: Pod): Promise<Pod> {
+  const cur = await store.get<Pod>(keys.pod(p.session_id, p.part_order, p.index));
+  if (!cur) throw new Problem('not-found', `pod ${p.id} is gone`);
+  return cur;
+}
+
+/** Conditional update of a pod, re-reading on a lost race. */
+async function updatePod(ports: NativePorts, p: Pod, change: (cur: Pod) => Pod | undefined): Promise<Pod> {
+  for (let i = 0; i < 8; i++) {
+    const cur = await getPod(ports.store, p);
+    const next = change(cur);
+    if (!next) return cur;
+    try {
+      await ports.store.put({ ...next, state_version: cur.state_version + 1 }, cur.state_version);
+      return next;
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+    }
+  }
+  throw new Problem('conflict', `pod ${p.id} kept changing`);
+}
+
+function move(p: Pod, to: PodStatus, reason: string, clock: Clock): Pod | undefined {
+  if (p.status === to || TERMINAL.has(p.status)) return undefined;
+  const at = iso(clock.now());
+  return {
+    ...p,
+    status: to,
+    state_history: [...p.state_history, { from: p.status, to, at, by: BY, reason }].slice(-50),
+    updated_at: at,
+    ...(to === 'terminated' ? { ended_at: at } : {}),
+  };
+}
+
+async function workers(store: StateStore): Promise<Worker[]> {
+  const ids: string[] = [];
+  let cursor: Record<string, unknown> | undefined;
+  do {
+    const page = await store.queryIndex<{ id: string }>('gsi1', 'gsi1pk', PARTITIONS.allWorkers, {
+      limit: 100,
+      cursor,
+    });
+    ids.push(...page.items.map((w) => w.id));
+    cursor = page.cursor;
+  } while (cursor);
+  // The index is eventually consistent: read each worker strongly before deciding.
+  const all = await Promise.all(ids.map((id) => store.get<Worker>(keys.worker(id))));
+  return all.filter((w): w is Worker => Boolean(w));
+}
+
+/**
+ * Places the pod on a worker and allocates its ports in one transaction conditioned on both the
+ * worker's and the pod's versions: two placements racing for the last capacity or the same port
+ * cannot both commit. Idempotent: a placed pod is returned as it is.
+ */
+export async function ensurePlaced(p: Pod, input: NativeStepInput, ports: NativePorts): Promise<Pod> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const pod = await getPod(ports.store, p);
+    if (pod.host_id) return pod;
+    if (TERMINAL.has(pod.status)) throw new Problem('state-conflict', `pod ${pod.id} is ${pod.status}`);
+    const content = await ports.content(input.pod_definition_id, pod);
+    const placement = placePod(
+      {
+        pod_id: pod.id,
+        session_id: pod.session_id,
+        host_type: pod.pod_type,
+        ...content.needs,
+        port_names: content.ports,
+      },
+      await workers(ports.store),
+    );
+    if (!placement.ok)
+      throw new Problem(
+        'state-conflict',
+        `no worker can take pod ${pod.id}: ${placement.rejected.map((r) => `${r.worker}: ${r.reason}`).join('; ') || 'no workers'}`,
+      );
+    const at = iso(ports.clock.now());
+    const next: Pod = {
+      ...pod,
+      host_id: placement.worker.id,
+      ports: placement.ports,
+      held: { ...content.needs, ports: Object.values(placement.ports) },
+      status: 'provisioning',
+      state_history: [
+        ...pod.state_history,
+        {
+          from: pod.status,
+          to: 'provisioning' as PodStatus,
+          at,
+          by: BY,
+          reason: `placed on ${placement.worker.id}`,
+        },
+      ].slice(-50),
+      updated_at: at,
+      state_version: pod.state_version + 1,
+    };
+    try {
+      await ports.store.write([
+        { kind: 'put', item: next, expectedVersion: pod.state_version },
+        { kind: 'put', item: placement.next as Worker, expectedVersion: placement.worker.state_version },
+      ]);
+      return next;
+    } catch (e) {
+      if (!isConflict(e)) throw e; // someone else placed (this pod or on this worker): look again
+    }
+  }
+  throw new Problem('conflict', `placing pod ${p.id} kept losing races`);
+}
+
+async function workerOf(store: StateStore, pod: Pod): Promise<Worker> {
+  const w = pod.host_id ? await store.get<Worker>(keys.worker(pod.host_id)) : undefined;
+  if (!w) throw new Problem('state-conflict', `pod ${pod.id} is not placed`);
+  return w;
+}
+
+async function labResolve(p: Pod, input: NativeStepInput, ports: NativePorts): Promise<string> {
+  const pod = await ensurePlaced(p, input, ports);
+  const cml = await ports.cml(await workerOf(ports.store, pod));
+  const content = await ports.content(input.pod_definition_id, pod);
+  const title = `lcm-${pod.id}`;
+  if (pod.lab_id) {
+    const exists = await cml.getLab(pod.lab_id).then(
+      () => true,
+      (e: unknown) => {
+        if ((e as { kind?: string }).kind === 'not_found') return false;
+        throw e;
+      },
+    );
+    if (exists) return pod.lab_id;
+  }
+  const found = await cml.findLabByTitle(title);
+  const lab = found ?? (await cml.importLab(topologyFor(content, title), title));
+  await updatePod(ports, pod, (x) => (x.lab_id === lab.id ? undefined : { ...x, lab_id: lab.id }));
+  return lab.id;
+}
+
+function topologyFor(c: PodContent, title: string): object {
+  if (c.topology) return { ...c.topology, lab: { ...((c.topology.lab as object) ?? {}), title } };
+  // Content without a topology (standard lifecycle): one generic node per console port.
+  const nodes = c.ports.map((name, i) => ({
+    id: `n${i}`,
+    label: name.replace(/_(serial|vnc|pat|ssh)$/, ''),
+    node_definition: 'iosv',
+    x: i * 100,
+    y: 0,
+    tags: [],
+  }));
+  return { lab: { title }, nodes, links: [] };
+}
+
+async function tagsSync(p: Pod, ports: NativePorts): Promise<void> {
+  const pod = await getPod(ports.store, p);
+  if (!pod.lab_id) throw new Problem('state-conflict', `pod ${pod.id} has no lab`);
+  const cml = await ports.cml(await workerOf(ports.store, pod));
+  for (const n of await cml.listNodes(pod.lab_id)) {
+    const mine = Object.entries(pod.ports ?? {})
+      .filter(([name]) => name.replace(/_(serial|vnc|pat|ssh)$/, '') === n.label)
+      .map(([name, port]) => `lcm:${name.slice(n.label.length + 1)}=${port}`);
+    const kept = n.tags.filter((t) => !/^lcm:(serial|vnc|pat|ssh)=/.test(t));
+    const tags = [...kept, ...mine].sort();
+    if (JSON.stringify(tags) !== JSON.stringify([...n.tags].sort()))
+      await cml.setNodeTags(pod.lab_id, n.id, tags);
+  }
+}
+
+async function labStart(p: Pod, ports: NativePorts): Promise<void> {
+  const pod = await getPod(ports.store, p);
+  if (!pod.lab_id) throw new Problem('state-conflict', `pod ${pod.id} has no lab`);
+  const cml = await ports.cml(await workerOf(ports.store, pod));
+  await cml.startLab(pod.lab_id);
+  const ok = await cml.waitConverged(pod.lab_id, { timeoutMs: 100_000, pollMs: 1000 });
+  if (!ok) throw new Problem('timeout', `lab ${pod.lab_id} did not converge`);
+}
+
+async function ldsRegister(p: Pod, input: NativeStepInput, ports: NativePorts): Promise<string> {
+  const pod = await getPod(ports.store, p);
+  const tree = await ports.store.queryPartition<StoredItem & Record<string, unknown>>(
+    keys.sessionPartition(input.session_id),
+  );
+  const session = tree.find((i) => i.sk === 'SESSION') as unknown as SessionDoc;
+  const part = tree.find(
+    (i) => i.sk === keys.part(input.session_id, input.part_order).sk,
+  ) as unknown as PartDoc;
+  // Pods on other hosts (RADKit, web-only) have no worker consoles to hand out: the LDS session
+  // carries the launch URL only.
+  const worker = pod.host_id ? await workerOf(ports.store, pod) : undefined;
+  const lds = await ports.lds();
+  const s = await lds.createSession({
+    external_ref: `${input.session_id}.p${input.part_order}.${pod.index}`,
+    candidate_id: session.candidate.candidate_id,
+    starts_at: part.timeslot.start,
+    ends_at: part.timeslot.end,
+  });
+  await lds.setDevices(
+    s.lds_session_id,
+    Object.entries(worker ? (pod.ports ?? {}) : {}).map(([name, port]) => ({
+      name: name.replace(/_(serial|vnc|pat|ssh)$/, ''),
+      host: worker!.address,
+      port,
+      protocol: name.endsWith('_vnc') ? ('vnc' as const) : ('telnet' as const),
+    })),
+  );
+  await updatePod(ports, pod, (x) =>
+    x.lds_session_id === s.lds_session_id
+      ? undefined
+      : { ...x, lds_session_id: s.lds_session_id, launch_url: s.launch_url },
+  );
+  return s.launch_url;
+}
+
+async function onLab(
+  p: Pod,
+  ports: NativePorts,
+  act: (cml: CmlPort, lab: string) => Promise<void>,
+): Promise<void> {
+  const pod = await getPod(ports.store, p);
+  if (!pod.lab_id || !pod.host_id) return;
+  const cml = await ports.cml(await workerOf(ports.store, pod));
+  try {
+    await act(cml, pod.lab_id);
+  } catch (e) {
+    if ((e as { kind?: string }).kind === 'not_found') return; // already gone
+    throw e;
+  }
+  await updatePod(ports, pod, (x) =>
+    x.status === 'tearing_down' ? undefined : move(x, 'tearing_down', 'lab going down', ports.clock),
+  );
+}
+
+/** Gives the worker back the pod's capacity and ports (conditionally) and marks the pod terminated. */
+async function release(p: Pod, ports: NativePorts, reason: string): Promise<void> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const pod = await getPod(ports.store, p);
+    const w = pod.host_id ? await ports.store.get<Worker>(keys.worker(pod.host_id)) : undefined;
+    const held = pod.held ?? { cpu_cores: 0, memory_gb: 0, nodes: 0, ports: Object.values(pod.ports ?? {}) };
+    const nextWorker = w ? releasePod(w, pod.id, { ...held, session_id: pod.session_id }) : undefined;
+    const nextPod = move(pod, 'terminated', reason, ports.clock);
+    const ops = [
+      ...(nextPod
+        ? [
+            {
+              kind: 'put' as const,
+              item: { ...nextPod, state_version: pod.state_version + 1 },
+              expectedVersion: pod.state_version,
+            },
+          ]
+        : []),
+      ...(nextWorker && w
+        ? [{ kind: 'put' as const, item: nextWorker as Worker, expectedVersion: w.state_version }]
+        : []),
+    ];
+    if (!ops.length) return;
+    try {
+      await ports.store.write(ops);
+      return;
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+    }
+  }
+  throw new Problem('conflict', `releasing pod ${p.id} kept losing races`);
+}
+
+async function archive(input: NativeStepInput, pods: Pod[], ports: NativePorts): Promise<string> {
+  const part = await ports.store.get<StoredItem & PartDoc>(keys.part(input.session_id, input.part_order));
+  return ports.archive(`archives/${input.session_id}/part-${input.part_order}.json`, {
+    session_id: input.session_id,
+    part_order: input.part_order,
+    form: part?.form,
+    status: part?.status,
+    score_report: part?.score_report ?? null,
+    score_report_ref: part?.score_report_ref ?? null,
+    phase_log: part?.phase_log ?? [],
+    pods: pods.map((p) => ({
+      id: p.id,
+      host_id: p.host_id,
+      lab_id: p.lab_id,
+      ports: p.ports,
+      status: p.status,
+    })),
+    archived_at: iso(ports.clock.now()),
+  });
+}
