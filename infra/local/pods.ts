@@ -14,7 +14,7 @@ type Models = Record<string, { enable_password?: string; commands: Record<string
 
 export function loadDeviceModels(dir: string): Models {
   const out: Models = {};
-  let files: string[] = [];
+  let files: string[];
   try {
     files = readdirSync(dir)
       .filter((f) => /\.ya?ml$/.test(f))
