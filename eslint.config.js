@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', '.lcm/**', '.build/**'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', '.lcm/**', '.build/**', '.dbg/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

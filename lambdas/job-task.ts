@@ -70,7 +70,13 @@ export async function main(): Promise<number> {
     try {
       await sfn.send(new SendTaskHeartbeatCommand({ taskToken }));
     } catch (e) {
-      logger.warn('heartbeat failed', { error: (e as Error).name });
+      const name = (e as Error).name;
+      logger.warn('heartbeat failed', { error: name });
+      // The execution no longer waits for this task (stopped, timed out): stop working for it.
+      if (name === 'TaskTimedOut' || name === 'InvalidToken' || name === 'TaskDoesNotExist') {
+        ended = true;
+        process.exit(2);
+      }
     }
   };
   await beat();

@@ -30,6 +30,8 @@ export interface LocalSfnDeps {
   }): Promise<void>;
   /** Real milliseconds for a virtual duration (the controllable clock). */
   realDelayMs?(virtualMs: number): number;
+  /** Wall-time floor of task timeouts and heartbeats (default 5 s; see deadline()). */
+  deadlineFloorMs?: number;
 }
 
 export class SfnApiError extends Error {
@@ -105,6 +107,14 @@ export class LocalStepFunctions {
   }
   private real(ms: number) {
     return Math.max(0, this.deps.realDelayMs ? this.deps.realDelayMs(ms) : ms);
+  }
+  /**
+   * A deadline on work (task timeout, heartbeat): the clock's time, but never less than
+   * min(ms, 5 s) of wall time. An accelerated clock shortens waiting, not process start-up or I/O:
+   * a 60 s heartbeat at ×600 must not expire before a task process has even started.
+   */
+  private deadline(ms: number) {
+    return Math.max(this.real(ms), Math.min(ms, this.deps.deadlineFloorMs ?? 5_000));
   }
   private machineArn(name: string) {
     return `arn:aws:states:${this.deps.region}:${this.deps.accountId}:stateMachine:${name}`;
@@ -501,7 +511,7 @@ export class LocalStepFunctions {
         resolve,
         reject,
         finished: false,
-        ...(task.HeartbeatSeconds ? { heartbeatMs: this.real(task.HeartbeatSeconds * 1000) } : {}),
+        ...(task.HeartbeatSeconds ? { heartbeatMs: this.deadline(task.HeartbeatSeconds * 1000) } : {}),
       };
       this.#waiters.set(token, w);
       e.tokens.add(token);
@@ -509,7 +519,7 @@ export class LocalStepFunctions {
         w.timeoutTimer = setTimeout(
           () =>
             this.finishToken(token, named('States.Timeout', `task timed out after ${task.TimeoutSeconds} s`)),
-          this.real(task.TimeoutSeconds * 1000),
+          this.deadline(task.TimeoutSeconds * 1000),
         );
       this.armHeartbeat(token, w);
     });

@@ -50,25 +50,39 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
       }),
     );
   const statusChanged = img.status !== undefined && img.status !== old?.status;
-  const lastTransition = Array.isArray(img.state_history) ? img.state_history.at(-1) : undefined;
-  const statusData = () => ({
-    id: img.id,
-    ...(img.session_id ? { session_id: img.session_id } : {}),
-    from: old?.status ?? null,
-    to: img.status,
-    desired_status: img.desired_status,
-    state_version: img.state_version,
-    ...(lastTransition && typeof lastTransition === 'object'
-      ? { reason: (lastTransition as { reason?: string }).reason, by: (lastTransition as { by?: string }).by }
-      : {}),
-  });
-
+  const transitions = statusChanged ? transitionsSince(old, img) : [];
+  /** One status_changed per transition the write recorded (a decision may pass several). */
+  const emitTransitions = (
+    type: string,
+    source: string,
+    subject: string,
+    extra: Record<string, unknown> = {},
+  ) =>
+    transitions.forEach((t, i) =>
+      emit(
+        type,
+        source,
+        subject,
+        {
+          id: img.id,
+          ...(img.session_id ? { session_id: img.session_id } : {}),
+          from: t.from,
+          to: t.to,
+          desired_status: img.desired_status,
+          state_version: img.state_version,
+          ...(t.reason ? { reason: t.reason } : {}),
+          ...(t.by ? { by: t.by } : {}),
+          ...extra,
+        },
+        transitions.length > 1 ? `${i}:${t.to}` : undefined,
+      ),
+    );
   switch (img.entity) {
     case 'session': {
       const subject = `sessions/${img.id}`;
       if (!old) emit(EVENT_TYPES.sessionScheduled, SOURCES.sessions, subject, sessionSummary(img));
       if (statusChanged) {
-        emit(EVENT_TYPES.sessionStatusChanged, SOURCES.sessions, subject, statusData());
+        emitTransitions(EVENT_TYPES.sessionStatusChanged, SOURCES.sessions, subject);
         if (img.status === 'completed')
           emit(EVENT_TYPES.sessionCompleted, SOURCES.sessions, subject, sessionOutcome(img));
         if (img.status === 'cancelled')
@@ -86,11 +100,9 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
     }
     case 'part': {
       const subject = `sessions/${img.session_id}/parts/${img.order}`;
-      if (statusChanged)
-        emit(EVENT_TYPES.partStatusChanged, SOURCES.sessions, subject, { ...statusData(), order: img.order });
       const exec = img.phase_execution as PhaseExecution | undefined;
       const oldExec = old?.phase_execution as PhaseExecution | undefined;
-      // Outcomes first: a phase that ended, then the one that started in the same write.
+      // In one write's order: first the phases that ended…
       // Ended phases are those with an outcome now that had none before, wherever they are
       // recorded (the current execution, or the log once the next phase has replaced it).
       const endedBefore = new Set(
@@ -110,6 +122,8 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
           e.execution_name,
         );
       }
+      // …then the status moves the outcomes caused, then the phase the write started.
+      emitTransitions(EVENT_TYPES.partStatusChanged, SOURCES.sessions, subject, { order: img.order });
       if (exec && exec.execution_name !== oldExec?.execution_name)
         emit(
           EVENT_TYPES.partPhaseStarted,
@@ -121,17 +135,15 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
       break;
     }
     case 'pod':
-      if (statusChanged)
-        emit(
-          EVENT_TYPES.podStatusChanged,
-          SOURCES.orchestration,
-          `sessions/${img.session_id}/pods/${img.id}`,
-          {
-            ...statusData(),
-            part_order: img.part_order,
-            host_id: img.host_id ?? null,
-          },
-        );
+      emitTransitions(
+        EVENT_TYPES.podStatusChanged,
+        SOURCES.orchestration,
+        `sessions/${img.session_id}/pods/${img.id}`,
+        {
+          part_order: img.part_order,
+          host_id: img.host_id ?? null,
+        },
+      );
       break;
     case 'pod_definition':
       if (statusChanged) {
@@ -197,11 +209,9 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
       break;
     }
     case 'worker':
-      if (statusChanged)
-        emit(EVENT_TYPES.workerStatusChanged, SOURCES.workers, `workers/${img.id}`, {
-          ...statusData(),
-          region: img.region,
-        });
+      emitTransitions(EVENT_TYPES.workerStatusChanged, SOURCES.workers, `workers/${img.id}`, {
+        region: img.region,
+      });
       break;
   }
   return out;
@@ -279,4 +289,33 @@ export function treeChangedEvent(sessionId: string, marker: string, time: string
     time,
     data: { session_id: sessionId },
   });
+}
+
+interface Transition {
+  from: string | null;
+  to: string;
+  at?: string;
+  by?: string;
+  reason?: string;
+}
+
+/**
+ * The transitions a write recorded: the history entries after the last one the old image had.
+ * Without a usable history (or when the bound trimmed the overlap), the one net change.
+ */
+function transitionsSince(old: ItemImage | undefined, img: ItemImage): Transition[] {
+  const hist = (Array.isArray(img.state_history) ? img.state_history : []) as Transition[];
+  const net: Transition[] = [{ ...(hist.at(-1) ?? {}), from: old?.status ?? null, to: String(img.status) }];
+  if (!hist.length || hist.at(-1)!.to !== img.status) return net;
+  if (!old) return hist.at(0)?.from === null ? hist.slice(0, hist.length) : net;
+  const prev = (Array.isArray(old.state_history) ? old.state_history : []) as Transition[];
+  const last = prev.at(-1);
+  if (!last) return net;
+  const same = (a: Transition, b: Transition) => a.to === b.to && a.from === b.from && a.at === b.at;
+  const i = hist.findLastIndex((h) => same(h, last));
+  if (i < 0) return net;
+  const added = hist.slice(i + 1);
+  // Only a chain from the old status to the new one is trusted; anything else is the net change.
+  if (!added.length || added[0]!.from !== old.status) return net;
+  return added;
 }

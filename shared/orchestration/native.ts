@@ -102,6 +102,7 @@ export async function runNativeStep(
       for (const p of pods) if (p.lds_session_id) await (await ports.lds()).release(p.lds_session_id);
       return out;
     case 'record_ungraded':
+      await recordUngraded(input, ports);
       return { ...out, graded: false };
     case 'force_teardown':
       for (const p of pods) {
@@ -412,4 +413,27 @@ async function archive(input: NativeStepInput, pods: Pod[], ports: NativePorts):
     })),
     archived_at: iso(ports.clock.now()),
   });
+}
+
+/** A part with nothing to grade still reports: an empty, explicitly ungraded score report. */
+async function recordUngraded(input: NativeStepInput, ports: NativePorts): Promise<void> {
+  for (let i = 0; i < 8; i++) {
+    const part = await ports.store.get<StoredItem & PartDoc>(keys.part(input.session_id, input.part_order));
+    if (!part || part.score_report) return;
+    try {
+      await ports.store.put(
+        {
+          ...part,
+          score_report: { points_awarded: 0, points_max: 0, percentage: 0, passed: false, graded: false },
+          state_version: part.state_version + 1,
+          updated_at: iso(ports.clock.now()),
+        },
+        part.state_version,
+      );
+      return;
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+    }
+  }
+  throw new Problem('conflict', `could not record the ungraded report of part ${input.part_order}`);
 }

@@ -163,7 +163,22 @@ export const SCENARIO_FUNCTIONS: Record<string, ScenarioFunctionImpl> = {
       percentage: report.percentage,
       passed: report.passed,
     };
-    ctx.addReport({ kind: 'score', ref, summary });
+    // The part keeps the per-item results too (bounded: one line per rubric item), so the
+    // session's combined report can list them without reading every document back.
+    ctx.addReport({
+      kind: 'score',
+      ref,
+      summary: {
+        ...summary,
+        per_item: report.per_item.map(({ id, points_awarded, points_max, passed, issues }) => ({
+          id,
+          points_awarded,
+          points_max,
+          passed,
+          issues,
+        })),
+      },
+    });
     return { ...summary, report_ref: ref };
   },
 

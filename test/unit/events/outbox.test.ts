@@ -89,7 +89,7 @@ describe('the outbox: events a committed change announces', () => {
     expect(ev[0]!.data).toMatchObject({ metadata: { ticket: 'T-1' } });
   });
 
-  it('a phase that ended and the next one that started in one write: completed, then started, once each', () => {
+  it('a phase that ended and the next one that started in one write: completed, the status move, then started, once each', () => {
     const part = {
       pk: 'SESSION#ses_1',
       sk: 'PART#01',
@@ -112,11 +112,11 @@ describe('the outbox: events a committed change announces', () => {
     };
     const events = eventsForChange({ eventName: 'MODIFY', oldImage: before, newImage: after });
     expect(events.map((e) => e.type)).toEqual([
-      EVENT_TYPES.partStatusChanged,
       EVENT_TYPES.partPhaseCompleted,
+      EVENT_TYPES.partStatusChanged,
       EVENT_TYPES.partPhaseStarted,
     ]);
-    expect(events[1]!.data).toMatchObject({ phase: 'collect', outcome: 'succeeded' });
+    expect(events[0]!.data).toMatchObject({ phase: 'collect', outcome: 'succeeded' });
     expect(events[2]!.data).toMatchObject({ phase: 'grade' });
     // The next write (grade ends) announces grade only; collect is not announced again.
     const later = eventsForChange({

@@ -6,6 +6,7 @@ function sfn(
   opts: {
     fns?: Record<string, (p: unknown) => Promise<unknown>>;
     runTask?: (p: Record<string, unknown>) => Promise<void>;
+    deadlineFloorMs?: number;
   } = {},
 ) {
   const published: { 'detail-type': string; detail: Record<string, unknown> }[] = [];
@@ -22,6 +23,7 @@ function sfn(
     runTask: opts.runTask ?? (async () => undefined),
     publish: async (e) => void published.push(e),
     realDelayMs: (ms) => ms / 1000, // one virtual second = one real millisecond
+    deadlineFloorMs: opts.deadlineFloorMs ?? 0,
   });
   return { s, published };
 }
@@ -219,6 +221,25 @@ describe('local Step Functions', () => {
     await expect(s.handle('SendTaskSuccess', { taskToken: token, output: '{}' })).rejects.toMatchObject({
       name: 'TaskTimedOut',
     });
+  });
+
+  it('an accelerated heartbeat never expires sooner than the wall-time floor (a task process needs time to start)', async () => {
+    const { s } = sfn({ fns: { worker: async () => undefined }, deadlineFloorMs: 300 });
+    const t0 = Date.now();
+    const d = await run(s, {
+      StartAt: 'Job',
+      States: {
+        Job: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+          HeartbeatSeconds: 60,
+          Parameters: { FunctionName: 'worker', Payload: { 'token.$': '$$.Task.Token' } },
+          End: true,
+        },
+      },
+    });
+    expect(d).toMatchObject({ status: 'FAILED', error: 'States.HeartbeatTimeout' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290); // 60 ms of clock time, floored at 300 ms
   });
 
   it('StopExecution aborts a running execution', async () => {

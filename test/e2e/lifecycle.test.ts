@@ -1,0 +1,525 @@
+/**
+ * Issue: orchestration. Whole sessions driven by the clock and by intent, through the public
+ * edges only (HTTP API, content bucket, the bus log): a lablet from POST to `completed`; the
+ * two-part CCIE with eager DOO provisioning and the gate; the four-part CCDE without pods; a
+ * part that fails after its retries; every part failing; cancel mid-run; the cleanup deadline.
+ * The clock runs ×600 (LCM_E2E_CLOCK_FACTOR): an eight-hour exam takes under a minute.
+ */
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { api, busEvents, hasLocalEndpoints, useTargetAwsEnv, waitFor, type BusEvent } from './support/api.ts';
+import { samplePackage } from '../unit/content/packages.ts';
+
+interface Part {
+  order: number;
+  name: string;
+  status: string;
+  form: { fqn: string };
+  timeslot: { start: string; end: string };
+  activated_at?: string;
+  score_report?: { points_awarded: number; points_max: number; per_item?: { id: string; passed: boolean }[] };
+  failure?: { phase: string; error: string };
+  phase_log?: { phase: string; outcome?: string; attempt: number }[];
+  phase_execution?: { phase: string; outcome?: string; attempt: number };
+  state_history?: { to: string; at: string }[];
+}
+interface Pod {
+  id: string;
+  part_order: number;
+  status: string;
+  host_id?: string;
+  state_history: { to: string; at: string }[];
+}
+interface Tree {
+  session: {
+    id: string;
+    status: string;
+    score_report?: {
+      points_awarded: number;
+      points_max: number;
+      per_part: { order: number; status: string; points_awarded: number | null; per_item?: unknown[] }[];
+    };
+    escalation?: { failed_parts: number[] };
+  };
+  parts: Part[];
+  pods: Pod[];
+}
+
+let s3: S3Client;
+let bucket: string;
+let now: () => Promise<number>;
+const H = 3600_000;
+const M = 60_000;
+let seq = 0;
+
+async function sync(
+  name: string,
+  contentId: string,
+  changes: Record<string, string | null>,
+): Promise<string> {
+  const manifest = `format_version: PAv1
+name: ${name}
+version: 1.0.${Date.now() % 1000}
+content_id: ${contentId}
+pod_type: cml_on_aws
+description: e2e variant of the OSPF lablet
+jobs_used: [post_init@v1, grade@v1]
+`;
+  const zip = await samplePackage('lablet-ospf-basics', { 'PAv1/manifest.yaml': manifest, ...changes });
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `e2e/${name}.zip`, Body: zip }));
+  const pd = await waitFor(`${name} to be ready`, async () => {
+    const l = await api<{ items: { id: string; status: string; error_detail?: unknown }[] }>(
+      'GET',
+      `/v1/pod-definitions?name=${name}`,
+    );
+    const failed = l.body.items.find((d) => d.status === 'failed');
+    if (failed) throw new Error(`${name} failed to sync: ${JSON.stringify(failed.error_detail)}`);
+    return l.body.items.find((d) => d.status === 'ready');
+  });
+  return pd.id;
+}
+
+async function schedule(body: Record<string, unknown>): Promise<Tree> {
+  const r = await api<Tree>('POST', '/v1/sessions', {
+    candidate: { candidate_id: `e2e-life-${Date.now()}-${++seq}` },
+    ...body,
+  });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return r.body;
+}
+
+const read = async (id: string) => (await api<Tree>('GET', `/v1/sessions/${id}`)).body;
+const until = (id: string, what: string, pred: (t: Tree) => boolean, ms = 60_000) =>
+  waitFor(
+    what,
+    async () => {
+      const t = await read(id);
+      return t?.session && pred(t) ? t : undefined;
+    },
+    ms,
+  );
+const ended = (t: Tree) => ['completed', 'failed', 'cancelled'].includes(t.session.status);
+
+async function eventsOf(id: string): Promise<BusEvent[]> {
+  return (await busEvents()).filter(
+    (e) => e.detail?.subject?.startsWith(`sessions/${id}`) && !e['detail-type'].includes('tree_changed'),
+  );
+}
+const short = (t: string) => t.replace(/^lcm\./, '').replace(/\.v1$/, '');
+
+/** One transition, one event: no id twice, no (type, subject, from → to, phase) twice. */
+function expectNoDuplicates(events: BusEvent[]) {
+  const ids = events.map((e) => e.detail.id);
+  expect(new Set(ids).size).toBe(ids.length);
+  const keys = events.map((e) =>
+    JSON.stringify([
+      e['detail-type'],
+      e.detail.subject,
+      e.detail.data.from,
+      e.detail.data.to,
+      e.detail.data.execution_name,
+    ]),
+  );
+  expect(new Set(keys).size).toBe(keys.length);
+}
+
+const typesFor = (events: BusEvent[], prefix: string) =>
+  events
+    .filter((e) => e['detail-type'].startsWith(prefix))
+    .map(
+      (e) =>
+        `${short(e['detail-type'])}${e.detail.data.to ? `:${String(e.detail.data.to)}` : e.detail.data.phase ? `:${String(e.detail.data.phase)}` : ''}`,
+    );
+
+beforeAll(async () => {
+  const env = useTargetAwsEnv();
+  bucket = env.LCM_CONTENT_BUCKET ?? process.env.LCM_CONTENT_BUCKET!;
+  s3 = new S3Client({
+    forcePathStyle: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  now = async () =>
+    hasLocalEndpoints()
+      ? Date.parse((await api<{ now: string }>('GET', '/local/clock')).body.now)
+      : Date.now();
+  // The sample lablet delivers the OSPF-101 form.
+  const l = await api<{ items: { status: string }[] }>('GET', '/v1/pod-definitions?name=lablet-ospf-basics');
+  if (!l.body.items.some((d) => d.status === 'ready')) {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'e2e/lifecycle-lablet.zip',
+        Body: await samplePackage('lablet-ospf-basics'),
+      }),
+    );
+    await waitFor('the sample lablet', async () =>
+      (
+        await api<{ items: { status: string }[] }>('GET', '/v1/pod-definitions?name=lablet-ospf-basics')
+      ).body.items.some((d) => d.status === 'ready'),
+    );
+  }
+});
+
+describe('whole sessions, end to end', () => {
+  it('a lablet runs from POST to completed: instantiated, used, graded 100/100, archived, its pod torn down', async () => {
+    const t0 = await now();
+    const tree = await schedule({
+      fqn: 'Lablet CCNP ENCOR v1.1 LAB OSPF-101',
+      timeslot: { start: new Date(t0 + 20 * M).toISOString(), end: new Date(t0 + 140 * M).toISOString() },
+    });
+    const id = tree.session.id;
+    const waiting = await until(
+      id,
+      'the lab to be ready for the candidate',
+      (t) => t.parts[0]!.status === 'waiting',
+    );
+    expect(waiting.pods[0]).toMatchObject({ status: 'ready', host_id: expect.stringMatching(/^wrk_/) });
+    // The candidate finishes early (operator action); collection, grading and archiving follow.
+    expect(
+      (await api('POST', `/v1/sessions/${id}/parts/1/end`, { reason: 'candidate finished' })).status,
+    ).toBe(202);
+    const done = await until(id, 'completion', ended);
+    expect(done.session.status).toBe('completed');
+    expect(done.parts[0]).toMatchObject({
+      status: 'archived',
+      score_report: { points_awarded: 100, points_max: 100 },
+    });
+    expect(done.parts[0]!.score_report!.per_item).toHaveLength(10);
+    expect(done.session.score_report).toMatchObject({
+      points_awarded: 100,
+      points_max: 100,
+      per_part: [{ order: 1, points_awarded: 100 }],
+    });
+    expect(done.pods.map((p) => p.status)).toEqual(['terminated']);
+    const phases = [...(done.parts[0]!.phase_log ?? []), done.parts[0]!.phase_execution!];
+    expect(phases.map((e) => `${e.phase}:${e.outcome}`)).toEqual([
+      'instantiate:succeeded',
+      'collect:succeeded',
+      'grade:succeeded',
+      'archive:succeeded',
+    ]);
+
+    await waitFor('the completed event', async () =>
+      (await eventsOf(id)).some((e) => e['detail-type'] === 'lcm.session.completed.v1'),
+    );
+    await waitFor('the report event', async () =>
+      (await eventsOf(id)).some((e) => e['detail-type'] === 'lcm.grading.score_report.published.v1'),
+    );
+    const events = await eventsOf(id);
+    expectNoDuplicates(events);
+    // The documented order (docs/events.md, "A lablet, in order"), per resource.
+    expect(typesFor(events, 'lcm.session.')).toEqual([
+      'session.scheduled',
+      'session.status_changed:pending',
+      'session.status_changed:admitting',
+      'session.status_changed:running',
+      'session.status_changed:aggregating',
+      'session.status_changed:submitting',
+      'session.status_changed:finalizing',
+      'session.status_changed:completed',
+      'session.completed',
+    ]);
+    expect(typesFor(events, 'lcm.session_part.')).toEqual([
+      'session_part.status_changed:pending',
+      'session_part.status_changed:instantiating',
+      'session_part.phase_started:instantiate',
+      'session_part.phase_completed:instantiate',
+      'session_part.status_changed:waiting',
+      'session_part.status_changed:collecting',
+      'session_part.phase_started:collect',
+      'session_part.phase_completed:collect',
+      'session_part.status_changed:grading',
+      'session_part.phase_started:grade',
+      'session_part.phase_completed:grade',
+      'session_part.status_changed:reviewing',
+      'session_part.status_changed:submitting',
+      'session_part.status_changed:archiving',
+      'session_part.phase_started:archive',
+      'session_part.phase_completed:archive',
+      'session_part.status_changed:archived',
+    ]);
+    expect(typesFor(events, 'lcm.pod_instance.')).toEqual([
+      'pod_instance.status_changed:pending',
+      'pod_instance.status_changed:provisioning',
+      'pod_instance.status_changed:ready',
+      'pod_instance.status_changed:tearing_down',
+      'pod_instance.status_changed:terminated',
+    ]);
+    expect(typesFor(events, 'lcm.grading.')).toEqual(['grading.score_report.published']);
+  });
+
+  it('the CCIE lab exam: the DOO pod provisions before its window while nothing else is active; AI-DOO activates only after DOO settles; one combined report', async () => {
+    await sync('e2e-aidoo-1', 'ccie-ei-aidoo-1', {});
+    const t0 = await now();
+    const start = t0 + 70 * M;
+    const tree = await schedule({
+      session_type: 'CCIE-EI-Lab-Exam',
+      timeslot: { start: new Date(start).toISOString(), end: new Date(start + 8 * H).toISOString() },
+      parts: [{ order: 2, form: 'Exam CCIE EI v1.1 AI-DOO AIDOO-1' }],
+    });
+    const id = tree.session.id;
+    const [dooWindow, aiWindow] = tree.parts.map((p) => p.timeslot);
+    // Eager provisioning: the DOO pod is ready before the DOO window opens, with AI-DOO untouched.
+    const early = await until(
+      id,
+      'the DOO pod to be ready',
+      (t) => t.pods.find((p) => p.part_order === 1)!.status === 'ready',
+    );
+    const dooReadyAt = early.pods
+      .find((p) => p.part_order === 1)!
+      .state_history.find((h) => h.to === 'ready')!.at;
+    expect(Date.parse(dooReadyAt)).toBeLessThan(Date.parse(dooWindow!.start));
+    expect(early.parts.map((p) => p.status)).toEqual(['instantiating', 'pending']);
+    expect(early.pods.find((p) => p.part_order === 2)!.status).toBe('pending');
+
+    await until(id, 'DOO to be active', (t) => t.parts[0]!.status === 'waiting');
+    expect((await api('POST', `/v1/sessions/${id}/parts/1/end`, {})).status).toBe(202);
+    const aiWaiting = await until(id, 'AI-DOO to be active', (t) => t.parts[1]!.status === 'waiting', 90_000);
+    const dooSettledAt = Date.parse((aiWaiting.parts[0] as Part & { ended_at: string }).ended_at);
+    expect(aiWaiting.parts[0]!.status).toBe('archived');
+    // The gate (DOMAIN §3): AI-DOO activates when DOO has settled and its own pods are ready —
+    // here before its planned window, because DOO ended early.
+    const aiActiveAt = Date.parse(aiWaiting.parts[1]!.state_history!.find((h) => h.to === 'waiting')!.at);
+    const aiReadyAt = aiWaiting.pods
+      .find((p) => p.part_order === 2)!
+      .state_history.find((h) => h.to === 'ready')!.at;
+    expect(Date.parse(aiWaiting.parts[1]!.activated_at!)).toBeGreaterThanOrEqual(dooSettledAt);
+    expect(aiActiveAt).toBeGreaterThanOrEqual(dooSettledAt);
+    expect(aiActiveAt).toBeGreaterThanOrEqual(Date.parse(aiReadyAt));
+    expect(aiActiveAt).toBeLessThan(Date.parse(aiWindow!.start));
+    expect((await api('POST', `/v1/sessions/${id}/parts/2/end`, {})).status).toBe(202);
+    const done = await until(id, 'completion', ended, 90_000);
+    expect(done.session.status).toBe('completed');
+    expect(done.session.score_report!.per_part.map((p) => [p.order, p.status, p.points_awarded])).toEqual([
+      [1, 'archived', 0],
+      [2, 'archived', 100],
+    ]);
+    expect(done.pods.map((p) => p.status)).toEqual(['terminated', 'terminated']);
+    await waitFor('one report event', async () =>
+      (await eventsOf(id)).some((e) => e['detail-type'].includes('score_report')),
+    );
+    const events = await eventsOf(id);
+    expectNoDuplicates(events);
+    expect(events.filter((e) => e['detail-type'].includes('score_report'))).toHaveLength(1);
+  }, 150_000);
+
+  it('the CCDE design exam: four sequential web-only parts, no pods, one report over the four', async () => {
+    const t0 = await now();
+    const start = t0 + 15 * M;
+    const tree = await schedule({
+      session_type: 'CCDE-Design-Exam',
+      timeslot: { start: new Date(start).toISOString(), end: new Date(start + 8 * H).toISOString() },
+    });
+    const id = tree.session.id;
+    expect(tree.parts).toHaveLength(4);
+    expect(tree.pods).toEqual([]);
+    // The candidate finishes each part early; the next one opens when the previous settles.
+    // The last part is reviewed by hand (the definition says `review: manual`): it waits in
+    // `reviewing` until a reviewer decides.
+    const endedParts = new Set<number>();
+    const activeTogether: number[] = [];
+    const reviewing = await until(
+      id,
+      'the last part to await its review',
+      (t) => {
+        activeTogether.push(t.parts.filter((p) => ['waiting', 'monitoring'].includes(p.status)).length);
+        for (const p of t.parts)
+          if (p.status === 'waiting' && !endedParts.has(p.order)) {
+            endedParts.add(p.order);
+            void api('POST', `/v1/sessions/${id}/parts/${p.order}/end`, {});
+          }
+        return t.parts[3]!.status === 'reviewing' || ended(t);
+      },
+      90_000,
+    );
+    expect(reviewing.parts.map((p) => p.status)).toEqual(['archived', 'archived', 'archived', 'reviewing']);
+    // A review decision for a part that is not reviewing is refused, and changes nothing.
+    const early = await api<{ type: string }>('POST', `/v1/sessions/${id}/parts/1/review`, {
+      decision: 'accept',
+    });
+    expect(early.status).toBe(409);
+    expect(
+      (
+        await api('POST', `/v1/sessions/${id}/parts/4/review`, {
+          decision: 'accept',
+          comment: 'sound design',
+        })
+      ).status,
+    ).toBe(202);
+    const done = await until(id, 'completion', ended, 60_000);
+    expect(done.session.status).toBe('completed');
+    expect(done.parts.map((p) => p.status)).toEqual(['archived', 'archived', 'archived', 'archived']);
+    expect(done.parts[3]!.score_report).toMatchObject({
+      review: { decision: 'accept', comment: 'sound design' },
+    });
+    expect(Math.max(...activeTogether)).toBeLessThanOrEqual(1);
+    expect(done.session.score_report!.per_part.map((p) => p.order)).toEqual([1, 2, 3, 4]);
+    // Each part opened only after the previous one settled.
+    const at = (p: Part, to: string) => Date.parse(p.state_history!.find((h) => h.to === to)!.at);
+    for (let i = 1; i < 4; i++)
+      expect(at(done.parts[i]!, 'waiting')).toBeGreaterThanOrEqual(at(done.parts[i - 1]!, 'archived'));
+    expectNoDuplicates(await eventsOf(id));
+  }, 120_000);
+
+  it('a part whose phase fails after its retries fails alone: the session completes with the other part', async () => {
+    await sync('e2e-aidoo-2-broken', 'ccie-ei-aidoo-2', BROKEN_GRADE);
+    const t0 = await now();
+    const start = t0 + 65 * M;
+    const tree = await schedule({
+      session_type: 'CCIE-EI-Lab-Exam',
+      timeslot: { start: new Date(start).toISOString(), end: new Date(start + 8 * H).toISOString() },
+      parts: [{ order: 2, form: 'Exam CCIE EI v1.1 AI-DOO AIDOO-2' }],
+    });
+    const id = tree.session.id;
+    await until(id, 'DOO active', (t) => t.parts[0]!.status === 'waiting');
+    await api('POST', `/v1/sessions/${id}/parts/1/end`, {});
+    await until(id, 'AI-DOO active', (t) => t.parts[1]!.status === 'waiting', 90_000);
+    await api('POST', `/v1/sessions/${id}/parts/2/end`, {});
+    const done = await until(id, 'the session to end', ended, 90_000);
+    expect(done.session.status).toBe('completed');
+    expect(done.parts.map((p) => p.status)).toEqual(['archived', 'failed']);
+    expect(done.parts[1]!.failure).toMatchObject({ phase: 'grade' });
+    const grades = [...(done.parts[1]!.phase_log ?? []), done.parts[1]!.phase_execution!].filter(
+      (e) => e.phase === 'grade',
+    );
+    expect(grades.every((g) => g.outcome === 'failed')).toBe(true);
+    expect(done.pods.map((p) => p.status)).toEqual(['terminated', 'terminated']);
+    const events = await eventsOf(id);
+    expect(
+      events.some(
+        (e) => e['detail-type'] === 'lcm.session_part.phase_failed.v1' && e.detail.data.phase === 'grade',
+      ),
+    ).toBe(true);
+    expect(events.some((e) => e['detail-type'] === 'lcm.session.escalated.v1')).toBe(false);
+  }, 150_000);
+
+  it('every part failing: the session ends failed, with an escalation event', async () => {
+    // ENARSI-L03, not EIGRP-201: the sessions suite relies on EIGRP-201's content never being synced.
+    await sync('e2e-enarsi3-broken', 'lablet-enarsi-3', BROKEN_GRADE);
+    const t0 = await now();
+    const tree = await schedule({
+      fqn: 'Lablet CCNP ENARSI v1.1 LAB ENARSI-L03',
+      timeslot: { start: new Date(t0 + 20 * M).toISOString(), end: new Date(t0 + 140 * M).toISOString() },
+    });
+    const id = tree.session.id;
+    await until(id, 'the lab to be ready', (t) => t.parts[0]!.status === 'waiting');
+    await api('POST', `/v1/sessions/${id}/parts/1/end`, {});
+    const done = await until(id, 'the session to end', ended);
+    expect(done.session.status).toBe('failed');
+    expect(done.session.escalation).toMatchObject({ failed_parts: [1] });
+    expect(done.pods.map((p) => p.status)).toEqual(['terminated']);
+    await waitFor('the escalation event', async () =>
+      (await eventsOf(id)).some((e) => e['detail-type'] === 'lcm.session.escalated.v1'),
+    );
+    expectNoDuplicates(await eventsOf(id));
+  });
+
+  it('cancel mid-run: the running part pod is torn down, the settled part keeps its result', async () => {
+    const t0 = await now();
+    const start = t0 + 65 * M;
+    const tree = await schedule({
+      session_type: 'CCIE-EI-Lab-Exam',
+      timeslot: { start: new Date(start).toISOString(), end: new Date(start + 8 * H).toISOString() },
+      parts: [{ order: 2, form: 'Exam CCIE EI v1.1 AI-DOO AIDOO-1' }],
+    });
+    const id = tree.session.id;
+    await until(id, 'DOO active', (t) => t.parts[0]!.status === 'waiting');
+    await api('POST', `/v1/sessions/${id}/parts/1/end`, {});
+    await until(id, 'AI-DOO active', (t) => t.parts[1]!.status === 'waiting', 90_000);
+    expect((await api('POST', `/v1/sessions/${id}/cancel`, { reason: 'candidate withdrew' })).status).toBe(
+      202,
+    );
+    const done = await until(id, 'the session to end', ended, 90_000);
+    expect(done.session.status).toBe('cancelled');
+    expect(done.parts[0]).toMatchObject({ status: 'archived', score_report: { points_max: 0 } });
+    expect(done.parts[1]!.status).toBe('cancelled');
+    expect(done.pods.map((p) => p.status)).toEqual(['terminated', 'terminated']);
+    await waitFor('the cancelled event', async () =>
+      (await eventsOf(id)).some((e) => e['detail-type'] === 'lcm.session.cancelled.v1'),
+    );
+    expectNoDuplicates(await eventsOf(id));
+  }, 150_000);
+
+  it('the cleanup deadline passing with work outstanding: nothing survives it', async () => {
+    await sync('e2e-encor2-hang', 'lablet-encor-2', HANGING_SETUP);
+    const t0 = await now();
+    const start = t0 + 16 * M;
+    const tree = await schedule({
+      fqn: 'Lablet CCNP ENCOR v1.1 LAB ENCOR-L02',
+      timeslot: { start: new Date(start).toISOString(), end: new Date(start + 20 * M).toISOString() },
+    });
+    const id = tree.session.id;
+    await until(id, 'the part to be instantiating', (t) => t.parts[0]!.status === 'instantiating');
+    const done = await until(id, 'the cleanup deadline', ended, 90_000);
+    // Still instantiating when the deadline came (a two-hour setup job in a twenty-minute slot):
+    // the deadline cut it short, and with no part archived the session failed and escalated.
+    expect(done.session.status).toBe('failed');
+    expect(done.session.escalation).toBeDefined();
+    const history = done.parts[0]!.state_history!;
+    expect(history.at(-2)!.to).toBe('instantiating');
+    expect(['failed', 'cancelled']).toContain(done.parts[0]!.status);
+    expect(JSON.stringify(history.at(-1))).toMatch(/cleanup deadline/i);
+    expect(done.pods.every((p) => p.status === 'terminated')).toBe(true);
+    // Time passes: nothing comes back to life after the deadline.
+    const later = await until(id, 'a quiet while later', () => true);
+    await new Promise((r) => setTimeout(r, 1500));
+    const again = await read(id);
+    expect(again.session.status).toBe(done.session.status);
+    expect(again.pods.map((p) => p.status)).toEqual(later.pods.map((p) => p.status));
+  }, 120_000);
+});
+
+/** A grade job that always fails (an invalid regular expression), with the phase retried once. */
+const BROKEN_GRADE: Record<string, string> = {
+  // The sample grade job with one more step that cannot succeed.
+  'PAv1/jobs/grade.yaml':
+    readFileSync(
+      new URL('../../seeds/content/lablet-ospf-basics/PAv1/jobs/grade.yaml', import.meta.url),
+      'utf8',
+    ) + '    - { id: broken, uses: evaluate.regex@v1, with: { source: "x", regex: "(" }, stage: evaluate }\n',
+  'PAv1/lifecycle.yaml': `kind: Lifecycle
+spec:
+  phases:
+    - name: instantiate
+      native_steps_by_pod_type:
+        cml_on_aws: [lab_resolve, ports_alloc, tags_sync, lab_start, lds_register, mark_ready]
+    - name: collect
+    - name: grade
+      jobs:
+        - { definition: grade@v1, process_type: Grading, rubric: rubric }
+      retry: { max_attempts: 2, backoff_seconds: 1 }
+    - name: archive
+      native_steps_by_pod_type:
+        cml_on_aws: [lab_stop, lab_wipe, archive, ports_release, lds_release]
+`,
+};
+
+/** Setup that outlives the session: a two-hour job on Fargate (heartbeating) in instantiate. */
+const HANGING_SETUP: Record<string, string> = {
+  'PAv1/jobs/post_init.yaml': `kind: JobDefinition
+metadata: { name: post_init, version: v1 }
+spec:
+  process_type: Initialization
+  steps:
+    - { id: forever, uses: pause@v1, with: { seconds: 3500 }, timeout: 3600 }
+    - { id: again, uses: pause@v1, with: { seconds: 3500 }, timeout: 3600 }
+`,
+  'PAv1/lifecycle.yaml': `kind: Lifecycle
+spec:
+  phases:
+    - name: instantiate
+      native_steps_by_pod_type:
+        cml_on_aws: [lab_resolve, ports_alloc, tags_sync, lab_start, lds_register, mark_ready]
+      jobs:
+        - { definition: post_init@v1, process_type: Initialization, runtime: fargate }
+      timeout_seconds: 86400
+    - name: grade
+      jobs:
+        - { definition: grade@v1, process_type: Grading, rubric: rubric }
+    - name: archive
+      native_steps_by_pod_type:
+        cml_on_aws: [lab_stop, lab_wipe, archive, ports_release, lds_release]
+`,
+};
