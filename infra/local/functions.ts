@@ -17,8 +17,13 @@ export interface ChaosOptions {
   random?: () => number;
 }
 
+/**
+ * An invocation that failed before the handler ran, as when Lambda itself fails a request: Step
+ * Functions sees `Lambda.ServiceException` (which compiled machines retry), API Gateway a 5xx, an
+ * event source or rule a failed delivery (which it retries).
+ */
 export class InjectedFailure extends Error {
-  override name = 'InjectedFailure';
+  override name = 'Lambda.ServiceException';
 }
 
 export class LocalFunctions {

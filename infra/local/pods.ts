@@ -56,7 +56,7 @@ export class LocalPods {
   }
 
   /** The CML simulator's hook. Console start-up is asynchronous; `ready(lab)` awaits it. */
-  onLabAction = (e: CmlLabAction): void => {
+  onLabAction = (e: CmlLabAction): Promise<void> => {
     const prev = this.#pending.get(e.lab.id) ?? Promise.resolve();
     const next = prev
       .then(() => (e.action === 'start' ? this.boot(e) : this.shutdown(e.lab.id)))
@@ -64,6 +64,7 @@ export class LocalPods {
         this.errors.push(`${e.action} ${e.lab.id}: ${(err as Error).message}`);
       });
     this.#pending.set(e.lab.id, next);
+    return next;
   };
 
   private async boot(e: CmlLabAction): Promise<void> {

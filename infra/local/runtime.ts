@@ -257,7 +257,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       throw new Error(
         'the real clock cannot be advanced; start with LCM_CLOCK=accelerated:<factor> or manual',
       );
-    await scheduler.fireAll();
+    await scheduler.fireDue();
   };
 
   const api: ApiServer = await startApiServer({

@@ -12,6 +12,8 @@ interface Schedule {
   trigger: ScheduleTrigger;
   running: boolean;
   timer?: NodeJS.Timeout;
+  /** Virtual time of the last tick. */
+  lastAt?: number;
 }
 
 export class LocalScheduler {
@@ -52,14 +54,29 @@ export class LocalScheduler {
     for (const s of this.schedules) clearInterval(s.timer);
   }
 
-  /** Fires every schedule now (after a manual clock jump), waiting for the ticks to finish. */
+  /** Fires every schedule now, waiting for the ticks to finish. */
   async fireAll(): Promise<void> {
     await Promise.all(this.schedules.map((s) => this.fire(s)));
+  }
+
+  /**
+   * After a clock jump: fires (once) each schedule whose period has passed since its last tick,
+   * as EventBridge would have by then. A jump of a few seconds fires nothing; one of an hour
+   * fires one tick, not sixty (ticks are level-triggered, one catches up on everything).
+   */
+  async fireDue(): Promise<void> {
+    const now = this.opts.clock.now();
+    await Promise.all(
+      this.schedules
+        .filter((s) => s.lastAt === undefined || now - s.lastAt >= s.trigger.everySeconds * 1000)
+        .map((s) => this.fire(s)),
+    );
   }
 
   private async fire(s: Schedule): Promise<void> {
     if (s.running) return;
     s.running = true;
+    s.lastAt = this.opts.clock.now();
     this.ticks++;
     try {
       await this.fns.invoke(s.functionName, {

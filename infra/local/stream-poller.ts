@@ -124,10 +124,14 @@ export class StreamPoller {
           records.map((r) => this.toLambdaRecord(r)),
           0,
         );
-        if ((this.o.random ?? Math.random)() < (this.o.duplicateRate ?? 0)) {
-          this.stats.duplicates++;
+        // Chaos: each record is delivered again with probability duplicateRate (at-least-once).
+        const again = this.o.duplicateRate
+          ? records.filter(() => (this.o.random ?? Math.random)() < this.o.duplicateRate!)
+          : [];
+        if (again.length) {
+          this.stats.duplicates += again.length;
           await this.deliver(
-            records.map((r) => this.toLambdaRecord(r)),
+            again.map((r) => this.toLambdaRecord(r)),
             0,
           );
         }

@@ -188,7 +188,9 @@ async function workers(store: StateStore): Promise<Worker[]> {
  * cannot both commit. Idempotent: a placed pod is returned as it is.
  */
 export async function ensurePlaced(p: Pod, input: NativeStepInput, ports: NativePorts): Promise<Pod> {
-  for (let attempt = 0; attempt < 10; attempt++) {
+  const lostOn = new Set<string>();
+  for (let attempt = 0; attempt < PLACEMENT_ATTEMPTS; attempt++) {
+    if (attempt) await jitter(attempt);
     const pod = await getPod(ports.store, p);
     if (pod.host_id) return pod;
     if (TERMINAL.has(pod.status)) throw new Problem('state-conflict', `pod ${pod.id} is ${pod.status}`);
@@ -202,6 +204,7 @@ export async function ensurePlaced(p: Pod, input: NativeStepInput, ports: Native
         port_names: content.ports,
       },
       await workers(ports.store),
+      lostOn,
     );
     if (!placement.ok)
       throw new Problem(
@@ -236,9 +239,18 @@ export async function ensurePlaced(p: Pod, input: NativeStepInput, ports: Native
       return next;
     } catch (e) {
       if (!isConflict(e)) throw e; // someone else placed (this pod or on this worker): look again
+      lostOn.add(placement.worker.id);
     }
   }
   throw new Problem('conflict', `placing pod ${p.id} kept losing races`);
+}
+
+const PLACEMENT_ATTEMPTS = 20;
+
+/** Full jitter, capped: racing placements drift apart instead of colliding again in step. */
+function jitter(attempt: number): Promise<void> {
+  const cap = Math.min(1_000, 20 * 2 ** attempt);
+  return new Promise((r) => setTimeout(r, Math.random() * cap));
 }
 
 async function workerOf(store: StateStore, pod: Pod): Promise<Worker> {

@@ -43,7 +43,16 @@ export interface Rejection {
   reason: string;
 }
 
-export function placePod(needs: PodNeeds, workers: WorkerDoc[]): Placement {
+/**
+ * `avoid`: workers this placement just lost a race on. They are tried last, so placements that
+ * start together (an exam that starts on the hour) spread over the fitting workers instead of
+ * all retrying on the one bin-packing prefers.
+ */
+export function placePod(
+  needs: PodNeeds,
+  workers: WorkerDoc[],
+  avoid: ReadonlySet<string> = new Set(),
+): Placement {
   const rejected: Rejection[] = [];
   const fits: WorkerDoc[] = [];
   for (const w of workers) {
@@ -53,7 +62,12 @@ export function placePod(needs: PodNeeds, workers: WorkerDoc[]): Placement {
   }
   if (!fits.length) return { ok: false, rejected };
   // Bin-pack: the fullest worker that still fits; ties by id, so the choice is deterministic.
-  fits.sort((a, b) => utilisation(b) - utilisation(a) || a.id.localeCompare(b.id));
+  fits.sort(
+    (a, b) =>
+      Number(avoid.has(a.id)) - Number(avoid.has(b.id)) ||
+      utilisation(b) - utilisation(a) ||
+      a.id.localeCompare(b.id),
+  );
   const worker = fits[0]!;
   const ports = allocatePorts(worker, needs.port_names)!;
   const next: WorkerDoc = {

@@ -24,7 +24,12 @@ export interface CmlSimOptions {
   delayScale?: number;
   now?: () => number;
   /** Told after a lab is started, stopped, wiped or deleted (the local runtime boots device consoles). */
-  onLabAction?: (e: CmlLabAction) => void;
+  /**
+   * Called on start, stop, wipe and delete. A returned promise holds the answer to that request
+   * until it settles: locally a started lab's consoles listen before CML says it started, as a
+   * booted node's console answers on a real worker.
+   */
+  onLabAction?: (e: CmlLabAction) => void | Promise<void>;
 }
 
 export interface CmlLabAction {
@@ -123,7 +128,9 @@ export class CmlSimulator {
   private readonly scale: number;
   private readonly now: () => number;
   private readonly port: number;
-  private readonly onLabAction: ((e: CmlLabAction) => void) | undefined;
+  private readonly onLabAction: ((e: CmlLabAction) => void | Promise<void>) | undefined;
+  /** The hook's promise for the request being routed (route() is synchronous). */
+  private actionDone: Promise<void> | undefined;
   private readonly store = new Map<string, SimLab>();
   private readonly tokens = new Set<string>();
   private readonly failures: { pattern: RegExp; status: number; remaining: number }[] = [];
@@ -141,7 +148,7 @@ export class CmlSimulator {
   }
 
   private notify(action: CmlLabAction['action'], lab: SimLab): void {
-    this.onLabAction?.({
+    const done = this.onLabAction?.({
       action,
       lab: { id: lab.id, title: lab.title },
       nodes: lab.nodes.map((n) => ({
@@ -150,6 +157,7 @@ export class CmlSimulator {
         tags: [...n.tags],
       })),
     });
+    if (done) this.actionDone = done;
   }
 
   /** `http://127.0.0.1:<port>` once started (the API lives under `/api/v0`). */
@@ -236,7 +244,11 @@ export class CmlSimulator {
         if (failure.remaining <= 0) this.failures.splice(this.failures.indexOf(failure), 1);
         return send(failure.status, { code: failure.status, description: 'Injected failure' });
       }
+      this.actionDone = undefined;
       const result = this.route(req.method ?? 'GET', url, req.headers, text);
+      const done = this.actionDone as Promise<void> | undefined;
+      this.actionDone = undefined;
+      if (done) await done;
       send(result.status, result.body);
     } catch (e) {
       const status = e instanceof HttpError ? e.status : 500;

@@ -1,0 +1,67 @@
+/**
+ * `npm start` publishes the sample PAv1 packages of seeds/content (not the broken ones) to the
+ * local content bucket, exactly as an author would: the upload's S3 event triggers content sync,
+ * so the sample lablet's form is deliverable a few seconds after start-up.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import yazl from 'yazl';
+
+export function samplePackageDirs(root: string): string[] {
+  const dir = join(root, 'seeds', 'content');
+  return readdirSync(dir)
+    .filter((n) => n !== 'broken' && statSync(join(dir, n)).isDirectory())
+    .filter((n) => statSync(join(dir, n, 'PAv1')).isDirectory())
+    .sort()
+    .map((n) => join(dir, n));
+}
+
+export function zipDir(dir: string): Promise<Buffer> {
+  const z = new yazl.ZipFile();
+  const walk = (d: string) => {
+    for (const n of readdirSync(d).sort()) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else z.addBuffer(readFileSync(p), relative(dir, p), { mtime: new Date(0), mode: 0o100644 });
+    }
+  };
+  walk(dir);
+  z.end();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
+    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
+    z.outputStream.on('error', reject);
+  });
+}
+
+/** Uploads every sample package; returns their names. */
+export async function publishSampleContent(root: string, env: Record<string, string>): Promise<string[]> {
+  const s3 = new S3Client({
+    endpoint: env.AWS_ENDPOINT_URL_S3,
+    region: env.AWS_REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  try {
+    const names: string[] = [];
+    for (const dir of samplePackageDirs(root)) {
+      const name = dir.split('/').at(-1)!;
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: env.LCM_CONTENT_BUCKET,
+          Key: `samples/${name}.zip`,
+          Body: await zipDir(dir),
+          ContentType: 'application/zip',
+        }),
+      );
+      names.push(name);
+    }
+    return names;
+  } finally {
+    s3.destroy();
+  }
+}

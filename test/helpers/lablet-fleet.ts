@@ -1,0 +1,378 @@
+/**
+ * A fleet of lablet sessions driven through the local runtime on a stepped (manual) clock: the
+ * chaos test (issue 7) and the orchestration benchmark share it. Time moves only when the driver
+ * advances it, and between steps the runtime works at full speed until it is quiet, so the
+ * outcome does not depend on how loaded the machine is: a slow machine takes longer, it does not
+ * miss deadlines.
+ *
+ * Sessions are created and read through the public HTTP API (retrying 5xx answers, as a
+ * scheduler would, with the same Idempotency-Key); the capacity checks read the state table.
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { stringify } from 'yaml';
+import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.ts';
+import { samplePackage } from '../unit/content/packages.ts';
+import { PARTITIONS } from '../../shared/store/keys.ts';
+
+const SEEDS = new URL('../../seeds/', import.meta.url).pathname;
+export const LABLET_FQN = 'Lablet CCNP ENCOR v1.1 LAB OSPF-101';
+const M = 60_000;
+
+export interface FleetTree {
+  session: {
+    id: string;
+    status: string;
+    score_report?: { points_awarded: number; points_max: number; per_part: unknown[] };
+  };
+  parts: {
+    order: number;
+    status: string;
+    score_report?: { points_awarded: number; points_max: number; per_item?: { passed: boolean }[] };
+  }[];
+  pods: {
+    id: string;
+    status: string;
+    host_id?: string;
+    ports?: Record<string, number>;
+    state_history: { to: string; at: string }[];
+  }[];
+}
+
+export interface WorkerSnapshot {
+  id: string;
+  capacity: { cpu_cores: number; memory_gb: number; max_nodes: number };
+  allocated: { cpu_cores: number; memory_gb: number; nodes: number; pods: number };
+  ports_in_use: number[];
+  pods: string[];
+}
+
+export interface Fleet {
+  rt: LocalRuntime;
+  /** Local pod (device console) start-up and shutdown errors. */
+  podErrors(): string[];
+  /** Every worker snapshot where the allocation broke a rule (over capacity, a port twice). */
+  violations: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a local runtime whose worker pool is `workers` bare-metal simulated CML hosts (48
+ * cores, 192 GB, 120 nodes: twelve sample lablets each), each with its own 250-port range from
+ * 10000 (locally every worker's consoles listen on 127.0.0.1, so the ranges must not overlap,
+ * and must stay below the kernel's ephemeral ports, 32768 and up, which outgoing connections
+ * take), and syncs the sample lablet package.
+ */
+export async function startFleet(opts: {
+  workers: number;
+  chaos?: { failureRate: number; duplicateRate: number; random?: () => number };
+  start?: number;
+}): Promise<Fleet> {
+  const dir = mkdtempSync(join(tmpdir(), 'lcm-fleet-seeds-'));
+  cpSync(SEEDS, dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'workers.yaml'),
+    stringify({
+      workers: Array.from({ length: opts.workers }, (_, i) => ({
+        id: `wrk_fleet${String(i).padStart(3, '0')}`,
+        region: 'eu-west-1',
+        instance_id: `i-0f1ee7${String(i).padStart(11, '0')}`,
+        template: 'cml-m5zn-metal',
+        host_type: 'cml_on_aws',
+        license: 'enterprise',
+        cml_version: '2.8',
+        address: '10.30.0.1',
+        status: 'running',
+        capacity: { cpu_cores: 48, memory_gb: 192, max_nodes: 120 },
+        ports: { start: 10000 + i * 250, end: 10249 + i * 250 },
+      })),
+    }),
+  );
+  const prevSeeds = process.env.LCM_SEEDS_DIR;
+  process.env.LCM_SEEDS_DIR = dir;
+  const lines: string[] = [];
+  const rt = await startLocalRuntime({
+    port: 0,
+    log: (l) => void lines.push(l),
+    clock: { kind: 'manual', start: opts.start ?? Date.parse('2026-12-07T06:00:00Z') },
+    ...(opts.chaos ? { chaos: { duplicateRate: opts.chaos.duplicateRate, random: opts.chaos.random } } : {}),
+  });
+  const restoreEnv = () => {
+    if (prevSeeds === undefined) delete process.env.LCM_SEEDS_DIR;
+    else process.env.LCM_SEEDS_DIR = prevSeeds;
+  };
+  try {
+    const unseeded = lines.find((l) => l.startsWith('seeds: not loaded'));
+    if (unseeded) throw new Error(unseeded);
+    const s3 = new S3Client({
+      endpoint: rt.env.AWS_ENDPOINT_URL_S3,
+      region: rt.env.AWS_REGION,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: rt.env.LCM_CONTENT_BUCKET,
+        Key: 'fleet/lablet-ospf-basics.zip',
+        Body: await samplePackage('lablet-ospf-basics'),
+      }),
+    );
+    s3.destroy();
+    await until(async () => {
+      const r = await get<{ items: { status: string }[] }>(rt, '/v1/pod-definitions?name=lablet-ospf-basics');
+      return r.items.some((d) => d.status === 'ready');
+    }, 20_000);
+    await rt.settle(20_000);
+  } catch (e) {
+    await rt.stop();
+    restoreEnv();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  // Handler failures start only now: the content is in place, as it would be before any exam.
+  if (opts.chaos) rt.fns.chaos = { failureRate: opts.chaos.failureRate, random: opts.chaos.random };
+  return {
+    rt,
+    podErrors: () => [...rt.pods.errors],
+    violations: [],
+    stop: async () => {
+      rt.fns.chaos = undefined;
+      await rt.stop();
+      restoreEnv();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface DriveResult {
+  trees: FleetTree[];
+  /** Wall time from the first POST to the last session ending. */
+  wallMs: number;
+  /** Virtual time the clock was advanced by. */
+  virtualMs: number;
+  steps: number;
+}
+
+/**
+ * Schedules `n` lablets in one timeslot (start in 20 min, 60 min long) and steps the clock until
+ * every session has ended. The candidate never ends early: each part runs to its deadline.
+ */
+export async function driveLablets(
+  fleet: Fleet,
+  n: number,
+  opts: {
+    tag: string;
+    concurrency?: number;
+    /** The jump when quiet. */ stepMs?: number;
+    maxVirtualMs?: number;
+  },
+): Promise<DriveResult> {
+  const { rt } = fleet;
+  const t0 = rt.clock.now();
+  const slot = { start: new Date(t0 + 20 * M).toISOString(), end: new Date(t0 + 80 * M).toISOString() };
+  const wall0 = performance.now();
+  const ids = await pool(
+    Array.from({ length: n }, (_, i) => i),
+    opts.concurrency ?? 16,
+    async (i) => {
+      const body = { fqn: LABLET_FQN, timeslot: slot, candidate: { candidate_id: `${opts.tag}-${i}` } };
+      const r = await call<FleetTree>(rt, 'POST', '/v1/sessions', body, {
+        'idempotency-key': `${opts.tag}-${i}`,
+      });
+      return r.session.id;
+    },
+  );
+  // Quiet (no stream record, bus delivery or execution in flight): jump ahead. Busy: creep, so a
+  // step's clock-time timeout never fires because the driver jumped past it while a device was
+  // still answering.
+  const bigStep = opts.stepMs ?? 5 * M;
+  const smallStep = 1_000;
+  const maxVirtual = opts.maxVirtualMs ?? 4 * 60 * M;
+  const mine = new Set(ids);
+  let virtual = 0;
+  let steps = 0;
+  let trees: FleetTree[] = [];
+  for (;;) {
+    const quiet = await rt.settle(500).then(
+      () => true,
+      () => false, // still busy, or a pause waits for the clock
+    );
+    await checkWorkers(rt, fleet.violations);
+    // Reading every tree costs the machine what the sessions need; while busy, look less often.
+    if (quiet || steps % 5 === 0) {
+      trees = (await listSlot(rt, slot.start)).filter((t) => mine.has(t.session.id));
+      const open = trees.filter((t) => !['completed', 'failed', 'cancelled'].includes(t.session.status));
+      if (trees.length === n && !open.length) break;
+    }
+    if (virtual >= maxVirtual) {
+      const open = trees.filter((t) => !['completed', 'failed', 'cancelled'].includes(t.session.status));
+      throw new Error(
+        `${open.length + n - trees.length} of ${n} sessions had not ended after ${maxVirtual / M} virtual minutes (e.g. ${JSON.stringify(open[0]?.session ?? ids.find((id) => !trees.some((t) => t.session.id === id)))})`,
+      );
+    }
+    const step = quiet ? bigStep : smallStep;
+    if (process.env.LCM_FLEET_DEBUG)
+      console.log(
+        `[fleet] ${(performance.now() - wall0).toFixed(0)} ms, +${virtual / 1000} s, quiet ${quiet}: ${JSON.stringify(count(trees))}`,
+      );
+    await rt.advanceClock(step);
+    virtual += step;
+    steps++;
+  }
+  const byId = new Map(trees.map((t) => [t.session.id, t]));
+  return {
+    trees: ids.map((id) => byId.get(id)!),
+    wallMs: performance.now() - wall0,
+    virtualMs: virtual,
+    steps,
+  };
+}
+
+function count(trees: FleetTree[]): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (const t of trees) for (const p of t.parts) c[p.status] = (c[p.status] ?? 0) + 1;
+  return c;
+}
+
+/** Every session tree whose timeslot starts at `start`, through the listing API (100 a page). */
+async function listSlot(rt: LocalRuntime, start: string): Promise<FleetTree[]> {
+  const out: FleetTree[] = [];
+  let cursor: string | undefined;
+  do {
+    const q = new URLSearchParams({ from: start, to: start, limit: '100', ...(cursor ? { cursor } : {}) });
+    const page = await get<{ items: FleetTree[]; next_cursor?: string }>(rt, `/v1/sessions?${q}`);
+    out.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return out;
+}
+
+/** Over capacity or a port held twice on one worker, as the state table has it now. */
+export async function checkWorkers(rt: LocalRuntime, violations: string[]): Promise<WorkerSnapshot[]> {
+  const workers = await readWorkers(rt);
+  for (const w of workers) {
+    const a = w.allocated;
+    if (
+      a.cpu_cores > w.capacity.cpu_cores ||
+      a.memory_gb > w.capacity.memory_gb ||
+      a.nodes > w.capacity.max_nodes
+    )
+      violations.push(`${w.id} over capacity: ${JSON.stringify(a)}`);
+    if (new Set(w.ports_in_use).size !== w.ports_in_use.length)
+      violations.push(`${w.id} holds a port twice: ${w.ports_in_use.join(',')}`);
+    if (new Set(w.pods).size !== w.pods.length) violations.push(`${w.id} lists a pod twice`);
+  }
+  return workers;
+}
+
+export async function readWorkers(rt: LocalRuntime): Promise<WorkerSnapshot[]> {
+  const ddb = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: rt.env.AWS_ENDPOINT_URL_DYNAMODB,
+      region: rt.env.AWS_REGION,
+      credentials: { accessKeyId: rt.env.AWS_ACCESS_KEY_ID!, secretAccessKey: rt.env.AWS_SECRET_ACCESS_KEY! },
+    }),
+  );
+  try {
+    const out: WorkerSnapshot[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const r = await ddb.send(
+        new QueryCommand({
+          TableName: rt.env.LCM_STATE_TABLE,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :p',
+          ExpressionAttributeValues: { ':p': PARTITIONS.allWorkers },
+          ExclusiveStartKey: start,
+        }),
+      );
+      out.push(...((r.Items ?? []) as WorkerSnapshot[]));
+      start = r.LastEvaluatedKey;
+    } while (start);
+    return out;
+  } finally {
+    ddb.destroy();
+  }
+}
+
+/**
+ * No port of a worker was held by two pods at once: for every (worker, port), the intervals
+ * from a pod's placement to its termination never overlap.
+ */
+export function portConflicts(trees: FleetTree[]): string[] {
+  const held = new Map<string, { pod: string; from: number; to: number }[]>();
+  for (const t of trees)
+    for (const p of t.pods) {
+      if (!p.host_id || !p.ports) continue;
+      const from = Date.parse(p.state_history.find((h) => h.to === 'provisioning')?.at ?? '');
+      const to = Date.parse(p.state_history.find((h) => h.to === 'terminated')?.at ?? '') || Infinity;
+      for (const port of Object.values(p.ports)) {
+        const k = `${p.host_id}:${port}`;
+        const list = held.get(k) ?? [];
+        list.push({ pod: p.id, from, to });
+        held.set(k, list);
+      }
+    }
+  const out: string[] = [];
+  for (const [k, list] of held)
+    for (let i = 0; i < list.length; i++)
+      for (let j = i + 1; j < list.length; j++)
+        if (list[i]!.from < list[j]!.to && list[j]!.from < list[i]!.to)
+          out.push(`${k} held by ${list[i]!.pod} and ${list[j]!.pod}`);
+  return out;
+}
+
+// ---- HTTP with retries (a scheduler retries 5xx answers with the same idempotency key) --------
+
+async function call<T>(
+  rt: LocalRuntime,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(rt.apiUrl + path, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (res.status < 500) {
+      if (res.status >= 400) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+      return JSON.parse(text) as T;
+    }
+    if (attempt >= 8) throw new Error(`${method} ${path} → ${res.status} after ${attempt} attempts: ${text}`);
+    await new Promise((r) => setTimeout(r, 20 * attempt));
+  }
+}
+
+const get = <T>(rt: LocalRuntime, path: string) => call<T>(rt, 'GET', path);
+
+async function until(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function pool<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
