@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three projects: `unit` (pure, no emulator), `integration` (DynamoDB Local and s3rver started
+ * Four projects: `unit` (pure, no emulator), `integration` (DynamoDB Local and s3rver started
  * once by the global setup), `e2e` (the whole local runtime, driven through its public edges;
- * or a LocalStack deployment when LCM_E2E_TARGET=localstack).
+ * or a LocalStack deployment when LCM_E2E_TARGET=localstack), and `chaos` (a fleet of sessions
+ * under injected failures, on a runtime of its own).
  */
 export default defineConfig({
   test: {
@@ -24,6 +25,17 @@ export default defineConfig({
           globalSetup: ['test/setup/emulators.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // Hundreds of sessions through a whole local runtime of its own: run alone (npm test runs
+        // it after the other projects), so no other suite competes with it for the machine.
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          setupFiles: ['test/setup/polyfills.ts'],
+          testTimeout: 1_200_000,
+          hookTimeout: 120_000,
         },
       },
       {

@@ -17,16 +17,18 @@ export function samplePackageDirs(root: string): string[] {
     .map((n) => join(dir, n));
 }
 
-export function zipDir(dir: string): Promise<Buffer> {
+/** A zip of the given entries, byte-for-byte reproducible (fixed times, sorted by the caller). */
+export function zipEntries(
+  files: Map<string, Buffer | string>,
+  opts: { modes?: Record<string, number>; compress?: boolean } = {},
+): Promise<Buffer> {
   const z = new yazl.ZipFile();
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else z.addBuffer(readFileSync(p), relative(dir, p), { mtime: new Date(0), mode: 0o100644 });
-    }
-  };
-  walk(dir);
+  for (const [name, data] of files)
+    z.addBuffer(Buffer.isBuffer(data) ? data : Buffer.from(data), name, {
+      mtime: new Date(0),
+      mode: opts.modes?.[name] ?? 0o100644,
+      compress: opts.compress ?? true,
+    });
   z.end();
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -35,6 +37,22 @@ export function zipDir(dir: string): Promise<Buffer> {
     z.outputStream.on('error', reject);
   });
 }
+
+/** Every file below `dir`, by path relative to it, in sorted order. */
+export function filesBelow(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const n of readdirSync(d).sort()) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(relative(dir, p), readFileSync(p));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export const zipDir = (dir: string): Promise<Buffer> => zipEntries(filesBelow(dir));
 
 /** Uploads every sample package; returns their names. */
 export async function publishSampleContent(root: string, env: Record<string, string>): Promise<string[]> {

@@ -101,11 +101,43 @@ const until = (id: string, what: string, pred: (t: Tree) => boolean, ms = 60_000
   );
 const ended = (t: Tree) => ['completed', 'failed', 'cancelled'].includes(t.session.status);
 
+/** A CCIE lab exam starting in 65 min whose AI-DOO part delivers `aiDooForm`, driven until AI-DOO is active. */
+async function ccieUntilAiDooActive(aiDooForm: string): Promise<string> {
+  const t0 = await now();
+  const start = t0 + 65 * M;
+  const tree = await schedule({
+    session_type: 'CCIE-EI-Lab-Exam',
+    timeslot: { start: new Date(start).toISOString(), end: new Date(start + 8 * H).toISOString() },
+    parts: [{ order: 2, form: aiDooForm }],
+  });
+  const id = tree.session.id;
+  await until(id, 'DOO active', (t) => t.parts[0]!.status === 'waiting');
+  await api('POST', `/v1/sessions/${id}/parts/1/end`, {});
+  await until(id, 'AI-DOO active', (t) => t.parts[1]!.status === 'waiting', 90_000);
+  return id;
+}
+
 async function eventsOf(id: string): Promise<BusEvent[]> {
   return (await busEvents()).filter(
     (e) => e.detail?.subject?.startsWith(`sessions/${id}`) && !e['detail-type'].includes('tree_changed'),
   );
 }
+/** docs/events.md, "Order, per scenario": a session that completes. */
+const COMPLETED_SESSION = [
+  'session.scheduled',
+  'session.status_changed:pending',
+  'session.status_changed:admitting',
+  'session.status_changed:running',
+  'session.status_changed:aggregating',
+  'session.status_changed:submitting',
+  'session.status_changed:finalizing',
+  'session.status_changed:completed',
+  'session.completed',
+];
+const sessionEvents = async (id: string, last: string) => {
+  await waitFor(`${last} of ${id}`, async () => (await eventsOf(id)).some((e) => e['detail-type'] === last));
+  return typesFor(await eventsOf(id), 'lcm.session.');
+};
 const short = (t: string) => t.replace(/^lcm\./, '').replace(/\.v1$/, '');
 
 /** One transition, one event: no id twice, no (type, subject, from → to, phase) twice. */
@@ -207,20 +239,19 @@ describe('whole sessions, end to end', () => {
     await waitFor('the report event', async () =>
       (await eventsOf(id)).some((e) => e['detail-type'] === 'lcm.grading.score_report.published.v1'),
     );
+    // The part's last write and the session's can be one transaction: their records (and events)
+    // may be published in either order. Wait for the part's and the pod's last events too.
+    await waitFor('the part and pod to announce their ends', async () => {
+      const ev = await eventsOf(id);
+      return (
+        typesFor(ev, 'lcm.session_part.').includes('session_part.status_changed:archived') &&
+        typesFor(ev, 'lcm.pod_instance.').includes('pod_instance.status_changed:terminated')
+      );
+    });
     const events = await eventsOf(id);
     expectNoDuplicates(events);
     // The documented order (docs/events.md, "A lablet, in order"), per resource.
-    expect(typesFor(events, 'lcm.session.')).toEqual([
-      'session.scheduled',
-      'session.status_changed:pending',
-      'session.status_changed:admitting',
-      'session.status_changed:running',
-      'session.status_changed:aggregating',
-      'session.status_changed:submitting',
-      'session.status_changed:finalizing',
-      'session.status_changed:completed',
-      'session.completed',
-    ]);
+    expect(typesFor(events, 'lcm.session.')).toEqual(COMPLETED_SESSION);
     expect(typesFor(events, 'lcm.session_part.')).toEqual([
       'session_part.status_changed:pending',
       'session_part.status_changed:instantiating',
@@ -303,6 +334,7 @@ describe('whole sessions, end to end', () => {
     const events = await eventsOf(id);
     expectNoDuplicates(events);
     expect(events.filter((e) => e['detail-type'].includes('score_report'))).toHaveLength(1);
+    expect(await sessionEvents(id, 'lcm.session.completed.v1')).toEqual(COMPLETED_SESSION);
   }, 150_000);
 
   it('the CCDE design exam: four sequential web-only parts, no pods, one report over the four', async () => {
@@ -360,22 +392,13 @@ describe('whole sessions, end to end', () => {
     const at = (p: Part, to: string) => Date.parse(p.state_history!.find((h) => h.to === to)!.at);
     for (let i = 1; i < 4; i++)
       expect(at(done.parts[i]!, 'waiting')).toBeGreaterThanOrEqual(at(done.parts[i - 1]!, 'archived'));
+    expect(await sessionEvents(id, 'lcm.session.completed.v1')).toEqual(COMPLETED_SESSION);
     expectNoDuplicates(await eventsOf(id));
   }, 120_000);
 
   it('a part whose phase fails after its retries fails alone: the session completes with the other part', async () => {
     await sync('e2e-aidoo-2-broken', 'ccie-ei-aidoo-2', BROKEN_GRADE);
-    const t0 = await now();
-    const start = t0 + 65 * M;
-    const tree = await schedule({
-      session_type: 'CCIE-EI-Lab-Exam',
-      timeslot: { start: new Date(start).toISOString(), end: new Date(start + 8 * H).toISOString() },
-      parts: [{ order: 2, form: 'Exam CCIE EI v1.1 AI-DOO AIDOO-2' }],
-    });
-    const id = tree.session.id;
-    await until(id, 'DOO active', (t) => t.parts[0]!.status === 'waiting');
-    await api('POST', `/v1/sessions/${id}/parts/1/end`, {});
-    await until(id, 'AI-DOO active', (t) => t.parts[1]!.status === 'waiting', 90_000);
+    const id = await ccieUntilAiDooActive('Exam CCIE EI v1.1 AI-DOO AIDOO-2');
     await api('POST', `/v1/sessions/${id}/parts/2/end`, {});
     const done = await until(id, 'the session to end', ended, 90_000);
     expect(done.session.status).toBe('completed');
@@ -393,6 +416,7 @@ describe('whole sessions, end to end', () => {
       ),
     ).toBe(true);
     expect(events.some((e) => e['detail-type'] === 'lcm.session.escalated.v1')).toBe(false);
+    expect(await sessionEvents(id, 'lcm.session.completed.v1')).toEqual(COMPLETED_SESSION);
   }, 150_000);
 
   it('every part failing: the session ends failed, with an escalation event', async () => {
@@ -410,24 +434,17 @@ describe('whole sessions, end to end', () => {
     expect(done.session.status).toBe('failed');
     expect(done.session.escalation).toMatchObject({ failed_parts: [1] });
     expect(done.pods.map((p) => p.status)).toEqual(['terminated']);
-    await waitFor('the escalation event', async () =>
-      (await eventsOf(id)).some((e) => e['detail-type'] === 'lcm.session.escalated.v1'),
-    );
+    expect(await sessionEvents(id, 'lcm.session.escalated.v1')).toEqual([
+      ...COMPLETED_SESSION.slice(0, 5),
+      'session.status_changed:finalizing',
+      'session.status_changed:failed',
+      'session.escalated',
+    ]);
     expectNoDuplicates(await eventsOf(id));
   });
 
   it('cancel mid-run: the running part pod is torn down, the settled part keeps its result', async () => {
-    const t0 = await now();
-    const start = t0 + 65 * M;
-    const tree = await schedule({
-      session_type: 'CCIE-EI-Lab-Exam',
-      timeslot: { start: new Date(start).toISOString(), end: new Date(start + 8 * H).toISOString() },
-      parts: [{ order: 2, form: 'Exam CCIE EI v1.1 AI-DOO AIDOO-1' }],
-    });
-    const id = tree.session.id;
-    await until(id, 'DOO active', (t) => t.parts[0]!.status === 'waiting');
-    await api('POST', `/v1/sessions/${id}/parts/1/end`, {});
-    await until(id, 'AI-DOO active', (t) => t.parts[1]!.status === 'waiting', 90_000);
+    const id = await ccieUntilAiDooActive('Exam CCIE EI v1.1 AI-DOO AIDOO-1');
     expect((await api('POST', `/v1/sessions/${id}/cancel`, { reason: 'candidate withdrew' })).status).toBe(
       202,
     );
@@ -436,9 +453,12 @@ describe('whole sessions, end to end', () => {
     expect(done.parts[0]).toMatchObject({ status: 'archived', score_report: { points_max: 0 } });
     expect(done.parts[1]!.status).toBe('cancelled');
     expect(done.pods.map((p) => p.status)).toEqual(['terminated', 'terminated']);
-    await waitFor('the cancelled event', async () =>
-      (await eventsOf(id)).some((e) => e['detail-type'] === 'lcm.session.cancelled.v1'),
-    );
+    expect(await sessionEvents(id, 'lcm.session.cancelled.v1')).toEqual([
+      ...COMPLETED_SESSION.slice(0, 4),
+      'session.status_changed:finalizing',
+      'session.status_changed:cancelled',
+      'session.cancelled',
+    ]);
     expectNoDuplicates(await eventsOf(id));
   }, 150_000);
 
@@ -462,6 +482,13 @@ describe('whole sessions, end to end', () => {
     expect(['failed', 'cancelled']).toContain(done.parts[0]!.status);
     expect(JSON.stringify(history.at(-1))).toMatch(/cleanup deadline/i);
     expect(done.pods.every((p) => p.status === 'terminated')).toBe(true);
+    expect(await sessionEvents(id, 'lcm.session.escalated.v1')).toEqual([
+      ...COMPLETED_SESSION.slice(0, 4),
+      'session.status_changed:finalizing',
+      'session.status_changed:failed',
+      'session.escalated',
+    ]);
+    expectNoDuplicates(await eventsOf(id));
     // Time passes: nothing comes back to life after the deadline.
     const later = await until(id, 'a quiet while later', () => true);
     await new Promise((r) => setTimeout(r, 1500));

@@ -16,7 +16,8 @@ async function cli(...args: string[]) {
   return { code, out, err };
 }
 
-describe('lcm, the author command line', () => {
+// Compiling validates every machine with asl-validator (100–270 ms each): generous under load.
+describe('lcm, the author command line', { timeout: 30_000 }, () => {
   it('content lint passes a good package directory', async () => {
     const r = await cli('content', 'lint', join(CONTENT, 'lablet-ospf-basics'));
     expect(r.code).toBe(0);

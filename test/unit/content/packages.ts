@@ -1,44 +1,14 @@
 /** Test helpers: sample packages (seeds/content) zipped in memory, with optional changes. */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import yazl from 'yazl';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { filesBelow, zipEntries } from '../../../infra/local/sample-content.ts';
 import { parse } from 'yaml';
 
 export const CONTENT = new URL('../../../seeds/content/', import.meta.url).pathname;
 
-export function filesOf(dir: string): Map<string, Buffer> {
-  const root = join(CONTENT, dir);
-  const out = new Map<string, Buffer>();
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.set(relative(root, p), readFileSync(p));
-    }
-  };
-  walk(root);
-  return out;
-}
+export const filesOf = (dir: string): Map<string, Buffer> => filesBelow(join(CONTENT, dir));
 
-export function zip(
-  files: Map<string, Buffer | string>,
-  opts: { modes?: Record<string, number>; compress?: boolean } = {},
-): Promise<Buffer> {
-  const z = new yazl.ZipFile();
-  for (const [name, data] of files)
-    z.addBuffer(Buffer.isBuffer(data) ? data : Buffer.from(data), name, {
-      mtime: new Date(0),
-      mode: opts.modes?.[name] ?? 0o100644,
-      compress: opts.compress ?? true,
-    });
-  z.end();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    z.outputStream.on('error', reject);
-  });
-}
+export const zip = zipEntries;
 
 export async function samplePackage(
   dir: string,
