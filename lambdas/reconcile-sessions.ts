@@ -68,6 +68,7 @@ export async function handler(event: Incoming, context: Context) {
       execution_name: d.name!,
       outcome,
       ...(d.error ? { error: d.error } : {}),
+      ...(d.cause ? { cause: d.cause } : {}),
     };
     return reconcileSession(parsed.session_id, p, observation);
   }

@@ -53,6 +53,8 @@ export interface LocalRuntimeOptions {
   log?: (line: string) => void;
   /** CML simulator timings: 0 = instantaneous (tests), 1 = realistic. Default 0. */
   simDelayScale?: number;
+  /** DynamoDB Local's JIT: `start-up` (default) or `throughput` for long, heavy runs. */
+  dynamodbJit?: 'start-up' | 'throughput';
 }
 
 export interface LocalRuntime {
@@ -108,7 +110,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const consoles = new DeviceConsoleSimulator();
   const lds = await startLdsSimulator();
   const [dynamodb, s3] = await Promise.all([
-    startDynamoDbLocal(),
+    startDynamoDbLocal({ jit: opts.dynamodbJit ?? 'start-up' }),
     startS3Local({ buckets: system.buckets.map((b) => bucketName(stage, b.name)) }),
     cml.start(),
   ]);

@@ -405,7 +405,13 @@ class Decider {
   }
 
   private failPart(p: PartDoc, ex: PhaseExecution): void {
-    this.patchPart(p, { failure: { phase: ex.phase, error: ex.error ?? ex.outcome ?? 'failed' } });
+    this.patchPart(p, {
+      failure: {
+        phase: ex.phase,
+        error: ex.error ?? ex.outcome ?? 'failed',
+        ...(ex.cause ? { cause: ex.cause } : {}),
+      },
+    });
     this.movePart(p, 'failed', `phase ${ex.phase} ${ex.outcome}${ex.error ? `: ${ex.error}` : ''}`, {
       terminal: true,
     });
@@ -621,11 +627,18 @@ export function recordPhaseOutcome(
   outcome: PhaseExecution['outcome'],
   error: string | undefined,
   now: number,
+  cause?: string,
 ): boolean {
   for (const p of tree.parts) {
     const ex = p.phase_execution;
     if (!ex || ex.execution_name !== executionName || ex.outcome) continue;
-    p.phase_execution = { ...ex, outcome, ...(error ? { error } : {}), ended_at: iso(now) };
+    p.phase_execution = {
+      ...ex,
+      outcome,
+      ...(error ? { error } : {}),
+      ...(cause ? { cause: cause.slice(0, 500) } : {}),
+      ended_at: iso(now),
+    };
     p.updated_at = iso(now);
     return true;
   }

@@ -67,6 +67,8 @@ export interface PhaseExecution {
   started_at: string;
   outcome?: PhaseOutcome;
   error?: string;
+  /** What the execution said about its failure (Step Functions' `cause`, bounded). */
+  cause?: string;
   ended_at?: string;
   /** A teardown run after a failure or cancel: its outcome does not move the part. */
   cleanup?: boolean;
@@ -144,7 +146,7 @@ export interface PartDoc extends Timed<PartStatus, PartDesired> {
   review_decision?: { decision: 'accept' | 'reject'; points_awarded?: number; comment?: string; at: string };
   score_report?: Record<string, unknown> & Partial<ScoreSummary>;
   score_report_ref?: string;
-  failure?: { phase: string; error: string };
+  failure?: { phase: string; error: string; cause?: string };
 }
 
 export interface PodDoc extends Timed<PodStatus, 'ready' | 'terminated'> {

@@ -43,6 +43,7 @@ export type Observation =
       execution_name: string;
       outcome: 'succeeded' | 'failed' | 'timed_out' | 'aborted';
       error?: string;
+      cause?: string;
     }
   /** A periodic look: also checks that every running phase really has an execution. */
   | { kind: 'tick' }
@@ -73,6 +74,7 @@ export async function reconcileSession(
         observation.outcome,
         observation.error,
         now,
+        observation.cause,
       );
     const d = decide(tree, now);
     // An observed outcome changes its part even when the decision itself moves nothing.
@@ -134,6 +136,7 @@ async function watchdog(tree: SessionTree, now: number, ports: ReconcilerPorts):
             execution_name: ex.execution_name,
             outcome,
             error: out.error,
+            cause: out.cause,
           });
       }
     } catch (e) {

@@ -99,6 +99,7 @@ export async function startFleet(opts: {
     port: 0,
     log: (l) => void lines.push(l),
     clock: { kind: 'manual', start: opts.start ?? Date.parse('2026-12-07T06:00:00Z') },
+    dynamodbJit: 'throughput',
     ...(opts.chaos ? { chaos: { duplicateRate: opts.chaos.duplicateRate, random: opts.chaos.random } } : {}),
   });
   const restoreEnv = () => {
