@@ -437,3 +437,34 @@ describe('CML simulator on a scaled real clock (delayScale 0.02)', () => {
     expect((await cml.listNodes(lab.id)).map((n) => n.state)).toEqual(['BOOTED', 'BOOTED']);
   });
 });
+
+describe('the CML simulator and the local consoles', () => {
+  it('answers a lab start only once its lab-action hook has settled (the consoles listen first)', async () => {
+    let release!: () => void;
+    const actions: string[] = [];
+    const sim = new CmlSimulator({
+      username: USER,
+      password: PASSWORD,
+      delayScale: 0,
+      onLabAction: (e) => {
+        actions.push(e.action);
+        return e.action === 'start' ? new Promise<void>((r) => (release = r)) : undefined;
+      },
+    });
+    const { url } = await sim.start();
+    try {
+      const cml = new CmlClient({ baseUrl: url, username: USER, password: PASSWORD, timeoutMs: 5_000 });
+      const lab = await cml.importLab(TOPOLOGY_YAML);
+      let answered = false;
+      const start = cml.startLab(lab.id).then(() => void (answered = true));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(actions).toEqual(['start']);
+      expect(answered).toBe(false);
+      release();
+      await start;
+      expect(answered).toBe(true);
+    } finally {
+      await sim.stop();
+    }
+  });
+});

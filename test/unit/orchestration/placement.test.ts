@@ -32,6 +32,18 @@ const needs = {
 };
 
 describe('placePod', () => {
+  it('tries a worker it just lost a race on last, so placements that start together spread out', () => {
+    const busy = worker('w2', { allocated: { cpu_cores: 8, memory_gb: 16, nodes: 8, pods: 2 } });
+    const idle = worker('w1');
+    const first = placePod(needs, [idle, busy]);
+    expect(first.ok && first.worker.id).toBe('w2'); // bin-packing
+    const afterLoss = placePod(needs, [idle, busy], new Set(['w2']));
+    expect(afterLoss.ok && afterLoss.worker.id).toBe('w1');
+    // Avoided, not excluded: when only the avoided worker fits, it is still chosen.
+    const onlyAvoided = placePod(needs, [busy], new Set(['w2']));
+    expect(onlyAvoided.ok && onlyAvoided.worker.id).toBe('w2');
+  });
+
   it('bin-packs onto the most utilised worker that fits and allocates the lowest free ports', () => {
     const busy = worker('w2', {
       allocated: { cpu_cores: 8, memory_gb: 16, nodes: 8, pods: 2 },
