@@ -64,8 +64,10 @@ const LAMBDA_TRANSIENT = {
     'Lambda.SdkClientException',
     'Lambda.TooManyRequestsException',
   ],
+  // Six attempts, 1 s doubling (63 s at most): a retrier that is exhausted sends the error to
+  // Catch, not to the phase's own retrier below it, so this one must outlast a bad minute.
   IntervalSeconds: 1,
-  MaxAttempts: 3,
+  MaxAttempts: 6,
   BackoffRate: 2,
 };
 

@@ -129,6 +129,11 @@ describe('the lifecycle compiler', () => {
       'session_id.$': '$.session_id',
     });
     expect(inst.States.job_post_init_v1!.Parameters!.FunctionName).toBe(targets.jobRunnerArn);
+    // Lambda's own failures first, six times (an exhausted retrier goes to Catch, not on).
+    expect(inst.States.native_lab_resolve!.Retry![0]).toMatchObject({
+      ErrorEquals: expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']),
+      MaxAttempts: 6,
+    });
     expect(inst.States.native_lab_resolve!.Retry!.at(-1)).toMatchObject({
       ErrorEquals: ['States.ALL'],
       MaxAttempts: 1,
