@@ -54,8 +54,8 @@ export function filesBelow(dir: string): Map<string, Buffer> {
 
 export const zipDir = (dir: string): Promise<Buffer> => zipEntries(filesBelow(dir));
 
-/** Uploads every sample package; returns their names. */
-export async function publishSampleContent(root: string, env: Record<string, string>): Promise<string[]> {
+/** Puts packages into the local content bucket (each upload triggers content sync). */
+export async function putContent(env: Record<string, string>, packages: { key: string; body: Buffer }[]) {
   const s3 = new S3Client({
     endpoint: env.AWS_ENDPOINT_URL_S3,
     region: env.AWS_REGION,
@@ -65,21 +65,27 @@ export async function publishSampleContent(root: string, env: Record<string, str
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   try {
-    const names: string[] = [];
-    for (const dir of samplePackageDirs(root)) {
-      const name = dir.split('/').at(-1)!;
+    for (const p of packages)
       await s3.send(
         new PutObjectCommand({
           Bucket: env.LCM_CONTENT_BUCKET,
-          Key: `samples/${name}.zip`,
-          Body: await zipDir(dir),
+          Key: p.key,
+          Body: p.body,
           ContentType: 'application/zip',
         }),
       );
-      names.push(name);
-    }
-    return names;
   } finally {
     s3.destroy();
   }
+}
+
+/** Uploads every sample package; returns their names. */
+export async function publishSampleContent(root: string, env: Record<string, string>): Promise<string[]> {
+  const dirs = samplePackageDirs(root);
+  const names = dirs.map((d) => d.split('/').at(-1)!);
+  await putContent(
+    env,
+    await Promise.all(dirs.map(async (d, i) => ({ key: `samples/${names[i]}.zip`, body: await zipDir(d) }))),
+  );
+  return names;
 }

@@ -140,18 +140,9 @@ async function getPod(store: StateStore, p: Pod): Promise<Pod> {
 
 /** Conditional update of a pod, re-reading on a lost race. */
 async function updatePod(ports: NativePorts, p: Pod, change: (cur: Pod) => Pod | undefined): Promise<Pod> {
-  for (let i = 0; i < 8; i++) {
-    const cur = await getPod(ports.store, p);
-    const next = change(cur);
-    if (!next) return cur;
-    try {
-      await ports.store.put({ ...next, state_version: cur.state_version + 1 }, cur.state_version);
-      return next;
-    } catch (e) {
-      if (!isConflict(e)) throw e;
-    }
-  }
-  throw new Problem('conflict', `pod ${p.id} kept changing`);
+  const out = await ports.store.update<Pod>(keys.pod(p.session_id, p.part_order, p.index), change);
+  if (!out) throw new Problem('not-found', `pod ${p.id} is gone`);
+  return out;
 }
 
 function move(p: Pod, to: PodStatus, reason: string, clock: Clock): Pod | undefined {
@@ -429,23 +420,13 @@ async function archive(input: NativeStepInput, pods: Pod[], ports: NativePorts):
 
 /** A part with nothing to grade still reports: an empty, explicitly ungraded score report. */
 async function recordUngraded(input: NativeStepInput, ports: NativePorts): Promise<void> {
-  for (let i = 0; i < 8; i++) {
-    const part = await ports.store.get<StoredItem & PartDoc>(keys.part(input.session_id, input.part_order));
-    if (!part || part.score_report) return;
-    try {
-      await ports.store.put(
-        {
+  await ports.store.update<StoredItem & PartDoc>(keys.part(input.session_id, input.part_order), (part) =>
+    part.score_report
+      ? undefined
+      : {
           ...part,
           score_report: { points_awarded: 0, points_max: 0, percentage: 0, passed: false, graded: false },
-          state_version: part.state_version + 1,
           updated_at: iso(ports.clock.now()),
         },
-        part.state_version,
-      );
-      return;
-    } catch (e) {
-      if (!isConflict(e)) throw e;
-    }
-  }
-  throw new Problem('conflict', `could not record the ungraded report of part ${input.part_order}`);
+  );
 }

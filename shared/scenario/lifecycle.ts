@@ -9,7 +9,6 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { Clock } from '../domain/clock.ts';
 import { Problem } from '../domain/problem.ts';
 import { keys } from '../store/keys.ts';
-import { isConflict } from '../store/errors.ts';
 import type { StateStore, StoredItem } from '../store/state-store.ts';
 import type { PartDoc, PodDoc, SessionDoc } from '../orchestration/model.ts';
 import { executeJob, lifecycleJobId, type JobInput, type JobRecord, type JobRepository } from './jobs.ts';
@@ -173,25 +172,14 @@ async function recordScoreOnPart(
   summary: Record<string, unknown>,
   clock: Clock,
 ): Promise<void> {
-  for (let i = 0; i < 8; i++) {
-    const part = await store.get<StoredItem & PartDoc>(keys.part(p.session_id, p.part_order));
-    if (!part) return;
-    if (part.score_report_ref === ref) return;
-    try {
-      await store.put(
-        {
+  await store.update<StoredItem & PartDoc>(keys.part(p.session_id, p.part_order), (part) =>
+    part.score_report_ref === ref
+      ? undefined
+      : {
           ...part,
           score_report: { ...summary },
           score_report_ref: ref,
-          state_version: part.state_version + 1,
           updated_at: new Date(clock.now()).toISOString(),
         },
-        part.state_version,
-      );
-      return;
-    } catch (e) {
-      if (!isConflict(e)) throw e;
-    }
-  }
-  throw new Problem('conflict', `could not record the score on part ${p.part_order} of ${p.session_id}`);
+  );
 }

@@ -96,6 +96,32 @@ export class StateStore {
   }
 
   /** A single conditional put. */
+  /**
+   * Read, change, write conditioned on the version read; a lost race reads again (bounded).
+   * `change` returns the next item without bumping `state_version` (this does), or undefined to
+   * leave it as it is. Resolves with what is stored, or undefined when there is no item.
+   */
+  async update<T extends StoredItem>(
+    key: Key,
+    change: (cur: T) => T | undefined,
+    attempts = 8,
+  ): Promise<T | undefined> {
+    for (let i = 0; i < attempts; i++) {
+      const cur = await this.get<T>(key);
+      if (!cur) return undefined;
+      const next = change(cur);
+      if (!next || next === cur) return cur;
+      const written = { ...next, state_version: cur.state_version + 1 };
+      try {
+        await this.put(written, cur.state_version);
+        return written;
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e;
+      }
+    }
+    throw new ConflictError(`${key.pk}/${key.sk} kept changing; gave up after ${attempts} attempts`);
+  }
+
   put(item: StoredItem, expectedVersion: number | null): Promise<void> {
     return this.write([{ kind: 'put', item, expectedVersion }]);
   }

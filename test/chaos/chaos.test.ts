@@ -65,7 +65,7 @@ describe('chaos', () => {
       expect(fleet.podErrors()).toEqual([]);
       expect(portConflicts(r.trees)).toEqual([]);
       // Everything was given back.
-      for (const w of await readWorkers(rt)) {
+      for (const w of await readWorkers(fleet)) {
         expect(w.pods, w.id).toEqual([]);
         expect(w.ports_in_use, w.id).toEqual([]);
         expect(w.allocated, w.id).toMatchObject({ cpu_cores: 0, memory_gb: 0, nodes: 0, pods: 0 });

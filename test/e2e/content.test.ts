@@ -4,20 +4,15 @@
  * identical bytes create nothing; a changed package supersedes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { api, busEvents, hasLocalEndpoints, useTargetAwsEnv, waitFor } from './support/api.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { api, busEvents, contentBucket, hasLocalEndpoints, waitFor } from './support/api.ts';
 import { samplePackage } from '../unit/content/packages.ts';
 
 let s3: S3Client;
 let bucket: string;
 beforeAll(() => {
-  const env = useTargetAwsEnv();
-  bucket = env.LCM_CONTENT_BUCKET ?? process.env.LCM_CONTENT_BUCKET!;
-  s3 = new S3Client({
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  ({ s3, bucket } = contentBucket());
 });
 
 interface PodDef {

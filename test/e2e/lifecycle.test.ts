@@ -7,8 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { api, busEvents, hasLocalEndpoints, useTargetAwsEnv, waitFor, type BusEvent } from './support/api.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { api, busEvents, contentBucket, hasLocalEndpoints, waitFor, type BusEvent } from './support/api.ts';
 import { samplePackage } from '../unit/content/packages.ts';
 
 interface Part {
@@ -80,6 +81,12 @@ jobs_used: [post_init@v1, grade@v1]
   return pd.id;
 }
 
+/** A timeslot that starts `inMs` from the target's now and lasts `lengthMs`. */
+async function slotIn(inMs: number, lengthMs: number): Promise<{ start: string; end: string }> {
+  const start = (await now()) + inMs;
+  return { start: new Date(start).toISOString(), end: new Date(start + lengthMs).toISOString() };
+}
+
 async function schedule(body: Record<string, unknown>): Promise<Tree> {
   const r = await api<Tree>('POST', '/v1/sessions', {
     candidate: { candidate_id: `e2e-life-${Date.now()}-${++seq}` },
@@ -103,11 +110,9 @@ const ended = (t: Tree) => ['completed', 'failed', 'cancelled'].includes(t.sessi
 
 /** A CCIE lab exam starting in 65 min whose AI-DOO part delivers `aiDooForm`, driven until AI-DOO is active. */
 async function ccieUntilAiDooActive(aiDooForm: string): Promise<string> {
-  const t0 = await now();
-  const start = t0 + 65 * M;
   const tree = await schedule({
     session_type: 'CCIE-EI-Lab-Exam',
-    timeslot: { start: new Date(start).toISOString(), end: new Date(start + 8 * H).toISOString() },
+    timeslot: await slotIn(65 * M, 8 * H),
     parts: [{ order: 2, form: aiDooForm }],
   });
   const id = tree.session.id;
@@ -165,13 +170,7 @@ const typesFor = (events: BusEvent[], prefix: string) =>
     );
 
 beforeAll(async () => {
-  const env = useTargetAwsEnv();
-  bucket = env.LCM_CONTENT_BUCKET ?? process.env.LCM_CONTENT_BUCKET!;
-  s3 = new S3Client({
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  ({ s3, bucket } = contentBucket());
   now = async () =>
     hasLocalEndpoints()
       ? Date.parse((await api<{ now: string }>('GET', '/local/clock')).body.now)
@@ -196,10 +195,9 @@ beforeAll(async () => {
 
 describe('whole sessions, end to end', () => {
   it('a lablet runs from POST to completed: instantiated, used, graded 100/100, archived, its pod torn down', async () => {
-    const t0 = await now();
     const tree = await schedule({
       fqn: 'Lablet CCNP ENCOR v1.1 LAB OSPF-101',
-      timeslot: { start: new Date(t0 + 20 * M).toISOString(), end: new Date(t0 + 140 * M).toISOString() },
+      timeslot: await slotIn(20 * M, 120 * M),
     });
     const id = tree.session.id;
     const waiting = await until(
@@ -283,11 +281,9 @@ describe('whole sessions, end to end', () => {
 
   it('the CCIE lab exam: the DOO pod provisions before its window while nothing else is active; AI-DOO activates only after DOO settles; one combined report', async () => {
     await sync('e2e-aidoo-1', 'ccie-ei-aidoo-1', {});
-    const t0 = await now();
-    const start = t0 + 70 * M;
     const tree = await schedule({
       session_type: 'CCIE-EI-Lab-Exam',
-      timeslot: { start: new Date(start).toISOString(), end: new Date(start + 8 * H).toISOString() },
+      timeslot: await slotIn(70 * M, 8 * H),
       parts: [{ order: 2, form: 'Exam CCIE EI v1.1 AI-DOO AIDOO-1' }],
     });
     const id = tree.session.id;
@@ -338,11 +334,9 @@ describe('whole sessions, end to end', () => {
   }, 150_000);
 
   it('the CCDE design exam: four sequential web-only parts, no pods, one report over the four', async () => {
-    const t0 = await now();
-    const start = t0 + 15 * M;
     const tree = await schedule({
       session_type: 'CCDE-Design-Exam',
-      timeslot: { start: new Date(start).toISOString(), end: new Date(start + 8 * H).toISOString() },
+      timeslot: await slotIn(15 * M, 8 * H),
     });
     const id = tree.session.id;
     expect(tree.parts).toHaveLength(4);
@@ -422,10 +416,9 @@ describe('whole sessions, end to end', () => {
   it('every part failing: the session ends failed, with an escalation event', async () => {
     // ENARSI-L03, not EIGRP-201: the sessions suite relies on EIGRP-201's content never being synced.
     await sync('e2e-enarsi3-broken', 'lablet-enarsi-3', BROKEN_GRADE);
-    const t0 = await now();
     const tree = await schedule({
       fqn: 'Lablet CCNP ENARSI v1.1 LAB ENARSI-L03',
-      timeslot: { start: new Date(t0 + 20 * M).toISOString(), end: new Date(t0 + 140 * M).toISOString() },
+      timeslot: await slotIn(20 * M, 120 * M),
     });
     const id = tree.session.id;
     await until(id, 'the lab to be ready', (t) => t.parts[0]!.status === 'waiting');
@@ -464,11 +457,9 @@ describe('whole sessions, end to end', () => {
 
   it('the cleanup deadline passing with work outstanding: nothing survives it', async () => {
     await sync('e2e-encor2-hang', 'lablet-encor-2', HANGING_SETUP);
-    const t0 = await now();
-    const start = t0 + 16 * M;
     const tree = await schedule({
       fqn: 'Lablet CCNP ENCOR v1.1 LAB ENCOR-L02',
-      timeslot: { start: new Date(start).toISOString(), end: new Date(start + 20 * M).toISOString() },
+      timeslot: await slotIn(16 * M, 20 * M),
     });
     const id = tree.session.id;
     await until(id, 'the part to be instantiating', (t) => t.parts[0]!.status === 'instantiating');

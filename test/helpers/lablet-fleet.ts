@@ -12,10 +12,11 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { stringify } from 'yaml';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.ts';
+import { putContent } from '../../infra/local/sample-content.ts';
+import { StateStore } from '../../shared/store/state-store.ts';
 import { samplePackage } from '../unit/content/packages.ts';
 import { PARTITIONS } from '../../shared/store/keys.ts';
 
@@ -53,6 +54,8 @@ export interface WorkerSnapshot {
 
 export interface Fleet {
   rt: LocalRuntime;
+  /** The state table, read directly for the capacity checks (one client for the fleet's life). */
+  state: StateStore;
   /** Local pod (device console) start-up and shutdown errors. */
   podErrors(): string[];
   /** Every worker snapshot where the allocation broke a rule (over capacity, a port twice). */
@@ -109,22 +112,9 @@ export async function startFleet(opts: {
   try {
     const unseeded = lines.find((l) => l.startsWith('seeds: not loaded'));
     if (unseeded) throw new Error(unseeded);
-    const s3 = new S3Client({
-      endpoint: rt.env.AWS_ENDPOINT_URL_S3,
-      region: rt.env.AWS_REGION,
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: rt.env.LCM_CONTENT_BUCKET,
-        Key: 'fleet/lablet-ospf-basics.zip',
-        Body: await samplePackage('lablet-ospf-basics'),
-      }),
-    );
-    s3.destroy();
+    await putContent(rt.env, [
+      { key: 'fleet/lablet-ospf-basics.zip', body: await samplePackage('lablet-ospf-basics') },
+    ]);
     await until(async () => {
       const r = await get<{ items: { status: string }[] }>(rt, '/v1/pod-definitions?name=lablet-ospf-basics');
       return r.items.some((d) => d.status === 'ready');
@@ -138,12 +128,21 @@ export async function startFleet(opts: {
   }
   // Handler failures start only now: the content is in place, as it would be before any exam.
   if (opts.chaos) rt.fns.chaos = { failureRate: opts.chaos.failureRate, random: opts.chaos.random };
+  const ddb = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: rt.env.AWS_ENDPOINT_URL_DYNAMODB,
+      region: rt.env.AWS_REGION,
+      credentials: { accessKeyId: rt.env.AWS_ACCESS_KEY_ID!, secretAccessKey: rt.env.AWS_SECRET_ACCESS_KEY! },
+    }),
+  );
   return {
     rt,
+    state: new StateStore(ddb, rt.env.LCM_STATE_TABLE!),
     podErrors: () => [...rt.pods.errors],
     violations: [],
     stop: async () => {
       rt.fns.chaos = undefined;
+      ddb.destroy();
       await rt.stop();
       restoreEnv();
       rmSync(dir, { recursive: true, force: true });
@@ -204,7 +203,7 @@ export async function driveLablets(
       () => true,
       () => false, // still busy, or a pause waits for the clock
     );
-    await checkWorkers(rt, fleet.violations);
+    await checkWorkers(fleet);
     // Reading every tree costs the machine what the sessions need; while busy, look less often.
     if (quiet || steps % 5 === 0) {
       trees = (await listSlot(rt, slot.start)).filter((t) => mine.has(t.session.id));
@@ -255,8 +254,8 @@ async function listSlot(rt: LocalRuntime, start: string): Promise<FleetTree[]> {
 }
 
 /** Over capacity or a port held twice on one worker, as the state table has it now. */
-export async function checkWorkers(rt: LocalRuntime, violations: string[]): Promise<WorkerSnapshot[]> {
-  const workers = await readWorkers(rt);
+export async function checkWorkers(fleet: Fleet): Promise<WorkerSnapshot[]> {
+  const workers = await readWorkers(fleet);
   for (const w of workers) {
     const a = w.allocated;
     if (
@@ -264,42 +263,25 @@ export async function checkWorkers(rt: LocalRuntime, violations: string[]): Prom
       a.memory_gb > w.capacity.memory_gb ||
       a.nodes > w.capacity.max_nodes
     )
-      violations.push(`${w.id} over capacity: ${JSON.stringify(a)}`);
+      fleet.violations.push(`${w.id} over capacity: ${JSON.stringify(a)}`);
     if (new Set(w.ports_in_use).size !== w.ports_in_use.length)
-      violations.push(`${w.id} holds a port twice: ${w.ports_in_use.join(',')}`);
-    if (new Set(w.pods).size !== w.pods.length) violations.push(`${w.id} lists a pod twice`);
+      fleet.violations.push(`${w.id} holds a port twice: ${w.ports_in_use.join(',')}`);
+    if (new Set(w.pods).size !== w.pods.length) fleet.violations.push(`${w.id} lists a pod twice`);
   }
   return workers;
 }
 
-export async function readWorkers(rt: LocalRuntime): Promise<WorkerSnapshot[]> {
-  const ddb = DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      endpoint: rt.env.AWS_ENDPOINT_URL_DYNAMODB,
-      region: rt.env.AWS_REGION,
-      credentials: { accessKeyId: rt.env.AWS_ACCESS_KEY_ID!, secretAccessKey: rt.env.AWS_SECRET_ACCESS_KEY! },
-    }),
-  );
-  try {
-    const out: WorkerSnapshot[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const r = await ddb.send(
-        new QueryCommand({
-          TableName: rt.env.LCM_STATE_TABLE,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :p',
-          ExpressionAttributeValues: { ':p': PARTITIONS.allWorkers },
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...((r.Items ?? []) as WorkerSnapshot[]));
-      start = r.LastEvaluatedKey;
-    } while (start);
-    return out;
-  } finally {
-    ddb.destroy();
-  }
+export async function readWorkers(fleet: Fleet): Promise<WorkerSnapshot[]> {
+  const out: WorkerSnapshot[] = [];
+  let cursor: Record<string, unknown> | undefined;
+  do {
+    const page = await fleet.state.queryIndex<WorkerSnapshot>('gsi1', 'gsi1pk', PARTITIONS.allWorkers, {
+      cursor,
+    });
+    out.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return out;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 
 export const apiUrl = () => inject('apiUrl');
@@ -51,4 +52,20 @@ export function useTargetAwsEnv(): Record<string, string> {
   const env = inject('awsEnv');
   Object.assign(process.env, env);
   return env;
+}
+
+/**
+ * The target's content bucket and a client for it (endpoints from the standard SDK variables, so
+ * the same code reaches the local s3rver or a LocalStack deployment).
+ */
+export function contentBucket(): { s3: S3Client; bucket: string } {
+  const env = useTargetAwsEnv();
+  return {
+    bucket: env.LCM_CONTENT_BUCKET ?? process.env.LCM_CONTENT_BUCKET!,
+    s3: new S3Client({
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }),
+  };
 }

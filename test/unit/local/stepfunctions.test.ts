@@ -57,6 +57,21 @@ async function run(s: LocalStepFunctions, definition: object, input: object = {}
   }>;
 }
 
+/** A callback task that must heartbeat every 60 s (within an hour). */
+const heartbeatJob = {
+  StartAt: 'Job',
+  States: {
+    Job: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      HeartbeatSeconds: 60,
+      TimeoutSeconds: 3600,
+      Parameters: { FunctionName: 'worker', Payload: { 'token.$': '$$.Task.Token' } },
+      End: true,
+    },
+  },
+};
+
 describe('local Step Functions', () => {
   it('runs a Lambda task through the local function and publishes RUNNING then SUCCEEDED', async () => {
     const { s, published } = sfn({
@@ -203,19 +218,7 @@ describe('local Step Functions', () => {
       },
     });
     const t0 = Date.now();
-    const d = await run(s, {
-      StartAt: 'Job',
-      States: {
-        Job: {
-          Type: 'Task',
-          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-          HeartbeatSeconds: 60,
-          TimeoutSeconds: 3600,
-          Parameters: { FunctionName: 'worker', Payload: { 'token.$': '$$.Task.Token' } },
-          End: true,
-        },
-      },
-    });
+    const d = await run(s, heartbeatJob);
     expect(d).toMatchObject({ status: 'FAILED', error: 'States.HeartbeatTimeout' });
     expect(Date.now() - t0).toBeLessThan(2_000); // 60 virtual seconds = 60 ms here
     await expect(s.handle('SendTaskSuccess', { taskToken: token, output: '{}' })).rejects.toMatchObject({
@@ -226,18 +229,7 @@ describe('local Step Functions', () => {
   it('an accelerated heartbeat never expires sooner than the wall-time floor (a task process needs time to start)', async () => {
     const { s } = sfn({ fns: { worker: async () => undefined }, deadlineFloorMs: 300 });
     const t0 = Date.now();
-    const d = await run(s, {
-      StartAt: 'Job',
-      States: {
-        Job: {
-          Type: 'Task',
-          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-          HeartbeatSeconds: 60,
-          Parameters: { FunctionName: 'worker', Payload: { 'token.$': '$$.Task.Token' } },
-          End: true,
-        },
-      },
-    });
+    const d = await run(s, heartbeatJob);
     expect(d).toMatchObject({ status: 'FAILED', error: 'States.HeartbeatTimeout' });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(290); // 60 ms of clock time, floored at 300 ms
   });
