@@ -252,6 +252,32 @@ export async function syncContent(input: SyncInput, ports: SyncPorts): Promise<S
     content_hash: hash,
     source_uri: input.source_uri,
   });
+  // The forms first, READY last (D28): whoever reads READY can schedule the forms it delivers. A
+  // form whose pod type would change fails the sync; nothing turns READY.
+  let forms_confirmed: number;
+  try {
+    forms_confirmed = await ports.forms.confirm(f.content_id, {
+      pod_type: f.pod_type,
+      status: 'ready',
+      definition_id: id,
+      version: f.version,
+      content_hash: hash,
+      state_machines: machines,
+    });
+  } catch (e) {
+    if (!(e instanceof Problem)) throw e;
+    return fail(
+      [
+        {
+          file: 'PAv1/manifest.yaml',
+          pointer: '/pod_type',
+          rule: `form.${e.kind.replaceAll('-', '_')}`,
+          message: e.message,
+        },
+      ],
+      'a form delivering this content cannot take it',
+    );
+  }
   const ready: PodDefinitionRecord = {
     ...transition(rec, 'ready', { now, by: 'content-sync', reason: 'validated and registered' }),
     version: f.version,
@@ -285,13 +311,5 @@ export async function syncContent(input: SyncInput, ports: SyncPorts): Promise<S
     await ports.repo.put(s, old.state_version);
     superseded.push(old.id);
   }
-  const forms_confirmed = await ports.forms.confirm(f.content_id, {
-    pod_type: f.pod_type,
-    status: 'ready',
-    definition_id: id,
-    version: f.version,
-    content_hash: hash,
-    state_machines: machines,
-  });
   return { id, status: 'ready', outcome: 'ready', superseded, diagnostics: [], forms_confirmed };
 }

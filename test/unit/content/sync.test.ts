@@ -19,6 +19,7 @@ function fakes(
   const machines = new Map<string, string>();
   const docs = new Map<string, unknown>();
   const confirmed: string[] = [];
+  const statusAtConfirm: string[] = [];
   const ports: SyncPorts = {
     clock: new ManualClock('2026-12-01T09:00:00Z'),
     targets: {
@@ -48,11 +49,12 @@ function fakes(
         const existing = formRefs[contentId];
         checkPodRef(existing, ref);
         confirmed.push(`${contentId}→${ref.definition_id}`);
+        statusAtConfirm.push(records.get(ref.definition_id)?.status ?? 'absent');
         return existing ? 1 : 0;
       },
     },
   };
-  return { ports, records, machines, docs, confirmed };
+  return { ports, records, machines, docs, confirmed, statusAtConfirm };
 }
 
 describe('content sync', () => {
@@ -143,6 +145,34 @@ describe('content sync', () => {
       'synchronizing',
       'failed',
     ]);
+  });
+
+  it('confirms the forms before the definition turns READY: whoever reads READY can schedule them', async () => {
+    const f = fakes();
+    const r = await syncContent(
+      { source_uri: 's3://content/lablet.zip', bytes: await samplePackage('lablet-ospf-basics') },
+      f.ports,
+    );
+    expect(r.status).toBe('ready');
+    expect(f.statusAtConfirm).toEqual(['synchronizing']);
+  });
+
+  it('a form that cannot take the content fails the sync with a named diagnostic; nothing turns READY', async () => {
+    const f = fakes({ 'ospf-basics': { pod_type: 'vmware', status: 'ready' } });
+    const r = await syncContent(
+      { source_uri: 's3://content/lablet.zip', bytes: await samplePackage('lablet-ospf-basics') },
+      f.ports,
+    );
+    expect(r).toMatchObject({ status: 'failed', forms_confirmed: 0 });
+    expect(r.diagnostics).toEqual([
+      expect.objectContaining({ file: 'PAv1/manifest.yaml', rule: 'form.pod_type_changed' }),
+    ]);
+    expect(f.records.get(r.id)!.state_history.map((h) => h.to)).toEqual([
+      'defined',
+      'synchronizing',
+      'failed',
+    ]);
+    expect(f.confirmed).toEqual([]);
   });
 
   it('confirming a form whose pod type would change is refused: 409; an unknown pod type: 400', () => {
