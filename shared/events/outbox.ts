@@ -307,7 +307,7 @@ function transitionsSince(old: ItemImage | undefined, img: ItemImage): Transitio
   const hist = (Array.isArray(img.state_history) ? img.state_history : []) as Transition[];
   const net: Transition[] = [{ ...(hist.at(-1) ?? {}), from: old?.status ?? null, to: String(img.status) }];
   if (!hist.length || hist.at(-1)!.to !== img.status) return net;
-  if (!old) return hist.at(0)?.from === null ? hist.slice(0, hist.length) : net;
+  if (!old) return hist.at(0)?.from === null ? [...hist] : net;
   const prev = (Array.isArray(old.state_history) ? old.state_history : []) as Transition[];
   const last = prev.at(-1);
   if (!last) return net;
