@@ -10,7 +10,7 @@ import { inboundContracts } from '../shared/api/contracts/inbound.ts';
 import { fromEventBridgeEvent, type CloudEvent } from '../shared/events/cloudevent.ts';
 import { applyInbound, assertAllowedSource, type InboundOutcome } from '../shared/inbound/commands.ts';
 import { StateStore } from '../shared/store/state-store.ts';
-import { documentClient, dynamoClient } from '../shared/runtime/aws.ts';
+import { documentClient, dynamoClient, perClients } from '../shared/runtime/aws.ts';
 import { env } from '../shared/runtime/env.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
 import { bodyLimits } from '../infra/topology.ts';
@@ -21,10 +21,8 @@ const config = new IdempotencyConfig({
   expiresAfterSeconds: 7 * 24 * 3600,
 });
 type Applied = InboundOutcome & { request_id: string };
-let once: ((ce: CloudEvent, requestId: string) => Promise<Applied>) | undefined;
-
-function applyOnce() {
-  once ??= makeIdempotent(
+const applyOnce = perClients(() =>
+  makeIdempotent(
     async (ce: CloudEvent, requestId: string): Promise<Applied> => ({
       ...(await applyInbound(ce, new StateStore(documentClient(), env('stateTable')), runtimeClock().now())),
       request_id: requestId,
@@ -41,9 +39,8 @@ function applyOnce() {
       config,
       dataIndexArgument: 0,
     },
-  );
-  return once;
-}
+  ),
+);
 
 /** Powertools hands back the first delivery's stored result on a replay: that is a duplicate. */
 async function accept(

@@ -15,18 +15,17 @@ import { publishCloudEvents } from '../shared/events/publisher.ts';
 import { sessionIdOfKey } from '../shared/store/keys.ts';
 import { StateStore } from '../shared/store/state-store.ts';
 import { ViewStore } from '../shared/store/views.ts';
-import { documentClient, dynamoClient } from '../shared/runtime/aws.ts';
+import { documentClient, dynamoClient, perClients } from '../shared/runtime/aws.ts';
 import { env } from '../shared/runtime/env.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
 import { logger } from '../shared/observability/logger.ts';
 
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
-let outbox: ((record: DynamoDBRecord) => Promise<number>) | undefined;
 const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'eventID', expiresAfterSeconds: 24 * 3600 });
 
-function publishOnce(): (record: DynamoDBRecord) => Promise<number> {
-  outbox ??= makeIdempotent(
+const publishOnce = perClients(() =>
+  makeIdempotent(
     async (record: DynamoDBRecord): Promise<number> => {
       const events = eventsForChange({
         eventName: record.eventName as 'INSERT' | 'MODIFY' | 'REMOVE',
@@ -47,9 +46,8 @@ function publishOnce(): (record: DynamoDBRecord) => Promise<number> {
       }),
       config: idempotency,
     },
-  );
-  return outbox;
-}
+  ),
+);
 
 function image(raw: Record<string, unknown> | undefined): ItemImage | undefined {
   return raw ? (unmarshall(raw as Record<string, AttributeValue>) as ItemImage) : undefined;

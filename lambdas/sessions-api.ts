@@ -28,7 +28,7 @@ import {
 import { treeResponse, type TreeDocs } from '../shared/sessions/tree.ts';
 import { StateStore } from '../shared/store/state-store.ts';
 import { ViewStore } from '../shared/store/views.ts';
-import { documentClient, dynamoClient } from '../shared/runtime/aws.ts';
+import { documentClient, dynamoClient, perClients } from '../shared/runtime/aws.ts';
 import { env } from '../shared/runtime/env.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
 import { bodyLimits } from '../infra/topology.ts';
@@ -65,12 +65,8 @@ const idempotency = new IdempotencyConfig({
   expiresAfterSeconds: 24 * 3600,
 });
 type Created = Awaited<ReturnType<typeof create>> & { request_id: string };
-let createOnce:
-  | ((input: { key: string; body: CreateSessionRequest; by: string; request_id: string }) => Promise<Created>)
-  | undefined;
-
-function idempotentCreate() {
-  createOnce ??= makeIdempotent(
+const idempotentCreate = perClients(() =>
+  makeIdempotent(
     async (input: {
       key: string;
       body: CreateSessionRequest;
@@ -88,9 +84,8 @@ function idempotentCreate() {
       }),
       config: idempotency,
     },
-  );
-  return createOnce;
-}
+  ),
+);
 
 const principal = (claims: Record<string, unknown>) => String(claims.sub ?? claims.client_id ?? 'anonymous');
 

@@ -188,9 +188,7 @@ export class StreamPoller {
       } catch (e) {
         // Powertools' FullBatchFailureError keeps each record's error in `recordErrors`.
         const each = (e as { recordErrors?: unknown[] }).recordErrors;
-        error = [(e as Error).message, ...(each ?? []).map((x) => String((x as Error)?.message ?? x))].join(
-          ' | ',
-        );
+        error = [(e as Error).message, ...(each ?? []).map(describeError)].join(' | ');
         attempts++;
         if (attempts > this.o.trigger.maxRetries) return this.toFailure(pending, error);
         this.stats.retries++;
@@ -254,4 +252,12 @@ export function wireImage(img: Record<string, unknown> | undefined): Record<stri
     return v;
   };
   return Object.fromEntries(Object.entries(img).map(([k, v]) => [k, fix(v)]));
+}
+
+/** A record's error with its cause (Powertools wraps the SDK's error: the cause says what failed). */
+function describeError(x: unknown): string {
+  const e = x as Error & { cause?: unknown };
+  const own = String(e?.message ?? x);
+  const c = e?.cause as Error | undefined;
+  return c?.message ? `${own} (${c.name}: ${c.message})` : own;
 }

@@ -56,8 +56,23 @@ export function lambdaClient(): LambdaClient {
   return lambda;
 }
 
+let generation = 0;
+
+/**
+ * `make()` once per set of clients: what holds a client (Powertools' idempotency persistence
+ * layers) is built again after `resetClients()`, never left pointing at an old endpoint.
+ */
+export function perClients<T>(make: () => T): () => T {
+  let built: { generation: number; value: T } | undefined;
+  return () => {
+    if (built?.generation !== generation) built = { generation, value: make() };
+    return built.value;
+  };
+}
+
 /** Tests and the local runtime re-point endpoints between runs. */
 export function resetClients(): void {
+  generation++;
   raw = undefined;
   ddb = undefined;
   s3 = undefined;
