@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+// The SDK warns once per process that releases after January 2027 need Node 22; the pinned
+// releases run on Node 20 (this machine) and Lambdas deploy on Node 22. Not test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /**
  * Four projects: `unit` (pure, no emulator), `integration` (DynamoDB Local and s3rver started
  * once by the global setup), `e2e` (the whole local runtime, driven through its public edges;

@@ -31,6 +31,8 @@ export class LocalFunctions {
   readonly #loaded = new Map<string, Promise<Handler>>();
   readonly invocations = new Map<string, number>();
   readonly errors = new Map<string, number>();
+  /** Invocations that ran past their declared timeout (Lambda would have ended them: Sandbox.Timedout). */
+  readonly overruns = new Map<string, number>();
   chaos: ChaosOptions | undefined;
 
   constructor(
@@ -116,6 +118,17 @@ export class LocalFunctions {
     } catch (e) {
       this.errors.set(name, (this.errors.get(name) ?? 0) + 1);
       throw e;
+    } finally {
+      const over = Date.now() - deadline;
+      if (over > 0) {
+        const n = (this.overruns.get(name) ?? 0) + 1;
+        this.overruns.set(name, n);
+        // The local runtime cannot stop a handler; say so once per function, count the rest.
+        if (n === 1)
+          console.warn(
+            `[lambda] ${name} ran ${over} ms past its ${decl.timeoutSeconds} s timeout (on AWS it would have been ended: Sandbox.Timedout); /local/stats counts these`,
+          );
+      }
     }
   }
 

@@ -305,6 +305,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       stats: () => ({
         invocations: Object.fromEntries(fns.invocations),
         errors: Object.fromEntries(fns.errors),
+        timeouts_overrun: Object.fromEntries(fns.overruns),
         bus: bus.stats,
         streams: pollers.map((p) => p.stats),
         step_functions: sfn.status?.(),
