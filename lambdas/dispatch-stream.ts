@@ -12,6 +12,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { eventsForChange, type ItemImage, treeChangedEvent } from '../shared/events/outbox.ts';
 import { publishCloudEvents } from '../shared/events/publisher.ts';
+import { orderedPerKey } from '../shared/events/ordered.ts';
 import { sessionIdOfKey } from '../shared/store/keys.ts';
 import { StateStore } from '../shared/store/state-store.ts';
 import { ViewStore } from '../shared/store/views.ts';
@@ -57,26 +58,30 @@ export async function handler(event: DynamoDBStreamEvent, context: Context) {
   idempotency.registerLambdaContext(context);
   const touched = new Map<string, string>();
   const publish = publishOnce();
+  // Trees at once, each tree's records in order (D30).
+  const inOrder = orderedPerKey();
   const result = await processPartialResponse(
     event,
-    async (record: DynamoDBRecord) => {
+    (record: DynamoDBRecord) => {
       const pk = record.dynamodb?.Keys?.pk?.S;
       const sessionId = pk ? sessionIdOfKey(pk) : undefined;
       if (sessionId) touched.set(sessionId, record.dynamodb?.SequenceNumber ?? record.eventID ?? '');
-      // Only items that announce something go through the idempotency record (one write each).
-      const img = image(record.dynamodb?.NewImage);
-      if (
-        img &&
-        eventsForChange({
-          eventName: record.eventName as 'INSERT',
-          oldImage: image(record.dynamodb?.OldImage),
-          newImage: img,
-        }).length
-      )
-        await publish(record);
+      return inOrder(pk ?? '', async () => {
+        // Only items that announce something go through the idempotency record (one write each).
+        const img = image(record.dynamodb?.NewImage);
+        if (
+          img &&
+          eventsForChange({
+            eventName: record.eventName as 'INSERT',
+            oldImage: image(record.dynamodb?.OldImage),
+            newImage: img,
+          }).length
+        )
+          await publish(record);
+      });
     },
     processor,
-    { context, processInParallel: false },
+    { context, processInParallel: true },
   );
   if (touched.size) {
     const state = new StateStore(documentClient(), env('stateTable'));

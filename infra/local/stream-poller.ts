@@ -39,7 +39,16 @@ export interface PollerOptions {
 
 export class StreamPoller {
   readonly failures: StreamFailure[] = [];
-  stats = { batches: 0, records: 0, duplicates: 0, retries: 0, lastDeliveryLatencyMs: 0 };
+  stats = {
+    batches: 0,
+    records: 0,
+    duplicates: 0,
+    retries: 0,
+    lastDeliveryLatencyMs: 0,
+    /** the slowest handler invocation for one batch, and the sum over all (mean = total / batches) */
+    maxDeliveryLatencyMs: 0,
+    totalDeliveryLatencyMs: 0,
+  };
   #running = false;
   #loops = new Map<string, Promise<void>>();
   #busy = 0;
@@ -179,7 +188,10 @@ export class StreamPoller {
       try {
         const res = (await this.o.fns.invoke(this.o.functionName, event)) as
           { batchItemFailures?: { itemIdentifier: string }[] } | undefined;
-        this.stats.lastDeliveryLatencyMs = Date.now() - t0;
+        const took = Date.now() - t0;
+        this.stats.lastDeliveryLatencyMs = took;
+        this.stats.totalDeliveryLatencyMs += took;
+        this.stats.maxDeliveryLatencyMs = Math.max(this.stats.maxDeliveryLatencyMs, took);
         const failed = new Set((res?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
         if (failed.size === 0) return;
         failedFrom = pending.findIndex((r) => failed.has(r.dynamodb?.SequenceNumber ?? ''));

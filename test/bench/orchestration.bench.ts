@@ -18,6 +18,11 @@ export async function run(): Promise<BenchResult> {
   const { rt } = fleet;
   try {
     const stateRecords = () => rt.pollers.reduce((n, p) => n + p.stats.records, 0);
+    const batchMs = () => ({
+      batches: rt.pollers.reduce((n, p) => n + p.stats.batches, 0),
+      total: rt.pollers.reduce((n, p) => n + p.stats.totalDeliveryLatencyMs, 0),
+      max: Math.max(...rt.pollers.map((p) => p.stats.maxDeliveryLatencyMs)),
+    });
     let statusChanges = 0;
     const untap = rt.bus.tap((e) => {
       if (e['detail-type'].endsWith('.status_changed.v1')) statusChanges++;
@@ -57,6 +62,9 @@ export async function run(): Promise<BenchResult> {
         'state-table writes per session': (stateRecords() - r0.writes) / total,
         'state transitions per session': (transitions() - r0.transitions) / total,
         'handler invocations per session': calls / total,
+        'stream batch handling, mean (ms)': batchMs().total / Math.max(1, batchMs().batches),
+        'stream batch handling, slowest (ms)': batchMs().max,
+        'records per stream batch': stateRecords() / Math.max(1, batchMs().batches),
         'worker capacity violations': fleet.violations.length,
         'ports held by two pods': conflicts,
       },
