@@ -11,6 +11,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { eventsForChange, type ItemImage, treeChangedEvent } from '../shared/events/outbox.ts';
+import type { CloudEvent } from '../shared/events/cloudevent.ts';
 import { publishCloudEvents } from '../shared/events/publisher.ts';
 import { orderedPerKey } from '../shared/events/ordered.ts';
 import { sessionIdOfKey } from '../shared/store/keys.ts';
@@ -25,15 +26,11 @@ const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
 const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'eventID', expiresAfterSeconds: 24 * 3600 });
 
+/** Publishes a record's events once per stream record (keyed by its eventID, the first argument). */
 const publishOnce = perClients(() =>
   makeIdempotent(
-    async (record: DynamoDBRecord): Promise<number> => {
-      const events = eventsForChange({
-        eventName: record.eventName as 'INSERT' | 'MODIFY' | 'REMOVE',
-        oldImage: image(record.dynamodb?.OldImage),
-        newImage: image(record.dynamodb?.NewImage),
-      });
-      if (events.length) await publishCloudEvents(events, env('eventBus'));
+    async (_record: DynamoDBRecord, events: CloudEvent[]): Promise<number> => {
+      await publishCloudEvents(events, env('eventBus'));
       return events.length;
     },
     {
@@ -46,6 +43,7 @@ const publishOnce = perClients(() =>
         awsSdkV3Client: dynamoClient(),
       }),
       config: idempotency,
+      dataIndexArgument: 0,
     },
   ),
 );
@@ -67,17 +65,13 @@ export async function handler(event: DynamoDBStreamEvent, context: Context) {
       const sessionId = pk ? sessionIdOfKey(pk) : undefined;
       if (sessionId) touched.set(sessionId, record.dynamodb?.SequenceNumber ?? record.eventID ?? '');
       return inOrder(pk ?? '', async () => {
-        // Only items that announce something go through the idempotency record (one write each).
-        const img = image(record.dynamodb?.NewImage);
-        if (
-          img &&
-          eventsForChange({
-            eventName: record.eventName as 'INSERT',
-            oldImage: image(record.dynamodb?.OldImage),
-            newImage: img,
-          }).length
-        )
-          await publish(record);
+        const events = eventsForChange({
+          eventName: record.eventName as 'INSERT' | 'MODIFY' | 'REMOVE',
+          oldImage: image(record.dynamodb?.OldImage),
+          newImage: image(record.dynamodb?.NewImage),
+        });
+        // Only records that announce something go through the idempotency record (one write each).
+        if (events.length) await publish(record, events);
       });
     },
     processor,

@@ -6,7 +6,6 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { PutObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isConflict } from '../store/errors.ts';
 import { keys } from '../store/keys.ts';
 import type { StateStore, StoredItem } from '../store/state-store.ts';
 import { PARTITIONS } from '../store/keys.ts';
@@ -141,24 +140,16 @@ export class StoreFormConfirmer implements FormConfirmer {
     const forms = (await this.store.queryPartition<StoredItem & Form>(PARTITIONS.forms)).filter(
       (f) => f.content_id === contentId,
     );
+    // Every form is checked before any is written: a refusal changes nothing.
     for (const f of forms) checkPodRef(f.pod_ref, ref);
     let n = 0;
     for (const f of forms) {
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const cur = attempt === 0 ? f : await this.store.get<StoredItem & Form>(keys.form(f.fqn, f.version));
-        if (!cur) break;
-        if (cur.pod_ref?.definition_id === ref.definition_id && cur.pod_ref.status === 'ready') break;
-        try {
-          await this.store.put(
-            { ...cur, pod_ref: ref, updated_at: this.now(), state_version: cur.state_version + 1 },
-            cur.state_version,
-          );
-          n++;
-          break;
-        } catch (e) {
-          if (!isConflict(e)) throw e;
-        }
-      }
+      let wrote = false;
+      await this.store.update<StoredItem & Form>(keys.form(f.fqn, f.version), (cur) => {
+        wrote = !(cur.pod_ref?.definition_id === ref.definition_id && cur.pod_ref.status === 'ready');
+        return wrote ? { ...cur, pod_ref: ref, updated_at: this.now() } : undefined;
+      });
+      if (wrote) n++;
     }
     return n;
   }

@@ -95,7 +95,6 @@ export class StateStore {
     };
   }
 
-  /** A single conditional put. */
   /**
    * Read, change, write conditioned on the version read; a lost race reads again (bounded).
    * `change` returns the next item without bumping `state_version` (this does), or undefined to
@@ -122,6 +121,7 @@ export class StateStore {
     throw new ConflictError(`${key.pk}/${key.sk} kept changing; gave up after ${attempts} attempts`);
   }
 
+  /** A single conditional put. */
   put(item: StoredItem, expectedVersion: number | null): Promise<void> {
     return this.write([{ kind: 'put', item, expectedVersion }]);
   }

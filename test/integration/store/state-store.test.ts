@@ -1,20 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { StateStore, type StoredItem } from '../../../shared/store/state-store.ts';
+import type { StateStore, StoredItem } from '../../../shared/store/state-store.ts';
 import { ConflictError } from '../../../shared/store/errors.ts';
 import { keys } from '../../../shared/store/keys.ts';
-import { freshTable } from '../../helpers/tables.ts';
+import { freshStateStore } from '../../helpers/tables.ts';
 
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-  marshallOptions: { removeUndefinedValues: true },
-});
-let table: Awaited<ReturnType<typeof freshTable>>;
+let table: Awaited<ReturnType<typeof freshStateStore>>;
 let store: StateStore;
 
 beforeAll(async () => {
-  table = await freshTable('state');
-  store = new StateStore(doc, table.name);
+  table = await freshStateStore();
+  store = table.store;
 });
 afterAll(() => table.drop());
 

@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { StateStore } from '../../../shared/store/state-store.ts';
 import { ViewStore } from '../../../shared/store/views.ts';
 import { keys, viewKeys } from '../../../shared/store/keys.ts';
-import { freshTable } from '../../helpers/tables.ts';
+import { freshTable, testDocumentClient } from '../../helpers/tables.ts';
 
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-  marshallOptions: { removeUndefinedValues: true },
-});
+const doc = testDocumentClient();
 let stateT: Awaited<ReturnType<typeof freshTable>>;
 let viewsT: Awaited<ReturnType<typeof freshTable>>;
 let state: StateStore;
