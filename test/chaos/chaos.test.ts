@@ -2,7 +2,8 @@
  * Issue 7, chaos: with the local runtime failing 10 % of handler invocations at random (before
  * the handler runs, as when Lambda itself fails a request) and delivering 10 % of state-stream
  * records twice, 200 concurrent lablet sessions all reach `completed` with correct reports; no
- * worker is ever over capacity and no port is ever held by two pods.
+ * event is published twice for one transition; no worker is ever over capacity and no port is
+ * ever held by two pods.
  *
  * The clock is stepped (test/helpers/lablet-fleet.ts): what is asserted does not depend on how
  * fast this machine is. The random source is seeded, so a failure can be replayed.
@@ -33,7 +34,17 @@ describe('chaos', () => {
     });
     try {
       const { rt } = fleet;
+      // Every announced transition, by its deterministic id (item, version, type): a duplicated
+      // stream record must not publish it again. tree_changed is a per-batch nudge, not a transition.
+      const published = new Map<string, number>();
+      const untap = rt.bus.tap((e) => {
+        // Only the product's CloudEvents carry an id (Step Functions' own status events do not).
+        const id = e.detail.id;
+        if (typeof id === 'string' && !e['detail-type'].includes('tree_changed'))
+          published.set(id, (published.get(id) ?? 0) + 1);
+      });
       const r = await driveLablets(fleet, SESSIONS, { tag: `chaos-${SEED}` });
+      untap();
 
       // The chaos really happened.
       const injected = [...rt.fns.errors.values()].reduce((a, b) => a + b, 0);
@@ -59,6 +70,10 @@ describe('chaos', () => {
         expect(t.parts[0]!.score_report!.per_item!.filter((i) => i.passed)).toHaveLength(10);
         expect(t.pods.map((p) => p.status)).toEqual(['terminated']);
       }
+
+      // No event twice for one transition, though records were delivered twice.
+      expect(published.size).toBeGreaterThan(SESSIONS * 20);
+      expect([...published].filter(([, n]) => n > 1)).toEqual([]);
 
       // Capacity was never exceeded (checked after every clock step) and no port was shared.
       expect(fleet.violations).toEqual([]);
