@@ -21,6 +21,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     files: ['infra/local/**', 'test/**', 'infra/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },

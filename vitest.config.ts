@@ -19,16 +19,19 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           setupFiles: ['test/setup/polyfills.ts'],
           environment: 'node',
+          // A hang guard, not a speed test: under a machine that is busy elsewhere a cold module
+          // load (asl-validator, aws-cdk-lib) can take many seconds.
+          testTimeout: 60_000,
         },
       },
       {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          setupFiles: ['test/setup/polyfills.ts'],
+          setupFiles: ['test/setup/polyfills.ts', 'test/setup/integration-env.ts'],
           globalSetup: ['test/setup/emulators.ts'],
-          testTimeout: 30_000,
-          hookTimeout: 60_000,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
         },
       },
       {
@@ -48,8 +51,8 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           setupFiles: ['test/setup/polyfills.ts'],
           globalSetup: ['test/setup/local-runtime.ts'],
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
           fileParallelism: false,
         },
       },

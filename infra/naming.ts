@@ -5,5 +5,5 @@ export const bucketName = (stage: string, bucket: string, account = 'local') =>
   `${stage}-lcm-${bucket}-${account}`.toLowerCase();
 export const busName = (stage: string) => `${stage}-lcm`;
 export const functionName = (stage: string, fn: string) => `${stage}-${fn}`;
-/** State machines registered by content sync: `lcm-<pod definition id>-<phase>` (prefix fixed for IAM). */
-export const STATE_MACHINE_PREFIX = 'lcm-';
+/** State machines the product registers at run time (their names are defined in shared/, which names them). */
+export { STATE_MACHINE_PREFIX } from '../shared/domain/names.ts';

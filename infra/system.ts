@@ -3,25 +3,21 @@
  * (infra/local/) are both generated from this object: a function, trigger, table or rule that
  * is not here does not exist anywhere.
  */
-import type {
-  ApiScope,
-  EventTrigger,
-  FunctionDecl,
-  HttpMethod,
-  HttpTrigger,
-  StreamTrigger,
-  SystemDecl,
-} from './topology.ts';
+import type { RouteContract } from '../shared/api/contract.ts';
+import { catalogContracts } from '../shared/api/contracts/catalog.ts';
+import { contentContracts } from '../shared/api/contracts/content.ts';
+import { inboundContracts } from '../shared/api/contracts/inbound.ts';
+import { jobsContracts } from '../shared/api/contracts/jobs.ts';
+import { sessionsContracts } from '../shared/api/contracts/sessions.ts';
+import { systemContracts } from '../shared/api/contracts/system.ts';
+import { AWS_EVENTS, EVENT_TYPES, SOURCES } from '../shared/events/types.ts';
+import { STATE_MACHINE_PREFIX } from '../shared/domain/names.ts';
+import { ALLOWED_SOURCE_PREFIXES } from '../shared/inbound/commands.ts';
+import type { EventTrigger, HttpTrigger, StreamTrigger, SystemDecl } from './topology.ts';
 
-const KiB = 1024;
-
-const api = (method: HttpMethod, path: string, scope: ApiScope, maxBodyBytes = 64 * KiB): HttpTrigger => ({
-  kind: 'http',
-  method,
-  path,
-  scope,
-  maxBodyBytes,
-});
+/** A function's API routes: every route of its contracts (method, path, scope and body limit are theirs). */
+const routes = (contracts: Record<string, RouteContract>): HttpTrigger[] =>
+  Object.values(contracts).map((contract) => ({ kind: 'http', contract }));
 
 const rule = (name: string, description: string, pattern: Record<string, unknown>): EventTrigger => ({
   kind: 'event',
@@ -85,7 +81,7 @@ export const system: SystemDecl = {
       entry: 'lambdas/get-system.ts',
       memoryMb: 256,
       timeoutSeconds: 10,
-      triggers: [api('GET', '/v1/health', 'public'), api('GET', '/v1/openapi.json', 'public')],
+      triggers: routes(systemContracts),
       grants: [
         { kind: 'table', table: 'state', access: 'read' },
         { kind: 'table', table: 'views', access: 'read' },
@@ -98,15 +94,7 @@ export const system: SystemDecl = {
       entry: 'lambdas/sessions-api.ts',
       memoryMb: 512,
       timeoutSeconds: 15,
-      triggers: [
-        api('POST', '/v1/sessions', 'scheduler', 32 * KiB),
-        api('GET', '/v1/sessions', 'scheduler'),
-        api('GET', '/v1/sessions/{id}', 'scheduler'),
-        api('POST', '/v1/sessions/{id}/cancel', 'scheduler', 4 * KiB),
-        api('POST', '/v1/sessions/{id}/extend', 'scheduler', 4 * KiB),
-        api('POST', '/v1/sessions/{id}/parts/{n}/end', 'operator', 4 * KiB),
-        api('POST', '/v1/sessions/{id}/parts/{n}/review', 'operator', 16 * KiB),
-      ],
+      triggers: routes(sessionsContracts),
       grants: [
         { kind: 'table', table: 'state', access: 'readwrite' },
         { kind: 'table', table: 'views', access: 'read' },
@@ -118,11 +106,7 @@ export const system: SystemDecl = {
       entry: 'lambdas/catalog-api.ts',
       memoryMb: 512,
       timeoutSeconds: 10,
-      triggers: [
-        api('GET', '/v1/session-definitions', 'scheduler'),
-        api('GET', '/v1/session-definitions/{type}', 'scheduler'),
-        api('GET', '/v1/forms', 'scheduler'),
-      ],
+      triggers: routes(catalogContracts),
       grants: [{ kind: 'table', table: 'state', access: 'read' }],
     },
     {
@@ -131,11 +115,7 @@ export const system: SystemDecl = {
       entry: 'lambdas/content-api.ts',
       memoryMb: 256,
       timeoutSeconds: 10,
-      triggers: [
-        api('POST', '/v1/content/sync', 'author', 4 * KiB),
-        api('GET', '/v1/pod-definitions', 'author'),
-        api('GET', '/v1/pod-definitions/{id}', 'author'),
-      ],
+      triggers: routes(contentContracts),
       grants: [
         { kind: 'table', table: 'state', access: 'readwrite' },
         { kind: 'bucket', bucket: 'content', access: 'read' },
@@ -148,12 +128,7 @@ export const system: SystemDecl = {
       entry: 'lambdas/jobs-api.ts',
       memoryMb: 256,
       timeoutSeconds: 10,
-      triggers: [
-        api('POST', '/v1/jobs', 'author', 64 * KiB),
-        api('GET', '/v1/jobs/{id}', 'author'),
-        api('DELETE', '/v1/jobs/{id}', 'author'),
-        api('GET', '/v1/scenario-functions', 'author'),
-      ],
+      triggers: routes(jobsContracts),
       grants: [
         { kind: 'table', table: 'state', access: 'readwrite' },
         { kind: 'invoke', function: 'job-runner' },
@@ -198,8 +173,8 @@ export const system: SystemDecl = {
       timeoutSeconds: 120,
       triggers: [
         rule('content-uploaded', 'A package lands in the content bucket', {
-          source: ['aws.s3'],
-          'detail-type': ['Object Created'],
+          source: [AWS_EVENTS.objectCreated.source],
+          'detail-type': [AWS_EVENTS.objectCreated.detailType],
           detail: { object: { key: [{ suffix: '.zip' }] } },
         }),
       ],
@@ -230,13 +205,16 @@ export const system: SystemDecl = {
       timeoutSeconds: 60,
       triggers: [
         rule('tree-changed', 'A session tree changed (fan-out from the stream dispatcher)', {
-          source: ['lcm.orchestration'],
-          'detail-type': ['lcm.orchestration.tree_changed.v1'],
+          source: [SOURCES.orchestration],
+          'detail-type': [EVENT_TYPES.treeChanged],
         }),
         rule('phase-execution-ended', 'A part phase state machine ended', {
-          source: ['aws.states'],
-          'detail-type': ['Step Functions Execution Status Change'],
-          detail: { status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'], name: [{ prefix: 'lcm-' }] },
+          source: [AWS_EVENTS.executionStatusChanged.source],
+          'detail-type': [AWS_EVENTS.executionStatusChanged.detailType],
+          detail: {
+            status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'],
+            name: [{ prefix: STATE_MACHINE_PREFIX }],
+          },
         }),
         {
           kind: 'schedule',
@@ -261,9 +239,9 @@ export const system: SystemDecl = {
       memoryMb: 256,
       timeoutSeconds: 15,
       triggers: [
-        api('POST', '/v1/events', 'integration', 64 * KiB),
+        ...routes(inboundContracts),
         rule('inbound-cloudevents', 'CloudEvents from the lab delivery system and graders', {
-          source: [{ prefix: 'lds.' }, { prefix: 'grader.' }],
+          source: ALLOWED_SOURCE_PREFIXES.map((prefix) => ({ prefix })),
         }),
       ],
       grants: [{ kind: 'table', table: 'state', access: 'readwrite' }],
@@ -300,9 +278,3 @@ export const system: SystemDecl = {
     },
   ],
 };
-
-export function functionByName(name: string): FunctionDecl {
-  const f = system.functions.find((x) => x.name === name);
-  if (!f) throw new Error(`no function "${name}" in the topology`);
-  return f;
-}

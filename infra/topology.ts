@@ -3,10 +3,10 @@
  * once; `infra/app.ts` (CDK) and `infra/local/` (the local runtime) both read that description.
  * Nothing here does I/O.
  */
+import type { RouteContract } from '../shared/api/contract.ts';
+
 export type TableName = 'state' | 'views';
 export type BucketName = 'content' | 'artefacts';
-export type ApiScope = 'public' | 'scheduler' | 'operator' | 'author' | 'integration';
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface TableDecl {
   name: TableName;
@@ -30,13 +30,10 @@ export interface BusDecl {
   archiveRetentionDays: number;
 }
 
+/** An API route: its contract (method, path, scope, schemas, body limit) is the one definition. */
 export interface HttpTrigger {
   kind: 'http';
-  method: HttpMethod;
-  path: string;
-  scope: ApiScope;
-  /** Largest accepted body, bytes. */
-  maxBodyBytes?: number;
+  contract: RouteContract;
 }
 
 export interface StreamTrigger {
@@ -120,26 +117,11 @@ export interface SystemDecl {
   secrets: { name: SecretName; description: string }[];
 }
 
-export function httpRoutes(system: SystemDecl): (HttpTrigger & { function: FunctionDecl })[] {
-  return system.functions.flatMap((f) =>
-    f.triggers.filter((t): t is HttpTrigger => t.kind === 'http').map((t) => ({ ...t, function: f })),
-  );
-}
-
-export function triggersOf<K extends Trigger['kind']>(
-  system: SystemDecl,
-  kind: K,
-): { function: FunctionDecl; trigger: Extract<Trigger, { kind: K }> }[] {
+/** Every API route with the function that serves it. */
+export function httpRoutes(system: SystemDecl): (RouteContract & { function: FunctionDecl })[] {
   return system.functions.flatMap((f) =>
     f.triggers
-      .filter((t): t is Extract<Trigger, { kind: K }> => t.kind === kind)
-      .map((trigger) => ({ function: f, trigger })),
-  );
-}
-
-/** routeKey → largest accepted body, for the HTTP edge of each API function. */
-export function bodyLimits(system: SystemDecl): Record<string, number> {
-  return Object.fromEntries(
-    httpRoutes(system).map((r) => [`${r.method} ${r.path}`, r.maxBodyBytes ?? 64 * 1024]),
+      .filter((t): t is HttpTrigger => t.kind === 'http')
+      .map((t) => ({ ...t.contract, function: f })),
   );
 }

@@ -7,16 +7,11 @@ import { httpHandler, route } from '../shared/api/http.ts';
 import { systemContracts } from '../shared/api/contracts/system.ts';
 import { allContracts } from '../shared/api/contracts/index.ts';
 import { buildOpenApi } from '../shared/api/openapi.ts';
-import { routeKey } from '../shared/api/contract.ts';
 import { dynamoClient, eventBridgeClient, s3Client, sfnClient } from '../shared/runtime/aws.ts';
 import { env } from '../shared/runtime/env.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
-import { bodyLimits, httpRoutes } from '../infra/topology.ts';
-import { system } from '../infra/system.ts';
 import pkg from '../package.json' with { type: 'json' };
 
-const scopes = Object.fromEntries(httpRoutes(system).map((r) => [`${r.method} ${r.path}`, r.scope]));
-const maxBodyBytes = bodyLimits(system);
 let openApi: Record<string, unknown> | undefined;
 
 async function probe(
@@ -35,48 +30,40 @@ async function probe(
   }
 }
 
-export const handler = httpHandler(
-  [
-    route(systemContracts.health, async () => {
-      const entries = await Promise.all(
+export const handler = httpHandler([
+  route(systemContracts.health, async () => {
+    const entries = await Promise.all(
+      [
         [
-          [
-            'state_table',
-            () => dynamoClient().send(new DescribeTableCommand({ TableName: env('stateTable') })),
-          ],
-          [
-            'views_table',
-            () => dynamoClient().send(new DescribeTableCommand({ TableName: env('viewsTable') })),
-          ],
-          ['content_bucket', () => s3Client().send(new HeadBucketCommand({ Bucket: env('contentBucket') }))],
-          [
-            'artefacts_bucket',
-            () => s3Client().send(new HeadBucketCommand({ Bucket: env('artefactsBucket') })),
-          ],
-          [
-            'event_bus',
-            () => eventBridgeClient().send(new DescribeEventBusCommand({ Name: env('eventBus') })),
-          ],
-          ['step_functions', () => sfnClient().send(new ListStateMachinesCommand({ maxResults: 1 }))],
-        ].map(async ([name, check]) => [name, await probe(check as () => Promise<unknown>)] as const),
-      );
-      const components = Object.fromEntries(entries);
-      const ok = entries.every(([, c]) => c.status === 'ok');
-      return {
-        status: ok ? 200 : 503,
-        body: {
-          status: ok ? 'ok' : 'degraded',
-          time: new Date(runtimeClock().now()).toISOString(),
-          components,
-        },
-      };
-    }),
-    route(systemContracts.openapi, async () => {
-      openApi ??= buildOpenApi({ contracts: allContracts, scopes, version: pkg.version });
-      return { status: 200, body: openApi };
-    }),
-  ],
-  { maxBodyBytes },
-);
-
-export const routeKeys = Object.values(systemContracts).map(routeKey);
+          'state_table',
+          () => dynamoClient().send(new DescribeTableCommand({ TableName: env('stateTable') })),
+        ],
+        [
+          'views_table',
+          () => dynamoClient().send(new DescribeTableCommand({ TableName: env('viewsTable') })),
+        ],
+        ['content_bucket', () => s3Client().send(new HeadBucketCommand({ Bucket: env('contentBucket') }))],
+        [
+          'artefacts_bucket',
+          () => s3Client().send(new HeadBucketCommand({ Bucket: env('artefactsBucket') })),
+        ],
+        ['event_bus', () => eventBridgeClient().send(new DescribeEventBusCommand({ Name: env('eventBus') }))],
+        ['step_functions', () => sfnClient().send(new ListStateMachinesCommand({ maxResults: 1 }))],
+      ].map(async ([name, check]) => [name, await probe(check as () => Promise<unknown>)] as const),
+    );
+    const components = Object.fromEntries(entries);
+    const ok = entries.every(([, c]) => c.status === 'ok');
+    return {
+      status: ok ? 200 : 503,
+      body: {
+        status: ok ? 'ok' : 'degraded',
+        time: new Date(runtimeClock().now()).toISOString(),
+        components,
+      },
+    };
+  }),
+  route(systemContracts.openapi, async () => {
+    openApi ??= buildOpenApi({ contracts: allContracts, version: pkg.version });
+    return { status: 200, body: openApi };
+  }),
+]);

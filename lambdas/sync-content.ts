@@ -4,16 +4,12 @@
  */
 import type { Context, EventBridgeEvent } from 'aws-lambda';
 import { syncContent } from '../shared/content/sync.ts';
-import { fetchPackage, syncPorts } from '../shared/content/service.ts';
+import { fetchPackage, syncPorts, type SyncRequest } from '../shared/content/service.ts';
+import { scopeOf } from '../shared/runtime/arns.ts';
 import { env } from '../shared/runtime/env.ts';
 import { logger } from '../shared/observability/logger.ts';
 
 type S3Created = EventBridgeEvent<'Object Created', { bucket: { name: string }; object: { key: string } }>;
-export interface SyncRequest {
-  source_uri: string;
-  name?: string;
-  force?: boolean;
-}
 
 export async function handler(event: S3Created | SyncRequest, context: Context) {
   const req: SyncRequest =
@@ -22,9 +18,8 @@ export async function handler(event: S3Created | SyncRequest, context: Context) 
       : { source_uri: `s3://${event.detail.bucket.name}/${event.detail.object.key}` };
   if (!('source_uri' in event) && event.detail.bucket.name !== env('contentBucket'))
     return { ignored: 'another bucket' };
-  const [, , , region, account] = context.invokedFunctionArn.split(':');
   const bytes = await fetchPackage(req.source_uri);
-  const result = await syncContent({ ...req, bytes }, syncPorts(region!, account!));
+  const result = await syncContent({ ...req, bytes }, syncPorts(scopeOf(context)));
   logger.info('content synced', {
     source_uri: req.source_uri,
     id: result.id,

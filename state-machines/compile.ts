@@ -1,14 +1,15 @@
 /**
- * lifecycle.yaml → Amazon States Language, one state machine per (pod definition, phase)
- * (CONTENT.md §8). Native steps are Lambda tasks; jobs are Lambda tasks or Fargate tasks started
+ * lifecycle.yaml → Amazon States Language, one state machine per (pod definition, phase) the pod
+ * type runs. Native steps are Lambda tasks; jobs are Lambda tasks or Fargate tasks started
  * with a task token (heartbeat and timeout); phase retry becomes `Retry`, `on_failure` becomes
  * `Catch`. Payloads carry references only. JSONPath only (no JSONata, no Assign). The output is
  * byte-for-byte deterministic and checked with asl-validator.
  */
 import { createRequire } from 'node:module';
-import type { PodType } from '../shared/catalog/types.ts';
-import type { Lifecycle, LifecyclePhase } from '../shared/content/validate.ts';
-import { standardMachineName } from '../shared/content/standard.ts';
+import { phasesFor, type Lifecycle, type LifecyclePhase, type PodType } from '../shared/domain/lifecycle.ts';
+import type { PhaseInput } from '../shared/domain/session.ts';
+import { contentMachineName, standardMachineName } from '../shared/domain/names.ts';
+import { TASK_ENV } from '../shared/runtime/env.ts';
 
 const require = createRequire(import.meta.url);
 const aslValidator = require('asl-validator') as (
@@ -46,16 +47,17 @@ export interface CompiledMachine {
   definition: string;
 }
 
-/** References every task receives: the part, never a document. */
-const REFS = {
-  'session_id.$': '$.session_id',
-  'part_order.$': '$.part_order',
-  'phase.$': '$.phase',
-  'attempt.$': '$.attempt',
-  'pod_definition_id.$': '$.pod_definition_id',
-  'pods.$': '$.pods',
-  'cleanup.$': '$.cleanup',
-};
+/** References every task receives: the execution's phase input, passed on field by field. */
+const PHASE_INPUT_FIELDS: (keyof PhaseInput)[] = [
+  'session_id',
+  'part_order',
+  'phase',
+  'attempt',
+  'pod_definition_id',
+  'pods',
+  'cleanup',
+];
+const REFS = Object.fromEntries(PHASE_INPUT_FIELDS.map((f) => [`${f}.$`, `$.${f}`]));
 
 const LAMBDA_TRANSIENT = {
   ErrorEquals: [
@@ -72,10 +74,13 @@ const LAMBDA_TRANSIENT = {
 };
 
 export const machineName = (opts: Pick<CompileOptions, 'podDefinitionId' | 'podType'>, phase: string) =>
-  opts.podDefinitionId ? `lcm-${opts.podDefinitionId}-${phase}` : standardMachineName(opts.podType, phase);
+  opts.podDefinitionId
+    ? contentMachineName(opts.podDefinitionId, phase)
+    : standardMachineName(opts.podType, phase);
 
+/** One machine per phase the pod type runs (`phasesFor`), in document order. */
 export function compileLifecycle(lifecycle: Lifecycle, opts: CompileOptions): CompiledMachine[] {
-  return lifecycle.spec.phases.map((phase) => {
+  return phasesFor(lifecycle, opts.podType).map((phase) => {
     const def = compilePhase(phase, opts);
     const text = JSON.stringify(def, null, 2);
     const v = aslValidator(JSON.parse(text), { checkArn: true, checkPaths: true });
@@ -197,17 +202,17 @@ function jobTask(
             {
               Name: t.containerName,
               Environment: [
-                { Name: 'LCM_TASK_TOKEN', 'Value.$': '$$.Task.Token' },
-                { Name: 'LCM_JOB', Value: job.definition },
-                ...(job.process_type ? [{ Name: 'LCM_PROCESS_TYPE', Value: job.process_type }] : []),
-                ...(job.rubric ? [{ Name: 'LCM_RUBRIC', Value: job.rubric }] : []),
-                ...(job.report ? [{ Name: 'LCM_REPORT', Value: job.report }] : []),
-                { Name: 'LCM_SESSION_ID', 'Value.$': '$.session_id' },
-                { Name: 'LCM_PART_ORDER', 'Value.$': "States.Format('{}', $.part_order)" },
-                { Name: 'LCM_POD_DEFINITION_ID', 'Value.$': "States.Format('{}', $.pod_definition_id)" },
-                { Name: 'LCM_PHASE', 'Value.$': '$.phase' },
-                { Name: 'LCM_ATTEMPT', 'Value.$': "States.Format('{}', $.attempt)" },
-                { Name: 'LCM_HEARTBEAT_SECONDS', Value: String(opts.jobHeartbeatSeconds ?? 60) },
+                { Name: TASK_ENV.taskToken, 'Value.$': '$$.Task.Token' },
+                { Name: TASK_ENV.job, Value: job.definition },
+                ...(job.process_type ? [{ Name: TASK_ENV.processType, Value: job.process_type }] : []),
+                ...(job.rubric ? [{ Name: TASK_ENV.rubric, Value: job.rubric }] : []),
+                ...(job.report ? [{ Name: TASK_ENV.report, Value: job.report }] : []),
+                { Name: TASK_ENV.sessionId, 'Value.$': '$.session_id' },
+                { Name: TASK_ENV.partOrder, 'Value.$': "States.Format('{}', $.part_order)" },
+                { Name: TASK_ENV.podDefinitionId, 'Value.$': "States.Format('{}', $.pod_definition_id)" },
+                { Name: TASK_ENV.phase, 'Value.$': '$.phase' },
+                { Name: TASK_ENV.attempt, 'Value.$': "States.Format('{}', $.attempt)" },
+                { Name: TASK_ENV.heartbeatSeconds, Value: String(opts.jobHeartbeatSeconds ?? 60) },
               ],
             },
           ],

@@ -129,7 +129,6 @@ export class LcmFunction extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     this.fn.addEnvironment(ENV.stateMachineRoleArn, executionRole.roleArn);
-    this.fn.addEnvironment(ENV.stateMachinePrefix, STATE_MACHINE_PREFIX);
     const actions = {
       manage: [
         'states:CreateStateMachine',

@@ -22,10 +22,11 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ENV } from '../../shared/runtime/env.ts';
+import { ENV, invokeEnvKey } from '../../shared/runtime/env.ts';
 import { STATE_MACHINE_PREFIX, busName, functionName, physicalName, tableName } from '../naming.ts';
 import type { BucketName, EventTrigger, SystemDecl, TableName } from '../topology.ts';
 import type { StageConfig } from './config.ts';
+import { SCOPE_PREFIX } from '../../shared/api/contract.ts';
 import { LcmFunction } from './lcm-function.ts';
 import { JobTask, buildJobImageContext, jqWasmPath } from './job-task.ts';
 import { join } from 'node:path';
@@ -37,14 +38,6 @@ export interface LcmStackProps extends StackProps {
   config: StageConfig;
   root: string;
 }
-
-const SCOPES: Record<string, string | undefined> = {
-  public: undefined,
-  scheduler: 'lcm/scheduler',
-  operator: 'lcm/operator',
-  author: 'lcm/author',
-  integration: 'lcm/integration',
-};
 
 export class LcmStack extends Stack {
   readonly functions = new Map<string, LcmFunction>();
@@ -276,7 +269,7 @@ export class LcmStack extends Stack {
             const target = this.functions.get(g.function);
             if (!target)
               throw new Error(`${decl.name} invokes ${g.function}, which the topology does not declare`);
-            f.bindInvoke(target.fn, `LCM_${g.function.toUpperCase().replace(/-/g, '_')}_FUNCTION`);
+            f.bindInvoke(target.fn, ENV[invokeEnvKey(g.function)]);
             break;
           }
           case 'job-task':
@@ -406,12 +399,14 @@ export class LcmStack extends Stack {
           );
           integrations.set(decl.name, integration);
         }
-        const scope = SCOPES[t.scope];
+        const { path, method, scope } = t.contract;
         api.addRoutes({
-          path: t.path,
-          methods: [t.method as apigw.HttpMethod],
+          path,
+          methods: [method as apigw.HttpMethod],
           integration,
-          ...(scope && jwt ? { authorizer: jwt, authorizationScopes: [scope] } : {}),
+          ...(scope !== 'public' && jwt
+            ? { authorizer: jwt, authorizationScopes: [SCOPE_PREFIX + scope] }
+            : {}),
         });
       }
 

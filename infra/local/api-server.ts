@@ -6,9 +6,11 @@
  * itself: the live event stream, the clock, dead letters and counters.
  */
 import { randomUUID } from 'node:crypto';
+import { listenOnLoopback } from './ports.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { HttpTrigger, SystemDecl } from '../topology.ts';
+import type { SystemDecl } from '../topology.ts';
+import type { RouteContract } from '../../shared/api/contract.ts';
 import { httpRoutes } from '../topology.ts';
 import type { Clock } from '../../shared/domain/clock.ts';
 import type { BusEvent, LocalEventBus } from './event-bus.ts';
@@ -18,7 +20,7 @@ const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 const ALL_SCOPES = ['lcm/scheduler', 'lcm/operator', 'lcm/author', 'lcm/integration'];
 
 interface CompiledRoute {
-  trigger: HttpTrigger;
+  trigger: RouteContract;
   functionName: string;
   regex: RegExp;
   names: string[];
@@ -240,8 +242,7 @@ export async function startApiServer(deps: {
     }
   }
 
-  await new Promise<void>((r) => server.listen(deps.port ?? 0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
+  const port = await listenOnLoopback(server, deps.port);
   return {
     url: `http://127.0.0.1:${port}`,
     server,

@@ -4,6 +4,7 @@
  * clients reach it through AWS_ENDPOINT_URL_EVENTBRIDGE / _SFN / _LAMBDA, exactly as they would
  * reach LocalStack or AWS.
  */
+import { listenOnLoopback } from './ports.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LocalEventBus } from './event-bus.ts';
 import type { LocalFunctions } from './functions.ts';
@@ -132,8 +133,7 @@ export async function startAwsGateway(deps: {
     }
   }
 
-  await new Promise<void>((r) => server.listen(deps.port ?? 0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
+  const port = await listenOnLoopback(server, deps.port);
   return {
     url: `http://127.0.0.1:${port}`,
     server,

@@ -74,7 +74,7 @@ export async function startDynamoDbLocal(
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
   });
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000);
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
   let exited = false;
   child.once('exit', () => (exited = true));
   for (;;) {
@@ -86,7 +86,7 @@ export async function startDynamoDbLocal(
       if (Date.now() > deadline) {
         child.stdin?.end();
         throw new Error(
-          `DynamoDB Local did not answer on ${endpoint} within ${opts.readyTimeoutMs ?? 20_000} ms`,
+          `DynamoDB Local did not answer on ${endpoint} within ${opts.readyTimeoutMs ?? 90_000} ms`,
         );
       }
       await new Promise((r) => setTimeout(r, 50));

@@ -1,12 +1,12 @@
 /**
  * EventBridge, locally: one bus whose rules come from the topology, real event-pattern matching
- * (shared/events/pattern.ts), asynchronous delivery to function targets with the declared retry
+ * (infra/local/event-pattern.ts), asynchronous delivery to function targets with the declared retry
  * limit, and a dead-letter list for what still fails. Every event is also kept in a bounded log
  * and streamed to taps (the `/local/events` endpoint, tests).
  */
 import { randomUUID } from 'node:crypto';
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
-import { compilePattern, validatePattern } from '../../shared/events/pattern.ts';
+import { compilePattern, validatePattern } from './event-pattern.ts';
 import type { Clock } from '../../shared/domain/clock.ts';
 import type { EventTrigger, SystemDecl } from '../topology.ts';
 import type { LocalFunctions } from './functions.ts';

@@ -37,7 +37,14 @@ export class LocalFunctions {
 
   constructor(
     private readonly system: SystemDecl,
-    private readonly opts: { root: string; region: string; accountId: string; stage: string },
+    private readonly opts: {
+      root: string;
+      region: string;
+      accountId: string;
+      stage: string;
+      /** Wall time for timeouts (Lambda's are wall time); injectable for tests. */
+      now?: () => number;
+    },
   ) {
     this.#decls = new Map(system.functions.map((f) => [f.name, f]));
   }
@@ -98,7 +105,8 @@ export class LocalFunctions {
       this.errors.set(name, (this.errors.get(name) ?? 0) + 1);
       throw new InjectedFailure(`chaos: injected failure in ${name}`);
     }
-    const deadline = Date.now() + decl.timeoutSeconds * 1000;
+    const now = this.opts.now ?? Date.now;
+    const deadline = now() + decl.timeoutSeconds * 1000;
     const context: Context = {
       callbackWaitsForEmptyEventLoop: false,
       functionName: this.deployedName(name),
@@ -108,7 +116,7 @@ export class LocalFunctions {
       awsRequestId: randomUUID(),
       logGroupName: `/aws/lambda/${this.deployedName(name)}`,
       logStreamName: 'local',
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      getRemainingTimeInMillis: () => Math.max(0, deadline - now()),
       done: () => undefined,
       fail: () => undefined,
       succeed: () => undefined,
@@ -119,7 +127,7 @@ export class LocalFunctions {
       this.errors.set(name, (this.errors.get(name) ?? 0) + 1);
       throw e;
     } finally {
-      const over = Date.now() - deadline;
+      const over = now() - deadline;
       if (over > 0) {
         const n = (this.overruns.get(name) ?? 0) + 1;
         this.overruns.set(name, n);

@@ -41,6 +41,8 @@ import { LocalPods } from './pods.ts';
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_STAGE = 'local';
+/** An accelerated clock's default rate while work is in flight. */
+export const BUSY_CLOCK_FACTOR = 60;
 
 export interface LocalRuntimeOptions {
   system?: SystemDecl;
@@ -55,6 +57,13 @@ export interface LocalRuntimeOptions {
   simDelayScale?: number;
   /** DynamoDB Local's JIT: `start-up` (default) or `throughput` for long, heavy runs. */
   dynamodbJit?: 'start-up' | 'throughput';
+  /**
+   * An accelerated clock's rate while work is in flight (executions, stream records, bus
+   * deliveries); the full factor applies only while the runtime is quiet. Default: the factor,
+   * at most 60. A slow or busy machine then slows time down with it instead of letting deadlines
+   * pass while a lab is still starting (docs/decisions.md, D33).
+   */
+  busyClockFactor?: number;
 }
 
 export interface LocalRuntime {
@@ -184,13 +193,15 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     [ENV.stateMachineRoleArn]: `arn:aws:iam::${LOCAL_ACCOUNT}:role/${stage}-lcm-state-machines`,
     [ENV.nativeStepsFunctionArn]: fns.arn('native-steps'),
     [ENV.jobRunnerFunctionArn]: fns.arn('job-runner'),
+    [ENV.contentSyncFunction]: fns.deployedName('content-sync'),
+    [ENV.jobRunnerFunction]: fns.deployedName('job-runner'),
+    [ENV.nativeStepsFunction]: fns.deployedName('native-steps'),
     [ENV.jobTaskDefinitionArn]: `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:task-definition/${stage}-job-runner-task:1`,
     [ENV.jobClusterArn]: `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster/${stage}-lcm`,
     [ENV.clock]: clockSpecForChild(spec, clock),
     // In AWS these come from the CML secret; locally, the simulator's.
-    LCM_CML_CREDENTIALS: JSON.stringify({ cml: cmlCreds, devices: { enable_password: 'lab-enable-1' } }),
-    LCM_LOCAL_CML_URL: cml.url,
-    LCM_LDS_CREDENTIALS: JSON.stringify({ url: lds.url, token: lds.token }),
+    [ENV.cmlCredentials]: JSON.stringify({ cml: cmlCreds, devices: { enable_password: 'lab-enable-1' } }),
+    [ENV.ldsCredentials]: JSON.stringify({ url: lds.url, token: lds.token }),
   };
   Object.assign(process.env, env);
   resetClients();
@@ -337,19 +348,29 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   log(`  clock          ${spec.kind}${spec.kind === 'accelerated' ? ` ×${spec.factor}` : ''}`);
 
   let stopped = false;
+  const quiet = () =>
+    pollers.every((p) => p.quiet) &&
+    bus.inFlight === 0 &&
+    ((sfn.status?.() as { running?: number })?.running ?? 0) === 0;
   const settle = async (timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
     let quietRounds = 0;
     while (quietRounds < 3) {
       if (Date.now() > deadline) throw new Error('the local runtime did not settle');
       await new Promise((r) => setTimeout(r, 25));
-      const quiet =
-        pollers.every((p) => p.quiet) &&
-        bus.inFlight === 0 &&
-        ((sfn.status?.() as { running?: number })?.running ?? 0) === 0;
-      quietRounds = quiet ? quietRounds + 1 : 0;
+      quietRounds = quiet() ? quietRounds + 1 : 0;
     }
   };
+  // Time runs at the full factor only while nothing is in flight (D33).
+  const busyFactor = Math.min(
+    opts.busyClockFactor ?? BUSY_CLOCK_FACTOR,
+    spec.kind === 'accelerated' ? spec.factor : Infinity,
+  );
+  const pace =
+    clock instanceof ScaledClock && spec.kind === 'accelerated' && busyFactor < spec.factor
+      ? setInterval(() => clock.setFactor(quiet() ? spec.factor : busyFactor), 10)
+      : undefined;
+  pace?.unref();
 
   return {
     apiUrl: api.url,
@@ -372,6 +393,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      clearInterval(pace);
       scheduler.stop();
       killAllTasks();
       await Promise.all(pollers.map((p) => p.stop()));

@@ -1,6 +1,9 @@
 /**
  * EventBridge schedules, locally, on the controllable clock: a rule declared "every 60 s" fires
- * every 60 s of virtual time (100 ms of real time at accelerated:600). Ticks never overlap.
+ * every 60 s of virtual time (100 ms of real time at accelerated:600). Ticks never overlap. The
+ * schedules are checked often in real time and fire when their period has passed in the clock's
+ * time, so a clock whose rate changes (the local runtime slows time while work is in flight) keeps
+ * them on its own time.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../shared/domain/clock.ts';
@@ -11,7 +14,6 @@ interface Schedule {
   functionName: string;
   trigger: ScheduleTrigger;
   running: boolean;
-  timer?: NodeJS.Timeout;
   /** Virtual time of the last tick. */
   lastAt?: number;
 }
@@ -28,7 +30,8 @@ export class LocalScheduler {
       realDelayMs: (virtualMs: number) => number;
       region: string;
       accountId: string;
-      minIntervalMs?: number;
+      /** How often (real ms) the schedules are checked (default 25). */
+      checkEveryMs?: number;
     },
   ) {
     this.schedules = system.functions.flatMap((f) =>
@@ -38,20 +41,19 @@ export class LocalScheduler {
     );
   }
 
+  #timer?: NodeJS.Timeout;
+
   start(): void {
-    for (const s of this.schedules) {
-      const every = Math.max(
-        this.opts.minIntervalMs ?? 50,
-        this.opts.realDelayMs(s.trigger.everySeconds * 1000),
-      );
-      if (!Number.isFinite(every)) continue; // a stopped (manual) clock ticks only when advanced
-      s.timer = setInterval(() => void this.fire(s), every);
-      s.timer.unref();
-    }
+    const now = this.opts.clock.now();
+    for (const s of this.schedules) s.lastAt ??= now; // the first tick comes one period after the start
+    // A stopped (manual) clock ticks only when advanced (fireDue after each jump).
+    if (!Number.isFinite(this.opts.realDelayMs(1000))) return;
+    this.#timer = setInterval(() => void this.fireDue(), this.opts.checkEveryMs ?? 25);
+    this.#timer.unref();
   }
 
   stop(): void {
-    for (const s of this.schedules) clearInterval(s.timer);
+    clearInterval(this.#timer);
   }
 
   /** Fires every schedule now, waiting for the ticks to finish. */

@@ -32,6 +32,12 @@ export interface LocalSfnDeps {
   realDelayMs?(virtualMs: number): number;
   /** Wall-time floor of task timeouts and heartbeats (default 5 s; see deadline()). */
   deadlineFloorMs?: number;
+  /**
+   * Wall time a task has to send its first heartbeat (default 60 s): a local task is a process
+   * that has to start (tsx, the SDK) on a machine that may be busy, as Fargate has to provision.
+   * Later heartbeats are due within HeartbeatSeconds (floored by deadlineFloorMs).
+   */
+  taskStartFloorMs?: number;
 }
 
 export class SfnApiError extends Error {
@@ -212,7 +218,7 @@ export class LocalStepFunctions {
         );
       case 'SendTaskHeartbeat': {
         const w = this.waiter(body.taskToken);
-        this.armHeartbeat(body.taskToken, w);
+        this.armHeartbeat(body.taskToken, w, false);
         return {};
       }
       default:
@@ -525,12 +531,12 @@ export class LocalStepFunctions {
     });
   }
 
-  private armHeartbeat(token: string, w: Waiter) {
+  private armHeartbeat(token: string, w: Waiter, first = true) {
     if (!w.heartbeatMs) return;
     clearTimeout(w.heartbeatTimer);
     w.heartbeatTimer = setTimeout(
       () => this.finishToken(token, named('States.HeartbeatTimeout', 'no heartbeat within HeartbeatSeconds')),
-      w.heartbeatMs,
+      first ? Math.max(w.heartbeatMs, this.deps.taskStartFloorMs ?? 60_000) : w.heartbeatMs,
     );
   }
 

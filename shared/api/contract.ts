@@ -4,9 +4,22 @@
  */
 import type { JsonSchema } from './schema.ts';
 
+export const KiB = 1024;
+/** The largest body a route accepts unless its contract says otherwise. */
+export const DEFAULT_MAX_BODY_BYTES = 64 * KiB;
+
+/** Who may call a route: the OAuth scope (`lcm/<scope>`) its token must carry, or none. */
+export const API_SCOPES = ['public', 'scheduler', 'operator', 'author', 'integration'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+/** A token carries a scope as `lcm/<scope>` (the authorizer checks it; the OpenAPI document names it). */
+export const SCOPE_PREFIX = 'lcm/';
+
 export interface RouteContract {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
+  scope: ApiScope;
+  /** Largest accepted body in bytes (default DEFAULT_MAX_BODY_BYTES). */
+  maxBodyBytes?: number;
   operationId: string;
   summary: string;
   description?: string;
@@ -19,6 +32,7 @@ export interface RouteContract {
   responses: Record<number, { description: string; schema?: JsonSchema }>;
 }
 
+/** API Gateway's route key: `<METHOD> <path>`. */
 export const routeKey = (c: Pick<RouteContract, 'method' | 'path'>) => `${c.method} ${c.path}`;
 
 export const defineContracts = <T extends Record<string, RouteContract>>(contracts: T): T => contracts;

@@ -9,7 +9,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { Problem, toProblem, type ProblemError } from '../domain/problem.ts';
 import { logger } from '../observability/logger.ts';
-import { type RouteContract, routeKey } from './contract.ts';
+import { DEFAULT_MAX_BODY_BYTES, type RouteContract, routeKey } from './contract.ts';
 import { type JsonSchema, validateAgainst } from './schema.ts';
 
 export interface HttpRequest<P = Record<string, string>, Q = Record<string, unknown>, B = unknown> {
@@ -21,6 +21,8 @@ export interface HttpRequest<P = Record<string, string>, Q = Record<string, unkn
   requestId: string;
   path: string;
   claims: Record<string, unknown>;
+  /** Who is calling: the token's subject (or client id) as the authorizer verified it. */
+  principal: string;
   context: Context;
 }
 
@@ -40,9 +42,7 @@ export const route = <P, Q, B>(
   handle: (req: HttpRequest<P, Q, B>) => Promise<HttpResult>,
 ): Route => ({ contract, handle });
 
-const DEFAULT_MAX_BODY = 64 * 1024;
-
-export function httpHandler(routes: Route[], opts: { maxBodyBytes?: Record<string, number> } = {}) {
+export function httpHandler(routes: Route[]) {
   const table = new Map(routes.map((r) => [routeKey(r.contract), r]));
   const core = async (
     event: APIGatewayProxyEventV2,
@@ -52,12 +52,7 @@ export function httpHandler(routes: Route[], opts: { maxBodyBytes?: Record<strin
     const r = table.get(event.routeKey);
     try {
       if (!r) throw new Problem('route-not-found', `no route ${event.routeKey}`);
-      const req = parseRequest(
-        event,
-        ctx,
-        r.contract,
-        opts.maxBodyBytes?.[event.routeKey] ?? DEFAULT_MAX_BODY,
-      );
+      const req = parseRequest(event, ctx, r.contract, r.contract.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
       const res = await r.handle(req);
       return {
         statusCode: res.status,
@@ -88,6 +83,20 @@ function parseRequest(
     Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? '']),
   );
   const errors: ProblemError[] = [];
+  for (const h of c.headers ?? []) {
+    const name = h.name.toLowerCase();
+    const value = headers[name];
+    if (value === undefined) {
+      if (h.required)
+        errors.push({
+          pointer: `/headers/${name}`,
+          detail: `the ${h.name} header is required`,
+          rule: 'required',
+        });
+      continue;
+    }
+    errors.push(...validateAgainst(h.schema, value, `/headers/${name}`));
+  }
   const params = { ...(event.pathParameters ?? {}) } as Record<string, string>;
   if (c.params) errors.push(...validateAgainst(c.params, params, '/params'));
   const query = coerceQuery(event.queryStringParameters ?? {}, c.query);
@@ -131,6 +140,7 @@ function parseRequest(
     requestId: event.requestContext?.requestId ?? 'local',
     path: event.rawPath,
     claims,
+    principal: String(claims.sub ?? claims.client_id ?? 'anonymous'),
     context,
   };
 }

@@ -1,21 +1,18 @@
 /**
- * Builds the OpenAPI 3.1 document from the route contracts (the same schemas the handlers
- * validate with) and the scopes declared for each route in the topology.
+ * Builds the OpenAPI 3.1 document from the route contracts: the same schemas the handlers
+ * validate with, and the scope each contract declares (which the CDK app's authorizer enforces).
  */
-import { problemSchema, type RouteContract, routeKey } from './contract.ts';
+import { problemSchema, type RouteContract, routeKey, SCOPE_PREFIX } from './contract.ts';
 import type { JsonSchema } from './schema.ts';
-
-export const SCOPE_PREFIX = 'lcm/';
 
 export function buildOpenApi(opts: {
   contracts: RouteContract[];
-  scopes: Record<string, string>;
   version: string;
   serverUrl?: string;
 }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const c of [...opts.contracts].sort((a, b) => routeKey(a).localeCompare(routeKey(b)))) {
-    const scope = opts.scopes[routeKey(c)];
+    const scope = c.scope;
     const parameters = [
       ...objectParams(c.params, 'path'),
       ...objectParams(c.query, 'query'),
@@ -47,7 +44,7 @@ export function buildOpenApi(opts: {
         ? { requestBody: { required: true, content: { 'application/json': { schema: c.body } } } }
         : {}),
       responses,
-      security: !scope || scope === 'public' ? [] : [{ jwt: [SCOPE_PREFIX + scope] }],
+      security: scope === 'public' ? [] : [{ jwt: [SCOPE_PREFIX + scope] }],
     };
   }
   return {

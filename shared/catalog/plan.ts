@@ -1,15 +1,17 @@
 /**
- * Schedule-time planning (DOMAIN.md §3): choose the definition, pin each part's form, lay out the
- * part windows, validate containment and the cumulative rule, and build the session tree (session,
- * parts, pod instances) ready to be written in one transaction. Pure: everything it needs is
- * passed in; every refusal is a Problem naming the failing field.
+ * Schedule-time planning, before anything is provisioned: choose the definition, pin each part's
+ * form, lay out the part windows (sequential parts back to back unless the request gives
+ * windows), validate that every part window lies inside the session (part ⊆ session) and that
+ * the parts' durations fit together (Σ part durations ≤ session duration), and build the session
+ * tree (session, parts, pod instances) ready to be written in one transaction. Pure: everything
+ * it needs is passed in; every refusal is a Problem naming the failing field.
  */
 import { iso } from '../domain/clock.ts';
 import { partId, podInstanceId, type SessionId } from '../domain/ids.ts';
 import { Problem, type ProblemError } from '../domain/problem.ts';
 import { newTimedResource } from '../domain/timed-resource.ts';
 import { makeTimeslot, type Timeslot } from '../domain/timeslot.ts';
-import type { PartDoc, PodDoc, SessionDoc, SessionTree } from '../orchestration/model.ts';
+import type { PartDoc, PodDoc, SessionDoc, SessionTree } from '../domain/session.ts';
 import { compareVersions, parsePinned } from './fqn.ts';
 import { eligibility, formFilter, pickForm } from './resolve.ts';
 import { type Form, type PartDefinition, type SessionDefinition, hasPod } from './types.ts';

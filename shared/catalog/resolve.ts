@@ -1,5 +1,5 @@
 /**
- * Which form fills a part (DOMAIN.md §3, "Pool selection"): the forms that match the selector
+ * Which form fills a part (pool selection; an explicit FQN wins): the forms that match the selector
  * and requirements and are eligible (published; pod ref, if any, synced and READY); among them
  * the least exposed, ties broken by FQN then version so the answer is deterministic. Every
  * rejected form keeps its reason, for the 409 and for the resolution preview.

@@ -1,9 +1,10 @@
 /** JSON Schemas (draft 2020-12) of the seed files; the loader validates each file against these. */
 import type { JsonSchema } from '../api/schema.ts';
+import { HOST_TYPES, POD_TYPES } from '../domain/lifecycle.ts';
 
 const name = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' };
 const strings = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, uniqueItems: true };
-const podType = { enum: ['cml_on_aws', 'proxmox', 'vmware', 'roc_radkit', 'none'] };
+const podType = { enum: [...POD_TYPES] };
 const minutes = { type: 'integer', minimum: 0, maximum: 1440 };
 
 export const requirementsSchema: JsonSchema = {
@@ -207,7 +208,7 @@ export const workersFileSchema: JsonSchema = {
           region: { type: 'string' },
           instance_id: { type: 'string' },
           template: name,
-          host_type: { enum: ['cml_on_aws', 'vmware', 'proxmox', 'native_aws', 'hybrid_hardware'] },
+          host_type: { enum: [...HOST_TYPES] },
           license: { enum: ['personal', 'enterprise', 'evaluation'] },
           cml_version: { type: 'string' },
           address: { type: 'string' },

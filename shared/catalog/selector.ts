@@ -1,5 +1,5 @@
 /**
- * Selector patterns over form FQNs (DOMAIN.md §1). Tokens are separated by spaces and matched
+ * Selector patterns over form FQNs: which forms may fill a part. Tokens are separated by spaces and matched
  * case-sensitively: `*` matches exactly one token, `**` zero or more tokens, and `*` inside a
  * token is a wildcard within that token (`DES*` matches `DES`, `DES2`). A pattern matches when
  * it matches a contiguous run of the FQN's tokens: that is what lets the reference selectors

@@ -1,6 +1,8 @@
-/** The catalog (DOMAIN.md §1): session definitions, part definitions, forms, worker templates. */
+/** The catalog: session definitions, part definitions, forms, worker templates. */
+import type { PodType } from '../domain/lifecycle.ts';
+import type { ParsedFqn } from './fqn.ts';
+
 export type Profile = 'lablet' | 'practicelab' | 'expertlab' | 'expertdesign';
-export type PodType = 'cml_on_aws' | 'proxmox' | 'vmware' | 'roc_radkit' | 'none';
 
 export interface Requirements {
   track_types?: string[];
@@ -55,16 +57,10 @@ export interface PodRef {
   state_machines?: Record<string, string>;
 }
 
-export interface Form {
-  fqn: string;
+/** A form: its FQN and the six taxonomy fields parsed from it, and what delivers it. */
+export interface Form extends ParsedFqn {
   version: string;
   title?: string;
-  track_type: string;
-  track_level: string;
-  track_acronym: string;
-  exam_version: string;
-  module_acronym: string;
-  form: string;
   status: 'draft' | 'published' | 'deprecated';
   content_id: string;
   content_ref?: string;

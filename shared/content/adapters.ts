@@ -1,22 +1,12 @@
-/** The sync's ports on AWS services: DynamoDB (pod definitions, forms), Step Functions, S3. */
-import {
-  CreateStateMachineCommand,
-  StateMachineAlreadyExists,
-  UpdateStateMachineCommand,
-  type SFNClient,
-} from '@aws-sdk/client-sfn';
-import { PutObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { keys } from '../store/keys.ts';
+/** The sync's ports on DynamoDB: pod definitions and the forms that deliver them. */
+import { PARTITIONS, keys } from '../store/keys.ts';
 import type { StateStore, StoredItem } from '../store/state-store.ts';
-import { PARTITIONS } from '../store/keys.ts';
 import type { Form, PodRef } from '../catalog/types.ts';
 import {
   checkPodRef,
-  type DocumentStore,
   type FormConfirmer,
   type PodDefinitionRecord,
   type PodDefinitionRepository,
-  type StateMachineRegistrar,
 } from './sync.ts';
 
 export class DynamoPodDefinitions implements PodDefinitionRepository {
@@ -52,81 +42,6 @@ export class DynamoPodDefinitions implements PodDefinitionRepository {
       } as StoredItem,
       expectedVersion,
     );
-  }
-}
-
-export class SfnRegistrar implements StateMachineRegistrar {
-  constructor(
-    private readonly sfn: SFNClient,
-    private readonly roleArn: string,
-    private readonly arnOf: (name: string) => string,
-    private readonly logGroupArn?: string,
-  ) {}
-
-  /** Errors to the stack's state-machine log group, and X-Ray traces, for every registered machine. */
-  private get observability() {
-    if (!this.logGroupArn) return {};
-    const logGroupArn = `${this.logGroupArn.replace(/:\*$/, '')}:*`;
-    return {
-      loggingConfiguration: {
-        level: 'ERROR' as const,
-        includeExecutionData: false,
-        destinations: [{ cloudWatchLogsLogGroup: { logGroupArn } }],
-      },
-      tracingConfiguration: { enabled: true },
-    };
-  }
-
-  async register(name: string, definition: string): Promise<string> {
-    try {
-      const out = await this.sfn.send(
-        new CreateStateMachineCommand({
-          name,
-          definition,
-          roleArn: this.roleArn,
-          type: 'STANDARD',
-          ...this.observability,
-        }),
-      );
-      return out.stateMachineArn!;
-    } catch (e) {
-      if (!(e instanceof StateMachineAlreadyExists)) throw e;
-      const arn = this.arnOf(name);
-      await this.sfn.send(
-        new UpdateStateMachineCommand({
-          stateMachineArn: arn,
-          definition,
-          roleArn: this.roleArn,
-          ...this.observability,
-        }),
-      );
-      return arn;
-    }
-  }
-}
-
-export class S3Documents implements DocumentStore {
-  constructor(
-    private readonly s3: S3Client,
-    private readonly bucket: string,
-  ) {}
-  async put(id: string, document: unknown): Promise<string> {
-    const key = `definitions/${id}.json`;
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: JSON.stringify(document),
-        ContentType: 'application/json',
-      }),
-    );
-    return `s3://${this.bucket}/${key}`;
-  }
-  async get(ref: string): Promise<Record<string, unknown>> {
-    const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(ref);
-    if (!m) throw new Error(`not an s3 reference: ${ref}`);
-    const out = await this.s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }));
-    return JSON.parse(await out.Body!.transformToString()) as Record<string, unknown>;
   }
 }
 

@@ -1,8 +1,10 @@
 /**
- * Pod-type detection (CONTENT.md §3): first match wins, every signal is kept for the audit log.
- * A manifest that contradicts its topology fails with both named.
+ * Pod-type detection: the manifest's `pod_type` first, then the topology file the package ships
+ * (radkit, proxmox, vmware, cml, in that order; root-level legacy files last). First match wins,
+ * every signal is kept for the audit log. A manifest that contradicts its topology fails with
+ * both named; a package with no signal fails as indeterminate.
  */
-import type { PodType } from '../catalog/types.ts';
+import { hostTypeFor, type HostType, type PodType } from '../domain/lifecycle.ts';
 import type { Diagnostic } from './diagnostics.ts';
 
 export interface Signal {
@@ -11,8 +13,6 @@ export interface Signal {
   pod_type: PodType;
   used: boolean;
 }
-
-export type HostType = 'cml_on_aws' | 'vmware' | 'proxmox' | 'native_aws' | 'hybrid_hardware';
 
 export interface Detection {
   pod_type?: PodType;
@@ -31,13 +31,6 @@ const TOPOLOGY_SIGNALS: [string, PodType][] = [
   ['cml.yml', 'cml_on_aws'],
   ['radkit.yaml', 'roc_radkit'],
 ];
-
-export function hostTypeFor(pod: PodType, declared?: HostType): HostType | null {
-  if (declared) return declared;
-  if (pod === 'none') return null;
-  if (pod === 'roc_radkit') return 'hybrid_hardware';
-  return pod;
-}
 
 /** `paths` are package paths (with `PAv1/`); `manifestPodType` as declared, if any. */
 export function detectPodType(

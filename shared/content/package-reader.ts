@@ -1,5 +1,5 @@
 /**
- * Reads a PAv1 package safely (CONTENT.md §2), from a zip (yauzl) or a directory, into memory:
+ * Reads a PAv1 package safely, from a zip (yauzl) or a directory, into memory:
  * nothing is ever written to disk, so nothing can land outside a scratch folder. Refused: entries
  * escaping the root (`..`, absolute paths, backslashes), links, too many entries, entries or a
  * total past the size bounds, compression ratios of a zip bomb (declared and actual bytes both

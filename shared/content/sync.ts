@@ -1,5 +1,5 @@
 /**
- * Content sync (ARCHITECTURE.md flow 4), written against ports so the Lambda, the CLI and the
+ * Content sync (a package lands in the content bucket, or the API asks), written against ports so the Lambda, the CLI and the
  * tests share it: SHA-256 → deterministic pod definition id → `defined → synchronizing` →
  * read and validate → `ready` with every field (the document in the content bucket, the summary
  * on the item, the state machines registered) or `failed` with diagnostics → older READY
@@ -11,7 +11,8 @@ import { iso, type Clock } from '../domain/clock.ts';
 import { shortHash } from '../domain/ids.ts';
 import { Problem } from '../domain/problem.ts';
 import { newTimedResource, transition } from '../domain/timed-resource.ts';
-import type { PodRef, PodType } from '../catalog/types.ts';
+import type { PodRef } from '../catalog/types.ts';
+import { isPodType, POD_TYPES, type PodType } from '../domain/lifecycle.ts';
 import { compileLifecycle, type CompileTargets } from '../../state-machines/compile.ts';
 import { ContentError, type Diagnostic } from './diagnostics.ts';
 import { readZip } from './package-reader.ts';
@@ -133,17 +134,19 @@ export function identityOf(
   return { name, podType, id: podDefinitionId(name, podType, hash) };
 }
 
-/** Confirming a pod ref (DOMAIN.md §1): an unknown pod type is a 400, a changed one a 409. */
+/**
+ * Confirming a pod ref: its pod type is checked first (an unknown one is a 400), and a definition
+ * cannot change the pod type of a form that already delivers it (409).
+ */
 export function checkPodRef(
   existing: PodRef | undefined,
   incoming: { pod_type: string; definition_id: string },
   current?: { definition_name?: string },
 ): void {
-  const known = ['cml_on_aws', 'proxmox', 'vmware', 'roc_radkit', 'none'];
-  if (!known.includes(incoming.pod_type))
+  if (!isPodType(incoming.pod_type))
     throw new Problem(
       'unknown-pod-type',
-      `pod type "${incoming.pod_type}" is not one of ${known.join(', ')}`,
+      `pod type "${incoming.pod_type}" is not one of ${POD_TYPES.join(', ')}`,
       { errors: [{ pointer: '/pod_ref/pod_type', detail: 'unknown pod type', rule: 'pod_type' }] },
     );
   if (existing && existing.pod_type !== incoming.pod_type)

@@ -1,17 +1,16 @@
 /**
  * Validates a PAv1 package and, when it is good, produces every typed field of its
- * PodDefinition (DOMAIN.md §1). Each problem is a diagnostic naming the file, the JSON pointer and
+ * PodDefinition. Each problem is a diagnostic naming the file, the JSON pointer and
  * the rule; a package with any diagnostic is not ingested at all.
  */
 import { parseDocument } from 'yaml';
 import { validateAgainst, type JsonSchema } from '../api/schema.ts';
-import type { PodType } from '../catalog/types.ts';
+import { isNativeStep, phasesFor, type HostType, type Lifecycle, type PodType } from '../domain/lifecycle.ts';
 import { FUNCTION_CATALOGUE, validateStepAgainstCatalogue, type JobDefinition } from '../dsl/catalogue.ts';
-import { detectPodType, type HostType, type Signal } from './detect.ts';
+import { detectPodType, type Signal } from './detect.ts';
 import type { Diagnostic } from './diagnostics.ts';
-import { isNativeStep } from './native-steps.ts';
 import { pav1View, type PackageFiles } from './package-reader.ts';
-import { STANDARD_LIFECYCLE } from './standard-lifecycle.ts';
+import { STANDARD_LIFECYCLE } from '../../state-machines/standard-lifecycle.ts';
 import manifestSchema from './schemas/manifest.schema.json' with { type: 'json' };
 import lifecycleSchema from './schemas/lifecycle.schema.json' with { type: 'json' };
 import jobSchema from './schemas/job.schema.json' with { type: 'json' };
@@ -19,36 +18,6 @@ import connectorsSchema from './schemas/connectors.schema.json' with { type: 'js
 import rubricSchema from './schemas/rubric.schema.json' with { type: 'json' };
 import reportSchema from './schemas/report.schema.json' with { type: 'json' };
 import cmlSchema from './schemas/cml-topology.schema.json' with { type: 'json' };
-
-export const SCHEMAS = {
-  manifest: manifestSchema,
-  lifecycle: lifecycleSchema,
-  job: jobSchema,
-  connectors: connectorsSchema,
-  rubric: rubricSchema,
-  report: reportSchema,
-  cml_topology: cmlSchema,
-} as Record<string, JsonSchema>;
-
-export interface LifecyclePhase {
-  name: string;
-  native_steps_by_pod_type?: Record<string, string[]>;
-  jobs?: {
-    definition: string;
-    process_type?: string;
-    rubric?: string;
-    report?: string;
-    runtime?: 'lambda' | 'fargate';
-  }[];
-  timeout_seconds?: number;
-  retry?: { max_attempts: number; backoff_seconds?: number };
-  on_failure?: 'fail' | 'continue';
-}
-
-export interface Lifecycle {
-  kind: 'Lifecycle';
-  spec: { phases: LifecyclePhase[] };
-}
 
 export interface Rubric {
   kind: 'EvaluationRuleset';
@@ -427,7 +396,7 @@ export function validatePackage(all: PackageFiles): ValidationResult {
           ],
       partial,
     };
-  const phases = lifecycle.spec.phases.map((p) => p.name);
+  const phases = phasesFor(lifecycle, podType).map((p) => p.name);
   return {
     ok: true,
     diagnostics: [],

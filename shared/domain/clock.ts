@@ -30,32 +30,46 @@ export class ManualClock implements Clock {
 
 /**
  * Wall time scaled by `factor` from an origin, plus any manual jumps: `accelerated:600` makes an
- * eight-hour exam pass in 48 s. `factor` 1 with no jumps is real time.
+ * eight-hour exam pass in 48 s. `factor` 1 with no jumps is real time. The factor may change
+ * (`setFactor`): time goes on from where it is at the new rate, never backwards.
  */
 export class ScaledClock implements Clock {
-  readonly #realOrigin: number;
-  readonly #virtualOrigin: number;
-  #jumped = 0;
+  #realOrigin: number;
+  #virtualOrigin: number;
+  #factor: number;
   constructor(
-    readonly factor: number,
+    factor: number,
     virtualStart: number = Date.now(),
     private readonly real: () => number = Date.now,
   ) {
     if (!(factor > 0)) throw new RangeError(`clock factor must be > 0, got ${factor}`);
+    this.#factor = factor;
     this.#realOrigin = real();
     this.#virtualOrigin = virtualStart;
   }
+  get factor(): number {
+    return this.#factor;
+  }
   now(): number {
-    return Math.floor(this.#virtualOrigin + (this.real() - this.#realOrigin) * this.factor + this.#jumped);
+    return Math.floor(this.#virtualOrigin + (this.real() - this.#realOrigin) * this.#factor);
   }
   /** Jump forward (tests: "skip to the end of the timeslot"). */
   advance(ms: number): void {
     if (ms < 0) throw new RangeError('a clock never runs backwards');
-    this.#jumped += ms;
+    this.#virtualOrigin += ms;
   }
-  /** Real milliseconds needed for `virtualMs` of virtual time to pass. */
+  /** Runs on from now at another rate (the local runtime slows time while work is in flight). */
+  setFactor(factor: number): void {
+    if (!(factor > 0)) throw new RangeError(`clock factor must be > 0, got ${factor}`);
+    if (factor === this.#factor) return;
+    const real = this.real();
+    this.#virtualOrigin += (real - this.#realOrigin) * this.#factor;
+    this.#realOrigin = real;
+    this.#factor = factor;
+  }
+  /** Real milliseconds for `virtualMs` of virtual time to pass at the current rate. */
   realDelay(virtualMs: number): number {
-    return Math.max(0, virtualMs / this.factor);
+    return Math.max(0, virtualMs / this.#factor);
   }
 }
 
@@ -106,7 +120,9 @@ export function clockFromSpec(spec: ClockSpec): Clock & { advance?(ms: number): 
 export function clockSpecForChild(spec: ClockSpec, clock: Clock): string {
   if (spec.kind === 'real') return 'real';
   if (spec.kind === 'manual') return `manual:${iso(clock.now())}`;
-  return `accelerated:${spec.factor}@${iso(clock.now())}`;
+  // A clock whose rate changes hands the child its rate of the moment.
+  const factor = clock instanceof ScaledClock ? clock.factor : spec.factor;
+  return `accelerated:${factor}@${iso(clock.now())}`;
 }
 
 export function toMillis(t: number | string | Date): number {

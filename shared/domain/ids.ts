@@ -10,7 +10,6 @@ export type PodInstanceId = Brand<string, 'PodInstanceId'>;
 export type PodDefinitionId = Brand<string, 'PodDefinitionId'>;
 export type WorkerId = Brand<string, 'WorkerId'>;
 export type JobId = Brand<string, 'JobId'>;
-export type EventId = Brand<string, 'EventId'>;
 
 export const ID_PREFIX = {
   session: 'ses_',
@@ -30,7 +29,6 @@ export function newId<T extends string>(prefix: string, clock: Clock): T {
 
 export const newSessionId = (clock: Clock) => newId<SessionId>(ID_PREFIX.session, clock);
 export const newJobId = (clock: Clock) => newId<JobId>(ID_PREFIX.job, clock);
-export const newEventId = (clock: Clock) => newId<EventId>(ID_PREFIX.event, clock);
 
 /** Part ids are positional inside their session: `<session>.p<order>`. */
 export const partId = (session: SessionId, order: number): PartId => `${session}.p${order}` as PartId;
@@ -40,9 +38,4 @@ export const podInstanceId = (session: SessionId, order: number, index = 0): Pod
 /** Deterministic short hash, used wherever re-doing the same thing must give the same id. */
 export function shortHash(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16);
-}
-
-const ID_RE = /^[a-z]{2,4}_[0-9a-z.]{6,80}$/;
-export function isWellFormedId(value: string, prefix?: string): boolean {
-  return ID_RE.test(value) && (!prefix || value.startsWith(prefix));
 }

@@ -24,7 +24,12 @@ export function deadlineFor(clock: Clock, realFloorMs: number, pollMs = 5): Slee
   };
 }
 
-export function sleeperFor(clock: Clock, pollMs = 5): Sleep {
+/**
+ * A clock-time wait. A manual clock is polled (it moves only when someone advances it); a scaled
+ * clock is waited on in real time at its current rate and checked again on waking, at least every
+ * `recheckMs`, so a wait neither ends early nor overstays when the rate changes meanwhile.
+ */
+export function sleeperFor(clock: Clock, pollMs = 5, recheckMs = 100): Sleep {
   return (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
@@ -38,16 +43,19 @@ export function sleeperFor(clock: Clock, pollMs = 5): Sleep {
         reject(signal!.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (clock instanceof ManualClock) {
-        const until = clock.now() + ms;
-        const poll = () => {
-          if (clock.now() >= until) done();
-          else timer = setTimeout(poll, pollMs);
-        };
-        poll();
+      if (!(clock instanceof ManualClock) && !(clock instanceof ScaledClock)) {
+        timer = setTimeout(done, ms);
         return;
       }
-      const real = clock instanceof ScaledClock ? clock.realDelay(ms) : ms;
-      timer = setTimeout(done, real);
+      const until = clock.now() + ms;
+      const wake = () => {
+        const left = until - clock.now();
+        if (left <= 0) return done();
+        timer = setTimeout(
+          wake,
+          clock instanceof ScaledClock ? Math.max(1, Math.min(recheckMs, clock.realDelay(left))) : pollMs,
+        );
+      };
+      wake();
     });
 }

@@ -2,6 +2,7 @@ import { iso } from './clock.ts';
 
 export const STATE_HISTORY_LIMIT = 50;
 
+/** One entry of `state_history`: the outbox announces one status change per entry. */
 export interface StateTransition<S extends string = string> {
   from: S | null;
   to: S;
@@ -43,8 +44,9 @@ export function newTimedResource<S extends string, D extends string>(
 }
 
 /**
- * Returns the resource moved to `to`, with one more history entry (the oldest dropped past the
- * bound) and `state_version` + 1. Pure: the caller persists it conditioned on the old version.
+ * The one status transition: returns the resource moved to `to`, with one more history entry (the
+ * oldest dropped past STATE_HISTORY_LIMIT) and `state_version` + 1; `started` stamps the first
+ * start, `terminal` the end. Pure: the caller persists it conditioned on the old version.
  */
 export function transition<S extends string, D extends string, R extends TimedResource<S, D>>(
   r: R & TimedResource<S, D>,
@@ -69,14 +71,4 @@ export function transition<S extends string, D extends string, R extends TimedRe
     ...(ctx.started && !r.started_at ? { started_at: at } : {}),
     ...(ctx.terminal ? { ended_at: at } : {}),
   };
-}
-
-/** Changes intent only; the reconciler converges status later. */
-export function setDesired<S extends string, D extends string, R extends TimedResource<S, D>>(
-  r: R & TimedResource<S, D>,
-  desired: NoInfer<D>,
-  now: number,
-): R {
-  if (r.desired_status === desired) return r;
-  return { ...r, desired_status: desired, state_version: r.state_version + 1, updated_at: iso(now) };
 }

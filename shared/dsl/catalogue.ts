@@ -1,5 +1,5 @@
 /**
- * The job DSL's function catalogue (CONTENT.md §6): every function a step may `use`, with the
+ * The job DSL's function catalogue: every function a step may `use`, with the
  * JSON Schema of its `with` input and of the outputs a `capture` may name. Content sync checks
  * every step against this; GET /v1/scenario-functions serves it.
  */
@@ -173,7 +173,6 @@ export interface JobDefinition {
   };
 }
 
-const EXPR = /^\$\{.*\}$/s;
 const hasExpr = (v: unknown): boolean =>
   typeof v === 'string'
     ? v.includes('${')
@@ -231,7 +230,7 @@ export function validateStepAgainstCatalogue(
       rule: `catalogue.input.${e.rule ?? 'schema'}`,
     });
   const outputs = (fn.output.properties ?? {}) as Record<string, unknown>;
-  // capture: { <output key>: <var name> } (as CONTENT.md's examples write it).
+  // capture: { <output key>: <var name> } (docs/decisions.md, D16).
   for (const [key, v] of Object.entries(step.capture ?? {})) {
     if (!(key in outputs))
       out.push({
@@ -248,5 +247,3 @@ export function validateStepAgainstCatalogue(
   }
   return out;
 }
-
-export const isWholeExpression = (v: string) => EXPR.test(v.trim());

@@ -2,7 +2,10 @@ import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { Problem } from '../domain/problem.ts';
 
-/** CloudEvents 1.0, structured mode inside EventBridge (ARCHITECTURE.md, "CloudEvents"). */
+/**
+ * CloudEvents 1.0, structured mode inside EventBridge: Source = the CloudEvent's `source`,
+ * DetailType = its `type`, Detail = the whole CloudEvent.
+ */
 export interface CloudEvent<T = unknown> {
   specversion: '1.0';
   id: string;

@@ -4,7 +4,7 @@
  * that change announces, with ids derived from (item, version, type) so a replayed stream record
  * yields the very same events.
  */
-import { shortHash } from '../domain/ids.ts';
+import { ID_PREFIX, shortHash } from '../domain/ids.ts';
 import { type CloudEvent, makeCloudEvent } from './cloudevent.ts';
 import { EVENT_TYPES, SOURCES } from './types.ts';
 
@@ -41,7 +41,7 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
   const emit: Emit = (type, source, subject, data, discriminator) =>
     out.push(
       makeCloudEvent({
-        id: `evt_${shortHash(img.pk, img.sk, String(img.state_version ?? 0), type, ...(discriminator ? [discriminator] : []))}`,
+        id: `${ID_PREFIX.event}${shortHash(img.pk, img.sk, String(img.state_version ?? 0), type, ...(discriminator ? [discriminator] : []))}`,
         source,
         type,
         subject,
@@ -279,12 +279,11 @@ function reportSummary(r: unknown) {
 }
 
 /** Internal fan-out: "this session tree changed", so the reconciler looks at it. */
-export const TREE_CHANGED = 'lcm.orchestration.tree_changed.v1';
 export function treeChangedEvent(sessionId: string, marker: string, time: string): CloudEvent {
   return makeCloudEvent({
-    id: `evt_${shortHash('tree', sessionId, marker)}`,
+    id: `${ID_PREFIX.event}${shortHash('tree', sessionId, marker)}`,
     source: SOURCES.orchestration,
-    type: TREE_CHANGED,
+    type: EVENT_TYPES.treeChanged,
     subject: `sessions/${sessionId}`,
     time,
     data: { session_id: sessionId },

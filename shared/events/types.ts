@@ -2,7 +2,6 @@
  * The one list of event types and sources this product publishes or accepts. docs/events.md
  * documents each with an example; a test keeps the two in step.
  */
-export const LCM_SOURCE = 'lcm';
 export const SOURCES = {
   sessions: 'lcm.sessions',
   content: 'lcm.content',
@@ -35,15 +34,24 @@ export const EVENT_TYPES = {
   workerStatusChanged: 'lcm.worker.status_changed.v1',
   workerScaledUp: 'lcm.worker.scaled_up.v1',
   workerScaledDown: 'lcm.worker.scaled_down.v1',
+  /** Internal: the stream dispatcher's "this session tree changed" fan-out to the reconciler. */
+  treeChanged: 'lcm.orchestration.tree_changed.v1',
 } as const;
 
 export type LcmEventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
 
-/** Accepted from outside: lab delivery system and external graders (DOMAIN.md §6). */
+/** Accepted from outside: the lab delivery system and external graders. */
 export const INBOUND_EVENT_TYPES = {
   ldsSessionRunning: 'lds.session.running.v1',
   ldsSessionPaused: 'lds.session.paused.v1',
   ldsSessionEnded: 'lds.session.ended.v1',
   gradingCompleted: 'grader.grading.completed.v1',
   gradingFailed: 'grader.grading.failed.v1',
+} as const;
+
+/** Events AWS services publish that the product's rules match (source and detail-type). */
+export const AWS_EVENTS = {
+  objectCreated: { source: 'aws.s3', detailType: 'Object Created' },
+  executionStatusChanged: { source: 'aws.states', detailType: 'Step Functions Execution Status Change' },
+  scheduled: { source: 'aws.events', detailType: 'Scheduled Event' },
 } as const;

@@ -1,13 +1,14 @@
 /**
- * External CloudEvents → commands on a session tree (DOMAIN.md §6). Pure mapping plus a small
- * conditional write: the candidate starting or ending a part, an external grade. Anything else is
- * acknowledged and ignored.
+ * External CloudEvents → commands on a session tree: the candidate starting or ending a part (the
+ * lab delivery system). Allow-listed by source, applied at most once per (source, id), turned
+ * into a conditional write on the part. Anything else is acknowledged and ignored.
  */
+import type { Context } from 'aws-lambda';
 import { iso } from '../domain/clock.ts';
 import { Problem } from '../domain/problem.ts';
 import type { CloudEvent } from '../events/cloudevent.ts';
 import { INBOUND_EVENT_TYPES } from '../events/types.ts';
-import { isConflict } from '../store/errors.ts';
+import { idempotent } from '../runtime/idempotency.ts';
 import { keys } from '../store/keys.ts';
 import type { StateStore, StoredItem } from '../store/state-store.ts';
 
@@ -46,22 +47,43 @@ export async function applyInbound(ce: CloudEvent, store: StateStore, now: numbe
   const patch = patchFor(ce, now);
   if (!patch) return { outcome: 'ignored', detail: `type ${ce.type} is not acted on` };
   const { session_id, part_order } = targetOf(ce);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const part = await store.get<StoredItem & { status: string }>(keys.part(session_id, part_order));
-    if (!part) throw new Problem('not-found', `no part ${part_order} in session ${session_id}`);
-    const verdict = patch.applies(part);
-    if (verdict !== true) return { outcome: 'ignored', detail: verdict };
-    try {
-      await store.put(
-        { ...part, ...patch.fields, updated_at: iso(now), state_version: part.state_version + 1 },
-        part.state_version,
-      );
-      return { outcome: 'applied', detail: patch.describe };
-    } catch (e) {
-      if (!isConflict(e)) throw e;
-    }
-  }
-  throw new Problem('conflict', 'the part kept changing; retry');
+  let verdict: true | string = true;
+  const part = await store.update<StoredItem & { status: string }>(keys.part(session_id, part_order), (p) => {
+    verdict = patch.applies(p);
+    return verdict === true ? { ...p, ...patch.fields, updated_at: iso(now) } : undefined;
+  });
+  if (!part) throw new Problem('not-found', `no part ${part_order} in session ${session_id}`);
+  return verdict === true
+    ? { outcome: 'applied', detail: patch.describe }
+    : { outcome: 'ignored', detail: verdict };
+}
+
+/** A CloudEvent is applied once per (source, id): Powertools keeps the first outcome for 7 days. */
+const applyOnce = idempotent(
+  async (ce: CloudEvent, requestId: string, store: StateStore, now: number) => ({
+    ...(await applyInbound(ce, store, now)),
+    request_id: requestId,
+  }),
+  {
+    table: 'stateTable',
+    partition: keys.idempotencyPartition('inbound-events'),
+    keyPath: '[source, id]',
+    expiresAfterSeconds: 7 * 24 * 3600,
+  },
+);
+
+/** Applies an inbound event, or answers `duplicate` when the same (source, id) was applied before. */
+export async function acceptInbound(
+  ce: CloudEvent,
+  deps: { store: StateStore; now: number },
+  context: Context,
+): Promise<InboundOutcome | { outcome: 'duplicate'; detail: string }> {
+  assertAllowedSource(ce.source);
+  const r = await applyOnce.call(context, ce, context.awsRequestId, deps.store, deps.now);
+  // Powertools hands back the first delivery's stored result on a replay: that is a duplicate.
+  return r.request_id === context.awsRequestId
+    ? { outcome: r.outcome, detail: r.detail }
+    : { outcome: 'duplicate', detail: r.detail };
 }
 
 interface Patch {

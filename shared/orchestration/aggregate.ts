@@ -1,9 +1,9 @@
 /**
- * Rolls the per-part score reports into the one combined report of a session (DOMAIN.md §5):
+ * Rolls the per-part score reports into the one combined report of a session:
  * per part, per item, totals, percentage, and passed against the definition's cut score. A part
  * that ended without a report is listed with no points, so a reader sees why totals are smaller.
  */
-import type { PartDoc } from './model.ts';
+import type { PartDoc } from '../domain/session.ts';
 
 export interface CombinedReport {
   kind: 'session';

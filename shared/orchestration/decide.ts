@@ -6,8 +6,8 @@
  * by its deterministic name).
  */
 import { iso } from '../domain/clock.ts';
-import { cleanupDeadline, endMs, provisionAt, startMs } from '../domain/timeslot.ts';
-import { STATE_HISTORY_LIMIT } from '../domain/timed-resource.ts';
+import { PHASE_ORDER, type PhaseName } from '../domain/lifecycle.ts';
+import { executionName } from '../domain/names.ts';
 import {
   PART_SETTLED,
   PHASE_STATUS,
@@ -16,10 +16,16 @@ import {
   type PartDoc,
   type PartStatus,
   type PhaseExecution,
+  type PhaseInput,
   type PodDoc,
   type SessionStatus,
   type SessionTree,
-} from './model.ts';
+  type TreeItemRef,
+  partRef,
+  podRef,
+} from '../domain/session.ts';
+import { cleanupDeadline, endMs, provisionAt, startMs } from '../domain/timeslot.ts';
+import { transition } from '../domain/timed-resource.ts';
 import { combinePartReports } from './aggregate.ts';
 
 export type Command =
@@ -34,37 +40,14 @@ export type Command =
   | { kind: 'stop_execution'; part: number; execution_name: string; state_machine: string; reason: string }
   | { kind: 'teardown_pod'; part: number; pod: number; reason: string };
 
-/** What a phase execution receives: references only, never documents. */
-export interface PhaseInput {
-  session_id: string;
-  part_order: number;
-  phase: string;
-  attempt: number;
-  pod_definition_id: string | null;
-  pods: { index: number; id: string }[];
-  cleanup: boolean;
-}
-
 export interface Decision {
   tree: SessionTree;
   commands: Command[];
-  /** Keys (`session`, `part:<n>`, `pod:<n>:<i>`) of the items this decision changed. */
-  changed: string[];
+  /** The items this decision changed. */
+  changed: TreeItemRef[];
 }
 
 const BY = 'reconciler';
-const PHASE_ORDER = [
-  'instantiate',
-  'post_init',
-  'ready',
-  'monitor',
-  'collect',
-  'grade',
-  'review',
-  'submit',
-  'teardown',
-  'archive',
-];
 const STATUS_AFTER: Partial<Record<PartStatus, PartStatus>> = {
   collecting: 'grading',
   grading: 'reviewing',
@@ -72,21 +55,6 @@ const STATUS_AFTER: Partial<Record<PartStatus, PartStatus>> = {
   submitting: 'archiving',
   archiving: 'archived',
 };
-
-export const executionName = (
-  sessionId: string,
-  order: number,
-  phase: string,
-  attempt: number,
-  cleanup = false,
-) => `lcm-${sessionId}-p${order}-${cleanup ? 'cleanup-' : ''}${phase}-a${attempt}`.slice(0, 80);
-
-export function parseExecutionName(
-  name: string,
-): { session_id: string; order: number; phase: string; attempt: number } | undefined {
-  const m = /^lcm-(ses_[0-9a-z]+)-p(\d+)-(?:cleanup-)?([a-z_]+)-a(\d+)$/.exec(name);
-  return m ? { session_id: m[1]!, order: Number(m[2]), phase: m[3]!, attempt: Number(m[4]) } : undefined;
-}
 
 export function decide(input: SessionTree, now: number): Decision {
   const d = new Decider(structuredClone(input), now);
@@ -96,7 +64,7 @@ export function decide(input: SessionTree, now: number): Decision {
 
 class Decider {
   readonly commands: Command[] = [];
-  readonly touched = new Set<string>();
+  readonly touched = new Set<TreeItemRef>();
   constructor(
     readonly t: SessionTree,
     readonly now: number,
@@ -107,10 +75,10 @@ class Decider {
     // One decision moves each item by exactly one version, whatever it changed.
     if (this.touched.has('session')) this.t.session.state_version = original.session.state_version + 1;
     for (const p of this.t.parts)
-      if (this.touched.has(`part:${p.order}`))
+      if (this.touched.has(partRef(p.order)))
         p.state_version = original.parts.find((o) => o.order === p.order)!.state_version + 1;
     for (const p of this.t.pods)
-      if (this.touched.has(podKey(p)))
+      if (this.touched.has(podRef(p)))
         p.state_version =
           original.pods.find((o) => o.part_order === p.part_order && o.index === p.index)!.state_version + 1;
     return { tree: this.t, commands: this.commands, changed };
@@ -118,18 +86,17 @@ class Decider {
 
   run(): void {
     // A few passes let one decision walk through states that need no waiting (pass-through
-    // phases, admit → run at a past start) while staying bounded.
+    // phases, admit → run at a past start) while staying bounded. A pass that changed nothing
+    // and issued nothing ends the walk.
     for (let pass = 0; pass < 12; pass++) {
-      const before = this.touched.size + this.commands.length + this.version();
+      const before = this.changes + this.commands.length;
       this.step();
-      if (this.touched.size + this.commands.length + this.version() === before) return;
+      if (this.changes + this.commands.length === before) return;
     }
   }
 
-  private versionCounter = 0;
-  private version() {
-    return this.versionCounter;
-  }
+  /** How many times this decision changed an item (a pass that adds none has converged). */
+  private changes = 0;
 
   private get s() {
     return this.t.session;
@@ -353,21 +320,13 @@ class Decider {
   private nextPhaseIn(p: PartDoc, status: PartStatus): string | undefined {
     const done = new Set(
       [...(p.phase_log ?? []), ...(p.phase_execution ? [p.phase_execution] : [])]
+        // A status is visited once, so every succeeded phase of it counts.
         .filter(
-          (e) =>
-            e.outcome === 'succeeded' &&
-            !e.cleanup &&
-            PHASE_STATUS[e.phase] === status &&
-            this.inCurrentVisit(p, e),
+          (e) => e.outcome === 'succeeded' && !e.cleanup && PHASE_STATUS[e.phase as PhaseName] === status,
         )
         .map((e) => e.phase),
     );
     return PHASE_ORDER.find((ph) => PHASE_STATUS[ph] === status && p.phases[ph] && !done.has(ph));
-  }
-
-  /** Phases only count towards the current visit of a status (a status is visited once). */
-  private inCurrentVisit(_p: PartDoc, _e: PhaseExecution): boolean {
-    return true;
   }
 
   private startPhase(p: PartDoc, phase: string, cleanup = false): void {
@@ -420,8 +379,16 @@ class Decider {
 
   /** Ends a part that never got to run (or is cancelled), releasing whatever it holds. */
   private abandon(p: PartDoc, reason: string): void {
+    if (!p.phase_execution?.cleanup) this.stopRunningPhase(p, reason);
+    this.patchPart(p, { desired_status: 'cancelled' });
+    this.movePart(p, 'cancelled', reason, { terminal: true });
+    this.cleanupPods(p);
+  }
+
+  /** Stops the part's phase execution if one is running (its outcome then moves nothing). */
+  private stopRunningPhase(p: PartDoc, reason: string): void {
     const ex = p.phase_execution;
-    if (ex && !ex.outcome && !ex.cleanup)
+    if (ex && !ex.outcome)
       this.commands.push({
         kind: 'stop_execution',
         part: p.order,
@@ -429,9 +396,6 @@ class Decider {
         state_machine: ex.state_machine,
         reason,
       });
-    this.patchPart(p, { desired_status: 'cancelled' });
-    this.movePart(p, 'cancelled', reason, { terminal: true });
-    this.cleanupPods(p);
   }
 
   /** Runs the archive phase as a cleanup if the part holds pods; otherwise marks them gone. */
@@ -479,15 +443,7 @@ class Decider {
   private forceCleanup(): void {
     const reason = 'cleanup deadline passed';
     for (const p of this.t.parts) {
-      const ex = p.phase_execution;
-      if (ex && !ex.outcome)
-        this.commands.push({
-          kind: 'stop_execution',
-          part: p.order,
-          execution_name: ex.execution_name,
-          state_machine: ex.state_machine,
-          reason,
-        });
+      this.stopRunningPhase(p, reason);
       if (!PART_SETTLED.has(p.status)) {
         this.patchPart(p, { desired_status: 'cancelled' });
         this.movePart(p, 'cancelled', reason, { terminal: true });
@@ -544,15 +500,8 @@ class Decider {
     reason: string,
     o: { started?: boolean; terminal?: boolean } = {},
   ): void {
-    const s = this.s;
-    if (s.status === to) return;
-    s.state_history = [...s.state_history, { from: s.status, to, at: iso(this.now), by: BY, reason }].slice(
-      -STATE_HISTORY_LIMIT,
-    );
-    s.status = to;
-    s.updated_at = iso(this.now);
-    if (o.started && !s.started_at) s.started_at = iso(this.now);
-    if (o.terminal) s.ended_at = iso(this.now);
+    if (this.s.status === to) return;
+    Object.assign(this.s, transition(this.s, to, { now: this.now, by: BY, reason, ...o }));
     this.touch('session');
   }
 
@@ -571,14 +520,8 @@ class Decider {
     o: { started?: boolean; terminal?: boolean } = {},
   ): void {
     if (p.status === to) return;
-    p.state_history = [...p.state_history, { from: p.status, to, at: iso(this.now), by: BY, reason }].slice(
-      -STATE_HISTORY_LIMIT,
-    );
-    p.status = to;
-    p.updated_at = iso(this.now);
-    if (o.started && !p.started_at) p.started_at = iso(this.now);
-    if (o.terminal) p.ended_at = iso(this.now);
-    this.touch(`part:${p.order}`);
+    Object.assign(p, transition(p, to, { now: this.now, by: BY, reason, ...o }));
+    this.touch(partRef(p.order));
   }
 
   private patchPart(p: PartDoc, patch: Partial<PartDoc>): void {
@@ -586,28 +529,20 @@ class Decider {
     for (const [k, v] of Object.entries(patch))
       if (v === undefined) delete (p as unknown as Record<string, unknown>)[k];
     p.updated_at = iso(this.now);
-    this.touch(`part:${p.order}`);
+    this.touch(partRef(p.order));
   }
 
   private movePod(pod: PodDoc, to: PodDoc['status'], reason: string): void {
     if (pod.status === to) return;
-    pod.state_history = [
-      ...pod.state_history,
-      { from: pod.status, to, at: iso(this.now), by: BY, reason },
-    ].slice(-STATE_HISTORY_LIMIT);
-    pod.status = to;
-    pod.updated_at = iso(this.now);
-    if (to === 'terminated') pod.ended_at = iso(this.now);
-    this.touch(podKey(pod));
+    Object.assign(pod, transition(pod, to, { now: this.now, by: BY, reason, terminal: POD_GONE.has(to) }));
+    this.touch(podRef(pod));
   }
 
-  private touch(key: string): void {
+  private touch(key: TreeItemRef): void {
     this.touched.add(key);
-    this.versionCounter++;
+    this.changes++;
   }
 }
-
-const podKey = (p: PodDoc) => `pod:${p.part_order}:${p.index}`;
 
 /** Keeps finished phase executions in the log (bounded), newest last. */
 function logOf(p: PartDoc): PhaseExecution[] {
@@ -623,7 +558,7 @@ function logOf(p: PartDoc): PhaseExecution[] {
 /** Records an execution's end on the part it belongs to. Returns false when it is stale or unknown. */
 export function recordPhaseOutcome(
   tree: SessionTree,
-  executionName: string,
+  name: string,
   outcome: PhaseExecution['outcome'],
   error: string | undefined,
   now: number,
@@ -631,7 +566,7 @@ export function recordPhaseOutcome(
 ): boolean {
   for (const p of tree.parts) {
     const ex = p.phase_execution;
-    if (!ex || ex.execution_name !== executionName || ex.outcome) continue;
+    if (!ex || ex.execution_name !== name || ex.outcome) continue;
     p.phase_execution = {
       ...ex,
       outcome,

@@ -1,36 +1,15 @@
 /** Wires the native steps' ports from the environment (Lambda in AWS, the local runtime). */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { CmlClient } from '../adapters/cml.ts';
-import { LdsRestAdapter, type LdsPort } from '../adapters/lds.ts';
-import { S3Documents } from '../content/adapters.ts';
+import { LdsRestAdapter } from '../adapters/lds.ts';
+import { S3Documents } from '../adapters/s3-documents.ts';
+import { cmlCredentials, ldsCredentials } from '../adapters/secrets.ts';
+import { podDefinitionDocument } from '../content/service.ts';
 import { Problem } from '../domain/problem.ts';
 import { documentClient, s3Client } from '../runtime/aws.ts';
 import { runtimeClock } from '../runtime/clock.ts';
-import { env, envOptional } from '../runtime/env.ts';
-import { credentials } from '../scenario/lifecycle.ts';
-import { keys } from '../store/keys.ts';
-import { StateStore, type StoredItem } from '../store/state-store.ts';
+import { env } from '../runtime/env.ts';
+import { StateStore } from '../store/state-store.ts';
 import type { NativePorts, PodContent } from './native.ts';
-
-let ldsCache: { at: number; port: LdsPort } | undefined;
-
-async function ldsPort(now: number): Promise<LdsPort> {
-  if (ldsCache && now - ldsCache.at < 300_000) return ldsCache.port;
-  let cfg: { url?: string; token?: string } = {};
-  if (process.env.LCM_LDS_CREDENTIALS) cfg = JSON.parse(process.env.LCM_LDS_CREDENTIALS) as typeof cfg;
-  else if (envOptional('ldsSecretArn')) {
-    const out = await new SecretsManagerClient({}).send(
-      new GetSecretValueCommand({ SecretId: env('ldsSecretArn') }),
-    );
-    cfg = JSON.parse(out.SecretString ?? '{}') as typeof cfg;
-  }
-  if (!cfg.url || !cfg.token)
-    throw new Problem('unauthorized', 'the lab delivery system secret has no url and token');
-  const port = new LdsRestAdapter(cfg.url, cfg.token);
-  ldsCache = { at: now, port };
-  return port;
-}
 
 interface TopologyDoc {
   nodes?: { cpus?: number; ram?: number }[];
@@ -39,29 +18,28 @@ interface TopologyDoc {
 export function nativePorts(): NativePorts {
   const store = new StateStore(documentClient(), env('stateTable'));
   const clock = runtimeClock();
+  // One invocation reads a pod definition's document once, however many steps and pods need it.
   const docs = new Map<string, Promise<Record<string, unknown>>>();
   const doc = (id: string) => {
     let d = docs.get(id);
-    if (!d) {
-      d = (async () => {
-        const pd = await store.get<StoredItem & { document_ref?: string }>(keys.podDefinition(id));
-        if (!pd?.document_ref) throw new Problem('not-found', `no synced pod definition ${id}`);
-        return new S3Documents(s3Client(), env('contentBucket')).get(pd.document_ref);
-      })();
-      docs.set(id, d);
-    }
+    if (!d) docs.set(id, (d = podDefinitionDocument(id, store)));
     return d;
   };
   return {
     store,
     clock,
     cml: async (worker) => {
-      const creds = (await credentials(clock.now())).cml;
+      const creds = (await cmlCredentials(clock.now())).cml;
       if (!creds) throw new Problem('unauthorized', 'no CML credentials (the cml secret is empty)');
       const baseUrl = worker.cml_url ?? `https://${worker.address}`;
       return new CmlClient({ baseUrl, username: creds.username, password: creds.password });
     },
-    lds: () => ldsPort(clock.now()),
+    lds: async () => {
+      const cfg = await ldsCredentials(clock.now());
+      if (!cfg.url || !cfg.token)
+        throw new Problem('unauthorized', 'the lab delivery system secret has no url and token');
+      return new LdsRestAdapter(cfg.url, cfg.token);
+    },
     content: async (podDefinitionId, pod): Promise<PodContent> => {
       if (!podDefinitionId)
         return {
@@ -87,17 +65,6 @@ export function nativePorts(): NativePorts {
         },
       };
     },
-    archive: async (key, body) => {
-      const bucket = env('artefactsBucket');
-      await s3Client().send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: JSON.stringify(body),
-          ContentType: 'application/json',
-        }),
-      );
-      return `s3://${bucket}/${key}`;
-    },
+    archive: (key, body) => new S3Documents(s3Client(), env('artefactsBucket')).putAt(key, body),
   };
 }

@@ -1,28 +1,29 @@
 /**
- * The product's native steps (CONTENT.md §5): short, product-owned work a part phase runs as a
- * Lambda task. Each step reads the part's pod from the state table, acts through a port (CML,
+ * The product's native steps: short, product-owned work a part phase runs as a Lambda task
+ * before its jobs (the catalogue of names is `NATIVE_STEPS` in shared/domain/lifecycle.ts). Each step reads the part's pod from the state table, acts through a port (CML,
  * the lab delivery system, S3), and writes what changed conditionally, re-reading on a lost race;
  * each is idempotent, because Step Functions may retry a task whose result was lost.
  */
-import { Problem } from '../domain/problem.ts';
-import { iso, type Clock } from '../domain/clock.ts';
 import type { CmlPort } from '../adapters/cml.ts';
 import type { LdsPort } from '../adapters/lds.ts';
-import { isConflict } from '../store/errors.ts';
+import { iso, type Clock } from '../domain/clock.ts';
+import { Problem } from '../domain/problem.ts';
+import { POD_GONE, type PartDoc, type PhaseInput, type PodDoc, type PodStatus } from '../domain/session.ts';
+import { transition } from '../domain/timed-resource.ts';
 import { keys, PARTITIONS } from '../store/keys.ts';
+import { itemsToTree } from '../store/session-tree.ts';
 import type { StateStore, StoredItem } from '../store/state-store.ts';
-import type { PartDoc, PodDoc, PodStatus, SessionDoc } from './model.ts';
 import { placePod, releasePod, type WorkerDoc } from './placement.ts';
 
-export interface NativeStepInput {
+/**
+ * A native step's invocation: the phase input the compiled task passes on (every field but the
+ * part's is optional, since the reconciler's forced teardown names one pod instead).
+ */
+export interface NativeStepInput
+  extends
+    Pick<PhaseInput, 'session_id' | 'part_order'>,
+    Partial<Omit<PhaseInput, 'session_id' | 'part_order'>> {
   step: string;
-  session_id: string;
-  part_order: number;
-  phase?: string;
-  attempt?: number;
-  pod_definition_id?: string | null;
-  pods?: { index: number; id: string }[];
-  cleanup?: boolean;
   /** force_teardown (reconciler, cleanup deadline) */
   pod_index?: number;
   reason?: string;
@@ -45,17 +46,10 @@ export interface NativePorts {
   archive(key: string, body: unknown): Promise<string>;
 }
 
-type Pod = StoredItem &
-  PodDoc & {
-    worker_id?: string;
-    held?: { cpu_cores: number; memory_gb: number; nodes: number; ports: number[] };
-    lds_session_id?: string;
-    launch_url?: string;
-  };
+type Pod = StoredItem & PodDoc;
 type Worker = StoredItem & WorkerDoc;
 
 const BY = 'native-steps';
-const TERMINAL: ReadonlySet<PodStatus> = new Set(['terminated', 'failed']);
 
 export async function runNativeStep(
   input: NativeStepInput,
@@ -145,16 +139,10 @@ async function updatePod(ports: NativePorts, p: Pod, change: (cur: Pod) => Pod |
   return out;
 }
 
+/** The pod moved to `to` (one version on), or undefined when it is there already or gone. */
 function move(p: Pod, to: PodStatus, reason: string, clock: Clock): Pod | undefined {
-  if (p.status === to || TERMINAL.has(p.status)) return undefined;
-  const at = iso(clock.now());
-  return {
-    ...p,
-    status: to,
-    state_history: [...p.state_history, { from: p.status, to, at, by: BY, reason }].slice(-50),
-    updated_at: at,
-    ...(to === 'terminated' ? { ended_at: at } : {}),
-  };
+  if (p.status === to || POD_GONE.has(p.status)) return undefined;
+  return transition(p, to, { now: clock.now(), by: BY, reason, terminal: POD_GONE.has(to) });
 }
 
 async function workers(store: StateStore): Promise<Worker[]> {
@@ -180,60 +168,56 @@ async function workers(store: StateStore): Promise<Worker[]> {
  */
 export async function ensurePlaced(p: Pod, input: NativeStepInput, ports: NativePorts): Promise<Pod> {
   const lostOn = new Set<string>();
-  for (let attempt = 0; attempt < PLACEMENT_ATTEMPTS; attempt++) {
-    if (attempt) await jitter(attempt);
-    const pod = await getPod(ports.store, p);
-    if (pod.host_id) return pod;
-    if (TERMINAL.has(pod.status)) throw new Problem('state-conflict', `pod ${pod.id} is ${pod.status}`);
-    const content = await ports.content(input.pod_definition_id, pod);
-    const placement = placePod(
-      {
-        pod_id: pod.id,
-        session_id: pod.session_id,
-        host_type: pod.pod_type,
-        ...content.needs,
-        port_names: content.ports,
-      },
-      await workers(ports.store),
-      lostOn,
-    );
-    if (!placement.ok)
-      throw new Problem(
-        'state-conflict',
-        `no worker can take pod ${pod.id}: ${placement.rejected.map((r) => `${r.worker}: ${r.reason}`).join('; ') || 'no workers'}`,
-      );
-    const at = iso(ports.clock.now());
-    const next: Pod = {
-      ...pod,
-      host_id: placement.worker.id,
-      ports: placement.ports,
-      held: { ...content.needs, ports: Object.values(placement.ports) },
-      status: 'provisioning',
-      state_history: [
-        ...pod.state_history,
+  let tried: string | undefined;
+  return ports.store.retrying(
+    `placing pod ${p.id}`,
+    async () => {
+      const pod = await getPod(ports.store, p);
+      if (pod.host_id) return pod;
+      if (POD_GONE.has(pod.status)) throw new Problem('state-conflict', `pod ${pod.id} is ${pod.status}`);
+      const content = await ports.content(input.pod_definition_id, pod);
+      const placement = placePod(
         {
-          from: pod.status,
-          to: 'provisioning' as PodStatus,
-          at,
+          pod_id: pod.id,
+          session_id: pod.session_id,
+          host_type: pod.pod_type,
+          ...content.needs,
+          port_names: content.ports,
+        },
+        await workers(ports.store),
+        lostOn,
+      );
+      if (!placement.ok)
+        throw new Problem(
+          'state-conflict',
+          `no worker can take pod ${pod.id}: ${placement.rejected.map((r) => `${r.worker}: ${r.reason}`).join('; ') || 'no workers'}`,
+        );
+      tried = placement.worker.id;
+      const next: Pod = {
+        ...transition(pod, 'provisioning', {
+          now: ports.clock.now(),
           by: BY,
           reason: `placed on ${placement.worker.id}`,
-        },
-      ].slice(-50),
-      updated_at: at,
-      state_version: pod.state_version + 1,
-    };
-    try {
+        }),
+        host_id: placement.worker.id,
+        ports: placement.ports,
+        held: { ...content.needs, ports: Object.values(placement.ports) },
+      };
       await ports.store.write([
         { kind: 'put', item: next, expectedVersion: pod.state_version },
         { kind: 'put', item: placement.next as Worker, expectedVersion: placement.worker.state_version },
       ]);
       return next;
-    } catch (e) {
-      if (!isConflict(e)) throw e; // someone else placed (this pod or on this worker): look again
-      lostOn.add(placement.worker.id);
-    }
-  }
-  throw new Problem('conflict', `placing pod ${p.id} kept losing races`);
+    },
+    {
+      attempts: PLACEMENT_ATTEMPTS,
+      // Someone else placed (this pod, or on this worker): try that worker last, after a jitter.
+      onConflict: (_e, n) => {
+        if (tried) lostOn.add(tried);
+        return jitter(n + 1);
+      },
+    },
+  );
 }
 
 const PLACEMENT_ATTEMPTS = 20;
@@ -311,13 +295,13 @@ async function labStart(p: Pod, ports: NativePorts): Promise<void> {
 
 async function ldsRegister(p: Pod, input: NativeStepInput, ports: NativePorts): Promise<string> {
   const pod = await getPod(ports.store, p);
-  const tree = await ports.store.queryPartition<StoredItem & Record<string, unknown>>(
-    keys.sessionPartition(input.session_id),
+  const tree = itemsToTree(
+    await ports.store.queryPartition<StoredItem>(keys.sessionPartition(input.session_id)),
   );
-  const session = tree.find((i) => i.sk === 'SESSION') as unknown as SessionDoc;
-  const part = tree.find(
-    (i) => i.sk === keys.part(input.session_id, input.part_order).sk,
-  ) as unknown as PartDoc;
+  const part = tree?.parts.find((x) => x.order === input.part_order);
+  if (!tree || !part)
+    throw new Problem('not-found', `no part ${input.part_order} of session ${input.session_id}`);
+  const session = tree.session;
   // Pods on other hosts (RADKit, web-only) have no worker consoles to hand out: the LDS session
   // carries the launch URL only.
   const worker = pod.host_id ? await workerOf(ports.store, pod) : undefined;
@@ -366,35 +350,28 @@ async function onLab(
 
 /** Gives the worker back the pod's capacity and ports (conditionally) and marks the pod terminated. */
 async function release(p: Pod, ports: NativePorts, reason: string): Promise<void> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const pod = await getPod(ports.store, p);
-    const w = pod.host_id ? await ports.store.get<Worker>(keys.worker(pod.host_id)) : undefined;
-    const held = pod.held ?? { cpu_cores: 0, memory_gb: 0, nodes: 0, ports: Object.values(pod.ports ?? {}) };
-    const nextWorker = w ? releasePod(w, pod.id, { ...held, session_id: pod.session_id }) : undefined;
-    const nextPod = move(pod, 'terminated', reason, ports.clock);
-    const ops = [
-      ...(nextPod
-        ? [
-            {
-              kind: 'put' as const,
-              item: { ...nextPod, state_version: pod.state_version + 1 },
-              expectedVersion: pod.state_version,
-            },
-          ]
-        : []),
-      ...(nextWorker && w
-        ? [{ kind: 'put' as const, item: nextWorker as Worker, expectedVersion: w.state_version }]
-        : []),
-    ];
-    if (!ops.length) return;
-    try {
-      await ports.store.write(ops);
-      return;
-    } catch (e) {
-      if (!isConflict(e)) throw e;
-    }
-  }
-  throw new Problem('conflict', `releasing pod ${p.id} kept losing races`);
+  await ports.store.retrying(
+    `releasing pod ${p.id}`,
+    async () => {
+      const pod = await getPod(ports.store, p);
+      const w = pod.host_id ? await ports.store.get<Worker>(keys.worker(pod.host_id)) : undefined;
+      const held = pod.held ?? {
+        cpu_cores: 0,
+        memory_gb: 0,
+        nodes: 0,
+        ports: Object.values(pod.ports ?? {}),
+      };
+      const nextWorker = w ? releasePod(w, pod.id, { ...held, session_id: pod.session_id }) : undefined;
+      const nextPod = move(pod, 'terminated', reason, ports.clock);
+      await ports.store.write([
+        ...(nextPod ? [{ kind: 'put' as const, item: nextPod, expectedVersion: pod.state_version }] : []),
+        ...(nextWorker && w
+          ? [{ kind: 'put' as const, item: nextWorker as Worker, expectedVersion: w.state_version }]
+          : []),
+      ]);
+    },
+    { attempts: 10 },
+  );
 }
 
 async function archive(input: NativeStepInput, pods: Pod[], ports: NativePorts): Promise<string> {

@@ -1,5 +1,5 @@
 /**
- * Placement of a pod on a worker (DOMAIN.md §4), minimal but correct: filter (running, not
+ * Placement of a pod on a worker, minimal but correct: filter (running, not
  * draining, host type, licence, free capacity, free ports), then bin-pack (the most utilised
  * worker that fits), keeping the reason every other worker was rejected. Pure: the caller writes
  * the allocation conditioned on the worker's version, so two placements never overbook.

@@ -15,8 +15,8 @@ import {
 import { isConflict } from '../store/errors.ts';
 import { keys } from '../store/keys.ts';
 import type { StateStore, StoredItem, WriteOp } from '../store/state-store.ts';
-import { itemsToTree, treeToItems, type TreeDocs } from '../sessions/tree.ts';
-import type { SessionTree } from './model.ts';
+import { itemsToTree, refOfKey, treeToItems } from '../store/session-tree.ts';
+import { partRef, type SessionTree, type TreeItemRef } from '../domain/session.ts';
 import { type Command, decide, recordPhaseOutcome } from './decide.ts';
 
 export interface ReconcilerPorts {
@@ -61,10 +61,9 @@ export async function reconcileSession(
 ): Promise<ReconcileResult> {
   for (let attempt = 1; ; attempt++) {
     const items = await ports.state.queryPartition<StoredItem>(keys.sessionPartition(sessionId));
-    const docs = itemsToTree(items);
-    if (!docs)
+    const tree = itemsToTree(items);
+    if (!tree)
       return { session_id: sessionId, outcome: 'absent', attempts: attempt, writes: 0, commands: [] };
-    const tree = docs as unknown as SessionTree;
     const now = ports.now();
     let observed = false;
     if (observation.kind === 'execution_ended')
@@ -85,9 +84,9 @@ export async function reconcileSession(
         (p) =>
           p.phase_log?.some((e) => e.execution_name === name) || p.phase_execution?.execution_name === name,
       );
-      if (part && !changed.has(`part:${part.order}`)) {
+      if (part && !changed.has(partRef(part.order))) {
         part.state_version += 1;
-        changed.add(`part:${part.order}`);
+        changed.add(partRef(part.order));
       }
     }
     if (changed.size === 0 && d.commands.length === 0) {
@@ -158,18 +157,13 @@ async function watchdog(tree: SessionTree, now: number, ports: ReconcilerPorts):
   }
 }
 
-function writesFor(before: StoredItem[], next: SessionTree, changed: Set<string>): WriteOp[] {
-  const after = treeToItems(next as unknown as TreeDocs);
+function writesFor(before: StoredItem[], next: SessionTree, changed: Set<TreeItemRef>): WriteOp[] {
+  const after = treeToItems(next);
   const prev = new Map(before.map((i) => [`${i.pk}|${i.sk}`, i]));
   const ops: WriteOp[] = [];
   for (const item of after) {
-    const key =
-      item.sk === 'SESSION'
-        ? 'session'
-        : item.sk.startsWith('PART#')
-          ? `part:${Number(item.sk.slice(5))}`
-          : `pod:${Number(item.sk.split('#')[1])}:${Number(item.sk.split('#')[2])}`;
-    if (!changed.has(key)) continue;
+    const ref = refOfKey(item);
+    if (!ref || !changed.has(ref)) continue;
     const old = prev.get(`${item.pk}|${item.sk}`)!;
     // Keep attributes the tree does not model (index keys, seeding marks).
     ops.push({ kind: 'put', item: { ...pickInternal(old), ...item }, expectedVersion: old.state_version });

@@ -9,6 +9,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 let raw: DynamoDBClient | undefined;
 let ddb: DynamoDBDocumentClient | undefined;
@@ -16,6 +17,7 @@ let s3: S3Client | undefined;
 let eb: EventBridgeClient | undefined;
 let sfn: SFNClient | undefined;
 let lambda: LambdaClient | undefined;
+let secrets: SecretsManagerClient | undefined;
 
 export function dynamoClient(): DynamoDBClient {
   raw ??= new DynamoDBClient({ maxAttempts: 5 });
@@ -51,6 +53,11 @@ export function sfnClient(): SFNClient {
   return sfn;
 }
 
+export function secretsClient(): SecretsManagerClient {
+  secrets ??= new SecretsManagerClient({ maxAttempts: 3 });
+  return secrets;
+}
+
 export function lambdaClient(): LambdaClient {
   lambda ??= new LambdaClient({ maxAttempts: 3 });
   return lambda;
@@ -79,4 +86,5 @@ export function resetClients(): void {
   eb = undefined;
   sfn = undefined;
   lambda = undefined;
+  secrets = undefined;
 }

@@ -4,11 +4,12 @@
  * LCM_CLOCK, so an eight-hour exam can pass in seconds everywhere at once.
  */
 import { type Clock, clockFromSpec, parseClockSpec } from '../domain/clock.ts';
+import { envOptional } from './env.ts';
 
 let current: Clock | undefined;
 
 export function runtimeClock(): Clock {
-  current ??= clockFromSpec(parseClockSpec(process.env.LCM_CLOCK));
+  current ??= clockFromSpec(parseClockSpec(envOptional('clock')));
   return current;
 }
 

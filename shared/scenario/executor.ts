@@ -1,5 +1,5 @@
 /**
- * The job executor (CONTENT.md §6), pure apart from its ports: steps run in document order;
+ * The job executor, pure apart from its ports: steps run in document order;
  * `when` may skip one; `with` is resolved from the four scopes with jq; the function runs under
  * the step's timeout; `on_error` fails the job, continues, or retries with backoff; `capture`
  * writes outputs into `vars`. Cancellation takes effect between steps. Everything the executor

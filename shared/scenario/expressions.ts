@@ -1,5 +1,5 @@
 /**
- * `${ jq }` templates in step inputs (CONTENT.md §6): a string that is exactly one `${ … }` takes
+ * `${ jq }` templates in step inputs: a string that is exactly one `${ … }` takes
  * the expression's JSON value; `${ }` inside a longer string interpolates text. Templates are
  * parsed once and cached; objects and arrays are resolved member by member.
  */

@@ -1,5 +1,5 @@
 /**
- * The function catalogue's implementations (CONTENT.md §6). Each takes its resolved `with`
+ * The function catalogue's implementations. Each takes its resolved `with`
  * input and returns the outputs its catalogue entry declares; devices are reached through the
  * console port, CML through the CML port, reports are stored through the report port and
  * referenced, never inlined.

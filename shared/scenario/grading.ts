@@ -1,5 +1,5 @@
 /**
- * Grading (DOMAIN.md §5): a rubric's items are checked against the collected `vars`; an item
+ * Grading: a rubric's items are checked against the collected `vars`; an item
  * passes when all its checks pass. Pure: the report is built here, stored elsewhere.
  */
 import type { Rubric } from '../content/validate.ts';

@@ -1,5 +1,5 @@
 /**
- * Scenario-engine jobs as resources (DOMAIN.md, CONTENT.md §6): `submitted → running →
+ * Scenario-engine jobs as resources: `submitted → running →
  * completed | failed | cancelled`, stored in the state table (so the stream publishes their
  * events), written conditionally on `state_version`. The record holds only redacted data: the
  * secrets a caller passes in `runtime_env` travel in the runner's invocation, never to storage.
@@ -112,19 +112,9 @@ export class JobRepository {
 
   /** Applies `change` to the latest record, re-reading on a lost race (bounded). */
   async update(id: string, change: (r: JobRecord) => JobRecord | undefined): Promise<JobRecord> {
-    for (let i = 0; i < 8; i++) {
-      const cur = await this.get(id);
-      if (!cur) throw new Problem('not-found', `no job ${id}`);
-      const next = change(cur);
-      if (!next || next === cur) return cur;
-      try {
-        await this.store.put(next, cur.state_version);
-        return next;
-      } catch (e) {
-        if (!isConflict(e)) throw e;
-      }
-    }
-    throw new Problem('conflict', `job ${id} kept changing; gave up after 8 attempts`);
+    const r = await this.store.update<JobRecord>(keys.job(id), change);
+    if (!r) throw new Problem('not-found', `no job ${id}`);
+    return r;
   }
 
   /** Cancel intent: a submitted job ends at once; a running one stops between steps. */
@@ -142,7 +132,7 @@ export class JobRepository {
           }),
           error: cancelledError('cancelled before it started'),
         };
-      return { ...r, desired_status: 'cancelled', state_version: r.state_version + 1, updated_at: iso(now) };
+      return { ...r, desired_status: 'cancelled', updated_at: iso(now) };
     });
   }
 }
@@ -235,7 +225,6 @@ export async function executeJob(args: {
             : {
                 ...r,
                 progress: redactor.redact({ ...p, steps_completed: completed }),
-                state_version: r.state_version + 1,
                 updated_at: iso(clock.now()),
               },
         );

@@ -1,5 +1,5 @@
 /**
- * jq for the job DSL (CONTENT.md §6), on jq-wasm (pinned: 3.0.0-jq-1.8.2). The wasm module is
+ * jq for the job DSL, on jq-wasm (pinned: 3.0.0-jq-1.8.2). The wasm module is
  * loaded once per process; each expression's program text (with the four scope variables bound)
  * is built once and cached. Every expression reads `{session, content, runtime_env, vars}`, and
  * the same scopes are bound as `$session`, `$content`, `$runtime_env` and `$vars`.
@@ -10,15 +10,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Jq, loadJq } from 'jq-wasm';
 import { Problem } from '../domain/problem.ts';
+import { envOptional } from '../runtime/env.ts';
 
 let loading: Promise<Jq> | undefined;
 
 /** Where jq.wasm is: next to a Lambda bundle (copied at bundling), else the installed package. */
 function wasmBinary(): Uint8Array {
-  const candidates = [
-    process.env.LCM_JQ_WASM,
-    join(dirname(fileURLToPath(import.meta.url)), 'jq.wasm'),
-  ].filter((p): p is string => Boolean(p));
+  const candidates = [envOptional('jqWasm'), join(dirname(fileURLToPath(import.meta.url)), 'jq.wasm')].filter(
+    (p): p is string => Boolean(p),
+  );
   for (const p of candidates) if (existsSync(p)) return readFileSync(p);
   const req = createRequire(import.meta.url);
   const pkg = req.resolve(['jq-wasm', 'package.json'].join('/'));

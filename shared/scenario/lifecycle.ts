@@ -5,48 +5,45 @@
  * phase, attempt, job), so a retried task finds the earlier run instead of starting another.
  * A score report's summary is written onto the part; the document stays in S3.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { cmlCredentials, type CmlCredentials } from '../adapters/secrets.ts';
 import type { Clock } from '../domain/clock.ts';
 import { Problem } from '../domain/problem.ts';
+import type { PartDoc, PhaseInput } from '../domain/session.ts';
+import { TASK_ENV, type TaskEnv, type TaskEnvKey } from '../runtime/env.ts';
 import { keys } from '../store/keys.ts';
+import { itemsToTree } from '../store/session-tree.ts';
 import type { StateStore, StoredItem } from '../store/state-store.ts';
-import type { PartDoc, PodDoc, SessionDoc } from '../orchestration/model.ts';
 import { executeJob, lifecycleJobId, type JobInput, type JobRecord, type JobRepository } from './jobs.ts';
 import type { ScenarioServices } from './functions.ts';
 import type { JobContent } from './jobs.ts';
 
-export interface LifecycleJobPayload {
+/** A job task's payload: the phase input (the Fargate task gets it without the pod list) and the job. */
+export interface LifecycleJobPayload
+  extends Omit<PhaseInput, 'pods' | 'cleanup'>, Partial<Pick<PhaseInput, 'pods' | 'cleanup'>> {
   job: string;
   process_type?: string;
   rubric?: string;
   report?: string;
-  session_id: string;
-  part_order: number;
-  phase: string;
-  attempt: number;
-  pod_definition_id: string | null;
-  pods?: { index: number; id: string }[];
-  cleanup?: boolean;
 }
 
-export interface Credentials {
-  cml?: { username: string; password: string };
-  devices?: { username?: string; password?: string; enable_password?: string };
-}
-
-let secretCache: { at: number; value: Credentials } | undefined;
-
-/** CML and device credentials: LCM_CML_CREDENTIALS (JSON, local runtime) or the CML secret. */
-export async function credentials(now: number): Promise<Credentials> {
-  const inline = process.env.LCM_CML_CREDENTIALS;
-  if (inline) return JSON.parse(inline) as Credentials;
-  if (secretCache && now - secretCache.at < 300_000) return secretCache.value;
-  const arn = process.env.LCM_CML_SECRET_ARN;
-  if (!arn) return {};
-  const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: arn }));
-  const value = JSON.parse(out.SecretString ?? '{}') as Credentials;
-  secretCache = { at: now, value };
-  return value;
+/** The payload the compiled state machine hands the Fargate task in its environment (TASK_ENV). */
+export function payloadFromTaskEnv(e: TaskEnv): LifecycleJobPayload {
+  const need = (key: TaskEnvKey): string => {
+    const v = e[key];
+    if (!v) throw new Error(`${TASK_ENV[key]} is not set`);
+    return v;
+  };
+  return {
+    job: need('job'),
+    ...(e.processType ? { process_type: e.processType } : {}),
+    ...(e.rubric ? { rubric: e.rubric } : {}),
+    ...(e.report ? { report: e.report } : {}),
+    session_id: need('sessionId'),
+    part_order: Number(need('partOrder')),
+    phase: need('phase'),
+    attempt: Number(e.attempt ?? 1),
+    pod_definition_id: e.podDefinitionId && e.podDefinitionId !== 'null' ? e.podDefinitionId : null,
+  };
 }
 
 interface WorkerItem extends StoredItem {
@@ -59,17 +56,13 @@ interface WorkerItem extends StoredItem {
 export async function lifecycleJobInput(
   store: StateStore,
   p: LifecycleJobPayload,
-  creds: Credentials,
+  creds: CmlCredentials,
 ): Promise<{ input: JobInput; form_fqn?: string }> {
-  const tree = await store.queryPartition<StoredItem & Record<string, unknown>>(
-    keys.sessionPartition(p.session_id),
-  );
-  const session = tree.find((i) => i.sk === 'SESSION') as unknown as SessionDoc | undefined;
-  const part = tree.find((i) => i.sk === keys.part(p.session_id, p.part_order).sk) as unknown as
-    PartDoc | undefined;
-  if (!session || !part) throw new Problem('not-found', `no part ${p.part_order} of session ${p.session_id}`);
-  const pod = tree.find((i) => i.entity === 'pod' && i.part_order === p.part_order) as unknown as
-    PodDoc | undefined;
+  const tree = itemsToTree(await store.queryPartition<StoredItem>(keys.sessionPartition(p.session_id)));
+  const part = tree?.parts.find((x) => x.order === p.part_order);
+  if (!tree || !part) throw new Problem('not-found', `no part ${p.part_order} of session ${p.session_id}`);
+  const session = tree.session;
+  const pod = tree.pods.find((x) => x.part_order === p.part_order);
   const runtime_env: Record<string, unknown> = {};
   if (pod?.host_id) {
     const w = await store.get<WorkerItem>(keys.worker(pod.host_id));
@@ -118,7 +111,7 @@ export async function runLifecycleJob(args: {
 }): Promise<JobRecord> {
   const { payload: p } = args;
   if (!p.pod_definition_id) throw new Problem('validation-error', 'a lifecycle job needs a pod definition');
-  const creds = await credentials(args.clock.now());
+  const creds = await cmlCredentials(args.clock.now());
   const { input, form_fqn } = await lifecycleJobInput(args.store, p, creds);
   const id = lifecycleJobId(
     { session_id: p.session_id, part_order: p.part_order, phase: p.phase, attempt: p.attempt },

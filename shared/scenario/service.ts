@@ -1,37 +1,30 @@
-/** Wires the scenario engine's ports from the environment (Lambda, the Fargate task, the local runtime). */
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+/**
+ * The scenario engine's application service: wires its ports from the environment (Lambda, the
+ * Fargate task, the local runtime) and answers the jobs API.
+ */
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { CmlClient, type CmlPort } from '../adapters/cml.ts';
 import { TelnetConsole } from '../adapters/console.ts';
-import { S3Documents } from '../content/adapters.ts';
+import { S3Documents } from '../adapters/s3-documents.ts';
+import { podDefinitionDocument } from '../content/service.ts';
 import { iso, type Clock } from '../domain/clock.ts';
 import { Problem } from '../domain/problem.ts';
 import { deadlineFor, sleeperFor } from '../domain/sleep.ts';
-import { documentClient, s3Client } from '../runtime/aws.ts';
+import { FUNCTION_CATALOGUE } from '../dsl/catalogue.ts';
+import { documentClient, lambdaClient, s3Client } from '../runtime/aws.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env } from '../runtime/env.ts';
 import { keys } from '../store/keys.ts';
 import { StateStore, type StoredItem } from '../store/state-store.ts';
 import { jobContentFromDocument, type PodDefinitionDocument } from './content.ts';
 import type { ReportStore, ScenarioServices } from './functions.ts';
-import type { JobContent, JobRecord } from './jobs.ts';
-import { JobRepository } from './jobs.ts';
+import { JobRepository, jobView, type JobContent, type JobInput, type JobRecord } from './jobs.ts';
 
+/** Job reports in the artefacts bucket, one document per report step. */
 export class S3Reports implements ReportStore {
-  constructor(
-    private readonly s3: S3Client,
-    private readonly bucket: string,
-  ) {}
-  async put(jobId: string, stepId: string, report: object): Promise<string> {
-    const key = `reports/${jobId}/${stepId}.json`;
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: JSON.stringify(report),
-        ContentType: 'application/json',
-      }),
-    );
-    return `s3://${this.bucket}/${key}`;
+  constructor(private readonly docs: S3Documents) {}
+  put(jobId: string, stepId: string, report: object): Promise<string> {
+    return this.docs.putAt(`reports/${jobId}/${stepId}.json`, report);
   }
 }
 
@@ -50,7 +43,7 @@ export function scenarioServices(clock: Clock = runtimeClock()): ScenarioService
   return {
     console: new TelnetConsole(),
     cml: cmlFromRuntimeEnv,
-    reports: new S3Reports(s3Client(), env('artefactsBucket')),
+    reports: new S3Reports(new S3Documents(s3Client(), env('artefactsBucket'))),
     sleep: sleeperFor(clock),
     // Under an accelerated local clock a device still needs real time to answer.
     deadline: deadlineFor(clock, 5_000),
@@ -64,13 +57,74 @@ export function jobRepository(clock: Clock = runtimeClock()): JobRepository {
 
 /** Reads the job's definition and content from its pod definition's stored document. */
 export async function loadJobContent(r: JobRecord, extra: { form_fqn?: string } = {}): Promise<JobContent> {
-  const store = new StateStore(documentClient(), env('stateTable'));
-  const pd = await store.get<StoredItem & { document_ref?: string; status: string }>(
-    keys.podDefinition(r.pod_definition_id),
-  );
-  if (!pd?.document_ref) throw new Problem('not-found', `no synced pod definition ${r.pod_definition_id}`);
-  const doc = (await new S3Documents(s3Client(), env('contentBucket')).get(
-    pd.document_ref,
-  )) as unknown as PodDefinitionDocument;
+  const doc = (await podDefinitionDocument(r.pod_definition_id)) as unknown as PodDefinitionDocument;
   return jobContentFromDocument(doc, r.job, extra);
 }
+
+export interface SubmitJob {
+  job: string;
+  pod_definition_id: string;
+  input?: JobInput;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * POST /v1/jobs: a job of a ready (or superseded) pod definition, stored with its input redacted;
+ * the input itself (with any secrets) travels only in the runner's asynchronous invocation.
+ */
+export async function submitJob(body: SubmitJob) {
+  const store = new StateStore(documentClient(), env('stateTable'));
+  const pd = await store.get<StoredItem & { status: string; jobs?: string[] }>(
+    keys.podDefinition(body.pod_definition_id),
+  );
+  if (!pd) throw new Problem('not-found', `no pod definition ${body.pod_definition_id}`);
+  if (pd.status !== 'ready' && pd.status !== 'superseded')
+    throw new Problem(
+      'state-conflict',
+      `pod definition ${body.pod_definition_id} is ${pd.status}, not ready`,
+    );
+  if (!pd.jobs?.includes(body.job))
+    throw new Problem(
+      'not-found',
+      `pod definition ${body.pod_definition_id} has no job ${body.job}; it has ${pd.jobs?.join(', ') || 'none'}`,
+    );
+  const { record } = await jobRepository().create({
+    job: body.job,
+    pod_definition_id: body.pod_definition_id,
+    metadata: body.metadata ?? {},
+    origin: { kind: 'api' },
+    input: body.input ?? {},
+  });
+  await lambdaClient().send(
+    new InvokeCommand({
+      FunctionName: env('jobRunnerFunction'),
+      InvocationType: 'Event',
+      Payload: Buffer.from(JSON.stringify({ job_id: record.id, input: body.input ?? {} })),
+    }),
+  );
+  return { job_id: record.id, status: record.status };
+}
+
+export async function getJob(id: string) {
+  const r = await jobRepository().get(id);
+  if (!r) throw new Problem('not-found', `no job ${id}`);
+  return jobView(r);
+}
+
+export async function cancelJob(id: string, by: string) {
+  const repo = jobRepository();
+  if (!(await repo.get(id))) throw new Problem('not-found', `no job ${id}`);
+  return jobView(await repo.requestCancel(id, by));
+}
+
+/** The DSL's function catalogue as the API lists it. */
+export const functionCatalogue = () =>
+  Object.entries(FUNCTION_CATALOGUE).map(([uses, f]) => ({
+    name: f.name,
+    version: f.version,
+    uses,
+    description: f.description,
+    needs_target: f.needsTarget,
+    input: f.input,
+    output: f.output,
+  }));

@@ -2,15 +2,30 @@
  * The sessions application service: the commands and queries behind the sessions API. Handlers
  * parse and answer; this loads state, calls the domain, and persists with conditional writes.
  */
-import { iso } from '../domain/clock.ts';
-import type { Clock } from '../domain/clock.ts';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyValidationError,
+} from '@aws-lambda-powertools/idempotency';
+import type { Context } from 'aws-lambda';
+import { planSession, type CreateSessionRequest } from '../catalog/plan.ts';
+import { loadCatalog } from '../catalog/service.ts';
+import type { Form } from '../catalog/types.ts';
+import { iso, type Clock } from '../domain/clock.ts';
+import { newSessionId } from '../domain/ids.ts';
 import { Problem } from '../domain/problem.ts';
-import { isConflict } from '../store/errors.ts';
+import {
+  PART_SETTLED,
+  SESSION_TERMINAL,
+  type PartDoc,
+  type SessionDoc,
+  type SessionTree,
+} from '../domain/session.ts';
+import { idempotent } from '../runtime/idempotency.ts';
 import { keys, viewKeys } from '../store/keys.ts';
+import { itemsToTree, treeResponse, treeToItems } from '../store/session-tree.ts';
 import type { StateStore, StoredItem, WriteOp } from '../store/state-store.ts';
 import type { ViewStore } from '../store/views.ts';
-import { SESSION_TERMINAL, PART_SETTLED, type SessionDoc, type PartDoc } from '../orchestration/model.ts';
-import { itemsToTree, treeResponse, treeToItems, type TreeDocs } from './tree.ts';
+import { standardPhases } from '../../state-machines/standard-lifecycle.ts';
 
 export interface SessionsDeps {
   state: StateStore;
@@ -18,10 +33,78 @@ export interface SessionsDeps {
   clock: Clock;
 }
 
+/** phase → state machine of a form's content: its synced definition's, or the standard lifecycle's. */
+const phasesFor = (f: Form) => f.pod_ref?.state_machines ?? standardPhases(f.pod_ref?.pod_type ?? 'none');
+
+/** Plans a session against the catalog and writes its whole tree in one transaction. */
+export async function scheduleSession(deps: SessionsDeps, body: CreateSessionRequest, createdBy: string) {
+  const now = deps.clock.now();
+  const { definitions, forms } = await loadCatalog(deps.state, now);
+  const plan = planSession({
+    definitions,
+    forms,
+    request: body,
+    now,
+    sessionId: newSessionId(deps.clock),
+    createdBy,
+    phasesFor,
+  });
+  await writeTree(deps, plan.tree, plan.pinned);
+  return treeResponse(plan.tree);
+}
+
+type Scheduled = Awaited<ReturnType<typeof scheduleSession>>;
+
+/** The request (argument 0) is what idempotency hashes; the dependencies ride beside it. */
+const scheduleOnce = idempotent(
+  async (
+    input: { key: string; body: CreateSessionRequest; by: string; request_id: string },
+    deps: SessionsDeps,
+  ) => ({ ...(await scheduleSession(deps, input.body, input.by)), request_id: input.request_id }),
+  {
+    table: 'stateTable',
+    partition: keys.idempotencyPartition('create-session'),
+    keyPath: 'key',
+    payloadPath: 'body',
+    expiresAfterSeconds: 24 * 3600,
+  },
+);
+
+/**
+ * Schedules at most once per (caller, Idempotency-Key) for 24 h: a replay answers the first
+ * request's session; the same key with another body is refused.
+ */
+export async function scheduleSessionOnce(
+  deps: SessionsDeps,
+  req: { key: string; body: CreateSessionRequest; by: string; context: Context },
+): Promise<{ tree: Scheduled; replayed: boolean }> {
+  try {
+    const { request_id, ...tree } = await scheduleOnce.call(
+      req.context,
+      { key: `${req.by}:${req.key}`, body: req.body, by: req.by, request_id: req.context.awsRequestId },
+      deps,
+    );
+    return { tree, replayed: request_id !== req.context.awsRequestId };
+  } catch (e) {
+    if (e instanceof IdempotencyValidationError)
+      throw new Problem('idempotency-key-reused', 'this Idempotency-Key was used with a different body', {
+        errors: [
+          { pointer: '/headers/idempotency-key', detail: 'reused with another body', rule: 'idempotency' },
+        ],
+      });
+    if (e instanceof IdempotencyAlreadyInProgressError)
+      throw new Problem(
+        'idempotency-in-progress',
+        'a request with this Idempotency-Key is still in progress; retry shortly',
+      );
+    throw e;
+  }
+}
+
 /** Writes a planned tree in one transaction, with the exposure counters of the pinned forms. */
 export async function writeTree(
-  deps: SessionsDeps,
-  tree: TreeDocs,
+  deps: Pick<SessionsDeps, 'state'>,
+  tree: SessionTree,
   formKeys: { fqn: string; version: string }[],
 ): Promise<void> {
   const ops: WriteOp[] = treeToItems(tree).map((item) => ({ kind: 'put', item, expectedVersion: null }));
@@ -33,9 +116,8 @@ export async function writeTree(
 /** The tree from the views table; just after creation, before the projection lands, from state. */
 export async function getTree(deps: SessionsDeps, id: string) {
   const view = await deps.views.getSessionTree(id);
-  if (view) return { session: view.session, parts: view.parts, pods: view.pods };
-  const items = await deps.state.queryPartition<StoredItem>(keys.sessionPartition(id));
-  const tree = itemsToTree(items);
+  if (view) return treeResponse(view);
+  const tree = itemsToTree(await deps.state.queryPartition<StoredItem>(keys.sessionPartition(id)));
   if (!tree) throw new Problem('not-found', `no session ${id}`);
   return treeResponse(tree);
 }
@@ -68,38 +150,26 @@ export async function listTrees(deps: SessionsDeps, q: ListQuery) {
   let items = page.items;
   // by_candidate cannot also key on status: filter the page (documented: pages may hold fewer items).
   if (q.candidate_id && q.status) items = items.filter((t) => t.session.status === q.status);
-  return {
-    items: items.map((t) => ({ session: t.session, parts: t.parts, pods: t.pods })),
-    cursor: page.cursor,
-  };
+  return { items: items.map(treeResponse), cursor: page.cursor };
 }
 
-/** Changes one item's intent with a conditional write, re-reading on a lost race. */
+/**
+ * Changes one item's intent with a conditional write (StateStore.update re-reads on a lost race).
+ * `mutate` answers the fields to change, undefined when the item is already as asked (idempotent),
+ * or throws a Problem when the command does not apply.
+ */
 async function changeIntent<T extends StoredItem>(
   deps: SessionsDeps,
   key: { pk: string; sk: string },
   what: string,
   mutate: (item: T) => Partial<T> | undefined,
 ): Promise<T> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const item = await deps.state.get<T>(key);
-    if (!item) throw new Problem('not-found', `no ${what}`);
+  const out = await deps.state.update<T>(key, (item) => {
     const patch = mutate(item);
-    if (!patch) return item; // already as asked: idempotent
-    const next = {
-      ...item,
-      ...patch,
-      updated_at: iso(deps.clock.now()),
-      state_version: item.state_version + 1,
-    } as T;
-    try {
-      await deps.state.put(next, item.state_version);
-      return next;
-    } catch (e) {
-      if (!isConflict(e)) throw e;
-    }
-  }
-  throw new Problem('conflict', `${what} kept changing; retry`);
+    return patch && ({ ...item, ...patch, updated_at: iso(deps.clock.now()) } as T);
+  });
+  if (!out) throw new Problem('not-found', `no ${what}`);
+  return out;
 }
 
 type SessionItem = StoredItem & SessionDoc;
@@ -110,10 +180,7 @@ export function cancelSession(deps: SessionsDeps, id: string, reason?: string) {
     if (s.desired_status === 'cancelled') return undefined;
     if (SESSION_TERMINAL.has(s.status))
       throw new Problem('state-conflict', `session ${id} has already ended (${s.status})`);
-    return {
-      desired_status: 'cancelled',
-      ...(reason ? { cancel_reason: reason } : { cancel_reason: 'cancelled by the scheduler' }),
-    };
+    return { desired_status: 'cancelled', cancel_reason: reason || 'cancelled by the scheduler' };
   });
 }
 
@@ -161,7 +228,7 @@ export function reviewPart(
       throw new Problem('state-conflict', `part ${order} is ${p.status}, not awaiting a manual review`);
     }
     if (p.review_decision) return undefined;
-    const max = (p.score_report as { points_max?: number } | undefined)?.points_max;
+    const max = p.score_report?.points_max;
     if (decision.points_awarded !== undefined && max !== undefined && decision.points_awarded > max)
       throw new Problem('validation-error', `points_awarded exceeds the part's ${max} points`, {
         errors: [{ pointer: '/points_awarded', detail: `at most ${max}`, rule: 'maximum' }],

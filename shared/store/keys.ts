@@ -1,5 +1,7 @@
 /**
- * Single-table key layout (ARCHITECTURE.md "Data"). One source of truth for every key that
+ * Single-table key layout: a session's whole tree in one partition, so one Query reads it and one
+ * transaction changes it; catalog items, workers, jobs and idempotency records in their own
+ * partitions. One source of truth for every key that
  * crosses a boundary: handlers, the projector and the tests all build keys here.
  *
  *   SESSION#<id>          SESSION | PART#<nn> | POD#<nn>#<i>      one partition per session tree
@@ -9,7 +11,10 @@
  *   PODDEF#<id>           PODDEF                                  pod definitions (gsi1: by name)
  *   WORKER#<id>           WORKER                                  workers (gsi1: all workers)
  *   JOB#<id>              JOB                                     scenario-engine jobs
- *   IDEMPOTENCY#<scope>   <key>                                   idempotency records
+ *   IDEMPOTENCY#<scope>   <function>#<hash>                       idempotency records (Powertools)
+ *
+ * Views table: SESSION#<id>/TREE (tree documents, listed through three GSIs) and OUTBOX/<hash>
+ * (the outbox's idempotency records, one per stream record that announced something).
  */
 export interface Key {
   pk: string;
@@ -33,8 +38,12 @@ export const keys = {
   podDefinitionByName: (name: string) => `PODDEF_NAME#${name}`,
   worker: (id: string): Key => ({ pk: `WORKER#${id}`, sk: 'WORKER' }),
   job: (id: string): Key => ({ pk: `JOB#${id}`, sk: 'JOB' }),
-  idempotency: (scope: string, key: string): Key => ({ pk: `IDEMPOTENCY#${scope}`, sk: key }),
+  /** The partition of one idempotency scope; Powertools writes `<function>#<hash>` sort keys in it. */
+  idempotencyPartition: (scope: IdempotencyScope) => `IDEMPOTENCY#${scope}`,
 } as const;
+
+/** Scopes of idempotency records: one per command that a client may send twice. */
+export type IdempotencyScope = 'create-session' | 'inbound-events';
 
 export const PARTITIONS = {
   sessionDefinitions: 'CATALOG#SESSIONDEF',
@@ -60,7 +69,8 @@ export function entityOfKey(k: Key): EntityKind {
 /** Views table keys. */
 export const viewKeys = {
   sessionTree: (id: string): Key => ({ pk: `SESSION#${id}`, sk: 'TREE' }),
-  outboxMark: (recordId: string): Key => ({ pk: `OUTBOX#${recordId}`, sk: 'MARK' }),
+  /** The outbox's idempotency records (one per stream record that announced something). */
+  outboxPartition: 'OUTBOX',
   listAll: 'SESSIONS',
   byStatus: (status: string) => `STATUS#${status}`,
   byCandidate: (candidateId: string) => `CANDIDATE#${candidateId}`,

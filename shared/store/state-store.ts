@@ -27,6 +27,13 @@ export type WriteOp =
   /** A commutative counter (exposure, usage): ADD on an item that must exist; not a state change. */
   | { kind: 'increment'; key: Key; counters: Record<string, number> };
 
+/** Attributes only the store uses (keys, index keys, entity tags, TTL): never part of a document. */
+const INTERNAL = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity', 'expires_at']);
+
+/** An item without the store's own attributes: what a reader of the document sees. */
+export const strip = (item: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(item).filter(([k]) => !INTERNAL.has(k)));
+
 export interface QueryPage<T> {
   items: T[];
   cursor?: Record<string, unknown>;
@@ -96,29 +103,51 @@ export class StateStore {
   }
 
   /**
+   * The one bounded re-read/conditional-write loop: runs `attempt` (which reads, decides and
+   * writes conditionally) again while it loses a race, at most `attempts` times. `onConflict` runs
+   * between attempts (a backoff, a note of which item was lost). Anything but a lost race is thrown.
+   */
+  async retrying<T>(
+    what: string,
+    attempt: (n: number) => Promise<T>,
+    opts: { attempts?: number; onConflict?: (e: ConflictError, n: number) => void | Promise<void> } = {},
+  ): Promise<T> {
+    const attempts = opts.attempts ?? 8;
+    for (let n = 0; ; n++) {
+      try {
+        return await attempt(n);
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e;
+        if (n + 1 >= attempts)
+          throw new ConflictError(`${what} kept changing; gave up after ${attempts} attempts`, e.reasons);
+        await opts.onConflict?.(e, n);
+      }
+    }
+  }
+
+  /**
    * Read, change, write conditioned on the version read; a lost race reads again (bounded).
    * `change` returns the next item without bumping `state_version` (this does), or undefined to
    * leave it as it is. Resolves with what is stored, or undefined when there is no item.
    */
-  async update<T extends StoredItem>(
+  update<T extends StoredItem>(
     key: Key,
     change: (cur: T) => T | undefined,
     attempts = 8,
   ): Promise<T | undefined> {
-    for (let i = 0; i < attempts; i++) {
-      const cur = await this.get<T>(key);
-      if (!cur) return undefined;
-      const next = change(cur);
-      if (!next || next === cur) return cur;
-      const written = { ...next, state_version: cur.state_version + 1 };
-      try {
+    return this.retrying(
+      `${key.pk}/${key.sk}`,
+      async () => {
+        const cur = await this.get<T>(key);
+        if (!cur) return undefined;
+        const next = change(cur);
+        if (!next || next === cur) return cur;
+        const written = { ...next, state_version: cur.state_version + 1 };
         await this.put(written, cur.state_version);
         return written;
-      } catch (e) {
-        if (!(e instanceof ConflictError)) throw e;
-      }
-    }
-    throw new ConflictError(`${key.pk}/${key.sk} kept changing; gave up after ${attempts} attempts`);
+      },
+      { attempts },
+    );
   }
 
   /** A single conditional put. */

@@ -6,37 +6,19 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { entityOfKey, viewKeys } from './keys.ts';
+import type { SessionTree } from '../domain/session.ts';
+import { keys, viewKeys } from './keys.ts';
+import { itemsToTree, treeResponse, treeVersion } from './session-tree.ts';
 import type { StateStore, StoredItem } from './state-store.ts';
 
-export interface SessionTreeView {
-  session: Record<string, unknown>;
-  parts: Record<string, unknown>[];
-  pods: Record<string, unknown>[];
+export interface SessionTreeView extends SessionTree {
   tree_version: number;
 }
 
-const INTERNAL = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'entity', 'expires_at']);
-export const strip = (item: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(item).filter(([k]) => !INTERNAL.has(k)));
-
 /** Pure: the tree document from the partition's items. */
 export function buildTreeView(items: StoredItem[]): SessionTreeView | undefined {
-  const session = items.find((i) => entityOfKey(i) === 'session');
-  if (!session) return undefined;
-  const bySk = (a: StoredItem, b: StoredItem) => a.sk.localeCompare(b.sk);
-  return {
-    session: strip(session),
-    parts: items
-      .filter((i) => entityOfKey(i) === 'part')
-      .sort(bySk)
-      .map(strip),
-    pods: items
-      .filter((i) => entityOfKey(i) === 'pod')
-      .sort(bySk)
-      .map(strip),
-    tree_version: items.reduce((n, i) => n + (i.state_version ?? 0), 0),
-  };
+  const tree = itemsToTree(items);
+  return tree && { ...treeResponse(tree), tree_version: treeVersion(items) };
 }
 
 export type ProjectionResult = 'written' | 'unchanged' | 'absent';
@@ -48,15 +30,10 @@ export class ViewStore {
   ) {}
 
   async projectSessionTree(state: StateStore, sessionId: string): Promise<ProjectionResult> {
-    const items = await state.queryPartition<StoredItem>(`SESSION#${sessionId}`);
+    const items = await state.queryPartition<StoredItem>(keys.sessionPartition(sessionId));
     const tree = buildTreeView(items);
     if (!tree) return 'absent';
-    const s = tree.session as {
-      status?: string;
-      candidate?: { candidate_id?: string };
-      timeslot?: { start?: string };
-      session_type?: string;
-    };
+    const s = tree.session;
     const timeKey = `${s.timeslot?.start ?? ''}#${sessionId}`;
     try {
       await this.client.send(

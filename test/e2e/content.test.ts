@@ -30,11 +30,11 @@ const events = async (type: string, id: string) =>
   (await busEvents()).filter((e) => e['detail-type'] === type && e.detail.data.id === id);
 
 describe('content sync through the local content bucket', () => {
-  it('the sample lablet becomes READY with a machine per phase and a ready event, within 5 s', async () => {
+  // How fast (upload → READY) is `npm run bench content`'s figure; here, that it happens.
+  it('the sample lablet becomes READY with a machine per phase and a ready event', async () => {
     const zip = await samplePackage('lablet-ospf-basics', {
       'PAv1/files/e2e-marker.txt': `first ${Date.now()}`,
     });
-    const t0 = Date.now();
     await upload('e2e/lablet-ospf-basics.zip', zip);
     const ready = await waitFor(
       'pod_definition.ready',
@@ -42,10 +42,8 @@ describe('content sync through the local content bucket', () => {
         const list = await api<{ items: PodDef[] }>('GET', '/v1/pod-definitions?name=lablet-ospf-basics');
         return list.body.items.find((d) => d.status === 'ready');
       },
-      5_000,
+      60_000,
     );
-    const elapsed = Date.now() - t0;
-    expect(elapsed).toBeLessThan(5_000);
     expect(Object.keys(ready.state_machines ?? {}).sort()).toEqual([
       'archive',
       'collect',
@@ -80,7 +78,7 @@ describe('content sync through the local content bucket', () => {
         (await api<{ items: PodDef[] }>('GET', '/v1/pod-definitions?name=e2e-broken')).body.items.find(
           (d) => d.status === 'failed',
         ),
-      10_000,
+      60_000,
     );
     expect(failed.error_detail).toContainEqual(
       expect.objectContaining({ file: 'PAv1/manifest.yaml', rule: 'pod_type.contradiction' }),

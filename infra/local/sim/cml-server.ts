@@ -168,6 +168,8 @@ export class CmlSimulator {
   async start(): Promise<{ url: string }> {
     if (this.server) return { url: this.baseUrl };
     const server = createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 65_000; // longer than any client's idle socket (no ECONNRESET on reuse)
+    server.headersTimeout = 66_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => {

@@ -32,6 +32,8 @@ export async function startLdsSimulator(opts: { port?: number; token?: string } 
   const calls: { method: string; path: string }[] = [];
   let url = '';
   const server: Server = createServer((req, res) => void handle(req, res));
+  server.keepAliveTimeout = 65_000; // longer than any client's idle socket (no ECONNRESET on reuse)
+  server.headersTimeout = 66_000;
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const json = (status: number, body?: unknown) =>

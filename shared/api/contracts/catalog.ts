@@ -6,6 +6,7 @@ export const catalogContracts = defineContracts({
   listDefinitions: {
     method: 'GET',
     path: '/v1/session-definitions',
+    scope: 'scheduler',
     operationId: 'listSessionDefinitions',
     summary: 'Every session definition a scheduler can ask for',
     tags: ['catalog'],
@@ -24,6 +25,7 @@ export const catalogContracts = defineContracts({
   getDefinition: {
     method: 'GET',
     path: '/v1/session-definitions/{type}',
+    scope: 'scheduler',
     operationId: 'getSessionDefinition',
     summary: 'One session definition',
     tags: ['catalog'],
@@ -38,6 +40,7 @@ export const catalogContracts = defineContracts({
   previewForms: {
     method: 'GET',
     path: '/v1/forms',
+    scope: 'scheduler',
     operationId: 'previewForms',
     summary:
       'Resolution preview: which forms a selector and requirements admit, and why the others were rejected',

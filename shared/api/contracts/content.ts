@@ -1,4 +1,5 @@
-import { defineContracts } from '../contract.ts';
+import { POD_TYPES } from '../../domain/lifecycle.ts';
+import { KiB, defineContracts } from '../contract.ts';
 
 const podDefinitionSchema = {
   type: 'object',
@@ -7,7 +8,7 @@ const podDefinitionSchema = {
     id: { type: 'string' },
     name: { type: 'string' },
     version: { type: 'string' },
-    pod_type: { enum: ['cml_on_aws', 'proxmox', 'vmware', 'roc_radkit', 'none'] },
+    pod_type: { enum: [...POD_TYPES] },
     host_type: { type: ['string', 'null'] },
     status: { enum: ['defined', 'synchronizing', 'ready', 'failed', 'superseded', 'expired'] },
     content_hash: { type: 'string' },
@@ -23,6 +24,8 @@ export const contentContracts = defineContracts({
   sync: {
     method: 'POST',
     path: '/v1/content/sync',
+    scope: 'author',
+    maxBodyBytes: 4 * KiB,
     operationId: 'syncContent',
     summary: 'Sync a PAv1 package from the content bucket (asynchronous)',
     description:
@@ -58,6 +61,7 @@ export const contentContracts = defineContracts({
   list: {
     method: 'GET',
     path: '/v1/pod-definitions',
+    scope: 'author',
     operationId: 'listPodDefinitions',
     summary: 'Pod definitions by name (newest first)',
     tags: ['content'],
@@ -84,6 +88,7 @@ export const contentContracts = defineContracts({
   get: {
     method: 'GET',
     path: '/v1/pod-definitions/{id}',
+    scope: 'author',
     operationId: 'getPodDefinition',
     summary: 'One pod definition, with its diagnostics if its sync failed',
     tags: ['content'],

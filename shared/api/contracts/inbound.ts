@@ -1,4 +1,4 @@
-import { defineContracts } from '../contract.ts';
+import { KiB, defineContracts } from '../contract.ts';
 import type { JsonSchema } from '../schema.ts';
 
 export const inboundCloudEventSchema: JsonSchema = {
@@ -27,6 +27,8 @@ export const inboundContracts = defineContracts({
   postEvent: {
     method: 'POST',
     path: '/v1/events',
+    scope: 'integration',
+    maxBodyBytes: 64 * KiB,
     operationId: 'postEvent',
     summary: 'Deliver a CloudEvent from the lab delivery system or a grader',
     description:

@@ -1,4 +1,4 @@
-import { defineContracts, idParam } from '../contract.ts';
+import { KiB, defineContracts, idParam } from '../contract.ts';
 
 const jobError = {
   type: 'object',
@@ -46,6 +46,8 @@ export const jobsContracts = defineContracts({
   submit: {
     method: 'POST',
     path: '/v1/jobs',
+    scope: 'author',
+    maxBodyBytes: 64 * KiB,
     operationId: 'submitJob',
     summary: "Run one of a pod definition's jobs (asynchronous)",
     description:
@@ -86,6 +88,7 @@ export const jobsContracts = defineContracts({
   get: {
     method: 'GET',
     path: '/v1/jobs/{id}',
+    scope: 'author',
     operationId: 'getJob',
     summary: 'A job: status, progress, captured outputs (secrets masked), error',
     tags: ['jobs'],
@@ -96,6 +99,7 @@ export const jobsContracts = defineContracts({
   cancel: {
     method: 'DELETE',
     path: '/v1/jobs/{id}',
+    scope: 'author',
     operationId: 'cancelJob',
     summary: 'Cancel a job: a submitted job ends at once, a running one between steps',
     tags: ['jobs'],
@@ -109,6 +113,7 @@ export const jobsContracts = defineContracts({
   functions: {
     method: 'GET',
     path: '/v1/scenario-functions',
+    scope: 'author',
     operationId: 'listScenarioFunctions',
     summary: 'The job DSL function catalogue with input and output schemas',
     tags: ['jobs'],

@@ -1,4 +1,5 @@
-import { defineContracts } from '../contract.ts';
+import { SESSION_STATUSES } from '../../domain/session.ts';
+import { KiB, defineContracts } from '../contract.ts';
 import type { JsonSchema } from '../schema.ts';
 
 const dateTime: JsonSchema = { type: 'string', format: 'date-time', maxLength: 40 };
@@ -107,6 +108,8 @@ export const sessionsContracts = defineContracts({
   create: {
     method: 'POST',
     path: '/v1/sessions',
+    scope: 'scheduler',
+    maxBodyBytes: 32 * KiB,
     operationId: 'createSession',
     summary: 'Schedule a session in a timeslot',
     description:
@@ -136,6 +139,7 @@ export const sessionsContracts = defineContracts({
   list: {
     method: 'GET',
     path: '/v1/sessions',
+    scope: 'scheduler',
     operationId: 'listSessions',
     summary: 'List sessions by status, type, candidate and time window (cursor pagination)',
     tags: ['sessions'],
@@ -143,20 +147,7 @@ export const sessionsContracts = defineContracts({
       type: 'object',
       additionalProperties: false,
       properties: {
-        status: {
-          type: 'string',
-          enum: [
-            'pending',
-            'admitting',
-            'running',
-            'aggregating',
-            'submitting',
-            'finalizing',
-            'completed',
-            'cancelled',
-            'failed',
-          ],
-        },
+        status: { type: 'string', enum: [...SESSION_STATUSES] },
         session_type: { type: 'string', maxLength: 64 },
         candidate_id: { type: 'string', maxLength: 128 },
         from: { ...dateTime, description: 'Timeslot start at or after' },
@@ -179,6 +170,7 @@ export const sessionsContracts = defineContracts({
   get: {
     method: 'GET',
     path: '/v1/sessions/{id}',
+    scope: 'scheduler',
     operationId: 'getSession',
     summary: 'The session tree (session, parts, pods), from the views table',
     tags: ['sessions'],
@@ -191,6 +183,8 @@ export const sessionsContracts = defineContracts({
   cancel: {
     method: 'POST',
     path: '/v1/sessions/{id}/cancel',
+    scope: 'scheduler',
+    maxBodyBytes: 4 * KiB,
     operationId: 'cancelSession',
     summary: 'Ask for the session to be cancelled (intent; the reconciler tears down)',
     tags: ['sessions'],
@@ -205,6 +199,8 @@ export const sessionsContracts = defineContracts({
   extend: {
     method: 'POST',
     path: '/v1/sessions/{id}/extend',
+    scope: 'scheduler',
+    maxBodyBytes: 4 * KiB,
     operationId: 'extendSession',
     summary: 'Move the end of the session later (intent; the reconciler applies it)',
     tags: ['sessions'],
@@ -225,6 +221,8 @@ export const sessionsContracts = defineContracts({
   endPart: {
     method: 'POST',
     path: '/v1/sessions/{id}/parts/{n}/end',
+    scope: 'operator',
+    maxBodyBytes: 4 * KiB,
     operationId: 'endPart',
     summary: 'The candidate (or an operator) ends a part: waiting → monitoring → collecting',
     tags: ['sessions'],
@@ -239,6 +237,8 @@ export const sessionsContracts = defineContracts({
   reviewPart: {
     method: 'POST',
     path: '/v1/sessions/{id}/parts/{n}/review',
+    scope: 'operator',
+    maxBodyBytes: 16 * KiB,
     operationId: 'reviewPart',
     summary: 'A reviewer completes a manual review',
     tags: ['sessions'],

@@ -4,6 +4,7 @@ export const systemContracts = defineContracts({
   health: {
     method: 'GET',
     path: '/v1/health',
+    scope: 'public',
     operationId: 'getHealth',
     summary: 'Health of the service and each of its dependencies',
     tags: ['system'],
@@ -38,6 +39,7 @@ export const systemContracts = defineContracts({
   openapi: {
     method: 'GET',
     path: '/v1/openapi.json',
+    scope: 'public',
     operationId: 'getOpenApi',
     summary: 'This OpenAPI 3.1 document',
     tags: ['system'],

@@ -33,19 +33,7 @@ export async function busEvents(since = 0): Promise<BusEvent[]> {
   return body.events;
 }
 
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitFor } from '../../helpers/wait.ts';
 
 /** Points this process's AWS SDK clients at the target's services (its content bucket, …). */
 export function useTargetAwsEnv(): Record<string, string> {

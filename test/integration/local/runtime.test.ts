@@ -1,14 +1,16 @@
 /**
- * The local runtime as a user meets it: `npm start` answers /v1/health quickly, stops cleanly on
- * Ctrl-C leaving no java or node behind, and a write to the state table reaches the stream
- * handler in well under a second.
+ * The local runtime as a user meets it: `npm start` answers /v1/health, stops cleanly on Ctrl-C
+ * leaving no java or node behind, and a write to the state table reaches the stream handler.
+ * How fast (start-up, stream latency) is a benchmark (`npm run bench runtime`), not a test: a
+ * test must pass on a machine that is busy with something else.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalRuntime, type LocalRuntime } from '../../../infra/local/runtime.ts';
+import { EVENT_TYPES } from '../../../shared/events/types.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -21,8 +23,7 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 describe('npm start', () => {
-  it('answers GET /v1/health in under 15 s, and Ctrl-C leaves no java or node process', async () => {
-    const t0 = Date.now();
+  it('answers GET /v1/health, and Ctrl-C leaves no java or node process', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
       cwd: root,
       env: {
@@ -38,7 +39,8 @@ describe('npm start', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`not ready in 15 s:\n${out}`)), 15_000);
+      // A hang guard only (the README's start-up time is `npm run bench runtime`'s figure).
+      const timer = setTimeout(() => reject(new Error(`not ready in 100 s:\n${out}`)), 100_000);
       const check = () => {
         const m = /API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
         if (m) {
@@ -50,7 +52,6 @@ describe('npm start', () => {
     });
     const res = await fetch(`${url}/v1/health`);
     const health = (await res.json()) as { status: string; components: Record<string, { status: string }> };
-    const elapsed = Date.now() - t0;
     expect(res.status).toBe(200);
     expect(health.status).toBe('ok');
     expect(Object.keys(health.components)).toEqual(
@@ -67,7 +68,6 @@ describe('npm start', () => {
         'clock',
       ]),
     );
-    expect(elapsed).toBeLessThan(15_000);
     const ddbPort = Number(/DynamoDB Local http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
     expect(await portOpen(ddbPort)).toBe(true);
 
@@ -75,53 +75,54 @@ describe('npm start', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(out).toContain('no emulator left running');
-    // The JVM is gone: its port is closed and no process mentions it.
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await portOpen(ddbPort)).toBe(false);
+    // The JVM is gone: its port closes and no process mentions it.
+    await vi.waitFor(async () => expect(await portOpen(ddbPort)).toBe(false), {
+      timeout: 30_000,
+      interval: 100,
+    });
     let procs: string;
     try {
-      procs = execFileSync('pgrep', ['-af', `-port ${ddbPort}`]).toString();
+      // `--`: the pattern starts with a dash, which pgrep would otherwise read as an option.
+      procs = execFileSync('pgrep', ['-af', '--', `-port ${ddbPort}`]).toString();
     } catch {
       procs = ''; // pgrep exits 1 when nothing matches
     }
     expect(procs.split('\n').filter((l) => l.includes('DynamoDBLocal'))).toEqual([]);
-  }, 40_000);
+  }, 150_000);
 });
 
 describe('the local runtime in process', () => {
   let rt: LocalRuntime;
   beforeAll(async () => {
     rt = await startLocalRuntime({ port: 0, seed: false, clock: { kind: 'real' }, log: () => undefined });
-  }, 30_000);
+  });
   afterAll(() => rt?.stop());
 
-  it('delivers a state-table write to the stream handler in under 1 s', async () => {
+  it('delivers each state-table write to the stream handler, which fans it out on the bus', async () => {
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-    const samples: number[] = [];
+    const seenAll: string[] = [];
     for (let i = 0; i < 5; i++) {
       const id = `ses_latency${i}`;
-      const seen = new Promise<number>((resolve) => {
+      const seen = new Promise<string>((resolve) => {
         const off = rt.bus.tap((e) => {
           if (
-            e['detail-type'] === 'lcm.orchestration.tree_changed.v1' &&
+            e['detail-type'] === EVENT_TYPES.treeChanged &&
             (e.detail as { data: { session_id: string } }).data.session_id === id
           ) {
             off();
-            resolve(Date.now());
+            resolve(id);
           }
         });
       });
-      const t0 = Date.now();
       await doc.send(
         new PutCommand({
           TableName: rt.env.LCM_STATE_TABLE,
           Item: { pk: `SESSION#${id}`, sk: 'SESSION', entity: 'other', id, state_version: 1 },
         }),
       );
-      samples.push((await seen) - t0);
+      seenAll.push(await seen);
     }
-    samples.sort((a, b) => a - b);
-    expect(samples.at(-1)!).toBeLessThan(1000);
+    expect(seenAll).toEqual([0, 1, 2, 3, 4].map((i) => `ses_latency${i}`));
     expect(rt.fns.invocations.get('stream-dispatcher')).toBeGreaterThanOrEqual(1);
   });
 

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CmlClient, CmlError, type CmlErrorKind } from '../../../shared/adapters/cml.ts';
 import { CmlSimulator } from '../../../infra/local/sim/cml-server.ts';
 
@@ -457,8 +457,8 @@ describe('the CML simulator and the local consoles', () => {
       const lab = await cml.importLab(TOPOLOGY_YAML);
       let answered = false;
       const start = cml.startLab(lab.id).then(() => void (answered = true));
-      await new Promise((r) => setTimeout(r, 100));
-      expect(actions).toEqual(['start']);
+      // The simulator has the request and holds its answer until the consoles listen.
+      await vi.waitFor(() => expect(actions).toEqual(['start']), { timeout: 30_000 });
       expect(answered).toBe(false);
       release();
       await start;

@@ -188,20 +188,19 @@ describe('TelnetConsole against the device console simulator', () => {
     const port = await rawServer(() => undefined); // accepts and stays silent
     const started = Date.now();
     const e = await failure(open(port, { timeoutMs: 300 }));
-    const elapsed = Date.now() - started;
+    // Not before its time: a slower machine only makes this later (the test's own timeout is the
+    // guard against a hang).
     expect(e.kind).toBe('timeout');
-    expect(elapsed).toBeGreaterThanOrEqual(250);
-    expect(elapsed).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
   });
 
   it('times out a slow command and closes the session', async () => {
     sim = new DeviceConsoleSimulator({ delayMs: 150 });
     const port = await sim.addDevice(rtr());
     const s = await open(port);
-    const started = Date.now();
     const e = await failure(s.run('show version', { timeoutMs: 60 }));
+    // The device answers after 150 ms; the 60 ms timeout ended the command first.
     expect(e.kind).toBe('timeout');
-    expect(Date.now() - started).toBeLessThan(140);
     expect((await failure(s.run('show clock'))).kind).toBe('communication');
   });
 
@@ -314,9 +313,6 @@ describe('TelnetConsole against the device console simulator', () => {
     expect(lines).toEqual(['', 'terminal length 0', 'show clock']);
     await s.close();
     expect(lines.at(-1)).toBe('exit');
-    await Promise.race([
-      clientHungUp,
-      new Promise((_, reject) => setTimeout(() => reject(new Error('client did not hang up')), 500)),
-    ]);
+    await clientHungUp; // (the test's timeout is the guard against a client that never hangs up)
   });
 });

@@ -7,6 +7,8 @@ import { Problem } from '../../../shared/domain/problem.ts';
 const contract: RouteContract = {
   method: 'POST',
   path: '/v1/things/{id}',
+  scope: 'public',
+  maxBodyBytes: 100,
   operationId: 'makeThing',
   summary: 'test',
   tags: ['t'],
@@ -21,19 +23,16 @@ const contract: RouteContract = {
   responses: { 201: { description: 'ok' } },
 };
 
-const handler = httpHandler(
-  [
-    route<Record<string, string>, { n?: number }, { name: string }>(contract, async (req) => {
-      if ((req.body as { name: string }).name === 'boom') throw new Error('secret internals');
-      if ((req.body as { name: string }).name === 'taken') throw new Problem('conflict', 'exists');
-      return {
-        status: 201,
-        body: { id: req.params.id, n: req.query.n, name: (req.body as { name: string }).name },
-      };
-    }),
-  ],
-  { maxBodyBytes: { 'POST /v1/things/{id}': 100 } },
-);
+const handler = httpHandler([
+  route<Record<string, string>, { n?: number }, { name: string }>(contract, async (req) => {
+    if ((req.body as { name: string }).name === 'boom') throw new Error('secret internals');
+    if ((req.body as { name: string }).name === 'taken') throw new Problem('conflict', 'exists');
+    return {
+      status: 201,
+      body: { id: req.params.id, n: req.query.n, name: (req.body as { name: string }).name },
+    };
+  }),
+]);
 
 const ctx = {
   functionName: 'f',

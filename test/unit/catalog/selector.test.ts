@@ -38,12 +38,13 @@ describe('selector patterns', () => {
     expect(() => compileSelector('Exam **LAB')).toThrow(/\*\* must stand alone|mixes/);
   });
 
-  it('compiles once and is fast over many FQNs', () => {
+  // How fast it is over 10,000 forms is a figure of `npm run bench catalog`, not a test.
+  it('compiles once and answers the same for every call', () => {
     const sel = compileSelector('* CCDE * COR');
     expect(compileSelector('* CCDE * COR')).toBe(sel);
     const tokens = 'Exam CCDE CCDE v3.1 COR COR-A'.split(' ');
-    const t0 = performance.now();
-    for (let i = 0; i < 10_000; i++) sel(tokens);
-    expect(performance.now() - t0).toBeLessThan(500);
+    const answers = new Set(Array.from({ length: 1_000 }, () => sel(tokens)));
+    expect([...answers]).toEqual([true]);
+    expect(sel('Exam CCDE CCDE v3.1 DES DES-A'.split(' '))).toBe(false);
   });
 });

@@ -2,7 +2,12 @@ import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../shared/cli/main.ts';
+import { parse } from 'yaml';
+import { validateAgainst, type JsonSchema } from '../../../shared/api/schema.ts';
+import lifecycleSchema from '../../../shared/content/schemas/lifecycle.schema.json' with { type: 'json' };
+import { main } from '../../../bin/cli.ts';
+import type { Lifecycle } from '../../../shared/domain/lifecycle.ts';
+import { STANDARD_LIFECYCLE } from '../../../state-machines/standard-lifecycle.ts';
 import { CONTENT, brokenCases, filesOf, samplePackage } from './packages.ts';
 
 async function cli(...args: string[]) {
@@ -18,6 +23,16 @@ async function cli(...args: string[]) {
 
 // Compiling validates every machine with asl-validator (100–270 ms each): generous under load.
 describe('lcm, the author command line', { timeout: 30_000 }, () => {
+  it('lifecycle standard prints the standard lifecycle as YAML in the lifecycle.yaml format', async () => {
+    const r = await cli('lifecycle', 'standard');
+    expect(r.code).toBe(0);
+    const printed = parse(r.out) as Lifecycle;
+    expect(printed).toEqual(STANDARD_LIFECYCLE);
+    // The product-only pod_types aside, it is a lifecycle.yaml as authors write them.
+    const own = { ...printed, spec: { phases: printed.spec.phases.map(({ pod_types: _p, ...ph }) => ph) } };
+    expect(validateAgainst(lifecycleSchema as JsonSchema, own)).toEqual([]);
+  });
+
   it('content lint passes a good package directory', async () => {
     const r = await cli('content', 'lint', join(CONTENT, 'lablet-ospf-basics'));
     expect(r.code).toBe(0);

@@ -49,9 +49,43 @@ describe('clocks', () => {
 
   it('a child process continues the parent virtual time', () => {
     const spec = parseClockSpec('accelerated:600');
-    const parent = clockFromSpec(spec);
+    let real = Date.parse('2026-12-01T09:00:00Z');
+    const parent = new ScaledClock(600, Date.parse('2026-12-01T12:00:00Z'), () => real);
+    real += 1_000; // one real second: ten virtual minutes
     const childSpec = parseClockSpec(clockSpecForChild(spec, parent));
-    const child = clockFromSpec(childSpec);
-    expect(Math.abs(child.now() - parent.now())).toBeLessThan(2_000);
+    expect(childSpec).toEqual({
+      kind: 'accelerated',
+      factor: 600,
+      start: Date.parse('2026-12-01T12:10:00Z'),
+    });
+    expect(clockFromSpec(childSpec)).toMatchObject({ factor: 600 });
+    // The child starts where the parent is and runs at the parent's rate from there.
+    const child = new ScaledClock(
+      childSpec.kind === 'accelerated' ? childSpec.factor : 0,
+      parent.now(),
+      () => real,
+    );
+    real += 500;
+    expect(child.now()).toBe(parent.now());
+    expect(parseClockSpec(clockSpecForChild({ kind: 'manual' }, parent))).toEqual({
+      kind: 'manual',
+      start: parent.now(),
+    });
+  });
+
+  it('a scaled clock changes rate without a jump, and never runs backwards', () => {
+    let real = 0;
+    const c = new ScaledClock(600, 0, () => real);
+    real = 1_000;
+    expect(c.now()).toBe(600_000);
+    c.setFactor(20);
+    expect(c.now()).toBe(600_000); // no jump at the change
+    real = 2_000;
+    expect(c.now()).toBe(620_000); // a real second is 20 virtual seconds now
+    c.setFactor(600);
+    real = 2_500;
+    expect(c.now()).toBe(920_000);
+    expect(c.realDelay(60_000)).toBe(100);
+    expect(() => c.setFactor(0)).toThrow(RangeError);
   });
 });

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  STATE_HISTORY_LIMIT,
-  newTimedResource,
-  setDesired,
-  transition,
-} from '../../../shared/domain/timed-resource.ts';
+import { STATE_HISTORY_LIMIT, newTimedResource, transition } from '../../../shared/domain/timed-resource.ts';
 
 describe('TimedResource', () => {
   const t0 = Date.parse('2026-12-01T09:00:00Z');
@@ -37,12 +32,14 @@ describe('TimedResource', () => {
     expect(r.state_history[0]?.from).toBe('s5');
   });
 
-  it('changing intent bumps the version but not the status; the same intent is a no-op', () => {
-    const r = newTimedResource<string, string>('ses_1', 'running', 'completed', t0, 'api');
-    const c = setDesired(r, 'cancelled', t0 + 5);
-    expect(c.desired_status).toBe('cancelled');
-    expect(c.status).toBe('running');
-    expect(c.state_version).toBe(2);
-    expect(setDesired(c, 'cancelled', t0 + 6)).toBe(c);
+  it('stamps the first start only once, and the end on a terminal move', () => {
+    const r = newTimedResource<string, string>('ses_1', 'pending', 'completed', t0, 'api');
+    const started = transition(r, 'running', { now: t0 + 1000, by: 't', started: true });
+    const again = transition(started, 'paused', { now: t0 + 2000, by: 't', started: true });
+    expect(again.started_at).toBe('2026-12-01T09:00:01.000Z');
+    expect(again.ended_at).toBeUndefined();
+    const ended = transition(again, 'completed', { now: t0 + 3000, by: 't', terminal: true });
+    expect(ended.ended_at).toBe('2026-12-01T09:00:03.000Z');
+    expect(ended.state_version).toBe(r.state_version + 3);
   });
 });

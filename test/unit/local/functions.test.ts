@@ -8,20 +8,22 @@ const slow = {
   timeoutSeconds: 0.1,
   memoryMb: 128,
 } as unknown as FunctionDecl;
-const fns = () =>
+const fns = (now?: () => number) =>
   new LocalFunctions({ functions: [slow] } as unknown as SystemDecl, {
     root: process.cwd(),
     region: 'us-east-1',
     accountId: '000000000000',
     stage: 'local',
+    ...(now ? { now } : {}),
   });
 
 describe('local Lambda functions', () => {
   it('counts invocations and passes a context whose remaining time runs down from the timeout', async () => {
-    const f = fns();
-    const out = (await f.invoke('local-slow', { ms: 10 })) as { remaining: number };
-    expect(out.remaining).toBeGreaterThan(0);
-    expect(out.remaining).toBeLessThanOrEqual(100);
+    // Wall time that moves 10 ms each time it is read: the handler reads it once, 10 ms in.
+    let t = 0;
+    const f = fns(() => (t += 10));
+    const out = (await f.invoke('local-slow', { ms: 1 })) as { remaining: number };
+    expect(out.remaining).toBe(90);
     expect(f.invocations.get('slow')).toBe(1);
     expect(f.overruns.size).toBe(0);
   });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LocalStepFunctions, SfnApiError } from '../../../infra/local/stepfunctions.ts';
 import { ManualClock } from '../../../shared/domain/clock.ts';
 
@@ -7,9 +7,12 @@ function sfn(
     fns?: Record<string, (p: unknown) => Promise<unknown>>;
     runTask?: (p: Record<string, unknown>) => Promise<void>;
     deadlineFloorMs?: number;
+    taskStartFloorMs?: number;
   } = {},
 ) {
   const published: { 'detail-type': string; detail: Record<string, unknown> }[] = [];
+  /** Every clock-time delay the interpreter turned into a real one (virtual ms). */
+  const delays: number[] = [];
   const s = new LocalStepFunctions({
     clock: new ManualClock('2026-12-01T09:00:00Z'),
     region: 'us-east-1',
@@ -22,10 +25,11 @@ function sfn(
     },
     runTask: opts.runTask ?? (async () => undefined),
     publish: async (e) => void published.push(e),
-    realDelayMs: (ms) => ms / 1000, // one virtual second = one real millisecond
+    realDelayMs: (ms) => (delays.push(ms), ms / 1000), // one virtual second = one real millisecond
     deadlineFloorMs: opts.deadlineFloorMs ?? 0,
+    taskStartFloorMs: opts.taskStartFloorMs ?? 0,
   });
-  return { s, published };
+  return { s, published, delays };
 }
 
 const lambda = (next: string | null, extra: Record<string, unknown> = {}) => ({
@@ -80,8 +84,9 @@ describe('local Step Functions', () => {
     const d = await run(s, { StartAt: 'A', States: { A: lambda(null) } }, { n: 21 });
     expect(d.status).toBe('SUCCEEDED');
     expect(JSON.parse(d.output!)).toEqual({ doubled: 42 });
-    await new Promise((r) => setTimeout(r, 10));
-    expect(published.map((p) => p.detail.status)).toEqual(['RUNNING', 'SUCCEEDED']);
+    await vi.waitFor(() => expect(published.map((p) => p.detail.status)).toEqual(['RUNNING', 'SUCCEEDED']), {
+      timeout: 30_000,
+    });
     expect(published[1]!['detail-type']).toBe('Step Functions Execution Status Change');
     expect(published[1]!.detail).toMatchObject({
       name: 'e1',
@@ -208,7 +213,7 @@ describe('local Step Functions', () => {
 
   it('a task that stops heartbeating fails with States.HeartbeatTimeout instead of hanging', async () => {
     let token = '';
-    const { s } = sfn({
+    const { s, delays } = sfn({
       fns: {
         worker: async (p) => {
           token = (p as { token: string }).token;
@@ -217,10 +222,11 @@ describe('local Step Functions', () => {
         },
       },
     });
-    const t0 = Date.now();
     const d = await run(s, heartbeatJob);
     expect(d).toMatchObject({ status: 'FAILED', error: 'States.HeartbeatTimeout' });
-    expect(Date.now() - t0).toBeLessThan(2_000); // 60 virtual seconds = 60 ms here
+    // The 60 s heartbeat was measured in the clock's time (60 ms of real time here), not the
+    // task's 3600 s timeout, and not 60 s of wall time.
+    expect(delays).toContain(60_000);
     await expect(s.handle('SendTaskSuccess', { taskToken: token, output: '{}' })).rejects.toMatchObject({
       name: 'TaskTimedOut',
     });
@@ -232,6 +238,29 @@ describe('local Step Functions', () => {
     const d = await run(s, heartbeatJob);
     expect(d).toMatchObject({ status: 'FAILED', error: 'States.HeartbeatTimeout' });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(290); // 60 ms of clock time, floored at 300 ms
+  });
+
+  it('a task has longer for its first heartbeat (its process must start) than for the next ones', async () => {
+    let beat: (() => Promise<unknown>) | undefined;
+    const { s } = sfn({
+      fns: {
+        worker: async (p) => {
+          const token = (p as { token: string }).token;
+          beat = () => s.handle('SendTaskHeartbeat', { taskToken: token });
+          return undefined;
+        },
+      },
+      deadlineFloorMs: 0,
+      taskStartFloorMs: 400, // 60 virtual seconds are 60 ms here; the first beat may take 400 ms
+    });
+    const t0 = Date.now();
+    const running = run(s, heartbeatJob);
+    await vi.waitFor(() => expect(beat).toBeDefined(), { timeout: 30_000 });
+    await new Promise((r) => setTimeout(r, 150)); // past HeartbeatSeconds, within the start floor
+    await beat!(); // accepted: the execution still waits for this task
+    const d = await running; // silence after the first beat: the heartbeat timeout applies
+    expect(d).toMatchObject({ status: 'FAILED', error: 'States.HeartbeatTimeout' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
   });
 
   it('StopExecution aborts a running execution', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decide, executionName, parseExecutionName } from '../../../shared/orchestration/decide.ts';
+import { decide } from '../../../shared/orchestration/decide.ts';
+import { executionName, parseExecutionName } from '../../../shared/domain/names.ts';
 import { MIN, T0, drive, tree } from './fixtures.ts';
 
 const starts = (cmds: { kind: string }[]) =>

@@ -1,6 +1,6 @@
 import { makeTimeslot } from '../../../shared/domain/timeslot.ts';
 import { newTimedResource } from '../../../shared/domain/timed-resource.ts';
-import type { PartDoc, PodDoc, SessionDoc, SessionTree } from '../../../shared/orchestration/model.ts';
+import type { PartDoc, PodDoc, SessionDoc, SessionTree } from '../../../shared/domain/session.ts';
 import { decide, recordPhaseOutcome, type Command } from '../../../shared/orchestration/decide.ts';
 
 export const T0 = Date.parse('2026-12-01T09:00:00Z');

@@ -93,23 +93,21 @@ describe('executor', () => {
   });
 
   it('a step that exceeds its timeout fails the job with a 408 problem naming the step', async () => {
-    const t0 = Date.now();
+    const svc = services(new FakeConsoles({}));
     const r = await runJob(
       job([
         { id: 'slow', uses: 'pause@v1', with: { seconds: 600 }, timeout: 2 },
         { id: 'never', uses: 'pause@v1', with: { seconds: 0 } },
       ]),
       scopes,
-      {
-        services: services(new FakeConsoles({})),
-        connectors: [],
-        job: jobInfo,
-      },
+      { services: svc, connectors: [], job: jobInfo },
     );
     expect(r.status).toBe('failed');
     expect(r.error).toMatchObject({ status: 408, kind: 'timeout', step_id: 'slow' });
     expect(r.steps.map((s) => s.id)).toEqual(['slow']);
-    expect(Date.now() - t0).toBeLessThan(500); // 2 virtual seconds, not 600
+    // The 2 s timeout cut the 600 s pause short: its wait was aborted, never ran to its end.
+    expect(svc.sleeps).toContainEqual({ ms: 600_000, ended: 'aborted' });
+    expect(svc.sleeps).not.toContainEqual({ ms: 600_000, ended: 'elapsed' });
   });
 
   it('on_error retry: fails twice, succeeds on the third attempt, with backoff in between', async () => {

@@ -1,5 +1,5 @@
 import { ScaledClock, iso } from '../../../shared/domain/clock.ts';
-import { sleeperFor } from '../../../shared/domain/sleep.ts';
+import { deadlineFor, sleeperFor } from '../../../shared/domain/sleep.ts';
 import type { ConsolePort, ConsoleSession, ConsoleTarget } from '../../../shared/adapters/console.ts';
 import type { ReportStore, ScenarioServices } from '../../../shared/scenario/functions.ts';
 import type { JobDefinition, JobStep } from '../../../shared/dsl/catalogue.ts';
@@ -37,19 +37,36 @@ export class MemoryReports implements ReportStore {
   }
 }
 
-/** Virtual time ×100: a 60 s pause takes 600 ms. */
+/**
+ * Virtual time ×100: a 60 s pause takes 600 ms. `sleeps` records every wait the job asked for and
+ * how it ended (a step timeout aborts the step's own wait), so a test can tell a pause that ran
+ * to its end from one a timeout cut short whatever the machine's speed.
+ */
 export function services(
   consoles: ConsolePort,
   reports = new MemoryReports(),
-): ScenarioServices & { reports: MemoryReports } {
+): ScenarioServices & { reports: MemoryReports; sleeps: { ms: number; ended: 'elapsed' | 'aborted' }[] } {
   const clock = new ScaledClock(100, Date.parse('2026-12-01T10:00:00Z'));
+  const sleep = sleeperFor(clock);
+  const sleeps: { ms: number; ended: 'elapsed' | 'aborted' }[] = [];
   return {
     console: consoles,
     cml: () => {
       throw new Error('no CML in this test');
     },
     reports,
-    sleep: sleeperFor(clock),
+    sleeps,
+    // Step timeouts as in production: the clock's time, never less than 5 s of wall time (a
+    // device, or a busy machine, does not answer faster because the clock is accelerated).
+    deadline: deadlineFor(clock, 5_000),
+    sleep: (ms, signal) =>
+      sleep(ms, signal).then(
+        () => void sleeps.push({ ms, ended: 'elapsed' }),
+        (e: unknown) => {
+          sleeps.push({ ms, ended: 'aborted' });
+          throw e;
+        },
+      ),
     now: () => iso(clock.now()),
   };
 }

@@ -3,21 +3,23 @@
  *   lcm content lint <zip|dir>                         the sync's validation, human-readable
  *   lcm lifecycle compile <lifecycle.yaml|package> [--phase p] [--pod-type t]   prints ASL
  *   lcm lifecycle graph <lifecycle.yaml|package> [--pod-type t]                 Mermaid per phase
+ *   lcm lifecycle standard                                                     the standard lifecycle.yaml
  * Exit codes: 0 fine, 1 the content has problems, 2 usage.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { parse } from 'yaml';
-import { readDirectory, readZip, type PackageFiles } from '../content/package-reader.ts';
-import { validatePackage, type Lifecycle } from '../content/validate.ts';
-import { ContentError, formatDiagnostic } from '../content/diagnostics.ts';
-import { STANDARD_LIFECYCLE } from '../content/standard-lifecycle.ts';
-import { compileLifecycle, toMermaid } from '../../state-machines/compile.ts';
-import type { PodType } from '../catalog/types.ts';
+import { parse, stringify } from 'yaml';
+import { readDirectory, readZip, type PackageFiles } from '../shared/content/package-reader.ts';
+import { validatePackage } from '../shared/content/validate.ts';
+import { ContentError, formatDiagnostic } from '../shared/content/diagnostics.ts';
+import type { Lifecycle, PodType } from '../shared/domain/lifecycle.ts';
+import { compileLifecycle, toMermaid } from '../state-machines/compile.ts';
+import { STANDARD_LIFECYCLE } from '../state-machines/standard-lifecycle.ts';
 
 const USAGE = `usage:
   lcm content lint <package.zip|directory>
   lcm lifecycle compile <lifecycle.yaml|package> [--phase <name>] [--pod-type <type>]
-  lcm lifecycle graph <lifecycle.yaml|package> [--pod-type <type>]`;
+  lcm lifecycle graph <lifecycle.yaml|package> [--pod-type <type>]
+  lcm lifecycle standard`;
 
 export async function main(
   argv: string[],
@@ -29,6 +31,12 @@ export async function main(
     const i = rest.indexOf(`--${name}`);
     return i >= 0 ? rest[i + 1] : undefined;
   };
+  if (group === 'lifecycle' && cmd === 'standard' && !target) {
+    out(
+      `# The product's standard lifecycle, applied to content that ships no lifecycle.yaml.\n${stringify(STANDARD_LIFECYCLE)}`,
+    );
+    return 0;
+  }
   if (!group || !cmd || !target || !['content', 'lifecycle'].includes(group)) {
     err(`${USAGE}\n`);
     return 2;

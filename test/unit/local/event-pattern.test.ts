@@ -7,7 +7,7 @@
  *   [null]      "Matching null values and empty strings"
  */
 import { describe, expect, it } from 'vitest';
-import { compilePattern, matchesPattern, validatePattern } from '../../../shared/events/pattern.ts';
+import { compilePattern, matchesPattern, validatePattern } from '../../../infra/local/event-pattern.ts';
 import { Problem } from '../../../shared/domain/problem.ts';
 
 /** The example event of the EventBridge user guide (EC2 instance state change). */

@@ -1,9 +1,13 @@
 /**
- * The standard lifecycle (state-machines/standard-lifecycle.yaml), for content that ships none.
- * Kept as data here so the validator and the compiler share one copy; a test checks it equals the
- * YAML file.
+ * The product's standard lifecycle, for content that ships no lifecycle.yaml: instantiate (lab,
+ * ports, tags, start, lab-delivery registration, ready), collect, grade (rubric), archive (stop,
+ * wipe, release). Jobs apply only when the package defines them (post_init@v1, collect@v1,
+ * grade@v1). This object is the one copy: the validator, the compiler, seeding (which registers
+ * its machines) and the planner (which names them on each part) all read it; `npx lcm lifecycle
+ * standard` prints it as YAML.
  */
-import type { Lifecycle } from './validate.ts';
+import { phasesFor, type Lifecycle, type PodType } from '../shared/domain/lifecycle.ts';
+import { standardMachineName } from '../shared/domain/names.ts';
 
 export const STANDARD_LIFECYCLE: Lifecycle = {
   kind: 'Lifecycle',
@@ -22,7 +26,13 @@ export const STANDARD_LIFECYCLE: Lifecycle = {
         retry: { max_attempts: 2, backoff_seconds: 5 },
         timeout_seconds: 1800,
       },
-      { name: 'collect', jobs: [{ definition: 'collect@v1' }], timeout_seconds: 900 },
+      {
+        name: 'collect',
+        // Web-only parts have no devices to collect from.
+        pod_types: ['cml_on_aws', 'proxmox', 'vmware', 'roc_radkit'],
+        jobs: [{ definition: 'collect@v1' }],
+        timeout_seconds: 900,
+      },
       {
         name: 'grade',
         native_steps_by_pod_type: { cml_on_aws: [], proxmox: [], vmware: [], roc_radkit: [], none: [] },
@@ -44,3 +54,10 @@ export const STANDARD_LIFECYCLE: Lifecycle = {
     ],
   },
 };
+
+/** phase → registered state machine, for a part of `podType` whose content ships no lifecycle. */
+export function standardPhases(podType: PodType): Record<string, string> {
+  return Object.fromEntries(
+    phasesFor(STANDARD_LIFECYCLE, podType).map((p) => [p.name, standardMachineName(podType, p.name)]),
+  );
+}

@@ -1,9 +1,12 @@
 /**
- * The runtime resources the reconciler converges (DOMAIN.md §2), as stored in a session tree.
- * Snake_case on the wire; these are the contract subscribers and schedulers read.
+ * The runtime resources the reconciler converges, as stored in a session tree: one session, its
+ * parts, and the pod instances the parts need. Snake_case on the wire; these are the contract
+ * schedulers and subscribers read. The session model every module shares: the planner builds
+ * it, the reconciler decides on it, the native steps and jobs read it.
  */
-import type { Timeslot } from '../domain/timeslot.ts';
-import type { StateTransition } from '../domain/timed-resource.ts';
+import type { Timeslot } from './timeslot.ts';
+import type { TimedResource } from './timed-resource.ts';
+import type { PhaseName, PodType } from './lifecycle.ts';
 
 export const SESSION_STATUSES = [
   'pending',
@@ -17,7 +20,8 @@ export const SESSION_STATUSES = [
   'failed',
 ] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
-export type SessionDesired = 'completed' | 'cancelled';
+export const SESSION_DESIRED = ['completed', 'cancelled'] as const;
+export type SessionDesired = (typeof SESSION_DESIRED)[number];
 export const SESSION_TERMINAL: ReadonlySet<SessionStatus> = new Set(['completed', 'cancelled', 'failed']);
 
 export const PART_STATUSES = [
@@ -35,16 +39,25 @@ export const PART_STATUSES = [
   'cancelled',
 ] as const;
 export type PartStatus = (typeof PART_STATUSES)[number];
-export type PartDesired = 'pending' | 'active' | 'archived' | 'cancelled';
+export const PART_DESIRED = ['pending', 'active', 'archived', 'cancelled'] as const;
+export type PartDesired = (typeof PART_DESIRED)[number];
 /** A settled part no longer holds its gate. */
 export const PART_SETTLED: ReadonlySet<PartStatus> = new Set(['archived', 'failed', 'cancelled']);
 
-export type PodStatus =
-  'pending' | 'provisioning' | 'ready' | 'active' | 'tearing_down' | 'terminated' | 'failed';
+export const POD_STATUSES = [
+  'pending',
+  'provisioning',
+  'ready',
+  'active',
+  'tearing_down',
+  'terminated',
+  'failed',
+] as const;
+export type PodStatus = (typeof POD_STATUSES)[number];
 export const POD_GONE: ReadonlySet<PodStatus> = new Set(['terminated', 'failed']);
 
-/** Lifecycle phase → the part status it runs in (CONTENT.md §5). */
-export const PHASE_STATUS: Record<string, PartStatus> = {
+/** Lifecycle phase → the part status it runs in. */
+export const PHASE_STATUS: Record<PhaseName, PartStatus> = {
   instantiate: 'instantiating',
   post_init: 'instantiating',
   ready: 'waiting',
@@ -73,15 +86,21 @@ export interface PhaseExecution {
   /** A teardown run after a failure or cancel: its outcome does not move the part. */
   cleanup?: boolean;
   /** The execution's input, kept so a lost start can be re-issued identically. */
-  input?: {
-    session_id: string;
-    part_order: number;
-    phase: string;
-    attempt: number;
-    pod_definition_id: string | null;
-    pods: { index: number; id: string }[];
-    cleanup: boolean;
-  };
+  input?: PhaseInput;
+}
+
+/**
+ * What a phase execution receives, and every task in it (native steps, jobs): references only,
+ * never documents (a Step Functions state holds at most 256 KiB).
+ */
+export interface PhaseInput {
+  session_id: string;
+  part_order: number;
+  phase: string;
+  attempt: number;
+  pod_definition_id: string | null;
+  pods: { index: number; id: string }[];
+  cleanup: boolean;
 }
 
 export interface ScoreSummary {
@@ -91,19 +110,7 @@ export interface ScoreSummary {
   passed: boolean;
 }
 
-interface Timed<S extends string, D extends string> {
-  id: string;
-  status: S;
-  desired_status: D;
-  state_version: number;
-  state_history: StateTransition<S>[];
-  created_at: string;
-  updated_at: string;
-  started_at?: string;
-  ended_at?: string;
-}
-
-export interface SessionDoc extends Timed<SessionStatus, SessionDesired> {
+export interface SessionDoc extends TimedResource<SessionStatus, SessionDesired> {
   session_type: string;
   definition_version?: string;
   addressed_by?: string;
@@ -119,15 +126,21 @@ export interface SessionDoc extends Timed<SessionStatus, SessionDesired> {
   score_report_ref?: string;
   escalation?: { reason: string; at: string; failed_parts: number[] };
   cancel_reason?: string;
+  /** The principal that booked the session. */
+  created_by?: string;
+  /** The scheduler's own labels, echoed back. */
+  metadata?: Record<string, string | number | boolean>;
+  /** Each part's pinned form, for listings that do not read the parts. */
+  parts_summary?: { order: number; name: string; form: { fqn: string; version: string } }[];
 }
 
-export interface PartDoc extends Timed<PartStatus, PartDesired> {
+export interface PartDoc extends TimedResource<PartStatus, PartDesired> {
   session_id: string;
   order: number;
   name: string;
   form: { fqn: string; version: string };
   pod_definition_id?: string;
-  pod_type?: string;
+  pod_type?: PodType;
   timeslot: Timeslot;
   duration_minutes: number;
   gates_next: boolean;
@@ -149,15 +162,19 @@ export interface PartDoc extends Timed<PartStatus, PartDesired> {
   failure?: { phase: string; error: string; cause?: string };
 }
 
-export interface PodDoc extends Timed<PodStatus, 'ready' | 'terminated'> {
+export interface PodDoc extends TimedResource<PodStatus, 'ready' | 'terminated'> {
   session_id: string;
   part_order: number;
   index: number;
   pod_definition_id?: string;
-  pod_type: string;
+  pod_type: PodType;
   host_id?: string;
   lab_id?: string;
   ports?: Record<string, number>;
+  /** What the pod holds on its worker, given back when it goes. */
+  held?: { cpu_cores: number; memory_gb: number; nodes: number; ports: number[] };
+  lds_session_id?: string;
+  launch_url?: string;
 }
 
 export interface SessionTree {
@@ -165,3 +182,12 @@ export interface SessionTree {
   parts: PartDoc[];
   pods: PodDoc[];
 }
+
+/**
+ * A tree item's name within its session: `session`, `part:<order>`, `pod:<order>:<index>`. A
+ * decision reports the items it changed by these names; the store writes exactly those.
+ */
+export type TreeItemRef = 'session' | `part:${number}` | `pod:${number}:${number}`;
+export const partRef = (order: number): TreeItemRef => `part:${order}`;
+export const podRef = (p: Pick<PodDoc, 'part_order' | 'index'>): TreeItemRef =>
+  `pod:${p.part_order}:${p.index}`;

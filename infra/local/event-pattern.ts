@@ -7,7 +7,7 @@
  * (values, prefix, suffix, wildcard, equals-ignore-case), numeric, exists, equals-ignore-case,
  * wildcard and cidr. `validatePattern` rejects what AWS rejects, naming the offending field.
  */
-import { Problem, type ProblemError } from '../domain/problem.ts';
+import { Problem, type ProblemError } from '../../shared/domain/problem.ts';
 
 export type EventPattern = Record<string, unknown>;
 type Pred = (v: unknown) => boolean;

@@ -1,0 +1,104 @@
+/**
+ * The reconciler's application service: what each trigger means (a tree changed, a phase
+ * execution ended, the clock ticked) and the ports the reconcile loop needs, wired from the
+ * environment. Events only name a tree; the loop re-reads it and decides.
+ */
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { parseExecutionName } from '../domain/names.ts';
+import { SESSION_TERMINAL, SESSION_STATUSES } from '../domain/session.ts';
+import { stateMachineArn, type ArnScope } from '../runtime/arns.ts';
+import { documentClient, lambdaClient, sfnClient } from '../runtime/aws.ts';
+import { runtimeClock } from '../runtime/clock.ts';
+import { env } from '../runtime/env.ts';
+import { viewKeys } from '../store/keys.ts';
+import { StateStore } from '../store/state-store.ts';
+import { ViewStore } from '../store/views.ts';
+import type { NativeStepInput } from './native.ts';
+import { reconcileSession, type Observation, type ReconcilerPorts } from './reconciler.ts';
+
+export function reconcilerPorts(scope: ArnScope, log: ReconcilerPorts['log']): ReconcilerPorts {
+  return {
+    state: new StateStore(documentClient(), env('stateTable')),
+    sfn: sfnClient(),
+    stateMachineArn: (name) => stateMachineArn(scope, name),
+    teardownPod: async (session_id, part_order, pod_index, reason) => {
+      const payload: NativeStepInput = { step: 'force_teardown', session_id, part_order, pod_index, reason };
+      await lambdaClient().send(
+        new InvokeCommand({
+          FunctionName: env('nativeStepsFunctionArn'),
+          InvocationType: 'Event',
+          Payload: Buffer.from(JSON.stringify(payload)),
+        }),
+      );
+    },
+    now: () => runtimeClock().now(),
+    log,
+  };
+}
+
+const OUTCOMES = {
+  SUCCEEDED: 'succeeded',
+  FAILED: 'failed',
+  TIMED_OUT: 'timed_out',
+  ABORTED: 'aborted',
+} as const;
+
+/** Step Functions' status change for a part phase execution → the outcome on its part. */
+export async function onExecutionEnded(
+  detail: { name?: string; status?: string; error?: string; cause?: string },
+  ports: ReconcilerPorts,
+) {
+  const parsed = detail.name ? parseExecutionName(detail.name) : undefined;
+  if (!parsed) return { ignored: `not a part phase execution: ${detail.name}` };
+  const outcome = OUTCOMES[detail.status as keyof typeof OUTCOMES];
+  if (!outcome) return { ignored: `status ${detail.status}` };
+  const observation: Observation = {
+    kind: 'execution_ended',
+    execution_name: detail.name!,
+    outcome,
+    ...(detail.error ? { error: detail.error } : {}),
+    ...(detail.cause ? { cause: detail.cause } : {}),
+  };
+  return reconcileSession(parsed.session_id, ports, observation);
+}
+
+/** A session starting within this horizon is looked at by the tick (its lead time may open). */
+const TICK_HORIZON_MS = 24 * 3600_000;
+const TICK_CONCURRENCY = 8;
+const ACTIVE = SESSION_STATUSES.filter((s) => !SESSION_TERMINAL.has(s));
+
+/** The clock's tick: every session that may have something due, all active ones, pending ones soon. */
+export async function tick(ports: ReconcilerPorts) {
+  const views = new ViewStore(documentClient(), env('viewsTable'));
+  const now = ports.now();
+  const ids: string[] = [];
+  for (const status of ACTIVE) {
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await views.listSessions({
+        index: 'by_status',
+        partition: viewKeys.byStatus(status),
+        ...(status === 'pending' ? { to: new Date(now + TICK_HORIZON_MS).toISOString() } : {}),
+        limit: 100,
+        cursor,
+      });
+      ids.push(...page.items.map((t) => String(t.session.id)));
+      cursor = page.cursor;
+    } while (cursor);
+  }
+  let failed = 0;
+  const queue = [...ids];
+  await Promise.all(
+    Array.from({ length: TICK_CONCURRENCY }, async () => {
+      for (let id = queue.shift(); id; id = queue.shift()) {
+        try {
+          await reconcileSession(id, ports, { kind: 'tick' });
+        } catch (e) {
+          failed++;
+          ports.log?.('tick reconcile failed', { session_id: id, error: (e as Error).message });
+        }
+      }
+    }),
+  );
+  return { sessions: ids.length, failed };
+}

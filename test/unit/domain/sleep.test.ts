@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { ScaledClock } from '../../../shared/domain/clock.ts';
+import { sleeperFor } from '../../../shared/domain/sleep.ts';
+
+describe('waiting in clock time', () => {
+  it('a wait on a scaled clock ends when its clock time has passed, whatever the rate did meanwhile', async () => {
+    // Real time that moves only when the test says so: the wait is checked on every timer.
+    let real = 0;
+    const clock = new ScaledClock(1000, 0, () => real);
+    const sleep = sleeperFor(clock, 5, 1);
+    let ended = false;
+    const wait = sleep(60_000).then(() => (ended = true)); // 60 clock seconds: 60 ms at ×1000
+    real = 50; // 50 clock seconds
+    clock.setFactor(10); // work in flight: time slows down
+    await new Promise((r) => setTimeout(r, 20));
+    expect(ended).toBe(false); // only 50 of 60 clock seconds have passed
+    real = 1_050; // 10 more clock seconds at ×10
+    await wait;
+    expect(clock.now()).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it('an aborted wait rejects with the reason and never resolves', async () => {
+    const clock = new ScaledClock(1, 0, () => 0); // real time that never moves: only the abort ends it
+    const ac = new AbortController();
+    const wait = sleeperFor(clock, 5, 1)(1_000, ac.signal);
+    ac.abort(new Error('cancelled'));
+    await expect(wait).rejects.toThrow('cancelled');
+  });
+});
