@@ -10,14 +10,14 @@ import { listenOnLoopback } from './ports.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { SystemDecl } from '../topology.ts';
-import type { RouteContract } from '../../shared/api/contract.ts';
+import { API_SCOPES, SCOPE_PREFIX, type RouteContract } from '../../shared/api/contract.ts';
 import { httpRoutes } from '../topology.ts';
 import type { Clock } from '../../shared/domain/clock.ts';
 import type { BusEvent, LocalEventBus } from './event-bus.ts';
 import type { LocalFunctions } from './functions.ts';
 
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
-const ALL_SCOPES = ['lcm/scheduler', 'lcm/operator', 'lcm/author', 'lcm/integration'];
+const ALL_SCOPES = API_SCOPES.filter((s) => s !== 'public').map((s) => SCOPE_PREFIX + s);
 
 interface CompiledRoute {
   trigger: RouteContract;

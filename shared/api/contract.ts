@@ -8,9 +8,22 @@ export const KiB = 1024;
 /** The largest body a route accepts unless its contract says otherwise. */
 export const DEFAULT_MAX_BODY_BYTES = 64 * KiB;
 
-/** Who may call a route: the OAuth scope (`lcm/<scope>`) its token must carry, or none. */
-export const API_SCOPES = ['public', 'scheduler', 'operator', 'author', 'integration'] as const;
-export type ApiScope = (typeof API_SCOPES)[number];
+/**
+ * Who may call a route: the OAuth scope (`lcm/<scope>`) its token must carry (roles as scopes),
+ * or none for `public`. Each with what it is for (the OpenAPI document lists these).
+ */
+export const SCOPE_DESCRIPTIONS = {
+  public: 'No token',
+  scheduler: 'Schedule, read, cancel and extend sessions; read the catalog',
+  proctor: 'Act for a candidate in the room: end a part, admit, pause and resume',
+  reviewer: 'Find the parts awaiting a manual review and decide them',
+  author: 'Publish content, read pod definitions, run jobs',
+  integration: 'Deliver CloudEvents from the lab delivery system and graders',
+  operator: 'Operate the platform (workers, dead letters, deep health) and sessions',
+  auditor: 'Read everything, change nothing',
+} as const;
+export type ApiScope = keyof typeof SCOPE_DESCRIPTIONS;
+export const API_SCOPES = Object.keys(SCOPE_DESCRIPTIONS) as ApiScope[];
 /** A token carries a scope as `lcm/<scope>` (the authorizer checks it; the OpenAPI document names it). */
 export const SCOPE_PREFIX = 'lcm/';
 

@@ -2,7 +2,14 @@
  * Builds the OpenAPI 3.1 document from the route contracts: the same schemas the handlers
  * validate with, and the scope each contract declares (which the CDK app's authorizer enforces).
  */
-import { problemSchema, type RouteContract, routeKey, SCOPE_PREFIX } from './contract.ts';
+import {
+  API_SCOPES,
+  problemSchema,
+  type RouteContract,
+  routeKey,
+  SCOPE_DESCRIPTIONS,
+  SCOPE_PREFIX,
+} from './contract.ts';
 import type { JsonSchema } from './schema.ts';
 
 export function buildOpenApi(opts: {
@@ -73,12 +80,9 @@ export function buildOpenApi(opts: {
 }
 
 function scopeDescriptions(): Record<string, string> {
-  return {
-    [SCOPE_PREFIX + 'scheduler']: 'Schedule, read, cancel and extend sessions; read the catalog',
-    [SCOPE_PREFIX + 'operator']: 'Operate sessions and jobs (end parts, review, run jobs)',
-    [SCOPE_PREFIX + 'author']: 'Publish content and read pod definitions',
-    [SCOPE_PREFIX + 'integration']: 'Deliver CloudEvents from the lab delivery system and graders',
-  };
+  return Object.fromEntries(
+    API_SCOPES.filter((s) => s !== 'public').map((s) => [SCOPE_PREFIX + s, SCOPE_DESCRIPTIONS[s]]),
+  );
 }
 
 function objectParams(schema: JsonSchema | undefined, where: 'path' | 'query') {
