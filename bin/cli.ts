@@ -44,7 +44,7 @@ export async function main(
   try {
     if (group === 'content' && cmd === 'lint') {
       const files = await load(target);
-      const r = validatePackage(files);
+      const r = await validatePackage(files);
       if (r.ok) {
         out(
           `✔ ${target}: ${r.fields.name} ${r.fields.version} (${r.fields.pod_type}, lifecycle: ${r.fields.lifecycle_source}, phases: ${r.fields.lifecycle_phases.join(' → ')}, jobs: ${Object.keys(r.fields.jobs).join(', ') || 'none'})\n`,
@@ -112,7 +112,7 @@ async function lifecycleOf(target: string, podTypeFlag?: PodType) {
       standard: false,
     };
   }
-  const r = validatePackage(await load(target));
+  const r = await validatePackage(await load(target));
   if (!r.ok) throw new ContentError(r.diagnostics);
   return {
     lifecycle: r.fields.lifecycle_source === 'standard' ? STANDARD_LIFECYCLE : r.fields.lifecycle,

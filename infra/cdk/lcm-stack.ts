@@ -213,8 +213,9 @@ export class LcmStack extends Stack {
         config,
         root: props.root,
         ...(decl.name === 'seed-catalog' ? { copyDirs: ['seeds'] } : {}),
-        // The scenario engine loads jq's WebAssembly from next to its bundle.
-        ...(decl.name === 'job-runner'
+        // The scenario engine loads jq's WebAssembly from next to its bundle; content sync and
+        // the content API compile every expression of a package with it (lint = runtime).
+        ...(['job-runner', 'content-sync', 'content-api'].includes(decl.name)
           ? { copyFiles: [{ from: jqWasmPath(props.root), to: 'jq.wasm' }] }
           : {}),
       });

@@ -7,6 +7,10 @@
 import { connect, type Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 
+/** The transports the console adapter speaks; content sync refuses a connector with another. */
+export const CONSOLE_TRANSPORTS = ['telnet'] as const;
+export type ConsoleTransport = (typeof CONSOLE_TRANSPORTS)[number];
+
 export interface ConsoleTarget {
   host: string;
   port: number;
@@ -16,7 +20,7 @@ export interface ConsoleTarget {
   password?: string;
   enable_password?: string;
   timeoutMs: number;
-  transport?: 'telnet';
+  transport?: ConsoleTransport;
 }
 
 export interface ConsoleSession {

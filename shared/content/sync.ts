@@ -103,10 +103,10 @@ export const podDefinitionId = (name: string, podType: string, contentHash: stri
 /** Reads and validates without writing anything: what `lcm content lint` and the API preview use. */
 export async function inspectPackage(
   bytes: Buffer,
-): Promise<{ hash: string; result: ReturnType<typeof validatePackage> }> {
+): Promise<{ hash: string; result: Awaited<ReturnType<typeof validatePackage>> }> {
   const hash = sha256(bytes);
   try {
-    return { hash, result: validatePackage(await readZip(bytes)) };
+    return { hash, result: await validatePackage(await readZip(bytes)) };
   } catch (e) {
     if (e instanceof ContentError)
       return { hash, result: { ok: false, diagnostics: e.diagnostics, partial: {} } };
@@ -117,7 +117,7 @@ export async function inspectPackage(
 /** The identity a package syncs under: name (given or from the manifest), pod type, hash. */
 export function identityOf(
   input: { name?: string; source_uri: string },
-  r: ReturnType<typeof validatePackage>,
+  r: Awaited<ReturnType<typeof validatePackage>>,
   hash: string,
 ) {
   const partial = r.ok ? r.fields : r.partial;

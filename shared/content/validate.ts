@@ -7,6 +7,10 @@ import { parseDocument } from 'yaml';
 import { validateAgainst, type JsonSchema } from '../api/schema.ts';
 import { isNativeStep, phasesFor, type HostType, type Lifecycle, type PodType } from '../domain/lifecycle.ts';
 import { FUNCTION_CATALOGUE, validateStepAgainstCatalogue, type JobDefinition } from '../dsl/catalogue.ts';
+import { jqCompiler, type JqCompiler } from '../dsl/jq-check.ts';
+import { parseTemplate } from '../dsl/template.ts';
+import { CONSOLE_TRANSPORTS } from '../adapters/console.ts';
+import { EXPOSE_TAG, PORT_KINDS, isPortKind } from '../domain/ports.ts';
 import { detectPodType, type Signal } from './detect.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { pav1View, type PackageFiles } from './package-reader.ts';
@@ -89,19 +93,34 @@ export function parseYaml(file: string, buf: Buffer, d: Diagnostic[]): unknown {
   }
 }
 
-function schemaCheck(file: string, schema: JsonSchema, data: unknown, d: Diagnostic[]): boolean {
+function schemaCheck(
+  file: string,
+  schema: JsonSchema,
+  data: unknown,
+  d: Diagnostic[],
+  rulePrefix = 'schema',
+): boolean {
   const errs = validateAgainst(schema, data);
-  for (const e of errs)
+  for (const e of errs) {
+    const pointer = e.pointer === '/' ? '' : e.pointer;
+    const field = pointer.split('/').at(-1);
     d.push({
       file,
-      pointer: e.pointer === '/' ? '' : e.pointer,
-      rule: `schema.${e.rule ?? 'invalid'}`,
-      message: e.detail,
+      pointer,
+      rule: `${rulePrefix}.${e.rule ?? 'invalid'}`,
+      message: e.rule === 'required' && field ? `${field} is required` : e.detail,
     });
+  }
   return errs.length === 0;
 }
 
-export function validatePackage(all: PackageFiles): ValidationResult {
+/**
+ * Validates a package. Whatever instantiate, a job or grading would reject because of the
+ * package is reported here (jq compiled, the CML topology checked as a lab import checks it,
+ * file references, connector transports and the ports they name): lint = runtime.
+ */
+export async function validatePackage(all: PackageFiles): Promise<ValidationResult> {
+  const jq = await jqCompiler();
   const d: Diagnostic[] = [];
   const { files } = pav1View(all);
   const P = (f: string) => `PAv1/${f}`;
@@ -184,15 +203,17 @@ export function validatePackage(all: PackageFiles): ValidationResult {
     if (
       topology &&
       topoFile.startsWith('topology/cml') &&
-      schemaCheck(P(topoFile), cmlSchema as JsonSchema, topology, d)
+      schemaCheck(P(topoFile), cmlSchema as JsonSchema, topology, d, 'topology')
     ) {
-      const nodes = topology.nodes as { label: string; node_definition: string; tags?: string[] }[];
+      const nodes = topology.nodes as CmlNode[];
+      checkCmlReferences(P(topoFile), nodes, (topology.links ?? []) as CmlLink[], d);
       devices = nodes.map((n) => ({
         name: n.label,
         node_definition: n.node_definition,
         expose: (n.tags ?? [])
-          .filter((t) => t.startsWith('lcm:expose='))
-          .map((t) => t.slice('lcm:expose='.length)),
+          .filter((t) => t.startsWith(EXPOSE_TAG))
+          .map((t) => t.slice(EXPOSE_TAG.length))
+          .filter(isPortKind),
       }));
     } else if (topology && topoFile === 'topology/radkit.yaml') {
       const devs = (topology.devices ?? []) as { name?: string }[];
@@ -207,6 +228,17 @@ export function validatePackage(all: PackageFiles): ValidationResult {
     }
   }
   const ports = devices.flatMap((dev) => dev.expose.map((p) => `${dev.name}_${p}`)).sort();
+  checkConnectors(P('connectors.yaml'), connectors, devices, topoFile !== undefined, jq, d);
+
+  // What `.content.files.<name>` holds at run time (shared/scenario/content.ts).
+  const texts = fileTexts(files);
+  const contentFiles = new Set(Object.keys(texts));
+  if (topoFile) contentFiles.add('topology');
+  if (files.has('grading/rubric.yaml')) contentFiles.add('rubric');
+  for (const k of files.keys()) {
+    const m = /^reports\/([^/]+)\.ya?ml$/.exec(k);
+    if (m) contentFiles.add(m[1]!);
+  }
 
   // jobs
   const jobs: Record<string, JobDefinition> = {};
@@ -240,6 +272,21 @@ export function validatePackage(all: PackageFiles): ValidationResult {
           rule: 'job.target',
           message: `no connector "${step.target}" in connectors.yaml`,
         });
+      for (const x of expressionsOf(step.with, `${at}/with`)) checkExpression(file, x, jq, contentFiles, d);
+      if (typeof step.when === 'string')
+        checkExpression(file, { pointer: `${at}/when`, text: step.when, bare: true }, jq, contentFiles, d);
+      if (step.uses === 'copy@v1' && typeof step.with?.file === 'string' && !step.with.file.includes('${')) {
+        const name = step.with.file;
+        if (!Object.hasOwn(texts, name))
+          d.push({
+            file,
+            pointer: `${at}/with/file`,
+            rule: 'job.file_missing',
+            message: files.has(`files/${name}`)
+              ? `files/${name} is not a text file of at most ${MAX_FILE_TEXT / 1024} KiB: copy@v1 sends text only`
+              : `copy@v1 sends files/${name}, which the package does not ship`,
+          });
+      }
       for (const ref of varRefs(step))
         if (!captured.has(ref) && !ids.has(ref))
           d.push({
@@ -419,7 +466,7 @@ export function validatePackage(all: PackageFiles): ValidationResult {
       reports,
       restore_rules: files.get('restore/restore.yaml')?.toString('utf8') ?? null,
       files: [...files.keys()].sort(),
-      file_texts: fileTexts(files),
+      file_texts: texts,
       detection: detection.signals,
     },
   };
@@ -439,4 +486,236 @@ function fileTexts(files: Map<string, Buffer>): Record<string, string> {
 function varRefs(step: { with?: unknown; when?: string }): string[] {
   const text = JSON.stringify(step.with ?? {}) + (step.when ?? '');
   return [...text.matchAll(/(?:\.vars|\$vars)\.([a-z][a-z0-9_]*)/g)].map((m) => m[1]!);
+}
+
+interface CmlNode {
+  id: string;
+  label: string;
+  node_definition: string;
+  tags?: string[];
+  interfaces?: { id: string }[];
+}
+interface CmlLink {
+  id: string;
+  n1: string;
+  n2: string;
+  i1: string;
+  i2: string;
+}
+
+/** What a CML lab import checks beyond the schema: unique ids and labels, links to real interfaces, port tags. */
+function checkCmlReferences(file: string, nodes: CmlNode[], links: CmlLink[], d: Diagnostic[]): void {
+  const byId = new Map<string, CmlNode>();
+  const labels = new Set<string>();
+  nodes.forEach((n, i) => {
+    if (byId.has(n.id))
+      d.push({
+        file,
+        pointer: `/nodes/${i}/id`,
+        rule: 'topology.node_unique',
+        message: `node id ${n.id} is used twice`,
+      });
+    if (labels.has(n.label))
+      d.push({
+        file,
+        pointer: `/nodes/${i}/label`,
+        rule: 'topology.node_unique',
+        message: `node label ${n.label} is used twice`,
+      });
+    byId.set(n.id, n);
+    labels.add(n.label);
+    const ifaces = new Set<string>();
+    (n.interfaces ?? []).forEach((f, k) => {
+      if (ifaces.has(f.id))
+        d.push({
+          file,
+          pointer: `/nodes/${i}/interfaces/${k}/id`,
+          rule: 'topology.interface_unique',
+          message: `node ${n.id} has two interfaces ${f.id}`,
+        });
+      ifaces.add(f.id);
+    });
+    (n.tags ?? []).forEach((t, k) => {
+      if (!t.startsWith('lcm:')) return;
+      const kind = t.startsWith(EXPOSE_TAG) ? t.slice(EXPOSE_TAG.length) : undefined;
+      if (kind !== undefined && isPortKind(kind)) return;
+      d.push({
+        file,
+        pointer: `/nodes/${i}/tags/${k}`,
+        rule: 'topology.port_tag',
+        message: `unknown port tag "${t}": a node exposes a port with ${Object.keys(PORT_KINDS)
+          .map((p) => `${EXPOSE_TAG}${p}`)
+          .join(', ')} (the product allocates the port number itself)`,
+      });
+    });
+  });
+  const used = new Set<string>();
+  links.forEach((l, j) => {
+    if (used.has(`link:${l.id}`))
+      d.push({
+        file,
+        pointer: `/links/${j}/id`,
+        rule: 'topology.link_unique',
+        message: `link id ${l.id} is used twice`,
+      });
+    used.add(`link:${l.id}`);
+    for (const [nk, ik] of [
+      ['n1', 'i1'],
+      ['n2', 'i2'],
+    ] as const) {
+      const node = byId.get(l[nk]);
+      if (!node) {
+        d.push({
+          file,
+          pointer: `/links/${j}/${nk}`,
+          rule: 'topology.link_node',
+          message: `link ${l.id} joins node ${l[nk]}, which the topology does not have`,
+        });
+        continue;
+      }
+      if (!(node.interfaces ?? []).some((f) => f.id === l[ik])) {
+        d.push({
+          file,
+          pointer: `/links/${j}/${ik}`,
+          rule: 'topology.link_interface',
+          message: `node ${node.id} has no interface ${l[ik]} (it has ${(node.interfaces ?? []).map((f) => f.id).join(', ') || 'none'})`,
+        });
+        continue;
+      }
+      const key = `${node.id}/${l[ik]}`;
+      if (used.has(key))
+        d.push({
+          file,
+          pointer: `/links/${j}/${ik}`,
+          rule: 'topology.interface_in_use',
+          message: `interface ${l[ik]} of node ${node.id} is already connected by another link`,
+        });
+      used.add(key);
+    }
+  });
+}
+
+const PORT_REF = /^\s*\$\{\s*\.?\$?runtime_env\.devices\.([A-Za-z0-9_-]+)\.([a-z]+)_port\s*\}\s*$/;
+
+/** Connectors a job could not open: a transport the console adapter does not speak, a port the device does not expose. */
+function checkConnectors(
+  file: string,
+  connectors: Record<string, unknown>[],
+  devices: PodDefinitionFields['devices'],
+  hasTopology: boolean,
+  jq: JqCompiler,
+  d: Diagnostic[],
+): void {
+  const spoken = CONSOLE_TRANSPORTS as readonly string[];
+  connectors.forEach((c, i) => {
+    const at = `/connectors/${i}`;
+    for (const [k, v] of Object.entries(c))
+      if (typeof v === 'string') checkExpression(file, { pointer: `${at}/${k}`, text: v }, jq, undefined, d);
+    const transport = String(c.transport);
+    if (!spoken.includes(transport)) {
+      d.push({
+        file,
+        pointer: `${at}/transport`,
+        rule: 'connectors.transport',
+        message: `transport "${transport}" is not one the console adapter speaks (${spoken.join(', ')})`,
+      });
+      return;
+    }
+    const ref = typeof c.port === 'string' ? PORT_REF.exec(c.port) : null;
+    if (!ref || !hasTopology) return;
+    const [, device, kind] = ref as unknown as [string, string, string];
+    const dev = devices.find((x) => x.name === device);
+    if (!dev) {
+      d.push({
+        file,
+        pointer: `${at}/port`,
+        rule: 'connectors.device',
+        message: `the topology has no device ${device} (it has ${devices.map((x) => x.name).join(', ') || 'none'})`,
+      });
+      return;
+    }
+    if (!isPortKind(kind)) {
+      d.push({
+        file,
+        pointer: `${at}/port`,
+        rule: 'connectors.port_kind',
+        message: `"${kind}_port" is no kind of port (${Object.keys(PORT_KINDS)
+          .map((p) => `${p}_port`)
+          .join(', ')})`,
+      });
+      return;
+    }
+    if (!(PORT_KINDS[kind].transports as readonly string[]).includes(transport)) {
+      d.push({
+        file,
+        pointer: `${at}/transport`,
+        rule: 'connectors.transport_port',
+        message: `${/^[aeiosx]/.test(kind) ? 'an' : 'a'} ${kind} port is reached over ${PORT_KINDS[kind].transports.join(' or ') || 'no console transport'}, not ${transport}`,
+      });
+      return;
+    }
+    if (!dev.expose.includes(kind))
+      d.push({
+        file,
+        pointer: `${at}/port`,
+        rule: 'connectors.port_not_exposed',
+        message: `device ${device} exposes no ${kind} port: tag its node ${EXPOSE_TAG}${kind}${dev.expose.length ? ` (it exposes ${dev.expose.join(', ')})` : ''}`,
+      });
+  });
+}
+
+interface Expr {
+  pointer: string;
+  text: string;
+  /** a `when`: one jq expression, with or without `${ }` */
+  bare?: boolean;
+}
+
+/** Every string under a step's `with` that holds a `${ }` template, with its pointer. */
+function expressionsOf(v: unknown, pointer: string): Expr[] {
+  if (typeof v === 'string') return v.includes('${') ? [{ pointer, text: v }] : [];
+  if (Array.isArray(v)) return v.flatMap((x, i) => expressionsOf(x, `${pointer}/${i}`));
+  if (v && typeof v === 'object')
+    return Object.entries(v).flatMap(([k, x]) =>
+      expressionsOf(x, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`),
+    );
+  return [];
+}
+
+/** Parses the template and compiles each expression with jq; names `.content.files.<x>` the package lacks. */
+function checkExpression(
+  file: string,
+  x: Expr,
+  jq: JqCompiler,
+  contentFiles: Set<string> | undefined,
+  d: Diagnostic[],
+): void {
+  let exprs: string[];
+  try {
+    exprs =
+      x.bare && !x.text.includes('${')
+        ? [x.text]
+        : parseTemplate(x.text).flatMap((s) => ('expr' in s ? [s.expr] : []));
+  } catch (e) {
+    d.push({ file, pointer: x.pointer, rule: 'job.jq_syntax', message: (e as Error).message });
+    return;
+  }
+  for (const e of exprs) {
+    const err = jq(e);
+    if (err) {
+      d.push({ file, pointer: x.pointer, rule: 'job.jq_syntax', message: `jq: ${err} in \${ ${e} }` });
+      continue;
+    }
+    if (!contentFiles) continue;
+    for (const m of e.matchAll(/\.content\.files\.([A-Za-z_][A-Za-z0-9_]*)|\.content\.files\["([^"]+)"\]/g)) {
+      const name = m[1] ?? m[2]!;
+      if (!contentFiles.has(name))
+        d.push({
+          file,
+          pointer: x.pointer,
+          rule: 'job.file_missing',
+          message: `.content.files.${name} is not in the package (it has ${[...contentFiles].sort().join(', ')})`,
+        });
+    }
+  }
 }

@@ -19,7 +19,7 @@ import type { BenchResult } from './run.ts';
 
 export async function run(): Promise<BenchResult> {
   const zip = await samplePackage('lablet-ospf-basics');
-  const r = validatePackage(await readZip(zip));
+  const r = await await validatePackage(await readZip(zip));
   if (!r.ok) throw new Error('sample invalid');
   const targets = {
     nativeStepsArn: 'arn:aws:lambda:us-east-1:0:function:n',
@@ -40,7 +40,7 @@ export async function run(): Promise<BenchResult> {
   const perPhase = (performance.now() - t0) / reps / r.fields.lifecycle_phases.length;
 
   t0 = performance.now();
-  for (let i = 0; i < reps; i++) validatePackage(await readZip(zip));
+  for (let i = 0; i < reps; i++) await validatePackage(await readZip(zip));
   const readValidate = (performance.now() - t0) / reps;
 
   const inMemory: number[] = [];

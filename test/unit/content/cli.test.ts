@@ -58,7 +58,7 @@ describe('lcm, the author command line', { timeout: 30_000 }, () => {
 
   it('content lint reads zips too', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'lcm-lint-'));
-    await writeFile(join(dir, 'p.zip'), await samplePackage('doo-radkit'));
+    await writeFile(join(dir, 'p.zip'), await samplePackage('lablet-ospf-basics'));
     expect((await cli('content', 'lint', join(dir, 'p.zip'))).code).toBe(0);
   });
 

@@ -5,7 +5,7 @@ import { brokenCases, samplePackage } from './packages.ts';
 
 describe('the sample packages', () => {
   it('the lablet is valid and yields every typed field', async () => {
-    const r = validatePackage(await readZip(await samplePackage('lablet-ospf-basics')));
+    const r = await validatePackage(await readZip(await samplePackage('lablet-ospf-basics')));
     if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
     expect(r.fields).toMatchObject({
       name: 'lablet-ospf-basics',
@@ -30,7 +30,7 @@ describe('the sample packages', () => {
   });
 
   it('the web-only design part has no pod and no host', async () => {
-    const r = validatePackage(await readZip(await samplePackage('design-web-only')));
+    const r = await validatePackage(await readZip(await samplePackage('design-web-only')));
     if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
     expect(r.fields).toMatchObject({
       pod_type: 'none',
@@ -40,15 +40,21 @@ describe('the sample packages', () => {
     });
   });
 
-  it('the device-based part is roc_radkit on hybrid hardware', async () => {
-    const r = validatePackage(await readZip(await samplePackage('doo-radkit')));
-    if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
-    expect(r.fields).toMatchObject({ pod_type: 'roc_radkit', host_type: 'hybrid_hardware' });
-    expect(r.fields.devices.map((d) => d.name)).toEqual(['core01', 'core02']);
+  it('the device-based part reaching its devices over ssh fails: the console adapter speaks telnet only', async () => {
+    const r = await validatePackage(await readZip(await samplePackage('doo-radkit')));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.diagnostics).toContainEqual(
+      expect.objectContaining({
+        file: 'PAv1/connectors.yaml',
+        pointer: '/connectors/0/transport',
+        rule: 'connectors.transport',
+      }),
+    );
   });
 
   it('legacy files beside PAv1 are tolerated, and PAv1 wins', async () => {
-    const r = validatePackage(
+    const r = await validatePackage(
       await readZip(
         await samplePackage('lablet-ospf-basics', {
           'mosaic_meta.json': '{}',
@@ -64,7 +70,7 @@ describe('the sample packages', () => {
 
 describe('each broken package fails with a diagnostic naming the file and the rule', () => {
   it.each(brokenCases().map((c) => [c.name, c] as const))('%s', async (_n, c) => {
-    const r = validatePackage(await readZip(await samplePackage('lablet-ospf-basics', c.changes)));
+    const r = await validatePackage(await readZip(await samplePackage('lablet-ospf-basics', c.changes)));
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.diagnostics).toContainEqual(expect.objectContaining({ file: c.file, rule: c.rule }));

@@ -22,8 +22,8 @@ const models = parse(
 const names = Object.keys(models.devices);
 const portOf = (n: string) => 3000 + names.indexOf(n);
 
-function lablet() {
-  const v = validatePackage(filesOf('lablet-ospf-basics'));
+async function lablet() {
+  const v = await validatePackage(filesOf('lablet-ospf-basics'));
   if (!v.ok) throw new Error(JSON.stringify(v.diagnostics));
   return jobContentFromDocument(
     { id: 'pd_lablet', ...v.fields } as unknown as PodDefinitionDocument,
@@ -39,7 +39,7 @@ const runtimeEnv = {
 };
 
 async function grade(devices: Record<number, Record<string, string>>) {
-  const c = lablet();
+  const c = await lablet();
   const svc = services(new FakeConsoles(devices));
   const r = await runJob(
     c.definition,
