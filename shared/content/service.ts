@@ -70,7 +70,13 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
     throw new Problem('validation-error', `not an s3:// URI: ${uri}`, {
       errors: [{ pointer: '/source_uri', detail: 's3://bucket/key.zip', rule: 'uri' }],
     });
-  return { bucket: m[1]!, key: decodeURIComponent(m[2]!) };
+  try {
+    return { bucket: m[1]!, key: decodeURIComponent(m[2]!) };
+  } catch {
+    throw new Problem('bad-request', `the key of ${uri} is not valid percent-encoding`, {
+      errors: [{ pointer: '/source_uri', detail: 'malformed percent-escape in the key', rule: 'uri' }],
+    });
+  }
 }
 
 const MAX_PACKAGE_BYTES = 100 * 1024 * 1024;

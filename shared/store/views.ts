@@ -6,6 +6,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { Problem } from '../domain/problem.ts';
 import type { SessionTree } from '../domain/session.ts';
 import { keys, viewKeys } from './keys.ts';
 import { itemsToTree, treeResponse, treeVersion } from './session-tree.ts';
@@ -98,24 +99,31 @@ export class ViewStore {
       range = ' AND #t <= :to';
       values[':to'] = `${opts.to}\uffff`;
     }
+    if (opts.cursor) checkCursor(opts.cursor, pkName, opts.partition, opts.from, values[':to'] as string);
     let filter: string | undefined;
     if (opts.filter?.session_type) {
       names['#st'] = 'session_type';
       values[':st'] = opts.filter.session_type;
       filter = '#st = :st';
     }
-    const page = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: opts.index,
-        KeyConditionExpression: `#p = :p${range}`,
-        ...(filter ? { FilterExpression: filter } : {}),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        Limit: opts.limit,
-        ExclusiveStartKey: opts.cursor,
-      }),
-    );
+    const page = await this.client
+      .send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: opts.index,
+          KeyConditionExpression: `#p = :p${range}`,
+          ...(filter ? { FilterExpression: filter } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          Limit: opts.limit,
+          ExclusiveStartKey: opts.cursor,
+        }),
+      )
+      .catch((e: unknown) => {
+        // Defence in depth: whatever DynamoDB refuses about a start key is the caller's cursor.
+        if (opts.cursor && (e as { name?: string }).name === 'ValidationException') throw badCursor();
+        throw e;
+      });
     const items = (page.Items ?? []).map(({ session, parts, pods, tree_version }) => ({
       session,
       parts,
@@ -124,4 +132,32 @@ export class ViewStore {
     })) as SessionTreeView[];
     return { items, ...(page.LastEvaluatedKey ? { cursor: page.LastEvaluatedKey } : {}) };
   }
+}
+
+const badCursor = (detail = 'unknown cursor') =>
+  new Problem('bad-request', 'the cursor is not one this API issued for this query', {
+    errors: [{ pointer: '/query/cursor', detail, rule: 'cursor' }],
+  });
+
+/**
+ * A listing cursor is the index's last evaluated key: exactly the table and index key
+ * attributes, all strings, in the partition being queried and inside its time range. Anything
+ * else was not issued for this query (a forged or reused cursor) and is refused before DynamoDB.
+ */
+function checkCursor(
+  cursor: Record<string, unknown>,
+  pkName: string,
+  partition: string,
+  from?: string,
+  to?: string,
+): void {
+  const expected = ['pk', 'sk', pkName, 'time_key'].sort();
+  const got = Object.keys(cursor).sort();
+  if (got.length !== expected.length || got.some((k, i) => k !== expected[i]))
+    throw badCursor("the cursor does not name this listing's keys");
+  if (!Object.values(cursor).every((v) => typeof v === 'string' && v.length > 0 && v.length <= 1024))
+    throw badCursor("the cursor's keys are not strings");
+  if (cursor[pkName] !== partition) throw badCursor('the cursor belongs to another listing');
+  const t = cursor.time_key as string;
+  if ((from && t < from) || (to && t > to)) throw badCursor('the cursor lies outside the time window');
 }
