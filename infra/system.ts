@@ -62,6 +62,7 @@ export const system: SystemDecl = {
         { name: 'by_time', partitionKey: 'list_key', sortKey: 'time_key' },
         { name: 'by_status', partitionKey: 'status_key', sortKey: 'time_key' },
         { name: 'by_candidate', partitionKey: 'candidate_key', sortKey: 'time_key' },
+        { name: 'by_review', partitionKey: 'review_key', sortKey: 'review_since' },
       ],
     },
   ],

@@ -106,6 +106,9 @@ export function planSession(input: PlanInput): Plan {
       duration_minutes: (Date.parse(ts.end) - Date.parse(ts.start)) / MIN,
       gates_next: p.gates_next,
       review: p.review ?? 'auto',
+      ...(p.review === 'manual' && p.review_deadline_minutes !== undefined
+        ? { review_deadline_minutes: p.review_deadline_minutes }
+        : {}),
       phases: input.phasesFor(form),
     } as PartDoc);
     if (hasPod(form))

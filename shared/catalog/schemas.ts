@@ -86,6 +86,12 @@ export const sessionDefinitionsFileSchema: JsonSchema = {
                 duration_minutes: { type: 'integer', minimum: 1, maximum: 1440 },
                 lead_time_minutes: minutes,
                 review: { enum: ['auto', 'manual'] },
+                review_deadline_minutes: {
+                  type: 'integer',
+                  minimum: 1,
+                  maximum: 30 * 1440,
+                  description: 'A manual review undecided this long after grading is escalated',
+                },
               },
             },
           },

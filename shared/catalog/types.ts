@@ -25,6 +25,8 @@ export interface PartDefinition {
   duration_minutes: number;
   lead_time_minutes?: number;
   review?: 'auto' | 'manual';
+  /** A manual review undecided this long after it entered `reviewing` is escalated (never dropped). */
+  review_deadline_minutes?: number;
 }
 
 export interface SessionDefinition {

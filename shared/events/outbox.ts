@@ -124,6 +124,24 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
       }
       // …then the status moves the outcomes caused, then the phase the write started.
       emitTransitions(EVENT_TYPES.partStatusChanged, SOURCES.sessions, subject, { order: img.order });
+      if (img.review_escalated && !old?.review_escalated)
+        emit(EVENT_TYPES.partReviewEscalated, SOURCES.sessions, subject, {
+          session_id: img.session_id,
+          part_order: img.order,
+          ...(img.review_escalated as object),
+          review_due: img.review_due ?? null,
+        });
+      if (img.review_decision && !old?.review_decision) {
+        const d = img.review_decision as Record<string, unknown>;
+        emit(EVENT_TYPES.partReviewDecided, SOURCES.sessions, subject, {
+          session_id: img.session_id,
+          part_order: img.order,
+          decision: d.decision,
+          by: d.by ?? null,
+          at: d.at,
+          ...(d.points_awarded !== undefined ? { points_awarded: d.points_awarded } : {}),
+        });
+      }
       if (exec && exec.execution_name !== oldExec?.execution_name)
         emit(
           EVENT_TYPES.partPhaseStarted,

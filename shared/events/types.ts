@@ -18,6 +18,8 @@ export const EVENT_TYPES = {
   sessionCancelled: 'lcm.session.cancelled.v1',
   sessionEscalated: 'lcm.session.escalated.v1',
   partStatusChanged: 'lcm.session_part.status_changed.v1',
+  partReviewDecided: 'lcm.session_part.review_decided.v1',
+  partReviewEscalated: 'lcm.session_part.review_escalated.v1',
   partPhaseStarted: 'lcm.session_part.phase_started.v1',
   partPhaseCompleted: 'lcm.session_part.phase_completed.v1',
   partPhaseFailed: 'lcm.session_part.phase_failed.v1',

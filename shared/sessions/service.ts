@@ -16,6 +16,8 @@ import { Problem } from '../domain/problem.ts';
 import {
   PART_SETTLED,
   SESSION_TERMINAL,
+  awaitingReview,
+  reviewingSince,
   type PartDoc,
   type SessionDoc,
   type SessionTree,
@@ -220,6 +222,7 @@ export function reviewPart(
   id: string,
   order: number,
   decision: { decision: 'accept' | 'reject'; points_awarded?: number; comment?: string },
+  by: string,
 ) {
   return changeIntent<PartItem>(deps, keys.part(id, order), `part ${order} of session ${id}`, (p) => {
     if (p.status !== 'reviewing' || p.review !== 'manual') {
@@ -233,6 +236,52 @@ export function reviewPart(
       throw new Problem('validation-error', `points_awarded exceeds the part's ${max} points`, {
         errors: [{ pointer: '/points_awarded', detail: `at most ${max}`, rule: 'maximum' }],
       });
-    return { review_decision: { ...decision, at: iso(deps.clock.now()) } };
+    return { review_decision: { ...decision, at: iso(deps.clock.now()), by } };
   });
+}
+
+export interface ReviewQuery {
+  session_type?: string;
+  /** Only reviews waiting at least this long (minutes since the part entered `reviewing`). */
+  older_than_minutes?: number;
+  limit?: number;
+  cursor?: Record<string, unknown>;
+}
+
+/**
+ * The parts awaiting a manual review, oldest first, from the views table's sparse `by_review`
+ * index (a session tree is in it while one of its parts awaits a decision).
+ */
+export async function listAwaitingReviews(deps: SessionsDeps, q: ReviewQuery) {
+  const olderThan =
+    q.older_than_minutes !== undefined ? iso(deps.clock.now() - q.older_than_minutes * 60_000) : undefined;
+  const page = await deps.views.listSessions({
+    index: 'by_review',
+    partition: viewKeys.awaitingReview,
+    ...(olderThan ? { to: olderThan } : {}),
+    limit: q.limit ?? 25,
+    cursor: q.cursor,
+    filter: { ...(q.session_type ? { session_type: q.session_type } : {}) },
+  });
+  const items = page.items.flatMap((t) =>
+    t.parts.filter(awaitingReview).flatMap((p) => {
+      const since = reviewingSince(p);
+      if (olderThan && since > olderThan) return [];
+      return [
+        {
+          session_id: t.session.id,
+          session_type: t.session.session_type,
+          candidate_id: t.session.candidate.candidate_id,
+          part_order: p.order,
+          part_name: p.name,
+          form: p.form,
+          reviewing_since: since,
+          ...(p.review_due ? { review_due: p.review_due } : {}),
+          escalated: !!p.review_escalated,
+          ...(p.score_report ? { score_report: p.score_report } : {}),
+        },
+      ];
+    }),
+  );
+  return { items, cursor: page.cursor };
 }

@@ -7,7 +7,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Problem } from '../domain/problem.ts';
-import type { SessionTree } from '../domain/session.ts';
+import { awaitingReview, reviewingSince, type SessionTree } from '../domain/session.ts';
 import { keys, viewKeys } from './keys.ts';
 import { itemsToTree, treeResponse, treeVersion } from './session-tree.ts';
 import type { StateStore, StoredItem } from './state-store.ts';
@@ -20,6 +20,17 @@ export interface SessionTreeView extends SessionTree {
 export function buildTreeView(items: StoredItem[]): SessionTreeView | undefined {
   const tree = itemsToTree(items);
   return tree && { ...treeResponse(tree), tree_version: treeVersion(items) };
+}
+
+/**
+ * The sparse review index's keys: present while a part awaits a manual review, sorted by the
+ * oldest such part's time in `reviewing` (so "older than" is a key range).
+ */
+function reviewKeys(parts: SessionTree['parts'], sessionId: string) {
+  const waiting = parts.filter(awaitingReview).map(reviewingSince).sort();
+  return waiting.length
+    ? { review_key: viewKeys.awaitingReview, review_since: `${waiting[0]}#${sessionId}` }
+    : {};
 }
 
 export type ProjectionResult = 'written' | 'unchanged' | 'absent';
@@ -50,6 +61,7 @@ export class ViewStore {
               : {}),
             time_key: timeKey,
             session_type: s.session_type,
+            ...reviewKeys(tree.parts, sessionId),
           },
           ConditionExpression: 'attribute_not_exists(pk) OR tree_version < :v',
           ExpressionAttributeValues: { ':v': tree.tree_version },
@@ -73,7 +85,7 @@ export class ViewStore {
 
   /** One page of session trees from an index, newest or oldest first by timeslot start. */
   async listSessions(opts: {
-    index: 'by_time' | 'by_status' | 'by_candidate';
+    index: 'by_time' | 'by_status' | 'by_candidate' | 'by_review';
     partition: string;
     from?: string;
     to?: string;
@@ -81,13 +93,17 @@ export class ViewStore {
     cursor?: Record<string, unknown>;
     filter?: { session_type?: string };
   }): Promise<{ items: SessionTreeView[]; cursor?: Record<string, unknown> }> {
-    const pkName = { by_time: 'list_key', by_status: 'status_key', by_candidate: 'candidate_key' }[
-      opts.index
-    ];
+    const pkName = {
+      by_time: 'list_key',
+      by_status: 'status_key',
+      by_candidate: 'candidate_key',
+      by_review: 'review_key',
+    }[opts.index];
+    const skName = opts.index === 'by_review' ? 'review_since' : 'time_key';
     const names: Record<string, string> = { '#p': pkName };
     const values: Record<string, unknown> = { ':p': opts.partition };
     let range = '';
-    if (opts.from || opts.to) names['#t'] = 'time_key';
+    if (opts.from || opts.to) names['#t'] = skName;
     if (opts.from && opts.to) {
       range = ' AND #t BETWEEN :from AND :to';
       values[':from'] = opts.from;

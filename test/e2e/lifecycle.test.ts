@@ -36,6 +36,7 @@ interface Tree {
   session: {
     id: string;
     status: string;
+    timeslot: { start: string; end: string };
     score_report?: {
       points_awarded: number;
       points_max: number;
@@ -345,7 +346,7 @@ describe('whole sessions, end to end', () => {
     expect(await sessionEvents(id, 'lcm.session.completed.v1')).toEqual(COMPLETED_SESSION);
   });
 
-  it('the CCDE design exam: four sequential web-only parts, no pods, one report over the four', async () => {
+  it('the CCDE design exam: four sequential web-only parts, no pods; COR-4 reviewed two hours after the cleanup deadline; one report over the four', async () => {
     const tree = await schedule({
       session_type: 'CCDE-Design-Exam',
       timeslot: await slotIn(15 * M, 8 * H),
@@ -378,6 +379,34 @@ describe('whole sessions, end to end', () => {
       decision: 'accept',
     });
     expect(early.status).toBe(409);
+    // Reviewers find what waits for them (by session type, by age).
+    type Reviews = { items: { session_id: string; part_order: number; escalated: boolean }[] };
+    const awaiting = await waitFor('the review to be listed', async () => {
+      const l = await api<Reviews>(
+        'GET',
+        '/v1/reviews?status=awaiting&session_type=CCDE-Design-Exam&limit=100',
+      );
+      return l.body.items.find((r) => r.session_id === id);
+    });
+    expect(awaiting).toMatchObject({ part_order: 4, escalated: false });
+    const old = await api<Reviews>('GET', '/v1/reviews?status=awaiting&older_than_minutes=525600&limit=100');
+    expect(old.status).toBe(200);
+    expect(old.body.items.map((r) => r.session_id)).not.toContain(id);
+    const other = await api<Reviews>('GET', '/v1/reviews?status=awaiting&session_type=lablet&limit=100');
+    expect(other.body.items.map((r) => r.session_id)).not.toContain(id);
+    // The reviewer decides two hours after the cleanup deadline: the review held the session open.
+    const cleanup = Date.parse(tree.session.timeslot.end) + 10 * M;
+    await waitFor(
+      'two hours past the cleanup deadline',
+      async () => (await now()) >= cleanup + 2 * H,
+      240_000,
+    );
+    const held = await read(id);
+    expect(held.session.status).toBe('running');
+    expect(held.parts[3]).toMatchObject({
+      status: 'reviewing',
+      score_report: { points_max: expect.any(Number) },
+    });
     expect(
       (
         await api('POST', `/v1/sessions/${id}/parts/4/review`, {
@@ -390,8 +419,26 @@ describe('whole sessions, end to end', () => {
     expect(done.session.status).toBe('completed');
     expect(done.parts.map((p) => p.status)).toEqual(['archived', 'archived', 'archived', 'archived']);
     expect(done.parts[3]!.score_report).toMatchObject({
-      review: { decision: 'accept', comment: 'sound design' },
+      review: { decision: 'accept', comment: 'sound design', by: 'local-developer' },
     });
+    expect((done.parts[3] as Part & { review_decision: { by: string } }).review_decision.by).toBe(
+      'local-developer',
+    );
+    const decided = await waitFor('the review_decided event', async () =>
+      (await eventsOf(id)).find((e) => e['detail-type'] === 'lcm.session_part.review_decided.v1'),
+    );
+    expect(decided.detail.data).toMatchObject({ part_order: 4, decision: 'accept', by: 'local-developer' });
+    await waitFor('part 4 archived on the bus', async () =>
+      typesFor(await eventsOf(id), 'lcm.session_part.').includes('session_part.status_changed:archived'),
+    );
+    const part4 = (await eventsOf(id)).filter((e) => e.detail.subject === `sessions/${id}/parts/4`);
+    expect(typesFor(part4, 'lcm.session_part.').slice(-5)).toEqual([
+      'session_part.status_changed:reviewing',
+      'session_part.review_decided',
+      'session_part.status_changed:submitting',
+      'session_part.status_changed:archiving',
+      'session_part.status_changed:archived',
+    ]);
     expect(Math.max(...activeTogether)).toBeLessThanOrEqual(1);
     expect(done.session.score_report!.per_part.map((p) => p.order)).toEqual([1, 2, 3, 4]);
     // Each part opened only after the previous one settled.

@@ -196,7 +196,12 @@ describe('decide: parallel parts, review, cancel, deadlines', () => {
         if (p.status === 'reviewing') {
           sawReviewing = true;
           if (now > T0 + 100 * MIN)
-            p.review_decision = { decision: 'accept', points_awarded: 9, at: new Date(now).toISOString() };
+            p.review_decision = {
+              decision: 'accept',
+              points_awarded: 9,
+              at: new Date(now).toISOString(),
+              by: 'reviewer',
+            };
         }
       },
     });
