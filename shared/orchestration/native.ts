@@ -361,7 +361,9 @@ async function release(p: Pod, ports: NativePorts, reason: string): Promise<void
         nodes: 0,
         ports: Object.values(pod.ports ?? {}),
       };
-      const nextWorker = w ? releasePod(w, pod.id, { ...held, session_id: pod.session_id }) : undefined;
+      const nextWorker = w
+        ? releasePod(w, pod.id, { ...held, session_id: pod.session_id }, iso(ports.clock.now()))
+        : undefined;
       const nextPod = move(pod, 'terminated', reason, ports.clock);
       await ports.store.write([
         ...(nextPod ? [{ kind: 'put' as const, item: nextPod, expectedVersion: pod.state_version }] : []),
