@@ -4,7 +4,7 @@
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { CmlClient, type CmlPort } from '../adapters/cml.ts';
-import { TelnetConsole } from '../adapters/console.ts';
+import { DeviceConsoles } from '../adapters/console.ts';
 import { S3Documents } from '../adapters/s3-documents.ts';
 import { podDefinitionDocument } from '../content/service.ts';
 import { iso, type Clock } from '../domain/clock.ts';
@@ -41,7 +41,7 @@ export function cmlFromRuntimeEnv(runtimeEnv: Record<string, unknown>): CmlPort 
 
 export function scenarioServices(clock: Clock = runtimeClock()): ScenarioServices {
   return {
-    console: new TelnetConsole(),
+    console: new DeviceConsoles(),
     cml: cmlFromRuntimeEnv,
     reports: new S3Reports(new S3Documents(s3Client(), env('artefactsBucket'))),
     sleep: sleeperFor(clock),
