@@ -1,16 +1,28 @@
 /**
- * Local pods: when the CML simulator starts a lab, every node tagged `lcm:serial=<port>` gets a
- * telnet console on that port (the worker's address is 127.0.0.1 locally), answering from the
- * scripted device models in seeds/devices/*.yaml (by node label; a generic IOS model otherwise).
- * Stopping, wiping or deleting the lab closes its consoles, freeing the ports for the next pod.
+ * Local pods: when the CML simulator starts a lab, every node tagged `lcm:serial=<port>` (or
+ * `lcm:pat=<port>`) gets a telnet console on that port and every node tagged `lcm:ssh=<port>` an
+ * SSH server (the worker's address is 127.0.0.1 locally), answering from the scripted device
+ * models in seeds/devices/*.yaml (by node label; a generic IOS model otherwise). Over SSH a device
+ * takes the local device credentials' username and password. Stopping, wiping or deleting the
+ * lab closes its consoles, freeing the ports for the next pod.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { CmlLabAction } from './sim/cml-server.ts';
-import { DeviceConsoleSimulator, type DeviceModel } from './sim/device-console.ts';
+import { DeviceConsoleSimulator, type ConsoleTransport, type DeviceModel } from './sim/device-console.ts';
 
-type Models = Record<string, { enable_password?: string; commands: Record<string, string> }>;
+type Models = Record<
+  string,
+  { enable_password?: string; username?: string; password?: string; commands: Record<string, string> }
+>;
+
+/** Port tags the product writes (tags_sync) and the console each one gets locally. */
+const CONSOLE_TAGS: [string, ConsoleTransport][] = [
+  ['lcm:serial=', 'telnet'],
+  ['lcm:pat=', 'telnet'],
+  ['lcm:ssh=', 'ssh'],
+];
 
 export function loadDeviceModels(dir: string): Models {
   const out: Models = {};
@@ -30,23 +42,33 @@ export function loadDeviceModels(dir: string): Models {
 }
 
 export class LocalPods {
-  readonly #labs = new Map<string, DeviceConsoleSimulator>();
+  /** per lab, one simulator per console tag (a device may expose a serial and an SSH console) */
+  readonly #labs = new Map<string, DeviceConsoleSimulator[]>();
   readonly #pending = new Map<string, Promise<void>>();
   readonly models: Models;
   errors: string[] = [];
 
   constructor(
     modelsDir: string,
-    private readonly enablePassword: string,
+    private readonly credentials: { enable_password: string; username?: string; password?: string },
   ) {
     this.models = loadDeviceModels(modelsDir);
   }
 
-  model(label: string): DeviceModel {
+  /** A device's model; over SSH it also takes a username and password (the transport's login). */
+  model(label: string, transport: ConsoleTransport = 'telnet'): DeviceModel {
     const m = this.models[label];
+    const login =
+      transport === 'ssh'
+        ? {
+            username: m?.username ?? this.credentials.username,
+            password: m?.password ?? this.credentials.password,
+          }
+        : {};
     return {
       hostname: label,
-      enablePassword: m?.enable_password ?? this.enablePassword,
+      ...login,
+      enablePassword: m?.enable_password ?? this.credentials.enable_password,
       commands: {
         'show version | include uptime': `${label} uptime is 3 minutes`,
         'show clock': '*10:00:00.000 UTC Tue Dec 1 2026',
@@ -69,18 +91,24 @@ export class LocalPods {
 
   private async boot(e: CmlLabAction): Promise<void> {
     if (this.#labs.has(e.lab.id)) return;
-    const sim = new DeviceConsoleSimulator();
-    this.#labs.set(e.lab.id, sim);
-    for (const n of e.nodes) {
-      const tag = n.tags.find((t) => t.startsWith('lcm:serial='));
-      if (tag) await sim.addDevice(this.model(n.label), Number(tag.slice('lcm:serial='.length)));
-    }
+    const sims = CONSOLE_TAGS.map(() => new DeviceConsoleSimulator());
+    this.#labs.set(e.lab.id, sims);
+    for (const n of e.nodes)
+      for (const [i, [prefix, transport]] of CONSOLE_TAGS.entries()) {
+        const tag = n.tags.find((t) => t.startsWith(prefix));
+        if (tag)
+          await sims[i]!.addDevice(
+            this.model(n.label, transport),
+            Number(tag.slice(prefix.length)),
+            transport,
+          );
+      }
   }
 
   private async shutdown(labId: string): Promise<void> {
-    const sim = this.#labs.get(labId);
+    const sims = this.#labs.get(labId) ?? [];
     this.#labs.delete(labId);
-    await sim?.stop();
+    await Promise.all(sims.map((s) => s.stop()));
   }
 
   get running(): number {
@@ -89,7 +117,7 @@ export class LocalPods {
 
   async stop(): Promise<void> {
     await Promise.all([...this.#pending.values()]);
-    await Promise.all([...this.#labs.values()].map((s) => s.stop()));
+    await Promise.all([...this.#labs.values()].flat().map((s) => s.stop()));
     this.#labs.clear();
   }
 }

@@ -109,7 +109,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   };
 
   const cmlCreds = { username: 'lcm-local', password: 'local-cml-password' };
-  const pods = new LocalPods(resolve(root, 'seeds/devices'), 'lab-enable-1');
+  // The devices' credentials (the cml secret's `devices`): enable everywhere, a login over SSH.
+  const deviceCreds = { enable_password: 'lab-enable-1', username: 'lab', password: 'lab-ssh-1' };
+  const pods = new LocalPods(resolve(root, 'seeds/devices'), deviceCreds);
   const cml = new CmlSimulator({
     ...cmlCreds,
     delayScale: opts.simDelayScale ?? 0,
@@ -200,7 +202,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     [ENV.jobClusterArn]: `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster/${stage}-lcm`,
     [ENV.clock]: clockSpecForChild(spec, clock),
     // In AWS these come from the CML secret; locally, the simulator's.
-    [ENV.cmlCredentials]: JSON.stringify({ cml: cmlCreds, devices: { enable_password: 'lab-enable-1' } }),
+    [ENV.cmlCredentials]: JSON.stringify({ cml: cmlCreds, devices: deviceCreds }),
     [ENV.ldsCredentials]: JSON.stringify({ url: lds.url, token: lds.token }),
   };
   Object.assign(process.env, env);

@@ -1,14 +1,19 @@
 /**
- * The console port and its telnet adapter: how the job DSL functions `exec` and `collect` reach
- * a Cisco-like device's console. A session logs in (optional Username/Password), enters enable
- * mode, switches paging off (`terminal length 0`) and then runs commands one at a time: each
+ * The console port and its adapters: how the job DSL functions `exec` and `collect` reach a
+ * Cisco-like device's CLI, over telnet (a terminal server or the device) or SSH (ssh2, password
+ * authentication, the host key pinned by the connector's `host_key` or else recorded on the
+ * session). A session logs in (telnet: optional Username/Password prompts), enters enable mode,
+ * switches paging off (`terminal length 0`) and then runs commands one at a time: each
  * command's output comes back without the echoed command and without the trailing prompt.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import ssh2 from 'ssh2';
 
 /** The transports the console adapter speaks; content sync refuses a connector with another. */
-export const CONSOLE_TRANSPORTS = ['telnet'] as const;
+export const CONSOLE_TRANSPORTS = ['telnet', 'ssh'] as const;
 export type ConsoleTransport = (typeof CONSOLE_TRANSPORTS)[number];
 
 export interface ConsoleTarget {
@@ -21,6 +26,8 @@ export interface ConsoleTarget {
   enable_password?: string;
   timeoutMs: number;
   transport?: ConsoleTransport;
+  /** SSH: the device's host key fingerprint (`SHA256:<base64>`); a different key is refused */
+  host_key?: string;
 }
 
 export interface ConsoleSession {
@@ -29,6 +36,8 @@ export interface ConsoleSession {
   /** enter `configure terminal`, send each line, `end`; returns the concatenated output; a line answered with "% Invalid input" rejects with ConsoleError kind 'validation' */
   configure(lines: string[], opts?: { timeoutMs?: number }): Promise<string>;
   close(): Promise<void>;
+  /** SSH: the fingerprint of the host key the device presented (pinned or recorded) */
+  readonly host_key?: string;
 }
 
 export interface ConsolePort {
@@ -139,8 +148,14 @@ interface Waiter {
   fail(e: ConsoleError): void;
 }
 
-/** One telnet connection: option negotiation, IAC stripping, a text buffer and one waiter at a time. */
-class TelnetLink {
+/** What a link reads and writes: a telnet socket or an SSH shell channel. */
+type Stream = Duplex & { destroyed: boolean };
+
+/**
+ * One console connection: a text buffer and one waiter at a time; over telnet also option
+ * negotiation and IAC stripping (an SSH channel carries plain text).
+ */
+class ConsoleLink {
   private text = '';
   private readonly decoder = new StringDecoder('utf8');
   private state: 'data' | 'iac' | 'verb' | 'sb' | 'sb-iac' = 'data';
@@ -152,11 +167,14 @@ class TelnetLink {
   private closing = false;
 
   constructor(
-    private readonly socket: Socket,
+    private readonly socket: Stream,
     readonly label: string,
     private readonly secrets: string[],
+    private readonly telnet = true,
+    /** the line ending the device expects */
+    private readonly eol = '\r\n',
   ) {
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('data', (chunk: Buffer) => (this.telnet ? this.receive(chunk) : this.append(chunk)));
     socket.on('error', (e) => this.fail(this.error(describeSocketError(e), 'communication')));
     socket.on('close', () =>
       this.fail(
@@ -177,7 +195,7 @@ class TelnetLink {
   }
 
   writeLine(line: string): void {
-    if (this.alive) this.socket.write(`${line}\r\n`);
+    if (this.alive) this.socket.write(`${line}${this.eol}`);
   }
 
   clear(): void {
@@ -262,6 +280,11 @@ class TelnetLink {
     this.waiter?.fail(e);
   }
 
+  private append(chunk: Buffer): void {
+    this.text += this.decoder.write(chunk).replace(/\0/g, '');
+    this.waiter?.check();
+  }
+
   private receive(chunk: Buffer): void {
     const data: number[] = [];
     for (const b of chunk) {
@@ -329,7 +352,7 @@ class TelnetLink {
   }
 }
 
-function connectLink(target: ConsoleTarget, label: string, deadline: number): Promise<TelnetLink> {
+function connectLink(target: ConsoleTarget, label: string, deadline: number): Promise<ConsoleLink> {
   const secrets = [target.password, target.enable_password].filter((s): s is string => !!s);
   return new Promise((resolve, reject) => {
     const socket = connect({ host: target.host, port: target.port });
@@ -346,7 +369,7 @@ function connectLink(target: ConsoleTarget, label: string, deadline: number): Pr
     const onConnect = () => {
       cleanup();
       socket.setNoDelay(true);
-      resolve(new TelnetLink(socket, label, secrets));
+      resolve(new ConsoleLink(socket, label, secrets));
     };
     const timer = setTimeout(() => {
       cleanup();
@@ -358,14 +381,16 @@ function connectLink(target: ConsoleTarget, label: string, deadline: number): Pr
   });
 }
 
-class TelnetSession implements ConsoleSession {
+/** The device CLI over a link: login, enable, paging off, then one command at a time. */
+class CliSession implements ConsoleSession {
   private tail: Promise<unknown> = Promise.resolve();
   private closed: Promise<void> | undefined;
 
   constructor(
-    private readonly link: TelnetLink,
+    private readonly link: ConsoleLink,
     private readonly target: ConsoleTarget,
     private readonly prompt: RegExp,
+    readonly host_key?: string,
   ) {}
 
   run(command: string, opts?: { timeoutMs?: number }): Promise<string> {
@@ -506,33 +531,150 @@ class TelnetSession implements ConsoleSession {
   }
 }
 
+function promptPattern(target: ConsoleTarget, label: string): RegExp {
+  try {
+    return new RegExp(`(?:${target.prompt})\\s*$`);
+  } catch {
+    throw new ConsoleError(
+      `console ${label}: invalid prompt pattern ${JSON.stringify(target.prompt)}`,
+      'validation',
+    );
+  }
+}
+
+async function startSession(session: CliSession, link: ConsoleLink, deadline: number): Promise<CliSession> {
+  try {
+    await session.start(deadline);
+  } catch (e) {
+    link.destroy();
+    throw e;
+  }
+  return session;
+}
+
 /** The telnet adapter: one TCP connection per session, via a terminal server or the device itself. */
 export class TelnetConsole implements ConsolePort {
   async open(target: ConsoleTarget): Promise<ConsoleSession> {
     const label = `${target.host}:${target.port}`;
     if (target.transport && target.transport !== 'telnet')
       throw new ConsoleError(
-        `console ${label}: unsupported transport ${String(target.transport)}`,
+        `console ${label}: the telnet adapter cannot open transport ${String(target.transport)}`,
         'validation',
       );
-    let prompt: RegExp;
-    try {
-      prompt = new RegExp(`(?:${target.prompt})\\s*$`);
-    } catch {
-      throw new ConsoleError(
-        `console ${label}: invalid prompt pattern ${JSON.stringify(target.prompt)}`,
-        'validation',
-      );
-    }
+    const prompt = promptPattern(target, label);
     const deadline = Date.now() + target.timeoutMs;
     const link = await connectLink(target, label, deadline);
-    const session = new TelnetSession(link, target, prompt);
-    try {
-      await session.start(deadline);
-    } catch (e) {
-      link.destroy();
-      throw e;
-    }
-    return session;
+    return startSession(new CliSession(link, target, prompt), link, deadline);
+  }
+}
+
+/** `SHA256:<base64, unpadded>` of an SSH public key blob, as OpenSSH prints host key fingerprints. */
+export const sshFingerprint = (key: Buffer): string =>
+  `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+
+const sameText = (a: string, b: string) =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+/**
+ * The SSH adapter (ssh2): one SSH connection and one shell channel per session, password
+ * authentication (also answering keyboard-interactive with the password), then the same CLI
+ * dialogue as over telnet. With `host_key` the device must present that key, otherwise the
+ * connection is refused before any credential is sent; without it the key is accepted and its
+ * fingerprint recorded on the session (`host_key`).
+ */
+export class SshConsole implements ConsolePort {
+  async open(target: ConsoleTarget): Promise<ConsoleSession> {
+    const label = `${target.host}:${target.port}`;
+    if (target.transport !== 'ssh')
+      throw new ConsoleError(
+        `console ${label}: the ssh adapter cannot open transport ${String(target.transport)}`,
+        'validation',
+      );
+    if (!target.username || target.password === undefined)
+      throw new ConsoleError(`console ${label}: ssh needs a username and a password`, 'authentication');
+    const prompt = promptPattern(target, label);
+    const deadline = Date.now() + target.timeoutMs;
+    const secrets = [target.password, target.enable_password].filter((s): s is string => !!s);
+    const client = new ssh2.Client();
+    let seen: string | undefined;
+    let keyRefused = false;
+    const channel = await new Promise<Stream>((resolve, reject) => {
+      const fail = (e: ConsoleError) => {
+        clearTimeout(timer);
+        client.end();
+        client.destroy();
+        reject(e);
+      };
+      const timer = setTimeout(
+        () =>
+          fail(new ConsoleError(`console ${label}: not connected within ${target.timeoutMs} ms`, 'timeout')),
+        remaining(deadline),
+      );
+      client.on('error', (e: Error & { level?: string }) => {
+        if (keyRefused)
+          return fail(
+            new ConsoleError(
+              `console ${label}: host key ${seen ?? '?'} is not the pinned ${target.host_key}`,
+              'authentication',
+            ),
+          );
+        if (e.level === 'client-authentication')
+          return fail(
+            new ConsoleError(
+              `console ${label}: login rejected (check username and password)`,
+              'authentication',
+            ),
+          );
+        let text = describeSocketError(e);
+        for (const sec of secrets) text = text.split(sec).join('***');
+        fail(new ConsoleError(`console ${label}: ${text}`, 'communication'));
+      });
+      client.on('keyboard-interactive', (_n, _i, _l, prompts, finish) =>
+        finish(prompts.map(() => target.password!)),
+      );
+      client.on('ready', () =>
+        client.shell({ term: 'vt100', cols: 511, rows: 24 }, (err, stream) => {
+          if (err)
+            return fail(new ConsoleError(`console ${label}: no shell: ${err.message}`, 'communication'));
+          clearTimeout(timer);
+          resolve(stream as unknown as Stream);
+        }),
+      );
+      client.connect({
+        host: target.host,
+        port: target.port,
+        username: target.username,
+        password: target.password,
+        tryKeyboard: true,
+        readyTimeout: Math.max(1, remaining(deadline)),
+        keepaliveInterval: 0,
+        hostVerifier: (key: Buffer) => {
+          seen = sshFingerprint(key);
+          keyRefused = !!target.host_key && !sameText(seen, target.host_key);
+          return !keyRefused;
+        },
+      });
+    });
+    channel.on('close', () => client.end());
+    const link = new ConsoleLink(channel, label, secrets, false, '\r');
+    return startSession(new CliSession(link, target, prompt, seen), link, deadline);
+  }
+}
+
+/** The console port the product uses: telnet or SSH, as each connector says. */
+export class DeviceConsoles implements ConsolePort {
+  private readonly telnet = new TelnetConsole();
+  private readonly ssh = new SshConsole();
+
+  open(target: ConsoleTarget): Promise<ConsoleSession> {
+    const t = target.transport ?? 'telnet';
+    if (t === 'ssh') return this.ssh.open(target);
+    if (t === 'telnet') return this.telnet.open(target);
+    return Promise.reject(
+      new ConsoleError(
+        `console ${target.host}:${target.port}: unsupported transport ${String(t)}`,
+        'validation',
+      ),
+    );
   }
 }

@@ -231,6 +231,14 @@ export async function validatePackage(all: PackageFiles): Promise<ValidationResu
   }
   const ports = devices.flatMap((dev) => dev.expose.map((p) => `${dev.name}_${p}`)).sort();
   checkConnectors(P('connectors.yaml'), connectors, devices, topoFile !== undefined, jq, d);
+  if (podType === 'roc_radkit' && connectors.length)
+    d.push({
+      file: P('connectors.yaml'),
+      pointer: '/connectors',
+      rule: 'connectors.radkit',
+      message:
+        'roc_radkit devices are reached through RADKit, which this product does not speak: no job could open these connectors. Deliver the devices as a cml_on_aws pod whose nodes expose ssh or serial ports (lcm:expose=ssh) and keep the connectors, or ship the roc_radkit package without device connectors',
+    });
 
   // What `.content.files.<name>` holds at run time (shared/scenario/content.ts).
   const texts = fileTexts(files);

@@ -379,6 +379,8 @@ export async function connectorTarget(
   return {
     host,
     port,
+    ...(r.transport === 'ssh' || r.transport === 'telnet' ? { transport: r.transport } : {}),
+    ...(typeof r.host_key === 'string' && r.host_key ? { host_key: r.host_key } : {}),
     prompt: String(r.prompt ?? '[>#]'),
     ...(username ? { username } : {}),
     ...(creds.password ? { password: creds.password } : {}),

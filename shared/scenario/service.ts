@@ -4,7 +4,7 @@
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { CmlClient, type CmlPort } from '../adapters/cml.ts';
-import { TelnetConsole } from '../adapters/console.ts';
+import { DeviceConsoles } from '../adapters/console.ts';
 import { S3Documents } from '../adapters/s3-documents.ts';
 import { resolveSecretReference } from '../adapters/secrets.ts';
 import { secretPointers, type Credentials } from '../domain/secrets.ts';
@@ -45,7 +45,7 @@ export function cmlFromRuntimeEnv(runtimeEnv: Record<string, unknown>, creds: Cr
 
 export function scenarioServices(clock: Clock = runtimeClock()): ScenarioServices {
   return {
-    console: new TelnetConsole(),
+    console: new DeviceConsoles(),
     cml: async (runtimeEnv) =>
       cmlFromRuntimeEnv(runtimeEnv, await resolveSecretReference('cml/api', clock.now())),
     secrets: { resolve: (ref) => resolveSecretReference(ref, clock.now()) },

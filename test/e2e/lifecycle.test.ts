@@ -75,11 +75,32 @@ jobs_used: [post_init@v1, grade@v1]
       'GET',
       `/v1/pod-definitions?name=${name}`,
     );
+    if (l.status !== 200) throw new Error(`listing ${name} answered ${l.status}: ${JSON.stringify(l.body)}`);
     const failed = l.body.items.find((d) => d.status === 'failed');
     if (failed) throw new Error(`${name} failed to sync: ${JSON.stringify(failed.error_detail)}`);
     return l.body.items.find((d) => d.status === 'ready');
   });
   return pd.id;
+}
+
+/** Syncs the seeded DOO package (ssh connectors) once; it serves form DOO-1 (content ccie-ei-doo-1). */
+let dooSynced: Promise<string> | undefined;
+function syncDoo(): Promise<string> {
+  dooSynced ??= (async () => {
+    const zip = await samplePackage('doo-bgp');
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'e2e/doo-bgp.zip', Body: zip }));
+    const pd = await waitFor('the DOO content to be ready', async () => {
+      const l = await api<{ items: { id: string; status: string; error_detail?: unknown }[] }>(
+        'GET',
+        '/v1/pod-definitions?name=ccie-ei-doo-1',
+      );
+      const failed = l.body.items.find((d) => d.status === 'failed');
+      if (failed) throw new Error(`the DOO content failed to sync: ${JSON.stringify(failed.error_detail)}`);
+      return l.body.items.find((d) => d.status === 'ready');
+    });
+    return pd.id;
+  })();
+  return dooSynced;
 }
 
 /** A timeslot that starts `inMs` from the target's now and lasts `lengthMs`. */
@@ -289,10 +310,15 @@ describe('whole sessions, end to end', () => {
 
   it('the CCIE lab exam: the DOO pod provisions before its window while nothing else is active; AI-DOO activates only after DOO settles; one combined report', async () => {
     await sync('e2e-aidoo-1', 'ccie-ei-aidoo-1', {});
+    // The seeded DOO content: two routers graded over SSH (seeds/content/doo-bgp).
+    await syncDoo();
     const tree = await schedule({
       session_type: 'CCIE-EI-Lab-Exam',
       timeslot: await slotIn(70 * M, 8 * H),
-      parts: [{ order: 2, form: 'Exam CCIE EI v1.1 AI-DOO AIDOO-1' }],
+      parts: [
+        { order: 1, form: 'Exam CCIE EI v1.1 DOO DOO-1' },
+        { order: 2, form: 'Exam CCIE EI v1.1 AI-DOO AIDOO-1' },
+      ],
     });
     const id = tree.session.id;
     const [dooWindow, aiWindow] = tree.parts.map((p) => p.timeslot);
@@ -333,8 +359,14 @@ describe('whole sessions, end to end', () => {
     const done = await until(id, 'completion', ended, 180_000);
     expect(done.session.status).toBe('completed');
     expect(done.session.score_report!.per_part.map((p) => [p.order, p.status, p.points_awarded])).toEqual([
-      [1, 'archived', 0],
+      [1, 'archived', 20],
       [2, 'archived', 100],
+    ]);
+    // The DOO part was graded over SSH, item by item.
+    expect(done.parts[0]!.score_report).toMatchObject({ points_awarded: 20, points_max: 20 });
+    expect(done.parts[0]!.score_report!.per_item!.map((i) => [i.id, i.passed])).toEqual([
+      ['core01-bgp', true],
+      ['core02-bgp', true],
     ]);
     expect(done.pods.map((p) => p.status)).toEqual(['terminated', 'terminated']);
     await waitFor('one report event', async () =>

@@ -77,7 +77,7 @@ describe('scheduling each kind of delivery', () => {
     expect(doo!.timeslot.end).toBe(ai!.timeslot.start);
     expect(doo!.timeslot.lead_time_minutes).toBe(60);
     expect(doo!.timeslot.lead_time_minutes).toBeGreaterThan(r.body.session.timeslot.lead_time_minutes);
-    expect(r.body.pods.map((p) => p.pod_type)).toEqual(['roc_radkit', 'cml_on_aws']);
+    expect(r.body.pods.map((p) => p.pod_type)).toEqual(['cml_on_aws', 'cml_on_aws']);
     const read = await api<Tree>('GET', `/v1/sessions/${r.body.session.id}`);
     expect(read.status).toBe(200);
     expect(read.body.parts.map((p) => p.form)).toEqual(r.body.parts.map((p) => p.form));
@@ -485,8 +485,8 @@ describe('bad requests get a documented problem and change nothing', () => {
       'GET',
       '/v1/sessions?cursor=bm9wZQ',
       () => undefined,
-      422,
-      'validation-error',
+      400,
+      'bad-request',
       '/query/cursor',
     ],
     [

@@ -1,12 +1,18 @@
 /**
- * A simulated Cisco-like device console on loopback (telnet), one listener per device. It
- * negotiates a few telnet options, shows `hostname>` after the first CR/LF (optionally behind a
- * Username/Password login), knows `enable` (with a password), `terminal …`, `configure terminal`
- * with sub-modes, `show running-config`, `show privilege` and whatever commands the model lists.
- * Tests change answers with `setAnswer` and read the accepted configuration from `device()`.
+ * A simulated Cisco-like device console on loopback, one listener per device, over telnet or
+ * SSH. Over telnet it negotiates a few options and shows `hostname>` after the first CR/LF
+ * (optionally behind a Username/Password login); over SSH (ssh2's server, a host key of its own)
+ * it takes the model's username and password as SSH password authentication and opens the same
+ * CLI in the shell channel. Either way it knows `enable` (with a password), `terminal …`,
+ * `configure terminal` with sub-modes, `show running-config`, `show privilege` and whatever
+ * commands the model lists. Tests change answers with `setAnswer` and read the accepted
+ * configuration from `device()`.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import ssh2 from 'ssh2';
 
 export interface DeviceModel {
   hostname: string;
@@ -38,9 +44,14 @@ const SUBMODES: [RegExp, string][] = [
 
 type State = 'idle' | 'username' | 'password' | 'exec' | 'enable-password' | 'priv' | 'config';
 
+/** A console connection: a telnet socket or an SSH shell channel. */
+type Channel = Duplex & { destroyed: boolean; writable: boolean };
+
 interface Conn {
   hostname: string;
-  socket: Socket;
+  socket: Channel;
+  /** SSH: the user is authenticated by the transport, the CLI starts in exec mode */
+  preauthenticated: boolean;
   state: State;
   /** configuration sub-mode shown in the prompt: config, config-if, … */
   mode: string;
@@ -62,10 +73,16 @@ function lookup(commands: Record<string, string>, cmd: string): string | undefin
   return undefined;
 }
 
+export type ConsoleTransport = 'telnet' | 'ssh';
+
+const sameSecret = (a: string, b: string | undefined) =>
+  b !== undefined && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
 export class DeviceConsoleSimulator {
   private readonly models = new Map<string, DeviceModel>();
-  private readonly servers = new Map<string, Server>();
-  private readonly sockets = new Set<Socket>();
+  private readonly servers = new Map<string, Server | ssh2.Server>();
+  private readonly sockets = new Set<Channel | Socket>();
+  private hostKey: { private: string; fingerprint: string } | undefined;
   private opened = 0;
   private readonly delayMs: number;
 
@@ -73,11 +90,16 @@ export class DeviceConsoleSimulator {
     this.delayMs = opts.delayMs ?? 0;
   }
 
-  /** start a telnet console for a device on a loopback port (0 = any), returns the port */
-  async addDevice(model: DeviceModel, port = 0): Promise<number> {
+  /** start a console for a device on a loopback port (0 = any), over telnet or SSH; returns the port */
+  async addDevice(model: DeviceModel, port = 0, transport: ConsoleTransport = 'telnet'): Promise<number> {
     if (this.models.has(model.hostname)) throw new Error(`device ${model.hostname} is already simulated`);
     this.models.set(model.hostname, model);
-    const server = createServer((socket) => this.accept(model.hostname, socket));
+    const server =
+      transport === 'ssh'
+        ? new ssh2.Server({ hostKeys: [this.sshHostKey().private] }, (client) =>
+            this.acceptSsh(model.hostname, client),
+          )
+        : createServer((socket) => this.accept(model.hostname, socket, false));
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -93,6 +115,49 @@ export class DeviceConsoleSimulator {
     server.on('error', () => undefined);
     this.servers.set(model.hostname, server);
     return (server.address() as AddressInfo).port;
+  }
+
+  /** The SHA-256 fingerprint of the SSH host key (`SHA256:<base64>`, as OpenSSH prints it), for pinning. */
+  sshHostKeyFingerprint(): string {
+    return this.sshHostKey().fingerprint;
+  }
+
+  private sshHostKey(): { private: string; fingerprint: string } {
+    if (!this.hostKey) {
+      const pair = ssh2.utils.generateKeyPairSync('ed25519');
+      const pub = ssh2.utils.parseKey(pair.public);
+      if (pub instanceof Error) throw pub;
+      const digest = createHash('sha256').update(pub.getPublicSSH()).digest('base64').replace(/=+$/, '');
+      this.hostKey = { private: pair.private, fingerprint: `SHA256:${digest}` };
+    }
+    return this.hostKey;
+  }
+
+  /** SSH: password authentication against the model, then the CLI in the shell channel. */
+  private acceptSsh(hostname: string, client: ssh2.Connection): void {
+    client.on('error', () => undefined);
+    client.on('authentication', (ctx) => {
+      const m = this.models.get(hostname);
+      if (
+        m &&
+        ctx.method === 'password' &&
+        ctx.username === (m.username ?? ctx.username) &&
+        sameSecret(ctx.password, m.password ?? '')
+      )
+        return ctx.accept();
+      ctx.reject(['password']);
+    });
+    client.on('ready', () =>
+      client.on('session', (accept) => {
+        const session = accept();
+        session.on('pty', (ok) => ok?.());
+        session.on('shell', (ok) => {
+          const channel = ok() as unknown as Channel;
+          this.accept(hostname, channel, true);
+        });
+      }),
+    );
+    client.on('close', () => this.sockets.delete(client as unknown as Channel));
   }
 
   /** change how a device answers a command (tests use this to make checks pass or fail) */
@@ -116,13 +181,14 @@ export class DeviceConsoleSimulator {
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    this.hostKey = undefined;
   }
 
   sessionsOpened(): number {
     return this.opened;
   }
 
-  private accept(hostname: string, socket: Socket): void {
+  private accept(hostname: string, socket: Channel, preauthenticated: boolean): void {
     socket.on('error', () => undefined);
     if (!this.models.has(hostname)) {
       socket.destroy();
@@ -131,10 +197,11 @@ export class DeviceConsoleSimulator {
     this.opened++;
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    socket.setNoDelay(true);
+    if ('setNoDelay' in socket) (socket as Socket).setNoDelay(true);
     const conn: Conn = {
       hostname,
       socket,
+      preauthenticated,
       state: 'idle',
       mode: 'config',
       user: '',
@@ -147,7 +214,8 @@ export class DeviceConsoleSimulator {
     };
     socket.on('data', (chunk: Buffer) => this.receive(conn, chunk));
     // Like IOS: offer to echo and to suppress go-ahead, ask for the window size.
-    socket.write(Buffer.from([IAC, WILL, OPT_ECHO, IAC, WILL, OPT_SGA, IAC, DO, OPT_NAWS]));
+    if (!preauthenticated)
+      socket.write(Buffer.from([IAC, WILL, OPT_ECHO, IAC, WILL, OPT_SGA, IAC, DO, OPT_NAWS]));
   }
 
   /** Strip telnet commands (the client's answers), split lines on CR, LF, CR LF or CR NUL. */
@@ -236,7 +304,7 @@ export class DeviceConsoleSimulator {
   }
 
   private greet(conn: Conn, m: DeviceModel): void {
-    if (m.username !== undefined || m.password !== undefined) {
+    if (!conn.preauthenticated && (m.username !== undefined || m.password !== undefined)) {
       conn.state = m.username !== undefined ? 'username' : 'password';
       return this.send(
         conn,
@@ -266,6 +334,8 @@ export class DeviceConsoleSimulator {
   private exec(conn: Conn, m: DeviceModel, cmd: string): void {
     if (cmd === '') return this.reply(conn, m);
     if (cmd === 'exit' || cmd === 'logout' || cmd === 'quit') {
+      // Over SSH the shell ends with an exit status, and the channel closes.
+      if (conn.preauthenticated) (conn.socket as Channel & { exit?(code: number): void }).exit?.(0);
       conn.socket.end();
       return;
     }

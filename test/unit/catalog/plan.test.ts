@@ -81,7 +81,7 @@ describe('planning each delivery kind', () => {
     expect(ai!.timeslot.end).toBe('2026-12-01T17:00:00.000Z');
     expect(provisionAt(doo!.timeslot)).toBe(Date.parse('2026-12-01T08:00:00Z')); // 60 min lead
     expect(provisionAt(doo!.timeslot)).toBeLessThan(provisionAt(p.tree.session.timeslot));
-    expect(p.tree.pods.map((x) => x.pod_type)).toEqual(['roc_radkit', 'cml_on_aws']);
+    expect(p.tree.pods.map((x) => x.pod_type)).toEqual(['cml_on_aws', 'cml_on_aws']);
     expect(p.tree.parts.map((x) => x.gates_next)).toEqual([true, true]);
   });
 

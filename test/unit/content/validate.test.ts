@@ -40,17 +40,34 @@ describe('the sample packages', () => {
     });
   });
 
-  it('the device-based part reaching its devices over ssh fails: the console adapter speaks telnet only', async () => {
-    const r = await validatePackage(await readZip(await samplePackage('doo-radkit')));
+  it('the CCIE DOO part reaches its routers over SSH: ports core01_ssh and core02_ssh', async () => {
+    const r = await validatePackage(await readZip(await samplePackage('doo-bgp')));
+    if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
+    expect(r.fields).toMatchObject({ pod_type: 'cml_on_aws', content_id: 'ccie-ei-doo-1' });
+    expect(r.fields.ports).toEqual(['core01_ssh', 'core02_ssh']);
+    expect(r.fields.connectors.map((c) => c.transport)).toEqual(['ssh', 'ssh']);
+  });
+
+  it('RADKit device access is refused at sync with a diagnostic that says what to do instead', async () => {
+    const r = await validatePackage(
+      await readZip(
+        await samplePackage('doo-bgp', {
+          'PAv1/manifest.yaml':
+            'format_version: PAv1\nname: doo-radkit\nversion: 1.0.0\ncontent_id: doo-radkit\npod_type: roc_radkit\n',
+          'PAv1/topology/cml.yaml': null,
+          'PAv1/topology/radkit.yaml':
+            'service: radkit-lab-eu\ndevices:\n  - { name: core01 }\n  - { name: core02 }\n',
+        }),
+      ),
+    );
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.diagnostics).toContainEqual(
-      expect.objectContaining({
-        file: 'PAv1/connectors.yaml',
-        pointer: '/connectors/0/transport',
-        rule: 'connectors.transport',
-      }),
-    );
+    expect(r.diagnostics).toContainEqual({
+      file: 'PAv1/connectors.yaml',
+      pointer: '/connectors',
+      rule: 'connectors.radkit',
+      message: expect.stringMatching(/RADKit, which this product does not speak.*lcm:expose=ssh/),
+    });
   });
 
   it('legacy files beside PAv1 are tolerated, and PAv1 wins', async () => {

@@ -172,7 +172,7 @@ spec:
   - { name: sw01, class: cisco_common, transport: telnet, port: "\${ .runtime_env.devices.sw01.serial_port }", secret: vault/other }
 `,
     });
-    const r = validatePackage(await readZip(pkg));
+    const r = await validatePackage(await readZip(pkg));
     expect(r.ok).toBe(false);
     const got = r.diagnostics.map((d) => `${d.file}#${d.pointer} ${d.rule}`);
     expect(got).toEqual(
@@ -188,8 +188,8 @@ spec:
   });
 
   it('the seeded packages name their credentials by reference and lint clean', async () => {
-    for (const dir of ['lablet-ospf-basics', 'doo-radkit']) {
-      const r = validatePackage(await readZip(await samplePackage(dir)));
+    for (const dir of ['lablet-ospf-basics', 'doo-bgp']) {
+      const r = await validatePackage(await readZip(await samplePackage(dir)));
       expect(r.ok, JSON.stringify(r.diagnostics)).toBe(true);
       if (r.ok) for (const c of r.fields.connectors) expect(c.secret).toBe('cml/devices');
     }
