@@ -77,14 +77,19 @@ export const system: SystemDecl = {
   functions: [
     {
       name: 'system-api',
-      description: 'Health and the OpenAPI document',
+      description: 'Health (shallow; deep for operators) and the OpenAPI document',
       entry: 'lambdas/get-system.ts',
       memoryMb: 256,
       timeoutSeconds: 10,
       triggers: routes(systemContracts),
+      // The deep health check reads each dependency's metadata, and nothing else.
       grants: [
-        { kind: 'table', table: 'state', access: 'read' },
-        { kind: 'table', table: 'views', access: 'read' },
+        { kind: 'table', table: 'state', access: 'describe' },
+        { kind: 'table', table: 'views', access: 'describe' },
+        { kind: 'bucket', bucket: 'content', access: 'list' },
+        { kind: 'bucket', bucket: 'artefacts', access: 'list' },
+        { kind: 'bus', access: 'describe' },
+        { kind: 'state-machines', access: 'list' },
       ],
     },
     {

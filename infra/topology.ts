@@ -70,11 +70,15 @@ export interface TaskTrigger {
 
 export type Trigger = HttpTrigger | StreamTrigger | EventTrigger | ScheduleTrigger | TaskTrigger;
 
+/**
+ * What a function or task may do. `describe` (tables, bus), `list` (buckets: HeadBucket; state
+ * machines: ListStateMachines) reach the resource's metadata only: what a deep health check needs.
+ */
 export type Grant =
-  | { kind: 'table'; table: TableName; access: 'read' | 'readwrite' }
-  | { kind: 'bucket'; bucket: BucketName; access: 'read' | 'readwrite' }
-  | { kind: 'bus'; access: 'put' }
-  | { kind: 'state-machines'; access: 'execute' | 'manage' | 'callback' }
+  | { kind: 'table'; table: TableName; access: 'describe' | 'read' | 'readwrite' }
+  | { kind: 'bucket'; bucket: BucketName; access: 'list' | 'read' | 'readwrite' }
+  | { kind: 'bus'; access: 'put' | 'describe' }
+  | { kind: 'state-machines'; access: 'list' | 'execute' | 'manage' | 'callback' }
   | { kind: 'job-task'; access: 'run' }
   | { kind: 'secret'; secret: SecretName }
   | { kind: 'invoke'; function: string };

@@ -24,9 +24,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV, invokeEnvKey } from '../../shared/runtime/env.ts';
 import { STATE_MACHINE_PREFIX, busName, functionName, physicalName, tableName } from '../naming.ts';
-import type { BucketName, EventTrigger, SystemDecl, TableName } from '../topology.ts';
+import {
+  httpRoutes,
+  type BucketName,
+  type EventTrigger,
+  type SystemDecl,
+  type TableName,
+} from '../topology.ts';
 import type { StageConfig } from './config.ts';
-import { SCOPE_PREFIX } from '../../shared/api/contract.ts';
+import { SCOPE_PREFIX, routeKey } from '../../shared/api/contract.ts';
 import { LcmFunction } from './lcm-function.ts';
 import { JobTask, buildJobImageContext, jqWasmPath } from './job-task.ts';
 import { join } from 'node:path';
@@ -43,6 +49,7 @@ export class LcmStack extends Stack {
   readonly functions = new Map<string, LcmFunction>();
   readonly deadLetterQueues: sqs.Queue[] = [];
   readonly jobTasks = new Map<string, JobTask>();
+  readonly buckets = new Map<BucketName, s3.Bucket>();
   acknowledgements: { id: string; reason: string }[] = [];
 
   constructor(scope: Construct, id: string, props: LcmStackProps) {
@@ -119,7 +126,7 @@ export class LcmStack extends Stack {
       removalPolicy: removal,
       autoDeleteObjects: !config.deletionProtection,
     });
-    const buckets = new Map<BucketName, s3.Bucket>();
+    const buckets = this.buckets;
     for (const b of system.buckets)
       buckets.set(
         b.name,
@@ -253,7 +260,7 @@ export class LcmStack extends Stack {
             f.bindBucket(buckets.get(g.bucket)!, g.bucket, g.access);
             break;
           case 'bus':
-            f.bindBus(bus);
+            f.bindBus(bus, g.access);
             break;
           case 'state-machines':
             f.bindStateMachines(g.access, smRole);
@@ -302,6 +309,8 @@ export class LcmStack extends Stack {
         switch (g.kind) {
           case 'table': {
             const table = tables.get(g.table)!;
+            if (g.access === 'describe')
+              throw new Error(`task ${t.name}: describe-only table grants are for functions`);
             if (g.access === 'read') table.grantReadData(jt.taskRole);
             else table.grantReadWriteData(jt.taskRole);
             jt.addEnvironment(g.table === 'state' ? ENV.stateTable : ENV.viewsTable, table.tableName);
@@ -309,6 +318,8 @@ export class LcmStack extends Stack {
           }
           case 'bucket': {
             const b = buckets.get(g.bucket)!;
+            if (g.access === 'list')
+              throw new Error(`task ${t.name}: list-only bucket grants are for functions`);
             if (g.access === 'read') b.grantRead(jt.taskRole);
             else b.grantReadWrite(jt.taskRole);
             jt.addEnvironment(g.bucket === 'content' ? ENV.contentBucket : ENV.artefactsBucket, b.bucketName);
@@ -379,6 +390,15 @@ export class LcmStack extends Stack {
       throttlingRateLimit: config.apiThrottle.rateLimit,
       throttlingBurstLimit: config.apiThrottle.burstLimit,
     };
+    // Routes with a throttle of their own (the public ones) do not share the stage's.
+    stage.routeSettings = Object.fromEntries(
+      httpRoutes(system)
+        .filter((r) => r.throttle)
+        .map((r) => [
+          routeKey(r),
+          { throttlingRateLimit: r.throttle!.rateLimit, throttlingBurstLimit: r.throttle!.burstLimit },
+        ]),
+    );
     const jwt =
       config.target === 'localstack'
         ? undefined

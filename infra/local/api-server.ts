@@ -116,7 +116,7 @@ export async function startApiServer(deps: {
         `the ${match.functionName} function failed: ${(e as Error).message}`,
       );
     }
-    if (match.trigger.path === '/v1/health' && out.body) {
+    if (match.trigger.path.startsWith('/v1/health') && out.body) {
       const doc = JSON.parse(out.body) as { status: string; components: Record<string, unknown> };
       const local = deps.local.components();
       doc.components = { ...doc.components, ...local };

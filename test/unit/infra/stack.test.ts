@@ -151,13 +151,21 @@ describe('the CDK app, generated from the topology', () => {
     expect(viewWriters).toEqual(['stream-dispatcher']);
     expect(writesTo('catalog-api', 'state')).toBe(false);
     expect(writesTo('system-api', 'state')).toBe(false);
+    // The deep health check reads metadata only: no item, no object, no event.
+    const systemActions = statementsOf('system-api').flatMap((s) => [s.Action].flat());
+    expect([...new Set(systemActions.filter((a) => !/^xray:/.test(a)))].sort()).toEqual([
+      'dynamodb:DescribeTable',
+      'events:DescribeEventBus',
+      's3:ListBucket',
+      'states:ListStateMachines',
+    ]);
     expect(writesTo('sessions-api', 'state')).toBe(true);
     const putters = system.functions
       .filter((f) => statementsOf(f.name).some((s) => [s.Action].flat().includes('events:PutEvents')))
       .map((f) => f.name);
     expect(putters.sort()).toEqual(
       system.functions
-        .filter((f) => f.grants.some((g) => g.kind === 'bus'))
+        .filter((f) => f.grants.some((g) => g.kind === 'bus' && g.access === 'put'))
         .map((f) => f.name)
         .sort(),
     );
