@@ -11,9 +11,15 @@ import { jobsContracts } from '../shared/api/contracts/jobs.ts';
 import { sessionsContracts } from '../shared/api/contracts/sessions.ts';
 import { systemContracts } from '../shared/api/contracts/system.ts';
 import { AWS_EVENTS, EVENT_TYPES, SOURCES } from '../shared/events/types.ts';
-import { STATE_MACHINE_PREFIX } from '../shared/domain/names.ts';
+import { stateMachinePrefix } from '../shared/domain/names.ts';
 import { ALLOWED_SOURCE_PREFIXES } from '../shared/inbound/commands.ts';
-import type { EventTrigger, HttpTrigger, StreamTrigger, SystemDecl } from './topology.ts';
+import {
+  STAGE,
+  type EventTrigger,
+  type HttpTrigger,
+  type StreamTrigger,
+  type SystemDecl,
+} from './topology.ts';
 
 /** A function's API routes: every route of its contracts (method, path, scope and body limit are theirs). */
 const routes = (contracts: Record<string, RouteContract>): HttpTrigger[] =>
@@ -213,12 +219,13 @@ export const system: SystemDecl = {
           source: [SOURCES.orchestration],
           'detail-type': [EVENT_TYPES.treeChanged],
         }),
-        rule('phase-execution-ended', 'A part phase state machine ended', {
+        // Only this stage's executions: their names start with `<stage>-lcm-`.
+        rule('phase-execution-ended', 'A part phase state machine of this stage ended', {
           source: [AWS_EVENTS.executionStatusChanged.source],
           'detail-type': [AWS_EVENTS.executionStatusChanged.detailType],
           detail: {
             status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'],
-            name: [{ prefix: STATE_MACHINE_PREFIX }],
+            name: [{ prefix: stateMachinePrefix(STAGE) }],
           },
         }),
         {

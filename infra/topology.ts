@@ -121,6 +121,24 @@ export interface SystemDecl {
   secrets: { name: SecretName; description: string }[];
 }
 
+/**
+ * Stands for the deployment stage inside a declared event pattern (the declaration is the same
+ * for every stage); `stagePattern` puts the stage in, for the CDK app and the local bus alike.
+ */
+export const STAGE = '{stage}';
+
+export function stagePattern(pattern: Record<string, unknown>, stage: string): Record<string, unknown> {
+  const put = (v: unknown): unknown =>
+    typeof v === 'string'
+      ? v.split(STAGE).join(stage)
+      : Array.isArray(v)
+        ? v.map(put)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, put(x)]))
+          : v;
+  return put(pattern) as Record<string, unknown>;
+}
+
 /** Every API route with the function that serves it. */
 export function httpRoutes(system: SystemDecl): (RouteContract & { function: FunctionDecl })[] {
   return system.functions.flatMap((f) =>

@@ -14,7 +14,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secrets from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/runtime/env.ts';
-import { STATE_MACHINE_PREFIX, functionName } from '../naming.ts';
+import { functionName, stateMachinePrefix } from '../naming.ts';
 import type { FunctionDecl, TableName } from '../topology.ts';
 import { ESM_BANNER, EXTERNAL_MODULES, LAMBDA_NODE_TARGET } from './bundling.ts';
 import type { StageConfig } from './config.ts';
@@ -31,10 +31,12 @@ export interface LcmFunctionProps {
 
 export class LcmFunction extends Construct {
   readonly fn: NodejsFunction;
+  readonly stage: string;
 
   constructor(scope: Construct, id: string, props: LcmFunctionProps) {
     super(scope, id);
     const { decl, config } = props;
+    this.stage = config.stage;
     const logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${functionName(config.stage, decl.name)}`,
       retention: config.logRetentionDays as logs.RetentionDays,
@@ -126,7 +128,7 @@ export class LcmFunction extends Construct {
     return this;
   }
 
-  /** State machines registered at run time share the `lcm-` prefix; grants stop at it. */
+  /** State machines this stage registers at run time share the `<stage>-lcm-` prefix; grants stop at it. */
   bindStateMachines(access: 'list' | 'manage' | 'execute' | 'callback', executionRole: iam.IRole): this {
     if (access === 'list') {
       // ListStateMachines takes no resource ARN.
@@ -139,13 +141,13 @@ export class LcmFunction extends Construct {
     const machines = stack.formatArn({
       service: 'states',
       resource: 'stateMachine',
-      resourceName: `${STATE_MACHINE_PREFIX}*`,
+      resourceName: `${stateMachinePrefix(this.stage)}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     const executions = stack.formatArn({
       service: 'states',
       resource: 'execution',
-      resourceName: `${STATE_MACHINE_PREFIX}*`,
+      resourceName: `${stateMachinePrefix(this.stage)}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     this.fn.addEnvironment(ENV.stateMachineRoleArn, executionRole.roleArn);

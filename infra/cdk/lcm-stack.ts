@@ -23,9 +23,10 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV, invokeEnvKey } from '../../shared/runtime/env.ts';
-import { STATE_MACHINE_PREFIX, busName, functionName, physicalName, tableName } from '../naming.ts';
+import { busName, functionName, physicalName, stateMachinePrefix, tableName } from '../naming.ts';
 import {
   httpRoutes,
+  stagePattern,
   type BucketName,
   type EventTrigger,
   type SystemDecl,
@@ -340,7 +341,7 @@ export class LcmStack extends Stack {
                   this.formatArn({
                     service: 'states',
                     resource: 'stateMachine',
-                    resourceName: `${STATE_MACHINE_PREFIX}*`,
+                    resourceName: `${stateMachinePrefix(config.stage)}*`,
                     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
                   }),
                 ],
@@ -467,7 +468,7 @@ export class LcmStack extends Stack {
           const awsSource = (t.pattern.source as unknown[] | undefined)?.some(
             (s) => typeof s === 'string' && s.startsWith('aws.'),
           );
-          const pattern = this.patternFor(t, buckets);
+          const pattern = this.patternFor(t, config.stage, buckets);
           new events.Rule(this, `Rule${pascal(t.rule)}`, {
             ruleName: physicalName(config.stage, t.rule),
             description: t.description,
@@ -521,14 +522,19 @@ export class LcmStack extends Stack {
         buckets: [...buckets.values()],
         invoked,
         clusters: [...this.jobTasks.values()].map((t) => t.cluster),
+        stage: config.stage,
       }),
     ];
     suppressWithReasons(this, this.acknowledgements.slice(ACKNOWLEDGEMENTS.length));
   }
 
   /** The topology's pattern, narrowed to this stack's bucket for S3 notifications. */
-  private patternFor(t: EventTrigger, buckets: Map<BucketName, s3.Bucket>): events.EventPattern {
-    const p = structuredClone(t.pattern) as Record<string, unknown>;
+  private patternFor(
+    t: EventTrigger,
+    stage: string,
+    buckets: Map<BucketName, s3.Bucket>,
+  ): events.EventPattern {
+    const p = stagePattern(t.pattern, stage);
     if ((p.source as string[] | undefined)?.includes('aws.s3')) {
       const detail = (p.detail ?? {}) as Record<string, unknown>;
       p.detail = { ...detail, bucket: { name: [buckets.get('content')!.bucketName] } };

@@ -148,6 +148,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   if (opts.chaos?.failureRate) fns.chaos = { failureRate: opts.chaos.failureRate, random: opts.chaos.random };
   const bus = new LocalEventBus(system, fns, {
     busName: names.bus,
+    stage,
     region: LOCAL_REGION,
     accountId: LOCAL_ACCOUNT,
     clock,
