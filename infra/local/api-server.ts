@@ -132,7 +132,7 @@ export function createLocalApi(deps: {
         `the ${match.functionName} function failed: ${(e as Error).message}`,
       );
     }
-    if (match.trigger.path === '/v1/health' && out.body && deps.local) {
+    if (match.trigger.path.startsWith('/v1/health') && out.body && deps.local) {
       const doc = JSON.parse(out.body) as { status: string; components: Record<string, unknown> };
       const local = deps.local.components();
       doc.components = { ...doc.components, ...local };

@@ -36,6 +36,7 @@ export function syncPorts(scope: ArnScope): SyncPorts {
     documents: new S3Documents(s3Client(), env('contentBucket')),
     forms: new StoreFormConfirmer(store, () => new Date(clock.now()).toISOString()),
     clock,
+    stage: env('stage'),
     targets: {
       nativeStepsArn: env('nativeStepsFunctionArn'),
       jobRunnerArn: env('jobRunnerFunctionArn'),

@@ -57,8 +57,9 @@ const STATUS_AFTER: Partial<Record<PartStatus, PartStatus>> = {
   archiving: 'archived',
 };
 
-export function decide(input: SessionTree, now: number): Decision {
-  const d = new Decider(structuredClone(input), now);
+/** `stage`: the deployment stage, which every execution name carries (`<stage>-lcm-…`). */
+export function decide(input: SessionTree, now: number, stage: string): Decision {
+  const d = new Decider(structuredClone(input), now, stage);
   d.run();
   return d.result(input);
 }
@@ -69,6 +70,7 @@ class Decider {
   constructor(
     readonly t: SessionTree,
     readonly now: number,
+    readonly stage: string,
   ) {}
 
   result(original: SessionTree): Decision {
@@ -340,7 +342,7 @@ class Decider {
   private startPhase(p: PartDoc, phase: string, cleanup = false): void {
     const attempt =
       (p.phase_log ?? []).filter((e) => e.phase === phase && !!e.cleanup === cleanup).length + 1;
-    const name = executionName(this.s.id, p.order, phase, attempt, cleanup);
+    const name = executionName(this.stage, this.s.id, p.order, phase, attempt, cleanup);
     const ex: PhaseExecution = {
       phase,
       execution_name: name,

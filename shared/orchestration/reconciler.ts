@@ -23,6 +23,8 @@ export interface ReconcilerPorts {
   state: StateStore;
   sfn: SFNClient;
   stateMachineArn(name: string): string;
+  /** The deployment stage (execution names carry it). */
+  stage: string;
   /** Tear a pod down outside any state machine (cleanup deadline). */
   teardownPod(sessionId: string, part: number, pod: number, reason: string): Promise<void>;
   now(): number;
@@ -75,7 +77,7 @@ export async function reconcileSession(
         now,
         observation.cause,
       );
-    const d = decide(tree, now);
+    const d = decide(tree, now, ports.stage);
     // An observed outcome changes its part even when the decision itself moves nothing.
     const changed = new Set(d.changed);
     if (observed) {

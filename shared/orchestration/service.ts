@@ -21,6 +21,7 @@ export function reconcilerPorts(scope: ArnScope, log: ReconcilerPorts['log']): R
     state: new StateStore(documentClient(), env('stateTable')),
     sfn: sfnClient(),
     stateMachineArn: (name) => stateMachineArn(scope, name),
+    stage: env('stage'),
     teardownPod: async (session_id, part_order, pod_index, reason) => {
       const payload: NativeStepInput = { step: 'force_teardown', session_id, part_order, pod_index, reason };
       await lambdaClient().send(

@@ -22,6 +22,7 @@ import {
   type SessionDoc,
   type SessionTree,
 } from '../domain/session.ts';
+import { env } from '../runtime/env.ts';
 import { idempotent } from '../runtime/idempotency.ts';
 import { keys, viewKeys } from '../store/keys.ts';
 import { itemsToTree, treeResponse, treeToItems } from '../store/session-tree.ts';
@@ -36,7 +37,8 @@ export interface SessionsDeps {
 }
 
 /** phase → state machine of a form's content: its synced definition's, or the standard lifecycle's. */
-const phasesFor = (f: Form) => f.pod_ref?.state_machines ?? standardPhases(f.pod_ref?.pod_type ?? 'none');
+const phasesFor = (f: Form) =>
+  f.pod_ref?.state_machines ?? standardPhases(env('stage'), f.pod_ref?.pod_type ?? 'none');
 
 /** Plans a session against the catalog and writes its whole tree in one transaction. */
 export async function scheduleSession(deps: SessionsDeps, body: CreateSessionRequest, createdBy: string) {

@@ -10,12 +10,12 @@ const SID = 'ses_01jabcdefghjkmnpqrstvwxyz0';
 const STANDARD = (pd: string, pod: boolean) =>
   pod
     ? {
-        instantiate: `lcm-${pd}-instantiate`,
-        collect: `lcm-${pd}-collect`,
-        grade: `lcm-${pd}-grade`,
-        archive: `lcm-${pd}-archive`,
+        instantiate: `dev-lcm-${pd}-instantiate`,
+        collect: `dev-lcm-${pd}-collect`,
+        grade: `dev-lcm-${pd}-grade`,
+        archive: `dev-lcm-${pd}-archive`,
       }
-    : { instantiate: `lcm-${pd}-instantiate`, grade: `lcm-${pd}-grade` };
+    : { instantiate: `dev-lcm-${pd}-instantiate`, grade: `dev-lcm-${pd}-grade` };
 
 export function tree(opts: {
   execution: 'single' | 'sequential' | 'parallel';
@@ -92,7 +92,7 @@ export function drive(
   let cur = t;
   while (now <= opts.until) {
     for (let i = 0; i < 20; i++) {
-      const d = decide(cur, now);
+      const d = decide(cur, now, 'dev');
       cur = d.tree;
       commands.push(...d.commands);
       versions.push(cur.session.state_version);

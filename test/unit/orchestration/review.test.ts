@@ -40,7 +40,7 @@ describe('reviews are never lost', () => {
   it('a part awaiting review past the cleanup deadline keeps its result; its pods go, the session stays open', () => {
     const t = ccdeAwaitingReview();
     const deadline = cleanupDeadline(t.session.timeslot);
-    const d = decide(t, deadline + 1);
+    const d = decide(t, deadline + 1, 'dev');
     expect(d.tree.parts[3]!.status).toBe('reviewing');
     expect(d.tree.parts[3]!.score_report).toMatchObject({ points_awarded: 6 });
     expect(d.tree.session.status).toBe('running');
@@ -48,7 +48,7 @@ describe('reviews are never lost', () => {
     expect(d.tree.pods.every((p) => p.status === 'terminated')).toBe(true);
     expect(d.commands.filter((c) => c.kind === 'teardown_pod')).toHaveLength(1);
     // …and a later decision with nothing new changes nothing.
-    const again = decide(d.tree, deadline + 60 * MIN);
+    const again = decide(d.tree, deadline + 60 * MIN, 'dev');
     expect(again.changed).toEqual([]);
     expect(again.commands).toEqual([]);
   });
@@ -56,7 +56,7 @@ describe('reviews are never lost', () => {
   it('a review decided two hours after the cleanup deadline completes the session with every part and the reviewer named', () => {
     const t = ccdeAwaitingReview();
     const deadline = cleanupDeadline(t.session.timeslot);
-    let d = decide(t, deadline + 1);
+    let d = decide(t, deadline + 1, 'dev');
     const at = deadline + 120 * MIN;
     d.tree.parts[3]!.review_decision = {
       decision: 'accept',
@@ -65,7 +65,7 @@ describe('reviews are never lost', () => {
       at: new Date(at).toISOString(),
       by: 'reviewer-ana',
     };
-    d = decide(d.tree, at);
+    d = decide(d.tree, at, 'dev');
     expect(d.tree.session.status).toBe('completed');
     expect(d.tree.session.state_history.map((h) => h.to)).toEqual([
       'pending',
@@ -96,13 +96,13 @@ describe('reviews are never lost', () => {
     const t = ccdeAwaitingReview(60);
     const entered = Date.parse(t.parts[3]!.state_history.find((h) => h.to === 'reviewing')!.at);
     expect(t.parts[3]!.review_due).toBe(new Date(entered + 60 * MIN).toISOString());
-    const before = decide(t, entered + 60 * MIN - 1);
+    const before = decide(t, entered + 60 * MIN - 1, 'dev');
     expect(before.tree.parts[3]!.review_escalated).toBeUndefined();
-    const due = decide(before.tree, entered + 60 * MIN);
+    const due = decide(before.tree, entered + 60 * MIN, 'dev');
     expect(due.tree.parts[3]!.review_escalated).toMatchObject({ reason: 'review deadline passed' });
     expect(due.tree.parts[3]!.status).toBe('reviewing');
     expect(due.tree.parts[3]!.score_report).toMatchObject({ points_awarded: 6 });
-    const later = decide(due.tree, entered + 200 * MIN);
+    const later = decide(due.tree, entered + 200 * MIN, 'dev');
     expect(later.tree.parts[3]!.review_escalated).toEqual(due.tree.parts[3]!.review_escalated);
     expect(later.tree.parts[3]!.status).toBe('reviewing');
   });
@@ -110,7 +110,7 @@ describe('reviews are never lost', () => {
   it('cancelling still ends an undecided review (explicit intent)', () => {
     const t = ccdeAwaitingReview();
     t.session.desired_status = 'cancelled';
-    const d = decide(t, cleanupDeadline(t.session.timeslot) + 1);
+    const d = decide(t, cleanupDeadline(t.session.timeslot) + 1, 'dev');
     expect(d.tree.session.status).toBe('cancelled');
     expect(d.tree.parts[3]!.status).toBe('cancelled');
   });
