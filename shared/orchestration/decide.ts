@@ -200,7 +200,8 @@ class Decider {
       }
     }
     if (running) {
-      for (const p of this.activatable()) this.activate(p);
+      // A part never opens before its planned window, whatever cleared its gate.
+      for (const p of this.activatable()) if (at >= startMs(p.timeslot)) this.activate(p);
       // The session's end closes every open window.
       if (at >= endMs(s.timeslot))
         for (const p of this.t.parts) {
