@@ -42,6 +42,8 @@ export interface SessionDefinition {
     default_duration_minutes: number;
     lead_time_minutes: number;
     teardown_buffer_minutes: number;
+    /** How far ahead a session may start (default DEFAULT_BOOKING_HORIZON_DAYS). */
+    booking_horizon_days?: number;
   };
   cut_score: number;
   abort_on_part_failure?: boolean;

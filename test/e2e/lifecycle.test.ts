@@ -512,9 +512,13 @@ describe('whole sessions, end to end', () => {
 
   it('the cleanup deadline passing with work outstanding: nothing survives it', async () => {
     await sync('e2e-encor2-hang', 'lablet-encor-2', HANGING_SETUP);
+    // A twenty-minute slot for a 120-minute part: the explicit window says so (issue 15: without
+    // it the slot is refused, the part is never shrunk silently).
+    const timeslot = await slotIn(16 * M, 20 * M);
     const tree = await schedule({
       fqn: 'Lablet CCNP ENCOR v1.1 LAB ENCOR-L02',
-      timeslot: await slotIn(16 * M, 20 * M),
+      timeslot,
+      parts: [{ order: 1, window: timeslot }],
     });
     const id = tree.session.id;
     await until(id, 'the part to be instantiating', (t) => t.parts[0]!.status === 'instantiating');
