@@ -322,6 +322,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         step_functions: sfn.status?.(),
       }),
       deadLetters: () => ({ events: bus.deadLetters, streams: pollers.flatMap((p) => p.failures) }),
+      lds: () => ({ sessions: [...lds.sessions.values()], calls: lds.calls }),
     },
   });
 

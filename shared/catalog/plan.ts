@@ -47,6 +47,8 @@ const MAX_SESSION_MINUTES = 24 * 60;
 const MIN = 60_000;
 /** How far ahead a session may start when its definition does not say. */
 export const DEFAULT_BOOKING_HORIZON_DAYS = 365;
+/** How much later than booked a session may be extended when its definition does not say. */
+export const DEFAULT_MAX_EXTENSION_MINUTES = 60;
 
 export function planSession(input: PlanInput): Plan {
   const { request: req, now } = input;
@@ -83,6 +85,13 @@ export function planSession(input: PlanInput): Plan {
     part_execution: definition.part_execution,
     ...(definition.abort_on_part_failure ? { abort_on_part_failure: true } : {}),
     timeslot: session,
+    extend_limit: iso(
+      Math.min(
+        Date.parse(session.end) +
+          (definition.timeslot_policy.max_extension_minutes ?? DEFAULT_MAX_EXTENSION_MINUTES) * MIN,
+        Date.parse(session.start) + MAX_SESSION_MINUTES * MIN,
+      ),
+    ),
     cut_score: definition.cut_score,
     candidate: req.candidate,
     ...(req.reservation_id ? { reservation_id: req.reservation_id } : {}),

@@ -23,6 +23,7 @@ export const PROBLEM_TYPES = {
   'window-outside-session': { status: 422, title: 'A part window lies outside the session timeslot' },
   'windows-do-not-fit': { status: 422, title: 'The part windows do not fit together in the session' },
   'empty-pool': { status: 409, title: 'No eligible form for one or more parts' },
+  'capacity-unavailable': { status: 409, title: 'The capacity this change needs is not there' },
   'ambiguous-addressing': {
     status: 422,
     title: 'The request addresses the session both by type and by a form the type does not use',
