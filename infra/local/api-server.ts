@@ -33,6 +33,8 @@ export interface LocalEndpoints {
   advanceClock(ms: number): Promise<void>;
   stats(): Record<string, unknown>;
   deadLetters(): unknown;
+  /** What the simulated lab delivery system holds and was asked (sessions, calls). */
+  lds(): unknown;
 }
 
 export interface ApiServer {
@@ -305,6 +307,8 @@ export async function startApiServer(deps: {
       }
       case 'GET /local/stats':
         return json(200, deps.local.stats());
+      case 'GET /local/lds':
+        return json(200, deps.local.lds());
       case 'GET /local/dead-letters':
         return json(200, deps.local.deadLetters());
       default:

@@ -426,6 +426,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         access_denied: principals.denials,
       }),
       deadLetters: () => ({ events: bus.deadLetters, streams: pollers.flatMap((p) => p.failures) }),
+      lds: () => ({ sessions: [...lds.sessions.values()], calls: lds.calls }),
     },
   });
 

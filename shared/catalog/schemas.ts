@@ -64,6 +64,8 @@ export const sessionDefinitionsFileSchema: JsonSchema = {
               default_duration_minutes: { type: 'integer', minimum: 1, maximum: 1440 },
               lead_time_minutes: minutes,
               teardown_buffer_minutes: minutes,
+              booking_horizon_days: { type: 'integer', minimum: 1, maximum: 730 },
+              max_extension_minutes: minutes,
             },
           },
           cut_score: { type: 'number', minimum: 0, maximum: 100 },

@@ -122,6 +122,8 @@ export interface SessionDoc extends TimedResource<SessionStatus, SessionDesired>
   reservation_id?: string;
   /** Intent: a later end asked for through the API; the reconciler applies it. */
   requested_end?: string;
+  /** The latest end an extension may ask for (booked end + the definition's max_extension_minutes). */
+  extend_limit?: string;
   score_report?: object;
   score_report_ref?: string;
   escalation?: { reason: string; at: string; failed_parts: number[] };

@@ -90,6 +90,17 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
         if (img.status === 'failed')
           emit(EVENT_TYPES.sessionEscalated, SOURCES.sessions, subject, sessionOutcome(img));
       }
+      const end = (img.timeslot as { end?: string } | undefined)?.end;
+      const oldEnd = (old?.timeslot as { end?: string } | undefined)?.end;
+      if (old && end && oldEnd && end !== oldEnd)
+        emit(EVENT_TYPES.sessionExtended, SOURCES.sessions, subject, {
+          id: img.id,
+          session_type: img.session_type,
+          reservation_id: img.reservation_id ?? null,
+          previous_end: oldEnd,
+          end,
+          timeslot: img.timeslot,
+        });
       if (img.score_report && !old?.score_report)
         emit(EVENT_TYPES.scoreReportPublished, SOURCES.grading, subject, {
           session_id: img.id,

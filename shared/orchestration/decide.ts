@@ -38,7 +38,9 @@ export type Command =
       input: PhaseInput;
     }
   | { kind: 'stop_execution'; part: number; execution_name: string; state_machine: string; reason: string }
-  | { kind: 'teardown_pod'; part: number; pod: number; reason: string };
+  | { kind: 'teardown_pod'; part: number; pod: number; reason: string }
+  /** Push a part's new end to the LDS session of one of its pods (after an extension). */
+  | { kind: 'lds_extend'; part: number; pod: number; ends_at: string };
 
 export interface Decision {
   tree: SessionTree;
@@ -178,6 +180,9 @@ class Decider {
     for (const p of this.t.parts) {
       if (p.timeslot.end !== oldEnd || PART_SETTLED.has(p.status)) continue;
       const extra = Date.parse(newEnd) - Date.parse(oldEnd);
+      for (const pod of this.t.pods)
+        if (pod.part_order === p.order && pod.lds_session_id && !POD_GONE.has(pod.status))
+          this.commands.push({ kind: 'lds_extend', part: p.order, pod: pod.index, ends_at: newEnd });
       this.patchPart(p, {
         timeslot: { ...p.timeslot, end: newEnd },
         duration_minutes: p.duration_minutes + extra / 60_000,
@@ -202,7 +207,8 @@ class Decider {
       }
     }
     if (running) {
-      for (const p of this.activatable()) this.activate(p);
+      // A part never opens before its planned window, whatever cleared its gate.
+      for (const p of this.activatable()) if (at >= startMs(p.timeslot)) this.activate(p);
       // The session's end closes every open window.
       if (at >= endMs(s.timeslot))
         for (const p of this.t.parts) {

@@ -27,6 +27,8 @@ export interface ReconcilerPorts {
   stage: string;
   /** Tear a pod down outside any state machine (cleanup deadline). */
   teardownPod(sessionId: string, part: number, pod: number, reason: string): Promise<void>;
+  /** Pushes a part's new end to the LDS session of one pod (asynchronously, retried, with a DLQ). */
+  extendLds(sessionId: string, part: number, pod: number, endsAt: string): Promise<void>;
   now(): number;
   log?(msg: string, extra?: Record<string, unknown>): void;
 }
@@ -204,6 +206,9 @@ async function issue(c: Command, sessionId: string, ports: ReconcilerPorts): Pro
         return;
       case 'teardown_pod':
         await ports.teardownPod(sessionId, c.part, c.pod, c.reason);
+        return;
+      case 'lds_extend':
+        await ports.extendLds(sessionId, c.part, c.pod, c.ends_at);
         return;
     }
   } catch (e) {

@@ -32,6 +32,16 @@ export function reconcilerPorts(scope: ArnScope, log: ReconcilerPorts['log']): R
         }),
       );
     },
+    extendLds: async (session_id, part_order, pod_index, ends_at) => {
+      const payload: NativeStepInput = { step: 'lds_extend', session_id, part_order, pod_index, ends_at };
+      await lambdaClient().send(
+        new InvokeCommand({
+          FunctionName: env('nativeStepsFunctionArn'),
+          InvocationType: 'Event',
+          Payload: Buffer.from(JSON.stringify(payload)),
+        }),
+      );
+    },
     now: () => runtimeClock().now(),
     log,
   };

@@ -13,9 +13,12 @@ import type { Form } from '../catalog/types.ts';
 import { iso, type Clock } from '../domain/clock.ts';
 import { newSessionId } from '../domain/ids.ts';
 import { Problem } from '../domain/problem.ts';
+import { extensionProblem, type HostState } from '../domain/extend.ts';
 import {
   PART_SETTLED,
+  POD_GONE,
   SESSION_TERMINAL,
+  type PodDoc,
   awaitingReview,
   reviewingSince,
   type PartDoc,
@@ -188,7 +191,22 @@ export function cancelSession(deps: SessionsDeps, id: string, reason?: string) {
   });
 }
 
-export function extendSession(deps: SessionsDeps, id: string, end: string) {
+/** The workers holding a session's live pods (the capacity an extension needs). */
+async function hostsOf(deps: SessionsDeps, id: string): Promise<HostState[]> {
+  const pods = await deps.state.queryPartition<StoredItem & PodDoc>(keys.sessionPartition(id), {
+    skPrefix: 'POD#',
+  });
+  const hostIds = [
+    ...new Set(pods.filter((p) => p.host_id && !POD_GONE.has(p.status)).map((p) => p.host_id!)),
+  ];
+  const workers = await Promise.all(
+    hostIds.map((h) => deps.state.get<StoredItem & HostState>(keys.worker(h))),
+  );
+  return hostIds.map((h, i) => workers[i] ?? { id: h, status: 'unknown' });
+}
+
+export async function extendSession(deps: SessionsDeps, id: string, end: string) {
+  const hosts = await hostsOf(deps, id);
   return changeIntent<SessionItem>(deps, keys.session(id), `session ${id}`, (s) => {
     if (SESSION_TERMINAL.has(s.status) || s.desired_status === 'cancelled')
       throw new Problem('state-conflict', `session ${id} has ended or is being cancelled`);
@@ -203,6 +221,8 @@ export function extendSession(deps: SessionsDeps, id: string, end: string) {
         },
       );
     if (wanted === current) return undefined;
+    const problem = extensionProblem(s, wanted, hosts);
+    if (problem) throw problem;
     return { requested_end: iso(wanted) };
   });
 }

@@ -214,8 +214,14 @@ export const sessionsContracts = defineContracts({
     responses: {
       202: { description: 'Intent recorded' },
       404: { description: 'No such session' },
-      409: { description: 'The session has already ended' },
-      422: { description: 'The new end is not later than the current one' },
+      409: {
+        description:
+          'The session has already ended, or a worker holding its pods is going away (capacity-unavailable)',
+      },
+      422: {
+        description:
+          "The new end is not later than the current one, or later than the definition's maximum extension (extend.max)",
+      },
     },
   },
   endPart: {

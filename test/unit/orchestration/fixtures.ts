@@ -24,7 +24,11 @@ export function tree(opts: {
   abortOnFailure?: boolean;
 }): SessionTree {
   const start = T0 + (opts.startOffsetMin ?? 60) * MIN;
-  const total = opts.parts.reduce((n, p) => n + p.minutes, 0);
+  // As the planner lays them out: parallel parts all from the start, the others back to back.
+  const parallel = opts.execution === 'parallel';
+  const total = parallel
+    ? Math.max(...opts.parts.map((p) => p.minutes))
+    : opts.parts.reduce((n, p) => n + p.minutes, 0);
   const session: SessionDoc = {
     ...newTimedResource(SID, 'pending', 'completed', T0, 'api'),
     session_type: 't',
@@ -41,7 +45,7 @@ export function tree(opts: {
       end: cursor + p.minutes * MIN,
       lead_time_minutes: p.lead ?? 15,
     });
-    cursor += p.minutes * MIN;
+    if (!parallel) cursor += p.minutes * MIN;
     return {
       ...newTimedResource(`${SID}.p${i + 1}`, 'pending', 'pending', T0, 'api'),
       session_id: SID,
