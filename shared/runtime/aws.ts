@@ -4,6 +4,7 @@
  * local runtime, or a LocalStack deployment.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -18,6 +19,7 @@ let eb: EventBridgeClient | undefined;
 let sfn: SFNClient | undefined;
 let lambda: LambdaClient | undefined;
 let secrets: SecretsManagerClient | undefined;
+let ec2: EC2Client | undefined;
 
 export function dynamoClient(): DynamoDBClient {
   raw ??= new DynamoDBClient({ maxAttempts: 5 });
@@ -63,6 +65,12 @@ export function lambdaClient(): LambdaClient {
   return lambda;
 }
 
+/** The CML workers' instances (AWS_ENDPOINT_URL_EC2 points it at the local runtime's EC2). */
+export function ec2Client(): EC2Client {
+  ec2 ??= new EC2Client({ maxAttempts: 5 });
+  return ec2;
+}
+
 let generation = 0;
 
 /**
@@ -87,4 +95,5 @@ export function resetClients(): void {
   sfn = undefined;
   lambda = undefined;
   secrets = undefined;
+  ec2 = undefined;
 }
