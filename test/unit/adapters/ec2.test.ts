@@ -230,7 +230,7 @@ describe('Ec2Workers', () => {
     [StopInstancesCommand, 'stop', 'IncorrectInstanceState', 'invalid'],
     [CreateTagsCommand, 'tag', 'InvalidInstanceID.NotFound', 'not_found'],
   ] as const)('%s errors are mapped (%s: %s → %s)', async (command, method, code, kind) => {
-    ec2.on(command).rejects(awsError(code));
+    ec2.on(command as typeof StartInstancesCommand).rejects(awsError(code));
     const w = client();
     const call = method === 'tag' ? w.tag('i-1', { a: 'b' }) : w[method]('i-1');
     await expect(call).rejects.toMatchObject({ kind, code });
