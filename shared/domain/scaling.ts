@@ -490,7 +490,7 @@ function withinBounds(
 }
 
 /**
- * The cheapest template that can run the pod, within the bounds; or why none can (each template's
+ * The template that runs the pod cheapest per core (then the cheapest), within the bounds; or why none can (each template's
  * refusal), which is what a `hold` decision reports.
  */
 export function chooseTemplate(
@@ -509,7 +509,14 @@ export function chooseTemplate(
     if (r) refusals.push(`${t.name}: ${r}`);
     else ok.push(t);
   }
-  ok.sort((x, y) => x.cost_per_hour_usd - y.cost_per_hour_usd || x.name.localeCompare(y.name));
+  // Cheapest per core this demand can use: a personal-licence worker runs one session, so its
+  // price is all this pod's; an enterprise worker's is shared by the cores it offers.
+  const perCore = (t: WorkerTemplate) =>
+    t.cost_per_hour_usd / (t.license === 'personal' ? b.needs.cpu_cores : t.capacity.cpu_cores);
+  ok.sort(
+    (x, y) =>
+      perCore(x) - perCore(y) || x.cost_per_hour_usd - y.cost_per_hour_usd || x.name.localeCompare(y.name),
+  );
   return ok[0] ? { template: ok[0] } : { refused: refusals.join('; ') || 'no templates' };
 }
 

@@ -237,11 +237,28 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
       }
       break;
     }
-    case 'worker':
+    case 'worker': {
       emitTransitions(EVENT_TYPES.workerStatusChanged, SOURCES.workers, `workers/${img.id}`, {
         region: img.region,
       });
+      // A scaling decision is stamped on the worker it touched: announce it once, with its reason.
+      const scaling = img.scaling as { direction?: string; reason?: string; at?: string } | undefined;
+      const before = old?.scaling as { at?: string; direction?: string } | undefined;
+      if (scaling?.at && (scaling.at !== before?.at || scaling.direction !== before?.direction))
+        emit(
+          scaling.direction === 'down' ? EVENT_TYPES.workerScaledDown : EVENT_TYPES.workerScaledUp,
+          SOURCES.workers,
+          `workers/${img.id}`,
+          {
+            id: img.id,
+            template: img.template,
+            region: img.region,
+            desired_status: img.desired_status,
+            reason: scaling.reason,
+          },
+        );
       break;
+    }
   }
   return out;
 }

@@ -4,6 +4,7 @@
  * local runtime, or a LocalStack deployment.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -19,6 +20,7 @@ interface Clients {
   sfn?: SFNClient;
   lambda?: LambdaClient;
   secrets?: SecretsManagerClient;
+  ec2?: EC2Client;
 }
 
 /**
@@ -85,6 +87,13 @@ export function lambdaClient(): LambdaClient {
   const c = clients();
   c.lambda ??= new LambdaClient({ maxAttempts: 3 });
   return c.lambda;
+}
+
+/** The CML workers' instances (AWS_ENDPOINT_URL_EC2 points it at the local runtime's EC2). */
+export function ec2Client(): EC2Client {
+  const c = clients();
+  c.ec2 ??= new EC2Client({ maxAttempts: 5 });
+  return c.ec2;
 }
 
 let generation = 0;

@@ -84,8 +84,18 @@ describe('scaling ahead of demand', () => {
   it('chooses the template from what the pod needs: cheapest that fits, licence and size', () => {
     const big = booking('p1', P, { needs: { cpu_cores: 12, memory_gb: 48, nodes: 30, ports: 4 } });
     expect(ups(decide([], [big], P - lead))[0]).toMatchObject({ template: 'cml-m5-4xlarge' });
-    const personal = booking('p2', P, { license: 'personal' });
-    expect(ups(decide([], [personal], P - lead))[0]).toMatchObject({ template: 'cml-personal-t3' });
+    // A small pod on a one-session personal worker pays for the whole worker: an m5.2xlarge
+    // shared by four such pods is cheaper per core; a pod that fills the personal worker uses it.
+    const small = booking('p2', P, {
+      license: 'personal',
+      needs: { cpu_cores: 2, memory_gb: 8, nodes: 4, ports: 4 },
+    });
+    expect(ups(decide([], [small], P - lead))[0]).toMatchObject({ template: 'cml-m5-2xlarge' });
+    const whole = booking('p3', P, {
+      license: 'personal',
+      needs: { cpu_cores: 8, memory_gb: 32, nodes: 20, ports: 4 },
+    });
+    expect(ups(decide([], [whole], P - lead))[0]).toMatchObject({ template: 'cml-personal-t3' });
   });
 
   it('a refused placement scales up with the rejection reasons in the decision', () => {

@@ -67,16 +67,16 @@ describe('extend', () => {
     const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: true }] });
     t.pods[0]!.lds_session_id = 'lds_abc';
     t.pods[0]!.status = 'ready';
-    let d = decide(t, T0 + 61 * MIN);
+    let d = decide(t, T0 + 61 * MIN, 'dev');
     const newEnd = iso(Date.parse(d.tree.session.timeslot.end) + 30 * MIN);
     d.tree.session.requested_end = newEnd;
-    d = decide(d.tree, T0 + 62 * MIN);
+    d = decide(d.tree, T0 + 62 * MIN, 'dev');
     expect(d.tree.session.timeslot.end).toBe(newEnd);
     expect(d.commands.filter((c) => c.kind === 'lds_extend')).toEqual([
       { kind: 'lds_extend', part: 1, pod: 0, ends_at: newEnd },
     ]);
     // Once applied, nothing is pushed again.
-    expect(decide(d.tree, T0 + 63 * MIN).commands.filter((c) => c.kind === 'lds_extend')).toEqual([]);
+    expect(decide(d.tree, T0 + 63 * MIN, 'dev').commands.filter((c) => c.kind === 'lds_extend')).toEqual([]);
   });
 
   it('the outbox announces session.extended once, with the old and the new end', () => {

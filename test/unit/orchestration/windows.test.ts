@@ -21,11 +21,11 @@ function window(t: SessionTree, order: number, from: number, to: number): Sessio
 
 /** Decides at `at`, then once more with every started execution succeeded (web-only: no pods). */
 function settleAt(t: SessionTree, at: number): SessionTree {
-  let d = decide(t, at);
+  let d = decide(t, at, 'dev');
   for (const p of d.tree.parts)
     if (p.phase_execution && !p.phase_execution.outcome)
       p.phase_execution = { ...p.phase_execution, outcome: 'succeeded' };
-  d = decide(d.tree, at);
+  d = decide(d.tree, at, 'dev');
   return d.tree;
 }
 
@@ -44,11 +44,11 @@ describe('part windows at run time', () => {
       120,
     );
     window(t, 1, 0, 120);
-    const before = decide(t, START + 60 * MIN - 1).tree;
+    const before = decide(t, START + 60 * MIN - 1, 'dev').tree;
     expect(before.parts[0]!.activated_at).toBe(iso(START + 60 * MIN - 1));
     expect(before.parts[1]!.activated_at).toBeUndefined();
     expect(before.parts[1]!.status).toBe('pending');
-    const at = decide(before, START + 60 * MIN).tree;
+    const at = decide(before, START + 60 * MIN, 'dev').tree;
     expect(at.parts[1]!.activated_at).toBe(iso(START + 60 * MIN));
     expect(at.parts[1]!.deadline).toBe(iso(START + 120 * MIN));
   });
@@ -67,9 +67,9 @@ describe('part windows at run time', () => {
     cur = settleAt(cur, START + 10 * MIN);
     cur = settleAt(cur, START + 10 * MIN);
     expect(cur.parts[0]!.status).toBe('archived');
-    cur = decide(cur, START + 60 * MIN - 1).tree;
+    cur = decide(cur, START + 60 * MIN - 1, 'dev').tree;
     expect(cur.parts[1]!.activated_at).toBeUndefined();
-    cur = decide(cur, START + 60 * MIN).tree;
+    cur = decide(cur, START + 60 * MIN, 'dev').tree;
     expect(cur.parts[1]!.activated_at).toBe(iso(START + 60 * MIN));
     expect(cur.parts[1]!.deadline).toBe(iso(START + 120 * MIN));
   });
@@ -84,7 +84,7 @@ describe('part windows at run time', () => {
     });
     let cur = settleAt(t, START);
     // Part 1 runs to its deadline (T+60) and its grading ends a minute later: part 2 opens then.
-    cur = decide(cur, START + 60 * MIN).tree;
+    cur = decide(cur, START + 60 * MIN, 'dev').tree;
     expect(cur.parts[0]!.status).toBe('grading');
     expect(cur.parts[1]!.activated_at).toBeUndefined();
     cur = settleAt(cur, START + 61 * MIN);
@@ -110,15 +110,15 @@ describe('part windows at run time', () => {
     cur = settleAt(cur, START + 5 * MIN);
     cur = settleAt(cur, START + 5 * MIN);
     expect(cur.parts[0]!.status).toBe('archived');
-    expect(decide(cur, START + 45 * MIN - 1).tree.parts[1]!.activated_at).toBeUndefined();
-    const at = decide(cur, START + 45 * MIN).tree.parts[1]!;
+    expect(decide(cur, START + 45 * MIN - 1, 'dev').tree.parts[1]!.activated_at).toBeUndefined();
+    const at = decide(cur, START + 45 * MIN, 'dev').tree.parts[1]!;
     expect(at.activated_at).toBe(iso(START + 45 * MIN));
     expect(at.deadline).toBe(iso(START + 120 * MIN));
   });
 
   it('single: the part opens with the session at its start, not at provision_at', () => {
     const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: false }] });
-    expect(decide(t, START - 1).tree.parts[0]!.activated_at).toBeUndefined();
-    expect(decide(t, START).tree.parts[0]!.activated_at).toBe(iso(START));
+    expect(decide(t, START - 1, 'dev').tree.parts[0]!.activated_at).toBeUndefined();
+    expect(decide(t, START, 'dev').tree.parts[0]!.activated_at).toBe(iso(START));
   });
 });
