@@ -49,5 +49,15 @@ export default {
   thresholds: { high: 90, low: 85, break: 85 },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
-  ignorePatterns: ['cdk.out', '.lcm', 'coverage', 'reports', 'dist', '.build', '.dbg', '.ci'],
+  ignorePatterns: [
+    '/cdk.out',
+    '/.lcm',
+    '/coverage',
+    '/reports',
+    '/dist',
+    '/.build',
+    '/.dbg',
+    '/.ci',
+    '/.stryker-scratch',
+  ],
 };
