@@ -1,0 +1,63 @@
+// @ts-check
+/**
+ * Mutation testing of the product's rules (issue 18): `npm run test:mutation`.
+ * See docs/testing.md for how to run it, the scores and the survivors judged equivalent.
+ *
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+export default {
+  packageManager: 'npm',
+  testRunner: 'vitest',
+  vitest: { configFile: 'test/mutation/vitest.config.ts', related: true },
+  plugins: ['@stryker-mutator/vitest-runner'],
+  coverageAnalysis: 'perTest',
+  // The rule modules: pure functions whose every branch is a product rule.
+  mutate: [
+    'shared/domain/**/*.ts',
+    'shared/catalog/plan.ts',
+    'shared/catalog/selector.ts',
+    'shared/catalog/resolve.ts',
+    'shared/catalog/fqn.ts',
+    'shared/orchestration/decide.ts',
+    'shared/orchestration/placement.ts',
+    'shared/orchestration/aggregate.ts',
+    'shared/orchestration/reconciler.ts',
+    'shared/scenario/grading.ts',
+    'shared/scenario/executor.ts',
+    'shared/scenario/expressions.ts',
+    'infra/local/event-pattern.ts',
+    'shared/content/validate.ts',
+    'shared/content/detect.ts',
+    'state-machines/compile.ts',
+  ],
+  mutator: {
+    // String literals are messages, log text and names: a changed message is not a broken rule,
+    // and the tests that pin a rejection assert its reason code or problem type, not its prose.
+    // Excluded from the score as issue 18 allows.
+    excludedMutations: ['StringLiteral'],
+  },
+  // Only what changed since the committed baseline is re-tested (main's stored result).
+  incremental: true,
+  incrementalFile: 'reports/stryker-incremental.json',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: 'reports/mutation/index.html' },
+  // The machine is shared: one or two test processes, run under `nice` (see package.json).
+  concurrency: 2,
+  timeoutMS: 20_000,
+  timeoutFactor: 2,
+  thresholds: { high: 90, low: 85, break: 85 },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+  ignorePatterns: [
+    '/cdk.out',
+    '/.lcm',
+    '/coverage',
+    '/reports',
+    '/dist',
+    '/.build',
+    '/.dbg',
+    '/.ci',
+    '/.stryker-scratch',
+  ],
+};
