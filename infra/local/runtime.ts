@@ -23,6 +23,7 @@ import { system as defaultSystem } from '../system.ts';
 import type { StreamTrigger, SystemDecl } from '../topology.ts';
 import { bucketName, busName, tableName } from '../naming.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
+import { startDynamoDbMeter, type DynamoDbMeter, type DynamoDbMeterCounts } from './dynamodb-meter.ts';
 import { startS3Local, type S3Local } from './s3-local.ts';
 import { LocalFunctions } from './functions.ts';
 import { LocalEventBus } from './event-bus.ts';
@@ -64,6 +65,29 @@ export interface LocalRuntimeOptions {
    * pass while a lab is still starting (docs/decisions.md, D33).
    */
   busyClockFactor?: number;
+  /**
+   * Meter DynamoDB's capacity units (a proxy in front of DynamoDB Local that asks for
+   * ConsumedCapacity; one more hop per request). Default off. The other bill counts (Step
+   * Functions transitions, Lambda invocations and durations, bus entries, task seconds) are
+   * always kept.
+   */
+  meter?: boolean;
+}
+
+/** What the AWS bill follows, counted since the runtime started (docs/performance.md). */
+export interface BillCounts {
+  stepFunctions: { executions: number; transitions: number; retries: number };
+  lambda: {
+    invocations: Record<string, number>;
+    billedMs: Record<string, number>;
+    gbSeconds: Record<string, number>;
+  };
+  events: { entries: number; chunks: number; bytes: number; serviceEvents: number };
+  tasks: { started: number; seconds: number; vcpuSeconds: number; gbSeconds: number };
+  /** Scheduled ticks fired (each one invocation of each scheduled function): per time, not per session. */
+  scheduleTicks: number;
+  /** Present when the runtime was started with `meter: true`. */
+  dynamodb?: DynamoDbMeterCounts;
 }
 
 export interface LocalRuntime {
@@ -84,6 +108,8 @@ export interface LocalRuntime {
   pods: LocalPods;
   lds: LdsSimulator;
   env: Record<string, string>;
+  /** A snapshot of the bill's counts (deep copy: subtract two to get a run's share). */
+  bill(): BillCounts;
   advanceClock(ms: number): Promise<void>;
   /** Resolves when streams, bus deliveries and executions have gone quiet. */
   settle(timeoutMs?: number): Promise<void>;
@@ -123,6 +149,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     startS3Local({ buckets: system.buckets.map((b) => bucketName(stage, b.name)) }),
     cml.start(),
   ]);
+  const meter: DynamoDbMeter | undefined = opts.meter
+    ? await startDynamoDbMeter(dynamodb.endpoint)
+    : undefined;
+  const taskBill = { started: 0, seconds: 0, vcpuSeconds: 0, gbSeconds: 0 };
 
   const fns = new LocalFunctions(system, { root, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, stage });
   if (opts.chaos?.failureRate) fns.chaos = { failureRate: opts.chaos.failureRate, random: opts.chaos.random };
@@ -145,7 +175,21 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     accountId: LOCAL_ACCOUNT,
     invokeFunction: (arn: string, payload: unknown) => fns.invoke(arn, payload),
     runTask: async (params: Record<string, unknown>) => {
-      await runLocalTask(system, root, params, { ...env, [ENV.clock]: clockSpecForChild(spec, clock) });
+      const child = await runLocalTask(system, root, params, {
+        ...env,
+        [ENV.clock]: clockSpecForChild(spec, clock),
+      });
+      // Fargate bills wall time from image pull to stop, one minute at least; here, the process.
+      const t0 = performance.now();
+      const decl =
+        system.tasks.find((t) => String(params.TaskDefinition ?? '').includes(t.name)) ?? system.tasks[0];
+      taskBill.started++;
+      child.once('exit', () => {
+        const s = Math.max(60, (performance.now() - t0) / 1000);
+        taskBill.seconds += s;
+        taskBill.vcpuSeconds += (s * (decl?.cpu ?? 0)) / 1024;
+        taskBill.gbSeconds += (s * (decl?.memoryMb ?? 0)) / 1024;
+      });
     },
     publish: async (e: {
       source: string;
@@ -173,7 +217,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: meter?.endpoint ?? dynamodb.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamodb.endpoint,
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: gateway.url,
@@ -264,6 +308,20 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     accountId: LOCAL_ACCOUNT,
   });
 
+  const bill = (): BillCounts =>
+    structuredClone({
+      stepFunctions: sfn.billing,
+      lambda: {
+        invocations: Object.fromEntries(fns.invocations),
+        billedMs: Object.fromEntries(fns.billedMs),
+        gbSeconds: fns.gbSeconds(),
+      },
+      events: bus.billing,
+      tasks: taskBill,
+      scheduleTicks: scheduler.ticks * scheduler.schedules.length,
+      ...(meter ? { dynamodb: meter.counts } : {}),
+    });
+
   const advanceClock = async (ms: number) => {
     if (clock instanceof ManualClock || clock instanceof ScaledClock) clock.advance(ms);
     else
@@ -320,6 +378,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         bus: bus.stats,
         streams: pollers.map((p) => p.stats),
         step_functions: sfn.status?.(),
+        bill: bill(),
       }),
       deadLetters: () => ({ events: bus.deadLetters, streams: pollers.flatMap((p) => p.failures) }),
     },
@@ -388,6 +447,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     pods,
     lds,
     env,
+    bill,
     advanceClock,
     settle,
     stop: async () => {
@@ -402,6 +462,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       await api.close();
       await gateway.close();
       streams.destroy();
+      await meter?.close();
       await Promise.all([dynamodb.stop(), s3.stop(), cml.stop(), consoles.stop(), pods.stop(), lds.close()]);
     },
   };
