@@ -122,13 +122,17 @@ function compilePhase(phase: LifecyclePhase, opts: CompileOptions): Record<strin
         ]
       : [];
   const states: Record<string, unknown> = {};
+  // Step Functions bills every state entered: no state that only ends the run. The last task
+  // ends the execution itself; a phase with no work is a single Succeed state.
   if (!steps.length)
     steps.push({
       name: 'no_work',
-      state: { Type: 'Pass', Comment: 'This phase has no step for this pod type' },
+      state: { Type: 'Succeed', Comment: 'This phase has no step for this pod type' },
     });
+  // A Catch that continues past the last task needs a state to continue to (its success ends).
+  const lastContinues = phase.on_failure === 'continue' && steps.at(-1)!.state.Type === 'Task';
   steps.forEach((s, i) => {
-    const next = steps[i + 1]?.name ?? 'PhaseSucceeded';
+    const next = steps[i + 1]?.name;
     const isTask = s.state.Type === 'Task';
     states[s.name] = {
       ...s.state,
@@ -137,18 +141,19 @@ function compilePhase(phase: LifecyclePhase, opts: CompileOptions): Record<strin
         ? {
             Catch: [
               phase.on_failure === 'continue'
-                ? { ErrorEquals: ['States.ALL'], ResultPath: '$.last_error', Next: next }
+                ? { ErrorEquals: ['States.ALL'], ResultPath: '$.last_error', Next: next ?? 'PhaseSucceeded' }
                 : { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'PhaseFailed' },
             ],
           }
         : {}),
-      Next: next,
+      ...(s.state.Type === 'Succeed' ? {} : next ? { Next: next } : { End: true }),
     };
   });
-  states.PhaseSucceeded = {
-    Type: 'Succeed',
-    Comment: 'The part moves on: the execution status event reports SUCCEEDED',
-  };
+  if (lastContinues)
+    states.PhaseSucceeded = {
+      Type: 'Succeed',
+      Comment: 'The last step failed and the phase continues: the part moves on',
+    };
   const canFail = phase.on_failure !== 'continue' && steps.some((s) => s.state.Type === 'Task');
   if (canFail)
     states.PhaseFailed = {

@@ -50,6 +50,12 @@ export class LocalEventBus {
   #idleWaiters: (() => void)[] = [];
   #closed = false;
   stats = { received: 0, delivered: 0, retried: 0, deadLettered: 0 };
+  /**
+   * What EventBridge bills: custom events put on the bus, each in 64 KB chunks (entry size:
+   * Source, DetailType, Detail, Resources and 14 bytes of Time). AWS service events (`aws.*`:
+   * Step Functions status changes, S3 notifications) are free and counted apart.
+   */
+  billing = { entries: 0, chunks: 0, bytes: 0, serviceEvents: 0 };
 
   constructor(
     system: SystemDecl,
@@ -148,6 +154,13 @@ export class LocalEventBus {
 
   private dispatch(event: BusEvent): void {
     this.stats.received++;
+    if (event.source.startsWith('aws.')) this.billing.serviceEvents++;
+    else {
+      const bytes = entrySize(event);
+      this.billing.entries++;
+      this.billing.bytes += bytes;
+      this.billing.chunks += Math.max(1, Math.ceil(bytes / 65_536));
+    }
     this.log.push(event);
     if (this.log.length > LOG_LIMIT) this.log.splice(0, this.log.length - LOG_LIMIT);
     for (const t of this.#taps) t(event);
@@ -205,4 +218,12 @@ export class LocalEventBus {
     this.#closed = true;
     this.#taps.clear();
   }
+}
+
+/** An entry's size as EventBridge computes it for PutEvents quotas and billing. */
+export function entrySize(e: Pick<BusEvent, 'source' | 'detail-type' | 'detail' | 'resources'>): number {
+  let n = 14 + Buffer.byteLength(e.source) + Buffer.byteLength(e['detail-type']);
+  n += Buffer.byteLength(JSON.stringify(e.detail));
+  for (const r of e.resources) n += Buffer.byteLength(r);
+  return n;
 }

@@ -34,6 +34,11 @@ export class LocalFunctions {
   readonly errors = new Map<string, number>();
   /** Invocations that ran past their declared timeout (Lambda would have ended them: Sandbox.Timedout). */
   readonly overruns = new Map<string, number>();
+  /**
+   * Billed duration per function: the handler's wall time, rounded up to the millisecond, as
+   * Lambda bills it (module loading excluded). Noisy on a loaded machine: a figure, not a count.
+   */
+  readonly billedMs = new Map<string, number>();
   chaos: ChaosOptions | undefined;
   /**
    * Each function's environment (what the synthesized template gives it, plus what the Lambda
@@ -134,6 +139,7 @@ export class LocalFunctions {
       throw new InjectedFailure(`chaos: injected failure in ${name}`);
     }
     const now = this.opts.now ?? Date.now;
+    const t0 = performance.now();
     const deadline = now() + decl.timeoutSeconds * 1000;
     const context: Context = {
       callbackWaitsForEmptyEventLoop: false,
@@ -155,6 +161,7 @@ export class LocalFunctions {
       this.errors.set(name, (this.errors.get(name) ?? 0) + 1);
       throw e;
     } finally {
+      this.billedMs.set(name, (this.billedMs.get(name) ?? 0) + Math.ceil(performance.now() - t0));
       const over = now() - deadline;
       if (over > 0) {
         const n = (this.overruns.get(name) ?? 0) + 1;
@@ -166,6 +173,14 @@ export class LocalFunctions {
           );
       }
     }
+  }
+
+  /** GB-seconds per function: declared memory × billed duration. */
+  gbSeconds(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, ms] of this.billedMs)
+      out[name] = (this.#decls.get(name)!.memoryMb / 1024) * (ms / 1000);
+    return out;
   }
 
   totalInvocations(): number {

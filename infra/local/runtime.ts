@@ -23,6 +23,7 @@ import { system as defaultSystem } from '../system.ts';
 import type { StreamTrigger, SystemDecl } from '../topology.ts';
 import { bucketName, busName, tableName } from '../naming.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
+import { startDynamoDbMeter, type DynamoDbMeter, type DynamoDbMeterCounts } from './dynamodb-meter.ts';
 import { startS3Local, type S3Local } from './s3-local.ts';
 import { LocalFunctions } from './functions.ts';
 import { LocalEventBus } from './event-bus.ts';
@@ -74,6 +75,29 @@ export interface LocalRuntimeOptions {
    * stage (cached under .build/). Tests of the enforcement itself pass their own.
    */
   profiles?: TemplateProfiles;
+  /**
+   * Meter DynamoDB's capacity units (a proxy in front of DynamoDB Local that asks for
+   * ConsumedCapacity; one more hop per request). Default off. The other bill counts (Step
+   * Functions transitions, Lambda invocations and durations, bus entries, task seconds) are
+   * always kept.
+   */
+  meter?: boolean;
+}
+
+/** What the AWS bill follows, counted since the runtime started (docs/performance.md). */
+export interface BillCounts {
+  stepFunctions: { executions: number; transitions: number; retries: number };
+  lambda: {
+    invocations: Record<string, number>;
+    billedMs: Record<string, number>;
+    gbSeconds: Record<string, number>;
+  };
+  events: { entries: number; chunks: number; bytes: number; serviceEvents: number };
+  tasks: { started: number; seconds: number; vcpuSeconds: number; gbSeconds: number };
+  /** Scheduled ticks fired (each one invocation of each scheduled function): per time, not per session. */
+  scheduleTicks: number;
+  /** Present when the runtime was started with `meter: true`. */
+  dynamodb?: DynamoDbMeterCounts;
 }
 
 export interface LocalRuntime {
@@ -97,6 +121,8 @@ export interface LocalRuntime {
   /** Each function's and task's role (from the synthesized template) and every denial so far. */
   principals: Principals;
   profiles: TemplateProfiles;
+  /** A snapshot of the bill's counts (deep copy: subtract two to get a run's share). */
+  bill(): BillCounts;
   advanceClock(ms: number): Promise<void>;
   /** Resolves when streams, bus deliveries and executions have gone quiet. */
   settle(timeoutMs?: number): Promise<void>;
@@ -145,6 +171,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     startS3Local({ buckets: system.buckets.map((b) => bucketName(stage, b.name, LOCAL_ACCOUNT)) }),
     cml.start(),
   ]);
+  const meter: DynamoDbMeter | undefined = opts.meter
+    ? await startDynamoDbMeter(dynamodb.endpoint)
+    : undefined;
+  const taskBill = { started: 0, seconds: 0, vcpuSeconds: 0, gbSeconds: 0 };
 
   const fns = new LocalFunctions(system, { root, region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, stage });
   if (opts.chaos?.failureRate) fns.chaos = { failureRate: opts.chaos.failureRate, random: opts.chaos.random };
@@ -168,7 +198,18 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     accountId: LOCAL_ACCOUNT,
     invokeFunction: (arn: string, payload: unknown) => fns.invoke(arn, payload),
     runTask: async (params: Record<string, unknown>) => {
-      await runLocalTask(system, root, params, (name) => taskEnvironment(name));
+      const child = await runLocalTask(system, root, params, (name) => taskEnvironment(name));
+      // Fargate bills wall time from image pull to stop, one minute at least; here, the process.
+      const t0 = performance.now();
+      const decl =
+        system.tasks.find((t) => String(params.TaskDefinition ?? '').includes(t.name)) ?? system.tasks[0];
+      taskBill.started++;
+      child.once('exit', () => {
+        const s = Math.max(60, (performance.now() - t0) / 1000);
+        taskBill.seconds += s;
+        taskBill.vcpuSeconds += (s * (decl?.cpu ?? 0)) / 1024;
+        taskBill.gbSeconds += (s * (decl?.memoryMb ?? 0)) / 1024;
+      });
     },
     publish: async (e: {
       source: string;
@@ -222,7 +263,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: meter?.endpoint ?? dynamodb.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamodb.endpoint,
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: gateway.url,
@@ -367,6 +408,20 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     accountId: LOCAL_ACCOUNT,
   });
 
+  const bill = (): BillCounts =>
+    structuredClone({
+      stepFunctions: sfn.billing,
+      lambda: {
+        invocations: Object.fromEntries(fns.invocations),
+        billedMs: Object.fromEntries(fns.billedMs),
+        gbSeconds: fns.gbSeconds(),
+      },
+      events: bus.billing,
+      tasks: taskBill,
+      scheduleTicks: scheduler.ticks * scheduler.schedules.length,
+      ...(meter ? { dynamodb: meter.counts } : {}),
+    });
+
   const advanceClock = async (ms: number) => {
     if (clock instanceof ManualClock || clock instanceof ScaledClock) clock.advance(ms);
     else
@@ -424,6 +479,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         streams: pollers.map((p) => p.stats),
         step_functions: sfn.status?.(),
         access_denied: principals.denials,
+        bill: bill(),
       }),
       deadLetters: () => ({ events: bus.deadLetters, streams: pollers.flatMap((p) => p.failures) }),
       lds: () => ({ sessions: [...lds.sessions.values()], calls: lds.calls }),
@@ -495,6 +551,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     env,
     principals,
     profiles,
+    bill,
     advanceClock,
     settle,
     stop: async () => {
@@ -510,6 +567,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       await gateway.close();
       await Promise.all(proxies.map((p) => p.close()));
       streams.destroy();
+      await meter?.close();
       await Promise.all([dynamodb.stop(), s3.stop(), cml.stop(), consoles.stop(), pods.stop(), lds.close()]);
     },
   };

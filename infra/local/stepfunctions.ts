@@ -105,6 +105,11 @@ export class LocalStepFunctions {
   readonly #waiters = new Map<string, Waiter>();
   readonly #finishedTokens = new Set<string>();
   #counts = { succeeded: 0, failed: 0 };
+  /**
+   * What Standard Workflows bill: a state transition each time a state is entered, retries
+   * included (StateEntered + StateRetried of the interpreter's event log), per execution started.
+   */
+  readonly billing = { executions: 0, transitions: 0, retries: 0 };
 
   constructor(private readonly deps: LocalSfnDeps) {}
 
@@ -337,6 +342,7 @@ export class LocalStepFunctions {
       tokens: new Set(),
     };
     this.#executions.set(arn, e);
+    this.billing.executions++;
     const waitTimeOverrides: Record<string, number> = {};
     collectWaits(
       m.parsed,
@@ -371,8 +377,14 @@ export class LocalStepFunctions {
       void (async () => {
         let id = 0;
         try {
-          for await (const ev of run.eventLogs)
+          for await (const ev of run.eventLogs) {
             e.history.push({ id: ++id, type: ev.type, timestamp: this.now(), details: ev });
+            if (ev.type === 'StateEntered') this.billing.transitions++;
+            else if (ev.type === 'StateRetried') {
+              this.billing.transitions++;
+              this.billing.retries++;
+            }
+          }
         } catch {
           /* the log ends with the execution */
         }

@@ -74,6 +74,8 @@ export async function startFleet(opts: {
   workers: number;
   chaos?: { failureRate: number; duplicateRate: number; random?: () => number };
   start?: number;
+  /** Meter DynamoDB capacity units (the bill per session: test/bench/cost.bench.ts). */
+  meter?: boolean;
 }): Promise<Fleet> {
   const dir = mkdtempSync(join(tmpdir(), 'lcm-fleet-seeds-'));
   cpSync(SEEDS, dir, { recursive: true });
@@ -103,6 +105,7 @@ export async function startFleet(opts: {
     log: (l) => void lines.push(l),
     clock: { kind: 'manual', start: opts.start ?? Date.parse('2026-12-07T06:00:00Z') },
     dynamodbJit: 'throughput',
+    ...(opts.meter ? { meter: true } : {}),
     ...(opts.chaos ? { chaos: { duplicateRate: opts.chaos.duplicateRate, random: opts.chaos.random } } : {}),
   });
   const restoreEnv = () => {
@@ -118,7 +121,7 @@ export async function startFleet(opts: {
     await until(async () => {
       const r = await get<{ items: { status: string }[] }>(rt, '/v1/pod-definitions?name=lablet-ospf-basics');
       return r.items.some((d) => d.status === 'ready');
-    }, 20_000);
+    }, 180_000); // a hang guard: on a loaded machine, seeding and a sync take minutes
     await rt.settle(20_000);
   } catch (e) {
     await rt.stop();
@@ -130,7 +133,8 @@ export async function startFleet(opts: {
   if (opts.chaos) rt.fns.chaos = { failureRate: opts.chaos.failureRate, random: opts.chaos.random };
   const ddb = DynamoDBDocumentClient.from(
     new DynamoDBClient({
-      endpoint: rt.env.AWS_ENDPOINT_URL_DYNAMODB,
+      // DynamoDB Local itself, not the meter: the driver's reads are not what a session costs.
+      endpoint: rt.dynamodb.endpoint,
       region: rt.env.AWS_REGION,
       credentials: { accessKeyId: rt.env.AWS_ACCESS_KEY_ID!, secretAccessKey: rt.env.AWS_SECRET_ACCESS_KEY! },
     }),
@@ -319,7 +323,7 @@ export function portConflicts(trees: FleetTree[]): string[] {
 
 // ---- HTTP with retries (a scheduler retries 5xx answers with the same idempotency key) --------
 
-async function call<T>(
+export async function call<T>(
   rt: LocalRuntime,
   method: string,
   path: string,

@@ -122,7 +122,6 @@ describe('the lifecycle compiler', () => {
       'native_lds_register',
       'native_mark_ready',
       'job_post_init_v1',
-      'PhaseSucceeded',
       'PhaseFailed',
     ]);
     expect(inst.States.native_lab_resolve!.Parameters!.Payload).toMatchObject({
@@ -140,6 +139,32 @@ describe('the lifecycle compiler', () => {
       MaxAttempts: 1,
     });
     expect(inst.States.native_lab_resolve!.Catch![0]!.Next).toBe('PhaseFailed');
+  });
+
+  it.each([
+    ['instantiate', 7],
+    ['collect', 1],
+    ['grade', 1],
+    ['archive', 5],
+  ])(
+    'the lablet %s phase bills one state transition per task and none that carries no information (%i)',
+    async (phase, tasks) => {
+      const m = compileLifecycle(lablet, opts()).find((x) => x.phase === phase)!;
+      const { s } = engine();
+      expect((await run(s, m.name, m.definition)).status).toBe('SUCCEEDED');
+      await new Promise((r) => setTimeout(r, 10)); // the event log is read as the run goes
+      expect(s.billing).toEqual({ executions: 1, transitions: tasks, retries: 0 });
+    },
+  );
+
+  it('a step that continues on failure still ends the phase: the last task’s Catch has somewhere to go', async () => {
+    const lc: Lifecycle = {
+      kind: 'Lifecycle',
+      spec: { phases: [{ name: 'collect', jobs: [{ definition: 'grade@v1' }], on_failure: 'continue' }] },
+    };
+    const m = compileLifecycle(lc, opts())[0]!;
+    const { s } = engine({ step: 'grade@v1', name: 'Boom' });
+    expect((await run(s, m.name, m.definition)).status).toBe('SUCCEEDED');
   });
 
   it('a fargate job waits for a task token with heartbeat and timeout', () => {

@@ -1,0 +1,48 @@
+/**
+ * The counts a lablet session may cost (the budget the suite holds them to:
+ * test/integration/local/session-budget.test.ts) and the floor each is measured against
+ * (docs/performance.md, "The bill per session" explains each floor).
+ *
+ * Step Functions counts are exact (the lifecycle is fixed). Invocations exclude the stream
+ * dispatcher's (one per batch: a busy machine batches more) and the scheduled ticks (one per
+ * minute of clock, shared by every session); the views written depend a little on batching.
+ */
+export interface LabletCounts {
+  sfnExecutions: number;
+  sfnTransitions: number;
+  eventDrivenInvocations: number;
+  stateItemWrites: number;
+  viewItemWrites: number;
+  writeUnits: number;
+  eventEntries: number;
+}
+
+/** What a lablet cannot do without (see docs/performance.md for the reasoning). */
+export const LABLET_FLOOR: LabletCounts = {
+  // Three phases do work (instantiate, grade, archive); collect has none.
+  sfnExecutions: 3,
+  // One transition per task the content's lifecycle declares: 6 + 1 native/job steps, 1 grade job, 5 archive steps.
+  sfnTransitions: 13,
+  // Invocations but the stream batches and the scheduled ticks: 1 POST + 13 tasks + 3 phase ends observed.
+  eventDrivenInvocations: 17,
+  // One conditional write per status change of the tree (session 7, part 10, pod 5), plus the
+  // idempotency record, the worker allocation and its release.
+  stateItemWrites: 25,
+  // One tree view per status change of the session tree: (7 + 10 + 5).
+  viewItemWrites: 22,
+  // Every state write ≤ 1 KB and each view a row ≤ 1 KB without index copies: 25 + 22.
+  writeUnits: 47,
+  // The documented events of a lablet, in order (docs/events.md): 9 session, 17 part, 5 pod, 1 report.
+  eventEntries: 32,
+};
+
+/** The recorded budget per lablet: a change that needs more fails the budget test. */
+export const LABLET_BUDGET: LabletCounts = {
+  sfnExecutions: 4,
+  sfnTransitions: 14,
+  eventDrivenInvocations: 40,
+  stateItemWrites: 50,
+  viewItemWrites: 80,
+  writeUnits: 400,
+  eventEntries: 64,
+};
