@@ -28,7 +28,7 @@ import type { BucketName, EventTrigger, SystemDecl, TableName } from '../topolog
 import type { StageConfig } from './config.ts';
 import { SCOPE_PREFIX } from '../../shared/api/contract.ts';
 import { LcmFunction } from './lcm-function.ts';
-import { JobTask, buildJobImageContext, jqWasmPath } from './job-task.ts';
+import { JobTask, buildJobImageContext, jqGlueSourcePath, jqWasmPath } from './job-task.ts';
 import { join } from 'node:path';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { ACKNOWLEDGEMENTS, suppressWithReasons, wildcardAcknowledgements } from './nag.ts';
@@ -213,9 +213,15 @@ export class LcmStack extends Stack {
         config,
         root: props.root,
         ...(decl.name === 'seed-catalog' ? { copyDirs: ['seeds'] } : {}),
-        // The scenario engine loads jq's WebAssembly from next to its bundle.
+        // The scenario engine loads jq's WebAssembly and loader (run in a worker thread) from
+        // next to its bundle.
         ...(decl.name === 'job-runner'
-          ? { copyFiles: [{ from: jqWasmPath(props.root), to: 'jq.wasm' }] }
+          ? {
+              copyFiles: [
+                { from: jqWasmPath(props.root), to: 'jq.wasm' },
+                { from: jqGlueSourcePath(props.root), to: 'jq-wasm.cjs' },
+              ],
+            }
           : {}),
       });
       this.functions.set(decl.name, f);
