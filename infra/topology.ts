@@ -75,7 +75,7 @@ export type Grant =
   | { kind: 'bucket'; bucket: BucketName; access: 'read' | 'readwrite' }
   | { kind: 'bus'; access: 'put' }
   | { kind: 'state-machines'; access: 'execute' | 'manage' | 'callback' }
-  | { kind: 'job-task'; access: 'run' }
+  | { kind: 'job-task'; access: 'run' | 'stop' }
   | { kind: 'secret'; secret: SecretName }
   | { kind: 'invoke'; function: string };
 

@@ -279,7 +279,9 @@ export class LcmStack extends Stack {
             break;
           }
           case 'job-task':
-            throw new Error('functions do not run job tasks directly: state machines do (the task grants)');
+            if (g.access !== 'stop')
+              throw new Error('functions do not run job tasks directly: state machines do (the task grants)');
+            break; // granted with the task below, once its cluster exists
         }
       }
     }
@@ -347,6 +349,32 @@ export class LcmStack extends Stack {
         }
       }
       jt.grantRun(smRole);
+      // Functions that stop the job tasks of ended phase executions.
+      for (const d of system.functions.filter((x) =>
+        x.grants.some((g) => g.kind === 'job-task' && g.access === 'stop'),
+      )) {
+        const f = this.functions.get(d.name)!;
+        f.fn.addEnvironment(ENV.jobClusterArn, jt.cluster.clusterArn);
+        f.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['ecs:ListTasks'],
+            resources: ['*'],
+            conditions: { ArnEquals: { 'ecs:cluster': jt.cluster.clusterArn } },
+          }),
+        );
+        f.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['ecs:StopTask'],
+            resources: [
+              this.formatArn({
+                service: 'ecs',
+                resource: 'task',
+                resourceName: `${jt.cluster.clusterName}/*`,
+              }),
+            ],
+          }),
+        );
+      }
       // Content sync compiles `runtime: fargate` jobs against this task.
       const sync = this.functions.get('content-sync');
       if (sync) {

@@ -25,6 +25,8 @@ export interface ReconcilerPorts {
   stateMachineArn(name: string): string;
   /** Tear a pod down outside any state machine (cleanup deadline). */
   teardownPod(sessionId: string, part: number, pod: number, reason: string): Promise<void>;
+  /** Stops the Fargate job tasks a phase execution started and left running (when it ended). */
+  stopPhaseTasks?(executionName: string, reason: string): Promise<string[]>;
   now(): number;
   log?(msg: string, extra?: Record<string, unknown>): void;
 }

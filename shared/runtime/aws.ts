@@ -10,6 +10,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ECSClient } from '@aws-sdk/client-ecs';
 
 let raw: DynamoDBClient | undefined;
 let ddb: DynamoDBDocumentClient | undefined;
@@ -18,6 +19,7 @@ let eb: EventBridgeClient | undefined;
 let sfn: SFNClient | undefined;
 let lambda: LambdaClient | undefined;
 let secrets: SecretsManagerClient | undefined;
+let ecs: ECSClient | undefined;
 
 export function dynamoClient(): DynamoDBClient {
   raw ??= new DynamoDBClient({ maxAttempts: 5 });
@@ -63,6 +65,11 @@ export function lambdaClient(): LambdaClient {
   return lambda;
 }
 
+export function ecsClient(): ECSClient {
+  ecs ??= new ECSClient({ maxAttempts: 3 });
+  return ecs;
+}
+
 let generation = 0;
 
 /**
@@ -87,4 +94,5 @@ export function resetClients(): void {
   sfn = undefined;
   lambda = undefined;
   secrets = undefined;
+  ecs = undefined;
 }
