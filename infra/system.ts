@@ -243,6 +243,8 @@ export const system: SystemDecl = {
         { kind: 'bus', access: 'put' },
         // The cleanup-deadline teardown invokes the native steps directly (asynchronously).
         { kind: 'invoke', function: 'native-steps' },
+        // An ended phase execution's job tasks that still run are stopped (ListTasks, StopTask).
+        { kind: 'job-task', access: 'stop' },
       ],
     },
     {

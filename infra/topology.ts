@@ -79,7 +79,7 @@ export type Grant =
   | { kind: 'bucket'; bucket: BucketName; access: 'list' | 'read' | 'readwrite' }
   | { kind: 'bus'; access: 'put' | 'describe' }
   | { kind: 'state-machines'; access: 'list' | 'execute' | 'manage' | 'callback' }
-  | { kind: 'job-task'; access: 'run' }
+  | { kind: 'job-task'; access: 'run' | 'stop' }
   | { kind: 'secret'; secret: SecretName }
   | { kind: 'invoke'; function: string };
 

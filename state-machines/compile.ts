@@ -200,6 +200,8 @@ function jobTask(
         Cluster: t.clusterArn,
         TaskDefinition: t.taskDefinitionArn,
         LaunchType: 'FARGATE',
+        // The phase-ended path finds (and stops) the tasks its execution started by this.
+        'StartedBy.$': '$$.Execution.Name',
         NetworkConfiguration: {
           AwsvpcConfiguration: {
             Subnets: t.subnets,

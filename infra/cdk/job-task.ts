@@ -28,7 +28,12 @@ export function jqWasmPath(root: string): string {
   return join(dirname(req.resolve('jq-wasm/package.json')), 'dist', 'build', 'jq.wasm');
 }
 
-/** Builds the image context (index.mjs + jq.wasm + Dockerfile) into `outDir`. */
+/** jq-wasm's self-contained CommonJS build, which the jq worker thread loads (copied as jq-wasm.cjs). */
+export function jqGlueSourcePath(root: string): string {
+  return createRequire(join(root, 'package.json')).resolve('jq-wasm');
+}
+
+/** Builds the image context (index.mjs + jq.wasm + jq-wasm.cjs + Dockerfile) into `outDir`. */
 export function buildJobImageContext(root: string, decl: TaskDecl, outDir: string): string {
   mkdirSync(outDir, { recursive: true });
   buildSync({
@@ -45,8 +50,9 @@ export function buildJobImageContext(root: string, decl: TaskDecl, outDir: strin
     logLevel: 'silent',
   });
   copyFileSync(jqWasmPath(root), join(outDir, 'jq.wasm'));
+  copyFileSync(jqGlueSourcePath(root), join(outDir, 'jq-wasm.cjs'));
   copyFileSync(join(root, 'infra/docker/job-runner.Dockerfile'), join(outDir, 'Dockerfile'));
-  writeFileSync(join(outDir, '.dockerignore'), '*\n!index.mjs\n!jq.wasm\n');
+  writeFileSync(join(outDir, '.dockerignore'), '*\n!index.mjs\n!jq.wasm\n!jq-wasm.cjs\n');
   return outDir;
 }
 

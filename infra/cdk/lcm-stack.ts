@@ -35,7 +35,7 @@ import {
 import type { StageConfig } from './config.ts';
 import { SCOPE_PREFIX, routeKey } from '../../shared/api/contract.ts';
 import { LcmFunction } from './lcm-function.ts';
-import { JobTask, buildJobImageContext, jqWasmPath } from './job-task.ts';
+import { JobTask, buildJobImageContext, jqGlueSourcePath, jqWasmPath } from './job-task.ts';
 import { join } from 'node:path';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { ACKNOWLEDGEMENTS, suppressWithReasons, wildcardAcknowledgements } from './nag.ts';
@@ -221,10 +221,16 @@ export class LcmStack extends Stack {
         config,
         root: props.root,
         ...(decl.name === 'seed-catalog' ? { copyDirs: ['seeds'] } : {}),
-        // The scenario engine loads jq's WebAssembly from next to its bundle; content sync and
-        // the content API compile every expression of a package with it (lint = runtime).
+        // The scenario engine loads jq's WebAssembly and loader (run in a worker thread) from next
+        // to its bundle; content sync and the content API compile every expression of a package
+        // with it (lint = runtime).
         ...(['job-runner', 'content-sync', 'content-api'].includes(decl.name)
-          ? { copyFiles: [{ from: jqWasmPath(props.root), to: 'jq.wasm' }] }
+          ? {
+              copyFiles: [
+                { from: jqWasmPath(props.root), to: 'jq.wasm' },
+                { from: jqGlueSourcePath(props.root), to: 'jq-wasm.cjs' },
+              ],
+            }
           : {}),
       });
       this.functions.set(decl.name, f);
@@ -282,7 +288,9 @@ export class LcmStack extends Stack {
             break;
           }
           case 'job-task':
-            throw new Error('functions do not run job tasks directly: state machines do (the task grants)');
+            if (g.access !== 'stop')
+              throw new Error('functions do not run job tasks directly: state machines do (the task grants)');
+            break; // granted with the task below, once its cluster exists
         }
       }
     }
@@ -354,6 +362,32 @@ export class LcmStack extends Stack {
         }
       }
       jt.grantRun(smRole);
+      // Functions that stop the job tasks of ended phase executions.
+      for (const d of system.functions.filter((x) =>
+        x.grants.some((g) => g.kind === 'job-task' && g.access === 'stop'),
+      )) {
+        const f = this.functions.get(d.name)!;
+        f.fn.addEnvironment(ENV.jobClusterArn, jt.cluster.clusterArn);
+        f.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['ecs:ListTasks'],
+            resources: ['*'],
+            conditions: { ArnEquals: { 'ecs:cluster': jt.cluster.clusterArn } },
+          }),
+        );
+        f.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['ecs:StopTask'],
+            resources: [
+              this.formatArn({
+                service: 'ecs',
+                resource: 'task',
+                resourceName: `${jt.cluster.clusterName}/*`,
+              }),
+            ],
+          }),
+        );
+      }
       // Content sync compiles `runtime: fargate` jobs against this task.
       const sync = this.functions.get('content-sync');
       if (sync) {

@@ -1,7 +1,8 @@
 /**
  * One loopback endpoint for the AWS APIs that have no emulator process here: EventBridge
- * (AWSEvents.*), Step Functions (AWSStepFunctions.*) and Lambda Invoke. The product's real SDK
- * clients reach it through AWS_ENDPOINT_URL_EVENTBRIDGE / _SFN / _LAMBDA, exactly as they would
+ * (AWSEvents.*), Step Functions (AWSStepFunctions.*), Lambda Invoke and ECS ListTasks/StopTask
+ * (the job tasks). The product's real SDK clients reach it through AWS_ENDPOINT_URL_EVENTBRIDGE /
+ * _SFN / _LAMBDA / _ECS, exactly as they would
  * reach LocalStack or AWS.
  */
 import { listenOnLoopback } from './ports.ts';
@@ -10,6 +11,7 @@ import type { LocalEventBus } from './event-bus.ts';
 import type { LocalFunctions } from './functions.ts';
 import { check, tokenOf, type Principals } from './iam-endpoints.ts';
 import type { AccessRequest } from './iam.ts';
+import { handleEcs } from './tasks.ts';
 
 export interface SfnLike {
   handle(action: string, body: unknown): Promise<unknown>;
@@ -133,6 +135,13 @@ export async function startAwsGateway(deps: {
       } catch (e) {
         const err = e as Error & { statusCode?: number };
         return sendError(res, err.statusCode ?? 400, err.name || 'ValidationException', err.message, '1.0');
+      }
+    }
+    if (service === 'AmazonEC2ContainerServiceV20141113') {
+      try {
+        return sendJson(res, 200, handleEcs(action ?? '', body));
+      } catch (e) {
+        return sendError(res, 400, (e as Error).name, (e as Error).message);
       }
     }
     return sendError(res, 400, 'UnknownOperationException', `no local service for "${target}"`);

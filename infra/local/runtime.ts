@@ -268,6 +268,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     AWS_ENDPOINT_URL_S3: s3.endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: gateway.url,
     AWS_ENDPOINT_URL_SFN: gateway.url,
+    AWS_ENDPOINT_URL_ECS: gateway.url,
     AWS_ENDPOINT_URL_LAMBDA: gateway.url,
     POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_METRICS_DISABLED: 'true',

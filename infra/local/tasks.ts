@@ -10,6 +10,9 @@ import { resolve } from 'node:path';
 import type { SystemDecl } from '../topology.ts';
 
 export const runningTasks = new Set<ChildProcess>();
+/** What ECS knows of each running task: its ARN, cluster and `startedBy`. */
+const taskInfo = new Map<ChildProcess, { arn: string; cluster: string; startedBy?: string }>();
+let taskSeq = 0;
 
 export async function runLocalTask(
   system: SystemDecl,
@@ -37,8 +40,43 @@ export async function runLocalTask(
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   runningTasks.add(child);
-  child.once('exit', () => runningTasks.delete(child));
+  const cluster = String(params.Cluster ?? 'default');
+  taskInfo.set(child, {
+    arn: `${cluster.replace(':cluster/', ':task/')}/${(++taskSeq).toString(16).padStart(32, '0')}`,
+    cluster,
+    ...(typeof params.StartedBy === 'string' ? { startedBy: params.StartedBy } : {}),
+  });
+  child.once('exit', () => {
+    runningTasks.delete(child);
+    taskInfo.delete(child);
+  });
   return child;
+}
+
+/** ECS ListTasks / StopTask, locally (the job runner's tasks are child processes). */
+export function handleEcs(action: string, body: Record<string, unknown>): unknown {
+  const cluster = String(body.cluster ?? 'default');
+  const inCluster = [...taskInfo].filter(([, t]) => t.cluster === cluster);
+  if (action === 'ListTasks')
+    return {
+      taskArns: inCluster
+        .filter(([, t]) => body.startedBy === undefined || t.startedBy === body.startedBy)
+        .map(([, t]) => t.arn),
+    };
+  if (action === 'StopTask') {
+    const hit = inCluster.find(([, t]) => t.arn === body.task);
+    if (!hit)
+      throw Object.assign(new Error(`task ${String(body.task)} not found`), {
+        name: 'InvalidParameterException',
+      });
+    // As ECS does: SIGTERM, then SIGKILL when the task has not exited 30 s later.
+    hit[0].kill('SIGTERM');
+    setTimeout(() => hit[0].exitCode === null && hit[0].kill('SIGKILL'), 30_000).unref();
+    return { task: { taskArn: hit[1].arn, desiredStatus: 'STOPPED', stoppedReason: body.reason } };
+  }
+  throw Object.assign(new Error(`ECS ${action} is not emulated locally`), {
+    name: 'UnknownOperationException',
+  });
 }
 
 export function killAllTasks(): void {

@@ -29,6 +29,8 @@ export interface ReconcilerPorts {
   teardownPod(sessionId: string, part: number, pod: number, reason: string): Promise<void>;
   /** Pushes a part's new end to the LDS session of one pod (asynchronously, retried, with a DLQ). */
   extendLds(sessionId: string, part: number, pod: number, endsAt: string): Promise<void>;
+  /** Stops the Fargate job tasks a phase execution started and left running (when it ended). */
+  stopPhaseTasks?(executionName: string, reason: string): Promise<string[]>;
   now(): number;
   log?(msg: string, extra?: Record<string, unknown>): void;
 }

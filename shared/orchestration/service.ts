@@ -7,9 +7,10 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { parseExecutionName } from '../domain/names.ts';
 import { SESSION_TERMINAL, SESSION_STATUSES } from '../domain/session.ts';
 import { stateMachineArn, type ArnScope } from '../runtime/arns.ts';
-import { documentClient, lambdaClient, sfnClient } from '../runtime/aws.ts';
+import { stopExecutionTasks } from '../adapters/ecs.ts';
+import { documentClient, ecsClient, lambdaClient, sfnClient } from '../runtime/aws.ts';
 import { runtimeClock } from '../runtime/clock.ts';
-import { env } from '../runtime/env.ts';
+import { env, envOptional } from '../runtime/env.ts';
 import { viewKeys } from '../store/keys.ts';
 import { StateStore } from '../store/state-store.ts';
 import { ViewStore } from '../store/views.ts';
@@ -42,6 +43,10 @@ export function reconcilerPorts(scope: ArnScope, log: ReconcilerPorts['log']): R
         }),
       );
     },
+    stopPhaseTasks: async (name, reason) => {
+      const cluster = envOptional('jobClusterArn');
+      return cluster ? stopExecutionTasks(ecsClient(), cluster, name, reason) : [];
+    },
     now: () => runtimeClock().now(),
     log,
   };
@@ -70,6 +75,18 @@ export async function onExecutionEnded(
     ...(detail.error ? { error: detail.error } : {}),
     ...(detail.cause ? { cause: detail.cause } : {}),
   };
+  // A job task the execution started and that still runs (Step Functions does not stop a
+  // .waitForTaskToken task) is stopped; a failure to stop is logged, the reconcile goes on.
+  try {
+    const stopped = (await ports.stopPhaseTasks?.(detail.name!, `phase execution ${detail.status}`)) ?? [];
+    if (stopped.length)
+      ports.log?.('stopped job tasks of an ended phase', { execution: detail.name, stopped });
+  } catch (e) {
+    ports.log?.('could not stop the job tasks of an ended phase', {
+      execution: detail.name,
+      error: (e as Error).name,
+    });
+  }
   return reconcileSession(parsed.session_id, ports, observation);
 }
 

@@ -11,6 +11,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ECSClient } from '@aws-sdk/client-ecs';
 
 interface Clients {
   raw?: DynamoDBClient;
@@ -21,6 +22,7 @@ interface Clients {
   lambda?: LambdaClient;
   secrets?: SecretsManagerClient;
   ec2?: EC2Client;
+  ecs?: ECSClient;
 }
 
 /**
@@ -94,6 +96,12 @@ export function ec2Client(): EC2Client {
   const c = clients();
   c.ec2 ??= new EC2Client({ maxAttempts: 5 });
   return c.ec2;
+}
+
+export function ecsClient(): ECSClient {
+  const c = clients();
+  c.ecs ??= new ECSClient({ maxAttempts: 3 });
+  return c.ecs;
 }
 
 let generation = 0;

@@ -154,7 +154,10 @@ export async function runJob(
       if (step.when !== undefined) {
         let go: boolean;
         try {
-          go = await evaluateCondition(step.when, scopes);
+          const when = step.when;
+          go = await underDeadline(deps, stepTimeoutS(step, deps), step.id, (signal) =>
+            evaluateCondition(when, scopes, { signal }),
+          );
         } catch (e) {
           const err = toJobError(e, redactor, step.id);
           steps.push({
@@ -279,43 +282,67 @@ async function runStep(
   const fn = fns[step.uses];
   if (!fn || !FUNCTION_CATALOGUE[step.uses])
     throw new Problem('validation-error', `unknown function ${step.uses} in step ${step.id}`);
-  const input = (await resolveValue(step.with ?? {}, scopes)) as Record<string, unknown>;
-  const timeoutS = step.timeout ?? deps.defaultTimeoutSeconds ?? DEFAULT_TIMEOUT_S;
+  const timeoutS = stepTimeoutS(step, deps);
+  try {
+    return await underDeadline(deps, timeoutS, step.id, async (signal) => {
+      // `with` is resolved under the step's deadline: jq that does not finish ends with the step.
+      const input = (await resolveValue(step.with ?? {}, scopes, { signal })) as Record<string, unknown>;
+      const ctx: StepContext = {
+        step,
+        input,
+        scopes,
+        signal,
+        services: deps.services,
+        job: deps.job,
+        timeoutMs: timeoutS * 1000,
+        console: () => {
+          if (!step.target) throw new Problem('validation-error', `step ${step.id} has no target`);
+          let s = consoles.get(step.target);
+          if (!s) {
+            s = connectorTarget(step.target, deps.connectors, scopes, deps.services.secrets, redactor).then(
+              (t) => deps.services.console.open({ ...t, timeoutMs: Math.min(t.timeoutMs, timeoutS * 1000) }),
+            );
+            consoles.set(step.target, s);
+            // A failed open is not cached: the next attempt reconnects.
+            s.catch(() => consoles.delete(step.target!));
+          }
+          return s;
+        },
+        addReport: (r) => reports.push(r),
+      };
+      return fn(ctx);
+    });
+  } catch (e) {
+    if (e instanceof Problem) throw e;
+    throw mapAdapterError(e);
+  }
+}
+
+const stepTimeoutS = (step: JobStep, deps: ExecutorDeps) =>
+  step.timeout ?? deps.defaultTimeoutSeconds ?? DEFAULT_TIMEOUT_S;
+
+/**
+ * Runs `work` under a step's deadline (the clock's time, see ScenarioServices.deadline): when it
+ * passes, the step fails with `timeout` and the signal aborts with that problem, which ends
+ * whatever the step still has in flight (a wait, a console read, a jq evaluation's worker).
+ */
+async function underDeadline<T>(
+  deps: ExecutorDeps,
+  timeoutS: number,
+  stepId: string,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
-  const ctx: StepContext = {
-    step,
-    input,
-    scopes,
-    signal: controller.signal,
-    services: deps.services,
-    job: deps.job,
-    timeoutMs: timeoutS * 1000,
-    console: () => {
-      if (!step.target) throw new Problem('validation-error', `step ${step.id} has no target`);
-      let s = consoles.get(step.target);
-      if (!s) {
-        s = connectorTarget(step.target, deps.connectors, scopes, deps.services.secrets, redactor).then((t) =>
-          deps.services.console.open({ ...t, timeoutMs: Math.min(t.timeoutMs, timeoutS * 1000) }),
-        );
-        consoles.set(step.target, s);
-        // A failed open is not cached: the next attempt reconnects.
-        s.catch(() => consoles.delete(step.target!));
-      }
-      return s;
-    },
-    addReport: (r) => reports.push(r),
-  };
+  const timeout = new Problem('timeout', `step ${stepId} did not finish within ${timeoutS} s`);
   const timer = (deps.services.deadline ?? deps.services.sleep)(timeoutS * 1000, controller.signal).then(
     () => {
-      throw new Problem('timeout', `step ${step.id} did not finish within ${timeoutS} s`);
+      controller.abort(timeout);
+      throw timeout;
     },
     () => new Promise<never>(() => undefined),
   );
   try {
-    return await Promise.race([fn(ctx), timer]);
-  } catch (e) {
-    if (e instanceof Problem) throw e;
-    throw mapAdapterError(e);
+    return await Promise.race([work(controller.signal), timer]);
   } finally {
     controller.abort();
   }

@@ -6,6 +6,7 @@
  * input, and the runner reads it from there, so an invocation (and its dead-letter queue) carries
  * only the job id.
  */
+import { randomUUID } from 'node:crypto';
 import { iso, type Clock } from '../domain/clock.ts';
 import { newJobId, shortHash } from '../domain/ids.ts';
 import { Problem } from '../domain/problem.ts';
@@ -55,7 +56,31 @@ export interface JobRecord extends StoredItem, TimedResource<JobStatus, JobDesir
   report_ref?: string;
   error?: JobError;
   expires_at: number;
+  /** Which run of the job this is (1, then one more each time a retry runs it afresh or takes it over). */
+  run?: number;
+  /** While `running`: the clock time (ms) until which the runner holding it is known alive. */
+  lease_until?: number;
+  /** The runner holding the lease (one id per claim). */
+  lease_owner?: string;
+  /** Earlier runs of the job (newest last, at most MAX_RUNS): how each ended. */
+  runs?: JobRun[];
 }
+
+export interface JobRun {
+  run: number;
+  status: JobStatus;
+  started_at?: string;
+  ended_at?: string;
+  error?: JobError;
+}
+
+/**
+ * A running job's lease, in clock time: its runner renews it every third of it (and with every
+ * progress write); a retry that finds it expired takes the job over. As long as a phase task's
+ * heartbeat (60 s), so a runner that Step Functions gave up on has lost its lease by the retry.
+ */
+export const JOB_LEASE_MS = 60_000;
+const MAX_RUNS = 10;
 
 export interface JobInput {
   session?: Record<string, unknown>;
@@ -119,6 +144,34 @@ export class JobRepository {
     return r;
   }
 
+  /** Extends the lease of a running job held by `owner`; false when the job is no longer its. */
+  async renewLease(id: string, owner: string): Promise<boolean> {
+    const now = this.clock.now();
+    const r = await this.update(id, (x) =>
+      x.status !== 'running' || x.lease_owner !== owner
+        ? undefined
+        : { ...x, lease_until: now + JOB_LEASE_MS },
+    );
+    return r.status === 'running' && r.lease_owner === owner;
+  }
+
+  /**
+   * The runner is going away (SIGTERM): a job it still holds ends `failed` at once, so a retry
+   * need not wait for the lease to expire. `owner` undefined: whoever holds it.
+   */
+  async abandon(id: string, by: string, reason: string, owner?: string): Promise<JobRecord | undefined> {
+    const now = this.clock.now();
+    if (!(await this.get(id))) return undefined;
+    return this.update(id, (r) =>
+      r.status !== 'running' || (owner !== undefined && r.lease_owner !== owner)
+        ? undefined
+        : withoutLease({
+            ...transition(r, 'failed', { now, by, reason, terminal: true }),
+            error: cancelledError(reason),
+          }),
+    );
+  }
+
   /** Cancel intent: a submitted job ends at once; a running one stops between steps. */
   async requestCancel(id: string, by: string): Promise<JobRecord> {
     const now = this.clock.now();
@@ -137,6 +190,11 @@ export class JobRepository {
       return { ...r, desired_status: 'cancelled', updated_at: iso(now) };
     });
   }
+}
+
+function withoutLease(r: JobRecord): JobRecord {
+  const { lease_until: _l, lease_owner: _o, ...rest } = r;
+  return rest as JobRecord;
 }
 
 const cancelledError = (detail: string): JobError => ({
@@ -160,9 +218,13 @@ export interface JobContent {
 }
 
 /**
- * Runs a stored job to its end: `submitted → running`, the executor with a progress write per
- * step, then the outcome. A second runner for the same job (a redelivered invocation) finds it
- * no longer `submitted` and returns the record as it is.
+ * Runs a stored job to its end: claims it (`submitted → running`, with a lease), runs the
+ * executor with a progress write per step and the lease renewed meanwhile, then writes the
+ * outcome. A claim also takes over a `running` job whose lease has expired (its runner died), and,
+ * with `rerun` (a lifecycle task's retry), runs a `failed` job afresh. Otherwise a second runner
+ * for the same job (a redelivered invocation) returns the record as it is; with `rerun`, one that
+ * finds a live lease first waits up to one lease for it to expire. Every write after the claim is
+ * conditional on still holding the lease, so a runner that lost it changes nothing.
  */
 export async function executeJob(args: {
   repo: JobRepository;
@@ -175,91 +237,156 @@ export async function executeJob(args: {
   by: string;
   functions?: ExecutorDeps['functions'];
   onHeartbeat?: () => Promise<void>;
+  /** A phase task's attempt: a failed job runs again, a live lease is waited for. */
+  rerun?: boolean;
+  /** Called with the lease owner once the job is claimed (the task's SIGTERM handler uses it). */
+  onClaimed?: (owner: string) => void;
 }): Promise<JobRecord> {
   const { repo, clock } = args;
+  const owner = `${args.by}:${randomUUID()}`;
   let started: JobRecord | undefined;
-  const first = await repo.update(args.jobId, (r) => {
-    if (r.status !== 'submitted') return undefined;
-    started = transition(r, 'running', { now: clock.now(), by: args.by, started: true });
+  const claim = (r: JobRecord): JobRecord | undefined => {
+    const now = clock.now();
+    const expired = r.status === 'running' && (r.lease_until ?? 0) <= now;
+    const again = args.rerun === true && r.status === 'failed' && r.desired_status !== 'cancelled';
+    if (r.status !== 'submitted' && !expired && !again) return undefined;
+    const fresh = r.status !== 'submitted';
+    const previous: JobRun[] = fresh
+      ? [
+          ...(r.runs ?? []),
+          {
+            run: r.run ?? 1,
+            status: expired ? 'failed' : r.status,
+            ...(r.started_at ? { started_at: r.started_at } : {}),
+            ended_at: iso(now),
+            ...(expired
+              ? { error: cancelledError('its runner stopped renewing its lease') }
+              : r.error
+                ? { error: r.error }
+                : {}),
+          },
+        ].slice(-MAX_RUNS)
+      : [];
+    const {
+      steps: _s,
+      outputs: _o,
+      reports: _r,
+      report_ref: _rr,
+      error: _e,
+      progress: _p,
+      ended_at: _end,
+      ...rest
+    } = r;
+    started = {
+      ...transition(fresh ? (rest as JobRecord) : r, 'running', {
+        now,
+        by: args.by,
+        started: true,
+        reason: expired ? 'took over: the lease had expired' : again ? 'retry: runs again' : undefined,
+      }),
+      run: fresh ? (r.run ?? 1) + 1 : 1,
+      ...(fresh ? { runs: previous } : {}),
+      lease_until: now + JOB_LEASE_MS,
+      lease_owner: owner,
+    };
     return started;
-  });
+  };
+  let first = await repo.update(args.jobId, claim);
+  if (!started && args.rerun && first.status === 'running') {
+    // Another runner holds it: wait (up to one lease) for its lease to run out, then take over.
+    const giveUpAt = clock.now() + JOB_LEASE_MS;
+    while (!started && first.status === 'running' && clock.now() < giveUpAt) {
+      const wait = Math.max(1, Math.min((first.lease_until ?? 0) - clock.now() + 1, giveUpAt - clock.now()));
+      await args.services.sleep(wait);
+      first = await repo.update(args.jobId, claim);
+    }
+  }
   if (!started) return first;
+  args.onClaimed?.(owner);
+  const held = (r: JobRecord) => r.status === 'running' && r.lease_owner === owner;
   const input: JobInput = args.input ?? (first.input as JobInput);
   const redactor = Redactor.fromRuntimeEnv(input.runtime_env);
+  const finish = (change: (r: JobRecord) => JobRecord) =>
+    repo.update(args.jobId, (r) => (held(r) ? withoutLease(change(r)) : undefined));
   const fail = (e: unknown) =>
-    repo.update(args.jobId, (r) =>
-      TERMINAL_JOB.includes(r.status)
-        ? undefined
-        : {
-            ...transition(r, 'failed', {
-              now: clock.now(),
-              by: args.by,
-              reason: 'could not run',
-              terminal: true,
-            }),
-            error: toJobError(e, redactor),
-          },
-    );
-  let content: JobContent;
+    finish((r) => ({
+      ...transition(r, 'failed', {
+        now: clock.now(),
+        by: args.by,
+        reason: 'could not run',
+        terminal: true,
+      }),
+      error: toJobError(e, redactor),
+    }));
+  // The lease is renewed every third of it while the job runs, whatever its steps do.
+  const renewing = new AbortController();
+  void (async () => {
+    while (!renewing.signal.aborted) {
+      await args.services.sleep(JOB_LEASE_MS / 3, renewing.signal).catch(() => undefined);
+      if (!renewing.signal.aborted) await repo.renewLease(args.jobId, owner).catch(() => undefined);
+    }
+  })();
   try {
-    content = await args.loadContent(first);
-  } catch (e) {
-    return fail(e);
-  }
-  let completed = 0;
-  const scopes: Omit<Scopes, 'vars'> & { vars?: Record<string, unknown> } = {
-    session: input.session ?? {},
-    content: content.content,
-    runtime_env: input.runtime_env ?? {},
-    vars: input.vars ?? {},
-  };
-  let result: JobResult;
-  try {
-    result = await runJob(content.definition, scopes, {
-      services: args.services,
-      connectors: content.connectors,
-      job: { id: args.jobId, pod_definition_id: first.pod_definition_id, process_type: first.process_type },
-      ...(args.functions ? { functions: args.functions } : {}),
-      isCancelled: async () => (await repo.get(args.jobId))?.desired_status === 'cancelled',
-      onProgress: async (p) => {
-        if (p.status === 'succeeded' || p.status === 'skipped' || p.status === 'continued') completed++;
-        await repo.update(args.jobId, (r) =>
-          r.status !== 'running'
-            ? undefined
-            : {
-                ...r,
-                progress: redactor.redact({ ...p, steps_completed: completed }),
-                updated_at: iso(clock.now()),
-              },
-        );
-        await args.onHeartbeat?.();
-      },
-    });
-  } catch (e) {
-    return fail(e);
-  }
-  const score = result.reports.find((r) => r.kind === 'score') ?? result.reports.at(-1);
-  return repo.update(args.jobId, (r) =>
-    TERMINAL_JOB.includes(r.status)
-      ? undefined
-      : {
-          ...transition(r, result.status, {
-            now: clock.now(),
-            by: args.by,
-            reason: result.error?.detail ?? `${result.steps.length} steps`,
-            terminal: true,
-          }),
-          steps: result.steps,
-          outputs: result.vars,
-          reports: result.reports,
-          ...(score ? { report_ref: score.ref } : {}),
-          ...(result.error ? { error: result.error } : {}),
+    let content: JobContent;
+    try {
+      content = await args.loadContent(first);
+    } catch (e) {
+      return await fail(e);
+    }
+    let completed = 0;
+    const scopes: Omit<Scopes, 'vars'> & { vars?: Record<string, unknown> } = {
+      session: input.session ?? {},
+      content: content.content,
+      runtime_env: input.runtime_env ?? {},
+      vars: input.vars ?? {},
+    };
+    let result: JobResult;
+    try {
+      result = await runJob(content.definition, scopes, {
+        services: args.services,
+        connectors: content.connectors,
+        job: { id: args.jobId, pod_definition_id: first.pod_definition_id, process_type: first.process_type },
+        ...(args.functions ? { functions: args.functions } : {}),
+        isCancelled: async () => (await repo.get(args.jobId))?.desired_status === 'cancelled',
+        onProgress: async (p) => {
+          if (p.status === 'succeeded' || p.status === 'skipped' || p.status === 'continued') completed++;
+          await repo.update(args.jobId, (r) =>
+            !held(r)
+              ? undefined
+              : {
+                  ...r,
+                  progress: redactor.redact({ ...p, steps_completed: completed }),
+                  lease_until: clock.now() + JOB_LEASE_MS,
+                  updated_at: iso(clock.now()),
+                },
+          );
+          await args.onHeartbeat?.();
         },
-  );
+      });
+    } catch (e) {
+      return await fail(e);
+    }
+    const score = result.reports.find((r) => r.kind === 'score') ?? result.reports.at(-1);
+    return await finish((r) => ({
+      ...transition(r, result.status, {
+        now: clock.now(),
+        by: args.by,
+        reason: result.error?.detail ?? `${result.steps.length} steps`,
+        terminal: true,
+      }),
+      steps: result.steps,
+      outputs: result.vars,
+      reports: result.reports,
+      ...(score ? { report_ref: score.ref } : {}),
+      ...(result.error ? { error: result.error } : {}),
+    }));
+  } finally {
+    renewing.abort();
+  }
 }
 
 /** The public view of a job: no keys, no internals. */
 export function jobView(r: JobRecord): Record<string, unknown> {
-  const { pk: _pk, sk: _sk, entity: _e, expires_at: _x, ...rest } = r;
+  const { pk: _pk, sk: _sk, entity: _e, expires_at: _x, lease_owner: _lo, lease_until: _lu, ...rest } = r;
   return rest;
 }

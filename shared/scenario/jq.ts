@@ -1,50 +1,173 @@
 /**
- * jq for the job DSL, on jq-wasm (pinned: 3.0.0-jq-1.8.2). The wasm module is
- * loaded once per process; each expression's program text (with the four scope variables bound)
- * is built once and cached. Every expression reads `{session, content, runtime_env, vars}`, and
- * the same scopes are bound as `$session`, `$content`, `$runtime_env` and `$vars`.
+ * jq for the job DSL, on jq-wasm (pinned: 3.0.0-jq-1.8.2), in a worker thread that can be ended:
+ * an expression that never returns (`def f: f; f`) must not stop the runner's heartbeats,
+ * cancellation or SIGTERM handling, so jq never runs on the main thread. One worker is kept warm
+ * and reused (the WebAssembly module is compiled once per process and handed to it); a call that
+ * outlives its deadline or whose signal aborts terminates the worker, fails with `timeout` (or
+ * `cancelled`), and the next call starts a fresh worker. Each expression's program text (with
+ * the four scope variables bound) is built once and cached inside the worker.
+ *
+ * Every expression reads `{session, content, runtime_env, vars}`, and the same scopes are bound
+ * as `$session`, `$content`, `$runtime_env` and `$vars`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Jq, loadJq } from 'jq-wasm';
+import { Worker } from 'node:worker_threads';
 import { Problem } from '../domain/problem.ts';
 import { envOptional } from '../runtime/env.ts';
 
-let loading: Promise<Jq> | undefined;
+const here = () => {
+  try {
+    return dirname(fileURLToPath(import.meta.url));
+  } catch {
+    return process.cwd();
+  }
+};
 
 /** Where jq.wasm is: next to a Lambda bundle (copied at bundling), else the installed package. */
 function wasmBinary(): Uint8Array {
-  const candidates = [envOptional('jqWasm'), join(dirname(fileURLToPath(import.meta.url)), 'jq.wasm')].filter(
-    (p): p is string => Boolean(p),
-  );
+  const candidates = [envOptional('jqWasm'), join(here(), 'jq.wasm')].filter((p): p is string => Boolean(p));
   for (const p of candidates) if (existsSync(p)) return readFileSync(p);
   const req = createRequire(import.meta.url);
   const pkg = req.resolve(['jq-wasm', 'package.json'].join('/'));
   return readFileSync(join(dirname(pkg), 'dist', 'build', 'jq.wasm'));
 }
 
-export function jqEngine(): Promise<Jq> {
-  loading ??= loadJq({ wasmBinary: wasmBinary() }).catch((e: unknown) => {
-    loading = undefined;
-    throw e;
-  });
-  return loading;
+/**
+ * jq-wasm's self-contained CommonJS build, which the worker loads: next to a bundle (copied at
+ * bundling as jq-wasm.cjs, beside jq.wasm), else the installed package.
+ */
+export function jqGluePath(): string {
+  const wasm = envOptional('jqWasm');
+  const candidates = [
+    wasm ? join(dirname(wasm), 'jq-wasm.cjs') : undefined,
+    join(here(), 'jq-wasm.cjs'),
+  ].filter((p): p is string => Boolean(p));
+  for (const p of candidates) if (existsSync(p)) return p;
+  return createRequire(import.meta.url).resolve(['jq-wasm'].join(''));
 }
 
-const PROGRAMS = new Map<string, string>();
-const MAX_PROGRAMS = 2000;
-
-/** The program text for an expression with the scope variables bound; built once per expression. */
-export function program(expression: string): string {
-  let p = PROGRAMS.get(expression);
+/** The worker's code: CommonJS, evaluated as is (no bundler or TypeScript loader needed). */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { loadJq } = require(workerData.glue);
+const ready = loadJq({
+  instantiateWasm: (imports, onSuccess) => {
+    WebAssembly.instantiate(workerData.module, imports).then((i) => onSuccess(i, workerData.module));
+    return {};
+  },
+});
+const programs = new Map();
+const program = (e) => {
+  let p = programs.get(e);
   if (p === undefined) {
-    p = `. as {$session, $content, $runtime_env, $vars} | (${expression})`;
-    if (PROGRAMS.size >= MAX_PROGRAMS) PROGRAMS.delete(PROGRAMS.keys().next().value!);
-    PROGRAMS.set(expression, p);
+    p = '. as {$session, $content, $runtime_env, $vars} | (' + e + ')';
+    if (programs.size >= 2000) programs.delete(programs.keys().next().value);
+    programs.set(e, p);
   }
   return p;
+};
+parentPort.on('message', async (m) => {
+  let jq;
+  try {
+    jq = await ready;
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, ok: false, stderr: 'jq could not start: ' + String(e && e.message) });
+    return;
+  }
+  try {
+    const v = jq.first(m.input, program(m.expression));
+    parentPort.postMessage({ id: m.id, ok: true, value: v === undefined ? null : v });
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, ok: false, stderr: String((e && (e.stderr || e.message)) || e) });
+  }
+});
+`;
+
+/** A compiled WebAssembly module (handed to each worker; compiling is the expensive part of a start). */
+type WasmModule = object;
+const wasm = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): Promise<WasmModule> } })
+  .WebAssembly;
+
+let compiled: Promise<WasmModule> | undefined;
+const wasmModule = () =>
+  (compiled ??= wasm.compile(wasmBinary()).catch((e: unknown) => {
+    compiled = undefined;
+    throw e;
+  }));
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+/** One warm worker; ended (and replaced on the next call) when a call overruns or is aborted. */
+class JqWorker {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  #next = 0;
+  #dead = false;
+
+  constructor(module: WasmModule) {
+    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, glue: jqGluePath() } });
+    // An idle worker does not keep a process alive.
+    this.#worker.unref();
+    this.#worker.on('message', (m: { id: number; ok: boolean; value?: unknown; stderr?: string }) => {
+      const p = this.#pending.get(m.id);
+      if (!p) return;
+      this.#pending.delete(m.id);
+      if (this.#pending.size === 0) this.#worker.unref();
+      if (m.ok) p.resolve(m.value);
+      else p.reject(Object.assign(new Error(m.stderr ?? 'jq failed'), { stderr: m.stderr }));
+    });
+    this.#worker.on('error', (e) => this.end(e));
+    this.#worker.on('exit', () => this.end(new Error('the jq worker exited')));
+  }
+
+  get dead(): boolean {
+    return this.#dead;
+  }
+
+  run(expression: string, input: unknown): { id: number; done: Promise<unknown> } {
+    const id = this.#next++;
+    const done = new Promise<unknown>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    this.#worker.ref();
+    this.#worker.postMessage({ id, expression, input });
+    return { id, done };
+  }
+
+  /** Ends the worker; every call still in it fails with `reason`. */
+  end(reason: unknown): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    void this.#worker.terminate();
+    for (const p of this.#pending.values()) p.reject(reason);
+    this.#pending.clear();
+  }
+}
+
+let current: Promise<JqWorker> | undefined;
+let started = 0;
+
+async function worker(): Promise<JqWorker> {
+  if (current) {
+    const w = await current.catch(() => undefined);
+    if (w && !w.dead) return w;
+  }
+  started++;
+  const next = wasmModule().then((m: WasmModule) => new JqWorker(m));
+  current = next;
+  return next;
+}
+
+/** How many jq workers this process has started (one, unless calls were ended). */
+export const jqWorkersStarted = () => started;
+
+/** Loads jq ahead of the first expression (a warm-up for cold starts). */
+export async function jqEngine(): Promise<void> {
+  await evaluateJq('null', { session: {}, content: {}, runtime_env: {}, vars: {} });
 }
 
 export interface Scopes {
@@ -54,17 +177,51 @@ export interface Scopes {
   vars: Record<string, unknown>;
 }
 
-/** Evaluates one jq expression against the scopes; its first output (null when it yields none). */
-export async function evaluateJq(expression: string, scopes: Scopes): Promise<unknown> {
-  const jq = await jqEngine();
+export interface JqLimits {
+  /** Aborting ends the evaluation at once (the step's deadline or cancellation). */
+  signal?: AbortSignal;
+  /** Wall-time guard for one evaluation, in ms; default 30 s. */
+  maxMs?: number;
+}
+
+const DEFAULT_MAX_MS = 30_000;
+
+/**
+ * Evaluates one jq expression against the scopes; its first output (null when it yields none).
+ * An evaluation still running when `signal` aborts, or after `maxMs`, ends its worker and fails
+ * with `timeout` (or `cancelled`, when the signal's reason says so).
+ */
+export async function evaluateJq(
+  expression: string,
+  scopes: Scopes,
+  limits: JqLimits = {},
+): Promise<unknown> {
+  const timedOut = () =>
+    new Problem('timeout', `jq did not finish \${ ${expression} } in time`, { extensions: { expression } });
+  if (limits.signal?.aborted) throw abortProblem(limits.signal, timedOut);
+  const w = await worker();
+  const { done } = w.run(expression, scopes);
+  const onAbort = () => w.end(abortProblem(limits.signal!, timedOut));
+  limits.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => w.end(timedOut()), limits.maxMs ?? DEFAULT_MAX_MS);
   try {
-    return jq.first(scopes as unknown as object, program(expression)) ?? null;
+    return await done;
   } catch (e) {
+    if (e instanceof Problem) throw e;
     const stderr = (e as { stderr?: string }).stderr ?? (e as Error).message;
     throw new Problem('expression-error', `jq: ${firstLine(stderr)} in \${ ${expression} }`, {
       extensions: { expression },
     });
+  } finally {
+    clearTimeout(timer);
+    limits.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+function abortProblem(signal: AbortSignal, timedOut: () => Problem): Problem {
+  const r: unknown = signal.reason;
+  if (r instanceof Problem) return r;
+  return timedOut();
 }
 
 const firstLine = (s: string) =>

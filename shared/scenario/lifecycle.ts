@@ -2,7 +2,8 @@
  * Jobs a part's lifecycle runs (the state machine's job task, in Lambda or the Fargate task):
  * the payload carries references only; the job's scopes are built here from the session tree and
  * the pod's placement (never credentials: connectors name them, `secret: cml/devices`); the job record's id is derived from (session, part,
- * phase, attempt, job), so a retried task finds the earlier run instead of starting another.
+ * phase, attempt, job): a retried task finds the earlier run and runs it again (failed) or takes
+ * it over (its runner's lease expired), and a redelivered one finds it completed.
  * A score report's summary is written onto the part; the document stays in S3.
  */
 import type { Clock } from '../domain/clock.ts';
@@ -105,6 +106,8 @@ export async function runLifecycleJob(args: {
   loadContent: (r: JobRecord, extra: { form_fqn?: string }) => Promise<JobContent>;
   runner: 'lambda' | 'fargate';
   onHeartbeat?: () => Promise<void>;
+  /** The job id and lease owner once this runner holds the job (for its SIGTERM handler). */
+  onClaimed?: (jobId: string, owner: string) => void;
 }): Promise<JobRecord> {
   const { payload: p } = args;
   if (!p.pod_definition_id) throw new Problem('validation-error', 'a lifecycle job needs a pod definition');
@@ -137,6 +140,10 @@ export async function runLifecycleJob(args: {
     input,
     services: args.services,
     by: `job-runner:${args.runner}`,
+    // Every attempt of the phase's task runs the job: a failed run runs again, an abandoned one
+    // (its lease expired) is taken over.
+    rerun: true,
+    onClaimed: (owner) => args.onClaimed?.(id, owner),
     ...(args.onHeartbeat ? { onHeartbeat: args.onHeartbeat } : {}),
   });
   if (record.status === 'running' || record.status === 'submitted')

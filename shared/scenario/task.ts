@@ -3,7 +3,8 @@
  * Started by `ecs:runTask.waitForTaskToken` with the task token and the job's references in its
  * environment (TASK_ENV); it heartbeats while it works and ends with SendTaskSuccess /
  * SendTaskFailure. If the task dies, the heartbeat stops and the state machine fails the step on
- * HeartbeatSeconds, never hangs. SIGTERM (ECS stopping the task) reports a failure before exiting.
+ * HeartbeatSeconds, never hangs, and the job's lease runs out so the retry takes it over. SIGTERM
+ * (ECS stopping the task) marks the job it holds failed and reports a failure before exiting.
  */
 import {
   SendTaskFailureCommand,
@@ -42,10 +43,18 @@ export async function runJobTask(): Promise<number> {
         }),
       );
   };
+  const repo = jobRepository(clock);
+  let holding: { jobId: string; owner: string } | undefined;
   process.once('SIGTERM', () => {
-    void report(false, undefined, { name: 'Job.stopped', message: 'the task was stopped' }).finally(() =>
-      process.exit(143),
-    );
+    // The record this task holds ends failed at once (a retry need not wait for the lease).
+    const abandon = holding
+      ? repo
+          .abandon(holding.jobId, 'job-runner:fargate', 'the task was stopped (SIGTERM)', holding.owner)
+          .catch((e: unknown) => logger.warn('could not mark the job failed', { error: (e as Error).name }))
+      : Promise.resolve();
+    void abandon
+      .then(() => report(false, undefined, { name: 'Job.stopped', message: 'the task was stopped' }))
+      .finally(() => process.exit(143));
   });
   const beat = async () => {
     try {
@@ -73,11 +82,12 @@ export async function runJobTask(): Promise<number> {
     const r = await runLifecycleJob({
       payload: payloadFromTaskEnv(run),
       store: new StateStore(documentClient(), env('stateTable')),
-      repo: jobRepository(clock),
+      repo,
       clock,
       services: scenarioServices(clock),
       loadContent: loadJobContent,
       runner: 'fargate',
+      onClaimed: (jobId, owner) => (holding = { jobId, owner }),
     });
     await report(true, {
       job_id: r.id,

@@ -39,6 +39,25 @@ const jobSchema = {
     reports: { type: 'array' },
     report_ref: { type: 'string' },
     error: jobError,
+    run: {
+      type: 'integer',
+      description:
+        'Which run this is: a phase retry runs a failed job again, or takes over one whose runner died',
+    },
+    runs: {
+      type: 'array',
+      description: 'Earlier runs (newest last, at most 10) and how each ended',
+      items: {
+        type: 'object',
+        properties: {
+          run: { type: 'integer' },
+          status: { type: 'string' },
+          started_at: { type: 'string' },
+          ended_at: { type: 'string' },
+          error: jobError,
+        },
+      },
+    },
   },
 };
 

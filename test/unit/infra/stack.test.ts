@@ -262,6 +262,25 @@ describe('the job runner on Fargate and asynchronous invocations', () => {
     expect(smPolicy).toContain('ecs-tasks.amazonaws.com');
   });
 
+  it('the reconciler may list and stop the job tasks of the cluster (an ended phase stops its tasks), and knows the cluster', () => {
+    const role = JSON.stringify(
+      (resources('AWS::Lambda::Function')[fnLogicalId('reconciler')]!.Properties.Role as object) ?? {},
+    );
+    const policies = Object.values(resources('AWS::IAM::Policy'))
+      .map((p) => JSON.stringify(p.Properties))
+      .filter((p) => p.includes('ecs:ListTasks'));
+    expect(policies).toHaveLength(1);
+    expect(policies[0]).toContain('ecs:StopTask');
+    expect(policies[0]).toContain('ecs:cluster');
+    expect(role).toContain(JSON.parse(policies[0]!).Roles[0].Ref);
+    const vars = (
+      resources('AWS::Lambda::Function')[fnLogicalId('reconciler')]!.Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(Object.keys(vars)).toContain('LCM_JOB_CLUSTER_ARN');
+  });
+
   it('content sync knows the cluster, task definition, subnets and security group to compile Fargate jobs against', () => {
     const sync = resources('AWS::Lambda::Function')[fnLogicalId('content-sync')]!;
     const vars = Object.keys(
