@@ -7,7 +7,7 @@
  * command's output comes back without the echoed command and without the trailing prompt.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import ssh2 from 'ssh2';
