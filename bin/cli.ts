@@ -2,7 +2,7 @@
  * The content author's command line (`npx lcm …`):
  *   lcm content lint <zip|dir>                         the sync's validation, human-readable
  *   lcm content test <zip|dir> [--devices model.yaml]  the author's dry run against the simulators
- *   lcm lifecycle compile <lifecycle.yaml|package> [--phase p] [--pod-type t]   prints ASL
+ *   lcm lifecycle compile <lifecycle.yaml|package> [--phase p] [--pod-type t] [--stage s]   prints ASL
  *   lcm lifecycle graph <lifecycle.yaml|package> [--pod-type t]                 Mermaid per phase
  *   lcm lifecycle standard                                                     the standard lifecycle.yaml
  * Exit codes: 0 fine, 1 the content has problems, 2 usage.
@@ -19,7 +19,7 @@ import { STANDARD_LIFECYCLE } from '../state-machines/standard-lifecycle.ts';
 const USAGE = `usage:
   lcm content lint <package.zip|directory>
   lcm content test <package.zip|directory> [--devices <model.yaml>]
-  lcm lifecycle compile <lifecycle.yaml|package> [--phase <name>] [--pod-type <type>]
+  lcm lifecycle compile <lifecycle.yaml|package> [--phase <name>] [--pod-type <type>] [--stage <stage>, default dev]
   lcm lifecycle graph <lifecycle.yaml|package> [--pod-type <type>]
   lcm lifecycle standard`;
 
@@ -86,6 +86,7 @@ export async function main(
         return 0;
       }
       const machines = compileLifecycle(lifecycle, {
+        stage: flag('stage') ?? 'dev',
         podDefinitionId,
         podType,
         availableJobs: jobs,

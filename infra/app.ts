@@ -9,13 +9,13 @@ import { system } from './system.ts';
 import { stageConfig } from './cdk/config.ts';
 import { LcmStack } from './cdk/lcm-stack.ts';
 
-export function buildApp(app: App = new App()) {
+export function buildApp(app: App = new App(), opts: { env?: { account?: string; region?: string } } = {}) {
   const config = stageConfig(app.node);
   const stack = new LcmStack(app, `lcm-${config.stage}`, {
     system,
     config,
     root: resolve(import.meta.dirname, '..'),
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    env: opts.env ?? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     description: `LCM on AWS (${config.stage}): lab and exam session delivery`,
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -6,4 +6,4 @@ export const bucketName = (stage: string, bucket: string, account = 'local') =>
 export const busName = (stage: string) => `${stage}-lcm`;
 export const functionName = (stage: string, fn: string) => `${stage}-${fn}`;
 /** State machines the product registers at run time (their names are defined in shared/, which names them). */
-export { STATE_MACHINE_PREFIX } from '../shared/domain/names.ts';
+export { stateMachinePrefix } from '../shared/domain/names.ts';

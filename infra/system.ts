@@ -11,9 +11,15 @@ import { jobsContracts } from '../shared/api/contracts/jobs.ts';
 import { sessionsContracts } from '../shared/api/contracts/sessions.ts';
 import { systemContracts } from '../shared/api/contracts/system.ts';
 import { AWS_EVENTS, EVENT_TYPES, SOURCES } from '../shared/events/types.ts';
-import { STATE_MACHINE_PREFIX } from '../shared/domain/names.ts';
+import { stateMachinePrefix } from '../shared/domain/names.ts';
 import { ALLOWED_SOURCE_PREFIXES } from '../shared/inbound/commands.ts';
-import type { EventTrigger, HttpTrigger, StreamTrigger, SystemDecl } from './topology.ts';
+import {
+  STAGE,
+  type EventTrigger,
+  type HttpTrigger,
+  type StreamTrigger,
+  type SystemDecl,
+} from './topology.ts';
 
 /** A function's API routes: every route of its contracts (method, path, scope and body limit are theirs). */
 const routes = (contracts: Record<string, RouteContract>): HttpTrigger[] =>
@@ -62,6 +68,7 @@ export const system: SystemDecl = {
         { name: 'by_time', partitionKey: 'list_key', sortKey: 'time_key' },
         { name: 'by_status', partitionKey: 'status_key', sortKey: 'time_key' },
         { name: 'by_candidate', partitionKey: 'candidate_key', sortKey: 'time_key' },
+        { name: 'by_review', partitionKey: 'review_key', sortKey: 'review_since' },
       ],
     },
   ],
@@ -77,14 +84,19 @@ export const system: SystemDecl = {
   functions: [
     {
       name: 'system-api',
-      description: 'Health and the OpenAPI document',
+      description: 'Health (shallow; deep for operators) and the OpenAPI document',
       entry: 'lambdas/get-system.ts',
       memoryMb: 256,
       timeoutSeconds: 10,
       triggers: routes(systemContracts),
+      // The deep health check reads each dependency's metadata, and nothing else.
       grants: [
-        { kind: 'table', table: 'state', access: 'read' },
-        { kind: 'table', table: 'views', access: 'read' },
+        { kind: 'table', table: 'state', access: 'describe' },
+        { kind: 'table', table: 'views', access: 'describe' },
+        { kind: 'bucket', bucket: 'content', access: 'list' },
+        { kind: 'bucket', bucket: 'artefacts', access: 'list' },
+        { kind: 'bus', access: 'describe' },
+        { kind: 'state-machines', access: 'list' },
       ],
     },
     {
@@ -208,12 +220,13 @@ export const system: SystemDecl = {
           source: [SOURCES.orchestration],
           'detail-type': [EVENT_TYPES.treeChanged],
         }),
-        rule('phase-execution-ended', 'A part phase state machine ended', {
+        // Only this stage's executions: their names start with `<stage>-lcm-`.
+        rule('phase-execution-ended', 'A part phase state machine of this stage ended', {
           source: [AWS_EVENTS.executionStatusChanged.source],
           'detail-type': [AWS_EVENTS.executionStatusChanged.detailType],
           detail: {
             status: ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'],
-            name: [{ prefix: STATE_MACHINE_PREFIX }],
+            name: [{ prefix: stateMachinePrefix(STAGE) }],
           },
         }),
         {

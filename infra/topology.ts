@@ -70,11 +70,15 @@ export interface TaskTrigger {
 
 export type Trigger = HttpTrigger | StreamTrigger | EventTrigger | ScheduleTrigger | TaskTrigger;
 
+/**
+ * What a function or task may do. `describe` (tables, bus), `list` (buckets: HeadBucket; state
+ * machines: ListStateMachines) reach the resource's metadata only: what a deep health check needs.
+ */
 export type Grant =
-  | { kind: 'table'; table: TableName; access: 'read' | 'readwrite' }
-  | { kind: 'bucket'; bucket: BucketName; access: 'read' | 'readwrite' }
-  | { kind: 'bus'; access: 'put' }
-  | { kind: 'state-machines'; access: 'execute' | 'manage' | 'callback' }
+  | { kind: 'table'; table: TableName; access: 'describe' | 'read' | 'readwrite' }
+  | { kind: 'bucket'; bucket: BucketName; access: 'list' | 'read' | 'readwrite' }
+  | { kind: 'bus'; access: 'put' | 'describe' }
+  | { kind: 'state-machines'; access: 'list' | 'execute' | 'manage' | 'callback' }
   | { kind: 'job-task'; access: 'run' }
   | { kind: 'secret'; secret: SecretName }
   | { kind: 'invoke'; function: string };
@@ -115,6 +119,24 @@ export interface SystemDecl {
   functions: FunctionDecl[];
   tasks: TaskDecl[];
   secrets: { name: SecretName; description: string }[];
+}
+
+/**
+ * Stands for the deployment stage inside a declared event pattern (the declaration is the same
+ * for every stage); `stagePattern` puts the stage in, for the CDK app and the local bus alike.
+ */
+export const STAGE = '{stage}';
+
+export function stagePattern(pattern: Record<string, unknown>, stage: string): Record<string, unknown> {
+  const put = (v: unknown): unknown =>
+    typeof v === 'string'
+      ? v.split(STAGE).join(stage)
+      : Array.isArray(v)
+        ? v.map(put)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, put(x)]))
+          : v;
+  return put(pattern) as Record<string, unknown>;
 }
 
 /** Every API route with the function that serves it. */

@@ -1,4 +1,4 @@
-/** GET /v1/health and GET /v1/openapi.json. */
+/** GET /v1/health (shallow), GET /v1/health/deep (operator) and GET /v1/openapi.json. */
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { DescribeEventBusCommand } from '@aws-sdk/client-eventbridge';
@@ -31,7 +31,12 @@ async function probe(
 }
 
 export const handler = httpHandler([
-  route(systemContracts.health, async () => {
+  // Anyone may call it: it calls nothing behind the API.
+  route(systemContracts.health, async () => ({
+    status: 200,
+    body: { status: 'ok', time: new Date(runtimeClock().now()).toISOString(), version: pkg.version },
+  })),
+  route(systemContracts.healthDeep, async () => {
     const entries = await Promise.all(
       [
         [

@@ -1,12 +1,12 @@
 /**
  * The job runner in Lambda, for short jobs. Two callers:
- *  - the jobs API, asynchronously: `{job_id, input}` (the stored job is run; its input, with any
- *    secrets, came only in this invocation);
+ *  - the jobs API, asynchronously: `{job_id}` (the stored job is run with its stored input; the
+ *    credentials its connectors name are resolved by the adapter, never sent);
  *  - a part phase's state machine (lambda:invoke): the lifecycle payload of references.
  * A failed or cancelled lifecycle job throws `Job.<kind>`, so the phase's Retry/Catch applies.
  */
 import type { Context } from 'aws-lambda';
-import { executeJob, type JobInput } from '../shared/scenario/jobs.ts';
+import { executeJob } from '../shared/scenario/jobs.ts';
 import { runLifecycleJob, type LifecycleJobPayload } from '../shared/scenario/lifecycle.ts';
 import { jobRepository, loadJobContent, scenarioServices } from '../shared/scenario/service.ts';
 import { StateStore } from '../shared/store/state-store.ts';
@@ -15,7 +15,7 @@ import { runtimeClock } from '../shared/runtime/clock.ts';
 import { env } from '../shared/runtime/env.ts';
 import { logger } from '../shared/observability/logger.ts';
 
-export type RunJobEvent = { job_id: string; input?: JobInput } | LifecycleJobPayload;
+export type RunJobEvent = { job_id: string } | LifecycleJobPayload;
 
 export async function handler(event: RunJobEvent, _context?: Context) {
   const clock = runtimeClock();
@@ -27,7 +27,6 @@ export async function handler(event: RunJobEvent, _context?: Context) {
       jobId: event.job_id,
       clock,
       loadContent: (rec) => loadJobContent(rec),
-      input: event.input ?? {},
       services,
       by: 'job-runner:lambda',
     });

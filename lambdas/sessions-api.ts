@@ -1,4 +1,4 @@
-/** The sessions API: schedule, read, list, cancel, extend; end a part; review a part. */
+/** The sessions API: schedule, read, list, cancel, extend; end a part; review a part; list awaiting reviews. */
 import { decodeCursor, encodeCursor, httpHandler, route } from '../shared/api/http.ts';
 import { sessionsContracts as c } from '../shared/api/contracts/sessions.ts';
 import type { CreateSessionRequest } from '../shared/catalog/plan.ts';
@@ -7,11 +7,13 @@ import {
   endPart,
   extendSession,
   getTree,
+  listAwaitingReviews,
   listTrees,
   reviewPart,
   scheduleSession,
   scheduleSessionOnce,
   type ListQuery,
+  type ReviewQuery,
   type SessionsDeps,
 } from '../shared/sessions/service.ts';
 import { StateStore } from '../shared/store/state-store.ts';
@@ -69,7 +71,12 @@ export const handler = httpHandler([
     return { status: 202, body: { id: p.id, status: p.status, end_requested: p.end_requested } };
   }),
   route<Part, unknown, Review>(c.reviewPart, async (req) => {
-    const p = await reviewPart(deps(), req.params.id, Number(req.params.n), req.body);
+    const p = await reviewPart(deps(), req.params.id, Number(req.params.n), req.body, req.principal);
     return { status: 202, body: { id: p.id, status: p.status, review_decision: p.review_decision } };
+  }),
+  route<unknown, Omit<ReviewQuery, 'cursor'> & { cursor?: string }, unknown>(c.listReviews, async (req) => {
+    const page = await listAwaitingReviews(deps(), { ...req.query, cursor: decodeCursor(req.query.cursor) });
+    const next = encodeCursor(page.cursor);
+    return { status: 200, body: { items: page.items, ...(next ? { next_cursor: next } : {}) } };
   }),
 ]);

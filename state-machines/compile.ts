@@ -30,6 +30,8 @@ export interface CompileTargets {
 }
 
 export interface CompileOptions {
+  /** The deployment stage: machine names carry it (`<stage>-lcm-…`). */
+  stage: string;
   /** null: the product's standard machines for this pod type (content that ships nothing). */
   podDefinitionId: string | null;
   podType: PodType;
@@ -73,10 +75,13 @@ const LAMBDA_TRANSIENT = {
   BackoffRate: 2,
 };
 
-export const machineName = (opts: Pick<CompileOptions, 'podDefinitionId' | 'podType'>, phase: string) =>
+export const machineName = (
+  opts: Pick<CompileOptions, 'stage' | 'podDefinitionId' | 'podType'>,
+  phase: string,
+) =>
   opts.podDefinitionId
-    ? contentMachineName(opts.podDefinitionId, phase)
-    : standardMachineName(opts.podType, phase);
+    ? contentMachineName(opts.stage, opts.podDefinitionId, phase)
+    : standardMachineName(opts.stage, opts.podType, phase);
 
 /** One machine per phase the pod type runs (`phasesFor`), in document order. */
 export function compileLifecycle(lifecycle: Lifecycle, opts: CompileOptions): CompiledMachine[] {

@@ -56,8 +56,8 @@ export const STANDARD_LIFECYCLE: Lifecycle = {
 };
 
 /** phase → registered state machine, for a part of `podType` whose content ships no lifecycle. */
-export function standardPhases(podType: PodType): Record<string, string> {
+export function standardPhases(stage: string, podType: PodType): Record<string, string> {
   return Object.fromEntries(
-    phasesFor(STANDARD_LIFECYCLE, podType).map((p) => [p.name, standardMachineName(podType, p.name)]),
+    phasesFor(STANDARD_LIFECYCLE, podType).map((p) => [p.name, standardMachineName(stage, podType, p.name)]),
   );
 }

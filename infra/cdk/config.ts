@@ -16,7 +16,35 @@ export interface StageConfig {
   apiThrottle: { rateLimit: number; burstLimit: number };
 }
 
-export function stageConfig(node: Node): StageConfig {
+/** LocalStack's account, and the hosts its endpoint answers on (what `cdklocal` points the CLI at). */
+const LOCALSTACK_ACCOUNT = '000000000000';
+const LOCALSTACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\]|localstack|(.+\.)?localhost\.localstack\.cloud)$/;
+
+/**
+ * The LocalStack target removes the JWT authorizer (LocalStack's free edition has none): it must
+ * never reach a real account. It synthesizes only with AWS_ENDPOINT_URL on a LocalStack host (as
+ * `cdklocal` sets it) and, when the CLI knows the account, LocalStack's own.
+ */
+function refuseUnlessLocalStack(env: NodeJS.ProcessEnv): void {
+  const endpoint = env.AWS_ENDPOINT_URL ?? '';
+  let host = '';
+  try {
+    host = new URL(endpoint).hostname;
+  } catch {
+    // not a URL: refused below
+  }
+  if (!LOCALSTACK_HOST.test(host))
+    throw new Error(
+      `-c target=localstack removes the API's authorizer, so it synthesizes only against a LocalStack endpoint: AWS_ENDPOINT_URL is "${endpoint}" (use npm run deploy:localstack, which runs cdklocal)`,
+    );
+  const account = env.CDK_DEFAULT_ACCOUNT;
+  if (account && account !== LOCALSTACK_ACCOUNT)
+    throw new Error(
+      `-c target=localstack is for LocalStack's account ${LOCALSTACK_ACCOUNT}, not account ${account}`,
+    );
+}
+
+export function stageConfig(node: Node, env: NodeJS.ProcessEnv = process.env): StageConfig {
   const ctx = (k: string) => node.tryGetContext(k) as string | undefined;
   const stage = ctx('stage') ?? 'dev';
   if (!/^[a-z][a-z0-9-]{1,15}$/.test(stage))
@@ -24,6 +52,7 @@ export function stageConfig(node: Node): StageConfig {
   const target = (ctx('target') ?? 'aws') as StageConfig['target'];
   if (target !== 'aws' && target !== 'localstack')
     throw new Error(`context target must be aws or localstack, got "${target}"`);
+  if (target === 'localstack') refuseUnlessLocalStack(env);
   const logLevel = (ctx('logLevel') ?? 'INFO').toUpperCase() as StageConfig['logLevel'];
   if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(logLevel))
     throw new Error(`context logLevel must be DEBUG, INFO, WARN or ERROR`);

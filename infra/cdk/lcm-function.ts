@@ -14,7 +14,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secrets from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/runtime/env.ts';
-import { STATE_MACHINE_PREFIX, functionName } from '../naming.ts';
+import { functionName, stateMachinePrefix } from '../naming.ts';
 import type { FunctionDecl, TableName } from '../topology.ts';
 import { ESM_BANNER, EXTERNAL_MODULES, LAMBDA_NODE_TARGET } from './bundling.ts';
 import type { StageConfig } from './config.ts';
@@ -31,10 +31,12 @@ export interface LcmFunctionProps {
 
 export class LcmFunction extends Construct {
   readonly fn: NodejsFunction;
+  readonly stage: string;
 
   constructor(scope: Construct, id: string, props: LcmFunctionProps) {
     super(scope, id);
     const { decl, config } = props;
+    this.stage = config.stage;
     const logGroup = new logs.LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${functionName(config.stage, decl.name)}`,
       retention: config.logRetentionDays as logs.RetentionDays,
@@ -93,39 +95,59 @@ export class LcmFunction extends Construct {
     return this.fn.functionName;
   }
 
-  bindTable(table: dynamodb.ITable, name: TableName, access: 'read' | 'readwrite'): this {
+  bindTable(table: dynamodb.ITable, name: TableName, access: 'describe' | 'read' | 'readwrite'): this {
     this.fn.addEnvironment(name === 'state' ? ENV.stateTable : ENV.viewsTable, table.tableName);
-    if (access === 'read') table.grantReadData(this.fn);
+    if (access === 'describe')
+      this.fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [table.tableArn] }),
+      );
+    else if (access === 'read') table.grantReadData(this.fn);
     else table.grantReadWriteData(this.fn);
     return this;
   }
 
-  bindBucket(bucket: s3.IBucket, name: 'content' | 'artefacts', access: 'read' | 'readwrite'): this {
+  bindBucket(bucket: s3.IBucket, name: 'content' | 'artefacts', access: 'list' | 'read' | 'readwrite'): this {
     this.fn.addEnvironment(name === 'content' ? ENV.contentBucket : ENV.artefactsBucket, bucket.bucketName);
-    if (access === 'read') bucket.grantRead(this.fn);
+    // HeadBucket is authorized as s3:ListBucket on the bucket itself (no object).
+    if (access === 'list')
+      this.fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+      );
+    else if (access === 'read') bucket.grantRead(this.fn);
     else bucket.grantReadWrite(this.fn);
     return this;
   }
 
-  bindBus(bus: events.IEventBus): this {
+  bindBus(bus: events.IEventBus, access: 'put' | 'describe'): this {
     this.fn.addEnvironment(ENV.eventBus, bus.eventBusName);
-    bus.grantPutEventsTo(this.fn);
+    if (access === 'put') bus.grantPutEventsTo(this.fn);
+    else
+      this.fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['events:DescribeEventBus'], resources: [bus.eventBusArn] }),
+      );
     return this;
   }
 
-  /** State machines registered at run time share the `lcm-` prefix; grants stop at it. */
-  bindStateMachines(access: 'manage' | 'execute' | 'callback', executionRole: iam.IRole): this {
+  /** State machines this stage registers at run time share the `<stage>-lcm-` prefix; grants stop at it. */
+  bindStateMachines(access: 'list' | 'manage' | 'execute' | 'callback', executionRole: iam.IRole): this {
+    if (access === 'list') {
+      // ListStateMachines takes no resource ARN.
+      this.fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['states:ListStateMachines'], resources: ['*'] }),
+      );
+      return this;
+    }
     const stack = Stack.of(this);
     const machines = stack.formatArn({
       service: 'states',
       resource: 'stateMachine',
-      resourceName: `${STATE_MACHINE_PREFIX}*`,
+      resourceName: `${stateMachinePrefix(this.stage)}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     const executions = stack.formatArn({
       service: 'states',
       resource: 'execution',
-      resourceName: `${STATE_MACHINE_PREFIX}*`,
+      resourceName: `${stateMachinePrefix(this.stage)}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     this.fn.addEnvironment(ENV.stateMachineRoleArn, executionRole.roleArn);

@@ -23,10 +23,17 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV, invokeEnvKey } from '../../shared/runtime/env.ts';
-import { STATE_MACHINE_PREFIX, busName, functionName, physicalName, tableName } from '../naming.ts';
-import type { BucketName, EventTrigger, SystemDecl, TableName } from '../topology.ts';
+import { busName, functionName, physicalName, stateMachinePrefix, tableName } from '../naming.ts';
+import {
+  httpRoutes,
+  stagePattern,
+  type BucketName,
+  type EventTrigger,
+  type SystemDecl,
+  type TableName,
+} from '../topology.ts';
 import type { StageConfig } from './config.ts';
-import { SCOPE_PREFIX } from '../../shared/api/contract.ts';
+import { SCOPE_PREFIX, routeKey } from '../../shared/api/contract.ts';
 import { LcmFunction } from './lcm-function.ts';
 import { JobTask, buildJobImageContext, jqWasmPath } from './job-task.ts';
 import { join } from 'node:path';
@@ -43,6 +50,7 @@ export class LcmStack extends Stack {
   readonly functions = new Map<string, LcmFunction>();
   readonly deadLetterQueues: sqs.Queue[] = [];
   readonly jobTasks = new Map<string, JobTask>();
+  readonly buckets = new Map<BucketName, s3.Bucket>();
   acknowledgements: { id: string; reason: string }[] = [];
 
   constructor(scope: Construct, id: string, props: LcmStackProps) {
@@ -119,7 +127,7 @@ export class LcmStack extends Stack {
       removalPolicy: removal,
       autoDeleteObjects: !config.deletionProtection,
     });
-    const buckets = new Map<BucketName, s3.Bucket>();
+    const buckets = this.buckets;
     for (const b of system.buckets)
       buckets.set(
         b.name,
@@ -254,7 +262,7 @@ export class LcmStack extends Stack {
             f.bindBucket(buckets.get(g.bucket)!, g.bucket, g.access);
             break;
           case 'bus':
-            f.bindBus(bus);
+            f.bindBus(bus, g.access);
             break;
           case 'state-machines':
             f.bindStateMachines(g.access, smRole);
@@ -303,6 +311,8 @@ export class LcmStack extends Stack {
         switch (g.kind) {
           case 'table': {
             const table = tables.get(g.table)!;
+            if (g.access === 'describe')
+              throw new Error(`task ${t.name}: describe-only table grants are for functions`);
             if (g.access === 'read') table.grantReadData(jt.taskRole);
             else table.grantReadWriteData(jt.taskRole);
             jt.addEnvironment(g.table === 'state' ? ENV.stateTable : ENV.viewsTable, table.tableName);
@@ -310,6 +320,8 @@ export class LcmStack extends Stack {
           }
           case 'bucket': {
             const b = buckets.get(g.bucket)!;
+            if (g.access === 'list')
+              throw new Error(`task ${t.name}: list-only bucket grants are for functions`);
             if (g.access === 'read') b.grantRead(jt.taskRole);
             else b.grantReadWrite(jt.taskRole);
             jt.addEnvironment(g.bucket === 'content' ? ENV.contentBucket : ENV.artefactsBucket, b.bucketName);
@@ -330,7 +342,7 @@ export class LcmStack extends Stack {
                   this.formatArn({
                     service: 'states',
                     resource: 'stateMachine',
-                    resourceName: `${STATE_MACHINE_PREFIX}*`,
+                    resourceName: `${stateMachinePrefix(config.stage)}*`,
                     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
                   }),
                 ],
@@ -380,6 +392,15 @@ export class LcmStack extends Stack {
       throttlingRateLimit: config.apiThrottle.rateLimit,
       throttlingBurstLimit: config.apiThrottle.burstLimit,
     };
+    // Routes with a throttle of their own (the public ones) do not share the stage's.
+    stage.routeSettings = Object.fromEntries(
+      httpRoutes(system)
+        .filter((r) => r.throttle)
+        .map((r) => [
+          routeKey(r),
+          { throttlingRateLimit: r.throttle!.rateLimit, throttlingBurstLimit: r.throttle!.burstLimit },
+        ]),
+    );
     const jwt =
       config.target === 'localstack'
         ? undefined
@@ -448,7 +469,7 @@ export class LcmStack extends Stack {
           const awsSource = (t.pattern.source as unknown[] | undefined)?.some(
             (s) => typeof s === 'string' && s.startsWith('aws.'),
           );
-          const pattern = this.patternFor(t, buckets);
+          const pattern = this.patternFor(t, config.stage, buckets);
           new events.Rule(this, `Rule${pascal(t.rule)}`, {
             ruleName: physicalName(config.stage, t.rule),
             description: t.description,
@@ -502,14 +523,19 @@ export class LcmStack extends Stack {
         buckets: [...buckets.values()],
         invoked,
         clusters: [...this.jobTasks.values()].map((t) => t.cluster),
+        stage: config.stage,
       }),
     ];
     suppressWithReasons(this, this.acknowledgements.slice(ACKNOWLEDGEMENTS.length));
   }
 
   /** The topology's pattern, narrowed to this stack's bucket for S3 notifications. */
-  private patternFor(t: EventTrigger, buckets: Map<BucketName, s3.Bucket>): events.EventPattern {
-    const p = structuredClone(t.pattern) as Record<string, unknown>;
+  private patternFor(
+    t: EventTrigger,
+    stage: string,
+    buckets: Map<BucketName, s3.Bucket>,
+  ): events.EventPattern {
+    const p = stagePattern(t.pattern, stage);
     if ((p.source as string[] | undefined)?.includes('aws.s3')) {
       const detail = (p.detail ?? {}) as Record<string, unknown>;
       p.detail = { ...detail, bucket: { name: [buckets.get('content')!.bucketName] } };

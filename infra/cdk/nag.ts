@@ -50,7 +50,13 @@ export const ACKNOWLEDGEMENTS: { id: string; reason: string }[] = [
  */
 export function wildcardAcknowledgements(
   stack: Stack,
-  r: { tables: IConstruct[]; buckets: IConstruct[]; invoked: IConstruct[]; clusters?: IConstruct[] },
+  r: {
+    tables: IConstruct[];
+    buckets: IConstruct[];
+    invoked: IConstruct[];
+    clusters?: IConstruct[];
+    stage: string;
+  },
 ): { id: string; reason: string }[] {
   const lid = (c: IConstruct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
   const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
@@ -63,13 +69,12 @@ export function wildcardAcknowledgements(
         'X-Ray trace writes, CloudWatch Logs delivery and states:ListStateMachines take no resource ARN.',
     },
     {
-      id: `AwsSolutions-IAM5[Resource::arn:${partition}:states:${region}:${acct}:stateMachine:lcm-*]`,
-      reason:
-        'Content sync registers one state machine per (pod definition, phase) at run time; names share the fixed lcm- prefix, and grants stop at it.',
+      id: `AwsSolutions-IAM5[Resource::arn:${partition}:states:${region}:${acct}:stateMachine:${r.stage}-lcm-*]`,
+      reason: `Content sync registers one state machine per (pod definition, phase) at run time; names share this stage's ${r.stage}-lcm- prefix, and grants stop at it (another stage's machines are out of reach).`,
     },
     {
-      id: `AwsSolutions-IAM5[Resource::arn:${partition}:states:${region}:${acct}:execution:lcm-*:*]`,
-      reason: 'Executions of the run-time state machines, bounded by the same lcm- prefix.',
+      id: `AwsSolutions-IAM5[Resource::arn:${partition}:states:${region}:${acct}:execution:${r.stage}-lcm-*:*]`,
+      reason: `Executions of this stage's run-time state machines, bounded by the same ${r.stage}-lcm- prefix.`,
     },
   ];
   for (const t of r.tables)

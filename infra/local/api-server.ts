@@ -33,6 +33,8 @@ export interface LocalEndpoints {
   advanceClock(ms: number): Promise<void>;
   stats(): Record<string, unknown>;
   deadLetters(): unknown;
+  /** What the simulated lab delivery system holds and was asked (sessions, calls). */
+  lds(): unknown;
 }
 
 export interface ApiServer {
@@ -52,71 +54,87 @@ export function compileRoutes(system: SystemDecl): CompiledRoute[] {
   });
 }
 
-export async function startApiServer(deps: {
+/** A request as the local API receives it (from a socket, or in-process from a test). */
+export interface LocalApiRequest {
+  method: string;
+  /** Path and query string, as on the request line. */
+  url: string;
+  headers: Record<string, string>;
+  body?: Buffer | string;
+  protocol?: string;
+  sourceIp?: string;
+}
+
+export interface LocalApiResponse {
+  status: number;
+  headers: Record<string, string>;
+  body?: Buffer;
+}
+
+/**
+ * API Gateway in-process: route matching, the v2 event, the function's answer (what the HTTP
+ * server writes, and what the in-process suites such as the API fuzz test call directly).
+ */
+export function createLocalApi(deps: {
   system: SystemDecl;
   fns: LocalFunctions;
-  bus: LocalEventBus;
   clock: Clock;
-  local: LocalEndpoints;
-  port?: number;
   accountId: string;
-}): Promise<ApiServer> {
+  local?: Pick<LocalEndpoints, 'components'>;
+}) {
   const routes = compileRoutes(deps.system);
-  const sse = new Set<ServerResponse>();
 
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((e) => {
-      console.error('[api] unhandled', e);
-      if (!res.headersSent) problem(res, 500, 'internal', 'Internal error', (e as Error).message);
-    });
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse) {
-    const url = new URL(req.url ?? '/', 'http://local');
-    if (url.pathname.startsWith('/local/')) return localEndpoint(url, req, res);
-    const body = await readBody(req, API_GATEWAY_MAX_BODY);
-    if (body === 'too-large')
-      return problem(
-        res,
+  async function dispatch(req: LocalApiRequest): Promise<LocalApiResponse> {
+    const url = new URL(req.url, 'http://local');
+    const body = typeof req.body === 'string' ? Buffer.from(req.body) : (req.body ?? Buffer.alloc(0));
+    if (body.length > API_GATEWAY_MAX_BODY)
+      return problemResponse(
         413,
         'payload-too-large',
         'The body is larger than allowed',
         'API Gateway accepts at most 10 MB',
       );
-    const method = req.method ?? 'GET';
+    const method = req.method;
     const candidates = routes.filter((r) => r.regex.test(url.pathname));
     const match = candidates.find((r) => r.trigger.method === method);
     if (!match) {
       if (candidates.length)
-        return problem(
-          res,
+        return problemResponse(
           405,
           'method-not-allowed',
           'The route does not accept this method',
           `${method} is not allowed on ${url.pathname}`,
-          {
-            allow: candidates.map((c) => c.trigger.method).join(', '),
-          },
+          { allow: candidates.map((c) => c.trigger.method).join(', ') },
         );
-      return problem(res, 404, 'route-not-found', 'No such route', `${method} ${url.pathname}`);
+      return problemResponse(404, 'route-not-found', 'No such route', `${method} ${url.pathname}`);
     }
     const values = match.regex.exec(url.pathname)!.slice(1);
-    const pathParameters = Object.fromEntries(match.names.map((n, i) => [n, decodeURIComponent(values[i]!)]));
+    let pathParameters: Record<string, string>;
+    try {
+      pathParameters = Object.fromEntries(match.names.map((n, i) => [n, decodeURIComponent(values[i]!)]));
+    } catch {
+      // API Gateway answers a path it cannot decode with 400 before any integration runs.
+      return problemResponse(
+        400,
+        'bad-request',
+        'The request cannot be processed',
+        'the path is not valid percent-encoding',
+      );
+    }
     const event = toEvent(req, url, body, match, pathParameters);
     let out: APIGatewayProxyStructuredResultV2;
     try {
       out = (await deps.fns.invoke(match.functionName, event)) as APIGatewayProxyStructuredResultV2;
     } catch (e) {
       // What API Gateway answers when the integration fails.
-      return problem(
-        res,
+      return problemResponse(
         502,
         'internal',
         'Bad gateway',
         `the ${match.functionName} function failed: ${(e as Error).message}`,
       );
     }
-    if (match.trigger.path === '/v1/health' && out.body) {
+    if (match.trigger.path.startsWith('/v1/health') && out.body && deps.local) {
       const doc = JSON.parse(out.body) as { status: string; components: Record<string, unknown> };
       const local = deps.local.components();
       doc.components = { ...doc.components, ...local };
@@ -124,20 +142,24 @@ export async function startApiServer(deps: {
       doc.status = down ? 'degraded' : 'ok';
       out = { ...out, statusCode: down ? 503 : 200, body: JSON.stringify(doc) };
     }
-    res.writeHead(out.statusCode ?? 200, { ...(out.headers as Record<string, string>) });
-    res.end(out.body ? (out.isBase64Encoded ? Buffer.from(out.body, 'base64') : out.body) : undefined);
+    return {
+      status: out.statusCode ?? 200,
+      headers: { ...(out.headers as Record<string, string>) },
+      ...(out.body
+        ? { body: out.isBase64Encoded ? Buffer.from(out.body, 'base64') : Buffer.from(out.body) }
+        : {}),
+    };
   }
 
   function toEvent(
-    req: IncomingMessage,
+    req: LocalApiRequest,
     url: URL,
     body: Buffer,
     r: CompiledRoute,
     pathParameters: Record<string, string>,
   ): APIGatewayProxyEventV2 {
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers))
-      if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+    for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
     const query: Record<string, string> = {};
     for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
     const now = deps.clock.now();
@@ -158,8 +180,8 @@ export async function startApiServer(deps: {
         http: {
           method: r.trigger.method,
           path: url.pathname,
-          protocol: `HTTP/${req.httpVersion}`,
-          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          protocol: req.protocol ?? 'HTTP/1.1',
+          sourceIp: req.sourceIp ?? '127.0.0.1',
           userAgent: headers['user-agent'] ?? '',
         },
         requestId: randomUUID(),
@@ -178,6 +200,56 @@ export async function startApiServer(deps: {
       ...(body.length ? { body: body.toString('utf8') } : {}),
       isBase64Encoded: false,
     };
+  }
+
+  return { dispatch };
+}
+
+export async function startApiServer(deps: {
+  system: SystemDecl;
+  fns: LocalFunctions;
+  bus: LocalEventBus;
+  clock: Clock;
+  local: LocalEndpoints;
+  port?: number;
+  accountId: string;
+}): Promise<ApiServer> {
+  const sse = new Set<ServerResponse>();
+
+  const api = createLocalApi(deps);
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((e) => {
+      console.error('[api] unhandled', e);
+      if (!res.headersSent) problem(res, 500, 'internal', 'Internal error', (e as Error).message);
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://local');
+    if (url.pathname.startsWith('/local/')) return localEndpoint(url, req, res);
+    const body = await readBody(req, API_GATEWAY_MAX_BODY);
+    if (body === 'too-large')
+      return problem(
+        res,
+        413,
+        'payload-too-large',
+        'The body is larger than allowed',
+        'API Gateway accepts at most 10 MB',
+      );
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+    const out = await api.dispatch({
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers,
+      body,
+      protocol: `HTTP/${req.httpVersion}`,
+      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    });
+    res.writeHead(out.status, out.headers);
+    res.end(out.body);
   }
 
   async function localEndpoint(url: URL, req: IncomingMessage, res: ServerResponse) {
@@ -235,6 +307,8 @@ export async function startApiServer(deps: {
       }
       case 'GET /local/stats':
         return json(200, deps.local.stats());
+      case 'GET /local/lds':
+        return json(200, deps.local.lds());
       case 'GET /local/dead-letters':
         return json(200, deps.local.deadLetters());
       default:
@@ -281,4 +355,18 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-larg
     req.on('end', () => resolve(over ? 'too-large' : Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+function problemResponse(
+  status: number,
+  kind: string,
+  title: string,
+  detail: string,
+  headers: Record<string, string> = {},
+): LocalApiResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+    body: Buffer.from(JSON.stringify({ type: `urn:lcm:problem:${kind}`, title, status, detail })),
+  };
 }

@@ -8,9 +8,13 @@ import { listenOnLoopback } from './ports.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LocalEventBus } from './event-bus.ts';
 import type { LocalFunctions } from './functions.ts';
+import { check, tokenOf, type Principals } from './iam-endpoints.ts';
+import type { AccessRequest } from './iam.ts';
 
 export interface SfnLike {
   handle(action: string, body: unknown): Promise<unknown>;
+  /** The state machine a task token was issued by (for IAM on SendTask*). */
+  machineArnOfToken?(token: string): string | undefined;
 }
 
 export interface AwsGateway {
@@ -23,10 +27,69 @@ export async function startAwsGateway(deps: {
   bus: LocalEventBus;
   sfn: SfnLike;
   fns: LocalFunctions;
+  /** The callers' roles; absent, every call is allowed (unit tests of the emulation itself). */
+  principals?: Principals;
   region: string;
   accountId: string;
   port?: number;
 }): Promise<AwsGateway> {
+  const { region, accountId } = deps;
+  const busArn = (name: string) =>
+    name.startsWith('arn:') ? name : `arn:aws:events:${region}:${accountId}:event-bus/${name}`;
+  const machineArn = (name: string) => `arn:aws:states:${region}:${accountId}:stateMachine:${name}`;
+
+  /** The IAM checks of one EventBridge or Step Functions call. */
+  function requests(service: string, action: string, body: Record<string, unknown>): AccessRequest[] {
+    if (service === 'AWSEvents') {
+      const a = `events:${action}`;
+      if (action === 'PutEvents')
+        return ((body.Entries ?? []) as { EventBusName?: string }[]).map((e) => ({
+          action: a,
+          resource: busArn(e.EventBusName ?? 'default'),
+        }));
+      if (action === 'DescribeEventBus')
+        return [{ action: a, resource: busArn(String(body.Name ?? 'default')) }];
+      return [{ action: a, resource: '*' }];
+    }
+    const a = `states:${action}`;
+    switch (action) {
+      case 'CreateStateMachine':
+        return [
+          { action: a, resource: machineArn(String(body.name)) },
+          {
+            action: 'iam:PassRole',
+            resource: String(body.roleArn),
+            context: { 'iam:PassedToService': 'states.amazonaws.com' },
+          },
+        ];
+      case 'UpdateStateMachine':
+        return [
+          { action: a, resource: String(body.stateMachineArn) },
+          ...(body.roleArn
+            ? [
+                {
+                  action: 'iam:PassRole',
+                  resource: String(body.roleArn),
+                  context: { 'iam:PassedToService': 'states.amazonaws.com' },
+                },
+              ]
+            : []),
+        ];
+      case 'SendTaskSuccess':
+      case 'SendTaskFailure':
+      case 'SendTaskHeartbeat':
+        return [{ action: a, resource: deps.sfn.machineArnOfToken?.(String(body.taskToken)) ?? '*' }];
+      case 'ListStateMachines':
+        return [{ action: a, resource: '*' }];
+      case 'TagResource':
+        return [{ action: a, resource: String(body.resourceArn) }];
+      default: {
+        const arn = body.executionArn ?? body.stateMachineArn;
+        return [{ action: a, resource: typeof arn === 'string' ? arn : '*' }];
+      }
+    }
+  }
+
   const server = createServer((req, res) => {
     void handle(req, res).catch((e) => sendError(res, 500, 'InternalFailure', (e as Error).message));
   });
@@ -34,19 +97,39 @@ export async function startAwsGateway(deps: {
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const raw = await readBody(req);
     const target = String(req.headers['x-amz-target'] ?? '');
+    const token = tokenOf(req.headers, new URL(req.url ?? '/', 'http://local'));
     const lambdaMatch = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
-    if (lambdaMatch) return invokeLambda(decodeURIComponent(lambdaMatch[1]!), raw, req, res);
+    if (lambdaMatch) {
+      const name = decodeURIComponent(lambdaMatch[1]!);
+      const denied =
+        deps.principals &&
+        check(deps.principals, token, () => [
+          {
+            action: 'lambda:InvokeFunction',
+            resource: name.startsWith('arn:')
+              ? name
+              : `arn:aws:lambda:${region}:${accountId}:function:${name}`,
+          },
+        ]);
+      if (denied) return sendError(res, 403, denied.name, denied.message, 'rest');
+      return invokeLambda(name, raw, req, res);
+    }
     let body: Record<string, unknown>;
     try {
       body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
     } catch {
       return sendError(res, 400, 'SerializationException', 'body is not JSON');
     }
-    const [service, action] = target.split('.');
-    if (service === 'AWSEvents') return events(action ?? '', body, res);
+    const [service = '', action = ''] = target.split('.');
+    if (deps.principals && (service === 'AWSEvents' || service === 'AWSStepFunctions')) {
+      const denied = check(deps.principals, token, () => requests(service, action, body));
+      if (denied)
+        return sendError(res, 400, denied.name, denied.message, service === 'AWSEvents' ? '1.1' : '1.0');
+    }
+    if (service === 'AWSEvents') return events(action, body, res);
     if (service === 'AWSStepFunctions') {
       try {
-        return sendJson(res, 200, (await deps.sfn.handle(action ?? '', body)) ?? {}, '1.0');
+        return sendJson(res, 200, (await deps.sfn.handle(action, body)) ?? {}, '1.0');
       } catch (e) {
         const err = e as Error & { statusCode?: number };
         return sendError(res, err.statusCode ?? 400, err.name || 'ValidationException', err.message, '1.0');

@@ -70,13 +70,20 @@ export async function contentTest(target: string, opts: ContentTestOptions): Pro
   const runtime_env: Record<string, unknown> = {
     worker: { id: 'dry-run', address: '127.0.0.1', cml_url: url },
     lab_title: title,
-    cml: CML,
     devices: {},
   };
   const reports: (ScoreReport | ReadinessReport)[] = [];
   const services: ScenarioServices = {
     console: new DeviceConsoles(),
     cml: () => cml,
+    // The dry run's own credentials: `cml/devices` is what the device model's consoles accept.
+    secrets: {
+      resolve: async (ref) => {
+        if (ref === 'cml/devices') return DEVICE_CREDS;
+        if (ref === 'cml/api') return CML;
+        throw new Error(`unknown secret reference ${ref}`);
+      },
+    },
     reports: {
       put: async (jobId, stepId, report) => {
         reports.push(report);
@@ -196,7 +203,7 @@ export async function contentTest(target: string, opts: ContentTestOptions): Pro
         for (const name of f.ports) {
           const p = parsePortName(name);
           if (!p) continue;
-          (devices[p.device] ??= { ...DEVICE_CREDS })[`${p.kind}_port`] = await freePort();
+          (devices[p.device] ??= {})[`${p.kind}_port`] = await freePort();
         }
         runtime_env.devices = devices;
         return `(${f.ports.join(', ') || 'no ports'})`;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { compilePattern, validatePattern } from './event-pattern.ts';
 import type { Clock } from '../../shared/domain/clock.ts';
-import type { EventTrigger, SystemDecl } from '../topology.ts';
+import { stagePattern, type EventTrigger, type SystemDecl } from '../topology.ts';
 import type { LocalFunctions } from './functions.ts';
 
 export interface BusEvent {
@@ -56,6 +56,8 @@ export class LocalEventBus {
     private readonly fns: LocalFunctions,
     private readonly opts: {
       busName: string;
+      /** The stage its rules are for (a declared pattern may name it, see `stagePattern`). */
+      stage: string;
       region: string;
       accountId: string;
       clock: Clock;
@@ -67,12 +69,13 @@ export class LocalEventBus {
       f.triggers
         .filter((t): t is EventTrigger => t.kind === 'event')
         .map((t) => {
-          validatePattern(t.pattern);
+          const pattern = stagePattern(t.pattern, opts.stage);
+          validatePattern(pattern);
           return {
             name: t.rule,
             functionName: f.name,
             trigger: t,
-            matches: compilePattern(t.pattern) as (e: BusEvent) => boolean,
+            matches: compilePattern(pattern) as (e: BusEvent) => boolean,
           };
         }),
     );

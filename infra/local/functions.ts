@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { FunctionDecl, SystemDecl } from '../topology.ts';
+import { runAs } from './function-context.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -34,6 +35,12 @@ export class LocalFunctions {
   /** Invocations that ran past their declared timeout (Lambda would have ended them: Sandbox.Timedout). */
   readonly overruns = new Map<string, number>();
   chaos: ChaosOptions | undefined;
+  /**
+   * Each function's environment (what the synthesized template gives it, plus what the Lambda
+   * service sets); once set, every invocation runs with exactly its own (function-context.ts).
+   */
+  #environments: ((name: string) => Record<string, string>) | undefined;
+  readonly #envCache = new Map<string, Record<string, string>>();
 
   constructor(
     private readonly system: SystemDecl,
@@ -77,14 +84,35 @@ export class LocalFunctions {
     }
   }
 
+  setEnvironments(environmentOf: (name: string) => Record<string, string>): void {
+    this.#environments = environmentOf;
+    this.#envCache.clear();
+  }
+
+  /** The environment `name` runs with (undefined: the process's own, before `setEnvironments`). */
+  environment(name: string): Record<string, string> | undefined {
+    if (!this.#environments) return undefined;
+    let e = this.#envCache.get(name);
+    if (!e) this.#envCache.set(name, (e = this.#environments(name)));
+    return e;
+  }
+
+  /** Runs `fn` as function `name`: its environment, its credentials (and so its IAM grants). */
+  private asFunction<T>(name: string, fn: () => T): T {
+    const env = this.environment(name);
+    return env ? runAs({ principal: `function/${name}`, env }, fn) : fn();
+  }
+
   private load(name: string): Promise<Handler> {
     let p = this.#loaded.get(name);
     if (!p) {
       const decl = this.#decls.get(name)!;
-      p = import(pathToFileURL(resolve(this.opts.root, decl.entry)).href).then((m: { handler?: Handler }) => {
-        if (typeof m.handler !== 'function') throw new Error(`${decl.entry} does not export a handler`);
-        return m.handler;
-      });
+      p = this.asFunction(name, () => import(pathToFileURL(resolve(this.opts.root, decl.entry)).href)).then(
+        (m: { handler?: Handler }) => {
+          if (typeof m.handler !== 'function') throw new Error(`${decl.entry} does not export a handler`);
+          return m.handler;
+        },
+      );
       this.#loaded.set(name, p);
       p.catch(() => this.#loaded.delete(name));
     }
@@ -122,7 +150,7 @@ export class LocalFunctions {
       succeed: () => undefined,
     };
     try {
-      return await handler(event, context);
+      return await this.asFunction(name, () => handler(event, context));
     } catch (e) {
       this.errors.set(name, (this.errors.get(name) ?? 0) + 1);
       throw e;

@@ -37,6 +37,11 @@ import { CmlSimulator } from './sim/cml-server.ts';
 import { DeviceConsoleSimulator } from './sim/device-console.ts';
 import { startLdsSimulator, type LdsSimulator } from './sim/lds-server.ts';
 import { LocalPods } from './pods.ts';
+import { synthesizeCached } from './synth.ts';
+import type { TemplateProfiles } from './template.ts';
+import { sessionToken } from './function-context.ts';
+import { startIamProxy, type IamProxy, type Principals } from './iam-endpoints.ts';
+import type { LocalPrincipal } from './iam.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -64,6 +69,11 @@ export interface LocalRuntimeOptions {
    * pass while a lab is still starting (docs/decisions.md, D33).
    */
   busyClockFactor?: number;
+  /**
+   * What each function runs with and may call: by default the CDK app synthesized for the local
+   * stage (cached under .build/). Tests of the enforcement itself pass their own.
+   */
+  profiles?: TemplateProfiles;
 }
 
 export interface LocalRuntime {
@@ -84,6 +94,9 @@ export interface LocalRuntime {
   pods: LocalPods;
   lds: LdsSimulator;
   env: Record<string, string>;
+  /** Each function's and task's role (from the synthesized template) and every denial so far. */
+  principals: Principals;
+  profiles: TemplateProfiles;
   advanceClock(ms: number): Promise<void>;
   /** Resolves when streams, bus deliveries and executions have gone quiet. */
   settle(timeoutMs?: number): Promise<void>;
@@ -103,10 +116,17 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const names = {
     state: tableName(stage, 'state'),
     views: tableName(stage, 'views'),
-    content: bucketName(stage, 'content'),
-    artefacts: bucketName(stage, 'artefacts'),
+    content: bucketName(stage, 'content', LOCAL_ACCOUNT),
+    artefacts: bucketName(stage, 'artefacts', LOCAL_ACCOUNT),
     bus: busName(stage),
   };
+  // The CDK app for this stage: each function's environment and IAM statements (D56).
+  const profilesReady =
+    opts.profiles ??
+    synthesizeCached({ stage, account: LOCAL_ACCOUNT, region: LOCAL_REGION, root }).then((p) => {
+      log(`template: ${Object.keys(p.functions).length} functions synthesized for stage ${stage}`);
+      return p;
+    });
 
   const cmlCreds = { username: 'lcm-local', password: 'local-cml-password' };
   // The devices' credentials (the cml secret's `devices`): enable everywhere, a login over SSH.
@@ -122,7 +142,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const lds = await startLdsSimulator();
   const [dynamodb, s3] = await Promise.all([
     startDynamoDbLocal({ jit: opts.dynamodbJit ?? 'start-up' }),
-    startS3Local({ buckets: system.buckets.map((b) => bucketName(stage, b.name)) }),
+    startS3Local({ buckets: system.buckets.map((b) => bucketName(stage, b.name, LOCAL_ACCOUNT)) }),
     cml.start(),
   ]);
 
@@ -130,6 +150,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   if (opts.chaos?.failureRate) fns.chaos = { failureRate: opts.chaos.failureRate, random: opts.chaos.random };
   const bus = new LocalEventBus(system, fns, {
     busName: names.bus,
+    stage,
     region: LOCAL_REGION,
     accountId: LOCAL_ACCOUNT,
     clock,
@@ -147,7 +168,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     accountId: LOCAL_ACCOUNT,
     invokeFunction: (arn: string, payload: unknown) => fns.invoke(arn, payload),
     runTask: async (params: Record<string, unknown>) => {
-      await runLocalTask(system, root, params, { ...env, [ENV.clock]: clockSpecForChild(spec, clock) });
+      await runLocalTask(system, root, params, (name) => taskEnvironment(name));
     },
     publish: async (e: {
       source: string;
@@ -160,13 +181,39 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     },
     realDelayMs: (ms: number) => (Number.isFinite(realDelayMs(ms)) ? realDelayMs(ms) : ms),
   });
+  const profiles = await profilesReady;
+  const principalMap = new Map<string, LocalPrincipal>([
+    ...Object.values(profiles.functions).map(
+      (p) => [`function/${p.name}`, { id: `function/${p.name}`, ...p }] as const,
+    ),
+    ...Object.values(profiles.tasks).map((p) => [`task/${p.name}`, { id: `task/${p.name}`, ...p }] as const),
+  ]);
+  const principals: Principals = { get: (id) => principalMap.get(id), denials: [], calls: {} };
   const gateway: AwsGateway = await startAwsGateway({
     bus,
     sfn,
     fns,
+    principals,
     region: LOCAL_REGION,
     accountId: LOCAL_ACCOUNT,
   });
+  const proxies: IamProxy[] = await Promise.all([
+    startIamProxy({
+      service: 'dynamodb',
+      upstream: dynamodb.endpoint,
+      principals,
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+    }),
+    startIamProxy({
+      service: 's3',
+      upstream: s3.endpoint,
+      principals,
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+    }),
+  ]);
+  const [ddbProxy, s3Proxy] = proxies as [IamProxy, IamProxy];
 
   const env: Record<string, string> = {
     AWS_REGION: LOCAL_REGION,
@@ -208,13 +255,67 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   Object.assign(process.env, env);
   resetClients();
 
+  /**
+   * What a local function runs with: what the Lambda service sets (region, its own credentials,
+   * its name), where "AWS" is (the IAM-checking endpoints), exactly the variables the
+   * synthesized template gives it, and the local stand-ins (clock, simulator credentials where
+   * the template binds the secret, the seeds directory, Powertools' quiet settings).
+   */
+  const services = (principal: string) => ({
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_SESSION_TOKEN: sessionToken(principal),
+    AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+    AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+    AWS_ENDPOINT_URL_DYNAMODB: ddbProxy.url,
+    AWS_ENDPOINT_URL_S3: s3Proxy.url,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: gateway.url,
+    AWS_ENDPOINT_URL_SFN: gateway.url,
+    AWS_ENDPOINT_URL_LAMBDA: gateway.url,
+    ...passthrough(['PATH', 'LANG', 'HOME', 'TMPDIR', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED']),
+  });
+  const localStandIns = (template: Record<string, string>) => ({
+    POWERTOOLS_TRACE_ENABLED: 'false',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_DEV: 'false',
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    [ENV.clock]: env[ENV.clock]!,
+    ...(template[ENV.cmlSecretArn] ? { [ENV.cmlCredentials]: env[ENV.cmlCredentials]! } : {}),
+    ...(template[ENV.ldsSecretArn] ? { [ENV.ldsCredentials]: env[ENV.ldsCredentials]! } : {}),
+    ...(template[ENV.seedsDir] ? { [ENV.seedsDir]: resolve(root, 'seeds') } : {}),
+  });
+  fns.setEnvironments((name) => {
+    const p = profiles.functions[name];
+    if (!p) throw new Error(`${name} is not in the synthesized template (stage ${stage})`);
+    return {
+      ...services(`function/${name}`),
+      AWS_LAMBDA_FUNCTION_NAME: p.functionName,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(system.functions.find((f) => f.name === name)?.memoryMb ?? 128),
+      ...p.environment,
+      ...localStandIns(p.environment),
+    };
+  });
+  const taskEnvironment = (name: string) => {
+    const p = profiles.tasks[name];
+    if (!p) throw new Error(`task ${name} is not in the synthesized template (stage ${stage})`);
+    return {
+      ...services(`task/${name}`),
+      ...p.environment,
+      ...localStandIns(p.environment),
+      [ENV.clock]: clockSpecForChild(spec, clock),
+    };
+  };
+
   const ddb = new DynamoDBClient({});
   const streamArns = new Map<string, string | undefined>();
   for (const t of system.tables) streamArns.set(t.name, await createTable(ddb, tableName(stage, t.name), t));
   ddb.destroy();
 
   for (const b of system.buckets.filter((x) => x.eventBridge)) {
-    const physical = bucketName(stage, b.name);
+    const physical = bucketName(stage, b.name, LOCAL_ACCOUNT);
     s3.onObjectCreated((e) => {
       if (e.bucket !== physical) return;
       bus.publish({
@@ -322,8 +423,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         bus: bus.stats,
         streams: pollers.map((p) => p.stats),
         step_functions: sfn.status?.(),
+        access_denied: principals.denials,
       }),
       deadLetters: () => ({ events: bus.deadLetters, streams: pollers.flatMap((p) => p.failures) }),
+      lds: () => ({ sessions: [...lds.sessions.values()], calls: lds.calls }),
     },
   });
 
@@ -390,6 +493,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     pods,
     lds,
     env,
+    principals,
+    profiles,
     advanceClock,
     settle,
     stop: async () => {
@@ -403,11 +508,15 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       await sfn.close?.();
       await api.close();
       await gateway.close();
+      await Promise.all(proxies.map((p) => p.close()));
       streams.destroy();
       await Promise.all([dynamodb.stop(), s3.stop(), cml.stop(), consoles.stop(), pods.stop(), lds.close()]);
     },
   };
 }
+
+const passthrough = (names: string[]) =>
+  Object.fromEntries(names.flatMap((n) => (process.env[n] ? [[n, process.env[n]!]] : [])));
 
 function makeClock(spec: ClockSpec): Clock {
   switch (spec.kind) {

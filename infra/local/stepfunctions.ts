@@ -126,6 +126,16 @@ export class LocalStepFunctions {
     return `arn:aws:states:${this.deps.region}:${this.deps.accountId}:stateMachine:${name}`;
   }
 
+  /** The state machine a task token belongs to (IAM checks SendTask* against it). */
+  machineArnOfToken(token: string): string | undefined {
+    const live = this.#waiters.get(token)?.execution.machine.arn;
+    if (live) return live;
+    // A settled token (a late heartbeat): tokens are `<execution name>.<uuid>`.
+    const name = token.slice(0, token.lastIndexOf('.'));
+    for (const e of this.#executions.values()) if (e.name === name) return e.machine.arn;
+    return undefined;
+  }
+
   status() {
     let running = 0;
     for (const e of this.#executions.values()) if (e.status === 'RUNNING') running++;

@@ -1,6 +1,7 @@
 /**
  * ECS RunTask, locally: the task's entry (the same module the Fargate image runs) started as a
- * child Node process with the container overrides' environment (the task token among them).
+ * child Node process with exactly its task definition's environment (and its task role's
+ * credentials) plus the container overrides' (the task token among them).
  * The child reports back through the Step Functions API like the real task does; if it dies,
  * the state machine's heartbeat timeout fails the step.
  */
@@ -14,7 +15,8 @@ export async function runLocalTask(
   system: SystemDecl,
   root: string,
   params: Record<string, unknown>,
-  env: Record<string, string>,
+  /** The task's own environment (the synthesized task definition's, its credentials, the local stand-ins). */
+  envOf: (task: string) => Record<string, string>,
 ): Promise<ChildProcess> {
   const def = String(params.TaskDefinition ?? '');
   const task =
@@ -31,7 +33,7 @@ export async function runLocalTask(
   const extra = Object.fromEntries((overrides?.Environment ?? []).map((e) => [e.Name, e.Value]));
   const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, task.entry)], {
     cwd: root,
-    env: { ...process.env, ...env, ...extra },
+    env: { ...envOf(task.name), ...extra },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   runningTasks.add(child);

@@ -26,6 +26,8 @@ export interface LdsPort {
     ends_at: string;
   }): Promise<LdsSession>;
   setDevices(ldsSessionId: string, devices: LdsDevice[]): Promise<void>;
+  /** Moves the session's end (idempotent: the same end twice is one change). */
+  extend(ldsSessionId: string, endsAt: string): Promise<void>;
   release(ldsSessionId: string): Promise<void>;
 }
 
@@ -71,6 +73,10 @@ export class LdsRestAdapter implements LdsPort {
 
   async setDevices(id: string, devices: LdsDevice[]) {
     await this.call('PUT', `/v1/sessions/${encodeURIComponent(id)}/devices`, { devices });
+  }
+
+  async extend(id: string, endsAt: string) {
+    await this.call('PATCH', `/v1/sessions/${encodeURIComponent(id)}`, { ends_at: endsAt });
   }
 
   async release(id: string) {

@@ -5,6 +5,7 @@
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Problem } from '../domain/problem.ts';
+import { isSecretReference, type Credentials } from '../domain/secrets.ts';
 import { secretsClient } from '../runtime/aws.ts';
 import { envOptional, type EnvKey } from '../runtime/env.ts';
 
@@ -58,3 +59,18 @@ function parse<T>(text: string, name: string): T {
 
 export const cmlCredentials = (now: number) => readSecret<CmlCredentials>('cml', now);
 export const ldsCredentials = (now: number) => readSecret<LdsCredentials>('lds', now);
+
+/**
+ * A secret reference content names (`secret: cml/devices`) resolved to credentials. Only this
+ * adapter reads them; an unknown reference or an unreadable secret is refused with a message that
+ * names the reference, never a value.
+ */
+export async function resolveSecretReference(ref: string, now: number): Promise<Credentials> {
+  if (!isSecretReference(ref)) throw new Problem('validation-error', `unknown secret reference ${ref}`);
+  const creds = await cmlCredentials(now);
+  const picked = ref === 'cml/api' ? creds.cml : creds.devices;
+  const out: Credentials = {};
+  for (const k of ['username', 'password', 'enable_password'] as const)
+    if (typeof picked?.[k as keyof typeof picked] === 'string') out[k] = picked[k as keyof typeof picked];
+  return out;
+}

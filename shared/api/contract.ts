@@ -43,6 +43,11 @@ export interface RouteContract {
   /** Headers the route reads (documented; e.g. Idempotency-Key). */
   headers?: { name: string; required: boolean; description: string; schema: JsonSchema }[];
   responses: Record<number, { description: string; schema?: JsonSchema }>;
+  /**
+   * A throttle of the route's own (API Gateway route settings), instead of the stage's default
+   * shared by every route: for routes anyone may call.
+   */
+  throttle?: { rateLimit: number; burstLimit: number };
 }
 
 /** API Gateway's route key: `<METHOD> <path>`. */

@@ -170,7 +170,7 @@ export function decodeCursor(cursor: string | undefined): Record<string, unknown
   } catch {
     /* fall through */
   }
-  throw new Problem('validation-error', 'the cursor is not one this API issued', {
+  throw new Problem('bad-request', 'the cursor is not one this API issued', {
     errors: [{ pointer: '/query/cursor', detail: 'unknown cursor', rule: 'cursor' }],
   });
 }

@@ -45,10 +45,15 @@ export interface Plan {
 
 const MAX_SESSION_MINUTES = 24 * 60;
 const MIN = 60_000;
+/** How far ahead a session may start when its definition does not say. */
+export const DEFAULT_BOOKING_HORIZON_DAYS = 365;
+/** How much later than booked a session may be extended when its definition does not say. */
+export const DEFAULT_MAX_EXTENSION_MINUTES = 60;
 
 export function planSession(input: PlanInput): Plan {
   const { request: req, now } = input;
   const definition = chooseDefinition(input);
+  checkPartsCount(definition);
   const session = sessionTimeslot(req, definition, now);
   const overrides = new Map((req.parts ?? []).map((p, i) => [p.order, { ...p, index: i }]));
   for (const [order, o] of overrides)
@@ -80,6 +85,13 @@ export function planSession(input: PlanInput): Plan {
     part_execution: definition.part_execution,
     ...(definition.abort_on_part_failure ? { abort_on_part_failure: true } : {}),
     timeslot: session,
+    extend_limit: iso(
+      Math.min(
+        Date.parse(session.end) +
+          (definition.timeslot_policy.max_extension_minutes ?? DEFAULT_MAX_EXTENSION_MINUTES) * MIN,
+        Date.parse(session.start) + MAX_SESSION_MINUTES * MIN,
+      ),
+    ),
     cut_score: definition.cut_score,
     candidate: req.candidate,
     ...(req.reservation_id ? { reservation_id: req.reservation_id } : {}),
@@ -106,6 +118,9 @@ export function planSession(input: PlanInput): Plan {
       duration_minutes: (Date.parse(ts.end) - Date.parse(ts.start)) / MIN,
       gates_next: p.gates_next,
       review: p.review ?? 'auto',
+      ...(p.review === 'manual' && p.review_deadline_minutes !== undefined
+        ? { review_deadline_minutes: p.review_deadline_minutes }
+        : {}),
       phases: input.phasesFor(form),
     } as PartDoc);
     if (hasPod(form))
@@ -154,6 +169,12 @@ function chooseDefinition(input: PlanInput): SessionDefinition {
           },
         ],
       });
+    if (d.addressed_by === 'session_type' && req.fqn)
+      throw new Problem(
+        'ambiguous-addressing',
+        `${d.session_type} sessions are addressed by session_type; fqn would be ignored (pin a part's form with parts[].form)`,
+        { errors: [{ pointer: '/fqn', detail: 'not used by this session type', rule: 'addressed_by' }] },
+      );
     if (d.addressed_by === 'fqn' && !req.fqn)
       throw new Problem('validation-error', `${d.session_type} sessions are addressed by the form's FQN`, {
         errors: [{ pointer: '/fqn', detail: 'is required for this session type', rule: 'addressed_by' }],
@@ -183,6 +204,34 @@ function chooseDefinition(input: PlanInput): SessionDefinition {
   return d;
 }
 
+/**
+ * `requirements.parts_count`: how many parts of one session a selector may fill. Parts that share
+ * a selector pattern count together; each one's parts_count bounds the group.
+ */
+function checkPartsCount(d: SessionDefinition): void {
+  const bySelector = new Map<string, PartDefinition[]>();
+  for (const p of d.parts)
+    bySelector.set(p.selector_pattern, [...(bySelector.get(p.selector_pattern) ?? []), p]);
+  for (const [selector, group] of bySelector)
+    for (const p of group) {
+      const max = p.requirements?.parts_count;
+      if (max === undefined || group.length <= max) continue;
+      throw new Problem(
+        'parts-count-exceeded',
+        `the definition ${d.session_type} has ${group.length} parts from "${selector}"; part ${p.order} (${p.name}) admits ${max}`,
+        {
+          errors: [
+            {
+              pointer: '/session_type',
+              detail: `${group.length} parts share "${selector}" (orders ${group.map((x) => x.order).join(', ')}); parts_count is ${max}`,
+              rule: 'requirements.parts_count',
+            },
+          ],
+        },
+      );
+    }
+}
+
 function sessionTimeslot(req: CreateSessionRequest, d: SessionDefinition, now: number): Timeslot {
   const start = Date.parse(req.timeslot.start);
   const end = Date.parse(req.timeslot.end);
@@ -197,6 +246,13 @@ function sessionTimeslot(req: CreateSessionRequest, d: SessionDefinition, now: n
     });
   if (end <= now)
     errors.push({ pointer: '/timeslot/end', detail: 'is in the past', rule: 'timeslot.future' });
+  const horizonDays = d.timeslot_policy.booking_horizon_days ?? DEFAULT_BOOKING_HORIZON_DAYS;
+  if (start > now + horizonDays * 24 * 60 * MIN)
+    errors.push({
+      pointer: '/timeslot/start',
+      detail: `${d.session_type} sessions are booked at most ${horizonDays} days ahead`,
+      rule: 'timeslot.horizon',
+    });
   if (errors.length) throw new Problem('invalid-timeslot', errors[0]!.detail, { errors });
   return makeTimeslot({
     start,
@@ -309,15 +365,36 @@ function layOutWindows(
     return { start, end, pointer };
   };
 
+  // One rule for every profile: without explicit windows a part gets its full duration_minutes,
+  // laid out from the session start (sequential: back to back); a session too short for that is
+  // refused, never shrinks a part. Explicit windows are taken as given (inside the session).
+  const sessionMinutes = (sEnd - sStart) / MIN;
+  const needed = (p: PartDefinition) => (overrides.get(p.order)?.window ? 0 : p.duration_minutes);
+  const total =
+    d.part_execution === 'sequential'
+      ? parts.reduce((n, p) => n + needed(p), 0)
+      : Math.max(...parts.map(needed));
   if (d.part_execution === 'single') {
     const p = parts[0]!;
     const w = explicitWindow(p);
-    out.set(p.order, slot(w?.start ?? sStart, w?.end ?? sEnd, p));
+    if (!w && total > sessionMinutes)
+      throw new Problem(
+        'windows-do-not-fit',
+        `part ${p.order} (${p.name}) needs ${p.duration_minutes} min; the session lasts ${sessionMinutes} min`,
+        {
+          errors: [
+            {
+              pointer: '/timeslot',
+              detail: `Σ part durations (${total} min) > session duration (${sessionMinutes} min)`,
+              rule: 'Σ parts ≤ session',
+            },
+          ],
+        },
+      );
+    out.set(p.order, slot(w?.start ?? sStart, w?.end ?? sStart + p.duration_minutes * MIN, p));
     return out;
   }
   // The cumulative rule: the parts' durations must fit in the session.
-  const total = parts.reduce((n, p) => n + p.duration_minutes, 0);
-  const sessionMinutes = (sEnd - sStart) / MIN;
   if (d.part_execution === 'sequential' && total > sessionMinutes)
     throw new Problem(
       'windows-do-not-fit',

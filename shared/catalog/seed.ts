@@ -36,6 +36,7 @@ async function registerStandardMachines(scope: ArnScope): Promise<number> {
   let n = 0;
   for (const podType of POD_TYPES)
     for (const m of compileLifecycle(STANDARD_LIFECYCLE, {
+      stage: env('stage'),
       podDefinitionId: null,
       podType,
       availableJobs: new Set(),

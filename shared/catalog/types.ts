@@ -25,6 +25,8 @@ export interface PartDefinition {
   duration_minutes: number;
   lead_time_minutes?: number;
   review?: 'auto' | 'manual';
+  /** A manual review undecided this long after it entered `reviewing` is escalated (never dropped). */
+  review_deadline_minutes?: number;
 }
 
 export interface SessionDefinition {
@@ -40,6 +42,10 @@ export interface SessionDefinition {
     default_duration_minutes: number;
     lead_time_minutes: number;
     teardown_buffer_minutes: number;
+    /** How far ahead a session may start (default DEFAULT_BOOKING_HORIZON_DAYS). */
+    booking_horizon_days?: number;
+    /** How much later than booked a session may be extended (default DEFAULT_MAX_EXTENSION_MINUTES). */
+    max_extension_minutes?: number;
   };
   cut_score: number;
   abort_on_part_failure?: boolean;

@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { CONSOLE_TRANSPORTS } from '../adapters/console.ts';
 import { NATIVE_STEPS, POD_TYPES, type NativeStep } from '../domain/lifecycle.ts';
 import { EXPOSE_TAG, PORT_KINDS } from '../domain/ports.ts';
+import { SECRET_REFERENCES } from '../domain/secrets.ts';
 import { FUNCTION_CATALOGUE } from '../dsl/catalogue.ts';
 import type { JsonSchema } from '../api/schema.ts';
 import { STANDARD_LIFECYCLE } from '../../state-machines/standard-lifecycle.ts';
@@ -186,6 +187,9 @@ ${yamlBlock({
 
 \`connectors.yaml\` lists how jobs reach devices. Transports the console adapter speaks:
 ${CONSOLE_TRANSPORTS.map((t) => `\`${t}\``).join(', ')}. RADKit access (\`roc_radkit\` pods with connectors) is refused.
+Credentials are named by reference, never given: ${Object.entries(SECRET_REFERENCES)
+    .map(([k, v]) => `\`secret: ${k}\` (${v})`)
+    .join('; ')}. No expression may read a credential.
 
 ${fieldTable(connectorsSchema.properties.connectors.items as unknown as JsonSchema, 'Fields')}
 Example:
@@ -199,9 +203,7 @@ ${yamlBlock({
       host: '${ .runtime_env.worker.address }',
       port: '${ .runtime_env.devices.core01.ssh_port }',
       prompt: 'core01[>#]',
-      username: '${ .runtime_env.devices.core01.username }',
-      password: '${ .runtime_env.devices.core01.password }',
-      enable_password: '${ .runtime_env.devices.core01.enable_password }',
+      secret: 'cml/devices',
     },
   ],
 })}`);

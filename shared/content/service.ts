@@ -36,6 +36,7 @@ export function syncPorts(scope: ArnScope): SyncPorts {
     documents: new S3Documents(s3Client(), env('contentBucket')),
     forms: new StoreFormConfirmer(store, () => new Date(clock.now()).toISOString()),
     clock,
+    stage: env('stage'),
     targets: {
       nativeStepsArn: env('nativeStepsFunctionArn'),
       jobRunnerArn: env('jobRunnerFunctionArn'),
@@ -70,7 +71,13 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
     throw new Problem('validation-error', `not an s3:// URI: ${uri}`, {
       errors: [{ pointer: '/source_uri', detail: 's3://bucket/key.zip', rule: 'uri' }],
     });
-  return { bucket: m[1]!, key: decodeURIComponent(m[2]!) };
+  try {
+    return { bucket: m[1]!, key: decodeURIComponent(m[2]!) };
+  } catch {
+    throw new Problem('bad-request', `the key of ${uri} is not valid percent-encoding`, {
+      errors: [{ pointer: '/source_uri', detail: 'malformed percent-escape in the key', rule: 'uri' }],
+    });
+  }
 }
 
 const MAX_PACKAGE_BYTES = 100 * 1024 * 1024;

@@ -78,6 +78,8 @@ export interface SyncPorts {
   forms: FormConfirmer;
   clock: Clock;
   targets: CompileTargets;
+  /** The deployment stage the machines are registered for (their names carry it). */
+  stage: string;
 }
 
 export interface SyncInput {
@@ -225,6 +227,7 @@ export async function syncContent(input: SyncInput, ports: SyncPorts): Promise<S
   let machines: Record<string, string>;
   try {
     const compiled = compileLifecycle(f.lifecycle, {
+      stage: ports.stage,
       podDefinitionId: id,
       podType: f.pod_type,
       availableJobs: new Set(Object.keys(f.jobs)),

@@ -12,6 +12,7 @@ import { parseTemplate } from '../dsl/template.ts';
 import { CONSOLE_TRANSPORTS } from '../adapters/console.ts';
 import { EXPOSE_TAG, PORT_KINDS, isPortKind } from '../domain/ports.ts';
 import { detectPodType, type Signal } from './detect.ts';
+import { CREDENTIAL_FIELDS, SECRET_REFERENCES, isSecretReference, readsSecret } from '../domain/secrets.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { pav1View, type PackageFiles } from './package-reader.ts';
 import { STANDARD_LIFECYCLE } from '../../state-machines/standard-lifecycle.ts';
@@ -70,7 +71,7 @@ export type ValidationResult =
     };
 
 const EXPR = /^\s*\$\{\s*\.?\$?runtime_env[.\w\s[\]"'-]*\}\s*$/;
-const SECRET_FIELDS = ['host', 'port', 'username', 'password', 'enable_password'];
+const PLACEMENT_FIELDS = ['host', 'port', 'username'];
 
 export function parseYaml(file: string, buf: Buffer, d: Diagnostic[]): unknown {
   const text = buf.toString('utf8');
@@ -173,7 +174,7 @@ export async function validatePackage(all: PackageFiles): Promise<ValidationResu
       { connectors?: Record<string, unknown>[] } | undefined;
     if (c) {
       (c.connectors ?? []).forEach((conn, i) => {
-        for (const f of SECRET_FIELDS)
+        for (const f of PLACEMENT_FIELDS)
           if (conn && conn[f] !== undefined && (typeof conn[f] !== 'string' || !EXPR.test(String(conn[f]))))
             d.push({
               file: P('connectors.yaml'),
@@ -181,6 +182,7 @@ export async function validatePackage(all: PackageFiles): Promise<ValidationResu
               rule: 'connectors.literal',
               message: `${f} must come from \${ .runtime_env.… }, never a literal`,
             });
+        d.push(...connectorSecretDiagnostics(P('connectors.yaml'), conn, `/connectors/${i}`));
       });
       if (schemaCheck(P('connectors.yaml'), connectorsSchema as JsonSchema, c, d))
         connectors = c.connectors ?? [];
@@ -273,6 +275,11 @@ export async function validatePackage(all: PackageFiles): Promise<ValidationResu
       ids.add(step.id);
       for (const e of validateStepAgainstCatalogue(step, (s, x) => validateAgainst(s, x)))
         d.push({ file, pointer: `${at}${e.pointer}`, rule: e.rule, message: e.detail });
+      for (const [pointer, text] of [
+        ...stringsWithin(step.with, `${at}/with`),
+        ...(typeof step.when === 'string' ? ([[`${at}/when`, step.when]] as const) : []),
+      ])
+        if (readsSecret(text)) d.push(secretExpression(file, pointer));
       if (step.target && FUNCTION_CATALOGUE[step.uses]?.needsTarget && !connectorNames.has(step.target))
         d.push({
           file,
@@ -487,6 +494,58 @@ function fileTexts(files: Map<string, Buffer>): Record<string, string> {
     if (!path.startsWith('files/') || buf.length > MAX_FILE_TEXT || buf.includes(0)) continue;
     out[path.slice('files/'.length)] = buf.toString('utf8');
   }
+  return out;
+}
+
+/** Every string inside a value, with its JSON pointer. */
+function stringsWithin(v: unknown, at: string): (readonly [string, string])[] {
+  if (typeof v === 'string') return [[at, v]];
+  if (Array.isArray(v)) return v.flatMap((x, i) => stringsWithin(x, `${at}/${i}`));
+  if (v && typeof v === 'object')
+    return Object.entries(v).flatMap(([k, x]) =>
+      stringsWithin(x, `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`),
+    );
+  return [];
+}
+
+const secretExpression = (file: string, pointer: string): Diagnostic => ({
+  file,
+  pointer,
+  rule: 'secret.expression',
+  message:
+    'expressions may not read credentials (runtime_env holds none at run time): name them on the connector with secret: <reference>',
+});
+
+/**
+ * Credentials by reference: a connector names a secret (`secret: cml/devices`) that the adapter
+ * resolves; it never gives a password, and none of its expressions reads a secret path.
+ */
+function connectorSecretDiagnostics(file: string, conn: unknown, at: string): Diagnostic[] {
+  if (!conn || typeof conn !== 'object') return [];
+  const c = conn as Record<string, unknown>;
+  const out: Diagnostic[] = [];
+  for (const f of CREDENTIAL_FIELDS)
+    if (c[f] !== undefined)
+      out.push({
+        file,
+        pointer: `${at}/${f}`,
+        rule: 'secret.value',
+        message: `${f} is not given by content: name the credentials with secret: ${Object.keys(SECRET_REFERENCES).join(' | ')}`,
+      });
+  if (c.secret !== undefined && !isSecretReference(c.secret))
+    out.push({
+      file,
+      pointer: `${at}/secret`,
+      rule: 'secret.reference',
+      message: `unknown secret reference ${JSON.stringify(c.secret)}; known: ${Object.keys(SECRET_REFERENCES).join(', ')}`,
+    });
+  for (const [pointer, text] of stringsWithin(
+    Object.fromEntries(
+      Object.entries(c).filter(([k]) => !(CREDENTIAL_FIELDS as readonly string[]).includes(k)),
+    ),
+    at,
+  ))
+    if (readsSecret(text)) out.push(secretExpression(file, pointer));
   return out;
 }
 

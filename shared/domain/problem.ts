@@ -23,6 +23,15 @@ export const PROBLEM_TYPES = {
   'window-outside-session': { status: 422, title: 'A part window lies outside the session timeslot' },
   'windows-do-not-fit': { status: 422, title: 'The part windows do not fit together in the session' },
   'empty-pool': { status: 409, title: 'No eligible form for one or more parts' },
+  'capacity-unavailable': { status: 409, title: 'The capacity this change needs is not there' },
+  'ambiguous-addressing': {
+    status: 422,
+    title: 'The request addresses the session both by type and by a form the type does not use',
+  },
+  'parts-count-exceeded': {
+    status: 422,
+    title: "The definition fills more parts from one selector than the selector's parts_count admits",
+  },
   'unknown-pod-type': { status: 400, title: 'The pod type is not known' },
   'pod-type-changed': { status: 409, title: 'The pod type changed under the same definition' },
   'content-invalid': { status: 422, title: 'The content package is not valid' },

@@ -122,9 +122,16 @@ export interface SessionDoc extends TimedResource<SessionStatus, SessionDesired>
   reservation_id?: string;
   /** Intent: a later end asked for through the API; the reconciler applies it. */
   requested_end?: string;
+  /** The latest end an extension may ask for (booked end + the definition's max_extension_minutes). */
+  extend_limit?: string;
   score_report?: object;
   score_report_ref?: string;
   escalation?: { reason: string; at: string; failed_parts: number[] };
+  /**
+   * Set when the cleanup deadline passed while a manual review was outstanding: the pods went,
+   * the session stays open for the decision and then finishes through its ordinary steps.
+   */
+  held_for_review?: { at: string; parts: number[] };
   cancel_reason?: string;
   /** The principal that booked the session. */
   created_by?: string;
@@ -145,6 +152,12 @@ export interface PartDoc extends TimedResource<PartStatus, PartDesired> {
   duration_minutes: number;
   gates_next: boolean;
   review: 'auto' | 'manual';
+  /** From the definition: how long a manual review may wait before it is escalated. */
+  review_deadline_minutes?: number;
+  /** When a manual review entered `reviewing` with a deadline: the moment it escalates. */
+  review_due?: string;
+  /** Set once when `review_due` passed undecided; the part keeps waiting for its decision. */
+  review_escalated?: { at: string; reason: string };
   /** phase name → state machine name, for the phases this part's content defines. */
   phases: Record<string, string>;
   phase_retry?: Record<string, number>;
@@ -156,11 +169,29 @@ export interface PartDoc extends TimedResource<PartStatus, PartDesired> {
   deadline?: string;
   candidate_started_at?: string;
   end_requested?: { at: string; by: string; reason?: string };
-  review_decision?: { decision: 'accept' | 'reject'; points_awarded?: number; comment?: string; at: string };
+  review_decision?: ReviewDecision;
   score_report?: Record<string, unknown> & Partial<ScoreSummary>;
   score_report_ref?: string;
   failure?: { phase: string; error: string; cause?: string };
 }
+
+/** A reviewer's decision on a manual review, with the principal who made it. */
+export interface ReviewDecision {
+  decision: 'accept' | 'reject';
+  points_awarded?: number;
+  comment?: string;
+  at: string;
+  /** The principal (token subject) that decided. */
+  by: string;
+}
+
+/** A part waiting for a reviewer: in `reviewing`, reviewed by hand, not yet decided. */
+export const awaitingReview = (p: Pick<PartDoc, 'status' | 'review' | 'review_decision'>) =>
+  p.status === 'reviewing' && p.review === 'manual' && !p.review_decision;
+
+/** When the part last entered `reviewing` (its history), or its last update. */
+export const reviewingSince = (p: Pick<PartDoc, 'state_history' | 'updated_at'>) =>
+  p.state_history.findLast((h) => h.to === 'reviewing')?.at ?? p.updated_at;
 
 export interface PodDoc extends TimedResource<PodStatus, 'ready' | 'terminated'> {
   session_id: string;

@@ -90,6 +90,17 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
         if (img.status === 'failed')
           emit(EVENT_TYPES.sessionEscalated, SOURCES.sessions, subject, sessionOutcome(img));
       }
+      const end = (img.timeslot as { end?: string } | undefined)?.end;
+      const oldEnd = (old?.timeslot as { end?: string } | undefined)?.end;
+      if (old && end && oldEnd && end !== oldEnd)
+        emit(EVENT_TYPES.sessionExtended, SOURCES.sessions, subject, {
+          id: img.id,
+          session_type: img.session_type,
+          reservation_id: img.reservation_id ?? null,
+          previous_end: oldEnd,
+          end,
+          timeslot: img.timeslot,
+        });
       if (img.score_report && !old?.score_report)
         emit(EVENT_TYPES.scoreReportPublished, SOURCES.grading, subject, {
           session_id: img.id,
@@ -124,6 +135,24 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
       }
       // …then the status moves the outcomes caused, then the phase the write started.
       emitTransitions(EVENT_TYPES.partStatusChanged, SOURCES.sessions, subject, { order: img.order });
+      if (img.review_escalated && !old?.review_escalated)
+        emit(EVENT_TYPES.partReviewEscalated, SOURCES.sessions, subject, {
+          session_id: img.session_id,
+          part_order: img.order,
+          ...(img.review_escalated as object),
+          review_due: img.review_due ?? null,
+        });
+      if (img.review_decision && !old?.review_decision) {
+        const d = img.review_decision as Record<string, unknown>;
+        emit(EVENT_TYPES.partReviewDecided, SOURCES.sessions, subject, {
+          session_id: img.session_id,
+          part_order: img.order,
+          decision: d.decision,
+          by: d.by ?? null,
+          at: d.at,
+          ...(d.points_awarded !== undefined ? { points_awarded: d.points_awarded } : {}),
+        });
+      }
       if (exec && exec.execution_name !== oldExec?.execution_name)
         emit(
           EVENT_TYPES.partPhaseStarted,
@@ -208,11 +237,28 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
       }
       break;
     }
-    case 'worker':
+    case 'worker': {
       emitTransitions(EVENT_TYPES.workerStatusChanged, SOURCES.workers, `workers/${img.id}`, {
         region: img.region,
       });
+      // A scaling decision is stamped on the worker it touched: announce it once, with its reason.
+      const scaling = img.scaling as { direction?: string; reason?: string; at?: string } | undefined;
+      const before = old?.scaling as { at?: string; direction?: string } | undefined;
+      if (scaling?.at && (scaling.at !== before?.at || scaling.direction !== before?.direction))
+        emit(
+          scaling.direction === 'down' ? EVENT_TYPES.workerScaledDown : EVENT_TYPES.workerScaledUp,
+          SOURCES.workers,
+          `workers/${img.id}`,
+          {
+            id: img.id,
+            template: img.template,
+            region: img.region,
+            desired_status: img.desired_status,
+            reason: scaling.reason,
+          },
+        );
       break;
+    }
   }
   return out;
 }

@@ -3,6 +3,7 @@
  * lab delivery system). Allow-listed by source, applied at most once per (source, id), turned
  * into a conditional write on the part. Anything else is acknowledged and ignored.
  */
+import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
 import { iso } from '../domain/clock.ts';
 import { Problem } from '../domain/problem.ts';
@@ -79,11 +80,34 @@ export async function acceptInbound(
   context: Context,
 ): Promise<InboundOutcome | { outcome: 'duplicate'; detail: string }> {
   assertAllowedSource(ce.source);
-  const r = await applyOnce.call(context, ce, context.awsRequestId, deps.store, deps.now);
+  const r = await whileInProgress(() =>
+    applyOnce.call(context, ce, context.awsRequestId, deps.store, deps.now),
+  );
   // Powertools hands back the first delivery's stored result on a replay: that is a duplicate.
   return r.request_id === context.awsRequestId
     ? { outcome: r.outcome, detail: r.detail }
     : { outcome: 'duplicate', detail: r.detail };
+}
+
+/**
+ * A concurrent delivery of the same event holds the idempotency record while it applies it: wait
+ * for its outcome (a short, bounded wait), then answer that as a duplicate. If it is still in
+ * progress after that, a 409 tells the sender to retry (never a 5xx).
+ */
+async function whileInProgress<R>(call: () => Promise<R>, attempts = 8, delayMs = 50): Promise<R> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call();
+    } catch (e) {
+      if (!(e instanceof IdempotencyAlreadyInProgressError)) throw e;
+      if (i >= attempts)
+        throw new Problem(
+          'idempotency-in-progress',
+          'the same event is being applied by another delivery; retry',
+        );
+      await new Promise((r) => setTimeout(r, delayMs * i));
+    }
+  }
 }
 
 interface Patch {

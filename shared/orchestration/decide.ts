@@ -38,7 +38,9 @@ export type Command =
       input: PhaseInput;
     }
   | { kind: 'stop_execution'; part: number; execution_name: string; state_machine: string; reason: string }
-  | { kind: 'teardown_pod'; part: number; pod: number; reason: string };
+  | { kind: 'teardown_pod'; part: number; pod: number; reason: string }
+  /** Push a part's new end to the LDS session of one of its pods (after an extension). */
+  | { kind: 'lds_extend'; part: number; pod: number; ends_at: string };
 
 export interface Decision {
   tree: SessionTree;
@@ -48,6 +50,7 @@ export interface Decision {
 }
 
 const BY = 'reconciler';
+const MIN = 60_000;
 const STATUS_AFTER: Partial<Record<PartStatus, PartStatus>> = {
   collecting: 'grading',
   grading: 'reviewing',
@@ -56,8 +59,9 @@ const STATUS_AFTER: Partial<Record<PartStatus, PartStatus>> = {
   archiving: 'archived',
 };
 
-export function decide(input: SessionTree, now: number): Decision {
-  const d = new Decider(structuredClone(input), now);
+/** `stage`: the deployment stage, which every execution name carries (`<stage>-lcm-…`). */
+export function decide(input: SessionTree, now: number, stage: string): Decision {
+  const d = new Decider(structuredClone(input), now, stage);
   d.run();
   return d.result(input);
 }
@@ -68,6 +72,7 @@ class Decider {
   constructor(
     readonly t: SessionTree,
     readonly now: number,
+    readonly stage: string,
   ) {}
 
   result(original: SessionTree): Decision {
@@ -107,7 +112,12 @@ class Decider {
     if (SESSION_TERMINAL.has(s.status)) return;
     const at = this.now;
     this.applyExtension();
-    if (at >= cleanupDeadline(s.timeslot)) return this.forceCleanup();
+    if (at >= cleanupDeadline(s.timeslot)) {
+      // The deadline tears down pods, never a result: a manual review holds the session open.
+      if (s.desired_status !== 'cancelled' && this.holdForReview()) return;
+      if (!s.held_for_review || s.desired_status === 'cancelled') return this.forceCleanup();
+      return this.finishAfterHold();
+    }
     if (s.desired_status === 'cancelled') return this.cancel();
 
     switch (s.status) {
@@ -170,6 +180,9 @@ class Decider {
     for (const p of this.t.parts) {
       if (p.timeslot.end !== oldEnd || PART_SETTLED.has(p.status)) continue;
       const extra = Date.parse(newEnd) - Date.parse(oldEnd);
+      for (const pod of this.t.pods)
+        if (pod.part_order === p.order && pod.lds_session_id && !POD_GONE.has(pod.status))
+          this.commands.push({ kind: 'lds_extend', part: p.order, pod: pod.index, ends_at: newEnd });
       this.patchPart(p, {
         timeslot: { ...p.timeslot, end: newEnd },
         duration_minutes: p.duration_minutes + extra / 60_000,
@@ -194,7 +207,8 @@ class Decider {
       }
     }
     if (running) {
-      for (const p of this.activatable()) this.activate(p);
+      // A part never opens before its planned window, whatever cleared its gate.
+      for (const p of this.activatable()) if (at >= startMs(p.timeslot)) this.activate(p);
       // The session's end closes every open window.
       if (at >= endMs(s.timeslot))
         for (const p of this.t.parts) {
@@ -286,7 +300,7 @@ class Decider {
         return;
       }
       case 'reviewing':
-        if (p.review === 'manual' && !p.review_decision) return;
+        if (p.review === 'manual' && !p.review_decision) return this.checkReviewDue(p);
         if (p.review_decision) this.applyReview(p);
         return this.enterStatus(
           p,
@@ -311,6 +325,8 @@ class Decider {
   private enterStatus(p: PartDoc, status: PartStatus, reason: string): void {
     this.movePart(p, status, reason);
     this.patchPart(p, { phase_execution: undefined, phase_log: logOf(p) });
+    if (status === 'reviewing' && p.review === 'manual' && p.review_deadline_minutes !== undefined)
+      this.patchPart(p, { review_due: iso(this.now + p.review_deadline_minutes * MIN) });
     const first = this.nextPhaseIn(p, status);
     if (first) this.startPhase(p, first);
     else this.progress(p);
@@ -332,7 +348,7 @@ class Decider {
   private startPhase(p: PartDoc, phase: string, cleanup = false): void {
     const attempt =
       (p.phase_log ?? []).filter((e) => e.phase === phase && !!e.cleanup === cleanup).length + 1;
-    const name = executionName(this.s.id, p.order, phase, attempt, cleanup);
+    const name = executionName(this.stage, this.s.id, p.order, phase, attempt, cleanup);
     const ex: PhaseExecution = {
       phase,
       execution_name: name,
@@ -423,13 +439,81 @@ class Decider {
     };
     if (d.points_awarded !== undefined)
       r.points_awarded = Math.min(d.points_awarded, r.points_max ?? d.points_awarded);
-    r.review = { decision: d.decision, comment: d.comment, at: d.at };
+    r.review = { decision: d.decision, comment: d.comment, at: d.at, by: d.by };
     if (d.decision === 'reject') r.passed = false;
     if (r.points_max) r.percentage = Math.round(((r.points_awarded ?? 0) / r.points_max) * 10000) / 100;
     this.patchPart(p, { score_report: r });
   }
 
+  /** A manual review past the definition's review deadline is escalated once, never dropped. */
+  private checkReviewDue(p: PartDoc): void {
+    if (!p.review_due || p.review_escalated || this.now < Date.parse(p.review_due)) return;
+    this.patchPart(p, { review_escalated: { at: iso(this.now), reason: 'review deadline passed' } });
+  }
+
   // ---- whole-session exits --------------------------------------------------------------
+
+  /**
+   * Past the cleanup deadline with a manual review outstanding: everything else is stopped and
+   * every pod torn down, but the part in `reviewing` keeps its graded result and waits for its
+   * decision (escalating at its review deadline). A decided part settles without running any
+   * further phase (its pods are gone). True while a held review is still undecided.
+   */
+  private holdForReview(): boolean {
+    const held = this.t.parts.filter((p) => p.status === 'reviewing' && p.review === 'manual');
+    if (!held.length) return false;
+    const reason = 'cleanup deadline passed';
+    const first = !this.s.held_for_review;
+    for (const p of this.t.parts) {
+      if (held.includes(p)) continue;
+      if (PART_SETTLED.has(p.status)) {
+        if (first) this.stopRunningPhase(p, reason);
+        continue;
+      }
+      this.stopRunningPhase(p, reason);
+      this.patchPart(p, { desired_status: 'cancelled' });
+      this.movePart(p, 'cancelled', reason, { terminal: true });
+    }
+    for (const pod of this.t.pods.filter((x) => !POD_GONE.has(x.status))) {
+      this.commands.push({ kind: 'teardown_pod', part: pod.part_order, pod: pod.index, reason });
+      this.movePod(pod, 'terminated', reason);
+    }
+    if (first) this.patchSession({ held_for_review: { at: iso(this.now), parts: held.map((p) => p.order) } });
+    for (const p of held) {
+      if (!p.review_decision) {
+        this.checkReviewDue(p);
+        continue;
+      }
+      this.applyReview(p);
+      this.movePart(p, 'submitting', 'review decided');
+      this.movePart(p, 'archiving', 'review decided after the cleanup deadline: no phase runs');
+      this.patchPart(p, { phase_execution: undefined, phase_log: logOf(p) });
+      this.movePart(p, 'archived', 'review decided after the cleanup deadline', { terminal: true });
+    }
+    return held.some((p) => !PART_SETTLED.has(p.status));
+  }
+
+  /** The held review has been decided: aggregate, submit and finalize with every part's result. */
+  private finishAfterHold(): void {
+    const s = this.s;
+    if (s.status === 'pending' || s.status === 'admitting' || s.status === 'running')
+      this.moveSession('aggregating', 'every part settled');
+    if (s.status === 'aggregating') {
+      if (this.noPartSucceeded()) {
+        this.escalate('every part failed');
+        this.moveSession('finalizing', 'every part failed');
+      } else if (this.t.parts.some((p) => p.status === 'archived' && p.score_report)) {
+        this.patchSession({ score_report: combinePartReports(this.t.parts, s.cut_score ?? 0) });
+        this.moveSession('submitting', 'combined report ready');
+      } else this.moveSession('finalizing', 'no part produced a report');
+    }
+    if (s.status === 'submitting') this.moveSession('finalizing', 'report submitted');
+    const anyArchived = this.t.parts.some((p) => p.status === 'archived');
+    if (!anyArchived) this.escalate('cleanup deadline passed');
+    this.moveSession(anyArchived ? 'completed' : 'failed', 'finalized after the held review', {
+      terminal: true,
+    });
+  }
 
   private cancel(): void {
     const s = this.s;

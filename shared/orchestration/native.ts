@@ -24,9 +24,11 @@ export interface NativeStepInput
     Pick<PhaseInput, 'session_id' | 'part_order'>,
     Partial<Omit<PhaseInput, 'session_id' | 'part_order'>> {
   step: string;
-  /** force_teardown (reconciler, cleanup deadline) */
+  /** force_teardown (reconciler, cleanup deadline), lds_extend (reconciler, extension) */
   pod_index?: number;
   reason?: string;
+  /** lds_extend: the part's new end. */
+  ends_at?: string;
 }
 
 export interface PodContent {
@@ -98,6 +100,11 @@ export async function runNativeStep(
     case 'record_ungraded':
       await recordUngraded(input, ports);
       return { ...out, graded: false };
+    case 'lds_extend':
+      for (const p of pods)
+        if (p.lds_session_id && input.ends_at)
+          await (await ports.lds()).extend(p.lds_session_id, input.ends_at);
+      return out;
     case 'force_teardown':
       for (const p of pods) {
         await onLab(p, ports, async (cml, lab) => {
@@ -361,7 +368,9 @@ async function release(p: Pod, ports: NativePorts, reason: string): Promise<void
         nodes: 0,
         ports: Object.values(pod.ports ?? {}),
       };
-      const nextWorker = w ? releasePod(w, pod.id, { ...held, session_id: pod.session_id }) : undefined;
+      const nextWorker = w
+        ? releasePod(w, pod.id, { ...held, session_id: pod.session_id }, iso(ports.clock.now()))
+        : undefined;
       const nextPod = move(pod, 'terminated', reason, ports.clock);
       await ports.store.write([
         ...(nextPod ? [{ kind: 'put' as const, item: nextPod, expectedVersion: pod.state_version }] : []),

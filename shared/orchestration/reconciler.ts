@@ -23,8 +23,12 @@ export interface ReconcilerPorts {
   state: StateStore;
   sfn: SFNClient;
   stateMachineArn(name: string): string;
+  /** The deployment stage (execution names carry it). */
+  stage: string;
   /** Tear a pod down outside any state machine (cleanup deadline). */
   teardownPod(sessionId: string, part: number, pod: number, reason: string): Promise<void>;
+  /** Pushes a part's new end to the LDS session of one pod (asynchronously, retried, with a DLQ). */
+  extendLds(sessionId: string, part: number, pod: number, endsAt: string): Promise<void>;
   now(): number;
   log?(msg: string, extra?: Record<string, unknown>): void;
 }
@@ -75,7 +79,7 @@ export async function reconcileSession(
         now,
         observation.cause,
       );
-    const d = decide(tree, now);
+    const d = decide(tree, now, ports.stage);
     // An observed outcome changes its part even when the decision itself moves nothing.
     const changed = new Set(d.changed);
     if (observed) {
@@ -202,6 +206,9 @@ async function issue(c: Command, sessionId: string, ports: ReconcilerPorts): Pro
         return;
       case 'teardown_pod':
         await ports.teardownPod(sessionId, c.part, c.pod, c.reason);
+        return;
+      case 'lds_extend':
+        await ports.extendLds(sessionId, c.part, c.pod, c.ends_at);
         return;
     }
   } catch (e) {

@@ -21,8 +21,19 @@ export function reconcilerPorts(scope: ArnScope, log: ReconcilerPorts['log']): R
     state: new StateStore(documentClient(), env('stateTable')),
     sfn: sfnClient(),
     stateMachineArn: (name) => stateMachineArn(scope, name),
+    stage: env('stage'),
     teardownPod: async (session_id, part_order, pod_index, reason) => {
       const payload: NativeStepInput = { step: 'force_teardown', session_id, part_order, pod_index, reason };
+      await lambdaClient().send(
+        new InvokeCommand({
+          FunctionName: env('nativeStepsFunctionArn'),
+          InvocationType: 'Event',
+          Payload: Buffer.from(JSON.stringify(payload)),
+        }),
+      );
+    },
+    extendLds: async (session_id, part_order, pod_index, ends_at) => {
+      const payload: NativeStepInput = { step: 'lds_extend', session_id, part_order, pod_index, ends_at };
       await lambdaClient().send(
         new InvokeCommand({
           FunctionName: env('nativeStepsFunctionArn'),

@@ -1,9 +1,10 @@
 /**
- * AWS SDK clients, created once per process. Endpoints come only from the SDK's standard
+ * AWS SDK clients, created once per process (per function identity, see `clients`). Endpoints come only from the SDK's standard
  * variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>), so the same code reaches AWS, the
  * local runtime, or a LocalStack deployment.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -11,56 +12,88 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
-let raw: DynamoDBClient | undefined;
-let ddb: DynamoDBDocumentClient | undefined;
-let s3: S3Client | undefined;
-let eb: EventBridgeClient | undefined;
-let sfn: SFNClient | undefined;
-let lambda: LambdaClient | undefined;
-let secrets: SecretsManagerClient | undefined;
+interface Clients {
+  raw?: DynamoDBClient;
+  ddb?: DynamoDBDocumentClient;
+  s3?: S3Client;
+  eb?: EventBridgeClient;
+  sfn?: SFNClient;
+  lambda?: LambdaClient;
+  secrets?: SecretsManagerClient;
+  ec2?: EC2Client;
+}
+
+/**
+ * One set of clients per function identity. In Lambda a process runs one function, so this is
+ * one set; the local runtime runs every function in one process, each with its own credentials
+ * (and so its own IAM grants), and a client must not carry one function's credentials into
+ * another's calls.
+ */
+const sets = new Map<string, Clients>();
+const identity = () => process.env.AWS_LAMBDA_FUNCTION_NAME ?? '';
+function clients(): Clients {
+  const id = identity();
+  let c = sets.get(id);
+  if (!c) sets.set(id, (c = {}));
+  return c;
+}
 
 export function dynamoClient(): DynamoDBClient {
-  raw ??= new DynamoDBClient({ maxAttempts: 5 });
-  return raw;
+  const c = clients();
+  c.raw ??= new DynamoDBClient({ maxAttempts: 5 });
+  return c.raw;
 }
 
 export function documentClient(): DynamoDBDocumentClient {
-  ddb ??= DynamoDBDocumentClient.from(dynamoClient(), {
+  const c = clients();
+  c.ddb ??= DynamoDBDocumentClient.from(dynamoClient(), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
   });
-  return ddb;
+  return c.ddb;
 }
 
 /** Path-style addressing whenever S3 is not AWS itself (local emulator, LocalStack). */
 export function s3Client(): S3Client {
+  const c = clients();
   const local = Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
-  s3 ??= new S3Client({
+  c.s3 ??= new S3Client({
     forcePathStyle: local,
     ...(local
       ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
       : {}),
   });
-  return s3;
+  return c.s3;
 }
 
 export function eventBridgeClient(): EventBridgeClient {
-  eb ??= new EventBridgeClient({ maxAttempts: 5 });
-  return eb;
+  const c = clients();
+  c.eb ??= new EventBridgeClient({ maxAttempts: 5 });
+  return c.eb;
 }
 
 export function sfnClient(): SFNClient {
-  sfn ??= new SFNClient({ maxAttempts: 5 });
-  return sfn;
+  const c = clients();
+  c.sfn ??= new SFNClient({ maxAttempts: 5 });
+  return c.sfn;
 }
 
 export function secretsClient(): SecretsManagerClient {
-  secrets ??= new SecretsManagerClient({ maxAttempts: 3 });
-  return secrets;
+  const c = clients();
+  c.secrets ??= new SecretsManagerClient({ maxAttempts: 3 });
+  return c.secrets;
 }
 
 export function lambdaClient(): LambdaClient {
-  lambda ??= new LambdaClient({ maxAttempts: 3 });
-  return lambda;
+  const c = clients();
+  c.lambda ??= new LambdaClient({ maxAttempts: 3 });
+  return c.lambda;
+}
+
+/** The CML workers' instances (AWS_ENDPOINT_URL_EC2 points it at the local runtime's EC2). */
+export function ec2Client(): EC2Client {
+  const c = clients();
+  c.ec2 ??= new EC2Client({ maxAttempts: 5 });
+  return c.ec2;
 }
 
 let generation = 0;
@@ -70,21 +103,17 @@ let generation = 0;
  * layers) is built again after `resetClients()`, never left pointing at an old endpoint.
  */
 export function perClients<T>(make: () => T): () => T {
-  let built: { generation: number; value: T } | undefined;
+  const built = new Map<string, { generation: number; value: T }>();
   return () => {
-    if (built?.generation !== generation) built = { generation, value: make() };
-    return built.value;
+    const id = identity();
+    let b = built.get(id);
+    if (b?.generation !== generation) built.set(id, (b = { generation, value: make() }));
+    return b.value;
   };
 }
 
 /** Tests and the local runtime re-point endpoints between runs. */
 export function resetClients(): void {
   generation++;
-  raw = undefined;
-  ddb = undefined;
-  s3 = undefined;
-  eb = undefined;
-  sfn = undefined;
-  lambda = undefined;
-  secrets = undefined;
+  sets.clear();
 }

@@ -11,6 +11,7 @@ import { Problem, type ProblemType } from '../domain/problem.ts';
 import { evaluateCondition, resolveValue } from './expressions.ts';
 import type { Scopes } from './jq.ts';
 import { Redactor } from './redact.ts';
+import { isSecretReference, withoutSecrets, type Credentials } from '../domain/secrets.ts';
 import type { ConsoleSession, ConsoleTarget } from '../adapters/console.ts';
 import type { ScenarioServices, ScenarioFunctionImpl, StepContext, ReportRef } from './functions.ts';
 import { SCENARIO_FUNCTIONS } from './functions.ts';
@@ -108,11 +109,13 @@ export async function runJob(
   deps: ExecutorDeps,
 ): Promise<JobResult> {
   const redactor = Redactor.fromRuntimeEnv(initial.runtime_env, deps.secrets);
+  // jq never sees a secret: whatever reached the input under a secret-looking key is dropped
+  // (credentials are named by reference and resolved by connectorTarget, outside jq).
   const scopes: Scopes = {
-    session: initial.session,
+    session: withoutSecrets(initial.session),
     content: initial.content,
-    runtime_env: initial.runtime_env,
-    vars: { ...(initial.vars ?? {}) },
+    runtime_env: withoutSecrets(initial.runtime_env),
+    vars: withoutSecrets({ ...(initial.vars ?? {}) }),
   };
   const fns = { ...SCENARIO_FUNCTIONS, ...(deps.functions ?? {}) };
   const unique = uniqueVarNames(def);
@@ -186,7 +189,7 @@ export async function runJob(
       while (attempt < maxAttempts) {
         attempt++;
         try {
-          output = await runStep(step, scopes, deps, fns, consoles, reports);
+          output = await runStep(step, scopes, deps, fns, consoles, reports, redactor);
           lastError = undefined;
           break;
         } catch (e) {
@@ -229,7 +232,8 @@ export async function runJob(
         return finish(cancelled ? 'cancelled' : 'failed', err);
       }
       for (const [key, name] of Object.entries(step.capture ?? {})) {
-        const value = output?.[key] ?? null;
+        // Masked before jq can see it: a device echoing a password cannot be re-encoded later.
+        const value = redactor.redact(output?.[key] ?? null);
         // vars.<step>.<var>, and vars.<var> when unambiguous; a var named like its own step is
         // just vars.<var> (the flat name wins).
         if (name !== step.id) {
@@ -270,6 +274,7 @@ async function runStep(
   fns: Record<string, ScenarioFunctionImpl>,
   consoles: Map<string, Promise<ConsoleSession>>,
   reports: ReportRef[],
+  redactor: Redactor,
 ): Promise<Record<string, unknown>> {
   const fn = fns[step.uses];
   if (!fn || !FUNCTION_CATALOGUE[step.uses])
@@ -289,7 +294,7 @@ async function runStep(
       if (!step.target) throw new Problem('validation-error', `step ${step.id} has no target`);
       let s = consoles.get(step.target);
       if (!s) {
-        s = connectorTarget(step.target, deps.connectors, scopes).then((t) =>
+        s = connectorTarget(step.target, deps.connectors, scopes, deps.services.secrets, redactor).then((t) =>
           deps.services.console.open({ ...t, timeoutMs: Math.min(t.timeoutMs, timeoutS * 1000) }),
         );
         consoles.set(step.target, s);
@@ -331,15 +336,37 @@ export function mapAdapterError(e: unknown): Problem {
   return new Problem(map[kind ?? ''] ?? 'internal', message, { cause: e });
 }
 
-/** A connector with its `${ .runtime_env… }` fields resolved. */
+/**
+ * A connector with its `${ .runtime_env… }` fields resolved, and its credentials from the secret
+ * it names (`secret: cml/devices`), resolved by the secrets port: they go to the console adapter
+ * and the redactor, never into jq's scopes. Errors about a secret name the reference only.
+ */
 export async function connectorTarget(
   name: string,
   connectors: Record<string, unknown>[],
   scopes: Scopes,
+  secrets?: ScenarioServices['secrets'],
+  redactor?: Redactor,
 ): Promise<ConsoleTarget> {
   const c = connectors.find((x) => x.name === name);
   if (!c) throw new Problem('not-found', `no connector named ${name}`);
-  const r = (await resolveValue(c, scopes)) as Record<string, unknown>;
+  const { secret: ref, password: _p, enable_password: _e, ...fields } = c;
+  const r = (await resolveValue(fields, scopes)) as Record<string, unknown>;
+  let creds: Credentials = {};
+  if (ref !== undefined) {
+    if (!isSecretReference(ref) || !secrets)
+      throw new Problem(
+        'validation-error',
+        `connector ${name} names an unknown secret reference ${String(ref)}`,
+      );
+    try {
+      creds = await secrets.resolve(ref);
+    } catch {
+      throw new Problem('unauthorized', `the credentials of secret reference ${ref} could not be read`);
+    }
+    redactor?.add([creds.password, creds.enable_password].filter((x): x is string => !!x));
+  }
+  const username = creds.username ?? (r.username ? String(r.username) : undefined);
   const host = String(
     r.host ?? (scopes.runtime_env.worker as { address?: string } | undefined)?.address ?? '',
   );
@@ -355,9 +382,9 @@ export async function connectorTarget(
     ...(r.transport === 'ssh' || r.transport === 'telnet' ? { transport: r.transport } : {}),
     ...(typeof r.host_key === 'string' && r.host_key ? { host_key: r.host_key } : {}),
     prompt: String(r.prompt ?? '[>#]'),
-    ...(r.username ? { username: String(r.username) } : {}),
-    ...(r.password ? { password: String(r.password) } : {}),
-    ...(r.enable_password ? { enable_password: String(r.enable_password) } : {}),
+    ...(username ? { username } : {}),
+    ...(creds.password ? { password: creds.password } : {}),
+    ...(creds.enable_password ? { enable_password: creds.enable_password } : {}),
     timeoutMs: Number(r.timeout ?? 30) * 1000,
   };
 }

@@ -9,6 +9,7 @@ import { Problem } from '../domain/problem.ts';
 import type { Rubric } from '../content/validate.ts';
 import type { ConsolePort, ConsoleSession } from '../adapters/console.ts';
 import type { CmlPort } from '../adapters/cml.ts';
+import type { Credentials } from '../domain/secrets.ts';
 import type { Scopes } from './jq.ts';
 import {
   asText,
@@ -30,10 +31,17 @@ export interface ReportStore {
   put(jobId: string, stepId: string, report: ScoreReport | ReadinessReport): Promise<string>;
 }
 
+/** Resolves a secret reference (`cml/devices`) outside the expression language. */
+export interface SecretsPort {
+  resolve(ref: string): Promise<Credentials>;
+}
+
 export interface ScenarioServices {
   console: ConsolePort;
-  /** The CML API of the pod's worker (from runtime_env.worker). */
-  cml(runtimeEnv: Record<string, unknown>): CmlPort;
+  /** The CML API of the pod's worker (from runtime_env.worker), with credentials the port resolves itself. */
+  cml(runtimeEnv: Record<string, unknown>): CmlPort | Promise<CmlPort>;
+  /** Credentials named by connectors (`secret: cml/devices`). */
+  secrets?: SecretsPort;
   reports: ReportStore;
   /** Waits `ms` of the clock's time; rejects when the signal aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
@@ -80,7 +88,7 @@ function contentFile(ctx: StepContext, ref: unknown): unknown {
 async function lab(ctx: StepContext): Promise<{ cml: CmlPort; labId: string }> {
   const labId = (ctx.input.lab_id ?? ctx.scopes.runtime_env.lab_id) as string | undefined;
   if (!labId) throw new Problem('validation-error', 'no lab_id given and none in runtime_env');
-  return { cml: ctx.services.cml(ctx.scopes.runtime_env), labId };
+  return { cml: await ctx.services.cml(ctx.scopes.runtime_env), labId };
 }
 
 async function nodeId(cml: CmlPort, labId: string, node: string): Promise<string> {
@@ -190,7 +198,7 @@ export const SCENARIO_FUNCTIONS: Record<string, ScenarioFunctionImpl> = {
   },
 
   'cml.lab_resolve@v1': async (ctx) => {
-    const cml = ctx.services.cml(ctx.scopes.runtime_env);
+    const cml = await ctx.services.cml(ctx.scopes.runtime_env);
     const title = String(ctx.input.title ?? ctx.scopes.runtime_env.lab_title ?? '');
     if (!title) throw new Problem('validation-error', 'cml.lab_resolve needs a title');
     const found = await cml.findLabByTitle(title);

@@ -1,8 +1,10 @@
 /**
  * Scenario-engine jobs as resources: `submitted → running →
  * completed | failed | cancelled`, stored in the state table (so the stream publishes their
- * events), written conditionally on `state_version`. The record holds only redacted data: the
- * secrets a caller passes in `runtime_env` travel in the runner's invocation, never to storage.
+ * events), written conditionally on `state_version`. A job's input holds no credentials (its
+ * connectors name them by reference, resolved by the runner's adapter); the record keeps the
+ * input, and the runner reads it from there, so an invocation (and its dead-letter queue) carries
+ * only the job id.
  */
 import { iso, type Clock } from '../domain/clock.ts';
 import { newJobId, shortHash } from '../domain/ids.ts';
@@ -167,7 +169,8 @@ export async function executeJob(args: {
   jobId: string;
   clock: Clock;
   loadContent: (r: JobRecord) => Promise<JobContent>;
-  input: JobInput;
+  /** The job's input; the stored record's when not given. */
+  input?: JobInput;
   services: ScenarioServices;
   by: string;
   functions?: ExecutorDeps['functions'];
@@ -181,7 +184,8 @@ export async function executeJob(args: {
     return started;
   });
   if (!started) return first;
-  const redactor = Redactor.fromRuntimeEnv(args.input.runtime_env);
+  const input: JobInput = args.input ?? (first.input as JobInput);
+  const redactor = Redactor.fromRuntimeEnv(input.runtime_env);
   const fail = (e: unknown) =>
     repo.update(args.jobId, (r) =>
       TERMINAL_JOB.includes(r.status)
@@ -204,10 +208,10 @@ export async function executeJob(args: {
   }
   let completed = 0;
   const scopes: Omit<Scopes, 'vars'> & { vars?: Record<string, unknown> } = {
-    session: args.input.session ?? {},
+    session: input.session ?? {},
     content: content.content,
-    runtime_env: args.input.runtime_env ?? {},
-    vars: args.input.vars ?? {},
+    runtime_env: input.runtime_env ?? {},
+    vars: input.vars ?? {},
   };
   let result: JobResult;
   try {

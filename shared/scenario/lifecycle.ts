@@ -1,11 +1,10 @@
 /**
  * Jobs a part's lifecycle runs (the state machine's job task, in Lambda or the Fargate task):
- * the payload carries references only; the job's scopes are built here from the session tree,
- * the pod's placement and the credentials; the job record's id is derived from (session, part,
+ * the payload carries references only; the job's scopes are built here from the session tree and
+ * the pod's placement (never credentials: connectors name them, `secret: cml/devices`); the job record's id is derived from (session, part,
  * phase, attempt, job), so a retried task finds the earlier run instead of starting another.
  * A score report's summary is written onto the part; the document stays in S3.
  */
-import { cmlCredentials, type CmlCredentials } from '../adapters/secrets.ts';
 import type { Clock } from '../domain/clock.ts';
 import { Problem } from '../domain/problem.ts';
 import type { PartDoc, PhaseInput } from '../domain/session.ts';
@@ -56,7 +55,6 @@ interface WorkerItem extends StoredItem {
 export async function lifecycleJobInput(
   store: StateStore,
   p: LifecycleJobPayload,
-  creds: CmlCredentials,
 ): Promise<{ input: JobInput; form_fqn?: string }> {
   const tree = itemsToTree(await store.queryPartition<StoredItem>(keys.sessionPartition(p.session_id)));
   const part = tree?.parts.find((x) => x.order === p.part_order);
@@ -74,11 +72,10 @@ export async function lifecycleJobInput(
     for (const [name, port] of Object.entries(pod.ports ?? {})) {
       const m = /^(.+)_(serial|vnc|pat|ssh)$/.exec(name);
       if (!m) continue;
-      devices[m[1]!] ??= { ...(creds.devices ?? {}) };
+      devices[m[1]!] ??= {};
       devices[m[1]!]![`${m[2]}_port`] = port;
     }
     runtime_env.devices = devices;
-    if (creds.cml) runtime_env.cml = creds.cml;
   }
   return {
     input: {
@@ -111,8 +108,7 @@ export async function runLifecycleJob(args: {
 }): Promise<JobRecord> {
   const { payload: p } = args;
   if (!p.pod_definition_id) throw new Problem('validation-error', 'a lifecycle job needs a pod definition');
-  const creds = await cmlCredentials(args.clock.now());
-  const { input, form_fqn } = await lifecycleJobInput(args.store, p, creds);
+  const { input, form_fqn } = await lifecycleJobInput(args.store, p);
   const id = lifecycleJobId(
     { session_id: p.session_id, part_order: p.part_order, phase: p.phase, attempt: p.attempt },
     p.job,

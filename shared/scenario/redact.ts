@@ -1,20 +1,26 @@
 /**
- * Secrets never leave a job: every value under a secret-looking key of `runtime_env` (password,
- * enable_password, token, secret, api key…) is collected when the job starts, and everything the
- * job logs, emits, stores or returns passes through `redact`, which replaces each occurrence
- * (also inside longer strings, such as a device echoing a password) with `***`.
+ * The last line of defence: secrets never enter jq's scopes (they are resolved by reference,
+ * shared/domain/secrets.ts), but the credentials a job's connectors resolve, and any value under
+ * a secret-looking key of its input, are collected, and everything the job logs, emits, stores or
+ * returns passes through `redact`, which replaces each occurrence (also inside longer strings,
+ * such as a device echoing a password) with `***`.
  */
+import { SECRET_KEY } from '../domain/secrets.ts';
+
 export const REDACTED = '***';
 
-const SECRET_KEY = /(pass(word)?|secret|token|api[_-]?key|private[_-]?key|credential)/i;
-
 export class Redactor {
-  readonly #secrets: string[];
+  #secrets: string[] = [];
   constructor(secrets: Iterable<string>) {
+    this.add(secrets);
+  }
+
+  /** Adds secrets (a connector's resolved credentials) to mask from now on. */
+  add(secrets: Iterable<string>): void {
     // Longest first, so a secret that contains another is replaced whole.
-    this.#secrets = [...new Set([...secrets].filter((s) => s.length >= 3))].sort(
-      (a, b) => b.length - a.length,
-    );
+    this.#secrets = [
+      ...new Set([...this.#secrets, ...[...secrets].filter((s) => typeof s === 'string' && s.length >= 3)]),
+    ].sort((a, b) => b.length - a.length);
   }
 
   static fromRuntimeEnv(runtimeEnv: unknown, extra: Iterable<string> = []): Redactor {

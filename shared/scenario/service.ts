@@ -6,6 +6,8 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { CmlClient, type CmlPort } from '../adapters/cml.ts';
 import { DeviceConsoles } from '../adapters/console.ts';
 import { S3Documents } from '../adapters/s3-documents.ts';
+import { resolveSecretReference } from '../adapters/secrets.ts';
+import { secretPointers, type Credentials } from '../domain/secrets.ts';
 import { podDefinitionDocument } from '../content/service.ts';
 import { iso, type Clock } from '../domain/clock.ts';
 import { Problem } from '../domain/problem.ts';
@@ -28,21 +30,25 @@ export class S3Reports implements ReportStore {
   }
 }
 
-/** The CML API of a pod's worker: `runtime_env.worker.cml_url` (or its address) and `runtime_env.cml` credentials. */
-export function cmlFromRuntimeEnv(runtimeEnv: Record<string, unknown>): CmlPort {
+/**
+ * The CML API of a pod's worker: `runtime_env.worker.cml_url` (or its address), with the
+ * credentials of the `cml/api` secret reference (never in runtime_env, so never in jq).
+ */
+export function cmlFromRuntimeEnv(runtimeEnv: Record<string, unknown>, creds: Credentials): CmlPort {
   const worker = (runtimeEnv.worker ?? {}) as { address?: string; cml_url?: string };
-  const creds = (runtimeEnv.cml ?? {}) as { username?: string; password?: string };
   const baseUrl = worker.cml_url ?? (worker.address ? `https://${worker.address}` : undefined);
   if (!baseUrl) throw new Problem('validation-error', 'runtime_env.worker has no cml_url or address');
   if (!creds.username || !creds.password)
-    throw new Problem('unauthorized', 'runtime_env.cml has no username and password for the CML API');
+    throw new Problem('unauthorized', 'the cml/api secret has no username and password for the CML API');
   return new CmlClient({ baseUrl, username: creds.username, password: creds.password });
 }
 
 export function scenarioServices(clock: Clock = runtimeClock()): ScenarioServices {
   return {
     console: new DeviceConsoles(),
-    cml: cmlFromRuntimeEnv,
+    cml: async (runtimeEnv) =>
+      cmlFromRuntimeEnv(runtimeEnv, await resolveSecretReference('cml/api', clock.now())),
+    secrets: { resolve: (ref) => resolveSecretReference(ref, clock.now()) },
     reports: new S3Reports(new S3Documents(s3Client(), env('artefactsBucket'))),
     sleep: sleeperFor(clock),
     // Under an accelerated local clock a device still needs real time to answer.
@@ -69,10 +75,24 @@ export interface SubmitJob {
 }
 
 /**
- * POST /v1/jobs: a job of a ready (or superseded) pod definition, stored with its input redacted;
- * the input itself (with any secrets) travels only in the runner's asynchronous invocation.
+ * POST /v1/jobs: a job of a ready (or superseded) pod definition, stored with its input. The input
+ * takes no credentials (connectors name them by reference, `secret: cml/devices`): a request with
+ * a value under a secret-looking key is refused, naming where, never what. The runner's
+ * asynchronous invocation carries only the job id (nothing secret can reach its dead-letter queue).
  */
 export async function submitJob(body: SubmitJob) {
+  const leaked = secretPointers(body.input ?? {});
+  if (leaked.length)
+    throw new Problem(
+      'validation-error',
+      `input takes no credentials (${leaked.map((p) => `/input${p}`).join(', ')}): connectors name them by reference, e.g. secret: cml/devices`,
+      {
+        errors: leaked.map((p) => ({
+          pointer: `/input${p}`,
+          detail: 'credentials are named by reference, not sent',
+        })),
+      },
+    );
   const store = new StateStore(documentClient(), env('stateTable'));
   const pd = await store.get<StoredItem & { status: string; jobs?: string[] }>(
     keys.podDefinition(body.pod_definition_id),
@@ -99,7 +119,7 @@ export async function submitJob(body: SubmitJob) {
     new InvokeCommand({
       FunctionName: env('jobRunnerFunction'),
       InvocationType: 'Event',
-      Payload: Buffer.from(JSON.stringify({ job_id: record.id, input: body.input ?? {} })),
+      Payload: Buffer.from(JSON.stringify({ job_id: record.id })),
     }),
   );
   return { job_id: record.id, status: record.status };

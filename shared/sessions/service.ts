@@ -13,13 +13,19 @@ import type { Form } from '../catalog/types.ts';
 import { iso, type Clock } from '../domain/clock.ts';
 import { newSessionId } from '../domain/ids.ts';
 import { Problem } from '../domain/problem.ts';
+import { extensionProblem, type HostState } from '../domain/extend.ts';
 import {
   PART_SETTLED,
+  POD_GONE,
   SESSION_TERMINAL,
+  type PodDoc,
+  awaitingReview,
+  reviewingSince,
   type PartDoc,
   type SessionDoc,
   type SessionTree,
 } from '../domain/session.ts';
+import { env } from '../runtime/env.ts';
 import { idempotent } from '../runtime/idempotency.ts';
 import { keys, viewKeys } from '../store/keys.ts';
 import { itemsToTree, treeResponse, treeToItems } from '../store/session-tree.ts';
@@ -34,7 +40,8 @@ export interface SessionsDeps {
 }
 
 /** phase → state machine of a form's content: its synced definition's, or the standard lifecycle's. */
-const phasesFor = (f: Form) => f.pod_ref?.state_machines ?? standardPhases(f.pod_ref?.pod_type ?? 'none');
+const phasesFor = (f: Form) =>
+  f.pod_ref?.state_machines ?? standardPhases(env('stage'), f.pod_ref?.pod_type ?? 'none');
 
 /** Plans a session against the catalog and writes its whole tree in one transaction. */
 export async function scheduleSession(deps: SessionsDeps, body: CreateSessionRequest, createdBy: string) {
@@ -184,7 +191,22 @@ export function cancelSession(deps: SessionsDeps, id: string, reason?: string) {
   });
 }
 
-export function extendSession(deps: SessionsDeps, id: string, end: string) {
+/** The workers holding a session's live pods (the capacity an extension needs). */
+async function hostsOf(deps: SessionsDeps, id: string): Promise<HostState[]> {
+  const pods = await deps.state.queryPartition<StoredItem & PodDoc>(keys.sessionPartition(id), {
+    skPrefix: 'POD#',
+  });
+  const hostIds = [
+    ...new Set(pods.filter((p) => p.host_id && !POD_GONE.has(p.status)).map((p) => p.host_id!)),
+  ];
+  const workers = await Promise.all(
+    hostIds.map((h) => deps.state.get<StoredItem & HostState>(keys.worker(h))),
+  );
+  return hostIds.map((h, i) => workers[i] ?? { id: h, status: 'unknown' });
+}
+
+export async function extendSession(deps: SessionsDeps, id: string, end: string) {
+  const hosts = await hostsOf(deps, id);
   return changeIntent<SessionItem>(deps, keys.session(id), `session ${id}`, (s) => {
     if (SESSION_TERMINAL.has(s.status) || s.desired_status === 'cancelled')
       throw new Problem('state-conflict', `session ${id} has ended or is being cancelled`);
@@ -199,6 +221,8 @@ export function extendSession(deps: SessionsDeps, id: string, end: string) {
         },
       );
     if (wanted === current) return undefined;
+    const problem = extensionProblem(s, wanted, hosts);
+    if (problem) throw problem;
     return { requested_end: iso(wanted) };
   });
 }
@@ -220,6 +244,7 @@ export function reviewPart(
   id: string,
   order: number,
   decision: { decision: 'accept' | 'reject'; points_awarded?: number; comment?: string },
+  by: string,
 ) {
   return changeIntent<PartItem>(deps, keys.part(id, order), `part ${order} of session ${id}`, (p) => {
     if (p.status !== 'reviewing' || p.review !== 'manual') {
@@ -233,6 +258,52 @@ export function reviewPart(
       throw new Problem('validation-error', `points_awarded exceeds the part's ${max} points`, {
         errors: [{ pointer: '/points_awarded', detail: `at most ${max}`, rule: 'maximum' }],
       });
-    return { review_decision: { ...decision, at: iso(deps.clock.now()) } };
+    return { review_decision: { ...decision, at: iso(deps.clock.now()), by } };
   });
+}
+
+export interface ReviewQuery {
+  session_type?: string;
+  /** Only reviews waiting at least this long (minutes since the part entered `reviewing`). */
+  older_than_minutes?: number;
+  limit?: number;
+  cursor?: Record<string, unknown>;
+}
+
+/**
+ * The parts awaiting a manual review, oldest first, from the views table's sparse `by_review`
+ * index (a session tree is in it while one of its parts awaits a decision).
+ */
+export async function listAwaitingReviews(deps: SessionsDeps, q: ReviewQuery) {
+  const olderThan =
+    q.older_than_minutes !== undefined ? iso(deps.clock.now() - q.older_than_minutes * 60_000) : undefined;
+  const page = await deps.views.listSessions({
+    index: 'by_review',
+    partition: viewKeys.awaitingReview,
+    ...(olderThan ? { to: olderThan } : {}),
+    limit: q.limit ?? 25,
+    cursor: q.cursor,
+    filter: { ...(q.session_type ? { session_type: q.session_type } : {}) },
+  });
+  const items = page.items.flatMap((t) =>
+    t.parts.filter(awaitingReview).flatMap((p) => {
+      const since = reviewingSince(p);
+      if (olderThan && since > olderThan) return [];
+      return [
+        {
+          session_id: t.session.id,
+          session_type: t.session.session_type,
+          candidate_id: t.session.candidate.candidate_id,
+          part_order: p.order,
+          part_name: p.name,
+          form: p.form,
+          reviewing_since: since,
+          ...(p.review_due ? { review_due: p.review_due } : {}),
+          escalated: !!p.review_escalated,
+          ...(p.score_report ? { score_report: p.score_report } : {}),
+        },
+      ];
+    }),
+  );
+  return { items, cursor: page.cursor };
 }

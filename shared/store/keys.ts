@@ -74,4 +74,6 @@ export const viewKeys = {
   listAll: 'SESSIONS',
   byStatus: (status: string) => `STATUS#${status}`,
   byCandidate: (candidateId: string) => `CANDIDATE#${candidateId}`,
+  /** The sparse `by_review` index's one partition: trees with a part awaiting a manual review. */
+  awaitingReview: 'REVIEWS#awaiting',
 } as const;

@@ -6,7 +6,8 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { SessionTree } from '../domain/session.ts';
+import { Problem } from '../domain/problem.ts';
+import { awaitingReview, reviewingSince, type SessionTree } from '../domain/session.ts';
 import { keys, viewKeys } from './keys.ts';
 import { itemsToTree, treeResponse, treeVersion } from './session-tree.ts';
 import type { StateStore, StoredItem } from './state-store.ts';
@@ -19,6 +20,17 @@ export interface SessionTreeView extends SessionTree {
 export function buildTreeView(items: StoredItem[]): SessionTreeView | undefined {
   const tree = itemsToTree(items);
   return tree && { ...treeResponse(tree), tree_version: treeVersion(items) };
+}
+
+/**
+ * The sparse review index's keys: present while a part awaits a manual review, sorted by the
+ * oldest such part's time in `reviewing` (so "older than" is a key range).
+ */
+function reviewKeys(parts: SessionTree['parts'], sessionId: string) {
+  const waiting = parts.filter(awaitingReview).map(reviewingSince).sort();
+  return waiting.length
+    ? { review_key: viewKeys.awaitingReview, review_since: `${waiting[0]}#${sessionId}` }
+    : {};
 }
 
 export type ProjectionResult = 'written' | 'unchanged' | 'absent';
@@ -49,6 +61,7 @@ export class ViewStore {
               : {}),
             time_key: timeKey,
             session_type: s.session_type,
+            ...reviewKeys(tree.parts, sessionId),
           },
           ConditionExpression: 'attribute_not_exists(pk) OR tree_version < :v',
           ExpressionAttributeValues: { ':v': tree.tree_version },
@@ -72,7 +85,7 @@ export class ViewStore {
 
   /** One page of session trees from an index, newest or oldest first by timeslot start. */
   async listSessions(opts: {
-    index: 'by_time' | 'by_status' | 'by_candidate';
+    index: 'by_time' | 'by_status' | 'by_candidate' | 'by_review';
     partition: string;
     from?: string;
     to?: string;
@@ -80,13 +93,17 @@ export class ViewStore {
     cursor?: Record<string, unknown>;
     filter?: { session_type?: string };
   }): Promise<{ items: SessionTreeView[]; cursor?: Record<string, unknown> }> {
-    const pkName = { by_time: 'list_key', by_status: 'status_key', by_candidate: 'candidate_key' }[
-      opts.index
-    ];
+    const pkName = {
+      by_time: 'list_key',
+      by_status: 'status_key',
+      by_candidate: 'candidate_key',
+      by_review: 'review_key',
+    }[opts.index];
+    const skName = opts.index === 'by_review' ? 'review_since' : 'time_key';
     const names: Record<string, string> = { '#p': pkName };
     const values: Record<string, unknown> = { ':p': opts.partition };
     let range = '';
-    if (opts.from || opts.to) names['#t'] = 'time_key';
+    if (opts.from || opts.to) names['#t'] = skName;
     if (opts.from && opts.to) {
       range = ' AND #t BETWEEN :from AND :to';
       values[':from'] = opts.from;
@@ -98,24 +115,31 @@ export class ViewStore {
       range = ' AND #t <= :to';
       values[':to'] = `${opts.to}\uffff`;
     }
+    if (opts.cursor) checkCursor(opts.cursor, pkName, opts.partition, opts.from, values[':to'] as string);
     let filter: string | undefined;
     if (opts.filter?.session_type) {
       names['#st'] = 'session_type';
       values[':st'] = opts.filter.session_type;
       filter = '#st = :st';
     }
-    const page = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: opts.index,
-        KeyConditionExpression: `#p = :p${range}`,
-        ...(filter ? { FilterExpression: filter } : {}),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        Limit: opts.limit,
-        ExclusiveStartKey: opts.cursor,
-      }),
-    );
+    const page = await this.client
+      .send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: opts.index,
+          KeyConditionExpression: `#p = :p${range}`,
+          ...(filter ? { FilterExpression: filter } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          Limit: opts.limit,
+          ExclusiveStartKey: opts.cursor,
+        }),
+      )
+      .catch((e: unknown) => {
+        // Defence in depth: whatever DynamoDB refuses about a start key is the caller's cursor.
+        if (opts.cursor && (e as { name?: string }).name === 'ValidationException') throw badCursor();
+        throw e;
+      });
     const items = (page.Items ?? []).map(({ session, parts, pods, tree_version }) => ({
       session,
       parts,
@@ -124,4 +148,32 @@ export class ViewStore {
     })) as SessionTreeView[];
     return { items, ...(page.LastEvaluatedKey ? { cursor: page.LastEvaluatedKey } : {}) };
   }
+}
+
+const badCursor = (detail = 'unknown cursor') =>
+  new Problem('bad-request', 'the cursor is not one this API issued for this query', {
+    errors: [{ pointer: '/query/cursor', detail, rule: 'cursor' }],
+  });
+
+/**
+ * A listing cursor is the index's last evaluated key: exactly the table and index key
+ * attributes, all strings, in the partition being queried and inside its time range. Anything
+ * else was not issued for this query (a forged or reused cursor) and is refused before DynamoDB.
+ */
+function checkCursor(
+  cursor: Record<string, unknown>,
+  pkName: string,
+  partition: string,
+  from?: string,
+  to?: string,
+): void {
+  const expected = ['pk', 'sk', pkName, 'time_key'].sort();
+  const got = Object.keys(cursor).sort();
+  if (got.length !== expected.length || got.some((k, i) => k !== expected[i]))
+    throw badCursor("the cursor does not name this listing's keys");
+  if (!Object.values(cursor).every((v) => typeof v === 'string' && v.length > 0 && v.length <= 1024))
+    throw badCursor("the cursor's keys are not strings");
+  if (cursor[pkName] !== partition) throw badCursor('the cursor belongs to another listing');
+  const t = cursor.time_key as string;
+  if ((from && t < from) || (to && t > to)) throw badCursor('the cursor lies outside the time window');
 }

@@ -27,6 +27,7 @@ export async function run(): Promise<BenchResult> {
   };
   const compileOnce = () =>
     compileLifecycle(r.fields.lifecycle, {
+      stage: 'dev',
       podDefinitionId: 'pd_0123456789abcdef',
       podType: 'cml_on_aws',
       availableJobs: new Set(Object.keys(r.fields.jobs)),
@@ -48,6 +49,7 @@ export async function run(): Promise<BenchResult> {
     const bytes = await samplePackage('lablet-ospf-basics', { 'PAv1/files/n.txt': String(i) });
     const records = new Map();
     const ports: SyncPorts = {
+      stage: 'dev',
       clock: new ManualClock(Date.now()),
       targets,
       repo: {

@@ -75,6 +75,7 @@ export async function run(): Promise<BenchResult> {
       throw new Error('unused');
     },
     reports: { put: async () => 'mem://r' },
+    secrets: { resolve: async () => ({ enable_password: 'en' }) },
     sleep: sleeperFor(clock),
     now: () => iso(clock.now()),
   };
@@ -84,7 +85,7 @@ export async function run(): Promise<BenchResult> {
       host: '127.0.0.1',
       port: String(port),
       prompt: 'rtr01[>#]',
-      enable_password: 'en',
+      secret: 'cml/devices',
       timeout: 10,
     },
   ];

@@ -42,7 +42,7 @@ describe('content sync through the local content bucket', () => {
         const list = await api<{ items: PodDef[] }>('GET', '/v1/pod-definitions?name=lablet-ospf-basics');
         return list.body.items.find((d) => d.status === 'ready');
       },
-      60_000,
+      120_000,
     );
     expect(Object.keys(ready.state_machines ?? {}).sort()).toEqual([
       'archive',
@@ -78,7 +78,7 @@ describe('content sync through the local content bucket', () => {
         (await api<{ items: PodDef[] }>('GET', '/v1/pod-definitions?name=e2e-broken')).body.items.find(
           (d) => d.status === 'failed',
         ),
-      60_000,
+      120_000,
     );
     expect(failed.error_detail).toContainEqual(
       expect.objectContaining({ file: 'PAv1/manifest.yaml', rule: 'pod_type.contradiction' }),
@@ -97,7 +97,7 @@ describe('content sync through the local content bucket', () => {
         (await api<{ items: PodDef[] }>('GET', '/v1/pod-definitions?name=e2e-supersede')).body.items.find(
           (d) => d.status === 'ready',
         ),
-      10_000,
+      120_000,
     );
     const again = await api<{ pod_definition_id: string; status: string }>('POST', '/v1/content/sync', {
       source_uri: `s3://${bucket}/e2e/supersede-v1.zip`,
@@ -115,7 +115,7 @@ describe('content sync through the local content bucket', () => {
         (await api<{ items: PodDef[] }>('GET', '/v1/pod-definitions?name=e2e-supersede')).body.items.find(
           (d) => d.id === first.id && d.status === 'superseded',
         ),
-      10_000,
+      120_000,
     );
     expect(old.superseded_by).toMatch(/^pd_/);
     const list = await api<{ items: PodDef[] }>('GET', '/v1/pod-definitions?name=e2e-supersede');

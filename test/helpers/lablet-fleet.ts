@@ -181,7 +181,13 @@ export async function driveLablets(
     Array.from({ length: n }, (_, i) => i),
     opts.concurrency ?? 16,
     async (i) => {
-      const body = { fqn: LABLET_FQN, timeslot: slot, candidate: { candidate_id: `${opts.tag}-${i}` } };
+      // A 60-minute window for the 120-minute lablet part, given explicitly (the planner never shrinks a part).
+      const body = {
+        fqn: LABLET_FQN,
+        timeslot: slot,
+        parts: [{ order: 1, window: slot }],
+        candidate: { candidate_id: `${opts.tag}-${i}` },
+      };
       const r = await call<FleetTree>(rt, 'POST', '/v1/sessions', body, {
         'idempotency-key': `${opts.tag}-${i}`,
       });

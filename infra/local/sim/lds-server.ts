@@ -75,6 +75,10 @@ export async function startLdsSimulator(opts: { port?: number; token?: string } 
       s.state = 'ready';
       return json(200, s);
     }
+    if (req.method === 'PATCH' && !m[2]) {
+      if (typeof body.ends_at === 'string') s.ends_at = body.ends_at;
+      return json(200, s);
+    }
     if (req.method === 'DELETE') {
       s.state = 'released';
       return json(204);

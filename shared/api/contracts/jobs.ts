@@ -51,7 +51,7 @@ export const jobsContracts = defineContracts({
     operationId: 'submitJob',
     summary: "Run one of a pod definition's jobs (asynchronous)",
     description:
-      'Validates that the pod definition is synced and defines the job, stores the job as submitted and starts it. Secrets in input.runtime_env are used by the runner and masked everywhere else. Events lcm.scenario_engine.job.* echo metadata.',
+      'Validates that the pod definition is synced and defines the job, stores the job as submitted and starts it. The input takes no credentials: connectors name them by reference (secret: cml/devices) and the runner resolves them; a value under a secret-looking key (password, enable_password, token, secret, api_key, …) anywhere in input is refused with 422, naming where. Events lcm.scenario_engine.job.* echo metadata.',
     tags: ['jobs'],
     body: {
       type: 'object',

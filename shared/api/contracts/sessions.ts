@@ -214,8 +214,14 @@ export const sessionsContracts = defineContracts({
     responses: {
       202: { description: 'Intent recorded' },
       404: { description: 'No such session' },
-      409: { description: 'The session has already ended' },
-      422: { description: 'The new end is not later than the current one' },
+      409: {
+        description:
+          'The session has already ended, or a worker holding its pods is going away (capacity-unavailable)',
+      },
+      422: {
+        description:
+          "The new end is not later than the current one, or later than the definition's maximum extension (extend.max)",
+      },
     },
   },
   endPart: {
@@ -237,10 +243,12 @@ export const sessionsContracts = defineContracts({
   reviewPart: {
     method: 'POST',
     path: '/v1/sessions/{id}/parts/{n}/review',
-    scope: 'operator',
+    scope: 'reviewer',
     maxBodyBytes: 16 * KiB,
     operationId: 'reviewPart',
-    summary: 'A reviewer completes a manual review',
+    summary: 'A reviewer completes a manual review (the decision records the reviewer)',
+    description:
+      "Accepted while the part awaits its manual review, also after the session's cleanup deadline (a review holds the session open; its pods are torn down at the deadline, its result kept). The token's subject is recorded as `review_decision.by` and on the part's report.",
     tags: ['sessions'],
     params: partParams,
     body: {
@@ -257,6 +265,62 @@ export const sessionsContracts = defineContracts({
       202: { description: 'Decision recorded' },
       404: { description: 'No such part' },
       409: { description: 'The part is not awaiting review' },
+    },
+  },
+  listReviews: {
+    method: 'GET',
+    path: '/v1/reviews',
+    scope: 'reviewer',
+    operationId: 'listReviews',
+    summary: 'The parts awaiting a manual review, oldest first (by session type, by age)',
+    tags: ['sessions'],
+    query: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['status'],
+      properties: {
+        status: { enum: ['awaiting'], description: 'Only `awaiting` (undecided) reviews are listed' },
+        session_type: { type: 'string', maxLength: 64 },
+        older_than_minutes: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 525600,
+          description: 'Only reviews waiting at least this long',
+        },
+        limit: { type: 'integer', minimum: 1, maximum: 100 },
+        cursor: { type: 'string', maxLength: 2048 },
+      },
+    },
+    responses: {
+      200: {
+        description: 'One page of awaiting reviews',
+        schema: {
+          type: 'object',
+          required: ['items'],
+          properties: {
+            items: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['session_id', 'session_type', 'part_order', 'reviewing_since', 'escalated'],
+                properties: {
+                  session_id: { type: 'string' },
+                  session_type: { type: 'string' },
+                  candidate_id: { type: 'string' },
+                  part_order: { type: 'integer' },
+                  part_name: { type: 'string' },
+                  form: { type: 'object' },
+                  reviewing_since: dateTime,
+                  review_due: dateTime,
+                  escalated: { type: 'boolean' },
+                  score_report: { type: 'object' },
+                },
+              },
+            },
+            next_cursor: { type: 'string' },
+          },
+        },
+      },
     },
   },
 });

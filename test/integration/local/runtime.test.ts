@@ -8,7 +8,11 @@ import { spawn, execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { startLocalRuntime, type LocalRuntime } from '../../../infra/local/runtime.ts';
 import { EVENT_TYPES } from '../../../shared/events/types.ts';
 
@@ -50,15 +54,24 @@ describe('npm start', () => {
       };
       check();
     });
-    const res = await fetch(`${url}/v1/health`);
+    // Shallow: the API and, locally, its emulators.
+    const shallow = await fetch(`${url}/v1/health`);
+    expect(shallow.status).toBe(200);
+    expect(Object.keys(((await shallow.json()) as { components: object }).components)).not.toContain(
+      'state_table',
+    );
+    // Deep (operator scope; every scope is granted locally): each dependency, called with the
+    // system-api function's own environment and grants.
+    const res = await fetch(`${url}/v1/health/deep`);
     const health = (await res.json()) as { status: string; components: Record<string, { status: string }> };
-    expect(res.status).toBe(200);
+    expect(res.status, JSON.stringify(health.components)).toBe(200);
     expect(health.status).toBe('ok');
     expect(Object.keys(health.components)).toEqual(
       expect.arrayContaining([
         'state_table',
         'views_table',
         'content_bucket',
+        'artefacts_bucket',
         'event_bus',
         'step_functions',
         'dynamodb_local',
@@ -124,6 +137,137 @@ describe('the local runtime in process', () => {
     }
     expect(seenAll).toEqual([0, 1, 2, 3, 4].map((i) => `ses_latency${i}`));
     expect(rt.fns.invocations.get('stream-dispatcher')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers the shallow health check without calling any dependency; the deep one calls each', async () => {
+    const before = rt.principals.calls['function/system-api'] ?? 0;
+    const shallow = await fetch(`${rt.apiUrl}/v1/health`);
+    expect(shallow.status).toBe(200);
+    expect(rt.principals.calls['function/system-api'] ?? 0).toBe(before);
+    const deep = await fetch(`${rt.apiUrl}/v1/health/deep`);
+    expect(deep.status).toBe(200);
+    expect(rt.principals.calls['function/system-api']).toBe(before + 6);
+    expect(rt.principals.denials.filter((d) => d.principal === 'function/system-api')).toEqual([]);
+  });
+
+  it('gives each function exactly the environment its synthesized template gives it', () => {
+    for (const [name, p] of Object.entries(rt.profiles.functions)) {
+      const env = rt.fns.environment(name)!;
+      const product = (e: Record<string, string>) =>
+        Object.keys(e)
+          .filter(
+            (k) =>
+              k.startsWith('LCM_') &&
+              !['LCM_CLOCK', 'LCM_CML_CREDENTIALS', 'LCM_LDS_CREDENTIALS'].includes(k),
+          )
+          .sort();
+      expect(product(env), name).toEqual(product(p.environment));
+      expect(env.AWS_LAMBDA_FUNCTION_NAME).toBe(`local-${name}`);
+      if (!p.environment.LCM_CML_SECRET_ARN) expect(env.LCM_CML_CREDENTIALS, name).toBeUndefined();
+    }
+    expect(rt.fns.environment('catalog-api')!.LCM_CONTENT_BUCKET).toBeUndefined();
+    expect(rt.fns.environment('catalog-api')!.LCM_EVENT_BUS).toBeUndefined();
+  });
+
+  it('denies each AWS call the template does not grant, naming function, action and resource', async () => {
+    const as = (name: string) => {
+      const e = rt.fns.environment(name)!;
+      return {
+        region: e.AWS_REGION!,
+        credentials: {
+          accessKeyId: e.AWS_ACCESS_KEY_ID!,
+          secretAccessKey: e.AWS_SECRET_ACCESS_KEY!,
+          sessionToken: e.AWS_SESSION_TOKEN!,
+        },
+        env: e,
+      };
+    };
+    const catalog = as('catalog-api');
+    const table = rt.env.LCM_STATE_TABLE!;
+    const tableArn = `arn:aws:dynamodb:us-east-1:000000000000:table/${table}`;
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ ...catalog, endpoint: catalog.env.AWS_ENDPOINT_URL_DYNAMODB, maxAttempts: 1 }),
+    );
+    // Granted (read): answered by DynamoDB Local.
+    await doc.send(new GetCommand({ TableName: table, Key: { pk: 'x', sk: 'y' } }));
+    // Not granted (write).
+    const denied = (p: Promise<unknown>) =>
+      p.then(
+        () => {
+          throw new Error('the call was allowed');
+        },
+        (e: Error) => e,
+      );
+    const put = await denied(doc.send(new PutCommand({ TableName: table, Item: { pk: 'x', sk: 'y' } })));
+    expect(put.name).toBe('AccessDeniedException');
+    expect(put.message).toContain('(function/catalog-api) is not authorized to perform: dynamodb:PutItem');
+    expect(put.message).toContain(`on resource: ${tableArn}`);
+
+    const s3 = new S3Client({
+      ...catalog,
+      endpoint: catalog.env.AWS_ENDPOINT_URL_S3,
+      forcePathStyle: true,
+      maxAttempts: 1,
+    });
+    const get = await denied(s3.send(new GetObjectCommand({ Bucket: rt.env.LCM_CONTENT_BUCKET!, Key: 'k' })));
+    expect(get.name).toBe('AccessDenied');
+    expect(get.message).toContain(`s3:GetObject on resource: arn:aws:s3:::${rt.env.LCM_CONTENT_BUCKET}/k`);
+
+    const eb = new EventBridgeClient({
+      ...catalog,
+      endpoint: catalog.env.AWS_ENDPOINT_URL_EVENTBRIDGE,
+      maxAttempts: 1,
+    });
+    const pe = await denied(
+      eb.send(
+        new PutEventsCommand({
+          Entries: [{ EventBusName: rt.env.LCM_EVENT_BUS, Source: 'x', DetailType: 'y', Detail: '{}' }],
+        }),
+      ),
+    );
+    expect(pe.message).toContain('events:PutEvents');
+
+    const lambda = new LambdaClient({
+      ...catalog,
+      endpoint: catalog.env.AWS_ENDPOINT_URL_LAMBDA,
+      maxAttempts: 1,
+    });
+    const inv = await denied(
+      lambda.send(new InvokeCommand({ FunctionName: 'local-native-steps', Payload: '{}' })),
+    );
+    expect(inv.message).toContain(
+      'lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:000000000000:function:local-native-steps',
+    );
+
+    const reconciler = as('reconciler');
+    const sfn = new SFNClient({
+      ...reconciler,
+      endpoint: reconciler.env.AWS_ENDPOINT_URL_SFN,
+      maxAttempts: 1,
+    });
+    const create = await denied(
+      sfn.send(
+        new CreateStateMachineCommand({
+          name: 'local-lcm-x',
+          definition: '{}',
+          roleArn: 'arn:aws:iam::000000000000:role/r',
+        }),
+      ),
+    );
+    expect(create.message).toContain(
+      '(function/reconciler) is not authorized to perform: states:CreateStateMachine',
+    );
+
+    expect(rt.principals.denials).toEqual(
+      expect.arrayContaining([
+        { principal: 'function/catalog-api', action: 'dynamodb:PutItem', resource: tableArn },
+        {
+          principal: 'function/catalog-api',
+          action: 'lambda:InvokeFunction',
+          resource: expect.stringContaining('local-native-steps'),
+        },
+      ]),
+    );
   });
 
   it('serves the bus log and the clock on its local endpoints', async () => {

@@ -56,14 +56,19 @@ spec:
     - { id: bogus, uses: collect@v1, target: rtr01, with: { command: "show bogus" }, on_error: { action: continue }, capture: { output: bogus_out } }
     - { id: neighbors, uses: collect@v1, target: rtr01, with: { command: "show ip ospf neighbor" }, capture: { output: nbrs } }
 `,
+  // Reads every string it can reach and captures @base64, ascii_upcase, explode and regex
+  // groups of them: none may contain the enable password the connector resolved by reference.
   'PAv1/jobs/leaky.yaml': `kind: JobDefinition
 metadata: { name: leaky, version: v1 }
 spec:
   steps:
     - { id: cfg, uses: collect@v1, target: rtr01, with: { command: "show running-config | include enable" }, capture: { output: enable_line } }
-    - { id: pw, uses: evaluate.regex@v1, with: { source: "\${ .runtime_env.devices.rtr01.enable_password }", regex: ".+" }, capture: { match: pw_seen } }
-    - { id: ready, uses: report.readiness@v1, with: { checks: "\${ [.vars.pw_seen != null] }" }, capture: { ready: is_ready } }
-    - { id: bad_regex, uses: evaluate.regex@v1, with: { source: "x", regex: "\${ .runtime_env.devices.rtr01.enable_password + \\"(\\" }" } }
+    - { id: b64, uses: evaluate.regex@v1, with: { source: "\${ [(.runtime_env, .session, .vars) | .. | strings] | join(\\",\\") | @base64 }", regex: ".*" }, capture: { match: b64 } }
+    - { id: upper, uses: evaluate.regex@v1, with: { source: "\${ [(.runtime_env, .session, .vars) | .. | strings] | join(\\",\\") | ascii_upcase }", regex: ".*" }, capture: { match: upper } }
+    - { id: codes, uses: evaluate.regex@v1, with: { source: "\${ [(.runtime_env, .session, .vars) | .. | strings] | join(\\",\\") | explode | map(tostring) | join(\\",\\") }", regex: ".*" }, capture: { match: codes } }
+    - { id: groups, uses: evaluate.regex@v1, with: { source: "\${ .vars.enable_line }", regex: "enable secret (\\\\S+)" }, capture: { groups: groups } }
+    - { id: ready, uses: report.readiness@v1, with: { checks: "\${ [.vars.b64 != null] }" }, capture: { ready: is_ready } }
+    - { id: bad_regex, uses: evaluate.regex@v1, with: { source: "x", regex: "\${ .vars.enable_line + \\"(\\" }" } }
 `,
 };
 
@@ -104,11 +109,10 @@ interface Job {
   metadata: Record<string, unknown>;
 }
 
-const runtimeEnv = (enable = models.devices.rtr01!.enable_password) => ({
+/** A job's runtime_env names the pod's places, never credentials (connectors name those). */
+const runtimeEnv = () => ({
   worker: { address: '127.0.0.1' },
-  devices: Object.fromEntries(
-    Object.keys(models.devices).map((n) => [n, { serial_port: ports[n], enable_password: enable }]),
-  ),
+  devices: Object.fromEntries(Object.keys(models.devices).map((n) => [n, { serial_port: ports[n] }])),
 });
 
 async function submit(job: string, metadata: Record<string, unknown>, env = runtimeEnv()) {
@@ -300,18 +304,39 @@ describe('jobs through the local runtime', () => {
     expect(dl.body).toEqual({ events: [], streams: [] });
   });
 
-  it('a secret given in runtime_env appears in no log line, event, job output or report', async () => {
+  it('credentials sent in a job request are refused, naming where and not what', async () => {
+    const env = runtimeEnv();
+    (env.devices.rtr01 as Record<string, unknown>).enable_password = SECRET;
+    const r = await api<{ status: number; errors: { pointer: string }[] }>('POST', '/v1/jobs', {
+      job: 'grade@v1',
+      pod_definition_id: pdId,
+      input: { runtime_env: env },
+    });
+    expect(r.status).toBe(422);
+    expect(r.body.errors.map((e) => e.pointer)).toEqual(['/input/runtime_env/devices/rtr01/enable_password']);
+    expect(JSON.stringify(r.body)).not.toContain(SECRET);
+  });
+
+  it('a job capturing @base64, ascii_upcase, explode and regex groups of everything it sees leaks the resolved secret into no log line, event, job record, API answer or report', async () => {
     rt.consoles.setAnswer('rtr01', 'show running-config | include enable', `enable secret ${SECRET}`);
     const device = rt.consoles.device('rtr01')!;
     device.enablePassword = SECRET;
-    const id = await submit('leaky@v1', { case: 'secret' }, runtimeEnv(SECRET));
-    const j = await settled(id).finally(
-      () => (device.enablePassword = models.devices.rtr01!.enable_password),
-    );
+    // The product's device credentials (the CML secret) hold it; the job names them by reference.
+    const creds = process.env.LCM_CML_CREDENTIALS!;
+    process.env.LCM_CML_CREDENTIALS = JSON.stringify({
+      ...(JSON.parse(creds) as object),
+      devices: { enable_password: SECRET },
+    });
+    const id = await submit('leaky@v1', { case: 'secret' });
+    const j = await settled(id).finally(() => {
+      device.enablePassword = models.devices.rtr01!.enable_password;
+      process.env.LCM_CML_CREDENTIALS = creds;
+    });
     expect(j.status, JSON.stringify(j)).toBe('failed'); // the last step's regex is invalid, and its error names the expression
+    expect(j.error).toMatchObject({ step_id: 'bad_regex' });
     expect(j.outputs, JSON.stringify(j)).toMatchObject({
       enable_line: 'enable secret ***',
-      pw_seen: '***',
+      groups: ['***'],
       is_ready: true,
     });
     const stored = await new StateStore(
@@ -330,7 +355,13 @@ describe('jobs through the local runtime', () => {
     await eventually(id, 'failed');
     const all = JSON.stringify({ job: j, stored, events: await eventsOf(id), report }) + output;
     expect(all).toContain(id); // the search covers this job's traces
-    expect(all).not.toContain(SECRET);
+    const forms = [
+      SECRET,
+      SECRET.toUpperCase(),
+      Buffer.from(SECRET).toString('base64').slice(0, 12),
+      [...SECRET].map((c) => c.codePointAt(0)).join(','),
+    ];
+    for (const f of forms) expect(all, f).not.toContain(f);
   });
 });
 

@@ -106,9 +106,10 @@ describe('the HTTP edge', () => {
     expect(problemOf(r).type).toBe('urn:lcm:problem:route-not-found');
   });
 
-  it('cursors round-trip and a forged one is a 422', () => {
+  it('cursors round-trip and one that is not JSON is a 400', () => {
     const key = { pk: 'a', sk: 'b' };
     expect(decodeCursor(encodeCursor(key))).toEqual(key);
-    expect(() => decodeCursor('!!!')).toThrow(Problem);
+    expect(() => decodeCursor('!!!')).toThrow(expect.objectContaining({ kind: 'bad-request', status: 400 }));
+    expect(() => decodeCursor(Buffer.from('[1]').toString('base64url'))).toThrow(Problem);
   });
 });

@@ -24,6 +24,7 @@ const targets = {
   },
 };
 const opts = (o: Partial<CompileOptions> = {}): CompileOptions => ({
+  stage: 'dev',
   podDefinitionId: 'pd_0123456789abcdef',
   podType: 'cml_on_aws',
   availableJobs: new Set(['post_init@v1', 'grade@v1']),
@@ -86,10 +87,10 @@ describe('the lifecycle compiler', () => {
     const a = compileLifecycle(lablet, opts());
     const b = compileLifecycle(structuredClone(lablet), opts());
     expect(a.map((m) => m.name)).toEqual([
-      'lcm-pd_0123456789abcdef-instantiate',
-      'lcm-pd_0123456789abcdef-collect',
-      'lcm-pd_0123456789abcdef-grade',
-      'lcm-pd_0123456789abcdef-archive',
+      'dev-lcm-pd_0123456789abcdef-instantiate',
+      'dev-lcm-pd_0123456789abcdef-collect',
+      'dev-lcm-pd_0123456789abcdef-grade',
+      'dev-lcm-pd_0123456789abcdef-archive',
     ]);
     expect(b).toEqual(a);
     for (const m of a) {
@@ -229,12 +230,12 @@ describe('the lifecycle compiler', () => {
         opts({ podDefinitionId: null, podType, availableJobs: new Set(), standardLifecycle: true }),
       );
       // What seeding registers is exactly what the planner names on a part of this pod type.
-      expect(Object.fromEntries(ms.map((m) => [m.phase, m.name]))).toEqual(standardPhases(podType));
+      expect(Object.fromEntries(ms.map((m) => [m.phase, m.name]))).toEqual(standardPhases('dev', podType));
       expect(ms.map((m) => m.name)).toEqual(
         (podType === 'none'
           ? ['instantiate', 'grade', 'archive']
           : ['instantiate', 'collect', 'grade', 'archive']
-        ).map((p) => `lcm-standard-${podType}-${p}`),
+        ).map((p) => `dev-lcm-standard-${podType}-${p}`),
       );
       const grade = JSON.parse(ms.find((m) => m.phase === 'grade')!.definition) as {
         States: Record<string, unknown>;

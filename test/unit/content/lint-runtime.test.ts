@@ -196,6 +196,7 @@ describe('lint = runtime (issue 14, finding 5)', { timeout: 30_000 }, () => {
       {
         clock: new ManualClock('2026-12-01T09:00:00Z'),
         targets: { nativeStepsArn: 'arn:n', jobRunnerArn: 'arn:j' },
+        stage: 'dev',
         repo: {
           get: async (id) => records.get(id) as never,
           listByName: async () => [],

@@ -21,6 +21,7 @@ function fakes(
   const confirmed: string[] = [];
   const statusAtConfirm: string[] = [];
   const ports: SyncPorts = {
+    stage: 'dev',
     clock: new ManualClock('2026-12-01T09:00:00Z'),
     targets: {
       nativeStepsArn: 'arn:aws:lambda:us-east-1:0:function:n',
@@ -69,10 +70,10 @@ describe('content sync', () => {
     const rec = f.records.get(r.id)!;
     expect(rec.state_history.map((h) => h.to)).toEqual(['defined', 'synchronizing', 'ready']);
     expect(rec.state_machines).toEqual({
-      instantiate: `lcm-${r.id}-instantiate`,
-      collect: `lcm-${r.id}-collect`,
-      grade: `lcm-${r.id}-grade`,
-      archive: `lcm-${r.id}-archive`,
+      instantiate: `dev-lcm-${r.id}-instantiate`,
+      collect: `dev-lcm-${r.id}-collect`,
+      grade: `dev-lcm-${r.id}-grade`,
+      archive: `dev-lcm-${r.id}-archive`,
     });
     expect([...f.machines.keys()]).toHaveLength(4);
     expect(rec).toMatchObject({

@@ -5,10 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../../infra/app.ts';
+import { stageConfig } from '../../../infra/cdk/config.ts';
 import { system } from '../../../infra/system.ts';
 import { httpRoutes } from '../../../infra/topology.ts';
 import { functionName } from '../../../infra/naming.ts';
@@ -151,13 +152,21 @@ describe('the CDK app, generated from the topology', () => {
     expect(viewWriters).toEqual(['stream-dispatcher']);
     expect(writesTo('catalog-api', 'state')).toBe(false);
     expect(writesTo('system-api', 'state')).toBe(false);
+    // The deep health check reads metadata only: no item, no object, no event.
+    const systemActions = statementsOf('system-api').flatMap((s) => [s.Action].flat());
+    expect([...new Set(systemActions.filter((a) => !/^xray:/.test(a)))].sort()).toEqual([
+      'dynamodb:DescribeTable',
+      'events:DescribeEventBus',
+      's3:ListBucket',
+      'states:ListStateMachines',
+    ]);
     expect(writesTo('sessions-api', 'state')).toBe(true);
     const putters = system.functions
       .filter((f) => statementsOf(f.name).some((s) => [s.Action].flat().includes('events:PutEvents')))
       .map((f) => f.name);
     expect(putters.sort()).toEqual(
       system.functions
-        .filter((f) => f.grants.some((g) => g.kind === 'bus'))
+        .filter((f) => f.grants.some((g) => g.kind === 'bus' && g.access === 'put'))
         .map((f) => f.name)
         .sort(),
     );
@@ -284,7 +293,9 @@ describe('the job runner on Fargate and asynchronous invocations', () => {
 
 describe('stage configuration', () => {
   it('the LocalStack target synthesizes without the JWT authorizer and without retention', () => {
+    vi.stubEnv('AWS_ENDPOINT_URL', 'http://localhost.localstack.cloud:4566'); // what cdklocal sets
     const ls = synth({ target: 'localstack', stage: 'ls' });
+    vi.unstubAllEnvs();
     ls.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
     ls.template.hasResourceProperties('AWS::DynamoDB::Table', {
       TableName: 'ls-lcm-state',
@@ -301,6 +312,26 @@ describe('stage configuration', () => {
     prod.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       JwtConfiguration: { Issuer: 'https://login.example.com/', Audience: ['lcm-api'] },
     });
+  });
+
+  it('refuses the LocalStack target unless pointed at a LocalStack endpoint (it removes the authorizer)', () => {
+    const localstack = () => stageConfig(new App({ context: { target: 'localstack', stage: 'ls' } }).node);
+    try {
+      vi.stubEnv('AWS_ENDPOINT_URL', '');
+      expect(() => buildApp(new App({ context: { target: 'localstack', stage: 'ls' } }))).toThrow(
+        /LocalStack endpoint/,
+      );
+      expect(localstack).toThrow(/LocalStack endpoint/);
+      vi.stubEnv('AWS_ENDPOINT_URL', 'https://dynamodb.eu-west-1.amazonaws.com');
+      expect(localstack).toThrow(/LocalStack endpoint/);
+      vi.stubEnv('AWS_ENDPOINT_URL', 'http://localhost:4566');
+      vi.stubEnv('CDK_DEFAULT_ACCOUNT', '123456789012');
+      expect(localstack).toThrow(/account 123456789012/);
+      vi.stubEnv('CDK_DEFAULT_ACCOUNT', '000000000000');
+      expect(localstack).not.toThrow();
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('refuses a bad stage name and a non-https issuer', () => {

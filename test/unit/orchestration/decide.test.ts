@@ -60,27 +60,27 @@ describe('decide: a single-part lablet', () => {
 
   it('provisions at provision_at, not before', () => {
     const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: true, lead: 15 }] });
-    const early = decide(t, T0 + 44 * MIN); // session starts at T0+60; lead 15 → provision at T0+45
+    const early = decide(t, T0 + 44 * MIN, 'dev'); // session starts at T0+60; lead 15 → provision at T0+45
     expect(early.commands).toEqual([]);
     expect(early.tree.session.status).toBe('pending');
-    const due = decide(t, T0 + 45 * MIN);
+    const due = decide(t, T0 + 45 * MIN, 'dev');
     expect(due.tree.session.status).toBe('admitting');
     expect(starts(due.commands).map((c) => c.phase)).toEqual(['instantiate']);
   });
 
   it('is idempotent: the same input decides the same thing, and a decided tree asks for nothing new', () => {
     const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: true }] });
-    const a = decide(t, T0 + 50 * MIN);
-    const b = decide(t, T0 + 50 * MIN);
+    const a = decide(t, T0 + 50 * MIN, 'dev');
+    const b = decide(t, T0 + 50 * MIN, 'dev');
     expect(b).toEqual(a);
-    const again = decide(a.tree, T0 + 50 * MIN);
+    const again = decide(a.tree, T0 + 50 * MIN, 'dev');
     expect(again.commands).toEqual([]);
     expect(again.changed).toEqual([]);
   });
 
   it('bumps each changed item by exactly one version per decision', () => {
     const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: true }] });
-    const d = decide(t, T0 + 61 * MIN);
+    const d = decide(t, T0 + 61 * MIN, 'dev');
     expect(d.tree.session.state_version).toBe(t.session.state_version + 1);
     expect(d.tree.session.status).toBe('running');
     expect(d.tree.parts[0]!.state_version).toBe(t.parts[0]!.state_version + 1);
@@ -180,7 +180,7 @@ describe('decide: parallel parts, review, cancel, deadlines', () => {
         { minutes: 60, pod: false },
       ],
     });
-    const d = decide(t, T0 + 60 * MIN);
+    const d = decide(t, T0 + 60 * MIN, 'dev');
     expect(d.tree.parts.map((p) => p.activated_at)).toEqual([expect.any(String), expect.any(String)]);
   });
 
@@ -196,7 +196,12 @@ describe('decide: parallel parts, review, cancel, deadlines', () => {
         if (p.status === 'reviewing') {
           sawReviewing = true;
           if (now > T0 + 100 * MIN)
-            p.review_decision = { decision: 'accept', points_awarded: 9, at: new Date(now).toISOString() };
+            p.review_decision = {
+              decision: 'accept',
+              points_awarded: 9,
+              at: new Date(now).toISOString(),
+              by: 'reviewer',
+            };
         }
       },
     });
@@ -242,9 +247,9 @@ describe('decide: parallel parts, review, cancel, deadlines', () => {
   it('past the cleanup deadline nothing survives: executions stopped, pods torn down, session finalized', () => {
     const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: true }] });
     // instantiate runs but never ends (a hung execution)
-    let d = decide(t, T0 + 50 * MIN);
+    let d = decide(t, T0 + 50 * MIN, 'dev');
     const hung = d.tree;
-    d = decide(hung, T0 + (60 + 60 + 10) * MIN);
+    d = decide(hung, T0 + (60 + 60 + 10) * MIN, 'dev');
     expect(d.tree.session.status).toBe('failed');
     expect(d.tree.parts[0]!.status).toBe('cancelled');
     expect(d.tree.pods[0]!.status).toBe('terminated');
@@ -254,10 +259,10 @@ describe('decide: parallel parts, review, cancel, deadlines', () => {
 
   it('extend moves the session end and the open part window', () => {
     const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: false }] });
-    let d = decide(t, T0 + 61 * MIN);
+    let d = decide(t, T0 + 61 * MIN, 'dev');
     const end0 = Date.parse(d.tree.parts[0]!.deadline!);
     d.tree.session.requested_end = new Date(Date.parse(d.tree.session.timeslot.end) + 30 * MIN).toISOString();
-    d = decide(d.tree, T0 + 62 * MIN);
+    d = decide(d.tree, T0 + 62 * MIN, 'dev');
     expect(Date.parse(d.tree.session.timeslot.end)).toBe(T0 + 150 * MIN);
     expect(Date.parse(d.tree.parts[0]!.deadline!)).toBe(end0 + 30 * MIN);
     expect(d.tree.session.requested_end).toBeUndefined();
@@ -265,18 +270,18 @@ describe('decide: parallel parts, review, cancel, deadlines', () => {
 
   it('the candidate starting moves waiting → monitoring; ending moves it to collecting before the deadline', () => {
     const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: false }] });
-    let d = decide(t, T0 + 61 * MIN);
+    let d = decide(t, T0 + 61 * MIN, 'dev');
     const inst = d.tree.parts[0]!.phase_execution!;
     d.tree.parts[0]!.phase_execution = { ...inst, outcome: 'succeeded' };
-    d = decide(d.tree, T0 + 62 * MIN);
+    d = decide(d.tree, T0 + 62 * MIN, 'dev');
     expect(d.tree.parts[0]!.status).toBe('waiting');
     d.tree.parts[0]!.candidate_started_at = new Date(T0 + 63 * MIN).toISOString();
-    d = decide(d.tree, T0 + 63 * MIN);
+    d = decide(d.tree, T0 + 63 * MIN, 'dev');
     expect(d.tree.parts[0]!.status).toBe('monitoring');
-    d = decide(d.tree, T0 + 70 * MIN);
+    d = decide(d.tree, T0 + 70 * MIN, 'dev');
     expect(d.tree.parts[0]!.status).toBe('monitoring'); // deadline is T0+121
     d.tree.parts[0]!.end_requested = { at: new Date(T0 + 71 * MIN).toISOString(), by: 'candidate' };
-    d = decide(d.tree, T0 + 71 * MIN);
+    d = decide(d.tree, T0 + 71 * MIN, 'dev');
     // the part has no collect phase: it passes straight to grading and starts it
     expect(d.tree.parts[0]!.status).toBe('grading');
     expect(d.commands.map((c) => (c.kind === 'start_execution' ? c.phase : c.kind))).toEqual(['grade']);
@@ -286,17 +291,31 @@ describe('decide: parallel parts, review, cancel, deadlines', () => {
 
 describe('execution names', () => {
   it('are deterministic and parse back', () => {
-    const n = executionName('ses_01jabcdefghjkmnpqrstvwxyz0', 2, 'grade', 1);
-    expect(n).toBe('lcm-ses_01jabcdefghjkmnpqrstvwxyz0-p2-grade-a1');
+    const n = executionName('dev', 'ses_01jabcdefghjkmnpqrstvwxyz0', 2, 'grade', 1);
+    expect(n).toBe('dev-lcm-ses_01jabcdefghjkmnpqrstvwxyz0-p2-grade-a1');
     expect(n.length).toBeLessThanOrEqual(80);
     expect(parseExecutionName(n)).toEqual({
+      stage: 'dev',
       session_id: 'ses_01jabcdefghjkmnpqrstvwxyz0',
       order: 2,
       phase: 'grade',
       attempt: 1,
     });
     expect(
-      parseExecutionName(executionName('ses_01jabcdefghjkmnpqrstvwxyz0', 1, 'archive', 2, true))?.phase,
-    ).toBe('archive');
+      parseExecutionName(
+        executionName('my-stage-2', 'ses_01jabcdefghjkmnpqrstvwxyz0', 1, 'archive', 2, true),
+      ),
+    ).toMatchObject({ stage: 'my-stage-2', phase: 'archive', attempt: 2 });
+    // The longest stage still leaves the name whole (80 characters at most).
+    const longest = executionName(
+      'abcdefghijklmnop',
+      'ses_01jabcdefghjkmnpqrstvwxyz0',
+      10,
+      'instantiate',
+      10,
+      true,
+    );
+    expect(longest.length).toBeLessThanOrEqual(80);
+    expect(parseExecutionName(longest)?.attempt).toBe(10);
   });
 });

@@ -10,12 +10,12 @@ const SID = 'ses_01jabcdefghjkmnpqrstvwxyz0';
 const STANDARD = (pd: string, pod: boolean) =>
   pod
     ? {
-        instantiate: `lcm-${pd}-instantiate`,
-        collect: `lcm-${pd}-collect`,
-        grade: `lcm-${pd}-grade`,
-        archive: `lcm-${pd}-archive`,
+        instantiate: `dev-lcm-${pd}-instantiate`,
+        collect: `dev-lcm-${pd}-collect`,
+        grade: `dev-lcm-${pd}-grade`,
+        archive: `dev-lcm-${pd}-archive`,
       }
-    : { instantiate: `lcm-${pd}-instantiate`, grade: `lcm-${pd}-grade` };
+    : { instantiate: `dev-lcm-${pd}-instantiate`, grade: `dev-lcm-${pd}-grade` };
 
 export function tree(opts: {
   execution: 'single' | 'sequential' | 'parallel';
@@ -24,7 +24,11 @@ export function tree(opts: {
   abortOnFailure?: boolean;
 }): SessionTree {
   const start = T0 + (opts.startOffsetMin ?? 60) * MIN;
-  const total = opts.parts.reduce((n, p) => n + p.minutes, 0);
+  // As the planner lays them out: parallel parts all from the start, the others back to back.
+  const parallel = opts.execution === 'parallel';
+  const total = parallel
+    ? Math.max(...opts.parts.map((p) => p.minutes))
+    : opts.parts.reduce((n, p) => n + p.minutes, 0);
   const session: SessionDoc = {
     ...newTimedResource(SID, 'pending', 'completed', T0, 'api'),
     session_type: 't',
@@ -41,7 +45,7 @@ export function tree(opts: {
       end: cursor + p.minutes * MIN,
       lead_time_minutes: p.lead ?? 15,
     });
-    cursor += p.minutes * MIN;
+    if (!parallel) cursor += p.minutes * MIN;
     return {
       ...newTimedResource(`${SID}.p${i + 1}`, 'pending', 'pending', T0, 'api'),
       session_id: SID,
@@ -92,7 +96,7 @@ export function drive(
   let cur = t;
   while (now <= opts.until) {
     for (let i = 0; i < 20; i++) {
-      const d = decide(cur, now);
+      const d = decide(cur, now, 'dev');
       cur = d.tree;
       commands.push(...d.commands);
       versions.push(cur.session.state_version);

@@ -116,4 +116,31 @@ describe('placePod', () => {
       allocatePorts(worker('w', { ports: { start: 2000, end: 2001 }, ports_in_use: [2000] }), ['a', 'b']),
     ).toBeUndefined();
   });
+
+  it('a cordoned worker takes no pod; a worker asked to terminate is draining', () => {
+    const r = placePod(needs, [
+      worker('w1', { cordoned: true }),
+      worker('w2', { desired_status: 'terminated' }),
+    ]);
+    expect(r).toEqual({
+      ok: false,
+      rejected: [
+        { worker: 'w1', reason: 'cordoned' },
+        { worker: 'w2', reason: 'draining' },
+      ],
+    });
+  });
+
+  it('idle_since is stamped when the last pod goes and cleared by the next placement', () => {
+    const r = placePod(needs, [worker('w1', { idle_since: '2026-12-01T06:00:00.000Z' })]);
+    if (!r.ok) throw new Error('expected a placement');
+    expect(r.next.idle_since).toBeUndefined();
+    const held = { cpu_cores: 4, memory_gb: 8, nodes: 4, ports: Object.values(r.ports) };
+    expect(releasePod(r.next, 'pod_a', held, '2026-12-01T07:00:00.000Z')!.idle_since).toBe(
+      '2026-12-01T07:00:00.000Z',
+    );
+    const two = placePod({ ...needs, pod_id: 'pod_b' }, [r.next]);
+    if (!two.ok) throw new Error('expected a placement');
+    expect(releasePod(two.next, 'pod_a', held, '2026-12-01T07:00:00.000Z')!.idle_since).toBeUndefined();
+  });
 });

@@ -4,6 +4,9 @@ import type { ConsolePort, ConsoleSession, ConsoleTarget } from '../../../shared
 import type { ReportStore, ScenarioServices } from '../../../shared/scenario/functions.ts';
 import type { JobDefinition, JobStep } from '../../../shared/dsl/catalogue.ts';
 
+/** The enable password the default secrets port resolves `cml/devices` to. */
+export const DEVICE_ENABLE = 'S3cr3t-Enable!';
+
 /** Devices keyed by console port: command → output. */
 export class FakeConsoles implements ConsolePort {
   readonly opened: ConsoleTarget[] = [];
@@ -51,6 +54,7 @@ export function services(
   const sleeps: { ms: number; ended: 'elapsed' | 'aborted' }[] = [];
   return {
     console: consoles,
+    secrets: new FakeSecrets({ 'cml/devices': { enable_password: DEVICE_ENABLE } }),
     cml: () => {
       throw new Error('no CML in this test');
     },
@@ -85,6 +89,18 @@ export const connectors = (names: string[]) =>
     host: '${ .runtime_env.worker.address }',
     port: `\${ .runtime_env.devices.${n}.serial_port }`,
     prompt: `${n}[>#]`,
-    enable_password: `\${ .runtime_env.devices.${n}.enable_password }`,
+    secret: 'cml/devices',
     timeout: 5,
   }));
+
+/** The secrets port over a fixed map of references (`cml/devices` → credentials). */
+export class FakeSecrets {
+  readonly resolved: string[] = [];
+  constructor(readonly values: Record<string, Record<string, string>>) {}
+  async resolve(ref: string): Promise<Record<string, string>> {
+    this.resolved.push(ref);
+    const v = this.values[ref];
+    if (!v) throw Object.assign(new Error(`unknown secret reference ${ref}`), { kind: 'validation' });
+    return v;
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * IAM at the local AWS endpoints. Each request is mapped to the IAM actions and resource ARNs AWS
+ * authorizes it as (DynamoDB, S3, EventBridge, Step Functions, Lambda), and checked against the
+ * statements of the calling principal's role, known from the session token of its credentials.
+ * DynamoDB Local and s3rver sit behind a small proxy that does this and forwards what is allowed,
+ * byte for byte; the AWS gateway (EventBridge, Step Functions, Lambda) checks in place. A request
+ * without a local session token is the developer's or the runtime's own (admin, as an AWS
+ * account's administrator would be); every function and task carries one.
+ */
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { AccessDenied, authorize, type AccessRequest, type LocalPrincipal } from './iam.ts';
+import { principalOfToken } from './function-context.ts';
+import { listenOnLoopback } from './ports.ts';
+
+export interface Principals {
+  /** The principal a session token names; undefined for an unknown one. */
+  get(id: string): LocalPrincipal | undefined;
+  /** Every denial, newest last (the local /local/stats and the tests read it). */
+  denials: { principal: string; action: string; resource: string }[];
+  /** AWS API calls each principal made through the local endpoints. */
+  calls: Record<string, number>;
+}
+
+export function tokenOf(headers: IncomingMessage['headers'], url: URL): string | undefined {
+  const h = headers['x-amz-security-token'];
+  return (Array.isArray(h) ? h[0] : h) ?? url.searchParams.get('X-Amz-Security-Token') ?? undefined;
+}
+
+/**
+ * Checks `requests` for the caller `token` names. Returns undefined when allowed, else the denial
+ * (with the principal and request named in its message, as AWS's are).
+ */
+export function check(
+  principals: Principals,
+  token: string | undefined,
+  requests: () => AccessRequest[],
+): AccessDenied | Error | undefined {
+  const id = principalOfToken(token);
+  if (id === undefined) return undefined;
+  principals.calls[id] = (principals.calls[id] ?? 0) + 1;
+  const principal = principals.get(id);
+  if (!principal)
+    return Object.assign(new Error(`The security token included in the request is invalid (${id})`), {
+      name: 'UnrecognizedClientException',
+    });
+  try {
+    authorize(principal, requests());
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof AccessDenied)) throw e;
+    principals.denials.push({ principal: id, action: e.request.action, resource: e.request.resource });
+    console.warn(`[iam] denied: ${e.message}`);
+    return e;
+  }
+}
+
+// ---- DynamoDB -----------------------------------------------------------------------------
+
+const TRANSACT_ACTIONS: Record<string, string> = {
+  Put: 'dynamodb:PutItem',
+  Update: 'dynamodb:UpdateItem',
+  Delete: 'dynamodb:DeleteItem',
+  ConditionCheck: 'dynamodb:ConditionCheckItem',
+  Get: 'dynamodb:GetItem',
+};
+
+/** The IAM checks of one DynamoDB (or DynamoDB Streams) API request. */
+export function dynamoRequests(
+  target: string,
+  body: Record<string, unknown>,
+  region: string,
+  account: string,
+): AccessRequest[] {
+  const op = target.split('.')[1] ?? target;
+  const table = (name: string) =>
+    name.startsWith('arn:') ? name : `arn:aws:dynamodb:${region}:${account}:table/${name}`;
+  if (op === 'TransactWriteItems' || op === 'TransactGetItems')
+    return ((body.TransactItems ?? []) as Record<string, { TableName: string }>[]).flatMap((item) =>
+      Object.entries(item).map(([kind, v]) => ({
+        action: TRANSACT_ACTIONS[kind] ?? `dynamodb:${kind}`,
+        resource: table(v.TableName),
+      })),
+    );
+  if (op === 'BatchGetItem' || op === 'BatchWriteItem')
+    return Object.keys((body.RequestItems ?? {}) as object).map((t) => ({
+      action: `dynamodb:${op}`,
+      resource: table(t),
+    }));
+  const action = `dynamodb:${op}`;
+  if (typeof body.StreamArn === 'string') return [{ action, resource: body.StreamArn }];
+  if (typeof body.TableName === 'string')
+    return [
+      {
+        action,
+        resource:
+          typeof body.IndexName === 'string'
+            ? `${table(body.TableName)}/index/${body.IndexName}`
+            : table(body.TableName),
+      },
+    ];
+  return [{ action, resource: '*' }];
+}
+
+// ---- S3 -----------------------------------------------------------------------------------
+
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** The IAM checks of one path-style S3 request. */
+export function s3Requests(
+  method: string,
+  url: URL,
+  headers: IncomingMessage['headers'],
+  body: Buffer,
+): AccessRequest[] {
+  const [, bucket = '', ...rest] = url.pathname.split('/');
+  const key = decodeURIComponent(rest.join('/'));
+  const q = url.searchParams;
+  const sub = [...q.keys()].find((k) =>
+    [
+      'tagging',
+      'acl',
+      'versions',
+      'uploads',
+      'location',
+      'policy',
+      'versioning',
+      'delete',
+      'attributes',
+    ].includes(k),
+  );
+  if (!bucket) return [{ action: 's3:ListAllMyBuckets', resource: '*' }];
+  const bucketArn = `arn:aws:s3:::${decodeURIComponent(bucket)}`;
+  if (!key) {
+    const action =
+      method === 'POST' && sub === 'delete'
+        ? undefined
+        : method === 'HEAD'
+          ? 's3:ListBucket'
+          : method === 'GET'
+            ? sub === 'versions'
+              ? 's3:ListBucketVersions'
+              : sub === 'uploads'
+                ? 's3:ListBucketMultipartUploads'
+                : sub
+                  ? `s3:GetBucket${cap(sub)}`
+                  : 's3:ListBucket'
+            : method === 'PUT'
+              ? sub
+                ? `s3:PutBucket${cap(sub)}`
+                : 's3:CreateBucket'
+              : method === 'DELETE'
+                ? sub
+                  ? `s3:DeleteBucket${cap(sub)}`
+                  : 's3:DeleteBucket'
+                : `s3:${method}Bucket`;
+    if (action) return [{ action, resource: bucketArn }];
+    // DeleteObjects: s3:DeleteObject on each key.
+    const keys = [...body.toString('utf8').matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => m[1]!);
+    return keys.map((k) => ({ action: 's3:DeleteObject', resource: `${bucketArn}/${unxml(k)}` }));
+  }
+  const resource = `${bucketArn}/${key}`;
+  const version = q.has('versionId');
+  const out: AccessRequest[] = [];
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      out.push({
+        action: sub ? `s3:GetObject${cap(sub)}` : version ? 's3:GetObjectVersion' : 's3:GetObject',
+        resource,
+      });
+      break;
+    case 'PUT': {
+      out.push({ action: sub ? `s3:PutObject${cap(sub)}` : 's3:PutObject', resource });
+      const copy = headers['x-amz-copy-source'];
+      if (typeof copy === 'string') {
+        const src = decodeURIComponent(copy.replace(/^\//, '').split('?')[0]!);
+        out.push({ action: 's3:GetObject', resource: `arn:aws:s3:::${src}` });
+      }
+      break;
+    }
+    case 'POST':
+      out.push({ action: 's3:PutObject', resource });
+      break;
+    case 'DELETE':
+      out.push({
+        action: q.has('uploadId')
+          ? 's3:AbortMultipartUpload'
+          : sub
+            ? `s3:DeleteObject${cap(sub)}`
+            : version
+              ? 's3:DeleteObjectVersion'
+              : 's3:DeleteObject',
+        resource,
+      });
+      break;
+    default:
+      out.push({ action: `s3:${method}`, resource });
+  }
+  return out;
+}
+
+const unxml = (s: string) =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
+
+// ---- the proxy ----------------------------------------------------------------------------
+
+export interface IamProxy {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** A loopback proxy in front of DynamoDB Local or s3rver that enforces the caller's IAM statements. */
+export async function startIamProxy(opts: {
+  service: 'dynamodb' | 's3';
+  upstream: string;
+  principals: Principals;
+  region: string;
+  account: string;
+}): Promise<IamProxy> {
+  const up = new URL(opts.upstream);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const url = new URL(req.url ?? '/', 'http://local');
+      let denied: Error | undefined;
+      try {
+        denied = check(opts.principals, tokenOf(req.headers, url), () => {
+          if (opts.service === 's3') return s3Requests(req.method ?? 'GET', url, req.headers, body);
+          let json: Record<string, unknown> = {};
+          try {
+            json = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+          } catch {
+            // Not JSON: DynamoDB answers it; nothing to authorize beyond the action.
+          }
+          return dynamoRequests(String(req.headers['x-amz-target'] ?? ''), json, opts.region, opts.account);
+        });
+      } catch (e) {
+        denied = e as Error;
+      }
+      if (denied) {
+        if (opts.service === 's3')
+          res
+            .writeHead(403, { 'content-type': 'application/xml' })
+            .end(
+              `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${denied.name === 'AccessDeniedException' ? 'AccessDenied' : 'InvalidToken'}</Code><Message>${xml(denied.message)}</Message><RequestId>local</RequestId></Error>`,
+            );
+        else
+          res
+            .writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': denied.name })
+            .end(
+              JSON.stringify({ __type: `com.amazon.coral.service#${denied.name}`, message: denied.message }),
+            );
+        return;
+      }
+      const forward = httpRequest(
+        {
+          host: up.hostname,
+          port: up.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (upRes) => {
+          res.writeHead(upRes.statusCode ?? 502, upRes.rawHeaders);
+          upRes.pipe(res);
+        },
+      );
+      forward.on('error', (e) => {
+        if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end(`local ${opts.service} is unreachable: ${e.message}`);
+      });
+      forward.end(body);
+    });
+  });
+  const port = await listenOnLoopback(server);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
+  };
+}
+
+const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

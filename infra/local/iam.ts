@@ -1,0 +1,115 @@
+/**
+ * IAM, locally: identity-based policy evaluation as AWS does it for one principal. An explicit
+ * Deny wins; otherwise a request is allowed only if some Allow statement matches its action
+ * (case-insensitive, `*` and `?` wildcards), its resource (case-sensitive, same wildcards) and
+ * its conditions. A condition this evaluator does not know is never satisfied: the local runtime
+ * may be stricter than AWS, never kinder.
+ */
+
+export interface PolicyStatement {
+  Effect: 'Allow' | 'Deny';
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource?: string | string[];
+  NotResource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/** One authorization question: who (a function or task), which action, which resource. */
+export interface AccessRequest {
+  action: string;
+  resource: string;
+  /** Condition keys of the request (`iam:PassedToService`, …). */
+  context?: Record<string, string>;
+}
+
+const list = (v: string | string[] | undefined): string[] =>
+  v === undefined ? [] : Array.isArray(v) ? v : [v];
+
+const globCache = new Map<string, RegExp>();
+
+/** IAM's wildcard match: `*` any run of characters (also `/` and `:`), `?` exactly one. */
+export function iamMatch(pattern: string, value: string, caseInsensitive = false): boolean {
+  const key = `${caseInsensitive ? 'i' : 's'}${pattern}`;
+  let re = globCache.get(key);
+  if (!re) {
+    const body = pattern
+      .split('')
+      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+      .join('');
+    re = new RegExp(`^${body}$`, caseInsensitive ? 'si' : 's');
+    globCache.set(key, re);
+  }
+  return re.test(value);
+}
+
+function conditionsHold(cond: PolicyStatement['Condition'], ctx: Record<string, string>): boolean {
+  if (!cond) return true;
+  for (const [operator, entries] of Object.entries(cond))
+    for (const [key, expected] of Object.entries(entries)) {
+      const actual = ctx[key];
+      if (actual === undefined) return false;
+      const values = list(expected);
+      if (operator === 'StringEquals' && !values.includes(actual)) return false;
+      else if (operator === 'StringLike' && !values.some((v) => iamMatch(v, actual))) return false;
+      else if (operator !== 'StringEquals' && operator !== 'StringLike') return false;
+    }
+  return true;
+}
+
+function statementMatches(s: PolicyStatement, r: AccessRequest): boolean {
+  const actionOk = s.Action
+    ? list(s.Action).some((a) => iamMatch(a, r.action, true))
+    : s.NotAction
+      ? !list(s.NotAction).some((a) => iamMatch(a, r.action, true))
+      : false;
+  if (!actionOk) return false;
+  const resourceOk = s.Resource
+    ? list(s.Resource).some((p) => iamMatch(p, r.resource))
+    : s.NotResource
+      ? !list(s.NotResource).some((p) => iamMatch(p, r.resource))
+      : false;
+  return resourceOk && conditionsHold(s.Condition, r.context ?? {});
+}
+
+export type Decision = 'allow' | 'explicit-deny' | 'implicit-deny';
+
+export function evaluate(statements: PolicyStatement[], r: AccessRequest): Decision {
+  let allowed = false;
+  for (const s of statements) {
+    if (!statementMatches(s, r)) continue;
+    if (s.Effect === 'Deny') return 'explicit-deny';
+    allowed = true;
+  }
+  return allowed ? 'allow' : 'implicit-deny';
+}
+
+/** The principal a local function or task acts as, with the statements its role carries. */
+export interface LocalPrincipal {
+  /** `function/<name>` or `task/<name>`. */
+  id: string;
+  roleArn: string;
+  statements: PolicyStatement[];
+}
+
+export class AccessDenied extends Error {
+  override name = 'AccessDeniedException';
+  constructor(
+    readonly principal: LocalPrincipal,
+    readonly request: AccessRequest,
+    decision: Exclude<Decision, 'allow'>,
+  ) {
+    const role = principal.roleArn.replace(/^arn:aws:iam::(\d+):role\//, 'arn:aws:sts::$1:assumed-role/');
+    super(
+      `User: ${role}/${principal.id.replace(/^\w+\//, '')} (${principal.id}) is not authorized to perform: ${request.action} on resource: ${request.resource} because ${decision === 'explicit-deny' ? 'an identity-based policy explicitly denies' : 'no identity-based policy allows'} the ${request.action} action`,
+    );
+  }
+}
+
+/** Checks every request; the first one denied throws `AccessDenied`. */
+export function authorize(principal: LocalPrincipal, requests: AccessRequest[]): void {
+  for (const r of requests) {
+    const d = evaluate(principal.statements, r);
+    if (d !== 'allow') throw new AccessDenied(principal, r, d);
+  }
+}

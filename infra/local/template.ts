@@ -1,0 +1,256 @@
+/**
+ * What the synthesized template gives each function and task: its environment variables and the
+ * IAM statements attached to its role, with every intrinsic (Ref, Fn::GetAtt, Fn::Join, Fn::Sub,
+ * …) resolved to the physical names of one stage in one account. The local runtime runs each
+ * function with exactly this environment and checks each of its AWS calls against exactly these
+ * statements; `npm run docs:grants` prints them as docs/function-grants.md. There is no second
+ * list: what the CDK app synthesizes is what runs locally.
+ */
+import type { PolicyStatement } from './iam.ts';
+
+/** A CloudFormation template, as far as this reader needs it. */
+export interface CfnTemplate {
+  Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+}
+
+export interface RoleProfile {
+  roleArn: string;
+  statements: PolicyStatement[];
+  /** Managed policies attached to the role (by ARN), listed but not evaluated. */
+  managedPolicies: string[];
+}
+
+export interface FunctionProfile extends RoleProfile {
+  /** The topology's name (`system-api`). */
+  name: string;
+  /** The deployed name (`<stage>-system-api`). */
+  functionName: string;
+  environment: Record<string, string>;
+}
+
+export interface TaskProfile extends RoleProfile {
+  name: string;
+  family: string;
+  environment: Record<string, string>;
+}
+
+export interface TemplateProfiles {
+  stage: string;
+  account: string;
+  region: string;
+  functions: Record<string, FunctionProfile>;
+  tasks: Record<string, TaskProfile>;
+}
+
+export interface ResolveOptions {
+  stage: string;
+  account: string;
+  region: string;
+  /** Physical names CloudFormation would generate (buckets without a name), by logical id. */
+  physicalNames: Record<string, string>;
+  /** Logical id of each declared function, by topology name. */
+  functionIds: Record<string, string>;
+  /** Logical id of each declared task definition, by topology name. */
+  taskIds: Record<string, string>;
+}
+
+type Json = unknown;
+
+export interface TemplateResolver {
+  /** Resolves every intrinsic in `v` to this stage's physical names and ARNs. */
+  resolve(v: unknown): unknown;
+  ref(id: string): string;
+  getAtt(id: string, attr: string): string;
+}
+
+export function templateResolver(
+  template: CfnTemplate,
+  o: Pick<ResolveOptions, 'stage' | 'account' | 'region' | 'physicalNames'>,
+): TemplateResolver {
+  const R = template.Resources;
+  const { region, account } = o;
+  const prop = (id: string, k: string) => R[id]?.Properties?.[k] as Json;
+
+  const ref = (id: string): string => {
+    switch (id) {
+      case 'AWS::Partition':
+        return 'aws';
+      case 'AWS::Region':
+        return region;
+      case 'AWS::AccountId':
+        return account;
+      case 'AWS::URLSuffix':
+        return 'amazonaws.com';
+      case 'AWS::StackName':
+        return `lcm-${o.stage}`;
+    }
+    const r = R[id];
+    if (!r) throw new Error(`template: Ref to unknown ${id}`);
+    const named = (k: string) => (prop(id, k) !== undefined ? str(prop(id, k)) : (o.physicalNames[id] ?? id));
+    switch (r.Type) {
+      case 'AWS::DynamoDB::Table':
+        return named('TableName');
+      case 'AWS::S3::Bucket':
+        return named('BucketName');
+      case 'AWS::Lambda::Function':
+        return named('FunctionName');
+      case 'AWS::Events::EventBus':
+        return named('Name');
+      case 'AWS::IAM::Role':
+        return named('RoleName');
+      case 'AWS::Logs::LogGroup':
+        return named('LogGroupName');
+      case 'AWS::ECS::Cluster':
+        return named('ClusterName');
+      case 'AWS::SecretsManager::Secret':
+        return `arn:aws:secretsmanager:${region}:${account}:secret:${named('Name')}`;
+      case 'AWS::ECS::TaskDefinition':
+        return `arn:aws:ecs:${region}:${account}:task-definition/${named('Family')}:1`;
+      case 'AWS::SNS::Topic':
+        return `arn:aws:sns:${region}:${account}:${named('TopicName')}`;
+      case 'AWS::SQS::Queue':
+        return `https://sqs.${region}.amazonaws.com/${account}/${named('QueueName')}`;
+      default:
+        return o.physicalNames[id] ?? id;
+    }
+  };
+
+  const getAtt = (id: string, attr: string): string => {
+    const r = R[id];
+    if (!r) throw new Error(`template: Fn::GetAtt on unknown ${id}`);
+    const name = () => ref(id);
+    switch (`${r.Type}.${attr}`) {
+      case 'AWS::DynamoDB::Table.Arn':
+        return `arn:aws:dynamodb:${region}:${account}:table/${name()}`;
+      case 'AWS::DynamoDB::Table.StreamArn':
+        return `arn:aws:dynamodb:${region}:${account}:table/${name()}/stream/local`;
+      case 'AWS::S3::Bucket.Arn':
+        return `arn:aws:s3:::${name()}`;
+      case 'AWS::Lambda::Function.Arn':
+        return `arn:aws:lambda:${region}:${account}:function:${name()}`;
+      case 'AWS::Events::EventBus.Arn':
+        return `arn:aws:events:${region}:${account}:event-bus/${name()}`;
+      case 'AWS::Events::EventBus.Name':
+        return name();
+      case 'AWS::IAM::Role.Arn':
+        return `arn:aws:iam::${account}:role/${name()}`;
+      case 'AWS::Logs::LogGroup.Arn':
+        return `arn:aws:logs:${region}:${account}:log-group:${name()}:*`;
+      case 'AWS::ECS::Cluster.Arn':
+        return `arn:aws:ecs:${region}:${account}:cluster/${name()}`;
+      case 'AWS::SQS::Queue.Arn':
+        return `arn:aws:sqs:${region}:${account}:${str(prop(id, 'QueueName') ?? id)}`;
+      default:
+        return `${id}.${attr}`;
+    }
+  };
+
+  const resolve = (v: Json): Json => {
+    if (Array.isArray(v)) return v.map(resolve);
+    if (v === null || typeof v !== 'object') return v;
+    const o2 = v as Record<string, Json>;
+    const keys = Object.keys(o2);
+    if (keys.length === 1) {
+      const k = keys[0]!;
+      const a = o2[k];
+      switch (k) {
+        case 'Ref':
+          return ref(String(a));
+        case 'Fn::GetAtt': {
+          const [id, attr] = Array.isArray(a) ? (a as string[]) : String(a).split('.');
+          return getAtt(id!, attr!);
+        }
+        case 'Fn::Join': {
+          const [sep, parts] = a as [string, Json[]];
+          return (resolve(parts) as Json[]).map(str).join(sep);
+        }
+        case 'Fn::Select': {
+          const [i, arr] = a as [number, Json];
+          return (resolve(arr) as Json[])[Number(i)];
+        }
+        case 'Fn::Split': {
+          const [sep, s] = a as [string, Json];
+          return str(resolve(s)).split(sep);
+        }
+        case 'Fn::Sub': {
+          const [text, vars] = (Array.isArray(a) ? a : [a, {}]) as [string, Record<string, Json>];
+          return text.replace(/\$\{([^}]+)\}/g, (_m, name: string) => {
+            if (name in vars) return str(resolve(vars[name]));
+            const [id, attr] = name.split('.');
+            return attr ? getAtt(id!, attr) : ref(id!);
+          });
+        }
+      }
+    }
+    return Object.fromEntries(keys.map((k) => [k, resolve(o2[k])]));
+  };
+
+  return { resolve, ref, getAtt };
+}
+
+export function templateProfiles(template: CfnTemplate, o: ResolveOptions): TemplateProfiles {
+  const R = template.Resources;
+  const { region, account } = o;
+  const prop = (id: string, k: string) => R[id]?.Properties?.[k] as Json;
+  const { resolve, ref, getAtt } = templateResolver(template, o);
+
+  /** Statements of every AWS::IAM::Policy and inline policy attached to a role. */
+  const roleProfile = (roleId: string): RoleProfile => {
+    const statements: PolicyStatement[] = [];
+    for (const [, r] of Object.entries(R)) {
+      if (r.Type !== 'AWS::IAM::Policy') continue;
+      const roles = (r.Properties?.Roles ?? []) as Json[];
+      if (!roles.some((x) => (x as { Ref?: string }).Ref === roleId)) continue;
+      statements.push(
+        ...((resolve(
+          (r.Properties!.PolicyDocument as { Statement: Json[] }).Statement,
+        ) as PolicyStatement[]) ?? []),
+      );
+    }
+    for (const p of (prop(roleId, 'Policies') ?? []) as { PolicyDocument: { Statement: Json[] } }[])
+      statements.push(...(resolve(p.PolicyDocument.Statement) as PolicyStatement[]));
+    return {
+      roleArn: getAtt(roleId, 'Arn'),
+      statements,
+      managedPolicies: ((resolve(prop(roleId, 'ManagedPolicyArns')) ?? []) as string[]).map(str),
+    };
+  };
+  const roleOf = (arn: Json): string => {
+    const id = (arn as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt']?.[0];
+    if (!id) throw new Error(`template: role ${JSON.stringify(arn)} is not a Fn::GetAtt of a role`);
+    return id;
+  };
+
+  const functions: Record<string, FunctionProfile> = {};
+  for (const [name, id] of Object.entries(o.functionIds)) {
+    const vars =
+      (prop(id, 'Environment') as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
+    functions[name] = {
+      name,
+      functionName: ref(id),
+      environment: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, str(resolve(v))])),
+      ...roleProfile(roleOf(prop(id, 'Role'))),
+    };
+  }
+  const tasks: Record<string, TaskProfile> = {};
+  for (const [name, id] of Object.entries(o.taskIds)) {
+    const containers = (prop(id, 'ContainerDefinitions') ?? []) as {
+      Environment?: { Name: string; Value: Json }[];
+    }[];
+    tasks[name] = {
+      name,
+      family: str(prop(id, 'Family')),
+      environment: Object.fromEntries(
+        (containers[0]?.Environment ?? []).map((e) => [e.Name, str(resolve(e.Value))]),
+      ),
+      ...roleProfile(roleOf(prop(id, 'TaskRoleArn'))),
+    };
+  }
+  return { stage: o.stage, account, region, functions, tasks };
+}
+
+function str(v: Json): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new Error(`template: expected a string, got ${JSON.stringify(v)}`);
+}

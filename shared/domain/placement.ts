@@ -1,0 +1,162 @@
+/**
+ * Placement of a pod on a worker, minimal but correct: filter (running, not
+ * draining, host type, licence, free capacity, free ports), then bin-pack (the most utilised
+ * worker that fits), keeping the reason every other worker was rejected. Pure: the caller writes
+ * the allocation conditioned on the worker's version, so two placements never overbook.
+ */
+export interface WorkerDoc {
+  id: string;
+  status: string;
+  desired_status?: string;
+  state_version: number;
+  region: string;
+  host_type: string;
+  license: 'personal' | 'enterprise' | 'evaluation';
+  address: string;
+  cml_url?: string;
+  capacity: { cpu_cores: number; memory_gb: number; max_nodes: number };
+  allocated: { cpu_cores: number; memory_gb: number; nodes: number; pods: number };
+  ports: { start: number; end: number };
+  ports_in_use: number[];
+  pods: string[];
+  sessions?: string[];
+  /** Operator hold: no new pods, nothing else changes (docs/api.md, cordon/uncordon). */
+  cordoned?: boolean;
+  /** Since when the worker holds no pod (set when its last pod goes, cleared by a placement). */
+  idle_since?: string;
+}
+
+export interface PodNeeds {
+  pod_id: string;
+  session_id: string;
+  host_type: string;
+  license?: 'personal' | 'enterprise' | 'evaluation';
+  cpu_cores: number;
+  memory_gb: number;
+  nodes: number;
+  /** Port names to allocate, e.g. `rtr01_serial`. */
+  port_names: string[];
+}
+
+export type Placement =
+  | { ok: true; worker: WorkerDoc; next: WorkerDoc; ports: Record<string, number>; rejected: Rejection[] }
+  | { ok: false; rejected: Rejection[] };
+
+export interface Rejection {
+  worker: string;
+  reason: string;
+}
+
+/**
+ * `avoid`: workers this placement just lost a race on. They are tried last, so placements that
+ * start together (an exam that starts on the hour) spread over the fitting workers instead of
+ * all retrying on the one bin-packing prefers.
+ */
+export function placePod(
+  needs: PodNeeds,
+  workers: WorkerDoc[],
+  avoid: ReadonlySet<string> = new Set(),
+): Placement {
+  const rejected: Rejection[] = [];
+  const fits: WorkerDoc[] = [];
+  for (const w of workers) {
+    const reason = rejectionOf(w, needs);
+    if (reason) rejected.push({ worker: w.id, reason });
+    else fits.push(w);
+  }
+  if (!fits.length) return { ok: false, rejected };
+  // Bin-pack: the fullest worker that still fits; ties by id, so the choice is deterministic.
+  fits.sort(
+    (a, b) =>
+      Number(avoid.has(a.id)) - Number(avoid.has(b.id)) ||
+      utilisation(b) - utilisation(a) ||
+      a.id.localeCompare(b.id),
+  );
+  const worker = fits[0]!;
+  const ports = allocatePorts(worker, needs.port_names)!;
+  const next: WorkerDoc = {
+    ...worker,
+    allocated: {
+      cpu_cores: worker.allocated.cpu_cores + needs.cpu_cores,
+      memory_gb: worker.allocated.memory_gb + needs.memory_gb,
+      nodes: worker.allocated.nodes + needs.nodes,
+      pods: worker.allocated.pods + 1,
+    },
+    ports_in_use: [...worker.ports_in_use, ...Object.values(ports)].sort((a, b) => a - b),
+    pods: [...worker.pods, needs.pod_id],
+    sessions: [...new Set([...(worker.sessions ?? []), needs.session_id])],
+    state_version: worker.state_version + 1,
+  };
+  delete next.idle_since;
+  return { ok: true, worker, next, ports, rejected };
+}
+
+/**
+ * Gives a worker back what a pod held. Idempotent: releasing a pod it does not hold is a no-op.
+ * `at` (ISO time) stamps `idle_since` when the last pod goes: the scale-down cooldown counts from it.
+ */
+export function releasePod(
+  w: WorkerDoc,
+  pod_id: string,
+  held: { cpu_cores: number; memory_gb: number; nodes: number; ports: number[]; session_id?: string },
+  at?: string,
+): WorkerDoc | undefined {
+  if (!w.pods.includes(pod_id)) return undefined;
+  const freed = new Set(held.ports);
+  const pods = w.pods.filter((p) => p !== pod_id);
+  return {
+    ...w,
+    allocated: {
+      cpu_cores: Math.max(0, w.allocated.cpu_cores - held.cpu_cores),
+      memory_gb: Math.max(0, w.allocated.memory_gb - held.memory_gb),
+      nodes: Math.max(0, w.allocated.nodes - held.nodes),
+      pods: Math.max(0, w.allocated.pods - 1),
+    },
+    ports_in_use: w.ports_in_use.filter((p) => !freed.has(p)),
+    pods,
+    sessions: pods.length ? w.sessions : [],
+    ...(!pods.length && at ? { idle_since: at } : {}),
+    state_version: w.state_version + 1,
+  };
+}
+
+function rejectionOf(w: WorkerDoc, n: PodNeeds): string | undefined {
+  if (w.status !== 'running') return `status ${w.status}`;
+  if (w.desired_status === 'stopped' || w.desired_status === 'terminated' || w.desired_status === 'draining')
+    return 'draining';
+  if (w.cordoned) return 'cordoned';
+  if (w.host_type !== n.host_type) return `host type ${w.host_type} cannot run ${n.host_type}`;
+  if (n.license === 'enterprise' && w.license !== 'enterprise')
+    return `licence ${w.license} does not satisfy enterprise`;
+  if (w.license === 'personal' && (w.sessions ?? []).some((s) => s !== n.session_id))
+    return 'a personal-licence worker runs one session at a time';
+  if (w.allocated.cpu_cores + n.cpu_cores > w.capacity.cpu_cores)
+    return `needs ${n.cpu_cores} cores, ${w.capacity.cpu_cores - w.allocated.cpu_cores} free`;
+  if (w.allocated.memory_gb + n.memory_gb > w.capacity.memory_gb)
+    return `needs ${n.memory_gb} GB, ${w.capacity.memory_gb - w.allocated.memory_gb} free`;
+  if (w.allocated.nodes + n.nodes > w.capacity.max_nodes)
+    return `needs ${n.nodes} nodes, ${w.capacity.max_nodes - w.allocated.nodes} free`;
+  if (!allocatePorts(w, n.port_names)) return `needs ${n.port_names.length} ports, pool exhausted`;
+  return undefined;
+}
+
+function utilisation(w: WorkerDoc): number {
+  return Math.max(
+    w.allocated.cpu_cores / w.capacity.cpu_cores,
+    w.allocated.memory_gb / w.capacity.memory_gb,
+    w.allocated.nodes / w.capacity.max_nodes,
+  );
+}
+
+/** The lowest free ports of the worker's pool, one per name (names sorted, so allocation is stable). */
+export function allocatePorts(w: WorkerDoc, names: string[]): Record<string, number> | undefined {
+  const used = new Set(w.ports_in_use);
+  const out: Record<string, number> = {};
+  let candidate = w.ports.start;
+  for (const name of [...names].sort()) {
+    while (candidate <= w.ports.end && used.has(candidate)) candidate++;
+    if (candidate > w.ports.end) return undefined;
+    out[name] = candidate++;
+  }
+  return out;
+}
