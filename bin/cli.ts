@@ -1,6 +1,7 @@
 /**
  * The content author's command line (`npx lcm …`):
  *   lcm content lint <zip|dir>                         the sync's validation, human-readable
+ *   lcm content test <zip|dir> [--devices model.yaml]  the author's dry run against the simulators
  *   lcm lifecycle compile <lifecycle.yaml|package> [--phase p] [--pod-type t] [--stage s]   prints ASL
  *   lcm lifecycle graph <lifecycle.yaml|package> [--pod-type t]                 Mermaid per phase
  *   lcm lifecycle standard                                                     the standard lifecycle.yaml
@@ -17,14 +18,25 @@ import { STANDARD_LIFECYCLE } from '../state-machines/standard-lifecycle.ts';
 
 const USAGE = `usage:
   lcm content lint <package.zip|directory>
+  lcm content test <package.zip|directory> [--devices <model.yaml>]
   lcm lifecycle compile <lifecycle.yaml|package> [--phase <name>] [--pod-type <type>] [--stage <stage>, default dev]
   lcm lifecycle graph <lifecycle.yaml|package> [--pod-type <type>]
   lcm lifecycle standard`;
+
+/**
+ * The dry run (`lcm content test`) needs the local simulators, which product code does not import:
+ * the launcher (bin/lcm.mjs) hands it in (docs/decisions.md, D50).
+ */
+export type ContentTestRunner = (
+  target: string,
+  opts: { devices?: string; out: (s: string) => void },
+) => Promise<number>;
 
 export async function main(
   argv: string[],
   out: (s: string) => void = (s) => process.stdout.write(s),
   err: (s: string) => void = (s) => process.stderr.write(s),
+  contentTest?: ContentTestRunner,
 ): Promise<number> {
   const [group, cmd, target, ...rest] = argv;
   const flag = (name: string) => {
@@ -42,6 +54,14 @@ export async function main(
     return 2;
   }
   try {
+    if (group === 'content' && cmd === 'test') {
+      if (!contentTest) {
+        err('content test needs the local simulators: run it as `npx lcm content test …`\n');
+        return 2;
+      }
+      const devices = flag('devices');
+      return await contentTest(target, { ...(devices ? { devices } : {}), out });
+    }
     if (group === 'content' && cmd === 'lint') {
       const files = await load(target);
       const r = await validatePackage(files);

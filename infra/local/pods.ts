@@ -12,10 +12,12 @@ import { parse } from 'yaml';
 import type { CmlLabAction } from './sim/cml-server.ts';
 import { DeviceConsoleSimulator, type ConsoleTransport, type DeviceModel } from './sim/device-console.ts';
 
-type Models = Record<
+/** Device models by node label: what each console answers (seeds/devices/*.yaml's `devices`). */
+export type DeviceModels = Record<
   string,
   { enable_password?: string; username?: string; password?: string; commands: Record<string, string> }
 >;
+type Models = DeviceModels;
 
 /** Port tags the product writes (tags_sync) and the console each one gets locally. */
 const CONSOLE_TAGS: [string, ConsoleTransport][] = [
@@ -48,11 +50,13 @@ export class LocalPods {
   readonly models: Models;
   errors: string[] = [];
 
+  /** Models from a directory of YAML files, or given (the dry run's `--devices` file). */
   constructor(
-    modelsDir: string,
+    modelsDir: string | undefined,
     private readonly credentials: { enable_password: string; username?: string; password?: string },
+    models?: Models,
   ) {
-    this.models = loadDeviceModels(modelsDir);
+    this.models = { ...(modelsDir ? loadDeviceModels(modelsDir) : {}), ...(models ?? {}) };
   }
 
   /** A device's model; over SSH it also takes a username and password (the transport's login). */

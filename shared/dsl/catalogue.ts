@@ -13,6 +13,8 @@ export interface ScenarioFunction {
   needsTarget: boolean;
   input: JsonSchema;
   output: JsonSchema;
+  /** A step using it, as a job file writes it (the authoring guide shows it; a test validates it). */
+  example: JobStep;
 }
 
 const str = { type: 'string' };
@@ -31,6 +33,12 @@ const fns: ScenarioFunction[] = [
     needsTarget: false,
     input: obj({ seconds: { type: 'number', minimum: 0, maximum: 3600 } }, ['seconds']),
     output: obj({ waited_seconds: { type: 'number' } }),
+    example: {
+      id: 'settle',
+      uses: 'pause@v1',
+      with: { seconds: 5 },
+      capture: { waited_seconds: 'settled_for' },
+    },
   },
   {
     name: 'exec',
@@ -39,6 +47,13 @@ const fns: ScenarioFunction[] = [
     needsTarget: true,
     input: obj({ command: str, commands: { type: 'array', items: str }, config_mode: { type: 'boolean' } }),
     output: obj({ output: str, exit_code: { type: 'integer' } }),
+    example: {
+      id: 'banner',
+      uses: 'exec@v1',
+      target: 'rtr01',
+      with: { commands: ['banner motd #Lab#'], config_mode: true },
+      capture: { output: 'banner_output' },
+    },
   },
   {
     name: 'copy',
@@ -47,6 +62,13 @@ const fns: ScenarioFunction[] = [
     needsTarget: true,
     input: obj({ file: str, destination: str }, ['file']),
     output: obj({ bytes: { type: 'integer' }, output: str }),
+    example: {
+      id: 'base_config',
+      uses: 'copy@v1',
+      target: 'rtr01',
+      with: { file: 'rtr01-base.cfg' },
+      capture: { bytes: 'base_bytes' },
+    },
   },
   {
     name: 'collect',
@@ -55,6 +77,13 @@ const fns: ScenarioFunction[] = [
     needsTarget: true,
     input: obj({ command: str }, ['command']),
     output: obj({ output: str }),
+    example: {
+      id: 'rtr01_neighbors',
+      uses: 'collect@v1',
+      target: 'rtr01',
+      with: { command: 'show ip ospf neighbor' },
+      capture: { output: 'rtr01_ospf' },
+    },
   },
   {
     name: 'evaluate.regex',
@@ -75,6 +104,12 @@ const fns: ScenarioFunction[] = [
       match: { type: ['string', 'null'] },
       groups: { type: 'array' },
     }),
+    example: {
+      id: 'two_full',
+      uses: 'evaluate.regex@v1',
+      with: { source: '${ .vars.rtr01_ospf }', regex: 'FULL.*\\n.*FULL', flags: ['multiline'] },
+      capture: { passed: 'rtr01_two_full' },
+    },
   },
   {
     name: 'report.score',
@@ -89,6 +124,12 @@ const fns: ScenarioFunction[] = [
       passed: { type: 'boolean' },
       report_ref: str,
     }),
+    example: {
+      id: 'score',
+      uses: 'report.score@v1',
+      with: { rubric: '${ .content.files.rubric }' },
+      capture: { percentage: 'score_percentage', passed: 'score_passed' },
+    },
   },
   {
     name: 'report.readiness',
@@ -97,6 +138,12 @@ const fns: ScenarioFunction[] = [
     needsTarget: false,
     input: obj({ checks: { type: ['array', 'string'] } }),
     output: obj({ ready: { type: 'boolean' }, report_ref: str }),
+    example: {
+      id: 'readiness',
+      uses: 'report.readiness@v1',
+      with: { checks: '${ [.vars.rtr01_uptime | test("uptime")] }' },
+      capture: { ready: 'lab_ready' },
+    },
   },
   {
     name: 'cml.lab_resolve',
@@ -105,6 +152,12 @@ const fns: ScenarioFunction[] = [
     needsTarget: false,
     input: obj({ title: str, topology: { type: ['string', 'object'] } }),
     output: obj({ lab_id: str, created: { type: 'boolean' } }),
+    example: {
+      id: 'lab',
+      uses: 'cml.lab_resolve@v1',
+      with: { title: '${ .runtime_env.lab_title }' },
+      capture: { lab_id: 'lab_id' },
+    },
   },
   {
     name: 'cml.lab_start',
@@ -113,6 +166,12 @@ const fns: ScenarioFunction[] = [
     needsTarget: false,
     input: obj({ lab_id: str, wait_seconds: { type: 'number' } }, ['lab_id']),
     output: obj({ state: str, converged: { type: 'boolean' } }),
+    example: {
+      id: 'start',
+      uses: 'cml.lab_start@v1',
+      with: { lab_id: '${ .runtime_env.lab_id }', wait_seconds: 600 },
+      capture: { converged: 'lab_converged' },
+    },
   },
   {
     name: 'cml.lab_stop',
@@ -121,6 +180,7 @@ const fns: ScenarioFunction[] = [
     needsTarget: false,
     input: obj({ lab_id: str }, ['lab_id']),
     output: obj({ state: str }),
+    example: { id: 'stop', uses: 'cml.lab_stop@v1', with: { lab_id: '${ .runtime_env.lab_id }' } },
   },
   {
     name: 'cml.wipe',
@@ -129,6 +189,7 @@ const fns: ScenarioFunction[] = [
     needsTarget: false,
     input: obj({ lab_id: str }, ['lab_id']),
     output: obj({ state: str }),
+    example: { id: 'wipe', uses: 'cml.wipe@v1', with: { lab_id: '${ .runtime_env.lab_id }' } },
   },
   {
     name: 'cml.power',
@@ -137,6 +198,12 @@ const fns: ScenarioFunction[] = [
     needsTarget: false,
     input: obj({ lab_id: str, node: str, state: { enum: ['on', 'off'] } }, ['lab_id', 'node', 'state']),
     output: obj({ state: str }),
+    example: {
+      id: 'power_off_rtr02',
+      uses: 'cml.power@v1',
+      with: { lab_id: '${ .runtime_env.lab_id }', node: 'rtr02', state: 'off' },
+      capture: { state: 'rtr02_state' },
+    },
   },
   {
     name: 'cml.bounce_interface',
@@ -145,6 +212,11 @@ const fns: ScenarioFunction[] = [
     needsTarget: false,
     input: obj({ lab_id: str, node: str, interface: str }, ['lab_id', 'node', 'interface']),
     output: obj({ state: str }),
+    example: {
+      id: 'flap',
+      uses: 'cml.bounce_interface@v1',
+      with: { lab_id: '${ .runtime_env.lab_id }', node: 'rtr01', interface: 'GigabitEthernet0/1' },
+    },
   },
 ];
 
