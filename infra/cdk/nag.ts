@@ -3,8 +3,15 @@
  * rule (and, for IAM5, the finding) it covers and why it is acceptable; a test fails on any
  * acknowledgement without a reason of substance.
  */
-import { type CfnElement, type Stack, Token, Validations } from 'aws-cdk-lib';
+import { createRequire } from 'node:module';
+import { Aspects, type CfnElement, type IAspect, type Stack, Token, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
+
+// How cdk-nag spells a resource in a finding id (`<Logical.Arn>/index/*`), from cdk-nag itself.
+const { flattenCfnReference } = createRequire(import.meta.url)('cdk-nag/lib/utils/flatten-cfn-reference') as {
+  flattenCfnReference(reference: unknown): string;
+};
 
 export const ACKNOWLEDGEMENTS: { id: string; reason: string }[] = [
   {
@@ -64,11 +71,6 @@ export function wildcardAcknowledgements(
   const partition = Token.isUnresolved(stack.partition) ? '<AWS::Partition>' : stack.partition;
   const out: { id: string; reason: string }[] = [
     {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray trace writes, CloudWatch Logs delivery and states:ListStateMachines take no resource ARN.',
-    },
-    {
       id: `AwsSolutions-IAM5[Resource::arn:${partition}:states:${region}:${acct}:stateMachine:${r.stage}-lcm-*]`,
       reason: `Content sync registers one state machine per (pod definition, phase) at run time; names share this stage's ${r.stage}-lcm- prefix, and grants stop at it (another stage's machines are out of reach).`,
     },
@@ -107,7 +109,104 @@ export function wildcardAcknowledgements(
   return out;
 }
 
+/**
+ * Actions IAM authorizes on no resource ARN (`Resource: *` is the only way to grant them), each
+ * with why it is granted. `Resource::*` is acknowledged on a policy only if every action it grants
+ * on `*` is here, and the reason names them: a new one (say `logs:PutResourcePolicy` on a
+ * function) fails synthesis until it is explained here.
+ */
+export const RESOURCELESS_ACTIONS: Record<string, { why: string; only?: RegExp }> = {
+  'xray:PutTraceSegments': { why: 'X-Ray tracing' },
+  'xray:PutTelemetryRecords': { why: 'X-Ray tracing' },
+  'xray:GetSamplingRules': { why: 'X-Ray tracing' },
+  'xray:GetSamplingTargets': { why: 'X-Ray tracing' },
+  'states:ListStateMachines': { why: 'listing state machines (content sync, the deep health check)' },
+  'dynamodb:ListStreams': { why: "the stream event source mapping's stream discovery" },
+  ...Object.fromEntries(
+    [
+      'logs:CreateLogDelivery',
+      'logs:GetLogDelivery',
+      'logs:UpdateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:DescribeResourcePolicies',
+      'logs:DescribeLogGroups',
+    ].map((a) => [
+      a,
+      {
+        why: "the state machines' vended log delivery (AWS's documented Step Functions logging policy); the state machine role only",
+        only: /\/StateMachineRole\//,
+      },
+    ]),
+  ),
+  'ecr:GetAuthorizationToken': {
+    why: "pulling the job runner's image (ECR's token is account-wide); the task execution role only",
+    only: /\/ExecutionRole\//,
+  },
+};
+
+type Statement = { Effect?: string; Action?: string | string[]; Resource?: unknown };
+const arr = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** cdk-nag's IAM5 findings of one policy document, as it computes them. */
+function findings(doc: { Statement?: Statement[] }): { id: string; starActions: string[] }[] {
+  const out = new Map<string, string[]>();
+  for (const st of doc.Statement ?? []) {
+    if (st.Effect !== 'Allow') continue;
+    const actions = arr(st.Action);
+    for (const a of actions.filter((x) => x.includes('*'))) out.set(`Action::${a}`, []);
+    for (const r of arr(st.Resource)
+      .map(flattenCfnReference)
+      .filter((x) => x.includes('*'))) {
+      const id = `Resource::${r}`;
+      out.set(id, [...(out.get(id) ?? []), ...(r === '*' ? actions : [])]);
+    }
+  }
+  return [...out].map(([id, starActions]) => ({ id, starActions }));
+}
+
+/**
+ * Acknowledges each IAM5 finding on the one policy (or role) that has it, never on the stack: an
+ * aspect, so statements added after construction are seen too.
+ */
+class ScopedWildcardAcknowledgements implements IAspect {
+  constructor(private readonly catalogue: Map<string, string>) {}
+
+  visit(node: IConstruct): void {
+    const docs =
+      node instanceof iam.CfnPolicy
+        ? [node.policyDocument]
+        : node instanceof iam.CfnRole
+          ? arr(node.stack.resolve(node.policies) as { policyDocument: unknown }[]).map(
+              (p) => p.policyDocument,
+            )
+          : [];
+    for (const doc of docs)
+      for (const f of findings((node as iam.CfnPolicy).stack.resolve(doc) as { Statement?: Statement[] })) {
+        let reason = this.catalogue.get(`AwsSolutions-IAM5[${f.id}]`);
+        if (f.id === 'Resource::*') {
+          const ok = (a: string) => {
+            const r = RESOURCELESS_ACTIONS[a];
+            return r !== undefined && (!r.only || r.only.test(`/${node.node.path}/`));
+          };
+          reason = f.starActions.every(ok)
+            ? `Granted on * because IAM takes no resource for them: ${[...new Set(f.starActions)]
+                .map((a) => `${a} (${RESOURCELESS_ACTIONS[a]!.why})`)
+                .join('; ')}.`
+            : undefined;
+        }
+        if (reason)
+          Validations.of(node).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[${f.id}]`, reason });
+      }
+  }
+}
+
+/**
+ * The stack-wide acknowledgements (rules that are not about one resource's wildcards), and the
+ * IAM5 catalogue applied policy by policy.
+ */
 export function suppressWithReasons(stack: Stack, wildcards: { id: string; reason: string }[] = []): void {
-  for (const a of [...ACKNOWLEDGEMENTS, ...wildcards])
-    Validations.of(stack).acknowledge({ ...a, id: `AwsSolutions::${a.id}` });
+  for (const a of ACKNOWLEDGEMENTS) Validations.of(stack).acknowledge({ ...a, id: `AwsSolutions::${a.id}` });
+  Aspects.of(stack).add(new ScopedWildcardAcknowledgements(new Map(wildcards.map((w) => [w.id, w.reason]))));
 }

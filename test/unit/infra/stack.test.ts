@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../../../infra/app.ts';
 import { stageConfig } from '../../../infra/cdk/config.ts';
@@ -215,6 +216,31 @@ describe('the CDK app, generated from the topology', () => {
     expect(nag.violations).toEqual([]);
     expect(nag.conclusion).toBe('success');
     for (const a of stack.acknowledgements) expect(a.reason.length, a.id).toBeGreaterThan(40);
+  });
+
+  it('acknowledges each wildcard on the policy that has it, never stack-wide: a new one fails synthesis', () => {
+    const onStack = stack.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.keys(m.data as object));
+    expect(onStack.filter((id) => id.includes('IAM5'))).toEqual([]);
+
+    // The same wildcard the state machine role is acknowledged for, added to another role.
+    const app2 = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+    const { stack: other } = buildApp(app2);
+    other.functions
+      .get('system-api')!
+      .fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['logs:PutResourcePolicy'], resources: ['*'] }));
+    expect(() => app2.synth()).toThrow(/wildcard permissions/);
+    const report = JSON.parse(readFileSync(join(app2.outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: {
+        pluginName: string;
+        violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+      }[];
+    };
+    const violations = report.pluginReports.find((p) => p.pluginName === 'AwsSolutions')!.violations;
+    expect(violations.map((v) => [v.ruleName, v.violatingConstructs.map((r) => r.constructPath)])).toEqual([
+      ['AwsSolutions-IAM5[Resource::*]', [expect.stringContaining('FnSystemApi')]],
+    ]);
   });
 
   it('the state machine role may invoke only the phase functions', () => {
