@@ -9,6 +9,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { Problem, toProblem, type ProblemError } from '../domain/problem.ts';
 import { logger } from '../observability/logger.ts';
+import { countApiProblem } from '../observability/metrics.ts';
 import { DEFAULT_MAX_BODY_BYTES, type RouteContract, routeKey } from './contract.ts';
 import { type JsonSchema, validateAgainst } from './schema.ts';
 
@@ -61,6 +62,7 @@ export function httpHandler(routes: Route[]) {
       };
     } catch (e) {
       const p = toProblem(e);
+      countApiProblem(p.kind, p.status);
       if (p.status >= 500) logger.error('request failed', { routeKey: event.routeKey, error: e as Error });
       else logger.info('request rejected', { routeKey: event.routeKey, problem: p.kind, status: p.status });
       return {
