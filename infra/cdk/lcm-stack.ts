@@ -377,7 +377,7 @@ export class LcmStack extends Stack {
     };
     // Every handler answers its errors as problems, so the Lambda error alarm never sees a 5xx:
     // alarm on the API's own 5xx count (a handler's `internal` problem, an integration failure,
-    // a timeout). Per problem type, the handlers count `LCM/ApiProblem` (shared/observability/metrics.ts).
+    // a timeout). Per problem type, the handlers count `LCM/ApiProblem` (shared/runtime/metrics.ts).
     alarm(
       new cloudwatch.Alarm(this, 'Api5xx', {
         alarmName: physicalName(config.stage, 'api-5xx'),

@@ -128,6 +128,8 @@ export interface SessionDoc extends TimedResource<SessionStatus, SessionDesired>
   cancel_reason?: string;
   /** The principal that booked the session. */
   created_by?: string;
+  /** The scheduler client (tenant) that booked the session; only it reads, lists, cancels and extends it. */
+  tenant?: string;
   /** The scheduler's own labels, echoed back. */
   metadata?: Record<string, string | number | boolean>;
   /** Each part's pinned form, for listings that do not read the parts. */
@@ -156,7 +158,13 @@ export interface PartDoc extends TimedResource<PartStatus, PartDesired> {
   deadline?: string;
   candidate_started_at?: string;
   end_requested?: { at: string; by: string; reason?: string };
-  review_decision?: { decision: 'accept' | 'reject'; points_awarded?: number; comment?: string; at: string };
+  review_decision?: {
+    decision: 'accept' | 'reject';
+    points_awarded?: number;
+    comment?: string;
+    by?: string;
+    at: string;
+  };
   score_report?: Record<string, unknown> & Partial<ScoreSummary>;
   score_report_ref?: string;
   failure?: { phase: string; error: string; cause?: string };

@@ -7,7 +7,7 @@ process.env.LCM_STAGE = 'test';
 
 const { httpHandler, route } = await import('../../../shared/api/http.ts');
 const { Problem } = await import('../../../shared/domain/problem.ts');
-const { API_PROBLEM_METRIC, METRICS_NAMESPACE } = await import('../../../shared/observability/metrics.ts');
+const { API_PROBLEM_METRIC, METRICS_NAMESPACE } = await import('../../../shared/runtime/metrics.ts');
 
 const handler = httpHandler([
   route(

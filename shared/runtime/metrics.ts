@@ -5,7 +5,7 @@
  * (the local runtime does).
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { envOptional } from '../runtime/env.ts';
+import { envOptional } from './env.ts';
 
 export const METRICS_NAMESPACE = 'LCM';
 export const API_PROBLEM_METRIC = 'ApiProblem';
