@@ -262,7 +262,11 @@ export class LcmStack extends Stack {
           case 'secret':
             f.bindSecret(
               secretsByName.get(g.secret)!,
-              g.secret === 'cml' ? ENV.cmlSecretArn : ENV.ldsSecretArn,
+              ENV[
+                ({ cml: 'cmlSecretArn', lds: 'ldsSecretArn', webhooks: 'webhookSecretArn' } as const)[
+                  g.secret
+                ]
+              ],
             );
             break;
           case 'invoke': {

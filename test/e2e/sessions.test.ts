@@ -485,8 +485,8 @@ describe('bad requests get a documented problem and change nothing', () => {
       'GET',
       '/v1/sessions?cursor=bm9wZQ',
       () => undefined,
-      422,
-      'validation-error',
+      400,
+      'bad-request',
       '/query/cursor',
     ],
     [

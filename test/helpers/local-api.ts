@@ -15,6 +15,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { createLocalApi } from '../../infra/local/api-server.ts';
 import { LocalFunctions } from '../../infra/local/functions.ts';
+import { LOCAL_WEBHOOK_CLIENTS } from '../../infra/local/sim/webhooks.ts';
 import { listenOnLoopback } from '../../infra/local/ports.ts';
 import { createTable } from '../../infra/local/provision.ts';
 import { bucketName, busName, tableName } from '../../infra/naming.ts';
@@ -118,6 +119,7 @@ export async function startLocalApi(
     [ENV.eventBus]: busName(stage),
     [ENV.contentSyncFunction]: `${stage}-content-sync`,
     [ENV.jobRunnerFunction]: `${stage}-job-runner`,
+    [ENV.webhookClients]: JSON.stringify(LOCAL_WEBHOOK_CLIENTS),
     ...opts.extraEnv,
   });
   resetClients();

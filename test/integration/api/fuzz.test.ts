@@ -17,6 +17,7 @@ import type { JsonSchema } from '../../../shared/api/schema.ts';
 import { INBOUND_EVENT_TYPES } from '../../../shared/events/types.ts';
 import { PARTITIONS } from '../../../shared/store/keys.ts';
 import type { StoredItem } from '../../../shared/store/state-store.ts';
+import { signedDelivery } from '../../../infra/local/sim/webhooks.ts';
 import { startLocalApi, type LocalApiHarness } from '../../helpers/local-api.ts';
 import { writeJournal, type WriteJournal } from '../../helpers/write-journal.ts';
 
@@ -366,7 +367,16 @@ describe('the API under generated input', () => {
     for (const [n, r] of requests.entries()) {
       const path = '/' + r.path.map((p) => String(resolveRefs(p))).join('/');
       const url = path + (r.query ? `?${r.query}` : '');
-      const body = r.rawBody ?? (r.body === undefined ? undefined : JSON.stringify(resolveRefs(r.body)));
+      let body = r.rawBody ?? (r.body === undefined ? undefined : JSON.stringify(resolveRefs(r.body)));
+      // Half of the events are signed webhooks (the rest test the signature check).
+      if (r.route === 'POST /v1/events' && r.body && typeof r.body === 'object' && n % 2 === 0) {
+        const signed = signedDelivery(resolveRefs(r.body) as Record<string, unknown>, {
+          nowMs: api.clock.now(),
+          webhookId: `msg_${n % 50}`,
+        });
+        body = signed.body;
+        r.headers = { ...r.headers, ...signed.headers };
+      }
       const invokedBefore = api.invocations.length;
       journal.begin();
       const res = await api.request<{
