@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 // The SDK warns once per process that releases after January 2027 need Node 22; the pinned
 // releases run on Node 20 (this machine) and Lambdas deploy on Node 22. Not test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Handlers emit CloudWatch metrics (embedded metric format) to stdout; not test output either.
+// The test of the metrics themselves turns them on for its own file.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
 /**
  * Four projects: `unit` (pure, no emulator), `integration` (DynamoDB Local and s3rver started

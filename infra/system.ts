@@ -10,7 +10,7 @@ import { inboundContracts } from '../shared/api/contracts/inbound.ts';
 import { jobsContracts } from '../shared/api/contracts/jobs.ts';
 import { sessionsContracts } from '../shared/api/contracts/sessions.ts';
 import { systemContracts } from '../shared/api/contracts/system.ts';
-import { AWS_EVENTS, EVENT_TYPES, SOURCES } from '../shared/events/types.ts';
+import { AWS_EVENTS, EVENT_ARCHIVE_RETENTION_DAYS, EVENT_TYPES, SOURCES } from '../shared/events/types.ts';
 import { stateMachinePrefix } from '../shared/domain/names.ts';
 import { ALLOWED_SOURCE_PREFIXES } from '../shared/inbound/commands.ts';
 import {
@@ -76,10 +76,15 @@ export const system: SystemDecl = {
     { name: 'content', description: 'PAv1 packages in, extracted artefacts out', eventBridge: true },
     { name: 'artefacts', description: 'Score reports, collected evidence and archives', eventBridge: false },
   ],
-  bus: { name: 'lcm', archiveRetentionDays: 30 },
+  bus: { name: 'lcm', archiveRetentionDays: EVENT_ARCHIVE_RETENTION_DAYS },
   secrets: [
     { name: 'cml', description: 'CML worker API credentials' },
     { name: 'lds', description: 'Lab delivery system API credentials' },
+    {
+      name: 'webhooks',
+      description:
+        'Inbound webhook clients: per client id, its signing secret(s) and the exact event sources it may send',
+    },
   ],
   functions: [
     {
@@ -259,7 +264,10 @@ export const system: SystemDecl = {
           source: ALLOWED_SOURCE_PREFIXES.map((prefix) => ({ prefix })),
         }),
       ],
-      grants: [{ kind: 'table', table: 'state', access: 'readwrite' }],
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'secret', secret: 'webhooks' },
+      ],
     },
     {
       name: 'seed-catalog',

@@ -83,7 +83,7 @@ export type Grant =
   | { kind: 'secret'; secret: SecretName }
   | { kind: 'invoke'; function: string };
 
-export type SecretName = 'cml' | 'lds';
+export type SecretName = 'cml' | 'lds' | 'webhooks';
 
 export interface FunctionDecl {
   /** Stable logical name, kebab-case; the deployed name is `<stage>-<name>`. */

@@ -1,12 +1,13 @@
 /**
- * CloudEvents from the lab delivery system and graders, over HTTP (POST /v1/events) or from the
- * bus. Allow-listed by source, idempotent by (source, id), turned into commands.
+ * CloudEvents from the lab delivery system and graders: over HTTP (POST /v1/events) as signed
+ * Standard Webhooks, idempotent by webhook id; or from the bus, idempotent by (source, id).
+ * Allow-listed by source, turned into commands.
  */
 import type { APIGatewayProxyEventV2, Context, EventBridgeEvent } from 'aws-lambda';
 import { httpHandler, route } from '../shared/api/http.ts';
 import { inboundContracts } from '../shared/api/contracts/inbound.ts';
 import { fromEventBridgeEvent, type CloudEvent } from '../shared/events/cloudevent.ts';
-import { acceptInbound } from '../shared/inbound/commands.ts';
+import { acceptInbound, acceptWebhook } from '../shared/inbound/commands.ts';
 import { StateStore } from '../shared/store/state-store.ts';
 import { documentClient } from '../shared/runtime/aws.ts';
 import { env } from '../shared/runtime/env.ts';
@@ -20,7 +21,12 @@ const deps = () => ({
 const http = httpHandler([
   route(inboundContracts.postEvent, async (req) => ({
     status: 202,
-    body: await acceptInbound(req.body as CloudEvent, deps(), req.context),
+    body: await acceptWebhook(
+      req.body as CloudEvent,
+      { client: req.tenant, headers: req.headers, rawBody: req.rawBody },
+      deps(),
+      req.context,
+    ),
   })),
 ]);
 

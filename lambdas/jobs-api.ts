@@ -6,21 +6,25 @@ import {
   functionCatalogue,
   getJob,
   submitJob,
+  submitJobOnce,
   type SubmitJob,
 } from '../shared/scenario/service.ts';
 
 export const handler = httpHandler([
   route<unknown, unknown, SubmitJob>(c.submit, async (req) => {
-    const out = await submitJob(req.body);
+    const key = req.headers['idempotency-key'];
+    const out = key
+      ? await submitJobOnce({ key, body: req.body, tenant: req.tenant, context: req.context })
+      : await submitJob(req.body, req.tenant);
     return { status: 202, body: out, headers: { location: `/v1/jobs/${out.job_id}` } };
   }),
   route<{ id: string }, unknown, unknown>(c.get, async (req) => ({
     status: 200,
-    body: await getJob(req.params.id),
+    body: await getJob(req.params.id, req.tenant),
   })),
   route<{ id: string }, unknown, unknown>(c.cancel, async (req) => ({
     status: 202,
-    body: await cancelJob(req.params.id, 'api'),
+    body: await cancelJob(req.params.id, req.tenant),
   })),
   route<unknown, unknown, unknown>(c.functions, async () => ({
     status: 200,

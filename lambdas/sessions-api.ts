@@ -35,8 +35,14 @@ export const handler = httpHandler([
   route<unknown, unknown, CreateSessionRequest>(c.create, async (req) => {
     const key = req.headers['idempotency-key'];
     const { tree, replayed } = key
-      ? await scheduleSessionOnce(deps(), { key, body: req.body, by: req.principal, context: req.context })
-      : { tree: await scheduleSession(deps(), req.body, req.principal), replayed: false };
+      ? await scheduleSessionOnce(deps(), {
+          key,
+          body: req.body,
+          by: req.principal,
+          tenant: req.tenant,
+          context: req.context,
+        })
+      : { tree: await scheduleSession(deps(), req.body, req.principal, req.tenant), replayed: false };
     return {
       status: 201,
       body: tree,
@@ -47,20 +53,24 @@ export const handler = httpHandler([
     };
   }),
   route<unknown, Omit<ListQuery, 'cursor'> & { cursor?: string }, unknown>(c.list, async (req) => {
-    const page = await listTrees(deps(), { ...req.query, cursor: decodeCursor(req.query.cursor) });
+    const page = await listTrees(
+      deps(),
+      { ...req.query, cursor: decodeCursor(req.query.cursor) },
+      req.tenant,
+    );
     const next = encodeCursor(page.cursor);
     return { status: 200, body: { items: page.items, ...(next ? { next_cursor: next } : {}) } };
   }),
   route<{ id: string }, unknown, unknown>(c.get, async (req) => ({
     status: 200,
-    body: await getTree(deps(), req.params.id),
+    body: await getTree(deps(), req.params.id, req.tenant),
   })),
   route<{ id: string }, unknown, { reason?: string }>(c.cancel, async (req) => {
-    const s = await cancelSession(deps(), req.params.id, req.body.reason);
+    const s = await cancelSession(deps(), req.params.id, req.tenant, req.body.reason);
     return { status: 202, body: { id: s.id, status: s.status, desired_status: s.desired_status } };
   }),
   route<{ id: string }, unknown, { end: string }>(c.extend, async (req) => {
-    const s = await extendSession(deps(), req.params.id, req.body.end);
+    const s = await extendSession(deps(), req.params.id, req.tenant, req.body.end);
     return {
       status: 202,
       body: { id: s.id, status: s.status, timeslot: s.timeslot, requested_end: s.requested_end },

@@ -277,7 +277,11 @@ export class LcmStack extends Stack {
           case 'secret':
             f.bindSecret(
               secretsByName.get(g.secret)!,
-              g.secret === 'cml' ? ENV.cmlSecretArn : ENV.ldsSecretArn,
+              ENV[
+                ({ cml: 'cmlSecretArn', lds: 'ldsSecretArn', webhooks: 'webhookSecretArn' } as const)[
+                  g.secret
+                ]
+              ],
             );
             break;
           case 'invoke': {
@@ -422,6 +426,20 @@ export class LcmStack extends Stack {
         principal: '$context.authorizer.claims.sub',
       }),
     };
+    // Every handler answers its errors as problems, so the Lambda error alarm never sees a 5xx:
+    // alarm on the API's own 5xx count (a handler's `internal` problem, an integration failure,
+    // a timeout). Per problem type, the handlers count `LCM/ApiProblem` (shared/runtime/metrics.ts).
+    alarm(
+      new cloudwatch.Alarm(this, 'Api5xx', {
+        alarmName: physicalName(config.stage, 'api-5xx'),
+        alarmDescription: 'The API answered a 5xx: no input may reach one (docs/api.md, Errors)',
+        metric: api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
     stage.defaultRouteSettings = {
       throttlingRateLimit: config.apiThrottle.rateLimit,
       throttlingBurstLimit: config.apiThrottle.burstLimit,

@@ -1,8 +1,9 @@
 /**
  * API Gateway (HTTP API, payload v2), locally: matches the topology's routes, builds the same
  * APIGatewayProxyEventV2 the real gateway sends, calls the route's handler and writes its answer.
- * Authorization is off locally (every scope granted to a `local-developer` principal); in AWS the
- * JWT authorizer enforces each route's scope. A few `/local/*` endpoints expose the emulator
+ * Authorization as the JWT authorizer does it: a bearer token must carry the route's scope (403)
+ * and its claims reach the function; tokens are unsigned locally (`localToken`), and a request
+ * without one is the `local-developer`, with every scope. A few `/local/*` endpoints expose the emulator
  * itself: the live event stream, the clock, dead letters and counters.
  */
 import { randomUUID } from 'node:crypto';
@@ -52,6 +53,68 @@ export function compileRoutes(system: SystemDecl): CompiledRoute[] {
     });
     return { trigger: r, functionName: r.function.name, regex: new RegExp(`^${pattern}$`), names };
   });
+}
+
+/** The principal of a request without a token (`npm start` and curl): every scope, one tenant. */
+export const LOCAL_DEVELOPER_CLAIMS = {
+  sub: 'local-developer',
+  client_id: 'local-developer',
+  scope: ALL_SCOPES.join(' '),
+} as const;
+
+/**
+ * A token the local API accepts: an unsigned JWT (`alg: none`) carrying the claims API Gateway's
+ * JWT authorizer would pass on (`sub`, `client_id`, `scope`, ...). Locally nothing verifies
+ * signatures; scopes and tenants are enforced exactly as in AWS.
+ */
+export function localToken(claims: Record<string, string>): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${part({ alg: 'none', typ: 'JWT' })}.${part(claims)}.`;
+}
+
+/**
+ * The JWT authorizer, locally: no token → the local developer (every scope); a token that is not
+ * a JWT → 401; a token without the route's scope → 403, before any function runs.
+ */
+function authorize(
+  headers: Record<string, string>,
+  route: RouteContract,
+): { claims: Record<string, string> } | LocalApiResponse {
+  const header = Object.entries(headers).find(([k]) => k.toLowerCase() === 'authorization')?.[1];
+  if (route.scope === 'public') return { claims: {} };
+  if (header === undefined) return { claims: { ...LOCAL_DEVELOPER_CLAIMS } };
+  const m = /^Bearer ([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)$/.exec(header);
+  let claims: Record<string, unknown> | undefined;
+  try {
+    claims = m
+      ? (JSON.parse(Buffer.from(m[2]!, 'base64url').toString('utf8')) as Record<string, unknown>)
+      : undefined;
+  } catch {
+    claims = undefined;
+  }
+  if (!claims || typeof claims !== 'object' || Array.isArray(claims))
+    return problemResponse(
+      401,
+      'unauthorized',
+      'Authentication is required',
+      'the bearer token is not a JWT',
+      {
+        'www-authenticate': 'Bearer',
+      },
+    );
+  // API Gateway hands claims to the function as strings.
+  const flat = Object.fromEntries(
+    Object.entries(claims).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+  );
+  const scopes = (flat.scope ?? '').split(' ');
+  if (!scopes.includes(SCOPE_PREFIX + route.scope))
+    return problemResponse(
+      403,
+      'forbidden',
+      'The caller lacks the scope for this route',
+      `the token does not carry ${SCOPE_PREFIX}${route.scope}`,
+    );
+  return { claims: flat };
 }
 
 /** A request as the local API receives it (from a socket, or in-process from a test). */
@@ -121,7 +184,9 @@ export function createLocalApi(deps: {
         'the path is not valid percent-encoding',
       );
     }
-    const event = toEvent(req, url, body, match, pathParameters);
+    const auth = authorize(req.headers, match.trigger);
+    if ('status' in auth) return auth;
+    const event = toEvent(req, url, body, match, pathParameters, auth.claims);
     let out: APIGatewayProxyStructuredResultV2;
     try {
       out = (await deps.fns.invoke(match.functionName, event)) as APIGatewayProxyStructuredResultV2;
@@ -157,6 +222,7 @@ export function createLocalApi(deps: {
     body: Buffer,
     r: CompiledRoute,
     pathParameters: Record<string, string>,
+    claims: Record<string, string>,
   ): APIGatewayProxyEventV2 {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = v;
@@ -192,9 +258,7 @@ export function createLocalApi(deps: {
         ...(r.trigger.scope === 'public'
           ? {}
           : {
-              authorizer: {
-                jwt: { claims: { sub: 'local-developer', scope: ALL_SCOPES.join(' ') }, scopes: ALL_SCOPES },
-              },
+              authorizer: { jwt: { claims, scopes: (claims.scope ?? '').split(' ').filter(Boolean) } },
             }),
       } as APIGatewayProxyEventV2['requestContext'],
       ...(body.length ? { body: body.toString('utf8') } : {}),

@@ -37,6 +37,7 @@ import { killAllTasks, runLocalTask } from './tasks.ts';
 import { CmlSimulator } from './sim/cml-server.ts';
 import { DeviceConsoleSimulator } from './sim/device-console.ts';
 import { startLdsSimulator, type LdsSimulator } from './sim/lds-server.ts';
+import { LOCAL_WEBHOOK_CLIENTS } from './sim/webhooks.ts';
 import { LocalPods } from './pods.ts';
 import { synthesizeCached } from './synth.ts';
 import type { TemplateProfiles } from './template.ts';
@@ -293,6 +294,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     // In AWS these come from the CML secret; locally, the simulator's.
     [ENV.cmlCredentials]: JSON.stringify({ cml: cmlCreds, devices: deviceCreds }),
     [ENV.ldsCredentials]: JSON.stringify({ url: lds.url, token: lds.token }),
+    // In AWS the `webhooks` secret; locally the developer's and the simulators' signing keys.
+    [ENV.webhookClients]: JSON.stringify(LOCAL_WEBHOOK_CLIENTS),
   };
   Object.assign(process.env, env);
   resetClients();

@@ -22,6 +22,7 @@ export interface LdsCredentials {
 const SECRETS = {
   cml: { arn: 'cmlSecretArn', inline: 'cmlCredentials' },
   lds: { arn: 'ldsSecretArn', inline: 'ldsCredentials' },
+  webhooks: { arn: 'webhookSecretArn', inline: 'webhookClients' },
 } as const satisfies Record<string, { arn: EnvKey; inline: EnvKey }>;
 
 const TTL_MS = 300_000;

@@ -9,6 +9,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { Problem, toProblem, type ProblemError } from '../domain/problem.ts';
 import { logger } from '../observability/logger.ts';
+import { countApiProblem } from '../runtime/metrics.ts';
 import { DEFAULT_MAX_BODY_BYTES, type RouteContract, routeKey } from './contract.ts';
 import { type JsonSchema, validateAgainst } from './schema.ts';
 
@@ -23,6 +24,11 @@ export interface HttpRequest<P = Record<string, string>, Q = Record<string, unkn
   claims: Record<string, unknown>;
   /** Who is calling: the token's subject (or client id) as the authorizer verified it. */
   principal: string;
+  /**
+   * The client the caller acts for (its `client_id`, else `azp`, else `sub`): what it books or
+   * starts belongs to this tenant, and another tenant gets 404 for it.
+   */
+  tenant: string;
   context: Context;
 }
 
@@ -61,6 +67,7 @@ export function httpHandler(routes: Route[]) {
       };
     } catch (e) {
       const p = toProblem(e);
+      countApiProblem(p.kind, p.status);
       if (p.status >= 500) logger.error('request failed', { routeKey: event.routeKey, error: e as Error });
       else logger.info('request rejected', { routeKey: event.routeKey, problem: p.kind, status: p.status });
       return {
@@ -141,6 +148,7 @@ function parseRequest(
     path: event.rawPath,
     claims,
     principal: String(claims.sub ?? claims.client_id ?? 'anonymous'),
+    tenant: String(claims.client_id ?? claims.azp ?? claims.sub ?? 'anonymous'),
     context,
   };
 }

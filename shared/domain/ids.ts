@@ -1,4 +1,4 @@
-import { monotonicFactory } from 'ulid';
+import { monotonicFactory, ulid as randomUlid } from 'ulid';
 import { createHash } from 'node:crypto';
 import type { Clock } from './clock.ts';
 
@@ -29,6 +29,14 @@ export function newId<T extends string>(prefix: string, clock: Clock): T {
 
 export const newSessionId = (clock: Clock) => newId<SessionId>(ID_PREFIX.session, clock);
 export const newJobId = (clock: Clock) => newId<JobId>(ID_PREFIX.job, clock);
+
+/**
+ * An id that cannot be guessed from another: ULID time plus 80 fresh random bits each time (a
+ * monotonic factory increments the last id within a millisecond, so the next id is the last + 1).
+ * For what a caller reaches by id alone (jobs started through the API).
+ */
+export const newUnguessableId = <T extends string>(prefix: string, clock: Clock): T =>
+  `${prefix}${randomUlid(clock.now()).toLowerCase()}` as T;
 
 /** Part ids are positional inside their session: `<session>.p<order>`. */
 export const partId = (session: SessionId, order: number): PartId => `${session}.p${order}` as PartId;

@@ -135,6 +135,8 @@ export interface SessionDoc extends TimedResource<SessionStatus, SessionDesired>
   cancel_reason?: string;
   /** The principal that booked the session. */
   created_by?: string;
+  /** The scheduler client (tenant) that booked the session; only it reads, lists, cancels and extends it. */
+  tenant?: string;
   /** The scheduler's own labels, echoed back. */
   metadata?: Record<string, string | number | boolean>;
   /** Each part's pinned form, for listings that do not read the parts. */

@@ -44,6 +44,9 @@ export const EVENT_TYPES = {
 export type LcmEventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
 
 /** Accepted from outside: the lab delivery system and external graders. */
+/** How long the bus archive keeps events: inbound deliveries are deduplicated for as long. */
+export const EVENT_ARCHIVE_RETENTION_DAYS = 30;
+
 export const INBOUND_EVENT_TYPES = {
   ldsSessionRunning: 'lds.session.running.v1',
   ldsSessionPaused: 'lds.session.paused.v1',

@@ -3,15 +3,22 @@
  * lab delivery system). Allow-listed by source, applied at most once per (source, id), turned
  * into a conditional write on the part. Anything else is acknowledged and ignored.
  */
-import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyValidationError,
+} from '@aws-lambda-powertools/idempotency';
+import { readSecret } from '../adapters/secrets.ts';
 import type { Context } from 'aws-lambda';
 import { iso } from '../domain/clock.ts';
 import { Problem } from '../domain/problem.ts';
 import type { CloudEvent } from '../events/cloudevent.ts';
-import { INBOUND_EVENT_TYPES } from '../events/types.ts';
+import { EVENT_ARCHIVE_RETENTION_DAYS, INBOUND_EVENT_TYPES } from '../events/types.ts';
 import { idempotent } from '../runtime/idempotency.ts';
 import { keys } from '../store/keys.ts';
 import type { StateStore, StoredItem } from '../store/state-store.ts';
+import { assertClientSource, verifyWebhook, type WebhookClients } from './webhooks.ts';
+
+const webhookClients = (now: number) => readSecret<WebhookClients>('webhooks', now);
 
 export const ALLOWED_SOURCE_PREFIXES = ['lds.', 'grader.'];
 
@@ -59,7 +66,10 @@ export async function applyInbound(ce: CloudEvent, store: StateStore, now: numbe
     : { outcome: 'ignored', detail: verdict };
 }
 
-/** A CloudEvent is applied once per (source, id): Powertools keeps the first outcome for 7 days. */
+/**
+ * A CloudEvent from the bus is applied once per (source, id), for as long as the archive keeps
+ * events (a replay from the archive is then still a duplicate).
+ */
 const applyOnce = idempotent(
   async (ce: CloudEvent, requestId: string, store: StateStore, now: number) => ({
     ...(await applyInbound(ce, store, now)),
@@ -69,9 +79,65 @@ const applyOnce = idempotent(
     table: 'stateTable',
     partition: keys.idempotencyPartition('inbound-events'),
     keyPath: '[source, id]',
-    expiresAfterSeconds: 7 * 24 * 3600,
+    expiresAfterSeconds: EVENT_ARCHIVE_RETENTION_DAYS * 24 * 3600,
   },
 );
+
+/**
+ * A webhook is applied once per (client, webhook-id) for as long as the archive keeps events; the
+ * event is part of the record, so the same id with another body is refused, not applied.
+ */
+const applyWebhookOnce = idempotent(
+  async (input: { key: string; event: CloudEvent }, requestId: string, store: StateStore, now: number) => ({
+    ...(await applyInbound(input.event, store, now)),
+    request_id: requestId,
+  }),
+  {
+    table: 'stateTable',
+    partition: keys.idempotencyPartition('inbound-webhooks'),
+    keyPath: 'key',
+    payloadPath: 'event',
+    expiresAfterSeconds: EVENT_ARCHIVE_RETENTION_DAYS * 24 * 3600,
+  },
+);
+
+/**
+ * POST /v1/events: a Standard Webhooks delivery. Verified against the calling client's secret and
+ * the clock (401), its source must be one the client may send (403), and it is applied once per
+ * webhook id (a replay is `duplicate`; the same id with another body is a 422).
+ */
+export async function acceptWebhook(
+  ce: CloudEvent,
+  req: { client: string; headers: Record<string, string>; rawBody: string },
+  deps: { store: StateStore; now: number },
+  context: Context,
+): Promise<InboundOutcome | { outcome: 'duplicate'; detail: string }> {
+  const clients = await webhookClients(deps.now);
+  const client = Object.hasOwn(clients, req.client) ? clients[req.client] : undefined;
+  const { id } = verifyWebhook(req.headers, req.rawBody, client, deps.now);
+  assertClientSource(client!, req.client, ce.source);
+  assertAllowedSource(ce.source);
+  try {
+    const r = await whileInProgress(() =>
+      applyWebhookOnce.call(
+        context,
+        { key: `${req.client}:${id}`, event: ce },
+        context.awsRequestId,
+        deps.store,
+        deps.now,
+      ),
+    );
+    return r.request_id === context.awsRequestId
+      ? { outcome: r.outcome, detail: r.detail }
+      : { outcome: 'duplicate', detail: r.detail };
+  } catch (e) {
+    if (e instanceof IdempotencyValidationError)
+      throw new Problem('idempotency-key-reused', `webhook-id ${id} was delivered before with another body`, {
+        errors: [{ pointer: '/headers/webhook-id', detail: 'reused with another body', rule: 'idempotency' }],
+      });
+    throw e;
+  }
+}
 
 /** Applies an inbound event, or answers `duplicate` when the same (source, id) was applied before. */
 export async function acceptInbound(

@@ -26,9 +26,12 @@ export const ENV = {
   nativeStepsFunction: 'LCM_NATIVE_STEPS_FUNCTION',
   cmlSecretArn: 'LCM_CML_SECRET_ARN',
   ldsSecretArn: 'LCM_LDS_SECRET_ARN',
+  /** The integration clients' webhook secrets and sources (shared/inbound/webhooks.ts). */
+  webhookSecretArn: 'LCM_WEBHOOK_SECRET_ARN',
   /** Local runtime only: the CML and lab-delivery credentials inline (JSON) instead of a secret. */
   cmlCredentials: 'LCM_CML_CREDENTIALS',
   ldsCredentials: 'LCM_LDS_CREDENTIALS',
+  webhookClients: 'LCM_WEBHOOK_CLIENTS',
   /** Where the seed catalog is (the seed function's bundle copies `seeds/` next to itself). */
   seedsDir: 'LCM_SEEDS_DIR',
   /** jq's WebAssembly binary, when it is neither next to the bundle nor in node_modules. */

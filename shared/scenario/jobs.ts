@@ -33,6 +33,8 @@ export const TERMINAL_JOB: readonly JobStatus[] = ['completed', 'failed', 'cance
 
 export interface JobOrigin {
   kind: 'api' | 'lifecycle';
+  /** kind `api`: the tenant that started it (only it reads or cancels the job through the API). */
+  by?: string;
   session_id?: string;
   part_order?: number;
   phase?: string;

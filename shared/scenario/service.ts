@@ -9,7 +9,15 @@ import { S3Documents } from '../adapters/s3-documents.ts';
 import { resolveSecretReference } from '../adapters/secrets.ts';
 import { secretPointers, type Credentials } from '../domain/secrets.ts';
 import { podDefinitionDocument } from '../content/service.ts';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyValidationError,
+} from '@aws-lambda-powertools/idempotency';
+import type { Context } from 'aws-lambda';
 import { iso, type Clock } from '../domain/clock.ts';
+import { ID_PREFIX, newUnguessableId, type JobId } from '../domain/ids.ts';
+import { transition } from '../domain/timed-resource.ts';
+import { idempotent } from '../runtime/idempotency.ts';
 import { Problem } from '../domain/problem.ts';
 import { deadlineFor, sleeperFor } from '../domain/sleep.ts';
 import { FUNCTION_CATALOGUE } from '../dsl/catalogue.ts';
@@ -80,7 +88,7 @@ export interface SubmitJob {
  * a value under a secret-looking key is refused, naming where, never what. The runner's
  * asynchronous invocation carries only the job id (nothing secret can reach its dead-letter queue).
  */
-export async function submitJob(body: SubmitJob) {
+export async function submitJob(body: SubmitJob, tenant: string) {
   const leaked = secretPointers(body.input ?? {});
   if (leaked.length)
     throw new Problem(
@@ -108,33 +116,105 @@ export async function submitJob(body: SubmitJob) {
       'not-found',
       `pod definition ${body.pod_definition_id} has no job ${body.job}; it has ${pd.jobs?.join(', ') || 'none'}`,
     );
-  const { record } = await jobRepository().create({
+  const repo = jobRepository();
+  const { record } = await repo.create({
+    id: newUnguessableId<JobId>(ID_PREFIX.job, runtimeClock()),
     job: body.job,
     pod_definition_id: body.pod_definition_id,
     metadata: body.metadata ?? {},
-    origin: { kind: 'api' },
+    origin: { kind: 'api', by: tenant },
     input: body.input ?? {},
   });
-  await lambdaClient().send(
-    new InvokeCommand({
-      FunctionName: env('jobRunnerFunction'),
-      InvocationType: 'Event',
-      Payload: Buffer.from(JSON.stringify({ job_id: record.id })),
-    }),
-  );
+  try {
+    await lambdaClient().send(
+      new InvokeCommand({
+        FunctionName: env('jobRunnerFunction'),
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify({ job_id: record.id })),
+      }),
+    );
+  } catch (e) {
+    // The runner was never started: the job must not sit `submitted` for ever.
+    const now = runtimeClock().now();
+    await repo.update(record.id, (r) =>
+      r.status === 'submitted'
+        ? {
+            ...transition(r, 'failed', {
+              now,
+              by: 'jobs-api',
+              reason: 'the runner could not be started',
+              terminal: true,
+            }),
+            error: {
+              type: 'urn:lcm:problem:communication-error',
+              kind: 'communication-error',
+              status: 503,
+              title: 'A downstream system could not be reached',
+              detail: 'the job runner could not be started; submit again',
+            },
+          }
+        : undefined,
+    );
+    throw new Problem('communication-error', 'the job runner could not be started; submit again', {
+      cause: e,
+    });
+  }
   return { job_id: record.id, status: record.status };
 }
 
-export async function getJob(id: string) {
-  const r = await jobRepository().get(id);
-  if (!r) throw new Problem('not-found', `no job ${id}`);
-  return jobView(r);
+/** POST /v1/jobs with an Idempotency-Key: one job per (tenant, key) for 24 h; another body is refused. */
+const submitOnce = idempotent(
+  async (input: { key: string; body: SubmitJob; tenant: string }) => submitJob(input.body, input.tenant),
+  {
+    table: 'stateTable',
+    partition: keys.idempotencyPartition('submit-job'),
+    keyPath: 'key',
+    payloadPath: 'body',
+    expiresAfterSeconds: 24 * 3600,
+  },
+);
+
+export async function submitJobOnce(req: { key: string; body: SubmitJob; tenant: string; context: Context }) {
+  try {
+    return await submitOnce.call(req.context, {
+      key: `${req.tenant}:${req.key}`,
+      body: req.body,
+      tenant: req.tenant,
+    });
+  } catch (e) {
+    if (e instanceof IdempotencyValidationError)
+      throw new Problem('idempotency-key-reused', 'this Idempotency-Key was used with a different body', {
+        errors: [
+          { pointer: '/headers/idempotency-key', detail: 'reused with another body', rule: 'idempotency' },
+        ],
+      });
+    if (e instanceof IdempotencyAlreadyInProgressError)
+      throw new Problem(
+        'idempotency-in-progress',
+        'a request with this Idempotency-Key is still in progress; retry shortly',
+      );
+    throw e;
+  }
 }
 
-export async function cancelJob(id: string, by: string) {
+/**
+ * A job as the jobs API may show it: only jobs started through the API, and only to the tenant
+ * that started them. Exam (lifecycle) jobs and other tenants' jobs do not exist here.
+ */
+async function ownJob(repo: JobRepository, id: string, tenant: string) {
+  const r = await repo.get(id);
+  if (!r || r.origin.kind !== 'api' || r.origin.by !== tenant) throw new Problem('not-found', `no job ${id}`);
+  return r;
+}
+
+export async function getJob(id: string, tenant: string) {
+  return jobView(await ownJob(jobRepository(), id, tenant));
+}
+
+export async function cancelJob(id: string, tenant: string) {
   const repo = jobRepository();
-  if (!(await repo.get(id))) throw new Problem('not-found', `no job ${id}`);
-  return jobView(await repo.requestCancel(id, by));
+  await ownJob(repo, id, tenant);
+  return jobView(await repo.requestCancel(id, tenant));
 }
 
 /** The DSL's function catalogue as the API lists it. */

@@ -44,7 +44,12 @@ const phasesFor = (f: Form) =>
   f.pod_ref?.state_machines ?? standardPhases(env('stage'), f.pod_ref?.pod_type ?? 'none');
 
 /** Plans a session against the catalog and writes its whole tree in one transaction. */
-export async function scheduleSession(deps: SessionsDeps, body: CreateSessionRequest, createdBy: string) {
+export async function scheduleSession(
+  deps: SessionsDeps,
+  body: CreateSessionRequest,
+  createdBy: string,
+  tenant: string = createdBy,
+) {
   const now = deps.clock.now();
   const { definitions, forms } = await loadCatalog(deps.state, now);
   const plan = planSession({
@@ -56,6 +61,7 @@ export async function scheduleSession(deps: SessionsDeps, body: CreateSessionReq
     createdBy,
     phasesFor,
   });
+  plan.tree.session.tenant = tenant;
   await writeTree(deps, plan.tree, plan.pinned);
   return treeResponse(plan.tree);
 }
@@ -65,9 +71,12 @@ type Scheduled = Awaited<ReturnType<typeof scheduleSession>>;
 /** The request (argument 0) is what idempotency hashes; the dependencies ride beside it. */
 const scheduleOnce = idempotent(
   async (
-    input: { key: string; body: CreateSessionRequest; by: string; request_id: string },
+    input: { key: string; body: CreateSessionRequest; by: string; tenant: string; request_id: string },
     deps: SessionsDeps,
-  ) => ({ ...(await scheduleSession(deps, input.body, input.by)), request_id: input.request_id }),
+  ) => ({
+    ...(await scheduleSession(deps, input.body, input.by, input.tenant)),
+    request_id: input.request_id,
+  }),
   {
     table: 'stateTable',
     partition: keys.idempotencyPartition('create-session'),
@@ -83,12 +92,18 @@ const scheduleOnce = idempotent(
  */
 export async function scheduleSessionOnce(
   deps: SessionsDeps,
-  req: { key: string; body: CreateSessionRequest; by: string; context: Context },
+  req: { key: string; body: CreateSessionRequest; by: string; tenant: string; context: Context },
 ): Promise<{ tree: Scheduled; replayed: boolean }> {
   try {
     const { request_id, ...tree } = await scheduleOnce.call(
       req.context,
-      { key: `${req.by}:${req.key}`, body: req.body, by: req.by, request_id: req.context.awsRequestId },
+      {
+        key: `${req.tenant}:${req.key}`,
+        body: req.body,
+        by: req.by,
+        tenant: req.tenant,
+        request_id: req.context.awsRequestId,
+      },
       deps,
     );
     return { tree, replayed: request_id !== req.context.awsRequestId };
@@ -121,13 +136,19 @@ export async function writeTree(
 }
 
 /** The tree from the views table; just after creation, before the projection lands, from state. */
-export async function getTree(deps: SessionsDeps, id: string) {
+export async function getTree(deps: SessionsDeps, id: string, tenant: string) {
   const view = await deps.views.getSessionTree(id);
-  if (view) return treeResponse(view);
-  const tree = itemsToTree(await deps.state.queryPartition<StoredItem>(keys.sessionPartition(id)));
-  if (!tree) throw new Problem('not-found', `no session ${id}`);
+  const tree = view ?? itemsToTree(await deps.state.queryPartition<StoredItem>(keys.sessionPartition(id)));
+  if (!tree || !ownedBy(tree.session, tenant)) throw new Problem('not-found', `no session ${id}`);
   return treeResponse(tree);
 }
+
+/**
+ * A session belongs to the tenant that booked it (sessions booked before tenants were recorded:
+ * to their creator). Another tenant is told it does not exist, never that it is someone else's.
+ */
+export const ownedBy = (s: Pick<SessionDoc, 'tenant' | 'created_by'>, tenant: string) =>
+  (s.tenant ?? s.created_by) === tenant;
 
 export interface ListQuery {
   status?: string;
@@ -139,7 +160,7 @@ export interface ListQuery {
   cursor?: Record<string, unknown>;
 }
 
-export async function listTrees(deps: SessionsDeps, q: ListQuery) {
+export async function listTrees(deps: SessionsDeps, q: ListQuery, tenant: string) {
   const [index, partition] = q.candidate_id
     ? (['by_candidate', viewKeys.byCandidate(q.candidate_id)] as const)
     : q.status
@@ -152,7 +173,7 @@ export async function listTrees(deps: SessionsDeps, q: ListQuery) {
     to: q.to,
     limit: q.limit ?? 25,
     cursor: q.cursor,
-    filter: { ...(q.session_type ? { session_type: q.session_type } : {}) },
+    filter: { tenant, ...(q.session_type ? { session_type: q.session_type } : {}) },
   });
   let items = page.items;
   // by_candidate cannot also key on status: filter the page (documented: pages may hold fewer items).
@@ -182,8 +203,9 @@ async function changeIntent<T extends StoredItem>(
 type SessionItem = StoredItem & SessionDoc;
 type PartItem = StoredItem & PartDoc;
 
-export function cancelSession(deps: SessionsDeps, id: string, reason?: string) {
+export function cancelSession(deps: SessionsDeps, id: string, tenant: string, reason?: string) {
   return changeIntent<SessionItem>(deps, keys.session(id), `session ${id}`, (s) => {
+    if (!ownedBy(s, tenant)) throw new Problem('not-found', `no session ${id}`);
     if (s.desired_status === 'cancelled') return undefined;
     if (SESSION_TERMINAL.has(s.status))
       throw new Problem('state-conflict', `session ${id} has already ended (${s.status})`);
@@ -205,9 +227,10 @@ async function hostsOf(deps: SessionsDeps, id: string): Promise<HostState[]> {
   return hostIds.map((h, i) => workers[i] ?? { id: h, status: 'unknown' });
 }
 
-export async function extendSession(deps: SessionsDeps, id: string, end: string) {
+export async function extendSession(deps: SessionsDeps, id: string, tenant: string, end: string) {
   const hosts = await hostsOf(deps, id);
   return changeIntent<SessionItem>(deps, keys.session(id), `session ${id}`, (s) => {
+    if (!ownedBy(s, tenant)) throw new Problem('not-found', `no session ${id}`);
     if (SESSION_TERMINAL.has(s.status) || s.desired_status === 'cancelled')
       throw new Problem('state-conflict', `session ${id} has ended or is being cancelled`);
     const wanted = Date.parse(end);

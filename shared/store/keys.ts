@@ -43,7 +43,7 @@ export const keys = {
 } as const;
 
 /** Scopes of idempotency records: one per command that a client may send twice. */
-export type IdempotencyScope = 'create-session' | 'inbound-events';
+export type IdempotencyScope = 'create-session' | 'submit-job' | 'inbound-events' | 'inbound-webhooks';
 
 export const PARTITIONS = {
   sessionDefinitions: 'CATALOG#SESSIONDEF',

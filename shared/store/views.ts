@@ -91,7 +91,8 @@ export class ViewStore {
     to?: string;
     limit: number;
     cursor?: Record<string, unknown>;
-    filter?: { session_type?: string };
+    /** `tenant`: only sessions of this tenant (pages may then hold fewer than `limit` items). */
+    filter?: { session_type?: string; tenant?: string };
   }): Promise<{ items: SessionTreeView[]; cursor?: Record<string, unknown> }> {
     const pkName = {
       by_time: 'list_key',
@@ -116,12 +117,19 @@ export class ViewStore {
       values[':to'] = `${opts.to}\uffff`;
     }
     if (opts.cursor) checkCursor(opts.cursor, pkName, opts.partition, opts.from, values[':to'] as string);
-    let filter: string | undefined;
+    const filters: string[] = [];
     if (opts.filter?.session_type) {
       names['#st'] = 'session_type';
       values[':st'] = opts.filter.session_type;
-      filter = '#st = :st';
+      filters.push('#st = :st');
     }
+    if (opts.filter?.tenant) {
+      // Sessions booked before tenants were recorded belong to their creator.
+      Object.assign(names, { '#s': 'session', '#tn': 'tenant', '#cb': 'created_by' });
+      values[':tn'] = opts.filter.tenant;
+      filters.push('(#s.#tn = :tn OR (attribute_not_exists(#s.#tn) AND #s.#cb = :tn))');
+    }
+    const filter = filters.length ? filters.join(' AND ') : undefined;
     const page = await this.client
       .send(
         new QueryCommand({

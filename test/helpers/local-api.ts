@@ -11,9 +11,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { createLocalApi } from '../../infra/local/api-server.ts';
 import { LocalFunctions } from '../../infra/local/functions.ts';
+import { LOCAL_WEBHOOK_CLIENTS } from '../../infra/local/sim/webhooks.ts';
 import { listenOnLoopback } from '../../infra/local/ports.ts';
 import { createTable } from '../../infra/local/provision.ts';
 import { bucketName, busName, tableName } from '../../infra/naming.ts';
@@ -44,6 +46,10 @@ export interface LocalApiHarness {
   store: StateStore;
   /** Lambda invocations the API functions made (function name, payload). */
   invocations: { function: string; payload: string }[];
+  /** While true, Lambda Invoke answers a service error (the function cannot be started). */
+  failInvocations: boolean;
+  /** The state table's items, unmarshalled. */
+  scan(): Promise<Record<string, unknown>[]>;
   request<T = unknown>(
     method: string,
     path: string,
@@ -70,6 +76,10 @@ export async function startLocalApi(
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
+      if (invoke && harness.failInvocations)
+        return res
+          .writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'ServiceException' })
+          .end(JSON.stringify({ message: 'injected: the function could not be started' }));
       if (invoke) {
         invocations.push({ function: decodeURIComponent(invoke[1]!), payload: raw });
         return res.writeHead(202, { 'content-type': 'application/json' }).end('');
@@ -100,6 +110,7 @@ export async function startLocalApi(
     AWS_ENDPOINT_URL_LAMBDA: stubUrl,
     AWS_LAMBDA_FUNCTION_NAME: 'lcm-local',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_METRICS_DISABLED: 'true',
     [ENV.stage]: stage,
     [ENV.stateTable]: names.state,
     [ENV.viewsTable]: names.views,
@@ -108,6 +119,7 @@ export async function startLocalApi(
     [ENV.eventBus]: busName(stage),
     [ENV.contentSyncFunction]: `${stage}-content-sync`,
     [ENV.jobRunnerFunction]: `${stage}-job-runner`,
+    [ENV.webhookClients]: JSON.stringify(LOCAL_WEBHOOK_CLIENTS),
     ...opts.extraEnv,
   });
   resetClients();
@@ -137,11 +149,15 @@ export async function startLocalApi(
     return out;
   }
 
-  return {
+  const harness: LocalApiHarness = {
     stage,
     clock,
     store,
     invocations,
+    failInvocations: false,
+    async scan() {
+      return (await scanAll(names.state)).map((i) => unmarshall(i));
+    },
     async request<T>(
       method: string,
       path: string,
@@ -190,6 +206,7 @@ export async function startLocalApi(
       resetClients();
     },
   };
+  return harness;
 }
 
 /** JSON with object keys sorted (DynamoDB returns an item's attributes in no fixed order). */

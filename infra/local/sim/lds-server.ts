@@ -4,6 +4,8 @@
  * `emit`, which posts the LDS's CloudEvents to the product like the real system would.
  */
 import { randomUUID } from 'node:crypto';
+import { localToken } from '../api-server.ts';
+import { signedDelivery } from './webhooks.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 interface SimSession {
@@ -23,6 +25,15 @@ export interface LdsSimulator {
   sessions: Map<string, SimSession>;
   byRef(externalRef: string): SimSession | undefined;
   calls: { method: string; path: string }[];
+  /**
+   * Posts one of the LDS's CloudEvents to the product's API as the real system would: a signed
+   * Standard Webhook from the `lds-simulator` client (source `lds.local`).
+   */
+  emit(
+    apiUrl: string,
+    event: { type: string; subject: string; data?: Record<string, unknown> },
+    nowMs?: number,
+  ): Promise<{ status: number; body: unknown }>;
   close(): Promise<void>;
 }
 
@@ -95,6 +106,24 @@ export async function startLdsSimulator(opts: { port?: number; token?: string } 
     sessions,
     calls,
     byRef: (ref) => [...sessions.values()].find((s) => s.external_ref === ref),
+    async emit(apiUrl, event, nowMs = Date.now()) {
+      const { headers, body } = signedDelivery(
+        { specversion: '1.0', id: `lds-${randomUUID()}`, source: 'lds.local', ...event },
+        { client: 'lds-simulator', nowMs },
+      );
+      const token = localToken({
+        sub: 'lds-simulator',
+        client_id: 'lds-simulator',
+        scope: 'lcm/integration',
+      });
+      const res = await fetch(`${apiUrl}/v1/events`, {
+        method: 'POST',
+        headers: { ...headers, authorization: `Bearer ${token}` },
+        body,
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+    },
     close: () => new Promise((r) => server.close(() => r())),
   };
 }

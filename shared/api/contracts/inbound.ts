@@ -32,8 +32,28 @@ export const inboundContracts = defineContracts({
     operationId: 'postEvent',
     summary: 'Deliver a CloudEvent from the lab delivery system or a grader',
     description:
-      'Structured-mode CloudEvents 1.0. Sources must be allow-listed (lds.*, grader.*); delivery is idempotent by (source, id). Known types become commands (lds.session.running.v1 → the part is monitored; lds.session.ended.v1 → the part is collected); unknown types are acknowledged and ignored.',
+      'Structured-mode CloudEvents 1.0, delivered as Standard Webhooks: webhook-signature is HMAC-SHA256 (v1) over "<webhook-id>.<webhook-timestamp>.<body>" with the calling client\'s secret, and webhook-timestamp is within 5 minutes of now (else 401). Each client may send only the exact sources it is registered for (else 403). Delivery is idempotent by webhook-id for as long as the event archive keeps events (30 days): a replay answers duplicate, the same id with another body is a 422. Known types become commands (lds.session.running.v1 → the part is monitored; lds.session.ended.v1 → the part is collected); unknown types are acknowledged and ignored.',
     tags: ['events'],
+    headers: [
+      {
+        name: 'webhook-id',
+        required: false,
+        description: 'The delivery id (deduplication key); required by the signature check (401 without it)',
+        schema: { type: 'string', minLength: 1, maxLength: 256 },
+      },
+      {
+        name: 'webhook-timestamp',
+        required: false,
+        description: 'Unix seconds when the delivery was signed; within 5 minutes of now',
+        schema: { type: 'string', maxLength: 12 },
+      },
+      {
+        name: 'webhook-signature',
+        required: false,
+        description: 'Space-separated v1,<base64 HMAC-SHA256> signatures (several while a secret rotates)',
+        schema: { type: 'string', maxLength: 2048 },
+      },
+    ],
     body: inboundCloudEventSchema,
     responses: {
       202: {
@@ -44,7 +64,11 @@ export const inboundContracts = defineContracts({
           properties: { outcome: { enum: ['applied', 'ignored', 'duplicate'] }, detail: { type: 'string' } },
         },
       },
-      403: { description: 'The source is not allow-listed' },
+      401: {
+        description: 'Missing or invalid signature, stale timestamp, or no webhook secret for this client',
+      },
+      403: { description: 'The client may not send events of this source' },
+      422: { description: 'The webhook-id was delivered before with another body' },
     },
   },
 });

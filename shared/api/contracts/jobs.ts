@@ -70,8 +70,16 @@ export const jobsContracts = defineContracts({
     operationId: 'submitJob',
     summary: "Run one of a pod definition's jobs (asynchronous)",
     description:
-      'Validates that the pod definition is synced and defines the job, stores the job as submitted and starts it. The input takes no credentials: connectors name them by reference (secret: cml/devices) and the runner resolves them; a value under a secret-looking key (password, enable_password, token, secret, api_key, …) anywhere in input is refused with 422, naming where. Events lcm.scenario_engine.job.* echo metadata.',
+      'Validates that the pod definition is synced and defines the job, stores the job as submitted and starts it. The job belongs to the calling client: only it reads or cancels it (exam jobs started by part lifecycles are not reachable here). Honours Idempotency-Key (24 h; the same key with another body is a 422). If the runner cannot be started the job is marked failed and the answer is a 503. The input takes no credentials: connectors name them by reference (secret: cml/devices) and the runner resolves them; a value under a secret-looking key (password, enable_password, token, secret, api_key, …) anywhere in input is refused with 422, naming where. Events lcm.scenario_engine.job.* echo metadata.',
     tags: ['jobs'],
+    headers: [
+      {
+        name: 'Idempotency-Key',
+        required: false,
+        description: 'Makes retries safe for 24 h: the same key and body answer the same job',
+        schema: { type: 'string', minLength: 1, maxLength: 128 },
+      },
+    ],
     body: {
       type: 'object',
       additionalProperties: false,
@@ -101,7 +109,9 @@ export const jobsContracts = defineContracts({
         },
       },
       404: { description: 'No such pod definition, or it has no such job' },
-      409: { description: 'The pod definition is not ready' },
+      409: { description: 'The pod definition is not ready, or the same Idempotency-Key is in progress' },
+      422: { description: 'The Idempotency-Key was used with a different body' },
+      503: { description: 'The job runner could not be started (the job is marked failed; submit again)' },
     },
   },
   get: {

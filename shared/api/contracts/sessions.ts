@@ -227,10 +227,10 @@ export const sessionsContracts = defineContracts({
   endPart: {
     method: 'POST',
     path: '/v1/sessions/{id}/parts/{n}/end',
-    scope: 'operator',
+    scope: 'proctor',
     maxBodyBytes: 4 * KiB,
     operationId: 'endPart',
-    summary: 'The candidate (or an operator) ends a part: waiting → monitoring → collecting',
+    summary: 'A proctor ends a part for the candidate: waiting → monitoring → collecting',
     tags: ['sessions'],
     params: partParams,
     body: { type: 'object', additionalProperties: false, properties: { reason } },

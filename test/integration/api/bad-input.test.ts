@@ -2,6 +2,7 @@
  * Issue 16, finding 5: inputs that reached a 5xx. Each answers a 4xx problem and changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signedDelivery } from '../../../infra/local/sim/webhooks.ts';
 import { startLocalApi, type LocalApiHarness } from '../../helpers/local-api.ts';
 
 let api: LocalApiHarness;
@@ -102,12 +103,12 @@ describe('bad input never reaches a 5xx', () => {
       subject: `sessions/${created.body.session.id}/parts/1`,
     };
     for (let round = 0; round < 5; round++) {
+      const delivery = signedDelivery(
+        { ...event, id: `${event.id}-${round}` },
+        { nowMs: api.clock.now(), webhookId: `msg-dup-${round}` },
+      );
       const answers = await Promise.all(
-        [0, 1, 2].map(() =>
-          api.request<{ outcome: string }>('POST', '/v1/events', {
-            body: { ...event, id: `${event.id}-${round}` },
-          }),
-        ),
+        [0, 1, 2].map(() => api.request<{ outcome: string }>('POST', '/v1/events', delivery)),
       );
       expect(
         answers.map((a) => a.status),

@@ -208,6 +208,21 @@ describe('the CDK app, generated from the topology', () => {
     expect(names).toContain('dev-stream-dispatcher-iterator-age');
   });
 
+  it('alarms on any API 5xx (the handlers answer every error, so Lambda errors never see them)', () => {
+    const api5xx = Object.values(resources('AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties.AlarmName === 'dev-lcm-api-5xx',
+    );
+    expect(api5xx?.Properties).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [expect.anything()],
+    });
+  });
+
   it('passes cdk-nag AwsSolutions, and every acknowledgement carries a reason', () => {
     const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as {
       pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[];

@@ -31,14 +31,17 @@ afterEach(() => resetClients());
 
 describe('POST /v1/jobs and secrets', () => {
   it('a runtime_env with a password is refused with its pointer, not its value, and nothing is stored or invoked', async () => {
-    const e = await submitJob({
-      job: 'grade@v1',
-      pod_definition_id: 'pd_abcdef',
-      input: {
-        runtime_env: { devices: { r1: { serial_port: 1, enable_password: SECRET } } },
-        vars: { api_token: SECRET },
+    const e = await submitJob(
+      {
+        job: 'grade@v1',
+        pod_definition_id: 'pd_abcdef',
+        input: {
+          runtime_env: { devices: { r1: { serial_port: 1, enable_password: SECRET } } },
+          vars: { api_token: SECRET },
+        },
       },
-    }).catch((x: unknown) => x);
+      'tenant-a',
+    ).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(Problem);
     const doc = (e as Problem).toJSON();
     expect(doc.status).toBe(422);
@@ -52,11 +55,14 @@ describe('POST /v1/jobs and secrets', () => {
   });
 
   it("an accepted job's asynchronous invocation carries only its id; the input is on the record", async () => {
-    const out = await submitJob({
-      job: 'grade@v1',
-      pod_definition_id: 'pd_abcdef',
-      input: { runtime_env: { worker: { address: '10.0.0.9' } }, session: { cut_score: 80 } },
-    });
+    const out = await submitJob(
+      {
+        job: 'grade@v1',
+        pod_definition_id: 'pd_abcdef',
+        input: { runtime_env: { worker: { address: '10.0.0.9' } }, session: { cut_score: 80 } },
+      },
+      'tenant-a',
+    );
     const invoke = lambda.commandCalls(InvokeCommand)[0]!.args[0].input;
     expect(invoke.InvocationType).toBe('Event');
     expect(JSON.parse(Buffer.from(invoke.Payload as Uint8Array).toString())).toEqual({ job_id: out.job_id });
