@@ -10,6 +10,7 @@ import { inboundContracts } from '../shared/api/contracts/inbound.ts';
 import { jobsContracts } from '../shared/api/contracts/jobs.ts';
 import { sessionsContracts } from '../shared/api/contracts/sessions.ts';
 import { systemContracts } from '../shared/api/contracts/system.ts';
+import { workersContracts } from '../shared/api/contracts/workers.ts';
 import { AWS_EVENTS, EVENT_ARCHIVE_RETENTION_DAYS, EVENT_TYPES, SOURCES } from '../shared/events/types.ts';
 import { stateMachinePrefix } from '../shared/domain/names.ts';
 import { ALLOWED_SOURCE_PREFIXES } from '../shared/inbound/commands.ts';
@@ -116,6 +117,15 @@ export const system: SystemDecl = {
         { kind: 'table', table: 'state', access: 'readwrite' },
         { kind: 'table', table: 'views', access: 'read' },
       ],
+    },
+    {
+      name: 'workers-api',
+      description: 'The operator on the CML fleet: list workers with allocation; cordon, uncordon, drain',
+      entry: 'lambdas/workers-api.ts',
+      memoryMb: 256,
+      timeoutSeconds: 10,
+      triggers: routes(workersContracts),
+      grants: [{ kind: 'table', table: 'state', access: 'readwrite' }],
     },
     {
       name: 'catalog-api',

@@ -544,3 +544,38 @@ function lastEntered(w: WorkerRecord, status: WorkerStatus): string | undefined 
     if (w.state_history[i]!.to === status) return w.state_history[i]!.at;
   return undefined;
 }
+
+/**
+ * Can these pods (a timeslot asked about) be hosted beside what is booked? Packs the booked pods
+ * and the asked ones as one scaling pass would at the moment the asked pods are due, over the
+ * running and startable capacity within the bounds: hostable when no asked pod ends in `hold`.
+ * The reasons are the holds' (which bound, which template refused).
+ */
+export function canHost(
+  asked: PodBooking[],
+  input: Omit<ScalingInput, 'now'>,
+): { hostable: boolean; reasons: string[]; scale_ups: number } {
+  if (!asked.length) return { hostable: true, reasons: [], scale_ups: 0 };
+  const lead = (input.config.boot_minutes + input.config.margin_minutes) * MIN;
+  const at = Math.min(...asked.map((b) => b.provision_at)) - lead;
+  // Booked pods go first at the same provision time: an answer never takes a booked pod's place
+  // (the pass orders by time, then id; the asked ids sort last).
+  const mark = (id: string) => `\uffff${id}`;
+  const ids = new Set(asked.map((b) => mark(b.pod_id)));
+  // Booked pods due by the asked ones' last provision time count as due too.
+  const last = Math.max(...asked.map((b) => b.provision_at));
+  const due = [...input.bookings, ...asked.map((b) => ({ ...b, pod_id: mark(b.pod_id) }))].map((b) =>
+    b.provision_at <= last ? { ...b, provision_at: Math.max(b.provision_at, at + lead) } : b,
+  );
+  const decisions = decideScaling({ ...input, bookings: due, now: at });
+  const holds = decisions.filter(
+    (d): d is Extract<ScalingDecision, { kind: 'hold' }> =>
+      d.kind === 'hold' && d.pods.some((p) => ids.has(p)),
+  );
+  return {
+    hostable: holds.length === 0,
+    reasons: holds.map((h) => h.reason.replaceAll('\uffff', '')),
+    scale_ups: decisions.filter((d) => d.kind === 'launch' || d.kind === 'start' || d.kind === 'undrain')
+      .length,
+  };
+}

@@ -6,6 +6,7 @@ import { inboundContracts } from './inbound.ts';
 import { jobsContracts } from './jobs.ts';
 import { sessionsContracts } from './sessions.ts';
 import { systemContracts } from './system.ts';
+import { workersContracts } from './workers.ts';
 
 export const allContracts: RouteContract[] = [
   ...Object.values(systemContracts),
@@ -14,4 +15,5 @@ export const allContracts: RouteContract[] = [
   ...Object.values(inboundContracts),
   ...Object.values(contentContracts),
   ...Object.values(jobsContracts),
+  ...Object.values(workersContracts),
 ];

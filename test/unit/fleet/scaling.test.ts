@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { iso, ManualClock } from '../../../shared/domain/clock.ts';
 import {
+  canHost,
   DEFAULT_FLEET_CONFIG,
   decideScaling,
   type FleetConfig,
@@ -265,5 +266,46 @@ describe('scaling down behind the guards', () => {
       warm: [{ template: 'cml-m5-2xlarge', region: 'eu-west-1', count: 0 }],
     });
     expect(d.map((x) => 'worker_id' in x && x.worker_id)).toEqual(['w2', 'w1']);
+  });
+});
+
+describe('can a timeslot be hosted', () => {
+  const P = T0 + 600 * MIN;
+  const full = (i: number) =>
+    worker(`w${i}`, { pods: [`x${i}`], allocated: { cpu_cores: 8, memory_gb: 32, nodes: 8, pods: 1 } });
+  const held = (i: number) => booking(`x${i}`, T0, { host_id: `w${i}`, release_at: P + 600 * MIN });
+  it('hostable on running capacity, or by starting what the bounds allow', () => {
+    expect(
+      canHost([booking('ask', P)], { workers: [worker('w1')], templates, bookings: [], config }),
+    ).toEqual({
+      hostable: true,
+      reasons: [],
+      scale_ups: 0,
+    });
+    expect(
+      canHost([booking('ask', P)], { workers: [full(1)], templates, bookings: [held(1)], config }),
+    ).toMatchObject({
+      hostable: true,
+      scale_ups: 1,
+    });
+  });
+  it('not hostable when the region is at its bound, with the reason', () => {
+    const r = canHost([booking('ask', P)], {
+      workers: [full(1), full(2)],
+      templates,
+      bookings: [held(1), held(2)],
+      config: { ...config, max_workers_per_region: 2 },
+    });
+    expect(r.hostable).toBe(false);
+    expect(r.reasons).toEqual([
+      `pod ask provisions at ${iso(P)} and no worker that will be running by then fits it; cannot scale up: eu-west-1 has 2 live workers, the region's maximum`,
+    ]);
+  });
+  it('counts pods already booked for the same time: the last free place goes to the first booking', () => {
+    const booked = booking('other', P, { needs: { cpu_cores: 8, memory_gb: 32, nodes: 8, ports: 4 } });
+    const ask = booking('ask', P, { needs: { cpu_cores: 8, memory_gb: 32, nodes: 8, ports: 4 } });
+    const input = { workers: [worker('w1')], templates, config: { ...config, max_workers_per_region: 1 } };
+    expect(canHost([ask], { ...input, bookings: [] }).hostable).toBe(true);
+    expect(canHost([ask], { ...input, bookings: [booked] }).hostable).toBe(false);
   });
 });

@@ -1,0 +1,76 @@
+import { defineContracts, type RouteContract } from '../contract.ts';
+
+const workerId = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' } },
+};
+const reasonBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } },
+};
+const workerView = {
+  type: 'object',
+  required: ['id', 'status', 'desired_status', 'template', 'region', 'allocation'],
+  properties: {
+    id: { type: 'string' },
+    status: { type: 'string' },
+    desired_status: { type: 'string' },
+    cordoned: { type: 'boolean' },
+    template: { type: 'string' },
+    region: { type: 'string' },
+    instance_id: { type: 'string' },
+    address: { type: 'string' },
+    allocation: { type: 'object' },
+    scaling: { type: 'object' },
+    failure: { type: 'string' },
+  },
+};
+
+const action = (verb: 'cordon' | 'uncordon' | 'drain', summary: string): RouteContract => ({
+  method: 'POST',
+  path: `/v1/workers/{id}/${verb}`,
+  scope: 'operator',
+  operationId: `${verb}Worker`,
+  summary,
+  tags: ['workers'],
+  maxBodyBytes: 2048,
+  params: workerId,
+  body: reasonBody,
+  responses: {
+    200: { description: 'The worker as it now is', schema: workerView },
+    404: { description: 'No such worker' },
+    409: { description: 'The worker cannot do that in its status' },
+  },
+});
+
+export const workersContracts = defineContracts({
+  listWorkers: {
+    method: 'GET',
+    path: '/v1/workers',
+    scope: 'operator',
+    operationId: 'listWorkers',
+    summary: 'Every worker with its status, intent and what it holds (pods, cores, memory, nodes, ports)',
+    tags: ['workers'],
+    query: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { status: { type: 'string', maxLength: 20 } },
+    },
+    responses: {
+      200: {
+        description: 'The workers',
+        schema: {
+          type: 'object',
+          required: ['items'],
+          properties: { items: { type: 'array', items: workerView } },
+        },
+      },
+    },
+  },
+  cordon: action('cordon', 'Take no new pods on this worker; nothing else changes, scaling leaves it alone'),
+  uncordon: action('uncordon', 'Let this worker take pods again'),
+  drain: action('drain', 'Take no new pods and stop the worker once its pods are gone'),
+});
