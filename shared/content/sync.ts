@@ -45,7 +45,10 @@ export interface PodDefinitionRecord {
   detection?: PodDefinitionFields['detection'];
   synced_at?: string;
   error_message?: string;
+  /** The first MAX_DIAGNOSTICS diagnostics (the item stays under DynamoDB's 400 KB). */
   error_detail?: Diagnostic[];
+  /** How many diagnostics the package had in all. */
+  diagnostics_total?: number;
   superseded_by?: string;
 }
 
@@ -97,6 +100,21 @@ export interface SyncResult {
   diagnostics: Diagnostic[];
   forms_confirmed: number;
 }
+
+/**
+ * Diagnostics kept on a failed definition (and returned by sync): the first 100, each message cut
+ * to 500 characters, with the total beside them. A 1.1 MB package produced 17,911 (5.3 MB): the
+ * `failed` write exceeded the 400 KB item limit and the definition stayed `synchronizing`.
+ * `lcm content lint` still prints them all.
+ */
+export const MAX_DIAGNOSTICS = 100;
+const MAX_MESSAGE = 500;
+export const capDiagnostics = (d: Diagnostic[]): Diagnostic[] =>
+  d
+    .slice(0, MAX_DIAGNOSTICS)
+    .map((x) =>
+      x.message.length > MAX_MESSAGE ? { ...x, message: `${x.message.slice(0, MAX_MESSAGE - 1)}…` } : x,
+    );
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 export const podDefinitionId = (name: string, podType: string, contentHash: string) =>
@@ -180,15 +198,19 @@ export async function syncContent(input: SyncInput, ports: SyncPorts): Promise<S
     diagnostics: r.error_detail ?? [],
     forms_confirmed: 0,
   });
-  if (existing && (existing.status !== 'failed' || !input.force)) return unchanged(existing);
+  // A forced sync re-runs a failed definition, and reclaims one left `synchronizing` by a sync
+  // that died (a worker crash, an unwritable result): it would stay there for ever otherwise.
+  const reclaimable = existing?.status === 'failed' || existing?.status === 'synchronizing';
+  if (existing && (!reclaimable || !input.force)) return unchanged(existing);
 
-  // defined → synchronizing, written once (a forced re-sync moves failed → synchronizing).
+  // defined → synchronizing, written once (a forced re-sync moves failed/synchronizing → synchronizing).
   let rec: PodDefinitionRecord;
   if (existing)
     rec = {
       ...transition(existing, 'synchronizing', { now, by: 'content-sync', reason: 'forced re-sync' }),
       error_message: undefined,
       error_detail: undefined,
+      diagnostics_total: undefined,
     };
   else {
     const defined = newTimedResource<PodDefinitionStatus, 'ready'>(
@@ -212,16 +234,22 @@ export async function syncContent(input: SyncInput, ports: SyncPorts): Promise<S
   }
   await ports.repo.put(rec, existing ? existing.state_version : null);
 
-  const fail = async (diagnostics: Diagnostic[], message: string): Promise<SyncResult> => {
+  const fail = async (all: Diagnostic[], message: string): Promise<SyncResult> => {
+    const diagnostics = capDiagnostics(all);
     const failed = {
-      ...transition(rec, 'failed', { now, by: 'content-sync', reason: message }),
-      error_message: message,
+      ...transition(rec, 'failed', { now, by: 'content-sync', reason: message.slice(0, MAX_MESSAGE) }),
+      error_message: message.slice(0, MAX_MESSAGE),
       error_detail: diagnostics,
+      diagnostics_total: all.length,
     } as PodDefinitionRecord;
     await ports.repo.put(failed, rec.state_version);
     return { id, status: 'failed', outcome: 'failed', superseded: [], diagnostics, forms_confirmed: 0 };
   };
-  if (!result.ok) return fail(result.diagnostics, `${result.diagnostics.length} problem(s) in the package`);
+  if (!result.ok)
+    return fail(
+      result.diagnostics,
+      `${result.diagnostics.length} problem(s) in the package${result.diagnostics.length > MAX_DIAGNOSTICS ? ` (the first ${MAX_DIAGNOSTICS} listed)` : ''}`,
+    );
 
   const f = result.fields;
   let machines: Record<string, string>;

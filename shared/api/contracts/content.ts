@@ -15,7 +15,8 @@ const podDefinitionSchema = {
     source_uri: { type: 'string' },
     state_machines: { type: 'object', additionalProperties: { type: 'string' } },
     error_message: { type: 'string' },
-    error_detail: { type: 'array' },
+    error_detail: { type: 'array', maxItems: 100, description: 'The first 100 diagnostics' },
+    diagnostics_total: { type: 'integer', description: 'How many diagnostics the package had in all' },
     superseded_by: { type: 'string' },
   },
 };
