@@ -4,7 +4,12 @@
  */
 export const LAMBDA_NODE_TARGET = 'node22';
 /** The Node 22 Lambda runtime ships AWS SDK v3: bundles leave it out (smaller, faster cold starts). */
-export const EXTERNAL_MODULES = ['@aws-sdk/*'];
+/**
+ * Left out of every bundle: the SDK (in the Lambda runtime) and ssh2's optional native add-ons
+ * (`cpu-features`, `sshcrypto.node`), which ssh2 loads in a try/catch and replaces with pure
+ * JavaScript when absent; a bundle cannot carry a `.node` file, and npm does not build them here.
+ */
+export const EXTERNAL_MODULES = ['@aws-sdk/*', 'cpu-features', '*.node'];
 export const ESM_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 

@@ -19,6 +19,7 @@ const ITEM_LIMIT = 400 * 1024;
 function strictPorts() {
   const records = new Map<string, PodDefinitionRecord>();
   const ports: SyncPorts = {
+    stage: 'dev',
     clock: new ManualClock('2026-12-01T09:00:00Z'),
     targets: {
       nativeStepsArn: 'arn:aws:lambda:us-east-1:0:function:n',
