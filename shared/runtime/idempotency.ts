@@ -3,12 +3,18 @@
  * table under one partition per scope, and expire through the table's TTL attribute. What holds
  * the SDK client is rebuilt with the clients (`perClients`), never left pointing at an old endpoint.
  */
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  IdempotencyValidationError,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
 import type { ItempotentFunctionOptions } from '@aws-lambda-powertools/idempotency/types';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import { dynamoClient, perClients } from './aws.ts';
 import { env } from './env.ts';
+import { Problem } from '../domain/problem.ts';
 
 export interface IdempotentOptions {
   table: 'stateTable' | 'viewsTable';
@@ -58,4 +64,23 @@ export function idempotent<A extends unknown[], R>(
       return wrapped()(...args);
     },
   };
+}
+
+/**
+ * What an Idempotency-Key misuse means to the caller: the same key with another body (422), or
+ * the first request with this key still running (409). Anything else is returned unchanged.
+ */
+export function idempotencyProblem(e: unknown): unknown {
+  if (e instanceof IdempotencyValidationError)
+    return new Problem('idempotency-key-reused', 'this Idempotency-Key was used with a different body', {
+      errors: [
+        { pointer: '/headers/idempotency-key', detail: 'reused with another body', rule: 'idempotency' },
+      ],
+    });
+  if (e instanceof IdempotencyAlreadyInProgressError)
+    return new Problem(
+      'idempotency-in-progress',
+      'a request with this Idempotency-Key is still in progress; retry shortly',
+    );
+  return e;
 }

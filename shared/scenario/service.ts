@@ -9,15 +9,11 @@ import { S3Documents } from '../adapters/s3-documents.ts';
 import { resolveSecretReference } from '../adapters/secrets.ts';
 import { secretPointers, type Credentials } from '../domain/secrets.ts';
 import { podDefinitionDocument } from '../content/service.ts';
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyValidationError,
-} from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
 import { iso, type Clock } from '../domain/clock.ts';
 import { ID_PREFIX, newUnguessableId, type JobId } from '../domain/ids.ts';
 import { transition } from '../domain/timed-resource.ts';
-import { idempotent } from '../runtime/idempotency.ts';
+import { idempotencyProblem, idempotent } from '../runtime/idempotency.ts';
 import { Problem } from '../domain/problem.ts';
 import { deadlineFor, sleeperFor } from '../domain/sleep.ts';
 import { FUNCTION_CATALOGUE } from '../dsl/catalogue.ts';
@@ -182,18 +178,7 @@ export async function submitJobOnce(req: { key: string; body: SubmitJob; tenant:
       tenant: req.tenant,
     });
   } catch (e) {
-    if (e instanceof IdempotencyValidationError)
-      throw new Problem('idempotency-key-reused', 'this Idempotency-Key was used with a different body', {
-        errors: [
-          { pointer: '/headers/idempotency-key', detail: 'reused with another body', rule: 'idempotency' },
-        ],
-      });
-    if (e instanceof IdempotencyAlreadyInProgressError)
-      throw new Problem(
-        'idempotency-in-progress',
-        'a request with this Idempotency-Key is still in progress; retry shortly',
-      );
-    throw e;
+    throw idempotencyProblem(e);
   }
 }
 

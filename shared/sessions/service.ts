@@ -2,10 +2,6 @@
  * The sessions application service: the commands and queries behind the sessions API. Handlers
  * parse and answer; this loads state, calls the domain, and persists with conditional writes.
  */
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyValidationError,
-} from '@aws-lambda-powertools/idempotency';
 import type { Context } from 'aws-lambda';
 import { planSession, type CreateSessionRequest } from '../catalog/plan.ts';
 import { loadCatalog } from '../catalog/service.ts';
@@ -26,7 +22,7 @@ import {
   type SessionTree,
 } from '../domain/session.ts';
 import { env } from '../runtime/env.ts';
-import { idempotent } from '../runtime/idempotency.ts';
+import { idempotencyProblem, idempotent } from '../runtime/idempotency.ts';
 import { keys, viewKeys } from '../store/keys.ts';
 import { itemsToTree, treeResponse, treeToItems } from '../store/session-tree.ts';
 import type { StateStore, StoredItem, WriteOp } from '../store/state-store.ts';
@@ -108,18 +104,7 @@ export async function scheduleSessionOnce(
     );
     return { tree, replayed: request_id !== req.context.awsRequestId };
   } catch (e) {
-    if (e instanceof IdempotencyValidationError)
-      throw new Problem('idempotency-key-reused', 'this Idempotency-Key was used with a different body', {
-        errors: [
-          { pointer: '/headers/idempotency-key', detail: 'reused with another body', rule: 'idempotency' },
-        ],
-      });
-    if (e instanceof IdempotencyAlreadyInProgressError)
-      throw new Problem(
-        'idempotency-in-progress',
-        'a request with this Idempotency-Key is still in progress; retry shortly',
-      );
-    throw e;
+    throw idempotencyProblem(e);
   }
 }
 
