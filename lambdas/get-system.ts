@@ -12,7 +12,8 @@ import { env } from '../shared/runtime/env.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
 import pkg from '../package.json' with { type: 'json' };
 
-let openApi: Record<string, unknown> | undefined;
+/** One document per host it is served on (its `servers` names that host). */
+const openApi = new Map<string, Record<string, unknown>>();
 
 async function probe(
   check: () => Promise<unknown>,
@@ -67,8 +68,21 @@ export const handler = httpHandler([
       },
     };
   }),
-  route(systemContracts.openapi, async () => {
-    openApi ??= buildOpenApi({ contracts: allContracts, version: pkg.version });
-    return { status: 200, body: openApi };
+  route(systemContracts.openapi, async (req) => {
+    const host = req.headers.host ?? '';
+    const proto = req.headers['x-forwarded-proto'] ?? (/^(127\.|localhost)/.test(host) ? 'http' : 'https');
+    const serverUrl = /^[A-Za-z0-9.:-]{1,253}$/.test(host)
+      ? `${proto === 'http' ? 'http' : 'https'}://${host}`
+      : undefined;
+    let doc = openApi.get(serverUrl ?? '');
+    if (!doc) {
+      doc = buildOpenApi({
+        contracts: allContracts,
+        version: pkg.version,
+        ...(serverUrl ? { serverUrl } : {}),
+      });
+      if (openApi.size < 16) openApi.set(serverUrl ?? '', doc);
+    }
+    return { status: 200, body: doc };
   }),
 ]);

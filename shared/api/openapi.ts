@@ -37,6 +37,18 @@ export function buildOpenApi(opts: {
         description: r.description,
         ...(r.schema ? { content: { 'application/json': { schema: r.schema } } } : {}),
       };
+    // What the edge answers on any route, documented on each: the authorizer's 401/403 and the
+    // schema check's 422 (unknown query parameters included).
+    const problem = (description: string) => ({
+      description,
+      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    });
+    if (scope !== 'public') {
+      responses['401'] ??= problem('No valid token');
+      responses['403'] ??= problem(`The token does not carry ${SCOPE_PREFIX}${scope}`);
+    }
+    if (c.params || c.query || c.body || c.headers)
+      responses['422'] ??= problem('The request does not satisfy the schema');
     responses.default = {
       description: 'An RFC 9457 problem',
       content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
@@ -60,10 +72,16 @@ export function buildOpenApi(opts: {
     info: {
       title: 'LCM on AWS',
       version: opts.version,
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
       description:
         'Lab and exam session delivery: schedule sessions, sync content, run jobs. Errors are RFC 9457 problem+json.',
     },
-    ...(opts.serverUrl ? { servers: [{ url: opts.serverUrl }] } : {}),
+    servers: [
+      {
+        url: opts.serverUrl ?? 'http://127.0.0.1:3000',
+        description: opts.serverUrl ? 'This deployment' : 'The local runtime (npm start)',
+      },
+    ],
     paths,
     components: {
       schemas: { Problem: problemSchema },

@@ -1,5 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
+import { checkAgainstOpenApi } from './openapi.ts';
 
 export const apiUrl = () => inject('apiUrl');
 export const hasLocalEndpoints = () => inject('localEndpoints');
@@ -16,7 +17,13 @@ export async function api<T = unknown>(
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+  const parsed = (text ? JSON.parse(text) : undefined) as T;
+  await checkAgainstOpenApi(apiUrl(), method, path, {
+    status: res.status,
+    contentType: res.headers.get('content-type') ?? '',
+    body: parsed,
+  });
+  return { status: res.status, body: parsed, headers: res.headers };
 }
 
 export interface BusEvent {
