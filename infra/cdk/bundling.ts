@@ -3,13 +3,13 @@
  * size test builds with exactly the same options.
  */
 export const LAMBDA_NODE_TARGET = 'node22';
-/** The Node 22 Lambda runtime ships AWS SDK v3: bundles leave it out (smaller, faster cold starts). */
 /**
- * Left out of every bundle: the SDK (in the Lambda runtime) and ssh2's optional native add-ons
- * (`cpu-features`, `sshcrypto.node`), which ssh2 loads in a try/catch and replaces with pure
- * JavaScript when absent; a bundle cannot carry a `.node` file, and npm does not build them here.
+ * ssh2's optional native add-ons (`cpu-features`, `sshcrypto.node`): ssh2 loads them in a
+ * try/catch and uses pure JavaScript when they are absent; a bundle cannot carry a `.node` file.
  */
-export const EXTERNAL_MODULES = ['@aws-sdk/*', 'cpu-features', '*.node'];
+export const NATIVE_ADDONS = ['cpu-features', '*.node'];
+/** The Node 22 Lambda runtime ships AWS SDK v3: bundles leave it out (smaller, faster cold starts). */
+export const EXTERNAL_MODULES = ['@aws-sdk/*', ...NATIVE_ADDONS];
 export const ESM_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 

@@ -18,7 +18,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { physicalName } from '../naming.ts';
 import type { TaskDecl } from '../topology.ts';
-import { ESM_BANNER, LAMBDA_NODE_TARGET } from './bundling.ts';
+import { ESM_BANNER, LAMBDA_NODE_TARGET, NATIVE_ADDONS } from './bundling.ts';
 import type { StageConfig } from './config.ts';
 
 export const JOB_CONTAINER = 'job-runner';
@@ -47,6 +47,8 @@ export function buildJobImageContext(root: string, decl: TaskDecl, outDir: strin
     minify: true,
     sourcemap: 'inline',
     banner: { js: ESM_BANNER },
+    // The image has no SDK of its own, so the SDK is bundled; ssh2's optional native add-ons are not.
+    external: NATIVE_ADDONS,
     logLevel: 'silent',
   });
   copyFileSync(jqWasmPath(root), join(outDir, 'jq.wasm'));
