@@ -243,6 +243,8 @@ export const system: SystemDecl = {
         { kind: 'bus', access: 'put' },
         // The cleanup-deadline teardown invokes the native steps directly (asynchronously).
         { kind: 'invoke', function: 'native-steps' },
+        // The combined score report document (reports/<session>/session.json), D76.
+        { kind: 'bucket', bucket: 'artefacts', access: 'readwrite' },
       ],
     },
     {

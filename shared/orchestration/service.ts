@@ -7,7 +7,8 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { parseExecutionName } from '../domain/names.ts';
 import { SESSION_TERMINAL, SESSION_STATUSES } from '../domain/session.ts';
 import { stateMachineArn, type ArnScope } from '../runtime/arns.ts';
-import { documentClient, lambdaClient, sfnClient } from '../runtime/aws.ts';
+import { S3Documents } from '../adapters/s3-documents.ts';
+import { documentClient, lambdaClient, s3Client, sfnClient } from '../runtime/aws.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env } from '../runtime/env.ts';
 import { viewKeys } from '../store/keys.ts';
@@ -42,6 +43,8 @@ export function reconcilerPorts(scope: ArnScope, log: ReconcilerPorts['log']): R
         }),
       );
     },
+    putSessionReport: (session_id, report) =>
+      new S3Documents(s3Client(), env('artefactsBucket')).putAt(`reports/${session_id}/session.json`, report),
     now: () => runtimeClock().now(),
     log,
   };
