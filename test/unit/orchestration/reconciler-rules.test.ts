@@ -164,4 +164,22 @@ describe('reconcileSession: the combined report (issue 15, finding 10)', () => {
     await expect(reconcileSession(SID, s.p)).rejects.toThrow('s3 down');
     expect(s.writes).toEqual([]);
   });
+
+  it('a revised report without its reference (an external grade, D78) is written even on a finished session', async () => {
+    const s = ports({
+      now: T0 + 600 * MIN,
+      shape: (t) => {
+        settled(t);
+        t.session.status = 'completed';
+        t.session.score_report = { kind: 'session', points_awarded: 9, points_max: 10 };
+      },
+    });
+    const r = await reconcileSession(SID, s.p);
+    expect(r).toMatchObject({ outcome: 'changed', writes: 1 });
+    expect(s.reports.map((x) => x.report)).toEqual([{ kind: 'session', points_awarded: 9, points_max: 10 }]);
+    const [op] = s.writes[0]!;
+    if (op?.kind !== 'put') throw new Error('expected a put');
+    expect(op.item.score_report_ref).toBe(`s3://artefacts/reports/${SID}/session.json`);
+    expect(op.expectedVersion).toBe(s.items.find((i) => i.sk === op.item.sk)!.state_version);
+  });
 });
