@@ -260,6 +260,8 @@ export const system: SystemDecl = {
         { kind: 'invoke', function: 'native-steps' },
         // An ended phase execution's job tasks that still run are stopped (ListTasks, StopTask).
         { kind: 'job-task', access: 'stop' },
+        // The combined score report document (reports/<session>/session.json), D76.
+        { kind: 'bucket', bucket: 'artefacts', access: 'readwrite' },
       ],
     },
     {

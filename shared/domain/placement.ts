@@ -4,6 +4,27 @@
  * worker that fits), keeping the reason every other worker was rejected. Pure: the caller writes
  * the allocation conditioned on the worker's version, so two placements never overbook.
  */
+import { hostTypeFor, type HostType, type PodType } from './lifecycle.ts';
+import { Problem } from './problem.ts';
+
+export type Licence = 'personal' | 'enterprise' | 'evaluation';
+
+/**
+ * What a pod asks of its worker, from its pod definition: the definition's `host_type` when it
+ * declares one, otherwise the host its pod type runs on (`roc_radkit → hybrid_hardware`, the
+ * design documents' mapping), and the licence the definition needs, if any (D77). Web-only
+ * content (`none`) has no host, so it is never placed.
+ */
+export function placementTarget(
+  pod_type: PodType,
+  definition: { host_type?: HostType | null; license?: Licence | null } = {},
+): { host_type: HostType; license?: Licence } {
+  const host_type = hostTypeFor(pod_type, definition.host_type ?? undefined);
+  if (!host_type)
+    throw new Problem('validation-error', `a ${pod_type} pod runs on no host and is never placed`);
+  return { host_type, ...(definition.license ? { license: definition.license } : {}) };
+}
+
 export interface WorkerDoc {
   id: string;
   status: string;

@@ -101,7 +101,10 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
           end,
           timeslot: img.timeslot,
         });
-      if (img.score_report && !old?.score_report)
+      // Published with the commit that sets the document's reference (D76); a revised report
+      // (an external grader's result, D78) drops the reference and is published again when the
+      // reconciler has written the revised document.
+      if (img.score_report && img.score_report_ref && !old?.score_report_ref)
         emit(EVENT_TYPES.scoreReportPublished, SOURCES.grading, subject, {
           session_id: img.id,
           score_report_ref: img.score_report_ref,

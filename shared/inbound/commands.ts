@@ -1,7 +1,8 @@
 /**
  * External CloudEvents → commands on a session tree: the candidate starting or ending a part (the
- * lab delivery system). Allow-listed by source, applied at most once per (source, id), turned
- * into a conditional write on the part. Anything else is acknowledged and ignored.
+ * lab delivery system), an external grader's result on a part (D78). Allow-listed by source,
+ * applied at most once per (source, id), turned into a conditional write on the part (and, for a
+ * grader's result, on the session's combined report). Anything else is acknowledged and ignored.
  */
 import {
   IdempotencyAlreadyInProgressError,
@@ -11,6 +12,8 @@ import { readSecret } from '../adapters/secrets.ts';
 import type { Context } from 'aws-lambda';
 import { iso } from '../domain/clock.ts';
 import { Problem } from '../domain/problem.ts';
+import { combinePartReports, type ExternalGrading } from '../domain/score-report.ts';
+import type { PartDoc, SessionDoc } from '../domain/session.ts';
 import type { CloudEvent } from '../events/cloudevent.ts';
 import { EVENT_ARCHIVE_RETENTION_DAYS, INBOUND_EVENT_TYPES } from '../events/types.ts';
 import { idempotent } from '../runtime/idempotency.ts';
@@ -52,19 +55,48 @@ export function targetOf(ce: CloudEvent): { session_id: string; part_order: numb
 
 export async function applyInbound(ce: CloudEvent, store: StateStore, now: number): Promise<InboundOutcome> {
   assertAllowedSource(ce.source);
-  const patch = patchFor(ce, now);
+  const { session_id, part_order } = isKnown(ce.type) ? targetOf(ce) : { session_id: '', part_order: 0 };
+  const session = isGrading(ce.type)
+    ? await store.get<StoredItem & SessionDoc>(keys.session(session_id))
+    : undefined;
+  const patch = patchFor(ce, now, session?.cut_score ?? 0);
   if (!patch) return { outcome: 'ignored', detail: `type ${ce.type} is not acted on` };
-  const { session_id, part_order } = targetOf(ce);
   let verdict: true | string = true;
   const part = await store.update<StoredItem & { status: string }>(keys.part(session_id, part_order), (p) => {
     verdict = patch.applies(p);
-    return verdict === true ? { ...p, ...patch.fields, updated_at: iso(now) } : undefined;
+    return verdict === true ? { ...p, ...patch.fields(p), updated_at: iso(now) } : undefined;
   });
   if (!part) throw new Problem('not-found', `no part ${part_order} in session ${session_id}`);
-  return verdict === true
-    ? { outcome: 'applied', detail: patch.describe }
-    : { outcome: 'ignored', detail: verdict };
+  if (verdict !== true) return { outcome: 'ignored', detail: verdict };
+  if (patch.reportChanged) await recombine(store, session_id, now);
+  return { outcome: 'applied', detail: patch.describe };
 }
+
+/**
+ * A session that already has its combined report gets it recomputed from every part's report.
+ * Its reference goes: the reconciler writes the revised document and sets it again, and that
+ * commit publishes score_report.published anew (D76, D78).
+ */
+async function recombine(store: StateStore, session_id: string, now: number): Promise<void> {
+  const items = await store.queryPartition<StoredItem>(keys.sessionPartition(session_id));
+  const parts = items.filter((i) => i.sk.startsWith('PART#')) as unknown as PartDoc[];
+  await store.update<StoredItem & SessionDoc>(keys.session(session_id), (s) => {
+    if (!s.score_report) return undefined;
+    const { score_report_ref: _gone, ...rest } = s;
+    return {
+      ...rest,
+      score_report: combinePartReports(parts, s.cut_score ?? 0),
+      updated_at: iso(now),
+    } as StoredItem & SessionDoc;
+  });
+}
+
+const isGrading = (type: string) =>
+  type === INBOUND_EVENT_TYPES.gradingCompleted || type === INBOUND_EVENT_TYPES.gradingFailed;
+const isKnown = (type: string) =>
+  isGrading(type) ||
+  type === INBOUND_EVENT_TYPES.ldsSessionRunning ||
+  type === INBOUND_EVENT_TYPES.ldsSessionEnded;
 
 /**
  * A CloudEvent from the bus is applied once per (source, id), for as long as the archive keeps
@@ -177,17 +209,22 @@ async function whileInProgress<R>(call: () => Promise<R>, attempts = 8, delayMs 
 }
 
 interface Patch {
-  fields: Record<string, unknown>;
+  fields(part: StoredItem & { status: string }): Record<string, unknown>;
   describe: string;
   applies(part: StoredItem & { status: string }): true | string;
+  /** The part's report changed: the session's combined report follows. */
+  reportChanged?: boolean;
 }
 
-function patchFor(ce: CloudEvent, now: number): Patch | undefined {
+/** A part takes a grader's result once its run has ended (grading onwards), archived included. */
+const GRADABLE = ['grading', 'reviewing', 'submitting', 'archiving', 'archived'];
+
+function patchFor(ce: CloudEvent, now: number, cutScore: number): Patch | undefined {
   const reason = (ce.data as { reason?: string } | undefined)?.reason;
   switch (ce.type) {
     case INBOUND_EVENT_TYPES.ldsSessionRunning:
       return {
-        fields: { candidate_started_at: iso(now) },
+        fields: () => ({ candidate_started_at: iso(now) }),
         describe: 'candidate started',
         applies: (p) =>
           p.candidate_started_at
@@ -198,7 +235,7 @@ function patchFor(ce: CloudEvent, now: number): Patch | undefined {
       };
     case INBOUND_EVENT_TYPES.ldsSessionEnded:
       return {
-        fields: { end_requested: { at: iso(now), by: ce.source, ...(reason ? { reason } : {}) } },
+        fields: () => ({ end_requested: { at: iso(now), by: ce.source, ...(reason ? { reason } : {}) } }),
         describe: 'candidate ended the part',
         applies: (p) =>
           p.end_requested
@@ -207,7 +244,62 @@ function patchFor(ce: CloudEvent, now: number): Patch | undefined {
               ? true
               : `part is ${p.status}`,
       };
+    case INBOUND_EVENT_TYPES.gradingCompleted:
+    case INBOUND_EVENT_TYPES.gradingFailed: {
+      const completed = ce.type === INBOUND_EVENT_TYPES.gradingCompleted;
+      const result = completed ? gradedReport(ce.data, cutScore) : {};
+      const data = (ce.data ?? {}) as { report_ref?: unknown };
+      const external: ExternalGrading = {
+        status: completed ? 'completed' : 'failed',
+        source: ce.source,
+        event_id: ce.id,
+        at: iso(now),
+        ...(!completed && reason ? { reason: String(reason).slice(0, 500) } : {}),
+        ...(typeof data.report_ref === 'string' ? { report_ref: data.report_ref.slice(0, 1024) } : {}),
+      };
+      return {
+        fields: (p) => ({
+          score_report: { ...((p as Partial<PartDoc>).score_report ?? {}), ...result, external },
+        }),
+        describe: `external grading ${external.status}`,
+        reportChanged: true,
+        applies: (p) =>
+          (p as { score_report?: { external?: ExternalGrading } }).score_report?.external?.event_id === ce.id
+            ? 'already applied'
+            : GRADABLE.includes(p.status)
+              ? true
+              : `part is ${p.status}`,
+      };
+    }
     default:
       return undefined;
   }
+}
+
+/** A grader's report, checked before anything is written: points within 0..max, max above 0. */
+function gradedReport(data: unknown, cutScore: number): Record<string, unknown> {
+  const d = (data ?? {}) as {
+    points_awarded?: unknown;
+    points_max?: unknown;
+    passed?: unknown;
+    per_item?: unknown;
+  };
+  const errors: { pointer: string; detail: string; rule: string }[] = [];
+  const max = d.points_max;
+  const got = d.points_awarded;
+  if (typeof max !== 'number' || !Number.isFinite(max) || max <= 0)
+    errors.push({ pointer: '/data/points_max', detail: 'a number above 0', rule: 'points' });
+  if (typeof got !== 'number' || !Number.isFinite(got) || got < 0 || (typeof max === 'number' && got > max))
+    errors.push({ pointer: '/data/points_awarded', detail: 'a number from 0 to points_max', rule: 'points' });
+  if (d.per_item !== undefined && (!Array.isArray(d.per_item) || d.per_item.length > 500))
+    errors.push({ pointer: '/data/per_item', detail: 'an array of at most 500 items', rule: 'per_item' });
+  if (errors.length) throw new Problem('validation-error', 'the grader report is not usable', { errors });
+  const percentage = Math.round(((got as number) / (max as number)) * 10000) / 100;
+  return {
+    points_awarded: got,
+    points_max: max,
+    percentage,
+    passed: typeof d.passed === 'boolean' ? d.passed : percentage >= cutScore,
+    ...(d.per_item ? { per_item: d.per_item } : {}),
+  };
 }

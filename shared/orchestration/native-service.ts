@@ -5,6 +5,8 @@ import { S3Documents } from '../adapters/s3-documents.ts';
 import { cmlCredentials, ldsCredentials } from '../adapters/secrets.ts';
 import { podDefinitionDocument } from '../content/service.ts';
 import { Problem } from '../domain/problem.ts';
+import type { HostType } from '../domain/lifecycle.ts';
+import type { Licence } from '../domain/placement.ts';
 import { documentClient, s3Client } from '../runtime/aws.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env } from '../runtime/env.ts';
@@ -55,6 +57,8 @@ export function nativePorts(): NativePorts {
         title: `lcm-${pod.id}`,
         topology,
         ports: (d.ports as string[] | undefined) ?? [],
+        host_type: (d.host_type as HostType | null | undefined) ?? null,
+        license: ((d.manifest as { license?: Licence } | undefined)?.license ?? null) as Licence | null,
         needs: {
           cpu_cores: Math.max(
             1,

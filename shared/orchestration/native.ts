@@ -13,7 +13,8 @@ import { transition } from '../domain/timed-resource.ts';
 import { keys, PARTITIONS } from '../store/keys.ts';
 import { itemsToTree } from '../store/session-tree.ts';
 import type { StateStore, StoredItem } from '../store/state-store.ts';
-import { placePod, releasePod, type WorkerDoc } from './placement.ts';
+import { placePod, placementTarget, releasePod, type Licence, type WorkerDoc } from './placement.ts';
+import type { HostType } from '../domain/lifecycle.ts';
 
 /**
  * A native step's invocation: the phase input the compiled task passes on (every field but the
@@ -36,6 +37,10 @@ export interface PodContent {
   topology: Record<string, unknown> | null;
   ports: string[];
   needs: { cpu_cores: number; memory_gb: number; nodes: number };
+  /** The pod definition's declared host type (manifest `host_type`), if any. */
+  host_type?: HostType | null;
+  /** The licence the pod definition needs (manifest `license`), if any. */
+  license?: Licence | null;
 }
 
 export interface NativePorts {
@@ -187,8 +192,8 @@ export async function ensurePlaced(p: Pod, input: NativeStepInput, ports: Native
         {
           pod_id: pod.id,
           session_id: pod.session_id,
-          host_type: pod.pod_type,
           ...content.needs,
+          ...placementTarget(pod.pod_type, content),
           port_names: content.ports,
         },
         await workers(ports.store),

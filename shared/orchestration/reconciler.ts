@@ -31,6 +31,11 @@ export interface ReconcilerPorts {
   extendLds(sessionId: string, part: number, pod: number, endsAt: string): Promise<void>;
   /** Stops the Fargate job tasks a phase execution started and left running (when it ended). */
   stopPhaseTasks?(executionName: string, reason: string): Promise<string[]>;
+  /**
+   * Writes a session's combined score report document (artefacts bucket, one key per session,
+   * so a rewrite after a lost race replaces it); answers its reference.
+   */
+  putSessionReport(sessionId: string, report: object): Promise<string>;
   now(): number;
   log?(msg: string, extra?: Record<string, unknown>): void;
 }
@@ -93,6 +98,17 @@ export async function reconcileSession(
       if (part && !changed.has(partRef(part.order))) {
         part.state_version += 1;
         changed.add(partRef(part.order));
+      }
+    }
+    // A combined report decided now is written before the commit, so the session carries its
+    // reference and score_report.published (emitted from that commit) points at a document that
+    // exists. A failed write commits nothing; the next reconcile decides and writes again (D76).
+    const s = d.tree.session;
+    if (s.score_report && !s.score_report_ref) {
+      s.score_report_ref = await ports.putSessionReport(s.id, s.score_report);
+      if (!changed.has('session')) {
+        s.state_version += 1;
+        changed.add('session');
       }
     }
     if (changed.size === 0 && d.commands.length === 0) {

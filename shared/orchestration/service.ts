@@ -8,7 +8,8 @@ import { parseExecutionName } from '../domain/names.ts';
 import { SESSION_TERMINAL, SESSION_STATUSES } from '../domain/session.ts';
 import { stateMachineArn, type ArnScope } from '../runtime/arns.ts';
 import { stopExecutionTasks } from '../adapters/ecs.ts';
-import { documentClient, ecsClient, lambdaClient, sfnClient } from '../runtime/aws.ts';
+import { S3Documents } from '../adapters/s3-documents.ts';
+import { documentClient, ecsClient, lambdaClient, s3Client, sfnClient } from '../runtime/aws.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env, envOptional } from '../runtime/env.ts';
 import { viewKeys } from '../store/keys.ts';
@@ -47,6 +48,8 @@ export function reconcilerPorts(scope: ArnScope, log: ReconcilerPorts['log']): R
       const cluster = envOptional('jobClusterArn');
       return cluster ? stopExecutionTasks(ecsClient(), cluster, name, reason) : [];
     },
+    putSessionReport: (session_id, report) =>
+      new S3Documents(s3Client(), env('artefactsBucket')).putAt(`reports/${session_id}/session.json`, report),
     now: () => runtimeClock().now(),
     log,
   };

@@ -137,3 +137,31 @@ describe('the outbox: events a committed change announces', () => {
     expect(eventsForChange({ eventName: 'REMOVE', oldImage: { ...base, status: 'completed' } })).toEqual([]);
   });
 });
+
+describe('score_report.published follows the report document (issue 15, findings 7 and 10; D76, D78)', () => {
+  const report = { kind: 'session', points_awarded: 8, points_max: 10, percentage: 80, passed: true };
+  const ref = 's3://artefacts/reports/ses_1/session.json';
+  const published = (oldImage: Record<string, unknown>, newImage: Record<string, unknown>) =>
+    eventsForChange({
+      eventName: 'MODIFY',
+      oldImage: { ...base, status: 'completed', state_version: 9, ...oldImage },
+      newImage: { ...base, status: 'completed', state_version: 10, ...newImage },
+    }).filter((e) => e.type === EVENT_TYPES.scoreReportPublished);
+
+  it('the commit that sets the report with its reference publishes it, carrying the reference', () => {
+    const [e, ...more] = published({}, { score_report: report, score_report_ref: ref });
+    expect(more).toEqual([]);
+    expect(e!.data).toMatchObject({
+      session_id: 'ses_1',
+      score_report_ref: ref,
+      summary: { points_awarded: 8 },
+    });
+  });
+
+  it('a revised report is not published until its document is written; then it is published again', () => {
+    const revised = { ...report, points_awarded: 9, percentage: 90 };
+    expect(published({ score_report: report, score_report_ref: ref }, { score_report: revised })).toEqual([]);
+    const [e] = published({ score_report: revised }, { score_report: revised, score_report_ref: ref });
+    expect(e!.data).toMatchObject({ score_report_ref: ref, summary: { points_awarded: 9 } });
+  });
+});

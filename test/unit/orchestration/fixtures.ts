@@ -5,7 +5,7 @@ import { decide, recordPhaseOutcome, type Command } from '../../../shared/orches
 
 export const T0 = Date.parse('2026-12-01T09:00:00Z');
 export const MIN = 60_000;
-const SID = 'ses_01jabcdefghjkmnpqrstvwxyz0';
+export const SID = 'ses_01jabcdefghjkmnpqrstvwxyz0';
 
 const STANDARD = (pd: string, pod: boolean) =>
   pod

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   allocatePorts,
   placePod,
+  placementTarget,
   releasePod,
   type PodNeeds,
   type WorkerDoc,
@@ -203,5 +204,38 @@ describe('release', () => {
       },
     )!;
     expect(again.allocated.pods).toBe(0);
+  });
+});
+
+describe('placementTarget: what a pod definition asks of its worker (issue 15, finding 8)', () => {
+  it('the pod type maps to its host type: roc_radkit runs on hybrid hardware, the others on their own', () => {
+    expect(placementTarget('roc_radkit')).toEqual({ host_type: 'hybrid_hardware' });
+    expect(placementTarget('cml_on_aws')).toEqual({ host_type: 'cml_on_aws' });
+    expect(placementTarget('proxmox', { host_type: null })).toEqual({ host_type: 'proxmox' });
+  });
+
+  it("a declared host_type wins over the pod type's host", () => {
+    expect(placementTarget('cml_on_aws', { host_type: 'native_aws' })).toEqual({ host_type: 'native_aws' });
+  });
+
+  it('the licence the definition needs is carried, and a worker must offer it', () => {
+    const t = placementTarget('cml_on_aws', { license: 'enterprise' });
+    expect(t).toEqual({ host_type: 'cml_on_aws', license: 'enterprise' });
+    expect(reasonFor({ ...needs, ...t }, worker('w', { license: 'personal' }))).toBe(
+      'licence personal does not satisfy enterprise',
+    );
+    expect(placePod({ ...needs, ...t }, [worker('w', { license: 'enterprise' })]).ok).toBe(true);
+  });
+
+  it('a roc_radkit target is placed on hybrid hardware and refused on a CML host', () => {
+    const t = placementTarget('roc_radkit');
+    expect(placePod({ ...needs, ...t }, [worker('w', { host_type: 'hybrid_hardware' })]).ok).toBe(true);
+    expect(reasonFor({ ...needs, ...t }, worker('w'))).toBe(
+      'host type cml_on_aws cannot run hybrid_hardware',
+    );
+  });
+
+  it('web-only content has no host and is refused by name', () => {
+    expect(() => placementTarget('none')).toThrow('a none pod runs on no host and is never placed');
   });
 });

@@ -10,13 +10,23 @@ import { reconcileSession, type ReconcilerPorts } from '../../../shared/orchestr
 import { treeToItems } from '../../../shared/store/session-tree.ts';
 import { ConflictError } from '../../../shared/store/errors.ts';
 import type { StoredItem, WriteOp } from '../../../shared/store/state-store.ts';
-import { MIN, T0, tree } from './fixtures.ts';
+import type { SessionTree } from '../../../shared/domain/session.ts';
+import { MIN, SID, T0, tree } from './fixtures.ts';
 
 const sfn = mockClient(SFNClient);
 beforeEach(() => sfn.reset());
 
-function ports(opts: { conflicts?: number; error?: Error; absent?: boolean; now?: number }) {
+function ports(opts: {
+  conflicts?: number;
+  error?: Error;
+  absent?: boolean;
+  now?: number;
+  shape?: (t: SessionTree) => void;
+  reportError?: Error;
+}) {
   const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: true }] });
+  opts.shape?.(t);
+  const reports: { session: string; report: unknown }[] = [];
   const items = treeToItems(t).map((i) => ({ ...i, gsi1pk: `G#${i.sk}` })) as StoredItem[];
   const writes: WriteOp[][] = [];
   let reads = 0;
@@ -37,11 +47,16 @@ function ports(opts: { conflicts?: number; error?: Error; absent?: boolean; now?
     stateMachineArn: (name) => `arn:aws:states:eu-west-1:123456789012:stateMachine:${name}`,
     teardownPod: async () => {},
     extendLds: async () => {},
+    putSessionReport: async (session, report) => {
+      if (opts.reportError) throw opts.reportError;
+      reports.push({ session, report });
+      return `s3://artefacts/reports/${session}/session.json`;
+    },
     stage: 'dev',
     // The provisioning window of a part that starts at T0+60 with 15 min lead.
     now: () => opts.now ?? T0 + 50 * MIN,
   };
-  return { p, writes, reads: () => reads, items };
+  return { p, writes, reads: () => reads, items, reports };
 }
 
 describe('reconcileSession', () => {
@@ -120,5 +135,51 @@ describe('reconcileSession', () => {
     await expect(reconcileSession('ses_x', s.p)).rejects.toThrow('sfn down');
     expect(s.writes).toHaveLength(1);
     expect(logged).toEqual(['command failed; will be retried by a later reconcile']);
+  });
+});
+
+describe('reconcileSession: the combined report (issue 15, finding 10)', () => {
+  /** A running session whose only part is archived with its report and whose pod is gone. */
+  const settled = (t: SessionTree) => {
+    t.session.status = 'running';
+    t.parts[0]!.status = 'archived';
+    t.parts[0]!.score_report = { points_awarded: 8, points_max: 10, percentage: 80, passed: true };
+    for (const pod of t.pods) pod.status = 'terminated';
+  };
+
+  it('writes the combined report document first and commits the session with its reference', async () => {
+    const s = ports({ now: T0 + 200 * MIN, shape: settled });
+    await reconcileSession(SID, s.p);
+    expect(s.reports).toHaveLength(1);
+    expect(s.reports[0]!.session).toBe(SID);
+    expect(s.reports[0]!.report).toMatchObject({ kind: 'session', points_awarded: 8, points_max: 10 });
+    const session = s.writes.flat().find((o) => o.kind === 'put' && o.item.id === SID);
+    if (session?.kind !== 'put') throw new Error('the session was not written');
+    expect(session.item.score_report).toMatchObject({ points_awarded: 8 });
+    expect(session.item.score_report_ref).toBe(`s3://artefacts/reports/${SID}/session.json`);
+  });
+
+  it('a report that cannot be written commits nothing (the next reconcile tries again)', async () => {
+    const s = ports({ now: T0 + 200 * MIN, shape: settled, reportError: new Error('s3 down') });
+    await expect(reconcileSession(SID, s.p)).rejects.toThrow('s3 down');
+    expect(s.writes).toEqual([]);
+  });
+
+  it('a revised report without its reference (an external grade, D78) is written even on a finished session', async () => {
+    const s = ports({
+      now: T0 + 600 * MIN,
+      shape: (t) => {
+        settled(t);
+        t.session.status = 'completed';
+        t.session.score_report = { kind: 'session', points_awarded: 9, points_max: 10 };
+      },
+    });
+    const r = await reconcileSession(SID, s.p);
+    expect(r).toMatchObject({ outcome: 'changed', writes: 1 });
+    expect(s.reports.map((x) => x.report)).toEqual([{ kind: 'session', points_awarded: 9, points_max: 10 }]);
+    const [op] = s.writes[0]!;
+    if (op?.kind !== 'put') throw new Error('expected a put');
+    expect(op.item.score_report_ref).toBe(`s3://artefacts/reports/${SID}/session.json`);
+    expect(op.expectedVersion).toBe(s.items.find((i) => i.sk === op.item.sk)!.state_version);
   });
 });
