@@ -1,6 +1,7 @@
 /** JSON Schemas (draft 2020-12) of the seed files; the loader validates each file against these. */
 import type { JsonSchema } from '../api/schema.ts';
 import { HOST_TYPES, POD_TYPES } from '../domain/lifecycle.ts';
+import { WORKER_STATUSES } from '../domain/worker.ts';
 
 const name = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' };
 const strings = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, uniqueItems: true };
@@ -222,17 +223,7 @@ export const workersFileSchema: JsonSchema = {
           address: { type: 'string' },
           cml_url: { type: 'string' },
           status: {
-            enum: [
-              'pending',
-              'provisioning',
-              'starting',
-              'running',
-              'draining',
-              'stopping',
-              'stopped',
-              'terminated',
-              'failed',
-            ],
+            enum: [...WORKER_STATUSES],
           },
           capacity,
           ports: {

@@ -27,6 +27,7 @@ import {
 import { ConflictError } from '../store/errors.ts';
 import { keys, PARTITIONS } from '../store/keys.ts';
 import type { StateStore, StoredItem } from '../store/state-store.ts';
+import { readAllWorkers } from '../store/workers.ts';
 
 /** What the pass needs of EC2 (`Ec2Workers` in production, a simulator in tests). */
 export interface Ec2Port {
@@ -366,18 +367,4 @@ async function create(store: StateStore, w: Worker, report: FleetPassReport): Pr
   }
 }
 
-export async function allWorkers(store: StateStore): Promise<Worker[]> {
-  const ids: string[] = [];
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const page = await store.queryIndex<{ id: string }>('gsi1', 'gsi1pk', PARTITIONS.allWorkers, {
-      limit: 100,
-      cursor,
-    });
-    ids.push(...page.items.map((w) => w.id));
-    cursor = page.cursor;
-  } while (cursor);
-  // The index is eventually consistent: read each worker strongly before deciding.
-  const all = await Promise.all(ids.map((id) => store.get<Worker>(keys.worker(id))));
-  return all.filter((w): w is Worker => Boolean(w));
-}
+export const allWorkers = (store: StateStore) => readAllWorkers<Worker>(store);

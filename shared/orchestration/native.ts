@@ -10,9 +10,10 @@ import { iso, type Clock } from '../domain/clock.ts';
 import { Problem } from '../domain/problem.ts';
 import { POD_GONE, type PartDoc, type PhaseInput, type PodDoc, type PodStatus } from '../domain/session.ts';
 import { transition } from '../domain/timed-resource.ts';
-import { keys, PARTITIONS } from '../store/keys.ts';
+import { keys } from '../store/keys.ts';
 import { itemsToTree } from '../store/session-tree.ts';
 import type { StateStore, StoredItem } from '../store/state-store.ts';
+import { readAllWorkers } from '../store/workers.ts';
 import { placePod, placementTarget, releasePod, type Licence, type WorkerDoc } from './placement.ts';
 import type { HostType } from '../domain/lifecycle.ts';
 
@@ -157,21 +158,7 @@ function move(p: Pod, to: PodStatus, reason: string, clock: Clock): Pod | undefi
   return transition(p, to, { now: clock.now(), by: BY, reason, terminal: POD_GONE.has(to) });
 }
 
-async function workers(store: StateStore): Promise<Worker[]> {
-  const ids: string[] = [];
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const page = await store.queryIndex<{ id: string }>('gsi1', 'gsi1pk', PARTITIONS.allWorkers, {
-      limit: 100,
-      cursor,
-    });
-    ids.push(...page.items.map((w) => w.id));
-    cursor = page.cursor;
-  } while (cursor);
-  // The index is eventually consistent: read each worker strongly before deciding.
-  const all = await Promise.all(ids.map((id) => store.get<Worker>(keys.worker(id))));
-  return all.filter((w): w is Worker => Boolean(w));
-}
+const workers = (store: StateStore) => readAllWorkers<Worker>(store);
 
 /**
  * Places the pod on a worker and allocates its ports in one transaction conditioned on both the

@@ -264,10 +264,12 @@ describe('the session timeslot', () => {
 });
 
 describe('a single-part session', () => {
-  it('gives its part the whole session, whatever the part’s nominal duration', () => {
+  // One duration rule for every profile (D74): the part gets its own duration from the start,
+  // not the whole slot; a scheduler who wants another window names it.
+  it('gives its part its own duration from the session start, not the whole slot', () => {
     const p = plan({ session_type: 'solo', fqn: 'Exam TEST T1 v1.0 A A-1', ...ts(at('09:00'), at('12:00')) });
-    expect(p.tree.parts[0]!.timeslot).toMatchObject({ start: at('09:00'), end: at('12:00') });
-    expect(p.tree.parts[0]!.duration_minutes).toBe(180);
+    expect(p.tree.parts[0]!.timeslot).toMatchObject({ start: at('09:00'), end: at('10:00') });
+    expect(p.tree.parts[0]!.duration_minutes).toBe(60);
   });
 });
 
