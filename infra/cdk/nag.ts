@@ -140,6 +140,10 @@ export const RESOURCELESS_ACTIONS: Record<string, { why: string; only?: RegExp }
       },
     ]),
   ),
+  'ecs:ListTasks': {
+    why: "finding an ended phase execution's job tasks (ListTasks takes no task ARN; the statement is conditioned on ecs:cluster, the stack's own job cluster); the reconciler only",
+    only: /\/FnReconciler\//,
+  },
   'ecr:GetAuthorizationToken': {
     why: "pulling the job runner's image (ECR's token is account-wide); the task execution role only",
     only: /\/ExecutionRole\//,

@@ -100,9 +100,12 @@ function namesOf(stage: string) {
   };
 }
 
-/** Actions that take no resource ARN (IAM requires `*` for them). */
+/**
+ * Actions that take no resource ARN (IAM requires `*` for them); ecs:ListTasks is conditioned on
+ * the stack's own job cluster (infra/cdk/nag.ts).
+ */
 const RESOURCELESS =
-  /^(xray:|states:ListStateMachines$|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$|ecr:GetAuthorizationToken$|dynamodb:ListStreams$)/;
+  /^(xray:|states:ListStateMachines$|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$|ecr:GetAuthorizationToken$|dynamodb:ListStreams$|ecs:ListTasks$)/;
 
 describe('stage isolation: dev and prod in one account', () => {
   const dev = synthesized('dev');
