@@ -94,6 +94,11 @@ export class LocalFunctions {
     this.#envCache.clear();
   }
 
+  /** Forgets the computed environments: the next invocation of each function reads its own again. */
+  resetEnvironments(): void {
+    this.#envCache.clear();
+  }
+
   /** The environment `name` runs with (undefined: the process's own, before `setEnvironments`). */
   environment(name: string): Record<string, string> | undefined {
     if (!this.#environments) return undefined;

@@ -124,6 +124,11 @@ export interface LocalRuntime {
   profiles: TemplateProfiles;
   /** A snapshot of the bill's counts (deep copy: subtract two to get a run's share). */
   bill(): BillCounts;
+  /**
+   * Re-reads each function's environment from `env` on its next invocation (a test that rotates a
+   * local stand-in secret, such as the CML credentials, edits `env` and calls this).
+   */
+  refreshEnvironments(): void;
   advanceClock(ms: number): Promise<void>;
   /** Resolves when streams, bus deliveries and executions have gone quiet. */
   settle(timeoutMs?: number): Promise<void>;
@@ -556,6 +561,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     principals,
     profiles,
     bill,
+    refreshEnvironments: () => fns.resetEnvironments(),
     advanceClock,
     settle,
     stop: async () => {

@@ -15,7 +15,7 @@ import { LOCAL_ACCOUNT, startLocalRuntime, type LocalRuntime } from '../../../in
 import { runningTasks } from '../../../infra/local/tasks.ts';
 import { samplePackage } from '../../unit/content/packages.ts';
 import { lifecycleJobId } from '../../../shared/scenario/jobs.ts';
-import { StateStore } from '../../../shared/store/state-store.ts';
+import { StateStore, type StoredItem } from '../../../shared/store/state-store.ts';
 import { keys } from '../../../shared/store/keys.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
@@ -322,15 +322,18 @@ describe('jobs through the local runtime', () => {
     const device = rt.consoles.device('rtr01')!;
     device.enablePassword = SECRET;
     // The product's device credentials (the CML secret) hold it; the job names them by reference.
-    const creds = process.env.LCM_CML_CREDENTIALS!;
-    process.env.LCM_CML_CREDENTIALS = JSON.stringify({
+    // (Each function runs with its own environment: the runtime's stand-in secret is rotated.)
+    const creds = rt.env.LCM_CML_CREDENTIALS!;
+    rt.env.LCM_CML_CREDENTIALS = JSON.stringify({
       ...(JSON.parse(creds) as object),
       devices: { enable_password: SECRET },
     });
+    rt.refreshEnvironments();
     const id = await submit('leaky@v1', { case: 'secret' });
     const j = await settled(id).finally(() => {
       device.enablePassword = models.devices.rtr01!.enable_password;
-      process.env.LCM_CML_CREDENTIALS = creds;
+      rt.env.LCM_CML_CREDENTIALS = creds;
+      rt.refreshEnvironments();
     });
     expect(j.status, JSON.stringify(j)).toBe('failed'); // the last step's regex is invalid, and its error names the expression
     expect(j.error).toMatchObject({ step_id: 'bad_regex' });
@@ -430,9 +433,10 @@ describe('the Fargate job entry', () => {
       { session_id: sessionId, part_order: 1, phase: 'monitor', attempt: 1 },
       'long@v1',
     );
+    // An exam (lifecycle) job is not reachable through /v1/jobs (D66): read its record.
     await waitFor(
       'the task to start the job',
-      async () => (await api<Job>('GET', `/v1/jobs/${jobId}`)).body?.progress,
+      async () => (await store.get<StoredItem & Job>(keys.job(jobId)))?.progress,
       120_000, // a process start on a busy machine
     );
     expect(runningTasks.size).toBe(1);
