@@ -247,7 +247,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const proxies: IamProxy[] = await Promise.all([
     startIamProxy({
       service: 'dynamodb',
-      upstream: dynamodb.endpoint,
+      upstream: meter?.endpoint ?? dynamodb.endpoint,
       principals,
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
