@@ -334,7 +334,10 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     [ENV.clock]: env[ENV.clock]!,
     ...(template[ENV.cmlSecretArn] ? { [ENV.cmlCredentials]: env[ENV.cmlCredentials]! } : {}),
     ...(template[ENV.ldsSecretArn] ? { [ENV.ldsCredentials]: env[ENV.ldsCredentials]! } : {}),
-    ...(template[ENV.seedsDir] ? { [ENV.seedsDir]: resolve(root, 'seeds') } : {}),
+    // The seeds the runtime was started with (a test's own copy through LCM_SEEDS_DIR, else the repository's).
+    ...(template[ENV.seedsDir]
+      ? { [ENV.seedsDir]: process.env[ENV.seedsDir] ?? resolve(root, 'seeds') }
+      : {}),
   });
   fns.setEnvironments((name) => {
     const p = profiles.functions[name];
