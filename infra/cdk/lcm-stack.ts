@@ -38,7 +38,12 @@ import { LcmFunction } from './lcm-function.ts';
 import { JobTask, buildJobImageContext, jqGlueSourcePath, jqWasmPath } from './job-task.ts';
 import { join } from 'node:path';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { ACKNOWLEDGEMENTS, suppressWithReasons, wildcardAcknowledgements } from './nag.ts';
+import {
+  ACKNOWLEDGEMENTS,
+  LOG_DELIVERY_ACTIONS,
+  suppressWithReasons,
+  wildcardAcknowledgements,
+} from './nag.ts';
 
 export interface LcmStackProps extends StackProps {
   system: SystemDecl;
@@ -197,14 +202,7 @@ export class LcmStack extends Stack {
     smRole.addToPolicy(
       new iam.PolicyStatement({
         actions: [
-          'logs:CreateLogDelivery',
-          'logs:GetLogDelivery',
-          'logs:UpdateLogDelivery',
-          'logs:DeleteLogDelivery',
-          'logs:ListLogDeliveries',
-          'logs:PutResourcePolicy',
-          'logs:DescribeResourcePolicies',
-          'logs:DescribeLogGroups',
+          ...LOG_DELIVERY_ACTIONS,
           'xray:PutTraceSegments',
           'xray:PutTelemetryRecords',
           'xray:GetSamplingRules',

@@ -109,6 +109,18 @@ export function wildcardAcknowledgements(
   return out;
 }
 
+/** AWS's documented policy for a state machine's vended log delivery (all take no resource). */
+export const LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+];
+
 /**
  * Actions IAM authorizes on no resource ARN (`Resource: *` is the only way to grant them), each
  * with why it is granted. `Resource::*` is acknowledged on a policy only if every action it grants
@@ -123,16 +135,7 @@ export const RESOURCELESS_ACTIONS: Record<string, { why: string; only?: RegExp }
   'states:ListStateMachines': { why: 'listing state machines (content sync, the deep health check)' },
   'dynamodb:ListStreams': { why: "the stream event source mapping's stream discovery" },
   ...Object.fromEntries(
-    [
-      'logs:CreateLogDelivery',
-      'logs:GetLogDelivery',
-      'logs:UpdateLogDelivery',
-      'logs:DeleteLogDelivery',
-      'logs:ListLogDeliveries',
-      'logs:PutResourcePolicy',
-      'logs:DescribeResourcePolicies',
-      'logs:DescribeLogGroups',
-    ].map((a) => [
+    LOG_DELIVERY_ACTIONS.map((a) => [
       a,
       {
         why: "the state machines' vended log delivery (AWS's documented Step Functions logging policy); the state machine role only",

@@ -14,6 +14,7 @@ import { system } from '../../../infra/system.ts';
 import { bucketName, busName, functionName, tableName } from '../../../infra/naming.ts';
 import { stackTemplate, templateResolver } from '../../../infra/local/synth.ts';
 import { iamMatch, type PolicyStatement } from '../../../infra/local/iam.ts';
+import { RESOURCELESS_ACTIONS } from '../../../infra/cdk/nag.ts';
 import { matchesPattern } from '../../../infra/local/event-pattern.ts';
 import * as names from '../../../shared/domain/names.ts';
 import { AWS_EVENTS } from '../../../shared/events/types.ts';
@@ -100,12 +101,8 @@ function namesOf(stage: string) {
   };
 }
 
-/**
- * Actions that take no resource ARN (IAM requires `*` for them); ecs:ListTasks is conditioned on
- * the stack's own job cluster (infra/cdk/nag.ts).
- */
-const RESOURCELESS =
-  /^(xray:|states:ListStateMachines$|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)$|ecr:GetAuthorizationToken$|dynamodb:ListStreams$|ecs:ListTasks$)/;
+/** Actions that take no resource ARN, as the stack's cdk-nag acknowledgements list them. */
+const RESOURCELESS = new Set(Object.keys(RESOURCELESS_ACTIONS));
 
 describe('stage isolation: dev and prod in one account', () => {
   const dev = synthesized('dev');
@@ -125,7 +122,7 @@ describe('stage isolation: dev and prod in one account', () => {
         if (resources.includes('*')) {
           const actions = [st.Action ?? []].flat();
           expect(
-            actions.filter((a) => !RESOURCELESS.test(a)),
+            actions.filter((a) => !RESOURCELESS.has(a)),
             `unscoped actions in ${self}`,
           ).toEqual([]);
           continue;
