@@ -8,28 +8,13 @@
  * cannot close that parenthesis and run code of its own at lint, it must balance its brackets
  * (strings and `\( )` interpolations respected) and carry no `#` comment.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Jq, loadJq } from 'jq-wasm';
-import { envOptional } from '../runtime/env.ts';
+import { jqWasmBinary } from './jq-wasm.ts';
 
 let loading: Promise<Jq> | undefined;
 
-/** jq.wasm next to a Lambda bundle (copied at bundling), else the installed package's. */
-function wasmBinary(): Uint8Array {
-  const candidates = [envOptional('jqWasm'), join(dirname(fileURLToPath(import.meta.url)), 'jq.wasm')].filter(
-    (p): p is string => Boolean(p),
-  );
-  for (const p of candidates) if (existsSync(p)) return readFileSync(p);
-  const req = createRequire(import.meta.url);
-  const pkg = req.resolve(['jq-wasm', 'package.json'].join('/'));
-  return readFileSync(join(dirname(pkg), 'dist', 'build', 'jq.wasm'));
-}
-
 function engine(): Promise<Jq> {
-  loading ??= loadJq({ wasmBinary: wasmBinary() }).catch((e: unknown) => {
+  loading ??= loadJq({ wasmBinary: jqWasmBinary() }).catch((e: unknown) => {
     loading = undefined;
     throw e;
   });

@@ -10,30 +10,13 @@
  * Every expression reads `{session, content, runtime_env, vars}`, and the same scopes are bound
  * as `$session`, `$content`, `$runtime_env` and `$vars`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Problem } from '../domain/problem.ts';
+import { jqWasmBinary, moduleDir } from '../dsl/jq-wasm.ts';
 import { envOptional } from '../runtime/env.ts';
-
-const here = () => {
-  try {
-    return dirname(fileURLToPath(import.meta.url));
-  } catch {
-    return process.cwd();
-  }
-};
-
-/** Where jq.wasm is: next to a Lambda bundle (copied at bundling), else the installed package. */
-function wasmBinary(): Uint8Array {
-  const candidates = [envOptional('jqWasm'), join(here(), 'jq.wasm')].filter((p): p is string => Boolean(p));
-  for (const p of candidates) if (existsSync(p)) return readFileSync(p);
-  const req = createRequire(import.meta.url);
-  const pkg = req.resolve(['jq-wasm', 'package.json'].join('/'));
-  return readFileSync(join(dirname(pkg), 'dist', 'build', 'jq.wasm'));
-}
 
 /**
  * jq-wasm's self-contained CommonJS build, which the worker loads: next to a bundle (copied at
@@ -43,7 +26,7 @@ export function jqGluePath(): string {
   const wasm = envOptional('jqWasm');
   const candidates = [
     wasm ? join(dirname(wasm), 'jq-wasm.cjs') : undefined,
-    join(here(), 'jq-wasm.cjs'),
+    join(moduleDir(), 'jq-wasm.cjs'),
   ].filter((p): p is string => Boolean(p));
   for (const p of candidates) if (existsSync(p)) return p;
   return createRequire(import.meta.url).resolve(['jq-wasm'].join(''));
@@ -93,7 +76,7 @@ const wasm = (globalThis as unknown as { WebAssembly: { compile(b: Uint8Array): 
 
 let compiled: Promise<WasmModule> | undefined;
 const wasmModule = () =>
-  (compiled ??= wasm.compile(wasmBinary()).catch((e: unknown) => {
+  (compiled ??= wasm.compile(jqWasmBinary()).catch((e: unknown) => {
     compiled = undefined;
     throw e;
   }));
