@@ -21,7 +21,7 @@ import { resetClients } from '../../shared/runtime/aws.ts';
 import { setRuntimeClock } from '../../shared/runtime/clock.ts';
 import { system as defaultSystem } from '../system.ts';
 import type { StreamTrigger, SystemDecl } from '../topology.ts';
-import { bucketName, busName, tableName } from '../naming.ts';
+import { bucketName, busName, physicalName, tableName } from '../naming.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.ts';
 import { startDynamoDbMeter, type DynamoDbMeter, type DynamoDbMeterCounts } from './dynamodb-meter.ts';
 import { startS3Local, type S3Local } from './s3-local.ts';
@@ -294,7 +294,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     [ENV.jobRunnerFunction]: fns.deployedName('job-runner'),
     [ENV.nativeStepsFunction]: fns.deployedName('native-steps'),
     [ENV.jobTaskDefinitionArn]: `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:task-definition/${stage}-job-runner-task:1`,
-    [ENV.jobClusterArn]: `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster/${stage}-lcm`,
+    [ENV.jobClusterArn]: `arn:aws:ecs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:cluster/${physicalName(stage, 'jobs')}`,
     [ENV.clock]: clockSpecForChild(spec, clock),
     // In AWS these come from the CML secret; locally, the simulator's.
     [ENV.cmlCredentials]: JSON.stringify({ cml: cmlCreds, devices: deviceCreds }),
