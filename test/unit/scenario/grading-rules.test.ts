@@ -163,6 +163,8 @@ describe('readiness', () => {
     expect(readiness(true, NOW).ready).toBe(true);
     expect(readiness(null, NOW).ready).toBe(false);
     expect(readiness('true', NOW).ready).toBe(false);
+    expect(readiness(undefined, NOW).ready).toBe(false);
+    expect(readiness([undefined, true], NOW).checks[0]!.passed).toBe(false);
   });
 });
 
