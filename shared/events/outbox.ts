@@ -294,12 +294,19 @@ function phaseData(img: ItemImage, exec: PhaseExecution) {
   };
 }
 
+/** The candidate as events name them: the scheduler's id, nothing that identifies a person. */
+function candidateRef(c: unknown) {
+  const id = (c as { candidate_id?: unknown } | undefined)?.candidate_id;
+  return typeof id === 'string' ? { candidate_id: id } : null;
+}
+
 function sessionSummary(img: ItemImage) {
   return {
     id: img.id,
     session_type: img.session_type,
     addressed_by: img.addressed_by,
-    candidate: img.candidate,
+    // Ids, not names and e-mails: events are archived for 30 days and reach every subscriber.
+    candidate: candidateRef(img.candidate),
     reservation_id: img.reservation_id ?? null,
     timeslot: img.timeslot,
     parts: img.parts_summary ?? [],
