@@ -396,7 +396,9 @@ describe('jobs through the local runtime', () => {
       await s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }))
     ).Body!.transformToString();
     await eventually(id, 'failed');
-    const all = JSON.stringify({ job: j, stored, events: await eventsOf(id), report }) + output;
+    // The bus's and the stream's dead letters too: what lands there is what was published.
+    const deadLetters = (await api<unknown>('GET', '/local/dead-letters')).body;
+    const all = JSON.stringify({ job: j, stored, events: await eventsOf(id), report, deadLetters }) + output;
     expect(all).toContain(id); // the search covers this job's traces
     const forms = [
       SECRET,

@@ -13,6 +13,9 @@ import {
 } from '../../../shared/scenario/outputs.ts';
 import { entryBytes, MAX_REQUEST_BYTES, putEventsBatches } from '../../../shared/events/publisher.ts';
 import { LocalEventBus } from '../../../infra/local/event-bus.ts';
+import { MAX_ERROR_DETAIL, toJobError } from '../../../shared/scenario/executor.ts';
+import { Redactor } from '../../../shared/scenario/redact.ts';
+import { Problem } from '../../../shared/domain/problem.ts';
 import { system } from '../../../infra/system.ts';
 import type { LocalFunctions } from '../../../infra/local/functions.ts';
 
@@ -94,5 +97,17 @@ describe('PutEvents requests', () => {
     });
     expect(() => bus.putEvents([entry(100), entry(100), entry(60)])).toThrow(/over the limit/);
     expect(bus.putEvents([entry(100), entry(100)]).FailedEntryCount).toBe(0);
+  });
+});
+
+describe('job errors', () => {
+  it("an error quoting a device's whole answer keeps at most 2,000 characters of it", () => {
+    const e = toJobError(
+      new Problem('validation-error', `the device said ${'x'.repeat(100_000)}`),
+      new Redactor([]),
+      's1',
+    );
+    expect(e.detail.length).toBeLessThanOrEqual(MAX_ERROR_DETAIL);
+    expect(e.detail).toMatch(/^the device said x+…$/);
   });
 });
