@@ -190,17 +190,23 @@ beforeAll(async () => {
   await s3.send(
     new PutObjectCommand({ Bucket: rt.env.LCM_CONTENT_BUCKET, Key: 'it/lablet-jobs.zip', Body: zip }),
   );
-  const pd = await waitFor('the package to be ready', async () => {
-    const r = await api<{ items: { id: string; status: string; error_detail?: unknown }[] }>(
-      'GET',
-      '/v1/pod-definitions?name=lablet-ospf-basics',
-    );
-    const failed = r.body.items.find((d) => d.status === 'failed');
-    if (failed) throw new Error(JSON.stringify(failed.error_detail));
-    return r.body.items.find((d) => d.status === 'ready');
-  });
+  const pd = await waitFor(
+    'the package to be ready',
+    async () => {
+      const r = await api<{ items: { id: string; status: string; error_detail?: unknown }[] }>(
+        'GET',
+        '/v1/pod-definitions?name=lablet-ospf-basics',
+      );
+      const failed = r.body.items.find((d) => d.status === 'failed');
+      if (failed) throw new Error(JSON.stringify(failed.error_detail));
+      return r.body.items.find((d) => d.status === 'ready');
+    },
+    480_000,
+  );
   pdId = pd.id;
-});
+  // A hang guard only: on a machine shared with other suites, starting the runtime and syncing
+  // the package can take minutes.
+}, 600_000);
 
 afterAll(async () => {
   restore.forEach((f) => f());
