@@ -159,6 +159,8 @@ export const system: SystemDecl = {
       grants: [
         { kind: 'table', table: 'state', access: 'readwrite' },
         { kind: 'invoke', function: 'job-runner' },
+        // The link to a job's outputs document (presigned GET) is signed with this read grant.
+        { kind: 'bucket', bucket: 'artefacts', access: 'read' },
       ],
     },
     {

@@ -236,6 +236,7 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
             ...(img.error ? { error: img.error } : {}),
             ...(img.report_ref ? { report_ref: img.report_ref } : {}),
             ...(img.status === 'completed' && img.outputs ? { outputs: img.outputs } : {}),
+            ...(img.status === 'completed' && img.outputs_ref ? { outputs_ref: img.outputs_ref } : {}),
           });
       }
       break;
