@@ -14,6 +14,7 @@ import { workersContracts } from '../shared/api/contracts/workers.ts';
 import { AWS_EVENTS, EVENT_ARCHIVE_RETENTION_DAYS, EVENT_TYPES, SOURCES } from '../shared/events/types.ts';
 import { stateMachinePrefix } from '../shared/domain/names.ts';
 import { ALLOWED_SOURCE_PREFIXES } from '../shared/inbound/commands.ts';
+import { WORKER_PORTS } from '../shared/domain/worker.ts';
 import {
   STAGE,
   type EventTrigger,
@@ -169,6 +170,8 @@ export const system: SystemDecl = {
       memoryMb: 1024,
       timeoutSeconds: 900,
       triggers: [{ kind: 'state-machine-task' }],
+      // Jobs drive the CML API and the device consoles.
+      network: { reach: 'cml' },
       grants: [
         { kind: 'table', table: 'state', access: 'readwrite' },
         { kind: 'bucket', bucket: 'content', access: 'read' },
@@ -184,6 +187,11 @@ export const system: SystemDecl = {
       memoryMb: 512,
       timeoutSeconds: 120,
       triggers: [{ kind: 'state-machine-task' }],
+      network: {
+        reach: 'cml',
+        externalHttps:
+          'the lab delivery system (registering a pod, its launch URL) is an HTTPS service outside the VPC',
+      },
       grants: [
         { kind: 'table', table: 'state', access: 'readwrite' },
         { kind: 'bucket', bucket: 'content', access: 'read' },
@@ -265,6 +273,34 @@ export const system: SystemDecl = {
       ],
     },
     {
+      name: 'fleet-reconciler',
+      description:
+        'Converges the CML fleet on EC2 every minute: launch, boot, probe, drain, stop; scales from the booked demand',
+      entry: 'lambdas/reconcile-fleet.ts',
+      memoryMb: 512,
+      // Below the schedule's period: passes do not overlap (and a lost race is the next pass's).
+      timeoutSeconds: 55,
+      // The readiness probe asks each booting worker's CML API.
+      network: { reach: 'cml' },
+      triggers: [
+        {
+          kind: 'schedule',
+          rule: 'fleet-tick',
+          description: 'One fleet reconcile pass: worker lifecycle steps and scaling decisions',
+          everySeconds: 60,
+        },
+      ],
+      grants: [
+        // Workers, worker templates, session trees and pod definitions (booked demand).
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'table', table: 'views', access: 'read' },
+        // What a booked pod's content asks of a worker (its pod definition's document).
+        { kind: 'bucket', bucket: 'content', access: 'read' },
+        { kind: 'fleet', access: 'manage' },
+        { kind: 'secret', secret: 'cml' },
+      ],
+    },
+    {
       name: 'inbound-events',
       description: 'Lab delivery system and grader CloudEvents → commands (allow-listed, idempotent)',
       entry: 'lambdas/accept-inbound-event.ts',
@@ -294,6 +330,15 @@ export const system: SystemDecl = {
       ],
     },
   ],
+  network: {
+    workerPorts: {
+      api: WORKER_PORTS.api,
+      consoles: { from: WORKER_PORTS.consoles.start, to: WORKER_PORTS.consoles.end },
+    },
+    // Fargate pulls the image (ECR API and registry; its layers come from S3, a gateway endpoint)
+    // and ships the container's log through the awslogs driver.
+    baseEndpoints: { task: ['ecr.api', 'ecr.dkr', 'logs'] },
+  },
   tasks: [
     {
       name: 'job-runner',
@@ -303,6 +348,7 @@ export const system: SystemDecl = {
       memoryMb: 1024,
       heartbeatSeconds: 60,
       timeoutSeconds: 3600,
+      network: { reach: 'cml' },
       grants: [
         { kind: 'table', table: 'state', access: 'readwrite' },
         { kind: 'bucket', bucket: 'content', access: 'read' },

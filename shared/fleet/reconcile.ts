@@ -19,6 +19,7 @@ import {
   DEFAULT_WORKER_TIMINGS,
   podLossAction,
   stepWorker,
+  WORKER_PORTS,
   type ObservedInstance,
   type WorkerRecord,
   type WorkerTemplate,
@@ -52,7 +53,7 @@ export interface FleetSettings extends FleetConfig {
 export const DEFAULT_FLEET_SETTINGS: Omit<FleetSettings, keyof FleetConfig | 'network'> = {
   timings: DEFAULT_WORKER_TIMINGS,
   orphans: 'terminate',
-  console_ports: { start: 2000, end: 9999 },
+  console_ports: { ...WORKER_PORTS.consoles },
 };
 
 export interface FleetPorts {
