@@ -121,12 +121,18 @@ export const system: SystemDecl = {
     },
     {
       name: 'workers-api',
-      description: 'The operator on the CML fleet: list workers with allocation; cordon, uncordon, drain',
+      description:
+        "The operator on the CML fleet (list workers with allocation; cordon, uncordon, drain) and the scheduler's availability question",
       entry: 'lambdas/workers-api.ts',
-      memoryMb: 256,
-      timeoutSeconds: 10,
+      memoryMb: 512,
+      timeoutSeconds: 15,
       triggers: routes(workersContracts),
-      grants: [{ kind: 'table', table: 'state', access: 'readwrite' }],
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        // Availability: booked demand (session trees) and what each pod's content asks of a worker.
+        { kind: 'table', table: 'views', access: 'read' },
+        { kind: 'bucket', bucket: 'content', access: 'read' },
+      ],
     },
     {
       name: 'catalog-api',

@@ -14,10 +14,11 @@ import { DEFAULT_FLEET_CONFIG } from '../domain/scaling.ts';
 import type { WorkerTemplate } from '../domain/worker.ts';
 import { documentClient, ec2Client } from '../runtime/aws.ts';
 import { env, envOptional } from '../runtime/env.ts';
-import { CatalogRepository } from '../store/catalog-repo.ts';
-import { strip, StateStore } from '../store/state-store.ts';
+import { StateStore } from '../store/state-store.ts';
 import { ViewStore } from '../store/views.ts';
+import { availability, type AvailabilityQuery } from './availability.ts';
 import { bookedDemand, cachedDemand } from './demand.ts';
+import { workerTemplates } from './templates.ts';
 import { DEFAULT_FLEET_SETTINGS, reconcileFleet, type FleetPorts, type FleetSettings } from './reconcile.ts';
 
 /** The stage's fleet settings: the defaults (D84) and the launch network from the environment. */
@@ -36,11 +37,6 @@ export function fleetSettings(): FleetSettings {
       public_ip: envOptional('workerPublicIp') === 'true',
     },
   };
-}
-
-export async function workerTemplates(store: StateStore): Promise<WorkerTemplate[]> {
-  const items = await new CatalogRepository(store).listWorkerTemplates<Record<string, unknown>>();
-  return items.map((t) => strip(t) as unknown as WorkerTemplate);
 }
 
 export function fleetPorts(clock: Clock, log?: FleetPorts['log']): FleetPorts {
@@ -78,3 +74,18 @@ export function fleetPorts(clock: Clock, log?: FleetPorts['log']): FleetPorts {
 
 /** One pass (the scheduled tick). */
 export const fleetTick = (clock: Clock, log?: FleetPorts['log']) => reconcileFleet(fleetPorts(clock, log));
+
+/** The scheduler's question (GET /v1/availability), with the stage's fleet configuration. */
+export function availabilityAnswer(clock: Clock, q: AvailabilityQuery) {
+  const store = new StateStore(documentClient(), env('stateTable'));
+  return availability(
+    {
+      store,
+      views: new ViewStore(documentClient(), env('viewsTable')),
+      clock,
+      demandOf: cachedDemand((id) => podDefinitionDocument(id, store)),
+      config: { ...DEFAULT_FLEET_CONFIG, region: process.env.AWS_REGION ?? DEFAULT_FLEET_CONFIG.region },
+    },
+    q,
+  );
+}
