@@ -286,7 +286,7 @@ export const system: SystemDecl = {
       memoryMb: 512,
       // Below the schedule's period: passes do not overlap (and a lost race is the next pass's).
       timeoutSeconds: 55,
-      // The readiness probe asks each booting worker's CML API.
+      // The readiness probe asks each booting worker's CML API (its system information, no credentials).
       network: { reach: 'cml' },
       triggers: [
         {
@@ -294,6 +294,8 @@ export const system: SystemDecl = {
           rule: 'fleet-tick',
           description: 'One fleet reconcile pass: worker lifecycle steps and scaling decisions',
           everySeconds: 60,
+          localStandIn:
+            'the local runtime runs the same pass (runFleetPass) on its clock tick between moves of its EC2 simulator, launching into its simulated network (infra/local/fleet.ts)',
         },
       ],
       grants: [
@@ -303,7 +305,6 @@ export const system: SystemDecl = {
         // What a booked pod's content asks of a worker (its pod definition's document).
         { kind: 'bucket', bucket: 'content', access: 'read' },
         { kind: 'fleet', access: 'manage' },
-        { kind: 'secret', secret: 'cml' },
       ],
     },
     {

@@ -61,6 +61,11 @@ export interface ScheduleTrigger {
   rule: string;
   description: string;
   everySeconds: number;
+  /**
+   * The local runtime does not invoke the function for this schedule: it runs the same service
+   * itself on its clock, for the reason given (the fleet pass between moves of the EC2 simulator).
+   */
+  localStandIn?: string;
 }
 
 /** Invoked by Step Functions tasks (and nothing else). */

@@ -264,19 +264,6 @@ export class CmlClient implements CmlPort {
 
   // ---- labs ------------------------------------------------------------------------------
 
-  /**
-   * Whether CML answers and takes the credentials (the fleet's readiness probe): a fresh
-   * authentication, true on success, false when CML does not answer or refuses.
-   */
-  async probe(): Promise<boolean> {
-    try {
-      this.token = await this.authenticate();
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   async listLabs(): Promise<CmlLab[]> {
     const ids = (await this.call<string[] | null>('GET', '/labs')) ?? [];
     const labs: (CmlLab | undefined)[] = new Array(ids.length);

@@ -63,8 +63,17 @@ export async function bookingsOfTree(tree: SessionTree, demandOf: DemandOf): Pro
 
 const ACTIVE = SESSION_STATUSES.filter((s) => !SESSION_TERMINAL.has(s));
 
-/** Every booked pod of every session not over (the views' status index, all pages). */
-export async function bookedDemand(views: ViewStore, demandOf: DemandOf): Promise<PodBooking[]> {
+/**
+ * Every booked pod of every session not over (the views' status index, all pages); pending
+ * sessions only up to `pendingUntil` when given (a pass looks a day ahead, an answer at all).
+ */
+export async function bookedDemand(
+  views: ViewStore,
+  demandOf: DemandOf,
+  o: { pendingUntil?: number } = {},
+): Promise<PodBooking[]> {
+  // A booked pod whose content cannot be read still counts, with the native steps' default.
+  const safe: DemandOf = (id) => demandOf(id).catch(() => DEFAULT_POD_DEMAND);
   const out: PodBooking[] = [];
   for (const status of ACTIVE) {
     let cursor: Record<string, unknown> | undefined;
@@ -72,10 +81,13 @@ export async function bookedDemand(views: ViewStore, demandOf: DemandOf): Promis
       const page = await views.listSessions({
         index: 'by_status',
         partition: viewKeys.byStatus(status),
+        ...(status === 'pending' && o.pendingUntil !== undefined
+          ? { to: new Date(o.pendingUntil).toISOString() }
+          : {}),
         limit: 100,
         ...(cursor ? { cursor } : {}),
       });
-      for (const tree of page.items) out.push(...(await bookingsOfTree(tree, demandOf)));
+      for (const tree of page.items) out.push(...(await bookingsOfTree(tree, safe)));
       cursor = page.cursor;
     } while (cursor);
   }
