@@ -167,6 +167,8 @@ export interface PartDoc extends TimedResource<PartStatus, PartDesired> {
   /** Outcomes of earlier phases, newest last (bounded by the number of phases). */
   phase_log?: PhaseExecution[];
   provisioned?: boolean;
+  /** When a pod of the part was placed again (its worker lost): its phases since then count. */
+  replaced_at?: string;
   activated_at?: string;
   deadline?: string;
   candidate_started_at?: string;

@@ -266,6 +266,7 @@ class Decider {
 
   private progress(p: PartDoc): void {
     const ex = p.phase_execution;
+    if (!ex?.cleanup && !PART_SETTLED.has(p.status) && this.podLost(p)) return;
     if (ex && !ex.outcome) return; // a phase is running: wait for its outcome
     if (ex?.cleanup) return; // cleanup finished (or is done); nothing moves a settled part
     if (PART_SETTLED.has(p.status)) return;
@@ -321,6 +322,41 @@ class Decider {
     }
   }
 
+  /**
+   * A pod whose worker was lost (the fleet pass, shared/fleet/reconcile.ts, D127): failed while
+   * the candidate works or the lab is read, so the part fails with the pod's reason; put back to
+   * `pending` (unplaced) before the candidate starts, so the part instantiates again, on another
+   * worker, once no phase runs. Never silent: the part's history and failure carry the reason.
+   */
+  private podLost(p: PartDoc): boolean {
+    const pods = this.t.pods.filter((x) => x.part_order === p.order);
+    const failed = pods.find((x) => x.status === 'failed');
+    if (failed && (p.status === 'waiting' || p.status === 'monitoring' || p.status === 'collecting')) {
+      const why = failed.state_history.at(-1)?.reason ?? `pod ${failed.id} failed`;
+      this.stopRunningPhase(p, why);
+      this.patchPart(p, { failure: { phase: p.status, error: 'pod_lost', cause: why } });
+      this.movePart(p, 'failed', why, { terminal: true });
+      this.cleanupPods(p);
+      return true;
+    }
+    const ex = p.phase_execution;
+    if (ex && !ex.outcome) return false; // the running phase ends first
+    const unplaced = pods.find((x) => x.status === 'pending' && !x.host_id);
+    const instantiated = p.status === 'waiting' || (p.status === 'instantiating' && p.provisioned);
+    if (!unplaced || !instantiated || !p.phases.instantiate) return false;
+    const why = unplaced.state_history.at(-1)?.reason ?? `pod ${unplaced.id} is to be placed again`;
+    this.movePart(p, 'instantiating', why);
+    // The earlier execution goes to the log first: the new one is the next attempt, by name too.
+    this.patchPart(p, {
+      provisioned: false,
+      replaced_at: iso(this.now),
+      phase_execution: undefined,
+      phase_log: logOf(p),
+    });
+    this.startPhase(p, 'instantiate');
+    return true;
+  }
+
   /** Enters a status and starts its first phase, or passes straight through if it has none. */
   private enterStatus(p: PartDoc, status: PartStatus, reason: string): void {
     this.movePart(p, status, reason);
@@ -338,7 +374,12 @@ class Decider {
       [...(p.phase_log ?? []), ...(p.phase_execution ? [p.phase_execution] : [])]
         // A status is visited once, so every succeeded phase of it counts.
         .filter(
-          (e) => e.outcome === 'succeeded' && !e.cleanup && PHASE_STATUS[e.phase as PhaseName] === status,
+          (e) =>
+            e.outcome === 'succeeded' &&
+            !e.cleanup &&
+            PHASE_STATUS[e.phase as PhaseName] === status &&
+            // After a pod was placed again, the status's phases run again from the first.
+            (!p.replaced_at || e.started_at >= p.replaced_at),
         )
         .map((e) => e.phase),
     );

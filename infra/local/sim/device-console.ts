@@ -88,8 +88,12 @@ export class DeviceConsoleSimulator {
   /** Per device, how many of the next connections are dropped as soon as they are accepted. */
   private readonly drops = new Map<string, number>();
 
-  constructor(opts: { delayMs?: number } = {}) {
+  private readonly host: string;
+
+  /** `host`: the address consoles listen on (default 127.0.0.1; locally each worker has its own). */
+  constructor(opts: { delayMs?: number; host?: string } = {}) {
     this.delayMs = opts.delayMs ?? 0;
+    this.host = opts.host ?? '127.0.0.1';
   }
 
   /** start a console for a device on a loopback port (0 = any), over telnet or SSH; returns the port */
@@ -105,7 +109,7 @@ export class DeviceConsoleSimulator {
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => {
+        server.listen(port, this.host, () => {
           server.off('error', reject);
           resolve();
         });
