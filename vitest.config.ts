@@ -8,6 +8,18 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
 /**
+ * Test files run in parallel worker processes. Vitest's default on this 2-core machine is one
+ * worker (cores − 1), so every file waited for the one before it, although most of an
+ * integration file's time is waiting (on DynamoDB Local, s3rver, a child process, a clock) rather
+ * than computing. Three workers keep both cores busy (D100). Every file that runs in parallel
+ * with another is isolated from it: its own process, its own tables (a random stage) or its own
+ * runtime, and console ports no other file uses (test/helpers/lablet-fleet.ts). The projects
+ * that share one group must name the same count (Vitest refuses different ones in one group).
+ * `LCM_TEST_WORKERS` overrides it (1 reproduces the serial run).
+ */
+const WORKERS = Number(process.env.LCM_TEST_WORKERS ?? 3);
+
+/**
  * Four projects: `unit` (pure, no emulator), `integration` (DynamoDB Local and s3rver started
  * once by the global setup), `e2e` (the whole local runtime, driven through its public edges;
  * or a LocalStack deployment when LCM_E2E_TARGET=localstack), and `chaos` (a fleet of sessions
@@ -22,6 +34,7 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           setupFiles: ['test/setup/polyfills.ts'],
           environment: 'node',
+          maxWorkers: WORKERS,
           // A hang guard, not a speed test: under a machine that is busy elsewhere a cold module
           // load (asl-validator, aws-cdk-lib) can take many seconds.
           testTimeout: 60_000,
@@ -33,15 +46,21 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           setupFiles: ['test/setup/polyfills.ts', 'test/setup/integration-env.ts'],
           globalSetup: ['test/setup/emulators.ts'],
+          maxWorkers: WORKERS,
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },
       },
       {
-        // Hundreds of sessions through a whole local runtime of its own: run alone (npm test runs
-        // it after the other projects), so no other suite competes with it for the machine.
+        // Hundreds of sessions through a whole local runtime of its own, on a stepped clock (what
+        // it asserts does not depend on how busy the machine is): it runs beside the unit and
+        // integration files, in one of their workers, for the whole of their run (D100). Vitest
+        // hands out the files of one run project by project in name order, so `chaos` starts
+        // first and `integration` (mostly waiting) before `unit` (mostly computing). `e2e` runs in
+        // a process of its own beside them (test/run.mjs).
         test: {
           name: 'chaos',
+          maxWorkers: WORKERS,
           include: ['test/chaos/**/*.test.ts'],
           setupFiles: ['test/setup/polyfills.ts'],
           testTimeout: 1_200_000,

@@ -4,7 +4,7 @@
  * the least exposed, ties broken by FQN then version so the answer is deterministic. Every
  * rejected form keeps its reason, for the 409 and for the resolution preview.
  */
-import { compileSelector } from './selector.ts';
+import { compileSelector, selectorPrefilter } from './selector.ts';
 import { compareVersions } from './fqn.ts';
 import { type Form, type Requirements, formKey, hasPod } from './types.ts';
 
@@ -25,6 +25,7 @@ export function formFilter(
   req: Requirements = {},
 ): (f: Form, tokens?: readonly string[]) => string | undefined {
   const sel = compileSelector(selector);
+  const may = selectorPrefilter(selector);
   const sets = {
     track_types: req.track_types && new Set(req.track_types),
     track_levels: req.track_levels && new Set(req.track_levels),
@@ -32,18 +33,26 @@ export function formFilter(
     exam_versions: req.exam_versions && new Set(req.exam_versions),
     module_acronyms: req.module_acronyms && new Set(req.module_acronyms),
   };
+  // Each list as the reasons print it, joined once rather than once per rejected form.
+  const lists = {
+    track_types: req.track_types?.join(','),
+    track_levels: req.track_levels?.join(','),
+    track_acronyms: req.track_acronyms?.join(','),
+    exam_versions: req.exam_versions?.join(','),
+    module_acronyms: req.module_acronyms?.join(','),
+  };
   return (f, tokens) => {
-    if (!sel(tokens ?? f.fqn.split(' '))) return 'selector';
+    if (tokens ? !sel(tokens) : !may(f.fqn) || !sel(f.fqn.split(' '))) return 'selector';
     if (sets.track_types && !sets.track_types.has(f.track_type))
-      return `track_type ${f.track_type} not in ${req.track_types!.join(',')}`;
+      return `track_type ${f.track_type} not in ${lists.track_types}`;
     if (sets.track_levels && !sets.track_levels.has(f.track_level))
-      return `track_level ${f.track_level} not in ${req.track_levels!.join(',')}`;
+      return `track_level ${f.track_level} not in ${lists.track_levels}`;
     if (sets.track_acronyms && !sets.track_acronyms.has(f.track_acronym))
-      return `track_acronym ${f.track_acronym} not in ${req.track_acronyms!.join(',')}`;
+      return `track_acronym ${f.track_acronym} not in ${lists.track_acronyms}`;
     if (sets.exam_versions && !sets.exam_versions.has(f.exam_version))
-      return `exam_version ${f.exam_version} not in ${req.exam_versions!.join(',')}`;
+      return `exam_version ${f.exam_version} not in ${lists.exam_versions}`;
     if (sets.module_acronyms && !sets.module_acronyms.has(f.module_acronym))
-      return `module ${f.module_acronym} not in ${req.module_acronyms!.join(',')}`;
+      return `module ${f.module_acronym} not in ${lists.module_acronyms}`;
     if (req.requires_pod === true && !hasPod(f)) return 'requires a pod; the form is web-only';
     if (req.requires_pod === false && hasPod(f)) return 'requires no pod; the form carries one';
     return eligibility(f);

@@ -33,42 +33,77 @@ export function compileSelector(pattern: string, pointer = '/selector'): Selecto
     return { kind: 'lit', value: t };
   });
   // Unanchored: an implicit `**` on both sides, so the pattern may match anywhere in the FQN.
-  const full: Tok[] = [{ kind: 'many' }, ...toks, { kind: 'many' }];
-  const sel: Selector = (fqn) => matchFrom(full, 0, fqn, 0, new Map());
+  // Without a `**` of its own the pattern matches a contiguous run of exactly its length: slide
+  // it along the FQN (no recursion, no memo). With one, the general matcher.
+  const sel: Selector = toks.some((t) => t.kind === 'many')
+    ? matchGeneral([{ kind: 'many' }, ...toks, { kind: 'many' }])
+    : matchRun(toks);
   if (cache.size > 1000) cache.clear();
   cache.set(pattern, sel);
   return sel;
 }
 
+/**
+ * A quick necessary condition for `compileSelector(pattern)`: the FQN text contains every literal
+ * token and every literal piece of a wildcard token. False means the selector cannot match, so a
+ * caller filtering many forms skips splitting the FQNs that fail it; true decides nothing.
+ */
+export function selectorPrefilter(pattern: string): (fqn: string) => boolean {
+  const hit = prefilters.get(pattern);
+  if (hit) return hit;
+  const pieces = pattern
+    .trim()
+    .split(/\s+/)
+    .flatMap((t) => (t.includes('*') ? t.split('*') : [t]))
+    .filter(Boolean);
+  const f = (fqn: string) => pieces.every((p) => fqn.includes(p));
+  if (prefilters.size > 1000) prefilters.clear();
+  prefilters.set(pattern, f);
+  return f;
+}
+const prefilters = new Map<string, (fqn: string) => boolean>();
+
 export function matchesSelector(pattern: string, fqn: string): boolean {
   return compileSelector(pattern)(fqn.split(' '));
 }
 
-function matchFrom(
-  p: Tok[],
-  i: number,
-  s: readonly string[],
-  j: number,
-  memo: Map<number, boolean>,
-): boolean {
-  const key = i * 1024 + j;
-  const known = memo.get(key);
-  if (known !== undefined) return known;
-  let r: boolean;
-  if (i === p.length) r = j === s.length;
-  else {
-    const t = p[i]!;
-    if (t.kind === 'many')
-      r = matchFrom(p, i + 1, s, j, memo) || (j < s.length && matchFrom(p, i, s, j + 1, memo));
-    else if (j >= s.length) r = false;
-    else {
-      const tok = s[j]!;
-      const ok = t.kind === 'one' || (t.kind === 'lit' ? t.value === tok : t.re.test(tok));
-      r = ok && matchFrom(p, i + 1, s, j + 1, memo);
+function tokenMatches(t: Tok, tok: string): boolean {
+  return t.kind === 'one' || (t.kind === 'lit' ? t.value === tok : t.kind === 'glob' && t.re.test(tok));
+}
+
+/** A pattern of single-token matchers: some contiguous run of the FQN's tokens matches it. */
+function matchRun(p: Tok[]): Selector {
+  return (s) => {
+    for (let k = 0; k + p.length <= s.length; k++) {
+      let i = 0;
+      while (i < p.length && tokenMatches(p[i]!, s[k + i]!)) i++;
+      if (i === p.length) return true;
     }
-  }
-  memo.set(key, r);
-  return r;
+    return false;
+  };
+}
+
+/** Any pattern (`**` included), memoised on (pattern position, token position). */
+function matchGeneral(p: Tok[]): Selector {
+  return (s) => {
+    const width = s.length + 1;
+    // 0: not known yet, 1: no match, 2: match.
+    const memo = new Uint8Array((p.length + 1) * width);
+    const from = (i: number, j: number): boolean => {
+      const known = memo[i * width + j]!;
+      if (known) return known === 2;
+      let r: boolean;
+      if (i === p.length) r = j === s.length;
+      else {
+        const t = p[i]!;
+        if (t.kind === 'many') r = from(i + 1, j) || (j < s.length && from(i, j + 1));
+        else r = j < s.length && tokenMatches(t, s[j]!) && from(i + 1, j + 1);
+      }
+      memo[i * width + j] = r ? 2 : 1;
+      return r;
+    };
+    return from(0, 0);
+  };
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -66,17 +66,26 @@ export interface Fleet {
 /**
  * Starts a local runtime whose worker pool is `workers` bare-metal simulated CML hosts (48
  * cores, 192 GB, 120 nodes: twelve sample lablets each), each with its own 250-port range from
- * 10000 (locally every worker's consoles listen on 127.0.0.1, so the ranges must not overlap,
- * and must stay below the kernel's ephemeral ports, 32768 and up, which outgoing connections
- * take), and syncs the sample lablet package.
+ * `portBase` (default 10000; locally every worker's consoles listen on 127.0.0.1, so the ranges
+ * must not overlap, neither within a fleet nor between fleets that run at the same time in one
+ * test run, and must stay below the kernel's ephemeral ports, 32768 and up, which outgoing
+ * connections take, and apart from the seeded workers' 20000 and up), and syncs the sample
+ * lablet package.
  */
 export async function startFleet(opts: {
   workers: number;
   chaos?: { failureRate: number; duplicateRate: number; random?: () => number };
   start?: number;
+  /** The first console port of the first worker (see above). */
+  portBase?: number;
   /** Meter DynamoDB capacity units (the bill per session: test/bench/cost.bench.ts). */
   meter?: boolean;
 }): Promise<Fleet> {
+  const portBase = opts.portBase ?? 10000;
+  if (portBase + opts.workers * 250 > 20000)
+    throw new RangeError(
+      `${opts.workers} workers from port ${portBase} reach the seeded workers' ports (20000)`,
+    );
   const dir = mkdtempSync(join(tmpdir(), 'lcm-fleet-seeds-'));
   cpSync(SEEDS, dir, { recursive: true });
   writeFileSync(
@@ -93,7 +102,7 @@ export async function startFleet(opts: {
         address: '10.30.0.1',
         status: 'running',
         capacity: { cpu_cores: 48, memory_gb: 192, max_nodes: 120 },
-        ports: { start: 10000 + i * 250, end: 10249 + i * 250 },
+        ports: { start: portBase + i * 250, end: portBase + 249 + i * 250 },
       })),
     }),
   );

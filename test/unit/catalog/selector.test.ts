@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileSelector, matchesSelector } from '../../../shared/catalog/selector.ts';
+import { compileSelector, matchesSelector, selectorPrefilter } from '../../../shared/catalog/selector.ts';
 import { Problem } from '../../../shared/domain/problem.ts';
 
 describe('selector patterns', () => {
@@ -46,5 +47,42 @@ describe('selector patterns', () => {
     const answers = new Set(Array.from({ length: 1_000 }, () => sel(tokens)));
     expect([...answers]).toEqual([true]);
     expect(sel('Exam CCDE CCDE v3.1 DES DES-A'.split(' '))).toBe(false);
+  });
+
+  /** The definition, spelled out: unanchored, `*` one token, `**` any run, `*` in a token any text. */
+  function reference(pattern: string[], fqn: string[]): boolean {
+    const tok = (p: string, t: string) =>
+      p === '*' ||
+      new RegExp(
+        `^${p
+          .split('*')
+          .map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ).test(t);
+    const from = (i: number, j: number): boolean =>
+      i === pattern.length
+        ? true // unanchored at the end
+        : pattern[i] === '**'
+          ? from(i + 1, j) || (j < fqn.length && from(i, j + 1))
+          : j < fqn.length && tok(pattern[i]!, fqn[j]!) && from(i + 1, j + 1);
+    return fqn.some((_, k) => from(0, k)) || from(0, fqn.length);
+  }
+
+  it('answers as the definition for any pattern and FQN, and its prefilter never refuses a match', () => {
+    const word = fc.constantFrom('Exam', 'CCIE', 'CCDE', 'EI', 'v1.1', 'DES', 'DES2', 'DOO', 'COR', 'X-1');
+    const patTok = fc.oneof(word, fc.constantFrom('*', '**', 'DES*', 'C*E', '*O*', 'v*'));
+    fc.assert(
+      fc.property(
+        fc.array(patTok, { minLength: 1, maxLength: 6 }),
+        fc.array(word, { maxLength: 7 }),
+        (p, f) => {
+          const pattern = p.join(' ');
+          const matched = compileSelector(pattern)(f);
+          expect(matched, `${pattern} ~ ${f.join(' ')}`).toBe(reference(p, f));
+          if (matched) expect(selectorPrefilter(pattern)(f.join(' '))).toBe(true);
+        },
+      ),
+      { numRuns: 1000, seed: 17 },
+    );
   });
 });

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: every suite that runs on this machine, as two Vitest processes side by side (D100).
+ *
+ * - `unit`, `integration` and `chaos` in one process, their files spread over three workers
+ *   (vitest.config.ts): the chaos fleet (a stepped clock) runs in one worker for the whole run
+ *   while the other two take the unit and integration files.
+ * - `e2e` in a second process: its files share one local runtime and run one at a time, most of
+ *   their time waiting for its accelerated clock; the runtime is started by that process only, so
+ *   it does not tick through the other suites' run, and its waiting overlaps their computing.
+ *
+ * Both run to the end; the exit status is non-zero when either fails. Arguments after `--` go to
+ * both (e.g. `npm test -- --reporter=dot`). The e2e lines are prefixed `[e2e]`.
+ * `LCM_TEST_SERIAL=1` runs the two one after the other instead (the e2e process second).
+ */
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { URL, fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const vitest = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url));
+const extra = process.argv.slice(2);
+const color = process.stdout.isTTY && !process.env.NO_COLOR ? { FORCE_COLOR: '1' } : {};
+
+const suites = [
+  { name: 'unit, integration, chaos', prefix: '', projects: ['unit', 'integration', 'chaos'] },
+  { name: 'e2e', prefix: '[e2e] ', projects: ['e2e'] },
+];
+
+/** Runs one Vitest process; resolves with its exit code and wall time. */
+function run(suite) {
+  const t0 = performance.now();
+  // A file filter after `--` names files of one process only: the other one then has none.
+  const passWithNone = extra.length ? ['--passWithNoTests'] : [];
+  const args = [vitest, 'run', ...suite.projects.flatMap((p) => ['--project', p]), ...passWithNone, ...extra];
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...color },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  for (const [from, to] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ]) {
+    let rest = '';
+    from.setEncoding('utf8');
+    from.on('data', (chunk) => {
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() ?? '';
+      if (lines.length) to.write(lines.map((l) => suite.prefix + l).join('\n') + '\n');
+    });
+    from.on('end', () => rest && to.write(suite.prefix + rest + '\n'));
+  }
+  return new Promise((resolve) =>
+    child.once('close', (code, signal) => {
+      children.delete(child);
+      resolve({ suite, code: code ?? (signal ? 1 : 0), seconds: (performance.now() - t0) / 1000 });
+    }),
+  );
+}
+
+const children = new Set();
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    for (const c of children) c.kill(sig);
+  });
+
+const results = process.env.LCM_TEST_SERIAL
+  ? [await run(suites[0]), await run(suites[1])]
+  : await Promise.all(suites.map(run));
+for (const r of results)
+  console.log(`${r.code === 0 ? 'passed' : 'FAILED'}: ${r.suite.name} (${r.seconds.toFixed(0)} s)`);
+process.exit(results.some((r) => r.code !== 0) ? 1 : 0);
