@@ -36,17 +36,26 @@ export function assertAllowedSource(source: string): void {
     );
 }
 
+/**
+ * The part an event is about: its subject (`sessions/<id>/parts/<n>`), `data.session_id` with
+ * `data.part_order`, or the LDS session's external reference (`data.external_ref`, the
+ * `<session>.p<order>.<pod>` the product registered it under), so an LDS event that carries only
+ * its own session's identity is correlated.
+ */
 export function targetOf(ce: CloudEvent): { session_id: string; part_order: number } {
-  const data = (ce.data ?? {}) as { session_id?: string; part_order?: number };
+  const data = (ce.data ?? {}) as { session_id?: string; part_order?: number; external_ref?: unknown };
   const m = /^sessions\/(ses_[0-9a-z]+)\/parts\/(\d+)$/.exec(ce.subject ?? '');
-  const session_id = data.session_id ?? m?.[1];
-  const part_order = data.part_order ?? (m ? Number(m[2]) : undefined);
+  const ref =
+    typeof data.external_ref === 'string' ? /^(ses_[0-9a-z]+)\.p(\d+)\.\d+$/.exec(data.external_ref) : null;
+  const session_id = data.session_id ?? m?.[1] ?? ref?.[1];
+  const part_order = data.part_order ?? (m ? Number(m[2]) : ref ? Number(ref[2]) : undefined);
   if (!session_id || !part_order)
     throw new Problem('validation-error', 'the event names no session part', {
       errors: [
         {
           pointer: '/subject',
-          detail: 'give subject sessions/<id>/parts/<n> or data.session_id and data.part_order',
+          detail:
+            'give subject sessions/<id>/parts/<n>, data.session_id and data.part_order, or the LDS data.external_ref',
           rule: 'target',
         },
       ],

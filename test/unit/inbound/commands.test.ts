@@ -266,9 +266,9 @@ describe('the lab delivery system, each command (issue 15, finding 6)', () => {
 
   it('lds.session.ended.v1: the candidate ended the part, with the reason; once', async () => {
     const s = memoryStore([session(), part(1, 'monitoring')]);
-    expect(
-      await applyInbound(lds('lds.session.ended.v1', 1, { reason: 'submitted' }), s.store, NOW),
-    ).toEqual({ outcome: 'applied', detail: 'candidate ended the part' });
+    expect(await applyInbound(lds('lds.session.ended.v1', 1, { reason: 'submitted' }), s.store, NOW)).toEqual(
+      { outcome: 'applied', detail: 'candidate ended the part' },
+    );
     expect(s.part(1).end_requested).toEqual({
       at: new Date(NOW).toISOString(),
       by: 'lds.delivery',
