@@ -66,6 +66,7 @@ export const sessionDefinitionsFileSchema: JsonSchema = {
               teardown_buffer_minutes: minutes,
               booking_horizon_days: { type: 'integer', minimum: 1, maximum: 730 },
               max_extension_minutes: minutes,
+              max_pause_minutes: { ...minutes, description: 'How long each part may be paused in total' },
             },
           },
           cut_score: { type: 'number', minimum: 0, maximum: 100 },

@@ -5,6 +5,8 @@
  * yields the very same events.
  */
 import { ID_PREFIX, shortHash } from '../domain/ids.ts';
+import { pausedMs } from '../domain/pause.ts';
+import type { PauseRecord } from '../domain/session.ts';
 import { type CloudEvent, makeCloudEvent } from './cloudevent.ts';
 import { EVENT_TYPES, SOURCES } from './types.ts';
 
@@ -145,6 +147,34 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
           ...(img.review_escalated as object),
           review_due: img.review_due ?? null,
         });
+      if (img.paused && !old?.paused) {
+        const at = img.paused as Record<string, unknown>;
+        emit(EVENT_TYPES.partPaused, SOURCES.sessions, subject, {
+          session_id: img.session_id,
+          part_order: img.order,
+          at: at.at,
+          by: at.by,
+          origin: at.origin,
+          ...(at.reason ? { reason: at.reason } : {}),
+          deadline: img.deadline ?? null,
+        });
+      }
+      if (old?.paused && !img.paused) {
+        const pauses = (img.pauses ?? []) as PauseRecord[];
+        const last = pauses.at(-1);
+        if (last)
+          emit(EVENT_TYPES.partResumed, SOURCES.sessions, subject, {
+            session_id: img.session_id,
+            part_order: img.order,
+            paused_at: last.at,
+            resumed_at: last.until,
+            by: last.by,
+            resumed_by: last.resumed_by,
+            paused_ms: Date.parse(last.until) - Date.parse(last.at),
+            paused_ms_total: pausedMs({ pauses }),
+            deadline: img.deadline ?? null,
+          });
+      }
       if (img.review_decision && !old?.review_decision) {
         const d = img.review_decision as Record<string, unknown>;
         emit(EVENT_TYPES.partReviewDecided, SOURCES.sessions, subject, {
