@@ -442,13 +442,15 @@ export class LcmStack extends Stack {
       throttlingRateLimit: config.apiThrottle.rateLimit,
       throttlingBurstLimit: config.apiThrottle.burstLimit,
     };
-    // Routes with a throttle of their own (the public ones) do not share the stage's.
+    // Routes with a throttle of their own (the public ones) do not share the stage's. The
+    // property is untyped JSON, passed to CloudFormation as written: its keys are CloudFormation's
+    // (PascalCase), which the camelCase ones written here before were not (D142).
     stage.routeSettings = Object.fromEntries(
       httpRoutes(system)
         .filter((r) => r.throttle)
         .map((r) => [
           routeKey(r),
-          { throttlingRateLimit: r.throttle!.rateLimit, throttlingBurstLimit: r.throttle!.burstLimit },
+          { ThrottlingRateLimit: r.throttle!.rateLimit, ThrottlingBurstLimit: r.throttle!.burstLimit },
         ]),
     );
     const jwt =

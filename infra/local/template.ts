@@ -31,7 +31,23 @@ export interface FunctionProfile extends RoleProfile {
 export interface TaskProfile extends RoleProfile {
   name: string;
   family: string;
+  /** `arn:aws:ecs:<region>:<account>:task-definition/<family>:1` */
+  taskDefinitionArn: string;
+  /** The execution role (image pull, logs) that RunTask passes besides the task role. */
+  executionRoleArn?: string;
   environment: Record<string, string>;
+}
+
+export interface Throttle {
+  rateLimit: number;
+  burstLimit: number;
+}
+
+/** API Gateway's throttles for the stage: the default route setting and each route's own. */
+export interface ApiThrottles {
+  default?: Throttle;
+  /** By route key (`GET /v1/health`). */
+  routes: Record<string, Throttle>;
 }
 
 export interface TemplateProfiles {
@@ -40,6 +56,9 @@ export interface TemplateProfiles {
   region: string;
   functions: Record<string, FunctionProfile>;
   tasks: Record<string, TaskProfile>;
+  /** Every role of the template by ARN (the state machines' execution role among them). */
+  roles: Record<string, RoleProfile>;
+  api: { throttles: ApiThrottles };
 }
 
 export interface ResolveOptions {
@@ -237,20 +256,72 @@ export function templateProfiles(template: CfnTemplate, o: ResolveOptions): Temp
     const containers = (prop(id, 'ContainerDefinitions') ?? []) as {
       Environment?: { Name: string; Value: Json }[];
     }[];
+    const exec = prop(id, 'ExecutionRoleArn');
     tasks[name] = {
       name,
       family: str(prop(id, 'Family')),
+      taskDefinitionArn: ref(id),
+      ...(exec ? { executionRoleArn: str(resolve(exec)) } : {}),
       environment: Object.fromEntries(
         (containers[0]?.Environment ?? []).map((e) => [e.Name, str(resolve(e.Value))]),
       ),
       ...roleProfile(roleOf(prop(id, 'TaskRoleArn'))),
     };
   }
-  return { stage: o.stage, account, region, functions, tasks };
+  const roles: Record<string, RoleProfile> = {};
+  for (const [id, r] of Object.entries(R))
+    if (r.Type === 'AWS::IAM::Role') {
+      const p = roleProfile(id);
+      roles[p.roleArn] = p;
+    }
+  return {
+    stage: o.stage,
+    account,
+    region,
+    functions,
+    tasks,
+    roles,
+    api: { throttles: apiThrottles(template) },
+  };
+}
+
+/** The HTTP API stage's throttles, as API Gateway applies them (route settings over the default). */
+function apiThrottles(template: CfnTemplate): ApiThrottles {
+  const stages = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Stage');
+  if (stages.length > 1) throw new Error(`template: ${stages.length} API stages, the local API serves one`);
+  type Setting = { ThrottlingRateLimit?: number; ThrottlingBurstLimit?: number };
+  const throttle = (s: Setting | undefined): Throttle | undefined =>
+    s?.ThrottlingRateLimit !== undefined && s.ThrottlingBurstLimit !== undefined
+      ? { rateLimit: s.ThrottlingRateLimit, burstLimit: s.ThrottlingBurstLimit }
+      : undefined;
+  const p = stages[0]?.Properties ?? {};
+  const def = throttle(p.DefaultRouteSettings as Setting | undefined);
+  const routes: Record<string, Throttle> = {};
+  for (const [key, setting] of Object.entries((p.RouteSettings ?? {}) as Record<string, Setting>)) {
+    const t = throttle(setting);
+    if (t) routes[key] = t;
+  }
+  return { ...(def ? { default: def } : {}), routes };
 }
 
 function str(v: Json): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   throw new Error(`template: expected a string, got ${JSON.stringify(v)}`);
+}
+
+/**
+ * What the local Step Functions needs to act as a state machine's execution role: the role's
+ * statements, and the roles a task definition's RunTask passes (its task and execution roles).
+ */
+export function executionRoles(profiles: Pick<TemplateProfiles, 'roles' | 'tasks'>) {
+  return {
+    get: (roleArn: string): RoleProfile | undefined => profiles.roles[roleArn],
+    taskDefinitionRoles: (taskDefinition: string): string[] => {
+      const t = Object.values(profiles.tasks).find(
+        (x) => x.taskDefinitionArn === taskDefinition || x.family === taskDefinition.replace(/:\d+$/, ''),
+      );
+      return t ? [t.roleArn, ...(t.executionRoleArn ? [t.executionRoleArn] : [])] : [];
+    },
+  };
 }
