@@ -11,7 +11,7 @@ import type { Principals } from '../../../infra/local/iam-endpoints.ts';
 import type { LocalPrincipal } from '../../../infra/local/iam.ts';
 import { LocalStepFunctions } from '../../../infra/local/stepfunctions.ts';
 import { synthesizeCached } from '../../../infra/local/synth.ts';
-import type { TemplateProfiles } from '../../../infra/local/template.ts';
+import { executionRoles, type TemplateProfiles } from '../../../infra/local/template.ts';
 import type { LocalEventBus } from '../../../infra/local/event-bus.ts';
 import type { LocalFunctions } from '../../../infra/local/functions.ts';
 import { sessionToken } from '../../../infra/local/function-context.ts';
@@ -93,7 +93,7 @@ describe("a state machine's tasks are checked against its execution role", () =>
       realDelayMs: (ms) => ms / 1000,
       deadlineFloorMs: 0,
       taskStartFloorMs: 0,
-      roles: { get: (arn) => profiles.roles[arn] },
+      roles: executionRoles(profiles),
     });
     const { stateMachineArn } = (await s.handle('CreateStateMachine', {
       name: 'dev-lcm-m',
