@@ -20,7 +20,14 @@ const LAYERS = [
   // 4–6: application modules, each importing only those below it
   ['shared/catalog'],
   ['shared/content'],
-  ['shared/scenario', 'shared/orchestration', 'shared/sessions', 'shared/inbound', 'shared/fleet'],
+  [
+    'shared/scenario',
+    'shared/orchestration',
+    'shared/sessions',
+    'shared/inbound',
+    'shared/fleet',
+    'shared/ops',
+  ],
   // 7: entry points
   ['lambdas', 'bin'],
 ];

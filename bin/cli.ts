@@ -5,6 +5,7 @@
  *   lcm lifecycle compile <lifecycle.yaml|package> [--phase p] [--pod-type t] [--stage s]   prints ASL
  *   lcm lifecycle graph <lifecycle.yaml|package> [--pod-type t]                 Mermaid per phase
  *   lcm lifecycle standard                                                     the standard lifecycle.yaml
+ *   lcm ops redrive --stage <s> [--queue <name>] [--dry-run]   dead letters back to their functions
  * Exit codes: 0 fine, 1 the content has problems, 2 usage.
  */
 import { readFile, stat } from 'node:fs/promises';
@@ -21,7 +22,8 @@ const USAGE = `usage:
   lcm content test <package.zip|directory> [--devices <model.yaml>]
   lcm lifecycle compile <lifecycle.yaml|package> [--phase <name>] [--pod-type <type>] [--stage <stage>, default dev]
   lcm lifecycle graph <lifecycle.yaml|package> [--pod-type <type>]
-  lcm lifecycle standard`;
+  lcm lifecycle standard
+  lcm ops redrive --stage <stage> [--queue <queue-name>] [--dry-run]`;
 
 /**
  * The dry run (`lcm content test`) needs the local simulators, which product code does not import:
@@ -49,6 +51,7 @@ export async function main(
     );
     return 0;
   }
+  if (group === 'ops' && cmd === 'redrive') return opsRedrive(argv.slice(2), out, err);
   if (!group || !cmd || !target || !['content', 'lifecycle'].includes(group)) {
     err(`${USAGE}\n`);
     return 2;
@@ -142,4 +145,68 @@ async function lifecycleOf(target: string, podTypeFlag?: PodType) {
     podDefinitionId: 'pd_0000000000000000',
     standard: r.fields.lifecycle_source === 'standard',
   };
+}
+
+/**
+ * `lcm ops redrive`: every dead-letter queue of the stage (`<stage>-lcm-*-dlq`), or the one named,
+ * handed back to the functions its letters failed in (shared/ops/redrive.ts). Uses the caller's AWS
+ * credentials and region. Exit 0 when every letter was redriven, 1 when some were kept.
+ */
+async function opsRedrive(
+  args: string[],
+  out: (s: string) => void,
+  err: (s: string) => void,
+): Promise<number> {
+  const opt = (name: string) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const stage = opt('stage');
+  if (!stage || !/^[a-z][a-z0-9-]{0,15}$/.test(stage)) {
+    err(`${USAGE}\n(--stage is required: the stage whose dead letters to redrive)\n`);
+    return 2;
+  }
+  const [
+    { SQSClient, ListQueuesCommand },
+    { DynamoDBStreamsClient },
+    { LambdaClient },
+    { redriveDeadLetters },
+  ] = await Promise.all([
+    import('@aws-sdk/client-sqs'),
+    import('@aws-sdk/client-dynamodb-streams'),
+    import('@aws-sdk/client-lambda'),
+    import('../shared/ops/redrive.ts'),
+  ]);
+  const clients = {
+    sqs: new SQSClient({}),
+    streams: new DynamoDBStreamsClient({}),
+    lambda: new LambdaClient({}),
+  };
+  // The stage's physical names (infra/naming.ts, which bin/ does not import): `<stage>-lcm-<name>`.
+  const prefix = `${stage}-lcm-`;
+  const urls: string[] = [];
+  let next: string | undefined;
+  do {
+    const page = await clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix, NextToken: next }));
+    urls.push(...(page.QueueUrls ?? []));
+    next = page.NextToken;
+  } while (next);
+  const only = opt('queue');
+  const queues = urls.filter((u) => {
+    const name = u.split('/').at(-1)!;
+    return name.endsWith('-dlq') && (!only || name === only);
+  });
+  if (!queues.length) {
+    err(`no dead-letter queue ${only ?? `${prefix}*-dlq`} in this account and region\n`);
+    return 1;
+  }
+  const rows = await redriveDeadLetters(clients, queues, { dryRun: args.includes('--dry-run') });
+  for (const r of rows)
+    out(
+      `${r.outcome.padEnd(13)} ${r.kind.padEnd(6)} ${r.queue.split('/').at(-1)} ${r.messageId} → ${r.target}${r.records !== undefined ? ` (${r.records} record(s)${r.gone ? `, ${r.gone} gone` : ''})` : ''}${r.detail ? `: ${r.detail}` : ''}\n`,
+    );
+  out(
+    `${rows.length} letter(s) in ${queues.length} queue(s); ${rows.filter((r) => r.outcome === 'redriven').length} redriven\n`,
+  );
+  return rows.every((r) => r.outcome === 'redriven' || r.outcome === 'would-redrive') ? 0 : 1;
 }

@@ -68,6 +68,7 @@ export class LcmStack extends Stack {
   readonly jobTasks = new Map<string, JobTask>();
   readonly buckets = new Map<BucketName, s3.Bucket>();
   network!: LcmNetwork;
+  dataKey!: kms.Key;
   acknowledgements: { id: string; reason: string }[] = [];
 
   constructor(scope: Construct, id: string, props: LcmStackProps) {
@@ -76,6 +77,27 @@ export class LcmStack extends Stack {
     const removal = config.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     Tags.of(this).add('product', 'lcm');
     Tags.of(this).add('stage', config.stage);
+
+    // One customer-managed key per stage for everything that holds candidate data at rest: the
+    // tables, the content and artefact buckets, the dead-letter queues, the bus and its archive
+    // (D145). EventBridge encrypts with it for the bus, the archive and the rules' DLQs; its
+    // statement is limited to this account's sources.
+    const dataKey = new kms.Key(this, 'DataKey', {
+      alias: `alias/${physicalName(config.stage, 'data')}`,
+      description: `Data at rest of the ${config.stage} stage of LCM (tables, buckets, queues, bus, archive)`,
+      enableKeyRotation: true,
+      removalPolicy: removal,
+    });
+    dataKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'EventBridgeEncryptsForThisAccount',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+    this.dataKey = dataKey;
 
     const alarmTopic = new sns.Topic(this, 'Alarms', {
       topicName: physicalName(config.stage, 'alarms'),
@@ -88,7 +110,8 @@ export class LcmStack extends Stack {
     const dlq = (name: string) => {
       const q = new sqs.Queue(this, `Dlq${pascal(name)}`, {
         queueName: physicalName(config.stage, `${name}-dlq`),
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: dataKey,
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
       });
@@ -117,7 +140,8 @@ export class LcmStack extends Stack {
         partitionKey: { name: t.partitionKey, type: dynamodb.AttributeType.STRING },
         sortKey: { name: t.sortKey, type: dynamodb.AttributeType.STRING },
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        encryption: dynamodb.TableEncryption.AWS_MANAGED,
+        encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryptionKey: dataKey,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         deletionProtection: config.deletionProtection,
         removalPolicy: removal,
@@ -150,7 +174,9 @@ export class LcmStack extends Stack {
         b.name,
         new s3.Bucket(this, `Bucket${pascal(b.name)}`, {
           blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-          encryption: s3.BucketEncryption.S3_MANAGED,
+          encryption: s3.BucketEncryption.KMS,
+          encryptionKey: dataKey,
+          bucketKeyEnabled: true,
           enforceSSL: true,
           versioned: true,
           eventBridgeEnabled: b.eventBridge,
@@ -168,12 +194,16 @@ export class LcmStack extends Stack {
       );
 
     // The bus, its archive; AWS service events arrive on the default bus.
-    const bus = new events.EventBus(this, 'Bus', { eventBusName: busName(config.stage) });
-    bus.archive('Archive', {
+    const bus = new events.EventBus(this, 'Bus', { eventBusName: busName(config.stage), kmsKey: dataKey });
+    // `bus.archive()` does not pass a key on (it writes KmsKeyIdentifier ""), and the Archive
+    // construct's own key policy statement names the bus by its GetAtt, a cycle with the bus's key:
+    // the key is set on the resource itself; the key policy's EventBridge statement covers it.
+    const archive = bus.archive('Archive', {
       archiveName: physicalName(config.stage, 'archive'),
       eventPattern: { account: [this.account] },
       retention: Duration.days(system.bus.archiveRetentionDays),
     });
+    (archive.node.defaultChild as events.CfnArchive).kmsKeyIdentifier = dataKey.keyArn;
     const defaultBus = events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
 
     const secretsByName = new Map(
@@ -474,13 +504,15 @@ export class LcmStack extends Stack {
       throttlingRateLimit: config.apiThrottle.rateLimit,
       throttlingBurstLimit: config.apiThrottle.burstLimit,
     };
-    // Routes with a throttle of their own (the public ones) do not share the stage's.
+    // Routes with a throttle of their own (the public ones) do not share the stage's. The
+    // property is untyped JSON, passed to CloudFormation as written: its keys are CloudFormation's
+    // (PascalCase), which the camelCase ones written here before were not (D142).
     stage.routeSettings = Object.fromEntries(
       httpRoutes(system)
         .filter((r) => r.throttle)
         .map((r) => [
           routeKey(r),
-          { throttlingRateLimit: r.throttle!.rateLimit, throttlingBurstLimit: r.throttle!.burstLimit },
+          { ThrottlingRateLimit: r.throttle!.rateLimit, ThrottlingBurstLimit: r.throttle!.burstLimit },
         ]),
     );
     const jwt =

@@ -136,6 +136,12 @@ export function wildcardAcknowledgements(
       reason:
         "The read/read-write object action groups of grantRead/grantReadWrite, on this stack's own buckets only.",
     });
+  for (const a of ['kms:GenerateDataKey*', 'kms:ReEncrypt*'])
+    out.push({
+      id: `AwsSolutions-IAM5[Action::${a}]`,
+      reason:
+        "The encrypt/decrypt action groups the table, bucket, queue and bus grants add for the stage's own data key (D145), on that key only.",
+    });
   return out;
 }
 

@@ -16,6 +16,7 @@ import { httpRoutes } from '../topology.ts';
 import type { Clock } from '../../shared/domain/clock.ts';
 import type { BusEvent, LocalEventBus } from './event-bus.ts';
 import type { LocalFunctions } from './functions.ts';
+import type { ApiThrottles, Throttle } from './template.ts';
 
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 const ALL_SCOPES = API_SCOPES.filter((s) => s !== 'public').map((s) => SCOPE_PREFIX + s);
@@ -144,8 +145,24 @@ export function createLocalApi(deps: {
   clock: Clock;
   accountId: string;
   local?: Pick<LocalEndpoints, 'components'>;
+  /** The stage's throttles from the synthesized template; none: nothing is throttled. */
+  throttles?: ApiThrottles;
+  /** Real milliseconds for the throttle buckets (API Gateway refills in real time, not the clock's). */
+  realNow?: () => number;
 }) {
   const routes = compileRoutes(deps.system);
+  const buckets = new Map<string, TokenBucket>();
+  const realNow = deps.realNow ?? (() => performance.now());
+  /** One bucket per route: its own setting, else the stage's default route setting. */
+  function admit(key: string): boolean {
+    let b = buckets.get(key);
+    if (!b) {
+      const t = deps.throttles?.routes[key] ?? deps.throttles?.default;
+      if (!t) return true;
+      buckets.set(key, (b = new TokenBucket(t, realNow())));
+    }
+    return b.take(realNow());
+  }
 
   async function dispatch(req: LocalApiRequest): Promise<LocalApiResponse> {
     const url = new URL(req.url, 'http://local');
@@ -171,6 +188,14 @@ export function createLocalApi(deps: {
         );
       return problemResponse(404, 'route-not-found', 'No such route', `${method} ${url.pathname}`);
     }
+    // API Gateway throttles before the authorizer or the integration runs.
+    if (!admit(`${match.trigger.method} ${match.trigger.path}`))
+      return problemResponse(
+        429,
+        'too-many-requests',
+        'Too many requests',
+        `the route ${match.trigger.method} ${match.trigger.path} is throttled; retry later`,
+      );
     const values = match.regex.exec(url.pathname)!.slice(1);
     let pathParameters: Record<string, string>;
     try {
@@ -269,8 +294,29 @@ export function createLocalApi(deps: {
   return { dispatch };
 }
 
+/** API Gateway's token bucket: `burstLimit` tokens, refilled at `rateLimit` per second. */
+export class TokenBucket {
+  private tokens: number;
+  private at: number;
+  constructor(
+    private readonly t: Throttle,
+    now: number,
+  ) {
+    this.tokens = t.burstLimit;
+    this.at = now;
+  }
+  take(now: number): boolean {
+    this.tokens = Math.min(this.t.burstLimit, this.tokens + ((now - this.at) / 1000) * this.t.rateLimit);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
 export async function startApiServer(deps: {
   system: SystemDecl;
+  throttles?: ApiThrottles;
   fns: LocalFunctions;
   bus: LocalEventBus;
   clock: Clock;

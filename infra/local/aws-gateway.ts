@@ -9,7 +9,7 @@ import { listenOnLoopback } from './ports.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { LocalEventBus } from './event-bus.ts';
 import type { LocalFunctions } from './functions.ts';
-import { check, tokenOf, type Principals } from './iam-endpoints.ts';
+import { check, ecsRequests, tokenOf, type Principals } from './iam-endpoints.ts';
 import type { AccessRequest } from './iam.ts';
 import { handleEcs } from './tasks.ts';
 
@@ -138,6 +138,9 @@ export async function startAwsGateway(deps: {
       }
     }
     if (service === 'AmazonEC2ContainerServiceV20141113') {
+      const denied =
+        deps.principals && check(deps.principals, token, () => ecsRequests(action, body, region, accountId));
+      if (denied) return sendError(res, 400, denied.name, denied.message);
       try {
         return sendJson(res, 200, handleEcs(action ?? '', body));
       } catch (e) {

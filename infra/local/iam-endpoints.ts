@@ -54,6 +54,29 @@ export function check(
   }
 }
 
+// ---- ECS ---------------------------------------------------------------------------------
+
+/** ECS ListTasks / StopTask as IAM authorizes them (the cluster as the `ecs:cluster` key). */
+export function ecsRequests(
+  action: string,
+  body: Record<string, unknown>,
+  region: string,
+  account: string,
+): AccessRequest[] {
+  const c = String(body.cluster ?? 'default');
+  const cluster = c.startsWith('arn:') ? c : `arn:aws:ecs:${region}:${account}:cluster/${c}`;
+  const context = { 'ecs:cluster': cluster };
+  const a = `ecs:${action}`;
+  if (action === 'StopTask' || action === 'DescribeTasks') {
+    const t = String(body.task ?? (body.tasks as string[] | undefined)?.[0] ?? '');
+    const clusterName = cluster.split('/').at(-1)!;
+    const task = t.startsWith('arn:') ? t : `arn:aws:ecs:${region}:${account}:task/${clusterName}/${t}`;
+    return [{ action: a, resource: task, context }];
+  }
+  // ListTasks names no task: IAM takes the cluster from the condition key.
+  return [{ action: a, resource: '*', context }];
+}
+
 // ---- DynamoDB -----------------------------------------------------------------------------
 
 const TRANSACT_ACTIONS: Record<string, string> = {

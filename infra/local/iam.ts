@@ -52,7 +52,13 @@ function conditionsHold(cond: PolicyStatement['Condition'], ctx: Record<string, 
       const values = list(expected);
       if (operator === 'StringEquals' && !values.includes(actual)) return false;
       else if (operator === 'StringLike' && !values.some((v) => iamMatch(v, actual))) return false;
-      else if (operator !== 'StringEquals' && operator !== 'StringLike') return false;
+      // ArnEquals and ArnLike behave alike (wildcards within the ARN's parts).
+      else if (
+        (operator === 'ArnEquals' || operator === 'ArnLike') &&
+        !values.some((v) => iamMatch(v, actual))
+      )
+        return false;
+      else if (!['StringEquals', 'StringLike', 'ArnEquals', 'ArnLike'].includes(operator)) return false;
     }
   return true;
 }

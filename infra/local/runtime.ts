@@ -40,7 +40,7 @@ import type { Ec2SimOptions } from './sim/ec2-sim.ts';
 import { startLdsSimulator, type LdsSimulator } from './sim/lds-server.ts';
 import { LOCAL_WEBHOOK_CLIENTS } from './sim/webhooks.ts';
 import { synthesizeCached } from './synth.ts';
-import type { TemplateProfiles } from './template.ts';
+import { executionRoles, type TemplateProfiles } from './template.ts';
 import { sessionToken } from './function-context.ts';
 import { startIamProxy, type IamProxy, type Principals } from './iam-endpoints.ts';
 import type { LocalPrincipal } from './iam.ts';
@@ -206,6 +206,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         ? Infinity
         : virtualMs;
 
+  const roles: { of?: ReturnType<typeof executionRoles> } = {};
   const sfn = new LocalStepFunctions({
     clock,
     region: LOCAL_REGION,
@@ -235,8 +236,15 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       bus.publish(e);
     },
     realDelayMs: (ms: number) => (Number.isFinite(realDelayMs(ms)) ? realDelayMs(ms) : ms),
+    // Each task as the machine's execution role (the template's roles; none is known before
+    // the synthesis is read, and nothing runs before then).
+    roles: {
+      get: (arn) => roles.of?.get(arn),
+      taskDefinitionRoles: (def) => roles.of?.taskDefinitionRoles(def) ?? [],
+    },
   });
   const profiles = await profilesReady;
+  roles.of = executionRoles(profiles);
   const principalMap = new Map<string, LocalPrincipal>([
     ...Object.values(profiles.functions).map(
       (p) => [`function/${p.name}`, { id: `function/${p.name}`, ...p }] as const,
@@ -454,6 +462,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
   const api: ApiServer = await startApiServer({
     system,
+    throttles: profiles.api.throttles,
     fns,
     bus,
     clock,

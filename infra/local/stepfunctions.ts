@@ -14,6 +14,7 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import type { Clock } from '../../shared/domain/clock.ts';
+import { AccessDenied, authorize, type AccessRequest, type PolicyStatement } from './iam.ts';
 
 export interface LocalSfnDeps {
   clock: Clock;
@@ -30,6 +31,15 @@ export interface LocalSfnDeps {
   }): Promise<void>;
   /** Real milliseconds for a virtual duration (the controllable clock). */
   realDelayMs?(virtualMs: number): number;
+  /**
+   * The template's roles: each task is checked against its machine's execution role, as AWS
+   * does (absent: nothing is checked, for tests of the interpreter itself).
+   */
+  roles?: {
+    get(roleArn: string): { statements: PolicyStatement[] } | undefined;
+    /** The roles RunTask passes for a task definition (its task and execution roles). */
+    taskDefinitionRoles?(taskDefinition: string): string[];
+  };
   /** Wall-time floor of task timeouts and heartbeats (default 5 s; see deadline()). */
   deadlineFloorMs?: number;
   /**
@@ -472,9 +482,79 @@ export class LocalStepFunctions {
     return handlers;
   }
 
+  /** The IAM requests a task's integration makes as the machine's role, and its error's prefix. */
+  private taskRequests(r: string, params: Record<string, unknown>): [string, AccessRequest[]] | undefined {
+    const fnArn = (f: string) =>
+      f.startsWith('arn:') ? f : `arn:aws:lambda:${this.deps.region}:${this.deps.accountId}:function:${f}`;
+    if (r.startsWith('arn:aws:states:::lambda:invoke'))
+      return [
+        'Lambda.AWSLambdaException',
+        [{ action: 'lambda:InvokeFunction', resource: fnArn(String(params.FunctionName)) }],
+      ];
+    if (/^arn:aws:lambda:/.test(r))
+      return ['Lambda.AWSLambdaException', [{ action: 'lambda:InvokeFunction', resource: r }]];
+    if (r.startsWith('arn:aws:states:::ecs:runTask')) {
+      const def = String(params.TaskDefinition ?? '');
+      const c = String(params.Cluster ?? 'default');
+      const cluster = c.startsWith('arn:')
+        ? c
+        : `arn:aws:ecs:${this.deps.region}:${this.deps.accountId}:cluster/${c}`;
+      const defArn = def.startsWith('arn:')
+        ? def
+        : `arn:aws:ecs:${this.deps.region}:${this.deps.accountId}:task-definition/${def}`;
+      return [
+        'ECS.AmazonECSException',
+        [
+          { action: 'ecs:RunTask', resource: defArn, context: { 'ecs:cluster': cluster } },
+          ...(this.deps.roles?.taskDefinitionRoles?.(def) ?? []).map((role) => ({
+            action: 'iam:PassRole',
+            resource: role,
+            context: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+          })),
+        ],
+      ];
+    }
+    if (r === 'arn:aws:states:::events:putEvents')
+      return [
+        'EventBridge.AmazonEventBridgeException',
+        ((params.Entries ?? []) as { EventBusName?: string }[]).map((en) => ({
+          action: 'events:PutEvents',
+          resource: String(en.EventBusName ?? 'default').startsWith('arn:')
+            ? String(en.EventBusName)
+            : `arn:aws:events:${this.deps.region}:${this.deps.accountId}:event-bus/${en.EventBusName ?? 'default'}`,
+        })),
+      ];
+    return undefined;
+  }
+
+  /** Fails the task as AWS does when the execution role may not make its call. */
+  private checkRole(r: string, params: Record<string, unknown>, e: Execution): void {
+    if (!this.deps.roles) return;
+    const mapped = this.taskRequests(r, params);
+    if (!mapped) return;
+    const [errorName, requests] = mapped;
+    const principal = {
+      id: `execution/${e.name}`,
+      roleArn: e.machine.roleArn,
+      // A role the template does not have grants nothing (AWS would not have created the machine).
+      statements: this.deps.roles.get(e.machine.roleArn)?.statements ?? [],
+    };
+    try {
+      authorize(principal, requests);
+    } catch (err) {
+      if (!(err instanceof AccessDenied)) throw err;
+      console.warn(`[iam] denied: ${err.message}`);
+      throw named(
+        errorName,
+        `${err.message} (Service: ${errorName.split('.')[0]}; Status Code: 400; Error Code: AccessDeniedException)`,
+      );
+    }
+  }
+
   private async runTask(task: TaskState, input: unknown, e: Execution): Promise<unknown> {
     const r = task.Resource;
     const params = (input ?? {}) as Record<string, unknown>;
+    this.checkRole(r, params, e);
     if (r === 'arn:aws:states:::lambda:invoke') {
       const out = await this.invoke(String(params.FunctionName), params.Payload);
       return { ExecutedVersion: '$LATEST', Payload: out ?? null, StatusCode: 200 };
