@@ -565,6 +565,8 @@ describe('the Fargate job entry', () => {
     expect(job!.runs).toMatchObject([{ run: 1, status: 'failed' }]);
     expect(job!.runs[0]!.error!.detail).toMatch(/lease/);
     expect(job).not.toHaveProperty('lease_owner');
+    // The retry's task exits once it has reported: no task is left for the next test.
+    await waitFor('the task to exit', async () => runningTasks.size === 0);
   }, 300_000);
 
   it('killed mid-job, the phase fails on its heartbeat timeout instead of hanging', async () => {
