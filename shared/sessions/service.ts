@@ -236,6 +236,25 @@ export async function extendSession(deps: SessionsDeps, id: string, tenant: stri
   });
 }
 
+/**
+ * A proctor admits the candidate: the session-scoped gate of a definition whose lifecycle has
+ * `proctor_admit`. Before the timeslot starts it is recorded and the session runs at the start;
+ * after, it runs at once. Admitting twice changes nothing.
+ */
+export function admitSession(deps: SessionsDeps, id: string, by: string) {
+  return changeIntent<SessionItem>(deps, keys.session(id), `session ${id}`, (s) => {
+    if (!s.admission_gate)
+      throw new Problem(
+        'state-conflict',
+        `session ${id} has no admission gate (its lifecycle has no proctor_admit)`,
+      );
+    if (s.admitted) return undefined;
+    if (SESSION_TERMINAL.has(s.status) || s.desired_status === 'cancelled')
+      throw new Problem('state-conflict', `session ${id} has ended or is being cancelled`);
+    return { admitted: { at: iso(deps.clock.now()), by } };
+  });
+}
+
 export function endPart(deps: SessionsDeps, id: string, order: number, by: string, reason?: string) {
   return changeIntent<PartItem>(deps, keys.part(id, order), `part ${order} of session ${id}`, (p) => {
     if (p.end_requested) return undefined;
