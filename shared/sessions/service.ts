@@ -147,6 +147,8 @@ export interface ListQuery {
 }
 
 export async function listTrees(deps: SessionsDeps, q: ListQuery, tenant: string) {
+  // An empty range (from after to) lists nothing; DynamoDB refuses such a key condition.
+  if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to)) return { items: [], cursor: undefined };
   const [index, partition] = q.candidate_id
     ? (['by_candidate', viewKeys.byCandidate(q.candidate_id)] as const)
     : q.status
