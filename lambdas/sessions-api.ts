@@ -3,6 +3,7 @@ import { decodeCursor, encodeCursor, httpHandler, route } from '../shared/api/ht
 import { sessionsContracts as c } from '../shared/api/contracts/sessions.ts';
 import type { CreateSessionRequest } from '../shared/catalog/plan.ts';
 import {
+  admitSession,
   cancelSession,
   endPart,
   extendSession,
@@ -77,6 +78,10 @@ export const handler = httpHandler([
       status: 202,
       body: { id: s.id, status: s.status, timeslot: s.timeslot, requested_end: s.requested_end },
     };
+  }),
+  route<{ id: string }, unknown, unknown>(c.admit, async (req) => {
+    const s = await admitSession(deps(), req.params.id, req.principal);
+    return { status: 202, body: { id: s.id, status: s.status, admitted: s.admitted } };
   }),
   route<Part, unknown, { reason?: string }>(c.endPart, async (req) => {
     const p = await endPart(deps(), req.params.id, Number(req.params.n), req.principal, req.body.reason);

@@ -94,6 +94,7 @@ export function planSession(input: PlanInput): Plan {
       ),
     ),
     cut_score: definition.cut_score,
+    ...(definition.session_lifecycle.includes('proctor_admit') ? { admission_gate: 'proctor' } : {}),
     candidate: req.candidate,
     ...(req.reservation_id ? { reservation_id: req.reservation_id } : {}),
   } as SessionDoc;

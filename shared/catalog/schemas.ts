@@ -53,7 +53,9 @@ export const sessionDefinitionsFileSchema: JsonSchema = {
           part_execution: { enum: ['single', 'sequential', 'parallel'] },
           session_lifecycle: {
             type: 'array',
-            items: { enum: ['admit', 'run_parts', 'aggregate', 'submit', 'finalize'] },
+            items: { enum: ['admit', 'proctor_admit', 'run_parts', 'aggregate', 'submit', 'finalize'] },
+            description:
+              'The session orchestration phases; `proctor_admit` adds a session-scoped gate: no part opens before a proctor admits the candidate (POST /v1/sessions/{id}/admit)',
             minItems: 1,
           },
           timeslot_policy: {

@@ -132,6 +132,10 @@ export interface SessionDoc extends TimedResource<SessionStatus, SessionDesired>
    * the session stays open for the decision and then finishes through its ordinary steps.
    */
   held_for_review?: { at: string; parts: number[] };
+  /** From the definition's session_lifecycle (`proctor_admit`): no part opens before admission. */
+  admission_gate?: 'proctor';
+  /** Set when a proctor admitted the candidate (POST /v1/sessions/{id}/admit). */
+  admitted?: { at: string; by: string };
   cancel_reason?: string;
   /** The principal that booked the session. */
   created_by?: string;

@@ -103,6 +103,15 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
           end,
           timeslot: img.timeslot,
         });
+      if (img.admitted && !old?.admitted) {
+        const a = img.admitted as { at: string; by: string };
+        emit(EVENT_TYPES.sessionAdmitted, SOURCES.sessions, subject, {
+          id: img.id,
+          session_type: img.session_type,
+          at: a.at,
+          by: a.by,
+        });
+      }
       // Published with the commit that sets the document's reference (D76); a revised report
       // (an external grader's result, D78) drops the reference and is published again when the
       // reconciler has written the revised document.

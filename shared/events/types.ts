@@ -18,6 +18,7 @@ export const EVENT_TYPES = {
   sessionCancelled: 'lcm.session.cancelled.v1',
   sessionEscalated: 'lcm.session.escalated.v1',
   sessionExtended: 'lcm.session.extended.v1',
+  sessionAdmitted: 'lcm.session.admitted.v1',
   partStatusChanged: 'lcm.session_part.status_changed.v1',
   partReviewDecided: 'lcm.session_part.review_decided.v1',
   partReviewEscalated: 'lcm.session_part.review_escalated.v1',

@@ -133,7 +133,15 @@ class Decider {
         break;
       case 'admitting':
         this.scheduleParts(false);
-        if (at >= startMs(s.timeslot)) this.moveSession('running', 'timeslot started', { started: true });
+        // A session-scoped gate: with `proctor_admit` no part opens before a proctor admits.
+        if (at >= startMs(s.timeslot) && (!s.admission_gate || s.admitted))
+          this.moveSession(
+            'running',
+            s.admitted ? 'timeslot started; admitted by a proctor' : 'timeslot started',
+            {
+              started: true,
+            },
+          );
         break;
       case 'running':
         this.scheduleParts(true);

@@ -147,6 +147,8 @@ export interface ListQuery {
 }
 
 export async function listTrees(deps: SessionsDeps, q: ListQuery, tenant: string) {
+  // An empty range (from after to) lists nothing; DynamoDB refuses such a key condition.
+  if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to)) return { items: [], cursor: undefined };
   const [index, partition] = q.candidate_id
     ? (['by_candidate', viewKeys.byCandidate(q.candidate_id)] as const)
     : q.status
@@ -233,6 +235,25 @@ export async function extendSession(deps: SessionsDeps, id: string, tenant: stri
     const problem = extensionProblem(s, wanted, hosts);
     if (problem) throw problem;
     return { requested_end: iso(wanted) };
+  });
+}
+
+/**
+ * A proctor admits the candidate: the session-scoped gate of a definition whose lifecycle has
+ * `proctor_admit`. Before the timeslot starts it is recorded and the session runs at the start;
+ * after, it runs at once. Admitting twice changes nothing.
+ */
+export function admitSession(deps: SessionsDeps, id: string, by: string) {
+  return changeIntent<SessionItem>(deps, keys.session(id), `session ${id}`, (s) => {
+    if (!s.admission_gate)
+      throw new Problem(
+        'state-conflict',
+        `session ${id} has no admission gate (its lifecycle has no proctor_admit)`,
+      );
+    if (s.admitted) return undefined;
+    if (SESSION_TERMINAL.has(s.status) || s.desired_status === 'cancelled')
+      throw new Problem('state-conflict', `session ${id} has ended or is being cancelled`);
+    return { admitted: { at: iso(deps.clock.now()), by } };
   });
 }
 

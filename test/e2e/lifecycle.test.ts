@@ -444,6 +444,48 @@ describe('whole sessions, end to end', () => {
     expectNoDuplicates(await eventsOf(id));
   });
 
+  it('the proctor admission gate (issue 15, finding 9): no part opens before a proctor admits; then the session runs', async () => {
+    const tree = await schedule({
+      session_type: 'CCIE-EI-Exam-With-Design',
+      timeslot: await slotIn(10 * M, 8 * H),
+    });
+    const id = tree.session.id;
+    type Admitted = Tree & { session: Tree['session'] & { admitted?: { at: string; by: string } } };
+    const start = Date.parse(tree.session.timeslot.start);
+    await waitFor('ten minutes past the start', async () => (await now()) >= start + 10 * M, 180_000);
+    const held = await read(id);
+    expect(held.session.status).toBe('admitting');
+    expect(held.parts.every((p) => !p.activated_at)).toBe(true);
+    expect((await api('POST', `/v1/sessions/${id}/admit`, {})).status).toBe(202);
+    const running = (await until(
+      id,
+      'the first part to open',
+      (t) => t.session.status === 'running' && !!t.parts[0]!.activated_at,
+    )) as Admitted;
+    expect(running.session.admitted).toMatchObject({ by: 'local-developer' });
+    expect(Date.parse(running.parts[0]!.activated_at!)).toBeGreaterThanOrEqual(
+      Date.parse(running.session.admitted!.at),
+    );
+    expect(Date.parse(running.session.admitted!.at)).toBeGreaterThanOrEqual(start + 10 * M);
+    // Admitting twice changes nothing; a session without the gate refuses admission.
+    expect((await api('POST', `/v1/sessions/${id}/admit`, {})).status).toBe(202);
+    expect(((await read(id)) as Admitted).session.admitted).toEqual(running.session.admitted);
+    const ungated = await schedule({
+      fqn: 'Lablet CCNP ENCOR v1.1 LAB OSPF-101',
+      timeslot: await slotIn(20 * M, 120 * M),
+    });
+    expect((await api('POST', `/v1/sessions/${ungated.session.id}/admit`, {})).status).toBe(409);
+    await api('POST', `/v1/sessions/${ungated.session.id}/cancel`, {});
+    expect((await api('POST', `/v1/sessions/${id}/cancel`, {})).status).toBe(202);
+    await until(id, 'the session to end', ended, 180_000);
+    expect(await sessionEvents(id, 'lcm.session.cancelled.v1')).toEqual([
+      ...endedSession(4, 'cancelled', 'cancelled').slice(0, 3),
+      'session.admitted',
+      ...endedSession(4, 'cancelled', 'cancelled').slice(3),
+    ]);
+    expectNoDuplicates(await eventsOf(id));
+  });
+
   it('the CCIE lab exam: the DOO pod provisions before its window while nothing else is active; AI-DOO activates only after DOO settles; one combined report', async () => {
     await sync('e2e-aidoo-1', 'ccie-ei-aidoo-1', {});
     // The seeded DOO content: two routers graded over SSH (seeds/content/doo-bgp).

@@ -224,6 +224,24 @@ export const sessionsContracts = defineContracts({
       },
     },
   },
+  admit: {
+    method: 'POST',
+    path: '/v1/sessions/{id}/admit',
+    scope: 'proctor',
+    maxBodyBytes: 4 * KiB,
+    operationId: 'admitSession',
+    summary: 'A proctor admits the candidate: the session-scoped gate before the first part opens',
+    description:
+      "For a session whose definition's `session_lifecycle` has `proctor_admit`: the session stays `admitting` (pods still provision early) and no part opens until a proctor admits; admitted before the start, it runs at the start; after, at once. The token's subject is recorded as `admitted.by`. Admitting twice changes nothing.",
+    tags: ['sessions'],
+    params: sessionParams,
+    body: { type: 'object', additionalProperties: false, properties: {} },
+    responses: {
+      202: { description: 'Admission recorded' },
+      404: { description: 'No such session' },
+      409: { description: 'The session has no admission gate, or has ended' },
+    },
+  },
   endPart: {
     method: 'POST',
     path: '/v1/sessions/{id}/parts/{n}/end',
