@@ -14,6 +14,7 @@ import { workersContracts } from '../shared/api/contracts/workers.ts';
 import { AWS_EVENTS, EVENT_ARCHIVE_RETENTION_DAYS, EVENT_TYPES, SOURCES } from '../shared/events/types.ts';
 import { stateMachinePrefix } from '../shared/domain/names.ts';
 import { ALLOWED_SOURCE_PREFIXES } from '../shared/inbound/commands.ts';
+import { WORKER_PORTS } from '../shared/domain/worker.ts';
 import {
   STAGE,
   type EventTrigger,
@@ -120,12 +121,18 @@ export const system: SystemDecl = {
     },
     {
       name: 'workers-api',
-      description: 'The operator on the CML fleet: list workers with allocation; cordon, uncordon, drain',
+      description:
+        "The operator on the CML fleet (list workers with allocation; cordon, uncordon, drain) and the scheduler's availability question",
       entry: 'lambdas/workers-api.ts',
-      memoryMb: 256,
-      timeoutSeconds: 10,
+      memoryMb: 512,
+      timeoutSeconds: 15,
       triggers: routes(workersContracts),
-      grants: [{ kind: 'table', table: 'state', access: 'readwrite' }],
+      grants: [
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        // Availability: booked demand (session trees) and what each pod's content asks of a worker.
+        { kind: 'table', table: 'views', access: 'read' },
+        { kind: 'bucket', bucket: 'content', access: 'read' },
+      ],
     },
     {
       name: 'catalog-api',
@@ -159,6 +166,8 @@ export const system: SystemDecl = {
       grants: [
         { kind: 'table', table: 'state', access: 'readwrite' },
         { kind: 'invoke', function: 'job-runner' },
+        // The link to a job's outputs document (presigned GET) is signed with this read grant.
+        { kind: 'bucket', bucket: 'artefacts', access: 'read' },
       ],
     },
     {
@@ -169,6 +178,8 @@ export const system: SystemDecl = {
       memoryMb: 1024,
       timeoutSeconds: 900,
       triggers: [{ kind: 'state-machine-task' }],
+      // Jobs drive the CML API and the device consoles.
+      network: { reach: 'cml' },
       grants: [
         { kind: 'table', table: 'state', access: 'readwrite' },
         { kind: 'bucket', bucket: 'content', access: 'read' },
@@ -184,6 +195,11 @@ export const system: SystemDecl = {
       memoryMb: 512,
       timeoutSeconds: 120,
       triggers: [{ kind: 'state-machine-task' }],
+      network: {
+        reach: 'cml',
+        externalHttps:
+          'the lab delivery system (registering a pod, its launch URL) is an HTTPS service outside the VPC',
+      },
       grants: [
         { kind: 'table', table: 'state', access: 'readwrite' },
         { kind: 'bucket', bucket: 'content', access: 'read' },
@@ -265,6 +281,35 @@ export const system: SystemDecl = {
       ],
     },
     {
+      name: 'fleet-reconciler',
+      description:
+        'Converges the CML fleet on EC2 every minute: launch, boot, probe, drain, stop; scales from the booked demand',
+      entry: 'lambdas/reconcile-fleet.ts',
+      memoryMb: 512,
+      // Below the schedule's period: passes do not overlap (and a lost race is the next pass's).
+      timeoutSeconds: 55,
+      // The readiness probe asks each booting worker's CML API (its system information, no credentials).
+      network: { reach: 'cml' },
+      triggers: [
+        {
+          kind: 'schedule',
+          rule: 'fleet-tick',
+          description: 'One fleet reconcile pass: worker lifecycle steps and scaling decisions',
+          everySeconds: 60,
+          localStandIn:
+            'the local runtime runs the same pass (runFleetPass) on its clock tick between moves of its EC2 simulator, launching into its simulated network (infra/local/fleet.ts)',
+        },
+      ],
+      grants: [
+        // Workers, worker templates, session trees and pod definitions (booked demand).
+        { kind: 'table', table: 'state', access: 'readwrite' },
+        { kind: 'table', table: 'views', access: 'read' },
+        // What a booked pod's content asks of a worker (its pod definition's document).
+        { kind: 'bucket', bucket: 'content', access: 'read' },
+        { kind: 'fleet', access: 'manage' },
+      ],
+    },
+    {
       name: 'inbound-events',
       description: 'Lab delivery system and grader CloudEvents → commands (allow-listed, idempotent)',
       entry: 'lambdas/accept-inbound-event.ts',
@@ -294,6 +339,15 @@ export const system: SystemDecl = {
       ],
     },
   ],
+  network: {
+    workerPorts: {
+      api: WORKER_PORTS.api,
+      consoles: { from: WORKER_PORTS.consoles.start, to: WORKER_PORTS.consoles.end },
+    },
+    // Fargate pulls the image (ECR API and registry; its layers come from S3, a gateway endpoint)
+    // and ships the container's log through the awslogs driver.
+    baseEndpoints: { task: ['ecr.api', 'ecr.dkr', 'logs'] },
+  },
   tasks: [
     {
       name: 'job-runner',
@@ -303,6 +357,7 @@ export const system: SystemDecl = {
       memoryMb: 1024,
       heartbeatSeconds: 60,
       timeoutSeconds: 3600,
+      network: { reach: 'cml' },
       grants: [
         { kind: 'table', table: 'state', access: 'readwrite' },
         { kind: 'bucket', bucket: 'content', access: 'read' },

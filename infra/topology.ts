@@ -61,6 +61,11 @@ export interface ScheduleTrigger {
   rule: string;
   description: string;
   everySeconds: number;
+  /**
+   * The local runtime does not invoke the function for this schedule: it runs the same service
+   * itself on its clock, for the reason given (the fleet pass between moves of the EC2 simulator).
+   */
+  localStandIn?: string;
 }
 
 /** Invoked by Step Functions tasks (and nothing else). */
@@ -81,7 +86,13 @@ export type Grant =
   | { kind: 'state-machines'; access: 'list' | 'execute' | 'manage' | 'callback' }
   | { kind: 'job-task'; access: 'run' | 'stop' }
   | { kind: 'secret'; secret: SecretName }
-  | { kind: 'invoke'; function: string };
+  | { kind: 'invoke'; function: string }
+  /**
+   * The CML fleet on EC2: launch workers (RunInstances on the stage's network, tagged with the
+   * stage), start, stop and terminate only instances tagged with this stage, describe instances and
+   * images, pass the worker instance profile's role to EC2.
+   */
+  | { kind: 'fleet'; access: 'manage' };
 
 export type SecretName = 'cml' | 'lds' | 'webhooks';
 
@@ -97,6 +108,13 @@ export interface FunctionDecl {
   grants: Grant[];
   /** Reserved concurrency (absent: unreserved). */
   reservedConcurrency?: number;
+  /**
+   * Where it runs on the network. `cml`: in the stage's VPC, able to reach the CML workers' API and
+   * console ports (and AWS APIs through the VPC endpoints its grants need); nothing else.
+   * `externalHttps` adds outbound HTTPS through the NAT gateway, for a system outside the VPC
+   * (the lab delivery system), named with why. Absent: outside any VPC.
+   */
+  network?: { reach: 'cml'; externalHttps?: string };
 }
 
 /** A long-running container task (the job runner on Fargate; a child process locally). */
@@ -109,6 +127,22 @@ export interface TaskDecl {
   heartbeatSeconds: number;
   timeoutSeconds: number;
   grants: Grant[];
+  /** Tasks always run in the stage's VPC; `cml`: it talks to the CML workers. */
+  network: { reach: 'cml' };
+}
+
+/**
+ * The stage's network: one VPC (created by the stack, or an existing one by context `vpcId`),
+ * private subnets for the workers and the CML-facing functions and tasks.
+ */
+export interface NetworkDecl {
+  /** What a CML worker listens on for the product: its API and the console port range. */
+  workerPorts: { api: number; consoles: { from: number; to: number } };
+  /**
+   * Interface endpoints every in-VPC principal needs whatever its grants (the task's image pull
+   * and its log driver). The rest follow from the grants of what runs in the VPC (`vpcEndpoints`).
+   */
+  baseEndpoints: { task: string[] };
 }
 
 export interface SystemDecl {
@@ -119,6 +153,42 @@ export interface SystemDecl {
   functions: FunctionDecl[];
   tasks: TaskDecl[];
   secrets: { name: SecretName; description: string }[];
+  network: NetworkDecl;
+}
+
+/** The AWS service (interface endpoint name) a grant reaches, if any (tables and buckets: gateway endpoints). */
+export function endpointOf(g: Grant): string | undefined {
+  switch (g.kind) {
+    case 'secret':
+      return 'secretsmanager';
+    case 'state-machines':
+      return 'states';
+    case 'bus':
+      return 'events';
+    case 'invoke':
+      return 'lambda';
+    case 'job-task':
+      return 'ecs';
+    case 'fleet':
+      return 'ec2';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The interface endpoints the VPC needs: those the grants of every in-VPC function and task
+ * reach, and the tasks' base ones. Sorted, each once.
+ */
+export function vpcEndpoints(system: SystemDecl): string[] {
+  const out = new Set<string>();
+  for (const f of system.functions.filter((x) => x.network))
+    for (const g of f.grants) if (endpointOf(g)) out.add(endpointOf(g)!);
+  for (const t of system.tasks) {
+    for (const g of t.grants) if (endpointOf(g)) out.add(endpointOf(g)!);
+    for (const e of system.network.baseEndpoints.task) out.add(e);
+  }
+  return [...out].sort();
 }
 
 /**

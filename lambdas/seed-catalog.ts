@@ -1,11 +1,11 @@
 /**
- * Loads the seed catalog idempotently: session definitions, forms, worker templates, workers and
- * the standard lifecycle's state machines. Invoked by the local runtime at start and once after
+ * Loads the seed catalog idempotently: session definitions, forms, worker templates, the fleet's
+ * warm minimum and the standard lifecycle's state machines. Invoked by the local runtime at start and once after
  * a deploy in AWS (README: "Load the seed catalog").
  */
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
-import { seedCatalog, type SeedOptions } from '../shared/catalog/seed.ts';
+import { seedCatalog } from '../shared/catalog/seed.ts';
 import { StateStore } from '../shared/store/state-store.ts';
 import { scopeOf } from '../shared/runtime/arns.ts';
 import { documentClient } from '../shared/runtime/aws.ts';
@@ -13,14 +13,11 @@ import { env, envOptional } from '../shared/runtime/env.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
 import { logger } from '../shared/observability/logger.ts';
 
-export type SeedEvent = Pick<SeedOptions, 'workers'>;
-
-export async function handler(event: SeedEvent = {}, context?: Context) {
+export async function handler(_event: unknown = {}, context?: Context) {
   const result = await seedCatalog({
     store: new StateStore(documentClient(), env('stateTable')),
     dir: envOptional('seedsDir') ?? join(import.meta.dirname, '..', 'seeds'),
     now: new Date(runtimeClock().now()).toISOString(),
-    ...(event.workers ? { workers: event.workers } : {}),
     ...(context ? { machines: scopeOf(context) } : {}),
   });
   logger.info('seeded', result);

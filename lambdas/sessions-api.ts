@@ -1,4 +1,4 @@
-/** The sessions API: schedule, read, list, cancel, extend; end a part; review a part; list awaiting reviews. */
+/** The sessions API: schedule, read, list, cancel, extend; end, pause, resume a part; review a part; list awaiting reviews. */
 import { decodeCursor, encodeCursor, httpHandler, route } from '../shared/api/http.ts';
 import { sessionsContracts as c } from '../shared/api/contracts/sessions.ts';
 import type { CreateSessionRequest } from '../shared/catalog/plan.ts';
@@ -9,6 +9,8 @@ import {
   getTree,
   listAwaitingReviews,
   listTrees,
+  pausePart,
+  resumePart,
   reviewPart,
   scheduleSession,
   scheduleSessionOnce,
@@ -79,6 +81,17 @@ export const handler = httpHandler([
   route<Part, unknown, { reason?: string }>(c.endPart, async (req) => {
     const p = await endPart(deps(), req.params.id, Number(req.params.n), req.principal, req.body.reason);
     return { status: 202, body: { id: p.id, status: p.status, end_requested: p.end_requested } };
+  }),
+  route<Part, unknown, { reason?: string }>(c.pausePart, async (req) => {
+    const p = await pausePart(deps(), req.params.id, Number(req.params.n), req.principal, req.body.reason);
+    return {
+      status: 202,
+      body: { id: p.id, status: p.status, pause_requested: p.pause_requested ?? p.paused },
+    };
+  }),
+  route<Part, unknown, unknown>(c.resumePart, async (req) => {
+    const p = await resumePart(deps(), req.params.id, Number(req.params.n), req.principal);
+    return { status: 202, body: { id: p.id, status: p.status, resume_requested: p.resume_requested } };
   }),
   route<Part, unknown, Review>(c.reviewPart, async (req) => {
     const p = await reviewPart(deps(), req.params.id, Number(req.params.n), req.body, req.principal);

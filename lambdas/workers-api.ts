@@ -1,7 +1,8 @@
-/** GET /v1/workers, POST /v1/workers/{id}/cordon|uncordon|drain (operator). */
+/** GET /v1/workers, POST /v1/workers/{id}/cordon|uncordon|drain (operator); GET /v1/availability (scheduler). */
 import { httpHandler, route } from '../shared/api/http.ts';
 import { workersContracts as c } from '../shared/api/contracts/workers.ts';
 import { commandWorker, listWorkers } from '../shared/fleet/operator.ts';
+import { availabilityAnswer } from '../shared/fleet/service.ts';
 import { StateStore } from '../shared/store/state-store.ts';
 import { documentClient } from '../shared/runtime/aws.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
@@ -28,5 +29,9 @@ export const handler = httpHandler([
         req.body?.reason,
       ),
     })),
+  ),
+  route<unknown, { session_type: string; start: string; fqn?: string }, unknown>(
+    c.availability,
+    async (req) => ({ status: 200, body: await availabilityAnswer(runtimeClock(), req.query) }),
   ),
 ]);

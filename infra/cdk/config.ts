@@ -14,6 +14,16 @@ export interface StageConfig {
   deletionProtection: boolean;
   alarmEmail?: string;
   apiThrottle: { rateLimit: number; burstLimit: number };
+  /** The stage's network (D120): infra/cdk/network.ts. */
+  network: {
+    /** An existing VPC (with private subnets that have egress) instead of one the stack creates. */
+    vpcId?: string;
+    natGateways: number;
+    /** Workers get a public address (and launch in public subnets): off unless configured. */
+    workerPublicIp: boolean;
+    /** Where functions declaring external HTTPS may go (the lab delivery system's range). */
+    externalHttpsCidr: string;
+  };
 }
 
 /** LocalStack's account, and the hosts its endpoint answers on (what `cdklocal` points the CLI at). */
@@ -78,5 +88,24 @@ export function stageConfig(node: Node, env: NodeJS.ProcessEnv = process.env): S
       rateLimit: Number(ctx('apiRateLimit') ?? 200),
       burstLimit: Number(ctx('apiBurstLimit') ?? 400),
     },
+    network: networkConfig(ctx),
+  };
+}
+
+function networkConfig(ctx: (k: string) => string | undefined): StageConfig['network'] {
+  const vpcId = ctx('vpcId');
+  if (vpcId !== undefined && !/^vpc-[0-9a-f]{8,17}$/.test(vpcId))
+    throw new Error(`context vpcId "${vpcId}" is not a VPC id (vpc-…)`);
+  const nat = Number(ctx('natGateways') ?? 1);
+  if (!Number.isInteger(nat) || nat < 1 || nat > 2)
+    throw new Error('context natGateways must be 1 or 2 (the workers and the external HTTPS egress use it)');
+  const cidr = ctx('externalHttpsCidr') ?? '0.0.0.0/0';
+  if (!/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(cidr))
+    throw new Error(`context externalHttpsCidr "${cidr}" is not an IPv4 CIDR`);
+  return {
+    ...(vpcId ? { vpcId } : {}),
+    natGateways: nat,
+    workerPublicIp: String(ctx('workerPublicIp') ?? 'false') === 'true',
+    externalHttpsCidr: cidr,
   };
 }

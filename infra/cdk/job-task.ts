@@ -1,7 +1,6 @@
 /**
- * The job runner on Fargate (topology `tasks`): the VPC it runs in (private subnets behind one
- * NAT gateway, S3 and DynamoDB gateway endpoints, flow logs), the ECS cluster, the ARM64 task
- * definition and its image. The image context is built at synth by the same esbuild as the
+ * The job runner on Fargate (topology `tasks`): the ECS cluster in the stage's network
+ * (infra/cdk/network.ts), the ARM64 task definition and its image. The image context is built at synth by the same esbuild as the
  * Lambda bundles (the job-task entry and jq.wasm), so `cdk synth` stays offline and fast and
  * `cdk deploy` builds a two-file image.
  */
@@ -10,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { buildSync } from 'esbuild';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,6 +19,7 @@ import { physicalName } from '../naming.ts';
 import type { TaskDecl } from '../topology.ts';
 import { ESM_BANNER, LAMBDA_NODE_TARGET, NATIVE_ADDONS } from './bundling.ts';
 import type { StageConfig } from './config.ts';
+import type { LcmNetwork } from './network.ts';
 
 export const JOB_CONTAINER = 'job-runner';
 
@@ -63,45 +63,24 @@ export interface JobTaskProps {
   config: StageConfig;
   root: string;
   contextDir: string;
+  network: LcmNetwork;
 }
 
 export class JobTask extends Construct {
-  readonly vpc: ec2.Vpc;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.ISubnet[];
   readonly cluster: ecs.Cluster;
   readonly taskDefinition: ecs.FargateTaskDefinition;
-  readonly securityGroup: ec2.SecurityGroup;
+  readonly securityGroup: ec2.ISecurityGroup;
 
   constructor(scope: Construct, id: string, props: JobTaskProps) {
     super(scope, id);
     const { decl, config } = props;
     const removal = config.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    this.vpc = new ec2.Vpc(this, 'Vpc', {
-      vpcName: physicalName(config.stage, 'jobs'),
-      maxAzs: 2,
-      natGateways: 1,
-      subnetConfiguration: [
-        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-        { name: 'jobs', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
-      ],
-      gatewayEndpoints: {
-        S3: { service: ec2.GatewayVpcEndpointAwsService.S3 },
-        DynamoDB: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
-      },
-    });
-    this.vpc.addFlowLog('FlowLogs', {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(
-        new logs.LogGroup(this, 'FlowLogGroup', {
-          retention: config.logRetentionDays as logs.RetentionDays,
-          removalPolicy: removal,
-        }),
-      ),
-      trafficType: ec2.FlowLogTrafficType.REJECT,
-    });
-    this.securityGroup = new ec2.SecurityGroup(this, 'TaskSg', {
-      vpc: this.vpc,
-      description: 'Job runner tasks: outbound only (CML workers, AWS APIs)',
-      allowAllOutbound: true,
-    });
+    // The stage's network (infra/cdk/network.ts): private subnets, the CML clients' security group.
+    this.vpc = props.network.vpc;
+    this.securityGroup = props.network.clients;
+    this.subnets = props.network.vpc.selectSubnets(props.network.privateSubnets).subnets;
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       clusterName: physicalName(config.stage, 'jobs'),
       vpc: this.vpc,

@@ -5,6 +5,7 @@
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -18,6 +19,8 @@ import { functionName, stateMachinePrefix } from '../naming.ts';
 import type { FunctionDecl, TableName } from '../topology.ts';
 import { ESM_BANNER, EXTERNAL_MODULES, LAMBDA_NODE_TARGET } from './bundling.ts';
 import type { StageConfig } from './config.ts';
+import type { LcmNetwork } from './network.ts';
+import { WORKER_TAGS } from '../../shared/domain/worker.ts';
 
 export interface LcmFunctionProps {
   decl: FunctionDecl;
@@ -27,6 +30,8 @@ export interface LcmFunctionProps {
   copyDirs?: string[];
   /** Single files copied next to the bundle (absolute source, name in the bundle). */
   copyFiles?: { from: string; to: string }[];
+  /** The stage's VPC, for functions declared with a `network` (infra/cdk/network.ts). */
+  vpc?: { vpc: ec2.IVpc; subnets: ec2.SubnetSelection; securityGroups: ec2.ISecurityGroup[] };
 }
 
 export class LcmFunction extends Construct {
@@ -58,6 +63,9 @@ export class LcmFunction extends Construct {
       projectRoot: props.root,
       depsLockFilePath: `${props.root}/package-lock.json`,
       ...(decl.reservedConcurrency ? { reservedConcurrentExecutions: decl.reservedConcurrency } : {}),
+      ...(props.vpc
+        ? { vpc: props.vpc.vpc, vpcSubnets: props.vpc.subnets, securityGroups: props.vpc.securityGroups }
+        : {}),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: `lcm-${decl.name}`,
@@ -179,6 +187,59 @@ export class LcmFunction extends Construct {
   bindSecret(secret: secrets.ISecret, envName: string): this {
     this.fn.addEnvironment(envName, secret.secretArn);
     secret.grantRead(this.fn);
+    return this;
+  }
+
+  /**
+   * The CML fleet on EC2 (D121): launch only with this stage's tag in the request, on the stage's
+   * worker subnets and security group; start, stop, terminate and tag only instances tagged with
+   * this stage; describe (EC2 takes no resource for it); pass the workers' role to EC2 only.
+   */
+  bindFleet(network: LcmNetwork): this {
+    const stack = Stack.of(this);
+    const arn = (resource: string, name: string, account?: string) =>
+      stack.formatArn({
+        service: 'ec2',
+        resource,
+        resourceName: name,
+        ...(account !== undefined ? { account } : {}),
+      });
+    const stageTag = `${WORKER_TAGS.stage}`;
+    this.fn.addEnvironment(ENV.workerSubnets, network.workerSubnets.map((s) => s.subnetId).join(','));
+    this.fn.addEnvironment(ENV.workerSecurityGroups, network.workers.securityGroupId);
+    this.fn.addEnvironment(ENV.workerInstanceProfileArn, network.workerProfile.instanceProfileArn);
+    this.fn.addEnvironment(ENV.workerPublicIp, String(network.workerPublicIp));
+    const add = (s: iam.PolicyStatementProps) => this.fn.addToRolePolicy(new iam.PolicyStatement(s));
+    add({
+      actions: ['ec2:RunInstances'],
+      resources: [arn('instance', '*'), arn('volume', '*')],
+      conditions: { StringEquals: { [`aws:RequestTag/${stageTag}`]: this.stage } },
+    });
+    add({
+      actions: ['ec2:RunInstances'],
+      resources: [
+        ...network.workerSubnets.map((s) => arn('subnet', s.subnetId)),
+        arn('security-group', network.workers.securityGroupId),
+        arn('network-interface', '*'),
+        arn('image', '*', ''),
+      ],
+    });
+    add({
+      actions: ['ec2:CreateTags'],
+      resources: [arn('instance', '*'), arn('volume', '*')],
+      conditions: { StringEquals: { 'ec2:CreateAction': 'RunInstances' } },
+    });
+    add({
+      actions: ['ec2:StartInstances', 'ec2:StopInstances', 'ec2:TerminateInstances', 'ec2:CreateTags'],
+      resources: [arn('instance', '*')],
+      conditions: { StringEquals: { [`aws:ResourceTag/${stageTag}`]: this.stage } },
+    });
+    add({ actions: ['ec2:DescribeInstances', 'ec2:DescribeImages'], resources: ['*'] });
+    add({
+      actions: ['iam:PassRole'],
+      resources: [network.workerRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    });
     return this;
   }
 

@@ -2,7 +2,16 @@
  * The whole product on AWS, generated from the topology declaration (infra/system.ts): every
  * table, bucket, function, trigger, rule, schedule and grant comes from that one object.
  */
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Tags,
+  Validations,
+} from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -38,8 +47,10 @@ import { LcmFunction } from './lcm-function.ts';
 import { JobTask, buildJobImageContext, jqGlueSourcePath, jqWasmPath } from './job-task.ts';
 import { join } from 'node:path';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { LcmNetwork } from './network.ts';
 import {
   ACKNOWLEDGEMENTS,
+  VPC_ACCESS_ACKNOWLEDGEMENT,
   LOG_DELIVERY_ACTIONS,
   suppressWithReasons,
   wildcardAcknowledgements,
@@ -56,6 +67,7 @@ export class LcmStack extends Stack {
   readonly deadLetterQueues: sqs.Queue[] = [];
   readonly jobTasks = new Map<string, JobTask>();
   readonly buckets = new Map<BucketName, s3.Bucket>();
+  network!: LcmNetwork;
   acknowledgements: { id: string; reason: string }[] = [];
 
   constructor(scope: Construct, id: string, props: LcmStackProps) {
@@ -212,12 +224,28 @@ export class LcmStack extends Stack {
       }),
     );
 
+    // The stage's network: the VPC, the CML-facing security groups, the workers' profile (D120).
+    const network = new LcmNetwork(this, 'Network', { system, config });
+    this.network = network;
+
     // Functions and their grants
     for (const decl of system.functions) {
       const f = new LcmFunction(this, `Fn${pascal(decl.name)}`, {
         decl,
         config,
         root: props.root,
+        ...(decl.network
+          ? {
+              vpc: {
+                vpc: network.vpc,
+                subnets: network.privateSubnets,
+                securityGroups: [
+                  network.clients,
+                  ...(decl.network.externalHttps && network.externalHttps ? [network.externalHttps] : []),
+                ],
+              },
+            }
+          : {}),
         ...(decl.name === 'seed-catalog' ? { copyDirs: ['seeds'] } : {}),
         // The scenario engine loads jq's WebAssembly and loader (run in a worker thread) from next
         // to its bundle; content sync and the content API compile every expression of a package
@@ -289,6 +317,9 @@ export class LcmStack extends Stack {
             f.bindInvoke(target.fn, ENV[invokeEnvKey(g.function)]);
             break;
           }
+          case 'fleet':
+            f.bindFleet(network);
+            break;
           case 'job-task':
             if (g.access !== 'stop')
               throw new Error('functions do not run job tasks directly: state machines do (the task grants)');
@@ -315,6 +346,7 @@ export class LcmStack extends Stack {
         config,
         root: props.root,
         contextDir: buildJobImageContext(props.root, t, join(props.root, '.build', `image-${t.name}`)),
+        network,
       });
       this.jobTasks.set(t.name, jt);
       for (const g of t.grants) {
@@ -395,7 +427,7 @@ export class LcmStack extends Stack {
       if (sync) {
         sync.fn.addEnvironment(ENV.jobClusterArn, jt.cluster.clusterArn);
         sync.fn.addEnvironment(ENV.jobTaskDefinitionArn, jt.taskDefinition.taskDefinitionArn);
-        sync.fn.addEnvironment(ENV.jobSubnets, jt.vpc.privateSubnets.map((x) => x.subnetId).join(','));
+        sync.fn.addEnvironment(ENV.jobSubnets, jt.subnets.map((x) => x.subnetId).join(','));
         sync.fn.addEnvironment(ENV.jobSecurityGroups, jt.securityGroup.securityGroupId);
       }
       new CfnOutput(this, `${pascal(t.name)}ClusterName`, { value: jt.cluster.clusterName });
@@ -574,8 +606,16 @@ export class LcmStack extends Stack {
         invoked,
         clusters: [...this.jobTasks.values()].map((t) => t.cluster),
         stage: config.stage,
+        fleet: system.functions.some((d) => d.grants.some((g) => g.kind === 'fleet')),
       }),
     ];
+    // Functions in the VPC carry AWSLambdaVPCAccessExecutionRole (their network interfaces):
+    // acknowledged on each such role, not on the stack.
+    for (const decl of system.functions.filter((d) => d.network))
+      Validations.of(this.functions.get(decl.name)!.fn.role!).acknowledge({
+        id: `AwsSolutions::${VPC_ACCESS_ACKNOWLEDGEMENT.id}`,
+        reason: VPC_ACCESS_ACKNOWLEDGEMENT.reason,
+      });
     suppressWithReasons(this, this.acknowledgements.slice(ACKNOWLEDGEMENTS.length));
   }
 

@@ -51,6 +51,13 @@ export const ACKNOWLEDGEMENTS: { id: string; reason: string }[] = [
   },
 ];
 
+/** Acknowledged on the role of each function in the VPC (infra/cdk/lcm-stack.ts), never stack-wide. */
+export const VPC_ACCESS_ACKNOWLEDGEMENT = {
+  id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+  reason:
+    "A function in the stage's VPC (it talks to the CML workers) needs AWSLambdaVPCAccessExecutionRole to create and delete its network interfaces; it grants nothing else.",
+};
+
 /**
  * AwsSolutions-IAM5 reports each wildcard separately; each is acknowledged by name, so a new
  * wildcard anywhere fails synthesis until someone explains it here.
@@ -63,6 +70,8 @@ export function wildcardAcknowledgements(
     invoked: IConstruct[];
     clusters?: IConstruct[];
     stage: string;
+    /** Some function manages the CML fleet on EC2. */
+    fleet?: boolean;
   },
 ): { id: string; reason: string }[] {
   const lid = (c: IConstruct) => stack.getLogicalId(c.node.defaultChild as CfnElement);
@@ -100,6 +109,27 @@ export function wildcardAcknowledgements(
       reason:
         "Stopping and describing the job runner tasks the state machines start: task ids are not known in advance; the grant stops at this stack's own cluster.",
     });
+  if (r.fleet)
+    out.push(
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${acct}:instance/*]`,
+        reason: `The fleet reconciler launches CML workers (RunInstances only with the tag lcm:stage=${r.stage} in the request) and starts, stops, terminates and tags only instances already tagged lcm:stage=${r.stage}: instance ids are not known before launch.`,
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${acct}:volume/*]`,
+        reason: `A launched worker's root volume, created by RunInstances with the tag lcm:stage=${r.stage} in the request (or tagged at creation by it).`,
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}:${acct}:network-interface/*]`,
+        reason:
+          "The network interface RunInstances creates for a worker; only together with an instance (tag-conditioned) in the stage's worker subnets and worker security group.",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:${partition}:ec2:${region}::image/*]`,
+        reason:
+          'Worker templates name their AMI by a name pattern, resolved at launch to the newest match (DescribeImages); the image id is not known in advance.',
+      },
+    );
   for (const a of ['s3:List*', 's3:GetObject*', 's3:GetBucket*', 's3:DeleteObject*', 's3:Abort*'])
     out.push({
       id: `AwsSolutions-IAM5[Action::${a}]`,
@@ -146,6 +176,18 @@ export const RESOURCELESS_ACTIONS: Record<string, { why: string; only?: RegExp }
   'ecs:ListTasks': {
     why: "finding an ended phase execution's job tasks (ListTasks takes no task ARN; the statement is conditioned on ecs:cluster, the stack's own job cluster); the reconciler only",
     only: /\/FnReconciler\//,
+  },
+  'ec2:DescribeInstances': {
+    why: "observing the stage's workers and discovering its tagged instances (EC2 Describe* take no resource); the fleet reconciler only",
+    only: /\/FnFleetReconciler\//,
+  },
+  'ec2:DescribeImages': {
+    why: "resolving a worker template's AMI name pattern (EC2 Describe* take no resource); the fleet reconciler only",
+    only: /\/FnFleetReconciler\//,
+  },
+  'ec2:DescribePrefixLists': {
+    why: "reading the S3 and DynamoDB managed prefix lists for the CML clients' security group egress (a deploy-time lookup); the prefix-list lookups only",
+    only: /\/Network\/\w+PrefixList\//,
   },
   'ecr:GetAuthorizationToken': {
     why: "pulling the job runner's image (ECR's token is account-wide); the task execution role only",

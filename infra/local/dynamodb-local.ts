@@ -31,9 +31,12 @@ export function javaAvailable(): boolean {
   return process.env.PATH?.split(':').some((p) => existsSync(join(p, 'java'))) ?? false;
 }
 
+const READY_TIMEOUT_MS = 300_000;
+
 export async function startDynamoDbLocal(
   opts: {
     port?: number;
+    /** A hang guard, not a speed check: a JVM starting on a machine busy elsewhere takes minutes. */
     readyTimeoutMs?: number;
     /**
      * `start-up` (default): C1 only, ready in ~1.3 s, what `npm start` and short suites want.
@@ -74,7 +77,7 @@ export async function startDynamoDbLocal(
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
   });
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? READY_TIMEOUT_MS);
   let exited = false;
   child.once('exit', () => (exited = true));
   for (;;) {
@@ -86,7 +89,7 @@ export async function startDynamoDbLocal(
       if (Date.now() > deadline) {
         child.stdin?.end();
         throw new Error(
-          `DynamoDB Local did not answer on ${endpoint} within ${opts.readyTimeoutMs ?? 90_000} ms`,
+          `DynamoDB Local did not answer on ${endpoint} within ${opts.readyTimeoutMs ?? READY_TIMEOUT_MS} ms`,
         );
       }
       await new Promise((r) => setTimeout(r, 50));

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { compilePattern, validatePattern } from './event-pattern.ts';
+import { entryBytes, MAX_REQUEST_BYTES } from '../../shared/events/publisher.ts';
 import type { Clock } from '../../shared/domain/clock.ts';
 import { stagePattern, type EventTrigger, type SystemDecl } from '../topology.ts';
 import type { LocalFunctions } from './functions.ts';
@@ -100,6 +101,12 @@ export class LocalEventBus {
   putEvents(entries: PutEventsRequestEntry[]): { FailedEntryCount: number; Entries: PutEventsResultEntry[] } {
     if (!Array.isArray(entries) || entries.length === 0 || entries.length > 10)
       throw Object.assign(new Error('Entries must hold 1 to 10 entries'), { name: 'ValidationException' });
+    // EventBridge refuses a request whose entries add up to more than 256 KB, whole.
+    const total = entries.reduce((n, e) => n + entryBytes(e), 0);
+    if (total > MAX_REQUEST_BYTES)
+      throw Object.assign(new Error('Total size of the entries in the request is over the limit.'), {
+        name: 'ValidationException',
+      });
     const results: PutEventsResultEntry[] = entries.map((entry) => {
       const bus = entry.EventBusName ?? 'default';
       const busName = bus.includes(':event-bus/') ? bus.split(':event-bus/')[1] : bus;

@@ -55,6 +55,8 @@ export class LocalPods {
     modelsDir: string | undefined,
     private readonly credentials: { enable_password: string; username?: string; password?: string },
     models?: Models,
+    /** The worker's address its consoles listen on (default 127.0.0.1). */
+    private readonly host?: string,
   ) {
     this.models = { ...(modelsDir ? loadDeviceModels(modelsDir) : {}), ...(models ?? {}) };
   }
@@ -95,7 +97,7 @@ export class LocalPods {
 
   private async boot(e: CmlLabAction): Promise<void> {
     if (this.#labs.has(e.lab.id)) return;
-    const sims = CONSOLE_TAGS.map(() => new DeviceConsoleSimulator());
+    const sims = CONSOLE_TAGS.map(() => new DeviceConsoleSimulator(this.host ? { host: this.host } : {}));
     this.#labs.set(e.lab.id, sims);
     for (const n of e.nodes)
       for (const [i, [prefix, transport]] of CONSOLE_TAGS.entries()) {

@@ -34,11 +34,11 @@ import { startApiServer, type ApiServer } from './api-server.ts';
 import { createTable } from './provision.ts';
 import { LocalStepFunctions } from './stepfunctions.ts';
 import { killAllTasks, runLocalTask } from './tasks.ts';
-import { CmlSimulator } from './sim/cml-server.ts';
 import { DeviceConsoleSimulator } from './sim/device-console.ts';
+import { LocalFleet } from './fleet.ts';
+import type { Ec2SimOptions } from './sim/ec2-sim.ts';
 import { startLdsSimulator, type LdsSimulator } from './sim/lds-server.ts';
 import { LOCAL_WEBHOOK_CLIENTS } from './sim/webhooks.ts';
-import { LocalPods } from './pods.ts';
 import { synthesizeCached } from './synth.ts';
 import type { TemplateProfiles } from './template.ts';
 import { sessionToken } from './function-context.ts';
@@ -50,6 +50,8 @@ export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_STAGE = 'local';
 /** An accelerated clock's default rate while work is in flight. */
 export const BUSY_CLOCK_FACTOR = 60;
+/** How often (virtual seconds) the fleet reconcile pass runs locally. */
+export const FLEET_TICK_SECONDS = 60;
 
 export interface LocalRuntimeOptions {
   system?: SystemDecl;
@@ -83,6 +85,8 @@ export interface LocalRuntimeOptions {
    * always kept.
    */
   meter?: boolean;
+  /** The EC2 simulator's options (boot time, limits, capacity per instance type). */
+  ec2?: Partial<Ec2SimOptions>;
 }
 
 /** What the AWS bill follows, counted since the runtime started (docs/performance.md). */
@@ -112,11 +116,13 @@ export interface LocalRuntime {
   scheduler: LocalScheduler;
   dynamodb: DynamoDbLocal;
   s3: S3Local;
-  /** Simulated CML API (all workers share it locally) and device consoles. */
-  cml: CmlSimulator;
+  /**
+   * The CML fleet: EC2 (simulated, behind AWS_ENDPOINT_URL_EC2) and, per booted instance, its own
+   * simulated CML and device consoles at its private address; `fleet.tick()` is one fleet pass.
+   */
+  fleet: LocalFleet;
+  /** Stand-alone device consoles on 127.0.0.1 (tests that drive devices without a lab). */
   consoles: DeviceConsoleSimulator;
-  /** Device consoles of the labs the CML simulator runs (one set per started lab). */
-  pods: LocalPods;
   lds: LdsSimulator;
   env: Record<string, string>;
   /** Each function's and task's role (from the synthesized template) and every denial so far. */
@@ -163,19 +169,21 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const cmlCreds = { username: 'lcm-local', password: 'local-cml-password' };
   // The devices' credentials (the cml secret's `devices`): enable everywhere, a login over SSH.
   const deviceCreds = { enable_password: 'lab-enable-1', username: 'lab', password: 'lab-ssh-1' };
-  const pods = new LocalPods(resolve(root, 'seeds/devices'), deviceCreds);
-  const cml = new CmlSimulator({
-    ...cmlCreds,
+  const fleet = new LocalFleet({
+    clock,
+    devicesDir: resolve(root, 'seeds/devices'),
+    cml: cmlCreds,
+    devices: deviceCreds,
     delayScale: opts.simDelayScale ?? 0,
-    now: () => clock.now(),
-    onLabAction: pods.onLabAction,
+    ...(opts.ec2 ? { ec2: opts.ec2 } : {}),
+    log,
   });
   const consoles = new DeviceConsoleSimulator();
   const lds = await startLdsSimulator();
   const [dynamodb, s3] = await Promise.all([
     startDynamoDbLocal({ jit: opts.dynamodbJit ?? 'start-up' }),
     startS3Local({ buckets: system.buckets.map((b) => bucketName(stage, b.name, LOCAL_ACCOUNT)) }),
-    cml.start(),
+    fleet.start(),
   ]);
   const meter: DynamoDbMeter | undefined = opts.meter
     ? await startDynamoDbMeter(dynamodb.endpoint)
@@ -276,6 +284,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     AWS_ENDPOINT_URL_SFN: gateway.url,
     AWS_ENDPOINT_URL_ECS: gateway.url,
     AWS_ENDPOINT_URL_LAMBDA: gateway.url,
+    AWS_ENDPOINT_URL_EC2: fleet.endpoint!.url,
     POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_DEV: 'false',
@@ -454,9 +463,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       components: () => ({
         dynamodb_local: { status: 'ok', detail: dynamodb.endpoint },
         s3rver: { status: 'ok', detail: s3.endpoint },
-        cml_simulator: {
+        cml_fleet: {
           status: 'ok',
-          detail: `${cml.url} (${cml.labs().length} labs, ${pods.running} running)`,
+          detail: `EC2 ${fleet.endpoint!.url}: ${fleet.sim.instances.size} instance(s), ${fleet.hosts.size} CML up, ${fleet.labsRunning} lab(s) running`,
         },
         lds_simulator: { status: 'ok', detail: `${lds.url} (${lds.sessions.size} sessions)` },
         device_consoles: { status: 'ok', detail: `${consoles.sessionsOpened()} console session(s)` },
@@ -500,24 +509,24 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
 
   if (opts.seed !== false) {
     try {
-      const out = await fns.invoke('seed-catalog', {
-        source: 'local-runtime',
-        // Every seeded worker is the CML simulator here; consoles listen on loopback.
-        workers: { address: '127.0.0.1', cml_url: cml.url },
-      });
+      const out = await fns.invoke('seed-catalog', { source: 'local-runtime' });
       log(`seeds: ${JSON.stringify(out)}`);
     } catch (e) {
       log(`seeds: not loaded (${(e as Error).message})`);
     }
   }
+  // The fleet pass on the clock's tick, as the stage's scheduled fleet function runs in AWS (D126);
+  // the first one now: the warm minimum is launched at start.
+  scheduler.addLocal('fleet-reconcile', FLEET_TICK_SECONDS, () => fleet.tick());
   scheduler.start();
+  if (opts.seed !== false) await fleet.tick().catch((e: unknown) => log(`fleet: ${(e as Error).message}`));
 
   log(`LCM local runtime ready in ${Math.round(performance.now() - t0)} ms`);
   log(`  API            ${api.url}  (try: curl ${api.url}/v1/health)`);
   log(`  events (SSE)   ${api.url}/local/events`);
   log(`  AWS endpoints  ${gateway.url}  (EventBridge, Step Functions, Lambda)`);
   log(`  DynamoDB Local ${dynamodb.endpoint}   S3 ${s3.endpoint}`);
-  log(`  CML simulator  ${cml.url}`);
+  log(`  EC2 (fleet)    ${fleet.endpoint!.url}  (workers launch on the clock; worker.* events say why)`);
   log(`  clock          ${spec.kind}${spec.kind === 'accelerated' ? ` ×${spec.factor}` : ''}`);
 
   let stopped = false;
@@ -556,9 +565,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     scheduler,
     dynamodb,
     s3,
-    cml,
+    fleet,
     consoles,
-    pods,
     lds,
     env,
     principals,
@@ -581,7 +589,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       await Promise.all(proxies.map((p) => p.close()));
       streams.destroy();
       await meter?.close();
-      await Promise.all([dynamodb.stop(), s3.stop(), cml.stop(), consoles.stop(), pods.stop(), lds.close()]);
+      await Promise.all([dynamodb.stop(), s3.stop(), fleet.stop(), consoles.stop(), lds.close()]);
     },
   };
 }

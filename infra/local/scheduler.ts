@@ -18,8 +18,18 @@ interface Schedule {
   lastAt?: number;
 }
 
+/** A tick of the local runtime itself (not a declared function), on the same clock. */
+interface LocalTick {
+  name: string;
+  everySeconds: number;
+  run: () => Promise<unknown>;
+  running: boolean;
+  lastAt?: number;
+}
+
 export class LocalScheduler {
   readonly schedules: Schedule[];
+  readonly local: LocalTick[] = [];
   ticks = 0;
 
   constructor(
@@ -36,16 +46,26 @@ export class LocalScheduler {
   ) {
     this.schedules = system.functions.flatMap((f) =>
       f.triggers
-        .filter((t): t is ScheduleTrigger => t.kind === 'schedule')
+        // A schedule the runtime stands in for itself (its `localStandIn`) is not invoked here.
+        .filter((t): t is ScheduleTrigger => t.kind === 'schedule' && !t.localStandIn)
         .map((trigger) => ({ functionName: f.name, trigger, running: false })),
     );
   }
 
   #timer?: NodeJS.Timeout;
 
+  /**
+   * Runs `run` every `everySeconds` of the clock's time, like a schedule, for what the runtime
+   * itself does on the clock (the fleet pass stands in for the stage's scheduled fleet function).
+   * Not counted in `ticks` (those are scheduled function invocations, a bill count).
+   */
+  addLocal(name: string, everySeconds: number, run: () => Promise<unknown>): void {
+    this.local.push({ name, everySeconds, run, running: false });
+  }
+
   start(): void {
     const now = this.opts.clock.now();
-    for (const s of this.schedules) s.lastAt ??= now; // the first tick comes one period after the start
+    for (const s of [...this.schedules, ...this.local]) s.lastAt ??= now; // the first tick comes one period after the start
     // A stopped (manual) clock ticks only when advanced (fireDue after each jump).
     if (!Number.isFinite(this.opts.realDelayMs(1000))) return;
     this.#timer = setInterval(() => void this.fireDue(), this.opts.checkEveryMs ?? 25);
@@ -58,7 +78,10 @@ export class LocalScheduler {
 
   /** Fires every schedule now, waiting for the ticks to finish. */
   async fireAll(): Promise<void> {
-    await Promise.all(this.schedules.map((s) => this.fire(s)));
+    await Promise.all([
+      ...this.schedules.map((s) => this.fire(s)),
+      ...this.local.map((t) => this.fireLocal(t)),
+    ]);
   }
 
   /**
@@ -68,11 +91,27 @@ export class LocalScheduler {
    */
   async fireDue(): Promise<void> {
     const now = this.opts.clock.now();
-    await Promise.all(
-      this.schedules
+    await Promise.all([
+      ...this.schedules
         .filter((s) => s.lastAt === undefined || now - s.lastAt >= s.trigger.everySeconds * 1000)
         .map((s) => this.fire(s)),
-    );
+      ...this.local
+        .filter((t) => t.lastAt === undefined || now - t.lastAt >= t.everySeconds * 1000)
+        .map((t) => this.fireLocal(t)),
+    ]);
+  }
+
+  private async fireLocal(t: LocalTick): Promise<void> {
+    if (t.running) return;
+    t.running = true;
+    t.lastAt = this.opts.clock.now();
+    try {
+      await t.run();
+    } catch (e) {
+      console.error(`[tick] ${t.name} failed: ${(e as Error).message}`);
+    } finally {
+      t.running = false;
+    }
   }
 
   private async fire(s: Schedule): Promise<void> {

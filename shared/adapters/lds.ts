@@ -15,7 +15,7 @@ export interface LdsDevice {
 export interface LdsSession {
   lds_session_id: string;
   launch_url: string;
-  state: 'created' | 'ready' | 'running' | 'ended' | 'released';
+  state: 'created' | 'ready' | 'running' | 'paused' | 'ended' | 'released';
 }
 
 export interface LdsPort {
@@ -28,6 +28,10 @@ export interface LdsPort {
   setDevices(ldsSessionId: string, devices: LdsDevice[]): Promise<void>;
   /** Moves the session's end (idempotent: the same end twice is one change). */
   extend(ldsSessionId: string, endsAt: string): Promise<void>;
+  /** Keeps the candidate out while the part is paused (idempotent). */
+  pause(ldsSessionId: string): Promise<void>;
+  /** Lets the candidate back in (idempotent). */
+  resume(ldsSessionId: string): Promise<void>;
   release(ldsSessionId: string): Promise<void>;
 }
 
@@ -77,6 +81,14 @@ export class LdsRestAdapter implements LdsPort {
 
   async extend(id: string, endsAt: string) {
     await this.call('PATCH', `/v1/sessions/${encodeURIComponent(id)}`, { ends_at: endsAt });
+  }
+
+  async pause(id: string) {
+    await this.call('POST', `/v1/sessions/${encodeURIComponent(id)}/pause`, {});
+  }
+
+  async resume(id: string) {
+    await this.call('POST', `/v1/sessions/${encodeURIComponent(id)}/resume`, {});
   }
 
   async release(id: string) {

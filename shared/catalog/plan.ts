@@ -10,6 +10,7 @@ import { iso } from '../domain/clock.ts';
 import { partId, podInstanceId, type SessionId } from '../domain/ids.ts';
 import { Problem, type ProblemError } from '../domain/problem.ts';
 import { newTimedResource } from '../domain/timed-resource.ts';
+import { DEFAULT_MAX_PAUSE_MINUTES } from '../domain/pause.ts';
 import { makeTimeslot, type Timeslot } from '../domain/timeslot.ts';
 import type { PartDoc, PodDoc, SessionDoc, SessionTree } from '../domain/session.ts';
 import { compareVersions, parsePinned } from './fqn.ts';
@@ -122,6 +123,7 @@ export function planSession(input: PlanInput): Plan {
         ? { review_deadline_minutes: p.review_deadline_minutes }
         : {}),
       phases: input.phasesFor(form),
+      max_pause_minutes: definition.timeslot_policy.max_pause_minutes ?? DEFAULT_MAX_PAUSE_MINUTES,
     } as PartDoc);
     if (hasPod(form))
       podDocs.push({

@@ -1,7 +1,6 @@
 /** JSON Schemas (draft 2020-12) of the seed files; the loader validates each file against these. */
 import type { JsonSchema } from '../api/schema.ts';
-import { HOST_TYPES, POD_TYPES } from '../domain/lifecycle.ts';
-import { WORKER_STATUSES } from '../domain/worker.ts';
+import { POD_TYPES } from '../domain/lifecycle.ts';
 
 const name = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' };
 const strings = { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, uniqueItems: true };
@@ -67,6 +66,7 @@ export const sessionDefinitionsFileSchema: JsonSchema = {
               teardown_buffer_minutes: minutes,
               booking_horizon_days: { type: 'integer', minimum: 1, maximum: 730 },
               max_extension_minutes: minutes,
+              max_pause_minutes: { ...minutes, description: 'How long each part may be paused in total' },
             },
           },
           cut_score: { type: 'number', minimum: 0, maximum: 100 },
@@ -191,51 +191,40 @@ export const workerTemplatesFileSchema: JsonSchema = {
   },
 };
 
+/**
+ * seeds/workers.yaml: the CML fleet's warm minimum and scaling settings. Workers themselves are
+ * launched from the templates by the fleet reconcile pass (none is listed: D125).
+ */
 export const workersFileSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['workers'],
+  required: ['fleet'],
   properties: {
-    workers: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: [
-          'id',
-          'region',
-          'template',
-          'host_type',
-          'license',
-          'address',
-          'status',
-          'capacity',
-          'ports',
-        ],
-        properties: {
-          id: { type: 'string', pattern: '^wrk_[a-z0-9]+$' },
-          region: { type: 'string' },
-          instance_id: { type: 'string' },
-          template: name,
-          host_type: { enum: [...HOST_TYPES] },
-          license: { enum: ['personal', 'enterprise', 'evaluation'] },
-          cml_version: { type: 'string' },
-          address: { type: 'string' },
-          cml_url: { type: 'string' },
-          status: {
-            enum: [...WORKER_STATUSES],
-          },
-          capacity,
-          ports: {
+    fleet: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['warm'],
+      properties: {
+        region: { type: 'string', minLength: 1 },
+        warm: {
+          type: 'array',
+          items: {
             type: 'object',
             additionalProperties: false,
-            required: ['start', 'end'],
+            required: ['template', 'region', 'count'],
             properties: {
-              start: { type: 'integer', minimum: 2000, maximum: 65535 },
-              end: { type: 'integer', minimum: 2000, maximum: 65535 },
+              template: name,
+              region: { type: 'string', minLength: 1 },
+              count: { type: 'integer', minimum: 0, maximum: 100 },
             },
           },
         },
+        boot_minutes: { type: 'integer', minimum: 1, maximum: 120 },
+        margin_minutes: { type: 'integer', minimum: 0, maximum: 60 },
+        look_ahead_minutes: { type: 'integer', minimum: 0, maximum: 1440 },
+        cooldown_minutes: { type: 'integer', minimum: 0, maximum: 1440 },
+        max_workers_per_region: { type: 'integer', minimum: 0, maximum: 1000 },
+        scale_down_to: { enum: ['stopped', 'terminated'] },
       },
     },
   },

@@ -1,6 +1,6 @@
 /**
  * Loading the seed catalog into a stage, idempotently: session definitions, forms, worker
- * templates, workers, and the standard lifecycle's state machines (for forms whose content ships
+ * templates, the fleet's warm minimum and scaling settings, and the standard lifecycle's state machines (for forms whose content ships
  * no lifecycle, or is not synced yet). Unchanged items are not rewritten; counters and confirmed
  * pod refs the running system owns are kept.
  */
@@ -10,7 +10,7 @@ import { stateMachineArn, type ArnScope } from '../runtime/arns.ts';
 import { sfnClient } from '../runtime/aws.ts';
 import { env } from '../runtime/env.ts';
 import { seedItems } from '../store/catalog-repo.ts';
-import { keys, PARTITIONS } from '../store/keys.ts';
+import { keys } from '../store/keys.ts';
 import type { StateStore } from '../store/state-store.ts';
 import { compileLifecycle } from '../../state-machines/compile.ts';
 import { STANDARD_LIFECYCLE } from '../../state-machines/standard-lifecycle.ts';
@@ -22,8 +22,6 @@ export interface SeedOptions {
   /** The folder of the seed YAML files. */
   dir: string;
   now: string;
-  /** Local runtime: where simulated workers really are (their CML API and console address). */
-  workers?: { address?: string; cml_url?: string };
   /** Where to register the standard machines; absent: not registered (tests of the catalog alone). */
   machines?: ArnScope;
 }
@@ -85,32 +83,13 @@ export async function seedCatalog(o: SeedOptions) {
     })),
     now,
   );
-  const workers = await seedItems(
+  // Workers are not seeded: the fleet reconcile pass launches them from the templates, starting
+  // with this warm minimum (D125).
+  const fleet = await seedItems(
     store,
-    seeds.workers.map((w) => ({
-      key: keys.worker(w.id),
-      entity: 'worker',
-      index: { gsi1pk: PARTITIONS.allWorkers, gsi1sk: `${w.region}#${w.id}` },
-      doc: {
-        ...w,
-        ...(o.workers?.address ? { address: o.workers.address } : {}),
-        ...(o.workers?.cml_url ? { cml_url: o.workers.cml_url } : {}),
-        desired_status: w.status,
-        allocated: { cpu_cores: 0, memory_gb: 0, nodes: 0, pods: 0 },
-        ports_in_use: [],
-        pods: [],
-        sessions: [],
-        state_history: [],
-      },
-    })),
+    [{ key: keys.fleetConfig(), entity: 'fleet_config', doc: { ...seeds.fleet } }],
     now,
-    (current) => ({
-      allocated: current.allocated,
-      ports_in_use: current.ports_in_use,
-      pods: current.pods,
-      sessions: current.sessions,
-    }),
   );
   const standard_state_machines = o.machines ? await registerStandardMachines(o.machines) : 0;
-  return { definitions, forms, templates, workers, standard_state_machines };
+  return { definitions, forms, templates, fleet, standard_state_machines };
 }

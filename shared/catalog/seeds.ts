@@ -18,26 +18,23 @@ import {
 } from './schemas.ts';
 import type { Form, SessionDefinition, WorkerTemplate } from './types.ts';
 
-export interface SeedWorker {
-  id: string;
-  region: string;
-  instance_id?: string;
-  template: string;
-  host_type: string;
-  license: 'personal' | 'enterprise' | 'evaluation';
-  cml_version?: string;
-  address: string;
-  cml_url?: string;
-  status: string;
-  capacity: { cpu_cores: number; memory_gb: number; max_nodes: number };
-  ports: { start: number; end: number };
+/** seeds/workers.yaml: the fleet's warm minimum and scaling settings (D125). */
+export interface SeedFleet {
+  region?: string;
+  warm: { template: string; region: string; count: number }[];
+  boot_minutes?: number;
+  margin_minutes?: number;
+  look_ahead_minutes?: number;
+  cooldown_minutes?: number;
+  max_workers_per_region?: number;
+  scale_down_to?: 'stopped' | 'terminated';
 }
 
 export interface Seeds {
   definitions: SessionDefinition[];
   forms: Form[];
   workerTemplates: WorkerTemplate[];
-  workers: SeedWorker[];
+  fleet: SeedFleet;
 }
 
 export const SEED_FILES = {
@@ -90,9 +87,8 @@ export function buildSeeds(files: Record<keyof typeof SEED_FILES, string>): Seed
       templates: WorkerTemplate[];
     }
   ).templates;
-  const workers = (
-    parseSeedYaml(SEED_FILES.workers, files.workers, workersFileSchema) as { workers: SeedWorker[] }
-  ).workers;
+  const fleet = (parseSeedYaml(SEED_FILES.workers, files.workers, workersFileSchema) as { fleet: SeedFleet })
+    .fleet;
   const errors: ProblemError[] = [];
 
   const seenTypes = new Set<string>();
@@ -170,20 +166,13 @@ export function buildSeeds(files: Record<keyof typeof SEED_FILES, string>): Seed
   });
 
   const templateNames = new Set(templates.map((t) => t.name));
-  workers.forEach((w, i) => {
+  fleet.warm.forEach((w, i) => {
     if (!templateNames.has(w.template))
       errors.push({
         file: SEED_FILES.workers,
-        pointer: `/workers/${i}/template`,
+        pointer: `/fleet/warm/${i}/template`,
         detail: `unknown template ${w.template}`,
         rule: 'template.known',
-      });
-    if (w.ports.end < w.ports.start)
-      errors.push({
-        file: SEED_FILES.workers,
-        pointer: `/workers/${i}/ports`,
-        detail: 'end before start',
-        rule: 'ports.range',
       });
   });
 
@@ -191,7 +180,7 @@ export function buildSeeds(files: Record<keyof typeof SEED_FILES, string>): Seed
     throw new Problem('validation-error', `${errors[0]!.file}${errors[0]!.pointer}: ${errors[0]!.detail}`, {
       errors,
     });
-  return { definitions: defs, forms, workerTemplates: templates, workers };
+  return { definitions: defs, forms, workerTemplates: templates, fleet };
 }
 
 export async function loadSeeds(dir: string): Promise<Seeds> {

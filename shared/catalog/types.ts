@@ -46,6 +46,8 @@ export interface SessionDefinition {
     booking_horizon_days?: number;
     /** How much later than booked a session may be extended (default DEFAULT_MAX_EXTENSION_MINUTES). */
     max_extension_minutes?: number;
+    /** How long each part may be paused in total (default DEFAULT_MAX_PAUSE_MINUTES, shared/domain/pause.ts). */
+    max_pause_minutes?: number;
   };
   cut_score: number;
   abort_on_part_failure?: boolean;

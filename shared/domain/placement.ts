@@ -25,6 +25,27 @@ export function placementTarget(
   return { host_type, ...(definition.license ? { license: definition.license } : {}) };
 }
 
+/**
+ * What a pod's CML topology asks of a worker: a core per node unless the node says `cpus`, its
+ * `ram` in MiB (512 unless said) rounded up to GB, one node slot per node; at least one of each.
+ * The native steps place with it and the fleet counts booked demand with it (one rule).
+ */
+export function topologyNeeds(topology: { nodes?: { cpus?: number; ram?: number }[] } | null | undefined): {
+  cpu_cores: number;
+  memory_gb: number;
+  nodes: number;
+} {
+  const nodes = topology?.nodes ?? [];
+  return {
+    cpu_cores: Math.max(
+      1,
+      nodes.reduce((s, n) => s + (n.cpus ?? 1), 0),
+    ),
+    memory_gb: Math.max(1, Math.ceil(nodes.reduce((s, n) => s + (n.ram ?? 512), 0) / 1024)),
+    nodes: Math.max(1, nodes.length),
+  };
+}
+
 export interface WorkerDoc {
   id: string;
   status: string;

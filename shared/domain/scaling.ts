@@ -554,10 +554,13 @@ function lastEntered(w: WorkerRecord, status: WorkerStatus): string | undefined 
 export function canHost(
   asked: PodBooking[],
   input: Omit<ScalingInput, 'now'>,
+  now?: number,
 ): { hostable: boolean; reasons: string[]; scale_ups: number } {
   if (!asked.length) return { hostable: true, reasons: [], scale_ups: 0 };
   const lead = (input.config.boot_minutes + input.config.margin_minutes) * MIN;
-  const at = Math.min(...asked.map((b) => b.provision_at)) - lead;
+  // The pass that would decide for the asked pods: when they are due, or now if that is later
+  // (asked too late for a full boot: only what is, or will be, running in time counts).
+  const at = Math.max(Math.min(...asked.map((b) => b.provision_at)) - lead, now ?? Number.NEGATIVE_INFINITY);
   // Booked pods go first at the same provision time: an answer never takes a booked pod's place
   // (the pass orders by time, then id; the asked ids sort last).
   const mark = (id: string) => `\uffff${id}`;
@@ -572,9 +575,22 @@ export function canHost(
     (d): d is Extract<ScalingDecision, { kind: 'hold' }> =>
       d.kind === 'hold' && d.pods.some((p) => ids.has(p)),
   );
+  const reasons = holds.map((h) => h.reason.replaceAll('\uffff', ''));
+  // A worker launched or started for an asked pod boots from `at`: too late when asked too late.
+  const ready = at + input.config.boot_minutes * MIN;
+  for (const d of decisions) {
+    if (d.kind !== 'launch' && d.kind !== 'start') continue;
+    for (const p of d.pods.filter((x) => ids.has(x))) {
+      const b = asked.find((x) => mark(x.pod_id) === p)!;
+      if (ready > b.provision_at)
+        reasons.push(
+          `pod ${b.pod_id} provisions at ${iso(b.provision_at)}: nothing running fits it and a worker ${d.kind === 'launch' ? `launched (${d.template})` : `started (${d.worker_id})`} now is ready at ${iso(ready)} at the earliest (CML boot ${input.config.boot_minutes} min)`,
+        );
+    }
+  }
   return {
-    hostable: holds.length === 0,
-    reasons: holds.map((h) => h.reason.replaceAll('\uffff', '')),
+    hostable: reasons.length === 0,
+    reasons,
     scale_ups: decisions.filter((d) => d.kind === 'launch' || d.kind === 'start' || d.kind === 'undrain')
       .length,
   };

@@ -167,6 +167,8 @@ export interface PartDoc extends TimedResource<PartStatus, PartDesired> {
   /** Outcomes of earlier phases, newest last (bounded by the number of phases). */
   phase_log?: PhaseExecution[];
   provisioned?: boolean;
+  /** When a pod of the part was placed again (its worker lost): its phases since then count. */
+  replaced_at?: string;
   activated_at?: string;
   deadline?: string;
   candidate_started_at?: string;
@@ -175,6 +177,35 @@ export interface PartDoc extends TimedResource<PartStatus, PartDesired> {
   score_report?: Record<string, unknown> & Partial<ScoreSummary>;
   score_report_ref?: string;
   failure?: { phase: string; error: string; cause?: string };
+  /** From the definition: how long the part may be paused in total (shared/domain/pause.ts). */
+  max_pause_minutes?: number;
+  /** Intent: a pause asked for (API or LDS) at `at`; the reconciler applies it from that instant. */
+  pause_requested?: PauseRequest;
+  /** Intent: a resume asked for at `at`; the reconciler applies it (the pause ends at `at`). */
+  resume_requested?: PauseRequest;
+  /** Set while the part is paused: its clock stopped at `at`. */
+  paused?: PauseRequest;
+  /** The part's finished pauses, oldest first (bounded). */
+  pauses?: PauseRecord[];
+}
+
+/** Who asked for a pause or a resume: a principal through the API, or the lab delivery system. */
+export type PauseOrigin = 'api' | 'lds';
+
+export interface PauseRequest {
+  at: string;
+  by: string;
+  origin: PauseOrigin;
+  reason?: string;
+}
+
+/** A finished pause: from `at` to `until`, who paused and who (or what) resumed. */
+export interface PauseRecord {
+  at: string;
+  until: string;
+  by: string;
+  resumed_by: string;
+  reason?: string;
 }
 
 /** A reviewer's decision on a manual review, with the principal who made it. */

@@ -296,6 +296,13 @@ function since(at: string | undefined, now: number): number {
 export const WORKER_TAGS = { stage: 'lcm:stage', worker: 'lcm:worker-id', template: 'lcm:template' } as const;
 
 /**
+ * What a CML worker listens on for the product: the CML API (HTTPS) and the console port range
+ * each worker's pods are given ports from. The stage's security groups open exactly these, from
+ * the CML-facing functions and tasks only (infra/system.ts, D120).
+ */
+export const WORKER_PORTS = { api: 443, consoles: { start: 2000, end: 9999 } } as const;
+
+/**
  * A worker lost while a part held a pod on it: before the candidate starts the pod is placed
  * again (nothing of the candidate's is on it); while the candidate works or the lab is being
  * read the part fails with the reason (the work is gone); after collection the pod is no longer

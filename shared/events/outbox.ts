@@ -5,6 +5,8 @@
  * yields the very same events.
  */
 import { ID_PREFIX, shortHash } from '../domain/ids.ts';
+import { pausedMs } from '../domain/pause.ts';
+import type { PauseRecord } from '../domain/session.ts';
 import { type CloudEvent, makeCloudEvent } from './cloudevent.ts';
 import { EVENT_TYPES, SOURCES } from './types.ts';
 
@@ -145,6 +147,34 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
           ...(img.review_escalated as object),
           review_due: img.review_due ?? null,
         });
+      if (img.paused && !old?.paused) {
+        const at = img.paused as Record<string, unknown>;
+        emit(EVENT_TYPES.partPaused, SOURCES.sessions, subject, {
+          session_id: img.session_id,
+          part_order: img.order,
+          at: at.at,
+          by: at.by,
+          origin: at.origin,
+          ...(at.reason ? { reason: at.reason } : {}),
+          deadline: img.deadline ?? null,
+        });
+      }
+      if (old?.paused && !img.paused) {
+        const pauses = (img.pauses ?? []) as PauseRecord[];
+        const last = pauses.at(-1);
+        if (last)
+          emit(EVENT_TYPES.partResumed, SOURCES.sessions, subject, {
+            session_id: img.session_id,
+            part_order: img.order,
+            paused_at: last.at,
+            resumed_at: last.until,
+            by: last.by,
+            resumed_by: last.resumed_by,
+            paused_ms: Date.parse(last.until) - Date.parse(last.at),
+            paused_ms_total: pausedMs({ pauses }),
+            deadline: img.deadline ?? null,
+          });
+      }
       if (img.review_decision && !old?.review_decision) {
         const d = img.review_decision as Record<string, unknown>;
         emit(EVENT_TYPES.partReviewDecided, SOURCES.sessions, subject, {
@@ -236,6 +266,7 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
             ...(img.error ? { error: img.error } : {}),
             ...(img.report_ref ? { report_ref: img.report_ref } : {}),
             ...(img.status === 'completed' && img.outputs ? { outputs: img.outputs } : {}),
+            ...(img.status === 'completed' && img.outputs_ref ? { outputs_ref: img.outputs_ref } : {}),
           });
       }
       break;
@@ -294,12 +325,19 @@ function phaseData(img: ItemImage, exec: PhaseExecution) {
   };
 }
 
+/** The candidate as events name them: the scheduler's id, nothing that identifies a person. */
+function candidateRef(c: unknown) {
+  const id = (c as { candidate_id?: unknown } | undefined)?.candidate_id;
+  return typeof id === 'string' ? { candidate_id: id } : null;
+}
+
 function sessionSummary(img: ItemImage) {
   return {
     id: img.id,
     session_type: img.session_type,
     addressed_by: img.addressed_by,
-    candidate: img.candidate,
+    // Ids, not names and e-mails: events are archived for 30 days and reach every subscriber.
+    candidate: candidateRef(img.candidate),
     reservation_id: img.reservation_id ?? null,
     timeslot: img.timeslot,
     parts: img.parts_summary ?? [],

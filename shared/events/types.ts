@@ -21,6 +21,8 @@ export const EVENT_TYPES = {
   partStatusChanged: 'lcm.session_part.status_changed.v1',
   partReviewDecided: 'lcm.session_part.review_decided.v1',
   partReviewEscalated: 'lcm.session_part.review_escalated.v1',
+  partPaused: 'lcm.session_part.paused.v1',
+  partResumed: 'lcm.session_part.resumed.v1',
   partPhaseStarted: 'lcm.session_part.phase_started.v1',
   partPhaseCompleted: 'lcm.session_part.phase_completed.v1',
   partPhaseFailed: 'lcm.session_part.phase_failed.v1',
@@ -50,6 +52,7 @@ export const EVENT_ARCHIVE_RETENTION_DAYS = 30;
 export const INBOUND_EVENT_TYPES = {
   ldsSessionRunning: 'lds.session.running.v1',
   ldsSessionPaused: 'lds.session.paused.v1',
+  ldsSessionResumed: 'lds.session.resumed.v1',
   ldsSessionEnded: 'lds.session.ended.v1',
   gradingCompleted: 'grader.grading.completed.v1',
   gradingFailed: 'grader.grading.failed.v1',

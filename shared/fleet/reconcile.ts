@@ -19,6 +19,7 @@ import {
   DEFAULT_WORKER_TIMINGS,
   podLossAction,
   stepWorker,
+  WORKER_PORTS,
   type ObservedInstance,
   type WorkerRecord,
   type WorkerTemplate,
@@ -47,12 +48,17 @@ export interface FleetSettings extends FleetConfig {
   network: Pick<LaunchSpec, 'subnet_id' | 'security_group_ids' | 'instance_profile_arn' | 'public_ip'>;
   /** Each worker's console port pool. */
   console_ports: { start: number; end: number };
+  /**
+   * Where a worker's CML API answers, from its private address (`{address}` is replaced); absent:
+   * `https://<address>` (AWS). The local runtime's simulated CML listens on a port of its own.
+   */
+  cml_url_template?: string;
 }
 
 export const DEFAULT_FLEET_SETTINGS: Omit<FleetSettings, keyof FleetConfig | 'network'> = {
   timings: DEFAULT_WORKER_TIMINGS,
   orphans: 'terminate',
-  console_ports: { start: 2000, end: 9999 },
+  console_ports: { ...WORKER_PORTS.consoles },
 };
 
 export interface FleetPorts {
@@ -173,7 +179,7 @@ async function stepOne(
   }
   let cur: Worker = w;
   if (step.next) {
-    const next = { ...step.next } as Worker;
+    const next = withCmlUrl({ ...step.next } as Worker, ports.settings);
     await ports.store.put(next, w.state_version);
     cur = next;
   }
@@ -197,6 +203,12 @@ async function stepOne(
   }
 }
 
+/** The worker's CML URL follows its address when the stage says where CML answers. */
+function withCmlUrl<T extends WorkerRecord>(w: T, settings: FleetSettings): T {
+  if (!settings.cml_url_template || !w.address) return w;
+  return { ...w, cml_url: settings.cml_url_template.replaceAll('{address}', w.address) };
+}
+
 async function act(w: Worker, kind: string, ports: FleetPorts): Promise<void> {
   const { ec2, store, settings } = ports;
   switch (kind) {
@@ -207,7 +219,10 @@ async function act(w: Worker, kind: string, ports: FleetPorts): Promise<void> {
       await store.update<Worker>(keys.worker(w.id), (cur) =>
         cur.instance_id === i.instance_id
           ? undefined
-          : { ...cur, instance_id: i.instance_id, ...(i.private_ip ? { address: i.private_ip } : {}) },
+          : withCmlUrl(
+              { ...cur, instance_id: i.instance_id, ...(i.private_ip ? { address: i.private_ip } : {}) },
+              settings,
+            ),
       );
       return;
     }

@@ -1,6 +1,6 @@
 /**
- * External CloudEvents → commands on a session tree: the candidate starting or ending a part (the
- * lab delivery system), an external grader's result on a part (D78). Allow-listed by source,
+ * External CloudEvents → commands on a session tree: the candidate starting, pausing, resuming or
+ * ending a part (the lab delivery system, D110), an external grader's result on a part (D78). Allow-listed by source,
  * applied at most once per (source, id), turned into a conditional write on the part (and, for a
  * grader's result, on the session's combined report). Anything else is acknowledged and ignored.
  */
@@ -12,6 +12,7 @@ import { readSecret } from '../adapters/secrets.ts';
 import type { Context } from 'aws-lambda';
 import { iso } from '../domain/clock.ts';
 import { Problem } from '../domain/problem.ts';
+import { pauseProblem, resumeProblem } from '../domain/pause.ts';
 import { combinePartReports, type ExternalGrading } from '../domain/score-report.ts';
 import type { PartDoc, SessionDoc } from '../domain/session.ts';
 import type { CloudEvent } from '../events/cloudevent.ts';
@@ -35,17 +36,26 @@ export function assertAllowedSource(source: string): void {
     );
 }
 
+/**
+ * The part an event is about: its subject (`sessions/<id>/parts/<n>`), `data.session_id` with
+ * `data.part_order`, or the LDS session's external reference (`data.external_ref`, the
+ * `<session>.p<order>.<pod>` the product registered it under), so an LDS event that carries only
+ * its own session's identity is correlated.
+ */
 export function targetOf(ce: CloudEvent): { session_id: string; part_order: number } {
-  const data = (ce.data ?? {}) as { session_id?: string; part_order?: number };
+  const data = (ce.data ?? {}) as { session_id?: string; part_order?: number; external_ref?: unknown };
   const m = /^sessions\/(ses_[0-9a-z]+)\/parts\/(\d+)$/.exec(ce.subject ?? '');
-  const session_id = data.session_id ?? m?.[1];
-  const part_order = data.part_order ?? (m ? Number(m[2]) : undefined);
+  const ref =
+    typeof data.external_ref === 'string' ? /^(ses_[0-9a-z]+)\.p(\d+)\.\d+$/.exec(data.external_ref) : null;
+  const session_id = data.session_id ?? m?.[1] ?? ref?.[1];
+  const part_order = data.part_order ?? (m ? Number(m[2]) : ref ? Number(ref[2]) : undefined);
   if (!session_id || !part_order)
     throw new Problem('validation-error', 'the event names no session part', {
       errors: [
         {
           pointer: '/subject',
-          detail: 'give subject sessions/<id>/parts/<n> or data.session_id and data.part_order',
+          detail:
+            'give subject sessions/<id>/parts/<n>, data.session_id and data.part_order, or the LDS data.external_ref',
           rule: 'target',
         },
       ],
@@ -96,6 +106,8 @@ const isGrading = (type: string) =>
 const isKnown = (type: string) =>
   isGrading(type) ||
   type === INBOUND_EVENT_TYPES.ldsSessionRunning ||
+  type === INBOUND_EVENT_TYPES.ldsSessionPaused ||
+  type === INBOUND_EVENT_TYPES.ldsSessionResumed ||
   type === INBOUND_EVENT_TYPES.ldsSessionEnded;
 
 /**
@@ -243,6 +255,35 @@ function patchFor(ce: CloudEvent, now: number, cutScore: number): Patch | undefi
             : ['waiting', 'monitoring'].includes(p.status)
               ? true
               : `part is ${p.status}`,
+      };
+    // Pause and resume are intents the reconciler applies from this instant (D110); the LDS is
+    // not told back what it did itself.
+    case INBOUND_EVENT_TYPES.ldsSessionPaused:
+      return {
+        fields: () => ({
+          pause_requested: {
+            at: iso(now),
+            by: ce.source,
+            origin: 'lds',
+            ...(reason ? { reason: String(reason).slice(0, 500) } : {}),
+          },
+        }),
+        describe: 'paused by the lab delivery system',
+        applies: (p) => {
+          const part = p as StoredItem & PartDoc;
+          if (part.paused || part.pause_requested) return 'already paused';
+          return pauseProblem(part)?.message ?? true;
+        },
+      };
+    case INBOUND_EVENT_TYPES.ldsSessionResumed:
+      return {
+        fields: () => ({ resume_requested: { at: iso(now), by: ce.source, origin: 'lds' } }),
+        describe: 'resumed by the lab delivery system',
+        applies: (p) => {
+          const part = p as StoredItem & PartDoc;
+          if (part.resume_requested) return 'already resuming';
+          return resumeProblem(part)?.message ?? true;
+        },
       };
     case INBOUND_EVENT_TYPES.gradingCompleted:
     case INBOUND_EVENT_TYPES.gradingFailed: {

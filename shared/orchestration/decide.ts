@@ -17,6 +17,8 @@ import {
   type PartStatus,
   type PhaseExecution,
   type PhaseInput,
+  type PauseOrigin,
+  type PauseRecord,
   type PodDoc,
   type SessionStatus,
   type SessionTree,
@@ -25,6 +27,7 @@ import {
   podRef,
 } from '../domain/session.ts';
 import { cleanupDeadline, endMs, provisionAt, startMs } from '../domain/timeslot.ts';
+import { isPaused, pauseLimitAt, planResume } from '../domain/pause.ts';
 import { transition } from '../domain/timed-resource.ts';
 import { combinePartReports } from './aggregate.ts';
 
@@ -40,7 +43,11 @@ export type Command =
   | { kind: 'stop_execution'; part: number; execution_name: string; state_machine: string; reason: string }
   | { kind: 'teardown_pod'; part: number; pod: number; reason: string }
   /** Push a part's new end to the LDS session of one of its pods (after an extension). */
-  | { kind: 'lds_extend'; part: number; pod: number; ends_at: string };
+  | { kind: 'lds_extend'; part: number; pod: number; ends_at: string }
+  /** Tell the LDS session of one of a part's pods that the part is paused. */
+  | { kind: 'lds_pause'; part: number; pod: number }
+  /** Tell the LDS session of one of a part's pods that the part resumed, then push its new end. */
+  | { kind: 'lds_resume'; part: number; pod: number; ends_at: string };
 
 export interface Decision {
   tree: SessionTree;
@@ -112,7 +119,7 @@ class Decider {
     if (SESSION_TERMINAL.has(s.status)) return;
     const at = this.now;
     this.applyExtension();
-    if (at >= cleanupDeadline(s.timeslot)) {
+    if (at >= cleanupDeadline(s.timeslot) + this.pauseHoldMs()) {
       // The deadline tears down pods, never a result: a manual review holds the session open.
       if (s.desired_status !== 'cancelled' && this.holdForReview()) return;
       if (!s.held_for_review || s.desired_status === 'cancelled') return this.forceCleanup();
@@ -209,8 +216,8 @@ class Decider {
     if (running) {
       // A part never opens before its planned window, whatever cleared its gate.
       for (const p of this.activatable()) if (at >= startMs(p.timeslot)) this.activate(p);
-      // The session's end closes every open window.
-      if (at >= endMs(s.timeslot))
+      // The session's end closes every open window (not while a pause may still move it).
+      if (at >= endMs(s.timeslot) && !this.t.parts.some(isPaused))
         for (const p of this.t.parts) {
           if (!PART_SETTLED.has(p.status) && !p.activated_at)
             this.abandon(p, 'the session ended before the part started');
@@ -266,6 +273,7 @@ class Decider {
 
   private progress(p: PartDoc): void {
     const ex = p.phase_execution;
+    if (!ex?.cleanup && !PART_SETTLED.has(p.status) && this.podLost(p)) return;
     if (ex && !ex.outcome) return; // a phase is running: wait for its outcome
     if (ex?.cleanup) return; // cleanup finished (or is done); nothing moves a settled part
     if (PART_SETTLED.has(p.status)) return;
@@ -283,6 +291,7 @@ class Decider {
       }
       case 'waiting':
       case 'monitoring': {
+        if (this.applyPause(p)) return; // paused: the part's clock is stopped
         const ended =
           p.end_requested || p.desired_status === 'archived' || (p.deadline && at >= Date.parse(p.deadline));
         if (ended) {
@@ -321,6 +330,41 @@ class Decider {
     }
   }
 
+  /**
+   * A pod whose worker was lost (the fleet pass, shared/fleet/reconcile.ts, D127): failed while
+   * the candidate works or the lab is read, so the part fails with the pod's reason; put back to
+   * `pending` (unplaced) before the candidate starts, so the part instantiates again, on another
+   * worker, once no phase runs. Never silent: the part's history and failure carry the reason.
+   */
+  private podLost(p: PartDoc): boolean {
+    const pods = this.t.pods.filter((x) => x.part_order === p.order);
+    const failed = pods.find((x) => x.status === 'failed');
+    if (failed && (p.status === 'waiting' || p.status === 'monitoring' || p.status === 'collecting')) {
+      const why = failed.state_history.at(-1)?.reason ?? `pod ${failed.id} failed`;
+      this.stopRunningPhase(p, why);
+      this.patchPart(p, { failure: { phase: p.status, error: 'pod_lost', cause: why } });
+      this.movePart(p, 'failed', why, { terminal: true });
+      this.cleanupPods(p);
+      return true;
+    }
+    const ex = p.phase_execution;
+    if (ex && !ex.outcome) return false; // the running phase ends first
+    const unplaced = pods.find((x) => x.status === 'pending' && !x.host_id);
+    const instantiated = p.status === 'waiting' || (p.status === 'instantiating' && p.provisioned);
+    if (!unplaced || !instantiated || !p.phases.instantiate) return false;
+    const why = unplaced.state_history.at(-1)?.reason ?? `pod ${unplaced.id} is to be placed again`;
+    this.movePart(p, 'instantiating', why);
+    // The earlier execution goes to the log first: the new one is the next attempt, by name too.
+    this.patchPart(p, {
+      provisioned: false,
+      replaced_at: iso(this.now),
+      phase_execution: undefined,
+      phase_log: logOf(p),
+    });
+    this.startPhase(p, 'instantiate');
+    return true;
+  }
+
   /** Enters a status and starts its first phase, or passes straight through if it has none. */
   private enterStatus(p: PartDoc, status: PartStatus, reason: string): void {
     this.movePart(p, status, reason);
@@ -338,7 +382,12 @@ class Decider {
       [...(p.phase_log ?? []), ...(p.phase_execution ? [p.phase_execution] : [])]
         // A status is visited once, so every succeeded phase of it counts.
         .filter(
-          (e) => e.outcome === 'succeeded' && !e.cleanup && PHASE_STATUS[e.phase as PhaseName] === status,
+          (e) =>
+            e.outcome === 'succeeded' &&
+            !e.cleanup &&
+            PHASE_STATUS[e.phase as PhaseName] === status &&
+            // After a pod was placed again, the status's phases run again from the first.
+            (!p.replaced_at || e.started_at >= p.replaced_at),
         )
         .map((e) => e.phase),
     );
@@ -449,6 +498,97 @@ class Decider {
   private checkReviewDue(p: PartDoc): void {
     if (!p.review_due || p.review_escalated || this.now < Date.parse(p.review_due)) return;
     this.patchPart(p, { review_escalated: { at: iso(this.now), reason: 'review deadline passed' } });
+  }
+
+  /**
+   * Applies the part's pause and resume intents; true while the part stays paused. A pause stops
+   * the clock from the instant it was asked for (a pause asked at or after the deadline comes too
+   * late); a resume, an end asked for, or the allowance running out ends it at that instant, and
+   * the part's deadline and window (with a sequential session's later parts and end) move by
+   * exactly the pause. The LDS is told of what it did not ask for itself.
+   */
+  private applyPause(p: PartDoc): boolean {
+    const req = p.pause_requested;
+    if (req) {
+      const late = p.deadline !== undefined && Date.parse(req.at) >= Date.parse(p.deadline);
+      const applies = !p.paused && !late;
+      this.patchPart(p, { pause_requested: undefined, ...(applies ? { paused: req } : {}) });
+      if (applies && req.origin !== 'lds')
+        for (const pod of this.ldsPods(p.order))
+          this.commands.push({ kind: 'lds_pause', part: p.order, pod: pod.index });
+    }
+    const paused = p.paused;
+    if (!paused) {
+      if (p.resume_requested) this.patchPart(p, { resume_requested: undefined });
+      return false;
+    }
+    const limitAt = pauseLimitAt(p, Date.parse(paused.at));
+    const asked =
+      p.resume_requested ??
+      (p.end_requested
+        ? { at: p.end_requested.at, by: p.end_requested.by, origin: 'api' as const }
+        : undefined);
+    if (asked)
+      this.resume(
+        p,
+        Math.min(Math.max(Date.parse(asked.at), Date.parse(paused.at)), limitAt),
+        asked.by,
+        asked.origin,
+      );
+    else if (this.now >= limitAt) this.resume(p, limitAt, 'pause allowance used up', 'api');
+    else return true;
+    return false;
+  }
+
+  private resume(p: PartDoc, at: number, by: string, origin: PauseOrigin): void {
+    const plan = planResume(this.t, p.order, at);
+    const paused = p.paused!;
+    const record: PauseRecord = {
+      at: paused.at,
+      until: iso(at),
+      by: paused.by,
+      resumed_by: by,
+      ...(paused.reason ? { reason: paused.reason } : {}),
+    };
+    this.patchPart(p, {
+      paused: undefined,
+      resume_requested: undefined,
+      pauses: [...(p.pauses ?? []), record],
+      ...plan.parts.get(p.order),
+    });
+    for (const [order, change] of plan.parts) {
+      if (order === p.order) continue;
+      const later = this.t.parts.find((x) => x.order === order)!;
+      this.patchPart(later, change);
+      for (const pod of this.ldsPods(order))
+        this.commands.push({ kind: 'lds_extend', part: order, pod: pod.index, ends_at: change.timeslot.end });
+    }
+    if (plan.sessionEnd)
+      this.patchSession({
+        timeslot: { ...this.s.timeslot, end: plan.sessionEnd },
+        ...(plan.extendLimit ? { extend_limit: plan.extendLimit } : {}),
+      });
+    for (const pod of this.ldsPods(p.order))
+      this.commands.push(
+        origin === 'lds'
+          ? { kind: 'lds_extend', part: p.order, pod: pod.index, ends_at: p.timeslot.end }
+          : { kind: 'lds_resume', part: p.order, pod: pod.index, ends_at: p.timeslot.end },
+      );
+  }
+
+  /** The live pods of a part that have an LDS session. */
+  private ldsPods(order: number): PodDoc[] {
+    return this.t.pods.filter((x) => x.part_order === order && x.lds_session_id && !POD_GONE.has(x.status));
+  }
+
+  /** How much later a paused part may still move the session's end (the cleanup waits for it). */
+  private pauseHoldMs(): number {
+    return Math.max(
+      0,
+      ...this.t.parts
+        .filter((p) => p.paused && !PART_SETTLED.has(p.status))
+        .map((p) => pauseLimitAt(p, Date.parse(p.paused!.at)) - Date.parse(p.paused!.at)),
+    );
   }
 
   // ---- whole-session exits --------------------------------------------------------------

@@ -6,7 +6,7 @@ import { cmlCredentials, ldsCredentials } from '../adapters/secrets.ts';
 import { podDefinitionDocument } from '../content/service.ts';
 import { Problem } from '../domain/problem.ts';
 import type { HostType } from '../domain/lifecycle.ts';
-import type { Licence } from '../domain/placement.ts';
+import { topologyNeeds, type Licence } from '../domain/placement.ts';
 import { documentClient, s3Client } from '../runtime/aws.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env } from '../runtime/env.ts';
@@ -52,21 +52,13 @@ export function nativePorts(): NativePorts {
         };
       const d = await doc(podDefinitionId);
       const topology = (d.topology ?? null) as (Record<string, unknown> & TopologyDoc) | null;
-      const nodes = topology?.nodes ?? [];
       return {
         title: `lcm-${pod.id}`,
         topology,
         ports: (d.ports as string[] | undefined) ?? [],
         host_type: (d.host_type as HostType | null | undefined) ?? null,
         license: ((d.manifest as { license?: Licence } | undefined)?.license ?? null) as Licence | null,
-        needs: {
-          cpu_cores: Math.max(
-            1,
-            nodes.reduce((s, n) => s + (n.cpus ?? 1), 0),
-          ),
-          memory_gb: Math.max(1, Math.ceil(nodes.reduce((s, n) => s + (n.ram ?? 512), 0) / 1024)),
-          nodes: Math.max(1, nodes.length),
-        },
+        needs: topologyNeeds(topology),
       };
     },
     archive: (key, body) => new S3Documents(s3Client(), env('artefactsBucket')).putAt(key, body),

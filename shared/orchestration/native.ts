@@ -26,10 +26,10 @@ export interface NativeStepInput
     Pick<PhaseInput, 'session_id' | 'part_order'>,
     Partial<Omit<PhaseInput, 'session_id' | 'part_order'>> {
   step: string;
-  /** force_teardown (reconciler, cleanup deadline), lds_extend (reconciler, extension) */
+  /** force_teardown (cleanup deadline), lds_extend / lds_pause / lds_resume (reconciler: extension, pause) */
   pod_index?: number;
   reason?: string;
-  /** lds_extend: the part's new end. */
+  /** lds_extend, lds_resume: the part's new end. */
   ends_at?: string;
 }
 
@@ -110,6 +110,17 @@ export async function runNativeStep(
       for (const p of pods)
         if (p.lds_session_id && input.ends_at)
           await (await ports.lds()).extend(p.lds_session_id, input.ends_at);
+      return out;
+    case 'lds_pause':
+      for (const p of pods) if (p.lds_session_id) await (await ports.lds()).pause(p.lds_session_id);
+      return out;
+    case 'lds_resume':
+      // One invocation, in this order: the LDS lets the candidate back in, then learns the new end.
+      for (const p of pods) {
+        if (!p.lds_session_id) continue;
+        await (await ports.lds()).resume(p.lds_session_id);
+        if (input.ends_at) await (await ports.lds()).extend(p.lds_session_id, input.ends_at);
+      }
       return out;
     case 'force_teardown':
       for (const p of pods) {

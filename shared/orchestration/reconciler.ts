@@ -27,8 +27,14 @@ export interface ReconcilerPorts {
   stage: string;
   /** Tear a pod down outside any state machine (cleanup deadline). */
   teardownPod(sessionId: string, part: number, pod: number, reason: string): Promise<void>;
-  /** Pushes a part's new end to the LDS session of one pod (asynchronously, retried, with a DLQ). */
-  extendLds(sessionId: string, part: number, pod: number, endsAt: string): Promise<void>;
+  /**
+   * Tells the LDS session of one pod of a part what changed: its new end, a pause, a resume (then
+   * its new end). Asynchronously, retried, with a DLQ.
+   */
+  ldsCommand(
+    sessionId: string,
+    c: { step: 'lds_extend' | 'lds_pause' | 'lds_resume'; part: number; pod: number; ends_at?: string },
+  ): Promise<void>;
   /** Stops the Fargate job tasks a phase execution started and left running (when it ended). */
   stopPhaseTasks?(executionName: string, reason: string): Promise<string[]>;
   /**
@@ -226,7 +232,14 @@ async function issue(c: Command, sessionId: string, ports: ReconcilerPorts): Pro
         await ports.teardownPod(sessionId, c.part, c.pod, c.reason);
         return;
       case 'lds_extend':
-        await ports.extendLds(sessionId, c.part, c.pod, c.ends_at);
+      case 'lds_pause':
+      case 'lds_resume':
+        await ports.ldsCommand(sessionId, {
+          step: c.kind,
+          part: c.part,
+          pod: c.pod,
+          ...('ends_at' in c ? { ends_at: c.ends_at } : {}),
+        });
         return;
     }
   } catch (e) {

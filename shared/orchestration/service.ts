@@ -34,8 +34,14 @@ export function reconcilerPorts(scope: ArnScope, log: ReconcilerPorts['log']): R
         }),
       );
     },
-    extendLds: async (session_id, part_order, pod_index, ends_at) => {
-      const payload: NativeStepInput = { step: 'lds_extend', session_id, part_order, pod_index, ends_at };
+    ldsCommand: async (session_id, c) => {
+      const payload: NativeStepInput = {
+        step: c.step,
+        session_id,
+        part_order: c.part,
+        pod_index: c.pod,
+        ...(c.ends_at ? { ends_at: c.ends_at } : {}),
+      };
       await lambdaClient().send(
         new InvokeCommand({
           FunctionName: env('nativeStepsFunctionArn'),

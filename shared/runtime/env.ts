@@ -24,6 +24,11 @@ export const ENV = {
   contentSyncFunction: 'LCM_CONTENT_SYNC_FUNCTION',
   jobRunnerFunction: 'LCM_JOB_RUNNER_FUNCTION',
   nativeStepsFunction: 'LCM_NATIVE_STEPS_FUNCTION',
+  /** Where the fleet launches CML workers (the stage's network, D120). */
+  workerSubnets: 'LCM_WORKER_SUBNETS',
+  workerSecurityGroups: 'LCM_WORKER_SECURITY_GROUPS',
+  workerInstanceProfileArn: 'LCM_WORKER_INSTANCE_PROFILE_ARN',
+  workerPublicIp: 'LCM_WORKER_PUBLIC_IP',
   cmlSecretArn: 'LCM_CML_SECRET_ARN',
   ldsSecretArn: 'LCM_LDS_SECRET_ARN',
   /** The integration clients' webhook secrets and sources (shared/inbound/webhooks.ts). */

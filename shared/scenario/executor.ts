@@ -74,6 +74,9 @@ export interface ExecutorDeps {
 }
 
 const DEFAULT_TIMEOUT_S = 300;
+/** The most of an error's detail a job record (each step, each earlier run) and its event keep. */
+export const MAX_ERROR_DETAIL = 2000;
+const truncate = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 export function toJobError(e: unknown, redactor: Redactor, stepId?: string): JobError {
   const p =
@@ -83,7 +86,8 @@ export function toJobError(e: unknown, redactor: Redactor, stepId?: string): Job
     kind: p.kind,
     status: p.status,
     title: p.title,
-    detail: redactor.text(p.detail ?? p.message),
+    // Bounded: a device's answer quoted in an adapter error must not grow the record or its event.
+    detail: truncate(redactor.text(p.detail ?? p.message), MAX_ERROR_DETAIL),
     ...(stepId ? { step_id: stepId } : {}),
   };
 }

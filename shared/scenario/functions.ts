@@ -31,6 +31,12 @@ export interface ReportStore {
   put(jobId: string, stepId: string, report: ScoreReport | ReadinessReport): Promise<string>;
 }
 
+/** A run's whole outputs when they are too large for its record (the artefacts bucket). */
+export interface OutputStore {
+  /** Stores the document; returns its reference (s3://…). */
+  put(jobId: string, run: number, outputs: Record<string, unknown>): Promise<string>;
+}
+
 /** Resolves a secret reference (`cml/devices`) outside the expression language. */
 export interface SecretsPort {
   resolve(ref: string): Promise<Credentials>;
@@ -43,6 +49,8 @@ export interface ScenarioServices {
   /** Credentials named by connectors (`secret: cml/devices`). */
   secrets?: SecretsPort;
   reports: ReportStore;
+  /** Where outputs too large for the job record go; without it they keep a preview only (the dry run). */
+  outputs?: OutputStore;
   /** Waits `ms` of the clock's time; rejects when the signal aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** A step timeout: the clock's time with a floor of real time (see deadlineFor). Default: sleep. */

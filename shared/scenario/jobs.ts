@@ -26,6 +26,7 @@ import {
 import type { ScenarioServices } from './functions.ts';
 import type { Scopes } from './jq.ts';
 import { Redactor } from './redact.ts';
+import { jsonBytes, OUTPUTS_INLINE_BYTES, outputsDigest } from './outputs.ts';
 
 export type JobStatus = 'submitted' | 'running' | 'completed' | 'failed' | 'cancelled';
 export type JobDesired = 'completed' | 'cancelled';
@@ -53,7 +54,10 @@ export interface JobRecord extends StoredItem, TimedResource<JobStatus, JobDesir
   input: Record<string, unknown>;
   progress?: JobProgress & { steps_completed: number };
   steps?: JobResult['steps'];
+  /** Captured vars (secrets masked); when too large, a digest pointing into `outputs_ref`. */
   outputs?: Record<string, unknown>;
+  /** The run's whole outputs document in the artefacts bucket, when they did not fit the record. */
+  outputs_ref?: string;
   reports?: JobResult['reports'];
   report_ref?: string;
   error?: JobError;
@@ -272,6 +276,7 @@ export async function executeJob(args: {
     const {
       steps: _s,
       outputs: _o,
+      outputs_ref: _or,
       reports: _r,
       report_ref: _rr,
       error: _e,
@@ -304,6 +309,7 @@ export async function executeJob(args: {
     }
   }
   if (!started) return first;
+  const run = (started as JobRecord).run ?? 1;
   args.onClaimed?.(owner);
   const held = (r: JobRecord) => r.status === 'running' && r.lease_owner === owner;
   const input: JobInput = args.input ?? (first.input as JobInput);
@@ -369,6 +375,19 @@ export async function executeJob(args: {
       return await fail(e);
     }
     const score = result.reports.find((r) => r.kind === 'score') ?? result.reports.at(-1);
+    // Outputs larger than a record may hold go whole to the artefacts bucket; the record keeps a digest.
+    let outputs = result.vars;
+    let outputsRef: string | null = null;
+    if (jsonBytes(outputs) > OUTPUTS_INLINE_BYTES) {
+      try {
+        outputsRef = args.services.outputs
+          ? await args.services.outputs.put(args.jobId, run, result.vars)
+          : null;
+      } catch (e) {
+        return await fail(e);
+      }
+      outputs = outputsDigest(result.vars, outputsRef).outputs;
+    }
     return await finish((r) => ({
       ...transition(r, result.status, {
         now: clock.now(),
@@ -377,7 +396,8 @@ export async function executeJob(args: {
         terminal: true,
       }),
       steps: result.steps,
-      outputs: result.vars,
+      outputs,
+      ...(outputsRef ? { outputs_ref: outputsRef } : {}),
       reports: result.reports,
       ...(score ? { report_ref: score.ref } : {}),
       ...(result.error ? { error: result.error } : {}),

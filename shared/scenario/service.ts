@@ -3,9 +3,11 @@
  * Fargate task, the local runtime) and answers the jobs API.
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { CmlClient, type CmlPort } from '../adapters/cml.ts';
 import { DeviceConsoles } from '../adapters/console.ts';
-import { S3Documents } from '../adapters/s3-documents.ts';
+import { parseS3Ref, S3Documents } from '../adapters/s3-documents.ts';
 import { resolveSecretReference } from '../adapters/secrets.ts';
 import { secretPointers, type Credentials } from '../domain/secrets.ts';
 import { podDefinitionDocument } from '../content/service.ts';
@@ -23,7 +25,8 @@ import { env } from '../runtime/env.ts';
 import { keys } from '../store/keys.ts';
 import { StateStore, type StoredItem } from '../store/state-store.ts';
 import { jobContentFromDocument, type PodDefinitionDocument } from './content.ts';
-import type { ReportStore, ScenarioServices } from './functions.ts';
+import type { OutputStore, ReportStore, ScenarioServices } from './functions.ts';
+import { outputsKey } from './outputs.ts';
 import { JobRepository, jobView, type JobContent, type JobInput, type JobRecord } from './jobs.ts';
 
 /** Job reports in the artefacts bucket, one document per report step. */
@@ -33,6 +36,17 @@ export class S3Reports implements ReportStore {
     return this.docs.putAt(`reports/${jobId}/${stepId}.json`, report);
   }
 }
+
+/** A run's whole outputs in the artefacts bucket, when they do not fit its record. */
+export class S3Outputs implements OutputStore {
+  constructor(private readonly docs: S3Documents) {}
+  put(jobId: string, run: number, outputs: Record<string, unknown>): Promise<string> {
+    return this.docs.putAt(outputsKey(jobId, run), outputs);
+  }
+}
+
+/** How long the link to a job's outputs document that GET /v1/jobs/{id} answers stays valid. */
+export const OUTPUTS_LINK_SECONDS = 900;
 
 /**
  * The CML API of a pod's worker: `runtime_env.worker.cml_url` (or its address), with the
@@ -54,6 +68,7 @@ export function scenarioServices(clock: Clock = runtimeClock()): ScenarioService
       cmlFromRuntimeEnv(runtimeEnv, await resolveSecretReference('cml/api', clock.now())),
     secrets: { resolve: (ref) => resolveSecretReference(ref, clock.now()) },
     reports: new S3Reports(new S3Documents(s3Client(), env('artefactsBucket'))),
+    outputs: new S3Outputs(new S3Documents(s3Client(), env('artefactsBucket'))),
     sleep: sleeperFor(clock),
     // Under an accelerated local clock a device still needs real time to answer.
     deadline: deadlineFor(clock, 5_000),
@@ -192,8 +207,19 @@ async function ownJob(repo: JobRepository, id: string, tenant: string) {
   return r;
 }
 
+/**
+ * GET /v1/jobs/{id}: the job, and when its outputs were too large for the record, a short-lived
+ * link to the whole document (presigned with the jobs API's own read grant on the artefacts bucket).
+ */
 export async function getJob(id: string, tenant: string) {
-  return jobView(await ownJob(jobRepository(), id, tenant));
+  const r = await ownJob(jobRepository(), id, tenant);
+  const at = r.outputs_ref ? parseS3Ref(r.outputs_ref) : undefined;
+  const outputs_url = at
+    ? await getSignedUrl(s3Client(), new GetObjectCommand({ Bucket: at.bucket, Key: at.key }), {
+        expiresIn: OUTPUTS_LINK_SECONDS,
+      })
+    : undefined;
+  return { ...jobView(r), ...(outputs_url ? { outputs_url } : {}) };
 }
 
 export async function cancelJob(id: string, tenant: string) {

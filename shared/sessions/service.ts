@@ -10,6 +10,7 @@ import { iso, type Clock } from '../domain/clock.ts';
 import { newSessionId } from '../domain/ids.ts';
 import { Problem } from '../domain/problem.ts';
 import { extensionProblem, type HostState } from '../domain/extend.ts';
+import { pauseProblem, resumeProblem } from '../domain/pause.ts';
 import {
   PART_SETTLED,
   POD_GONE,
@@ -244,6 +245,35 @@ export function endPart(deps: SessionsDeps, id: string, order: number, by: strin
         `part ${order} is ${p.status}; only a waiting or monitored part can be ended`,
       );
     return { end_requested: { at: iso(deps.clock.now()), by, ...(reason ? { reason } : {}) } };
+  });
+}
+
+/**
+ * A proctor pauses a running part (intent; the reconciler stops its clock from this instant and
+ * tells the LDS). Asking again while it is paused changes nothing.
+ */
+export function pausePart(deps: SessionsDeps, id: string, order: number, by: string, reason?: string) {
+  return changeIntent<PartItem>(deps, keys.part(id, order), `part ${order} of session ${id}`, (p) => {
+    if ((p.paused || p.pause_requested) && !p.resume_requested) return undefined;
+    if (p.resume_requested)
+      throw new Problem('state-conflict', `part ${order} is being resumed; pause it again afterwards`);
+    const problem = pauseProblem(p);
+    if (problem) throw problem;
+    const at = iso(deps.clock.now());
+    return { pause_requested: { at, by, origin: 'api' as const, ...(reason ? { reason } : {}) } };
+  });
+}
+
+/**
+ * A proctor resumes a paused part (intent; the reconciler ends the pause at this instant and moves
+ * the part's deadline by it). Asking again before it is applied changes nothing.
+ */
+export function resumePart(deps: SessionsDeps, id: string, order: number, by: string) {
+  return changeIntent<PartItem>(deps, keys.part(id, order), `part ${order} of session ${id}`, (p) => {
+    if (p.resume_requested) return undefined;
+    const problem = resumeProblem(p);
+    if (problem) throw problem;
+    return { resume_requested: { at: iso(deps.clock.now()), by, origin: 'api' as const } };
   });
 }
 

@@ -8,6 +8,7 @@
  *   CATALOG#SESSIONDEF    <session_type>                         session definitions
  *   CATALOG#FORM          <fqn>@<version>                        forms
  *   CATALOG#WORKERTPL     <template name>                        worker templates
+ *   CATALOG#FLEET         CONFIG                                 the fleet's warm minimum, scaling settings
  *   PODDEF#<id>           PODDEF                                  pod definitions (gsi1: by name)
  *   WORKER#<id>           WORKER                                  workers (gsi1: all workers)
  *   JOB#<id>              JOB                                     scenario-engine jobs
@@ -34,6 +35,8 @@ export const keys = {
   sessionDefinition: (type: string): Key => ({ pk: 'CATALOG#SESSIONDEF', sk: type }),
   form: (fqn: string, version: string): Key => ({ pk: 'CATALOG#FORM', sk: `${fqn}@${version}` }),
   workerTemplate: (name: string): Key => ({ pk: 'CATALOG#WORKERTPL', sk: name }),
+  /** The fleet's warm minimum and scaling settings (seeds/workers.yaml). */
+  fleetConfig: (): Key => ({ pk: 'CATALOG#FLEET', sk: 'CONFIG' }),
   podDefinition: (id: string): Key => ({ pk: `PODDEF#${id}`, sk: 'PODDEF' }),
   podDefinitionByName: (name: string) => `PODDEF_NAME#${name}`,
   worker: (id: string): Key => ({ pk: `WORKER#${id}`, sk: 'WORKER' }),

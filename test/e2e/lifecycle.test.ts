@@ -350,6 +350,100 @@ describe('whole sessions, end to end', () => {
     ]);
   });
 
+  it('pause and resume (issue 15, finding 5): a paused CCIE DOO part resumes with its deadline moved by exactly the pause; the LDS saw the pause, the resume and the extension', async () => {
+    await sync('e2e-aidoo-1', 'ccie-ei-aidoo-1', {});
+    await syncDoo();
+    const tree = await schedule({
+      session_type: 'CCIE-EI-Lab-Exam',
+      timeslot: await slotIn(65 * M, 8 * H),
+      parts: [{ order: 2, form: 'Exam CCIE EI v1.1 AI-DOO AIDOO-1' }],
+    });
+    const id = tree.session.id;
+    type Paused = Part & {
+      deadline?: string;
+      paused?: { at: string; by: string };
+      pauses?: { at: string; until: string; by: string; resumed_by: string }[];
+    };
+    const active = await until(id, 'DOO active', (t) => t.parts[0]!.status === 'waiting');
+    const before = active.parts[0] as Paused;
+    expect(before.deadline).toBeDefined();
+    // A part that is not running cannot be paused; resuming a part that is not paused is refused.
+    expect((await api('POST', `/v1/sessions/${id}/parts/2/pause`, {})).status).toBe(409);
+    expect((await api('POST', `/v1/sessions/${id}/parts/1/resume`, {})).status).toBe(409);
+    expect(
+      (await api('POST', `/v1/sessions/${id}/parts/1/pause`, { reason: 'fire alarm in the test centre' }))
+        .status,
+    ).toBe(202);
+    const paused = await until(id, 'DOO paused', (t) => !!(t.parts[0] as Paused).paused);
+    expect((paused.parts[0] as Paused).paused).toMatchObject({ by: 'local-developer' });
+    expect((await api('POST', `/v1/sessions/${id}/parts/1/resume`, {})).status).toBe(202);
+    const resumed = await until(
+      id,
+      'DOO resumed',
+      (t) => !(t.parts[0] as Paused).paused && !!(t.parts[0] as Paused).pauses?.length,
+    );
+    const doo = resumed.parts[0] as Paused;
+    const [pause] = doo.pauses!;
+    const pauseMs = Date.parse(pause!.until) - Date.parse(pause!.at);
+    expect(pauseMs).toBeGreaterThan(0);
+    expect(doo.status).toBe('waiting');
+    // The clock stopped for exactly the pause: the deadline, the window, the later part and the
+    // session's end all moved by it.
+    expect(Date.parse(doo.deadline!) - Date.parse(before.deadline!)).toBe(pauseMs);
+    expect(Date.parse(doo.timeslot.end) - Date.parse(before.timeslot.end)).toBe(pauseMs);
+    expect(Date.parse(resumed.parts[1]!.timeslot.start) - Date.parse(tree.parts[1]!.timeslot.start)).toBe(
+      pauseMs,
+    );
+    expect(Date.parse(resumed.session.timeslot.end) - Date.parse(tree.session.timeslot.end)).toBe(pauseMs);
+    // The lab delivery system was told: pause, resume, then the new end of the DOO session.
+    type Lds = {
+      sessions: { lds_session_id: string; external_ref: string; ends_at: string; state: string }[];
+      calls: { method: string; path: string }[];
+    };
+    const lds = await waitFor('the LDS to see the new end', async () => {
+      const l = (await api<Lds>('GET', '/local/lds')).body;
+      const mine = l.sessions.find((x) => x.external_ref === `${id}.p1.0`);
+      return mine?.ends_at === doo.timeslot.end ? { l, mine } : undefined;
+    });
+    const mine = lds.l.calls
+      .filter((c) => c.path.includes(lds.mine.lds_session_id))
+      .map((c) => `${c.method} ${c.path.replace(`/v1/sessions/${lds.mine.lds_session_id}`, '')}`);
+    expect(mine.filter((c) => /pause|resume|PATCH/.test(c))).toEqual([
+      'POST /pause',
+      'POST /resume',
+      'PATCH ',
+    ]);
+    expect(lds.mine.state).not.toBe('paused');
+    // Announced, in order: the part's pause and resume; the session's end moving.
+    await waitFor('the resumed event', async () =>
+      typesFor(await eventsOf(id), 'lcm.session_part.').includes('session_part.resumed'),
+    );
+    const ev = await eventsOf(id);
+    const dooEvents = typesFor(
+      ev.filter((e) => e.detail.subject === `sessions/${id}/parts/1`),
+      'lcm.session_part.',
+    );
+    expect(dooEvents.slice(dooEvents.indexOf('session_part.status_changed:waiting'))).toEqual([
+      'session_part.status_changed:waiting',
+      'session_part.paused',
+      'session_part.resumed',
+    ]);
+    const resumedEvent = ev.find((e) => e['detail-type'] === 'lcm.session_part.resumed.v1')!;
+    expect(resumedEvent.detail.data).toMatchObject({
+      part_order: 1,
+      paused_ms: pauseMs,
+      deadline: doo.deadline,
+    });
+    expect(await api('POST', `/v1/sessions/${id}/cancel`, {})).toMatchObject({ status: 202 });
+    await until(id, 'the session to end', ended, 180_000);
+    expect(await sessionEvents(id, 'lcm.session.cancelled.v1')).toEqual([
+      ...endedSession(4, 'cancelled', 'cancelled').slice(0, 4),
+      'session.extended',
+      ...endedSession(4, 'cancelled', 'cancelled').slice(4),
+    ]);
+    expectNoDuplicates(await eventsOf(id));
+  });
+
   it('the CCIE lab exam: the DOO pod provisions before its window while nothing else is active; AI-DOO activates only after DOO settles; one combined report', async () => {
     await sync('e2e-aidoo-1', 'ccie-ei-aidoo-1', {});
     // The seeded DOO content: two routers graded over SSH (seeds/content/doo-bgp).

@@ -151,7 +151,7 @@ export async function startFleet(opts: {
   return {
     rt,
     state: new StateStore(ddb, rt.env.LCM_STATE_TABLE!),
-    podErrors: () => [...rt.pods.errors],
+    podErrors: () => [...rt.fleet.podErrors, ...rt.fleet.errors],
     violations: [],
     stop: async () => {
       rt.fns.chaos = undefined;

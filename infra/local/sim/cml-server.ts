@@ -18,6 +18,8 @@ type State = 'DEFINED_ON_CORE' | 'STOPPED' | 'QUEUED' | 'STARTED' | 'BOOTED';
 
 export interface CmlSimOptions {
   port?: number;
+  /** The address it listens on (default 127.0.0.1; locally each worker instance has its own). */
+  host?: string;
   username?: string;
   password?: string;
   /** Multiplies every transition delay: 0 = instantaneous, 1 = realistic. Default 0. */
@@ -128,6 +130,7 @@ export class CmlSimulator {
   private readonly scale: number;
   private readonly now: () => number;
   private readonly port: number;
+  private readonly host: string;
   private readonly onLabAction: ((e: CmlLabAction) => void | Promise<void>) | undefined;
   /** The hook's promise for the request being routed (route() is synchronous). */
   private actionDone: Promise<void> | undefined;
@@ -144,6 +147,7 @@ export class CmlSimulator {
     this.scale = Math.max(0, opts.delayScale ?? 0);
     this.now = opts.now ?? Date.now;
     this.port = opts.port ?? 0;
+    this.host = opts.host ?? '127.0.0.1';
     this.onLabAction = opts.onLabAction;
   }
 
@@ -172,13 +176,13 @@ export class CmlSimulator {
     server.headersTimeout = 66_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => {
+      server.listen(this.port, this.host, () => {
         server.off('error', reject);
         resolve();
       });
     });
     this.server = server;
-    this.baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    this.baseUrl = `http://${this.host}:${(server.address() as { port: number }).port}`;
     return { url: this.baseUrl };
   }
 
@@ -286,6 +290,11 @@ export class CmlSimulator {
       if (!methods.includes(method)) throw new HttpError(405, `Method ${method} not allowed`);
     };
 
+    // Unauthenticated, as on CML: what the fleet's readiness probe asks.
+    if (segs.length === 1 && segs[0] === 'system_information') {
+      allow('GET');
+      return { status: 200, body: { version: '2.8.1+build.1', ready: true, allow_ssh_pubkey_auth: false } };
+    }
     if (segs.length === 1 && segs[0] === 'authenticate') {
       allow('POST');
       return this.authenticate(text);

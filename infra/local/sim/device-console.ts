@@ -85,9 +85,15 @@ export class DeviceConsoleSimulator {
   private hostKey: { private: string; fingerprint: string } | undefined;
   private opened = 0;
   private readonly delayMs: number;
+  /** Per device, how many of the next connections are dropped as soon as they are accepted. */
+  private readonly drops = new Map<string, number>();
 
-  constructor(opts: { delayMs?: number } = {}) {
+  private readonly host: string;
+
+  /** `host`: the address consoles listen on (default 127.0.0.1; locally each worker has its own). */
+  constructor(opts: { delayMs?: number; host?: string } = {}) {
     this.delayMs = opts.delayMs ?? 0;
+    this.host = opts.host ?? '127.0.0.1';
   }
 
   /** start a console for a device on a loopback port (0 = any), over telnet or SSH; returns the port */
@@ -103,7 +109,7 @@ export class DeviceConsoleSimulator {
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => {
+        server.listen(port, this.host, () => {
           server.off('error', reject);
           resolve();
         });
@@ -169,6 +175,12 @@ export class DeviceConsoleSimulator {
     model.commands[key] = output;
   }
 
+  /** the next `count` connections to the device are reset as soon as they open (a console that drops) */
+  dropNext(hostname: string, count = 1): void {
+    if (!this.models.has(hostname)) throw new Error(`no simulated device ${hostname}`);
+    this.drops.set(hostname, count);
+  }
+
   device(hostname: string): DeviceModel | undefined {
     return this.models.get(hostname);
   }
@@ -191,6 +203,12 @@ export class DeviceConsoleSimulator {
   private accept(hostname: string, socket: Channel, preauthenticated: boolean): void {
     socket.on('error', () => undefined);
     if (!this.models.has(hostname)) {
+      socket.destroy();
+      return;
+    }
+    const drop = this.drops.get(hostname) ?? 0;
+    if (drop > 0) {
+      this.drops.set(hostname, drop - 1);
       socket.destroy();
       return;
     }

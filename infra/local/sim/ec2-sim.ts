@@ -53,6 +53,12 @@ export interface Ec2SimOptions {
   /** Capacity per instance type (InsufficientInstanceCapacity past it); unlimited if absent. */
   capacity?: Record<string, number>;
   images: SimImage[];
+  /**
+   * The first two octets of the instances' private addresses (default `10.20`). The local runtime
+   * gives its instances loopback addresses (`127.<n>`) so that each one's CML and consoles listen
+   * at its own private address, reachable from this machine as a worker's is from its VPC.
+   */
+  address_prefix?: string;
 }
 
 export const DEFAULT_EC2_SIM: Ec2SimOptions = {
@@ -161,7 +167,7 @@ export class Ec2Simulator {
       type: req.type,
       ...(req.subnet ? { subnet: req.subnet } : {}),
       groups: req.groups,
-      private_ip: `10.20.${Math.floor(n / 250) + 1}.${(n % 250) + 2}`,
+      private_ip: `${this.options.address_prefix ?? '10.20'}.${Math.floor(n / 250) + 1}.${(n % 250) + 2}`,
       ...(req.public_ip ? { public_ip: `203.0.113.${(n % 250) + 2}` } : {}),
       tags: { ...req.tags },
       state: 'pending',

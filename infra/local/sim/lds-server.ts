@@ -15,7 +15,7 @@ interface SimSession {
   starts_at: string;
   ends_at: string;
   devices: unknown[];
-  state: 'created' | 'ready' | 'running' | 'ended' | 'released';
+  state: 'created' | 'ready' | 'running' | 'paused' | 'ended' | 'released';
   launch_url: string;
 }
 
@@ -58,7 +58,7 @@ export async function startLdsSimulator(opts: { port?: number; token?: string } 
     const body = chunks.length
       ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>)
       : {};
-    const m = /^\/v1\/sessions(?:\/([^/]+))?(\/devices)?$/.exec(req.url ?? '');
+    const m = /^\/v1\/sessions(?:\/([^/]+))?(\/devices|\/pause|\/resume)?$/.exec(req.url ?? '');
     if (!m) return json(404, { message: 'no route' });
     const id = m[1] ? decodeURIComponent(m[1]) : undefined;
     if (req.method === 'POST' && !id) {
@@ -81,7 +81,12 @@ export async function startLdsSimulator(opts: { port?: number; token?: string } 
     }
     const s = id ? sessions.get(id) : undefined;
     if (!s) return json(404, { message: 'no such session' });
-    if (req.method === 'PUT' && m[2]) {
+    if (req.method === 'POST' && (m[2] === '/pause' || m[2] === '/resume')) {
+      if (s.state === 'released') return json(409, { message: 'released' });
+      s.state = m[2] === '/pause' ? 'paused' : 'running';
+      return json(200, s);
+    }
+    if (req.method === 'PUT' && m[2] === '/devices') {
       s.devices = (body.devices as unknown[]) ?? [];
       s.state = 'ready';
       return json(200, s);

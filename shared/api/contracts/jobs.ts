@@ -34,7 +34,19 @@ const jobSchema = {
         status: { type: 'string' },
       },
     },
-    outputs: { type: 'object', description: 'Captured vars, secrets masked' },
+    outputs: {
+      type: 'object',
+      description:
+        'Captured vars, secrets masked. When they exceed 32 KiB, the largest values are replaced by {ref, pointer, bytes, preview}: the whole document is at outputs_ref (outputs_url)',
+    },
+    outputs_ref: {
+      type: 'string',
+      description: 'The whole outputs document in the artefacts bucket (s3://…), when too large for the job',
+    },
+    outputs_url: {
+      type: 'string',
+      description: 'A link to GET that document, valid for 15 minutes from this answer',
+    },
     steps: { type: 'array' },
     reports: { type: 'array' },
     report_ref: { type: 'string' },

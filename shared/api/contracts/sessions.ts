@@ -240,6 +240,43 @@ export const sessionsContracts = defineContracts({
       409: { description: 'The part is not running' },
     },
   },
+  pausePart: {
+    method: 'POST',
+    path: '/v1/sessions/{id}/parts/{n}/pause',
+    scope: 'proctor',
+    maxBodyBytes: 4 * KiB,
+    operationId: 'pausePart',
+    summary: 'A proctor pauses a running part: its clock stops until it is resumed',
+    description:
+      "Intent: the reconciler stops the part's clock from the instant of the request (no deadline fires while paused) and tells the lab delivery system. A part may be paused at most the definition's `timeslot_policy.max_pause_minutes` in total; at that point it resumes by itself. Asking again while paused changes nothing.",
+    tags: ['sessions'],
+    params: partParams,
+    body: { type: 'object', additionalProperties: false, properties: { reason } },
+    responses: {
+      202: { description: 'Intent recorded' },
+      404: { description: 'No such part' },
+      409: { description: 'The part is not running (only a waiting or monitored part can be paused)' },
+      422: { description: 'The part has used its pause allowance (pause.max)' },
+    },
+  },
+  resumePart: {
+    method: 'POST',
+    path: '/v1/sessions/{id}/parts/{n}/resume',
+    scope: 'proctor',
+    maxBodyBytes: 4 * KiB,
+    operationId: 'resumePart',
+    summary: 'A proctor resumes a paused part: its deadline moves by exactly the pause',
+    description:
+      "Intent: the reconciler ends the pause at the instant of the request and moves the part's deadline and window end by the pause (in a sequential session the later parts and the session's end too), and pushes the new end to the lab delivery system.",
+    tags: ['sessions'],
+    params: partParams,
+    body: { type: 'object', additionalProperties: false, properties: {} },
+    responses: {
+      202: { description: 'Intent recorded' },
+      404: { description: 'No such part' },
+      409: { description: 'The part is not paused' },
+    },
+  },
   reviewPart: {
     method: 'POST',
     path: '/v1/sessions/{id}/parts/{n}/review',

@@ -73,4 +73,66 @@ export const workersContracts = defineContracts({
   cordon: action('cordon', 'Take no new pods on this worker; nothing else changes, scaling leaves it alone'),
   uncordon: action('uncordon', 'Let this worker take pods again'),
   drain: action('drain', 'Take no new pods and stop the worker once its pods are gone'),
+  availability: {
+    method: 'GET',
+    path: '/v1/availability',
+    scope: 'scheduler',
+    operationId: 'getAvailability',
+    summary:
+      'Can a session of this type starting then be hosted: booked demand, running and startable workers, CML boot time',
+    tags: ['workers'],
+    query: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['session_type', 'start'],
+      properties: {
+        session_type: { type: 'string', minLength: 1, maxLength: 64 },
+        start: { type: 'string', format: 'date-time', maxLength: 40, description: 'The timeslot start' },
+        fqn: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 256,
+          description: 'The form, for session types addressed by FQN (lablets)',
+        },
+      },
+    },
+    responses: {
+      200: {
+        description: 'The answer, with the reasons when it is no',
+        schema: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['session_type', 'start', 'hostable', 'reasons', 'scale_ups', 'pods'],
+          properties: {
+            session_type: { type: 'string' },
+            start: { type: 'string', format: 'date-time' },
+            hostable: { type: 'boolean' },
+            reasons: { type: 'array', items: { type: 'string' } },
+            scale_ups: {
+              type: 'integer',
+              minimum: 0,
+              description: 'Workers that would be launched, started or kept from draining for it',
+            },
+            pods: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['part_order', 'host_type', 'provision_at', 'needs'],
+                properties: {
+                  part_order: { type: 'integer' },
+                  host_type: { type: 'string' },
+                  provision_at: { type: 'string', format: 'date-time' },
+                  needs: { type: 'object' },
+                },
+              },
+            },
+          },
+        },
+      },
+      422: {
+        description:
+          'No such session type, an FQN a session type does not take, or a start its timeslot rules refuse (past, beyond the booking horizon)',
+      },
+    },
+  },
 });

@@ -43,8 +43,9 @@ describe('npm start', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const url = await new Promise<string>((resolve, reject) => {
-      // A hang guard only (the README's start-up time is `npm run bench runtime`'s figure).
-      const timer = setTimeout(() => reject(new Error(`not ready in 100 s:\n${out}`)), 100_000);
+      // A hang guard only (the README's start-up time is `npm run bench runtime`'s figure). A fresh
+      // clone synthesizes the CDK app first; on a machine loaded twentyfold that took over 100 s.
+      const timer = setTimeout(() => reject(new Error(`not ready in 480 s:\n${out}`)), 480_000);
       const check = () => {
         const m = /API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
         if (m) {
@@ -90,7 +91,7 @@ describe('npm start', () => {
     expect(out).toContain('no emulator left running');
     // The JVM is gone: its port closes and no process mentions it.
     await vi.waitFor(async () => expect(await portOpen(ddbPort)).toBe(false), {
-      timeout: 30_000,
+      timeout: 120_000,
       interval: 100,
     });
     let procs: string;
@@ -101,7 +102,7 @@ describe('npm start', () => {
       procs = ''; // pgrep exits 1 when nothing matches
     }
     expect(procs.split('\n').filter((l) => l.includes('DynamoDBLocal'))).toEqual([]);
-  }, 150_000);
+  }, 600_000);
 });
 
 describe('the local runtime in process', () => {

@@ -56,6 +56,14 @@ spec:
     - { id: bogus, uses: collect@v1, target: rtr01, with: { command: "show bogus" }, on_error: { action: continue }, capture: { output: bogus_out } }
     - { id: neighbors, uses: collect@v1, target: rtr01, with: { command: "show ip ospf neighbor" }, capture: { output: nbrs } }
 `,
+  // Collects a whole device's worth of output (2 MB): far more than a DynamoDB item or an event holds.
+  'PAv1/jobs/bulky.yaml': `kind: JobDefinition
+metadata: { name: bulky, version: v1 }
+spec:
+  steps:
+    - { id: tech, uses: collect@v1, target: rtr01, with: { command: "show tech-support" }, capture: { output: tech }, timeout: 600 }
+    - { id: uptime, uses: evaluate.regex@v1, with: { source: "\${ .vars.tech }", regex: "uptime is (\\\\d+) weeks" }, capture: { groups: uptime } }
+`,
   // Reads every string it can reach and captures @base64, ascii_upcase, explode and regex
   // groups of them: none may contain the enable password the connector resolved by reference.
   'PAv1/jobs/leaky.yaml': `kind: JobDefinition
@@ -75,10 +83,16 @@ spec:
 const lifecycle = readFileSync(
   new URL('../../../seeds/content/lablet-ospf-basics/PAv1/lifecycle.yaml', import.meta.url),
   'utf8',
-).replace(
-  '    - name: collect\n',
-  '    - name: monitor\n      jobs:\n        - { definition: long@v1, runtime: fargate }\n    - name: collect\n',
-);
+)
+  .replace(
+    '    - name: collect\n',
+    '    - name: monitor\n      jobs:\n        - { definition: long@v1, runtime: fargate }\n    - name: collect\n',
+  )
+  // A Fargate phase with a retry: a SIGKILLed task's retry takes the job over and completes it.
+  .replace(
+    '    - name: archive\n',
+    '    - name: review\n      jobs:\n        - { definition: long@v1, runtime: fargate }\n      retry: { max_attempts: 2, backoff_seconds: 1 }\n    - name: archive\n',
+  );
 
 let rt: LocalRuntime;
 let pdId: string;
@@ -176,17 +190,23 @@ beforeAll(async () => {
   await s3.send(
     new PutObjectCommand({ Bucket: rt.env.LCM_CONTENT_BUCKET, Key: 'it/lablet-jobs.zip', Body: zip }),
   );
-  const pd = await waitFor('the package to be ready', async () => {
-    const r = await api<{ items: { id: string; status: string; error_detail?: unknown }[] }>(
-      'GET',
-      '/v1/pod-definitions?name=lablet-ospf-basics',
-    );
-    const failed = r.body.items.find((d) => d.status === 'failed');
-    if (failed) throw new Error(JSON.stringify(failed.error_detail));
-    return r.body.items.find((d) => d.status === 'ready');
-  });
+  const pd = await waitFor(
+    'the package to be ready',
+    async () => {
+      const r = await api<{ items: { id: string; status: string; error_detail?: unknown }[] }>(
+        'GET',
+        '/v1/pod-definitions?name=lablet-ospf-basics',
+      );
+      const failed = r.body.items.find((d) => d.status === 'failed');
+      if (failed) throw new Error(JSON.stringify(failed.error_detail));
+      return r.body.items.find((d) => d.status === 'ready');
+    },
+    480_000,
+  );
   pdId = pd.id;
-});
+  // A hang guard only: on a machine shared with other suites, starting the runtime and syncing
+  // the package can take minutes.
+}, 600_000);
 
 afterAll(async () => {
   restore.forEach((f) => f());
@@ -299,6 +319,32 @@ describe('jobs through the local runtime', () => {
     expect(String(j.outputs!.nbrs)).toContain('FULL');
   });
 
+  it('a job collecting 2 MB of device output completes: its record stays under 400 KB and its event under 256 KB, and the whole output is one link away', async () => {
+    const line = (i: number) =>
+      `line ${String(i).padStart(6, '0')} of the tech-support output: interface counters and more\n`;
+    let big = 'rtr01 uptime is 12 weeks, 3 days\n';
+    for (let i = 0; big.length < 2 * 1024 * 1024; i++) big += line(i);
+    rt.consoles.setAnswer('rtr01', 'show tech-support', big.trimEnd());
+    const id = await submit('bulky@v1', { case: 'bulky' });
+    const j = await settled(id);
+    expect(j.status, JSON.stringify(j.error)).toBe('completed');
+    // The small capture stays inline; the big one is a reference into the stored document.
+    expect(j.outputs).toMatchObject({ uptime: ['12'] });
+    expect(j.outputs!.tech).toMatchObject({ pointer: '/tech', bytes: expect.any(Number) });
+    const stored = await new StateStore(
+      DynamoDBDocumentClient.from(new DynamoDBClient({})),
+      rt.env.LCM_STATE_TABLE!,
+    ).get(keys.job(id));
+    expect(Buffer.byteLength(JSON.stringify(stored))).toBeLessThan(400 * 1024);
+    const [completed] = await eventually(id, 'completed');
+    expect(Buffer.byteLength(JSON.stringify(completed))).toBeLessThan(256 * 1024);
+    expect(completed!.detail.data.outputs_ref).toMatch(new RegExp(`^s3://[^/]+/outputs/${id}/run-1\\.json$`));
+    // The whole output, from the link GET /v1/jobs/{id} answers (presigned, short-lived).
+    const view = (await api<Job & { outputs_url: string }>('GET', `/v1/jobs/${id}`)).body;
+    const doc = (await (await fetch(view.outputs_url)).json()) as Record<string, unknown>;
+    expect(doc.tech).toBe(big.trimEnd());
+  });
+
   it('no stream record was dead-lettered while the jobs ran', async () => {
     const dl = await api<{ events: unknown[]; streams: unknown[] }>('GET', '/local/dead-letters');
     expect(dl.body).toEqual({ events: [], streams: [] });
@@ -356,7 +402,9 @@ describe('jobs through the local runtime', () => {
       await s3.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }))
     ).Body!.transformToString();
     await eventually(id, 'failed');
-    const all = JSON.stringify({ job: j, stored, events: await eventsOf(id), report }) + output;
+    // The bus's and the stream's dead letters too: what lands there is what was published.
+    const deadLetters = (await api<unknown>('GET', '/local/dead-letters')).body;
+    const all = JSON.stringify({ job: j, stored, events: await eventsOf(id), report, deadLetters }) + output;
     expect(all).toContain(id); // the search covers this job's traces
     const forms = [
       SECRET,
@@ -368,7 +416,157 @@ describe('jobs through the local runtime', () => {
   });
 });
 
+/**
+ * A session that has ended (so the reconciler leaves it alone) with one part and, when `placed`, a
+ * pod on a worker whose consoles are the simulated devices: what a phase's job reads its scopes from.
+ */
+async function endedSessionWithPod(sessionId: string, placed: boolean) {
+  const store = new StateStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), rt.env.LCM_STATE_TABLE!);
+  const now = new Date(rt.clock.now()).toISOString();
+  const base = { state_version: 1, state_history: [], created_at: now, updated_at: now };
+  const timeslot = { start: now, end: new Date(rt.clock.now() + 3600_000).toISOString() };
+  await store.put(
+    {
+      ...keys.session(sessionId),
+      ...base,
+      entity: 'session',
+      id: sessionId,
+      status: 'completed',
+      desired_status: 'completed',
+      session_type: 'lablet',
+      part_execution: 'single',
+      timeslot,
+      candidate: { candidate_id: 'c-1' },
+    },
+    null,
+  );
+  await store.put(
+    {
+      ...keys.part(sessionId, 1),
+      ...base,
+      entity: 'part',
+      id: `${sessionId}.p1`,
+      session_id: sessionId,
+      order: 1,
+      name: 'lab',
+      status: 'archived',
+      desired_status: 'archived',
+      form: { fqn: 'x', version: '1' },
+      timeslot,
+      phases: {},
+    },
+    null,
+  );
+  if (placed) {
+    const worker = `wrk_${sessionId.slice(4)}`;
+    // Not listed by the fleet (no listing key): only this pod names it.
+    await store.put({ ...keys.worker(worker), ...base, id: worker, address: '127.0.0.1' }, null);
+    await store.put(
+      {
+        ...keys.pod(sessionId, 1),
+        ...base,
+        entity: 'pod',
+        id: `${sessionId}.pod1`,
+        session_id: sessionId,
+        part_order: 1,
+        index: 0,
+        pod_type: 'cml_on_aws',
+        pod_definition_id: pdId,
+        status: 'terminated',
+        desired_status: 'terminated',
+        host_id: worker,
+        ports: Object.fromEntries(Object.entries(ports).map(([n, p]) => [`${n}_serial`, p])),
+      },
+      null,
+    );
+  }
+  return store;
+}
+
+/** Starts one phase's compiled state machine for part 1 of `sessionId`; answers its ARN. */
+async function startPhase(sessionId: string, phase: string, name: string) {
+  const pd = (await api<{ state_machines: Record<string, string> }>('GET', `/v1/pod-definitions/${pdId}`))
+    .body;
+  const machine = pd.state_machines[phase]!;
+  const { executionArn } = await new SFNClient({}).send(
+    new StartExecutionCommand({
+      stateMachineArn: `arn:aws:states:${rt.env.AWS_REGION}:${LOCAL_ACCOUNT}:stateMachine:${machine}`,
+      name: `${machine}-${name}`,
+      input: JSON.stringify({
+        session_id: sessionId,
+        part_order: 1,
+        phase,
+        attempt: 1,
+        pod_definition_id: pdId,
+        pods: [],
+        cleanup: false,
+      }),
+    }),
+  );
+  return executionArn!;
+}
+
+const executionEnd = (executionArn: string, ms = 120_000) =>
+  waitFor(
+    'the execution to end',
+    async () => {
+      const d = await new SFNClient({}).send(new DescribeExecutionCommand({ executionArn }));
+      return d.status !== 'RUNNING' ? d : undefined;
+    },
+    ms,
+  );
+
+describe('phase retries through Step Functions', () => {
+  it('with the console dropped on the first attempt and retry.max_attempts: 2, the grade phase succeeds and the score is recorded', async () => {
+    const sessionId = 'ses_dropgrade01';
+    const store = await endedSessionWithPod(sessionId, true);
+    rt.consoles.dropNext('rtr01', 1);
+    const ended = await executionEnd(await startPhase(sessionId, 'grade', 'drop-1'));
+    expect(ended.status, ended.cause).toBe('SUCCEEDED');
+    const part = await store.get<
+      StoredItem & { score_report?: { points_awarded: number; points_max: number } }
+    >(keys.part(sessionId, 1));
+    expect(part?.score_report).toMatchObject({ points_awarded: 100, points_max: 100 });
+    // One job, run twice: the first run failed on the dropped console, the retry ran it afresh.
+    const job = await store.get<StoredItem & Job & { run: number; runs: unknown[] }>(
+      keys.job(
+        lifecycleJobId({ session_id: sessionId, part_order: 1, phase: 'grade', attempt: 1 }, 'grade@v1'),
+      ),
+    );
+    expect(job).toMatchObject({ status: 'completed', run: 2 });
+    expect(job!.runs).toMatchObject([{ run: 1, status: 'failed', error: { kind: 'communication-error' } }]);
+  });
+});
+
 describe('the Fargate job entry', () => {
+  it('SIGKILLed mid-job in a phase with a retry: the retry takes the job over and completes it; no record stays running', async () => {
+    const sessionId = 'ses_fargatekill02';
+    const store = await endedSessionWithPod(sessionId, false);
+    const executionArn = await startPhase(sessionId, 'review', 'kill-retry-1');
+    const jobId = lifecycleJobId(
+      { session_id: sessionId, part_order: 1, phase: 'review', attempt: 1 },
+      'long@v1',
+    );
+    await waitFor(
+      'the task to start the job',
+      async () => (await store.get<StoredItem & Job>(keys.job(jobId)))?.progress,
+      120_000, // a process start on a busy machine
+    );
+    expect(runningTasks.size).toBe(1);
+    for (const child of runningTasks) child.kill('SIGKILL');
+    // The heartbeat timeout fails the first attempt; the retry starts a new task, which waits for
+    // the killed task's lease to run out and takes the job over.
+    const ended = await executionEnd(executionArn, 240_000);
+    expect(ended.status, ended.cause).toBe('SUCCEEDED');
+    const job = await store.get<StoredItem & Job & { run: number; runs: { error?: { detail: string } }[] }>(
+      keys.job(jobId),
+    );
+    expect(job).toMatchObject({ status: 'completed', run: 2 });
+    expect(job!.runs).toMatchObject([{ run: 1, status: 'failed' }]);
+    expect(job!.runs[0]!.error!.detail).toMatch(/lease/);
+    expect(job).not.toHaveProperty('lease_owner');
+  }, 300_000);
+
   it('killed mid-job, the phase fails on its heartbeat timeout instead of hanging', async () => {
     const store = new StateStore(
       DynamoDBDocumentClient.from(new DynamoDBClient({})),

@@ -475,6 +475,19 @@ describe('addressing', () => {
     expect(u.errors).toEqual([{ pointer: '/fqn', detail: 'unknown FQN', rule: 'fqn.known' }]);
   });
 
+  it('the FQN of a multi-part type addressed by FQN pins its first part only; the pool fills the rest', () => {
+    const multi = [definition({ session_type: 'm', addressed_by: 'fqn' })];
+    const p = plan({ session_type: 'm', fqn: 'Exam TEST T1 v1.0 A A-2' }, { defs: multi });
+    expect(p.pinned.map((x) => [x.order, x.fqn])).toEqual([
+      [1, 'Exam TEST T1 v1.0 A A-2'],
+      [2, 'Exam TEST T1 v1.0 B B-1'],
+    ]);
+    // A session-type-addressed type refuses an FQN instead of ignoring it.
+    const e = refused(() => plan({ session_type: 'seq', fqn: 'Exam TEST T1 v1.0 A A-2' }));
+    expect(e.kind).toBe('ambiguous-addressing');
+    expect(e.errors).toEqual([expect.objectContaining({ pointer: '/fqn', rule: 'addressed_by' })]);
+  });
+
   it('an unknown session type lists the known ones, sorted', () => {
     const e = refused(() => plan({ session_type: 'nope' }));
     expect(e.kind).toBe('unknown-session-type');

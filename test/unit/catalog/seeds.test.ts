@@ -4,7 +4,7 @@ import { Problem } from '../../../shared/domain/problem.ts';
 import { seedFiles, seeds } from './fixtures.ts';
 
 describe('the seed catalog', () => {
-  it('validates and holds the five delivery kinds, 40+ forms, templates and workers', () => {
+  it('validates and holds the five delivery kinds, 40+ forms, templates and the fleet warm minimum', () => {
     const s = seeds();
     expect(s.definitions.map((d) => d.session_type)).toEqual([
       'lablet',
@@ -19,7 +19,7 @@ describe('the seed catalog', () => {
     expect(s.forms.some((f) => f.status === 'deprecated')).toBe(true);
     expect(s.forms.some((f) => !f.pod_ref)).toBe(true);
     expect(s.workerTemplates.length).toBeGreaterThanOrEqual(3);
-    expect(s.workers.length).toBeGreaterThanOrEqual(3);
+    expect(s.fleet.warm).toEqual([{ template: 'cml-m5-2xlarge', region: 'eu-west-1', count: 1 }]);
     const f = s.forms.find((x) => x.fqn === 'Exam CCIE EI v1.1 DOO DOO-1')!;
     expect(f).toMatchObject({
       track_type: 'Exam',
@@ -57,9 +57,9 @@ describe('the seed catalog', () => {
     [
       'an unknown worker template',
       'workers',
-      (t: string) => t.replace('template: cml-m5-4xlarge', 'template: nope'),
+      (t: string) => t.replace('template: cml-m5-2xlarge', 'template: nope'),
       'workers.yaml',
-      '/workers/0/template',
+      '/fleet/warm/0/template',
     ],
   ] as const)('%s is a diagnostic naming the file and the pointer', (_what, key, mutate, file, pointer) => {
     const files = seedFiles();

@@ -165,3 +165,40 @@ describe('score_report.published follows the report document (issue 15, findings
     expect(e!.data).toMatchObject({ score_report_ref: ref, summary: { points_awarded: 9 } });
   });
 });
+
+describe('PII in events (issue 16, finding 6: candidate PII archived for 30 days)', () => {
+  const candidate = {
+    candidate_id: 'cand-1042',
+    first_name: 'Ada',
+    last_name: 'Lovelace',
+    email: 'ada@example.com',
+  };
+  const session = { ...base, candidate, timeslot: { start: 'a', end: 'b' }, reservation_id: 'r-1' };
+
+  it('a scheduled session names its candidate by id only', () => {
+    const [scheduled] = eventsForChange({
+      eventName: 'INSERT',
+      newImage: { ...session, status: 'pending', state_version: 1 },
+    });
+    expect(scheduled!.type).toBe(EVENT_TYPES.sessionScheduled);
+    expect((scheduled!.data as { candidate: unknown }).candidate).toEqual({ candidate_id: 'cand-1042' });
+  });
+
+  it('no event of a session, through every status, carries the name or e-mail', () => {
+    const statuses = ['pending', 'admitting', 'running', 'finalizing', 'completed'];
+    const all = statuses.flatMap((s, i) =>
+      eventsForChange(
+        i === 0
+          ? { eventName: 'INSERT', newImage: { ...session, status: s, state_version: 1 } }
+          : {
+              eventName: 'MODIFY',
+              oldImage: { ...session, status: statuses[i - 1], state_version: i },
+              newImage: { ...session, status: s, state_version: i + 1 },
+            },
+      ),
+    );
+    expect(all.length).toBeGreaterThan(statuses.length);
+    const text = JSON.stringify(all);
+    for (const pii of ['Ada', 'Lovelace', 'ada@example.com']) expect(text).not.toContain(pii);
+  });
+});

@@ -308,4 +308,30 @@ describe('can a timeslot be hosted', () => {
     expect(canHost([ask], { ...input, bookings: [] }).hostable).toBe(true);
     expect(canHost([ask], { ...input, bookings: [booked] }).hostable).toBe(false);
   });
+  it('startable in time vs not: a worker launched for the timeslot must boot before its provision time', () => {
+    const input = { workers: [full(1)], templates, bookings: [held(1)], config };
+    const bootMin = config.boot_minutes;
+    // Asked early enough: a new worker boots in time.
+    const early = canHost([booking('ask', P)], input, P - (bootMin + 1) * MIN);
+    expect(early).toMatchObject({ hostable: true, scale_ups: 1 });
+    // Exactly the boot time before: ready at the provision time, in time.
+    expect(canHost([booking('ask', P)], input, P - bootMin * MIN).hostable).toBe(true);
+    // One minute later: the worker would be ready a minute after the pod provisions.
+    const late = canHost([booking('ask', P)], input, P - (bootMin - 1) * MIN);
+    expect(late.hostable).toBe(false);
+    expect(late.reasons).toHaveLength(1);
+    expect(late.reasons[0]).toMatch(
+      new RegExp(
+        `^pod ask provisions at ${iso(P)}: nothing running fits it and a worker launched \\(.+\\) now is ready at ${iso(P + MIN)}`,
+      ),
+    );
+    // Running capacity that fits answers yes however late it is asked.
+    expect(
+      canHost([booking('ask', P)], { ...input, workers: [worker('w1')], bookings: [] }, P - MIN),
+    ).toEqual({
+      hostable: true,
+      reasons: [],
+      scale_ups: 0,
+    });
+  });
 });

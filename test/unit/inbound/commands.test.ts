@@ -183,3 +183,127 @@ describe('grader.grading.failed.v1', () => {
     expect(combined.per_part[0]).toMatchObject({ external: { status: 'failed', reason: 'rubric timeout' } });
   });
 });
+
+const lds = (type: string, order: number, data: Record<string, unknown> = {}): CloudEvent =>
+  ({
+    specversion: '1.0',
+    id: `lds-${type}`,
+    source: 'lds.delivery',
+    type,
+    subject: `sessions/${SID}/parts/${order}`,
+    data,
+  }) as CloudEvent;
+
+describe('the lab delivery system pauses and resumes a part (issue 15, finding 5)', () => {
+  it('lds.session.paused.v1 asks for a pause from this instant, by the LDS; a second one changes nothing', async () => {
+    const s = memoryStore([session(), part(1, 'monitoring')]);
+    const r = await applyInbound(
+      lds('lds.session.paused.v1', 1, { reason: 'candidate unwell' }),
+      s.store,
+      NOW,
+    );
+    expect(r).toEqual({ outcome: 'applied', detail: 'paused by the lab delivery system' });
+    expect(s.part(1).pause_requested).toEqual({
+      at: new Date(NOW).toISOString(),
+      by: 'lds.delivery',
+      origin: 'lds',
+      reason: 'candidate unwell',
+    });
+    const again = await applyInbound(lds('lds.session.paused.v1', 1), s.store, NOW + 1);
+    expect(again).toEqual({ outcome: 'ignored', detail: 'already paused' });
+    expect(s.writes()).toBe(1);
+  });
+
+  it('a part that is not running is not paused, with the reason', async () => {
+    const s = memoryStore([session(), part(1, 'grading')]);
+    const r = await applyInbound(lds('lds.session.paused.v1', 1), s.store, NOW);
+    expect(r.outcome).toBe('ignored');
+    expect(r.detail).toMatch(/grading/);
+    expect(s.writes()).toBe(0);
+  });
+
+  it('lds.session.resumed.v1 asks a paused part to resume; a part that is not paused is left alone', async () => {
+    const paused = {
+      ...part(1, 'waiting'),
+      paused: { at: new Date(NOW - 60_000).toISOString(), by: 'lds.delivery', origin: 'lds' },
+    } as unknown as StoredItem;
+    const s = memoryStore([session(), paused, part(2, 'waiting')]);
+    const r = await applyInbound(lds('lds.session.resumed.v1', 1), s.store, NOW);
+    expect(r).toEqual({ outcome: 'applied', detail: 'resumed by the lab delivery system' });
+    expect(s.part(1).resume_requested).toEqual({
+      at: new Date(NOW).toISOString(),
+      by: 'lds.delivery',
+      origin: 'lds',
+    });
+    const other = await applyInbound(lds('lds.session.resumed.v1', 2), s.store, NOW);
+    expect(other.outcome).toBe('ignored');
+    expect(s.writes()).toBe(1);
+  });
+});
+
+describe('the lab delivery system, each command (issue 15, finding 6)', () => {
+  it('lds.session.running.v1: the candidate started; once', async () => {
+    const s = memoryStore([session(), part(1, 'waiting')]);
+    expect(await applyInbound(lds('lds.session.running.v1', 1), s.store, NOW)).toEqual({
+      outcome: 'applied',
+      detail: 'candidate started',
+    });
+    expect(s.part(1).candidate_started_at).toBe(new Date(NOW).toISOString());
+    expect((await applyInbound(lds('lds.session.running.v1', 1), s.store, NOW + 1)).detail).toBe(
+      'already started',
+    );
+    expect(s.writes()).toBe(1);
+  });
+
+  it('lds.session.running.v1 for a part already collecting is ignored with the reason', async () => {
+    const s = memoryStore([session(), part(1, 'collecting')]);
+    expect(await applyInbound(lds('lds.session.running.v1', 1), s.store, NOW)).toEqual({
+      outcome: 'ignored',
+      detail: 'part is collecting',
+    });
+    expect(s.writes()).toBe(0);
+  });
+
+  it('lds.session.ended.v1: the candidate ended the part, with the reason; once', async () => {
+    const s = memoryStore([session(), part(1, 'monitoring')]);
+    expect(await applyInbound(lds('lds.session.ended.v1', 1, { reason: 'submitted' }), s.store, NOW)).toEqual(
+      { outcome: 'applied', detail: 'candidate ended the part' },
+    );
+    expect(s.part(1).end_requested).toEqual({
+      at: new Date(NOW).toISOString(),
+      by: 'lds.delivery',
+      reason: 'submitted',
+    });
+    expect((await applyInbound(lds('lds.session.ended.v1', 1), s.store, NOW)).detail).toBe('already ended');
+  });
+
+  it('an event is correlated by the LDS session’s external reference when it names no part', async () => {
+    const s = memoryStore([session(), part(1, 'waiting'), part(2, 'waiting')]);
+    const ce = {
+      ...lds('lds.session.running.v1', 1),
+      subject: undefined,
+      data: { lds_session_id: 'lds_abc', external_ref: `${SID}.p2.0` },
+    } as unknown as CloudEvent;
+    expect((await applyInbound(ce, s.store, NOW)).outcome).toBe('applied');
+    expect(s.part(2).candidate_started_at).toBeDefined();
+    expect(s.part(1).candidate_started_at).toBeUndefined();
+  });
+
+  it('an event that names no session part is refused by name and changes nothing', async () => {
+    const s = memoryStore([session(), part(1, 'waiting')]);
+    for (const data of [{}, { external_ref: 'someone-else' }, { external_ref: `${SID}.px.0` }]) {
+      const ce = { ...lds('lds.session.running.v1', 1), subject: undefined, data } as unknown as CloudEvent;
+      await expect(applyInbound(ce, s.store, NOW)).rejects.toMatchObject({
+        kind: 'validation-error',
+        errors: [{ pointer: '/subject', rule: 'target' }],
+      });
+    }
+    expect(s.writes()).toBe(0);
+  });
+
+  it('an unknown type is acknowledged and ignored', async () => {
+    const s = memoryStore([session(), part(1, 'waiting')]);
+    expect((await applyInbound(lds('lds.session.reticulated.v1', 1), s.store, NOW)).outcome).toBe('ignored');
+    expect(s.writes()).toBe(0);
+  });
+});

@@ -135,6 +135,40 @@ describe('bin-packing', () => {
     expect(r.ok && r.worker.id).toBe('w2');
   });
 
+  it('an avoided worker goes last in whatever order the workers come', () => {
+    const ws = [w('w1', 2, 2, 2), w('w2', 8, 8, 8), w('w3', 12, 12, 12)];
+    const orders = [
+      [0, 1, 2],
+      [0, 2, 1],
+      [1, 0, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [2, 1, 0],
+    ];
+    for (const o of orders) {
+      const r = placePod(
+        light,
+        o.map((i) => ws[i]!),
+        new Set(['w3']),
+      );
+      expect(r.ok && r.worker.id, `order ${o.join(',')}`).toBe('w2');
+    }
+    // Two avoided workers keep their bin-packing order between them.
+    const both = placePod(light, [ws[1]!, ws[2]!], new Set(['w2', 'w3']));
+    expect(both.ok && both.worker.id).toBe('w3');
+  });
+
+  it('node utilisation is a ratio of max_nodes: a worker with more nodes in a larger pool is emptier', () => {
+    // a: cpu 0.5, memory 0.5, nodes 10/40 = 0.25 → 0.5. b: nodes 15/20 = 0.75 → b is fuller.
+    const a = worker('a', {
+      capacity: { cpu_cores: 16, memory_gb: 64, max_nodes: 40 },
+      allocated: { cpu_cores: 8, memory_gb: 32, nodes: 10, pods: 1 },
+    });
+    const b = w('b', 4, 16, 15);
+    const r = placePod(light, [a, b]);
+    expect(r.ok && r.worker.id).toBe('b');
+  });
+
   it('keeps the rejections of the workers that did not fit next to the placement', () => {
     const r = placePod(light, [worker('down', { status: 'stopped' }), w('up', 0, 0, 0)]);
     expect(r.ok).toBe(true);

@@ -46,7 +46,7 @@ function ports(opts: {
     sfn: new SFNClient({ region: 'eu-west-1' }),
     stateMachineArn: (name) => `arn:aws:states:eu-west-1:123456789012:stateMachine:${name}`,
     teardownPod: async () => {},
-    extendLds: async () => {},
+    ldsCommand: async () => {},
     putSessionReport: async (session, report) => {
       if (opts.reportError) throw opts.reportError;
       reports.push({ session, report });

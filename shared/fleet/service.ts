@@ -1,0 +1,141 @@
+/**
+ * The fleet reconcile pass's ports, wired from the environment: the state table, EC2 through the
+ * SDK (AWS, or the local runtime's EC2 endpoint through AWS_ENDPOINT_URL_EC2), the stored worker
+ * templates and fleet settings (seeds/workers.yaml), the booked pods read from the session views,
+ * and CML's readiness probe over HTTP. The scheduled entry (a Lambda in AWS, the local runtime's
+ * clock tick) calls `runFleetPass`; nothing else differs between the two.
+ */
+import { Ec2Workers } from '../adapters/ec2.ts';
+import { podDefinitionDocument } from '../content/service.ts';
+import type { Clock } from '../domain/clock.ts';
+import { DEFAULT_FLEET_CONFIG, type FleetConfig, type PodBooking } from '../domain/scaling.ts';
+import type { WorkerRecord, WorkerTemplate } from '../domain/worker.ts';
+import { documentClient, ec2Client } from '../runtime/aws.ts';
+import { runtimeClock } from '../runtime/clock.ts';
+import { ENV, env, envOptional } from '../runtime/env.ts';
+import { keys, PARTITIONS } from '../store/keys.ts';
+import { StateStore, type StoredItem } from '../store/state-store.ts';
+import { ViewStore } from '../store/views.ts';
+import { availability, type AvailabilityQuery } from './availability.ts';
+import { bookedDemand, cachedDemand } from './demand.ts';
+import {
+  DEFAULT_FLEET_SETTINGS,
+  reconcileFleet,
+  type Ec2Port,
+  type FleetPassReport,
+  type FleetPorts,
+  type FleetSettings,
+} from './reconcile.ts';
+
+export interface FleetPassOptions {
+  /** Where workers are launched (the stage's subnet and security group). */
+  network: FleetSettings['network'];
+  /** Overrides of the stored settings (tests, the local runtime's CML address pattern). */
+  settings?: Partial<FleetSettings>;
+  ec2?: Ec2Port;
+  clock?: Clock;
+  /** How long the readiness probe waits for CML (default 5 s). */
+  probeTimeoutMs?: number;
+  log?: FleetPorts['log'];
+}
+
+/** Booked sessions further ahead than this do not matter to this pass (look-ahead is an hour). */
+const BOOKING_HORIZON_MS = 24 * 3600_000;
+
+/** The stage's fleet configuration: the defaults, overridden by the stored item (seeds/workers.yaml). */
+export async function fleetConfig(store: StateStore): Promise<FleetConfig> {
+  const stored = await store.get<StoredItem & Partial<FleetConfig>>(keys.fleetConfig());
+  const config: FleetConfig = { ...DEFAULT_FLEET_CONFIG };
+  for (const k of Object.keys(DEFAULT_FLEET_CONFIG) as (keyof FleetConfig)[])
+    if (stored?.[k] !== undefined) (config as unknown as Record<string, unknown>)[k] = stored[k];
+  return config;
+}
+
+/** One pass of the fleet reconcile loop with ports from the environment. */
+export async function runFleetPass(o: FleetPassOptions): Promise<FleetPassReport> {
+  return reconcileFleet(await fleetPorts(o));
+}
+
+export async function fleetPorts(o: FleetPassOptions): Promise<FleetPorts> {
+  const store = new StateStore(documentClient(), env('stateTable'));
+  const clock = o.clock ?? runtimeClock();
+  const config = await fleetConfig(store);
+  const settings: FleetSettings = { ...config, ...DEFAULT_FLEET_SETTINGS, network: o.network, ...o.settings };
+  const timeout = o.probeTimeoutMs ?? 5_000;
+  let n = 0;
+  return {
+    store,
+    ec2: o.ec2 ?? new Ec2Workers(ec2Client(), env('stage')),
+    clock,
+    settings,
+    probe: (w) => cmlAnswers(w, timeout),
+    templates: async () =>
+      (await store.queryPartition<StoredItem & WorkerTemplate>(PARTITIONS.workerTemplates)).map((t) => t),
+    bookings: () => readBookings(store, clock.now()),
+    newWorkerId: () =>
+      `wrk_${clock.now().toString(36)}${(++n).toString(36)}${Math.random().toString(36).slice(2, 8)}`,
+    ...(o.log ? { log: o.log } : {}),
+  };
+}
+
+/** CML answers its system information endpoint (no credentials needed), within the timeout. */
+async function cmlAnswers(w: WorkerRecord, timeoutMs: number): Promise<boolean> {
+  if (!w.address) return false;
+  const base = w.cml_url ?? `https://${w.address}`;
+  try {
+    const res = await fetch(`${base}/api/v0/system_information`, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) {
+      await res.body?.cancel();
+      return false;
+    }
+    return ((await res.json()) as { ready?: boolean }).ready === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The booked pods that are not gone, from the active sessions' tree views (shared/fleet/demand.ts,
+ * the same reading the availability answer uses): pending sessions within the booking horizon.
+ */
+export function readBookings(store: StateStore, now: number): Promise<PodBooking[]> {
+  const views = new ViewStore(documentClient(), env('viewsTable'));
+  return bookedDemand(
+    views,
+    cachedDemand((id) => podDefinitionDocument(id, store)),
+    {
+      pendingUntil: now + BOOKING_HORIZON_MS,
+    },
+  );
+}
+
+/**
+ * Where the stage launches workers, from the variables the topology's `fleet` grant sets (the
+ * stage's worker subnets, the workers' security group and instance profile; D120).
+ */
+export function fleetNetworkFromEnv(): FleetSettings['network'] {
+  const subnets = env('workerSubnets').split(',').filter(Boolean);
+  if (!subnets.length) throw new Error(`${ENV.workerSubnets} names no subnet`);
+  const profile = envOptional('workerInstanceProfileArn');
+  return {
+    subnet_id: subnets[0]!,
+    security_group_ids: env('workerSecurityGroups').split(',').filter(Boolean),
+    ...(profile ? { instance_profile_arn: profile } : {}),
+    public_ip: envOptional('workerPublicIp') === 'true',
+  };
+}
+
+/** The scheduler's question (GET /v1/availability), with the stage's fleet configuration. */
+export async function availabilityAnswer(clock: Clock, q: AvailabilityQuery) {
+  const store = new StateStore(documentClient(), env('stateTable'));
+  return availability(
+    {
+      store,
+      views: new ViewStore(documentClient(), env('viewsTable')),
+      clock,
+      demandOf: cachedDemand((id) => podDefinitionDocument(id, store)),
+      config: await fleetConfig(store),
+    },
+    q,
+  );
+}

@@ -1,0 +1,223 @@
+/**
+ * The CML fleet in the local runtime (issue 13): from a fresh start with no worker, the warm
+ * minimum is launched through the EC2 endpoint, boots on the virtual clock and brings up its own
+ * CML at its private address; a lablet is placed on it; when the worker's instance is terminated
+ * mid-session the pods are failed or placed again by their part's phase, never silently, and the
+ * sessions reconciler instantiates a re-placed pod again on a new worker. Manual clock: time moves
+ * only when the test advances it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalRuntime, type LocalRuntime } from '../../../infra/local/runtime.ts';
+import { putContent } from '../../../infra/local/sample-content.ts';
+import type { WorkerRecord } from '../../../shared/domain/worker.ts';
+import { samplePackage } from '../../unit/content/packages.ts';
+
+const MIN = 60_000;
+const T0 = Date.parse('2026-12-07T06:00:00Z');
+const FQN = 'Lablet CCNP ENCOR v1.1 LAB OSPF-101';
+
+let rt: LocalRuntime;
+
+interface Tree {
+  session: { id: string; status: string };
+  parts: { order: number; status: string; failure?: { error: string } }[];
+  pods: { id: string; status: string; host_id?: string; state_history: { to: string; reason?: string }[] }[];
+}
+interface Bus {
+  'detail-type': string;
+  detail: { subject?: string; data: Record<string, unknown> };
+}
+
+async function api<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(rt.apiUrl + path, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (res.status >= 400) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+const workers = async () =>
+  (await api<{ items: (WorkerRecord & { instance_id?: string })[] }>('GET', '/v1/workers')).items;
+const tree = (id: string) => api<Tree>('GET', `/v1/sessions/${id}`);
+const events = async () => (await api<{ events: Bus[] }>('GET', '/local/events/log')).events;
+
+/** Steps the manual clock (quiet → `step`, busy → a second) until `done` answers, within `maxMs` of virtual time. */
+async function drive<T>(what: string, done: () => Promise<T | undefined | false>, maxMs: number, step = MIN) {
+  let virtual = 0;
+  for (;;) {
+    const quiet = await rt.settle(500).then(
+      () => true,
+      () => false,
+    );
+    const got = await done();
+    if (got) return got;
+    if (virtual > maxMs) throw new Error(`${what}: not after ${virtual / MIN} virtual minutes`);
+    const by = quiet ? step : 1_000;
+    await rt.advanceClock(by);
+    virtual += by;
+  }
+}
+
+async function book(key: string, startInMin: number) {
+  const now = rt.clock.now();
+  const slot = {
+    start: new Date(now + startInMin * MIN).toISOString(),
+    end: new Date(now + (startInMin + 120) * MIN).toISOString(),
+  };
+  const r = await api<Tree>(
+    'POST',
+    '/v1/sessions',
+    { fqn: FQN, candidate: { candidate_id: key }, timeslot: slot },
+    { 'idempotency-key': key },
+  );
+  return r.session.id;
+}
+
+beforeAll(async () => {
+  rt = await startLocalRuntime({
+    port: 0,
+    log: () => undefined,
+    clock: { kind: 'manual', start: T0 },
+  });
+  await putContent(rt.env, [
+    { key: 'it/lablet-ospf-basics.zip', body: await samplePackage('lablet-ospf-basics') },
+  ]);
+  await drive(
+    'the sample lablet to be synced',
+    async () =>
+      (
+        await api<{ items: { status: string }[] }>('GET', '/v1/pod-definitions?name=lablet-ospf-basics')
+      ).items.some((d) => d.status === 'ready'),
+    0,
+    0,
+  ).catch(async () => {
+    for (let i = 0; i < 600; i++) {
+      const r = await api<{ items: { status: string }[] }>(
+        'GET',
+        '/v1/pod-definitions?name=lablet-ospf-basics',
+      );
+      if (r.items.some((d) => d.status === 'ready')) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the sample lablet was not synced');
+  });
+});
+
+afterAll(async () => {
+  await rt?.stop();
+});
+
+describe('the CML fleet in the local runtime', () => {
+  let first: WorkerRecord & { instance_id?: string };
+
+  it('starts with no worker, launches the warm minimum through EC2, and it boots on the clock to running', async () => {
+    // The first pass ran at start: the warm minimum's worker is decided (nothing else is booked).
+    const [w, ...more] = await workers();
+    expect(more).toEqual([]);
+    expect(w).toMatchObject({ status: 'pending', template: 'cml-m5-2xlarge' });
+    first = await drive(
+      'the warm worker to run',
+      async () => (await workers()).find((x) => x.id === w!.id && x.status === 'running'),
+      20 * MIN,
+    );
+    expect(first.instance_id).toMatch(/^i-/);
+    expect(rt.fleet.endpoint!.calls).toEqual(
+      expect.arrayContaining(['DescribeImages', 'RunInstances', 'DescribeInstances']),
+    );
+    expect(first.address).toMatch(/^127\.\d+\.1\.\d+$/);
+    // Its own CML answers at its private address.
+    const host = rt.fleet.hosts.get(first.instance_id!);
+    expect(host?.cml.url).toBe(`http://${first.address}:${rt.fleet.cmlPort}`);
+    const statuses = (await events())
+      .filter((e) => e.detail.subject === `workers/${w!.id}`)
+      .map((e) => [e['detail-type'], e.detail.data.to ?? e.detail.data.reason]);
+    expect(statuses).toContainEqual([
+      'lcm.worker.scaled_up.v1',
+      'warm minimum 1 of cml-m5-2xlarge in eu-west-1',
+    ]);
+    for (const to of ['provisioning', 'starting', 'running'])
+      expect(statuses).toContainEqual(['lcm.worker.status_changed.v1', to]);
+  });
+
+  it('a worker lost mid-session: a pod before the candidate is placed again and instantiated on a new worker; one in the candidate hands fails its part with the reason', async () => {
+    const waiting = await book('fleet-lost-a', 20);
+    const a = await drive(
+      'session a to wait for the candidate',
+      async () => {
+        const t = await tree(waiting);
+        return t.parts[0]!.status === 'waiting' && t.pods[0]!.status === 'ready' ? t : undefined;
+      },
+      40 * MIN,
+    );
+    expect(a.pods[0]!.host_id).toBe(first.id);
+    // A second session whose candidate has started (monitoring) on the same worker.
+    const working = await book('fleet-lost-b', 20);
+    await drive(
+      'session b to wait',
+      async () => (await tree(working)).parts[0]!.status === 'waiting',
+      40 * MIN,
+    );
+    const started = await rt.lds.emit(
+      rt.apiUrl,
+      { type: 'lds.session.running.v1', subject: `sessions/${working}/parts/1` },
+      rt.clock.now(),
+    );
+    expect(started.status).toBeLessThan(300);
+    await drive(
+      'session b to monitor',
+      async () => (await tree(working)).parts[0]!.status === 'monitoring',
+      10 * MIN,
+      1_000,
+    );
+    const b = await tree(working);
+    expect(b.pods[0]!.host_id).toBe(first.id);
+
+    // The instance is gone at once (a host failure).
+    rt.fleet.sim.kill(first.instance_id!);
+    const lostA = await drive(
+      'pod a to be placed again',
+      async () => {
+        const t = await tree(waiting);
+        return t.pods[0]!.state_history.some(
+          (h) => h.to === 'pending' && h.reason?.includes(`worker ${first.id} lost`),
+        )
+          ? t
+          : undefined;
+      },
+      5 * MIN,
+      10_000,
+    );
+    expect(lostA.pods[0]!.state_history.at(-1)!.reason ?? '').not.toBe('');
+    const failedB = await drive(
+      'part b to fail',
+      async () => {
+        const t = await tree(working);
+        return t.parts[0]!.status === 'failed' || t.session.status === 'failed' ? t : undefined;
+      },
+      30 * MIN,
+    );
+    expect(JSON.stringify(failedB)).toContain(`worker ${first.id} lost`);
+    const lost = (await workers()).find((x) => x.id === first.id)!;
+    expect(lost).toMatchObject({ status: 'failed', pods: [] });
+
+    // The sessions reconciler instantiates pod a again; the fleet launched a worker for it.
+    const again = await drive(
+      'pod a to be ready again on a new worker',
+      async () => {
+        const t = await tree(waiting);
+        return t.pods[0]!.status === 'ready' && t.pods[0]!.host_id && t.pods[0]!.host_id !== first.id
+          ? t
+          : undefined;
+      },
+      40 * MIN,
+    );
+    expect(again.parts[0]!.status).toBe('waiting');
+    const why = (await events()).filter(
+      (e) =>
+        e['detail-type'] === 'lcm.worker.status_changed.v1' && e.detail.subject === `workers/${first.id}`,
+    );
+    expect(why.map((e) => e.detail.data.to)).toContain('failed');
+  });
+});
