@@ -1,10 +1,11 @@
 /**
- * AWS SDK clients, created once per process (per function identity, see `clients`). Endpoints come only from the SDK's standard
+ * AWS SDK clients, created once per process (per function identity, see `clients`). The EC2
+ * client lives in `aws-ec2.ts`: it is the largest SDK client, and a handler pays for loading every
+ * client this module imports on its cold start, whether it calls it or not (D101). Endpoints come only from the SDK's standard
  * variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>), so the same code reaches AWS, the
  * local runtime, or a LocalStack deployment.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -21,7 +22,6 @@ interface Clients {
   sfn?: SFNClient;
   lambda?: LambdaClient;
   secrets?: SecretsManagerClient;
-  ec2?: EC2Client;
   ecs?: ECSClient;
 }
 
@@ -89,13 +89,6 @@ export function lambdaClient(): LambdaClient {
   const c = clients();
   c.lambda ??= new LambdaClient({ maxAttempts: 3 });
   return c.lambda;
-}
-
-/** The CML workers' instances (AWS_ENDPOINT_URL_EC2 points it at the local runtime's EC2). */
-export function ec2Client(): EC2Client {
-  const c = clients();
-  c.ec2 ??= new EC2Client({ maxAttempts: 5 });
-  return c.ec2;
 }
 
 export function ecsClient(): ECSClient {
