@@ -87,7 +87,7 @@ export class LcmNetwork extends Construct {
     const sg = (name: string, description: string, allowAllOutbound: boolean) =>
       new ec2.SecurityGroup(this, `${name}Sg`, {
         vpc: this.vpc,
-        securityGroupName: physicalName(config.stage, name.toLowerCase().replace(/([a-z])([A-Z])/g, '$1-$2')),
+        securityGroupName: physicalName(config.stage, name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()),
         description,
         allowAllOutbound,
         allowAllIpv6Outbound: false,
