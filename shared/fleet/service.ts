@@ -5,6 +5,7 @@
  * and CML's readiness probe over HTTP. The scheduled entry (a Lambda in AWS, the local runtime's
  * clock tick) calls `runFleetPass`; nothing else differs between the two.
  */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Ec2Workers } from '../adapters/ec2.ts';
 import { podDefinitionDocument } from '../content/service.ts';
 import type { Clock } from '../domain/clock.ts';
@@ -36,6 +37,11 @@ export interface FleetPassOptions {
   settings?: Partial<FleetSettings>;
   ec2?: Ec2Port;
   clock?: Clock;
+  /**
+   * The DynamoDB client (default: the environment's). The local runtime passes one that is not
+   * metered: the pass costs per minute, not per session, as the scheduled ticks do.
+   */
+  dynamo?: DynamoDBDocumentClient;
   /** How long the readiness probe waits for CML (default 5 s). */
   probeTimeoutMs?: number;
   log?: FleetPorts['log'];
@@ -51,7 +57,8 @@ export async function runFleetPass(o: FleetPassOptions): Promise<FleetPassReport
 }
 
 export async function fleetPorts(o: FleetPassOptions): Promise<FleetPorts> {
-  const store = new StateStore(documentClient(), env('stateTable'));
+  const dynamo = o.dynamo ?? documentClient();
+  const store = new StateStore(dynamo, env('stateTable'));
   const clock = o.clock ?? runtimeClock();
   const stored = await store.get<StoredItem & Partial<FleetConfig>>(keys.fleetConfig());
   const config: FleetConfig = { ...DEFAULT_FLEET_CONFIG };
@@ -68,7 +75,7 @@ export async function fleetPorts(o: FleetPassOptions): Promise<FleetPorts> {
     probe: (w) => cmlAnswers(w, timeout),
     templates: async () =>
       (await store.queryPartition<StoredItem & WorkerTemplate>(PARTITIONS.workerTemplates)).map((t) => t),
-    bookings: () => readBookings(store, clock.now()),
+    bookings: () => readBookings(store, clock.now(), new ViewStore(dynamo, env('viewsTable'))),
     newWorkerId: () =>
       `wrk_${clock.now().toString(36)}${(++n).toString(36)}${Math.random().toString(36).slice(2, 8)}`,
     ...(o.log ? { log: o.log } : {}),
@@ -95,8 +102,11 @@ async function cmlAnswers(w: WorkerRecord, timeoutMs: number): Promise<boolean> 
  * The booked pods that are not gone, from the active sessions' tree views: each with its part's
  * provision time and cleanup deadline, its worker once placed, and what its content needs.
  */
-export async function readBookings(store: StateStore, now: number): Promise<PodBooking[]> {
-  const views = new ViewStore(documentClient(), env('viewsTable'));
+export async function readBookings(
+  store: StateStore,
+  now: number,
+  views = new ViewStore(documentClient(), env('viewsTable')),
+): Promise<PodBooking[]> {
   const out: PodBooking[] = [];
   const needsOf = new Map<
     string,
