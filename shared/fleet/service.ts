@@ -110,9 +110,13 @@ export function readBookings(
   now: number,
   views = new ViewStore(documentClient(), env('viewsTable')),
 ): Promise<PodBooking[]> {
-  return bookedDemand(views, cachedDemand((id) => podDefinitionDocument(id, store)), {
-    pendingUntil: now + BOOKING_HORIZON_MS,
-  });
+  return bookedDemand(
+    views,
+    cachedDemand((id) => podDefinitionDocument(id, store)),
+    {
+      pendingUntil: now + BOOKING_HORIZON_MS,
+    },
+  );
 }
 
 /**
