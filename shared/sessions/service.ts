@@ -146,6 +146,11 @@ export interface ListQuery {
 }
 
 export async function listTrees(deps: SessionsDeps, q: ListQuery, tenant: string) {
+  // DynamoDB refuses a BETWEEN whose bounds are reversed: the caller's mistake, answered as such.
+  if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to))
+    throw new Problem('validation-error', 'from is after to', {
+      errors: [{ pointer: '/from', detail: 'must not be after to', rule: 'range' }],
+    });
   const [index, partition] = q.candidate_id
     ? (['by_candidate', viewKeys.byCandidate(q.candidate_id)] as const)
     : q.status
