@@ -12,6 +12,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../shared/domain/clock.ts';
 import { runFleetPass } from '../../shared/fleet/service.ts';
 import type { FleetPassReport } from '../../shared/fleet/reconcile.ts';
@@ -29,6 +30,8 @@ export interface LocalFleetOptions {
   delayScale: number;
   ec2?: Partial<Ec2SimOptions>;
   log?: (line: string) => void;
+  /** DynamoDB for the pass (set by the runtime once the tables exist; not the metered one). */
+  dynamo?: () => DynamoDBDocumentClient;
 }
 
 interface Host {
@@ -112,6 +115,7 @@ export class LocalFleet {
       const report = await runFleetPass({
         network: LOCAL_NETWORK,
         settings: { cml_url_template: this.cmlUrlTemplate },
+        ...(this.o.dynamo ? { dynamo: this.o.dynamo() } : {}),
         ...(this.o.log ? { log: (msg, data) => this.o.log!(`[fleet] ${msg} ${JSON.stringify(data)}`) } : {}),
       });
       await this.advance();

@@ -8,6 +8,7 @@ import './polyfills.ts';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   type Clock,
   ManualClock,
@@ -177,7 +178,14 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     delayScale: opts.simDelayScale ?? 0,
     ...(opts.ec2 ? { ec2: opts.ec2 } : {}),
     log,
+    // DynamoDB Local itself, not the meter: the pass is a per-minute cost, not a session's.
+    dynamo: (): DynamoDBDocumentClient =>
+      (fleetDynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: ddbEndpoint() }), {
+        marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
+      })),
   });
+  let fleetDynamo: DynamoDBDocumentClient | undefined;
+  const ddbEndpoint = (): string => dynamodb.endpoint;
   const consoles = new DeviceConsoleSimulator();
   const lds = await startLdsSimulator();
   const [dynamodb, s3] = await Promise.all([
@@ -598,7 +606,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       await Promise.all(proxies.map((p) => p.close()));
       streams.destroy();
       await meter?.close();
-      await Promise.all([dynamodb.stop(), s3.stop(), fleet.stop(), consoles.stop(), lds.close()]);
+      await fleet.stop();
+      fleetDynamo?.destroy();
+      await Promise.all([dynamodb.stop(), s3.stop(), consoles.stop(), lds.close()]);
     },
   };
 }

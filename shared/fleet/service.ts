@@ -5,6 +5,7 @@
  * and CML's readiness probe over HTTP. The scheduled entry (a Lambda in AWS, the local runtime's
  * clock tick) calls `runFleetPass`; nothing else differs between the two.
  */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Ec2Workers } from '../adapters/ec2.ts';
 import { podDefinitionDocument } from '../content/service.ts';
 import type { Clock } from '../domain/clock.ts';
@@ -35,6 +36,11 @@ export interface FleetPassOptions {
   settings?: Partial<FleetSettings>;
   ec2?: Ec2Port;
   clock?: Clock;
+  /**
+   * The DynamoDB client (default: the environment's). The local runtime passes one that is not
+   * metered: the pass costs per minute, not per session, as the scheduled ticks do.
+   */
+  dynamo?: DynamoDBDocumentClient;
   /** How long the readiness probe waits for CML (default 5 s). */
   probeTimeoutMs?: number;
   log?: FleetPorts['log'];
@@ -58,7 +64,8 @@ export async function runFleetPass(o: FleetPassOptions): Promise<FleetPassReport
 }
 
 export async function fleetPorts(o: FleetPassOptions): Promise<FleetPorts> {
-  const store = new StateStore(documentClient(), env('stateTable'));
+  const dynamo = o.dynamo ?? documentClient();
+  const store = new StateStore(dynamo, env('stateTable'));
   const clock = o.clock ?? runtimeClock();
   const config = await fleetConfig(store);
   const settings: FleetSettings = { ...config, ...DEFAULT_FLEET_SETTINGS, network: o.network, ...o.settings };
@@ -72,7 +79,7 @@ export async function fleetPorts(o: FleetPassOptions): Promise<FleetPorts> {
     probe: (w) => cmlAnswers(w, timeout),
     templates: async () =>
       (await store.queryPartition<StoredItem & WorkerTemplate>(PARTITIONS.workerTemplates)).map((t) => t),
-    bookings: () => readBookings(store, clock.now()),
+    bookings: () => readBookings(store, clock.now(), new ViewStore(dynamo, env('viewsTable'))),
     newWorkerId: () =>
       `wrk_${clock.now().toString(36)}${(++n).toString(36)}${Math.random().toString(36).slice(2, 8)}`,
     ...(o.log ? { log: o.log } : {}),
@@ -99,8 +106,11 @@ async function cmlAnswers(w: WorkerRecord, timeoutMs: number): Promise<boolean> 
  * The booked pods that are not gone, from the active sessions' tree views (shared/fleet/demand.ts,
  * the same reading the availability answer uses): pending sessions within the booking horizon.
  */
-export function readBookings(store: StateStore, now: number): Promise<PodBooking[]> {
-  const views = new ViewStore(documentClient(), env('viewsTable'));
+export function readBookings(
+  store: StateStore,
+  now: number,
+  views = new ViewStore(documentClient(), env('viewsTable')),
+): Promise<PodBooking[]> {
   return bookedDemand(
     views,
     cachedDemand((id) => podDefinitionDocument(id, store)),

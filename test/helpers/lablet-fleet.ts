@@ -8,17 +8,17 @@
  * Sessions are created and read through the public HTTP API (retrying 5xx answers, as a
  * scheduler would, with the same Idempotency-Key); the capacity checks read the state table.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.ts';
 import { putContent } from '../../infra/local/sample-content.ts';
-import { StateStore } from '../../shared/store/state-store.ts';
+import { StateStore, type StoredItem } from '../../shared/store/state-store.ts';
 import { samplePackage } from '../unit/content/packages.ts';
-import { PARTITIONS } from '../../shared/store/keys.ts';
+import { keys, PARTITIONS } from '../../shared/store/keys.ts';
 
 const SEEDS = new URL('../../seeds/', import.meta.url).pathname;
 export const LABLET_FQN = 'Lablet CCNP ENCOR v1.1 LAB OSPF-101';
@@ -46,6 +46,9 @@ export interface FleetTree {
 
 export interface WorkerSnapshot {
   id: string;
+  status: string;
+  instance_id?: string;
+  scaling?: { direction: string; reason: string; at: string };
   capacity: { cpu_cores: number; memory_gb: number; max_nodes: number };
   allocated: { cpu_cores: number; memory_gb: number; nodes: number; pods: number };
   ports_in_use: number[];
@@ -64,46 +67,37 @@ export interface Fleet {
 }
 
 /**
- * Starts a local runtime whose worker pool is `workers` bare-metal simulated CML hosts (48
- * cores, 192 GB, 120 nodes: twelve sample lablets each), each with its own 250-port range from
- * `portBase` (default 10000; locally every worker's consoles listen on 127.0.0.1, so the ranges
- * must not overlap, neither within a fleet nor between fleets that run at the same time in one
- * test run, and must stay below the kernel's ephemeral ports, 32768 and up, which outgoing
- * connections take, and apart from the seeded workers' 20000 and up), and syncs the sample
- * lablet package.
+ * Starts a local runtime whose fleet's warm minimum is `workers` bare-metal CML hosts (48 cores,
+ * 192 GB, 120 nodes: twelve sample lablets each), launched through the local EC2 endpoint at
+ * start, syncs the sample lablet package, and steps the clock until every warm worker runs (each
+ * boots its own simulated CML and consoles at its own loopback address). `warmAfterStart` then
+ * lowers the warm minimum (the chaos test: idle workers must be scaled down after the cooldown).
  */
 export async function startFleet(opts: {
   workers: number;
   chaos?: { failureRate: number; duplicateRate: number; random?: () => number };
   start?: number;
-  /** The first console port of the first worker (see above). */
-  portBase?: number;
   /** Meter DynamoDB capacity units (the bill per session: test/bench/cost.bench.ts). */
   meter?: boolean;
+  warmAfterStart?: number;
 }): Promise<Fleet> {
-  const portBase = opts.portBase ?? 10000;
-  if (portBase + opts.workers * 250 > 20000)
-    throw new RangeError(
-      `${opts.workers} workers from port ${portBase} reach the seeded workers' ports (20000)`,
-    );
   const dir = mkdtempSync(join(tmpdir(), 'lcm-fleet-seeds-'));
   cpSync(SEEDS, dir, { recursive: true });
+  const templates = parse(readFileSync(join(SEEDS, 'worker-templates.yaml'), 'utf8')) as {
+    templates: { name: string; max_per_region: number }[];
+  };
+  for (const t of templates.templates) if (t.name === METAL) t.max_per_region = opts.workers + 2;
+  writeFileSync(join(dir, 'worker-templates.yaml'), stringify(templates));
   writeFileSync(
     join(dir, 'workers.yaml'),
     stringify({
-      workers: Array.from({ length: opts.workers }, (_, i) => ({
-        id: `wrk_fleet${String(i).padStart(3, '0')}`,
+      fleet: {
         region: 'eu-west-1',
-        instance_id: `i-0f1ee7${String(i).padStart(11, '0')}`,
-        template: 'cml-m5zn-metal',
-        host_type: 'cml_on_aws',
-        license: 'enterprise',
-        cml_version: '2.8',
-        address: '10.30.0.1',
-        status: 'running',
-        capacity: { cpu_cores: 48, memory_gb: 192, max_nodes: 120 },
-        ports: { start: portBase + i * 250, end: portBase + 249 + i * 250 },
-      })),
+        warm: [{ template: METAL, region: 'eu-west-1', count: opts.workers }],
+        max_workers_per_region: opts.workers + 2,
+        cooldown_minutes: 15,
+        scale_down_to: 'stopped',
+      },
     }),
   );
   const prevSeeds = process.env.LCM_SEEDS_DIR;
@@ -114,6 +108,7 @@ export async function startFleet(opts: {
     log: (l) => void lines.push(l),
     clock: { kind: 'manual', start: opts.start ?? Date.parse('2026-12-07T06:00:00Z') },
     dynamodbJit: 'throughput',
+    ec2: { instance_limit: Math.max(32, opts.workers * 2 + 8) },
     ...(opts.meter ? { meter: true } : {}),
     ...(opts.chaos ? { chaos: { duplicateRate: opts.chaos.duplicateRate, random: opts.chaos.random } } : {}),
   });
@@ -132,6 +127,16 @@ export async function startFleet(opts: {
       return r.items.some((d) => d.status === 'ready');
     }, 180_000); // a hang guard: on a loaded machine, seeding and a sync take minutes
     await rt.settle(20_000);
+    // The warm workers boot on the clock (EC2 pending, then CML): step it until all of them run.
+    const t0 = rt.clock.now();
+    for (;;) {
+      const running = (await readWorkersOf(rt)).filter((w) => w.status === 'running').length;
+      if (running >= opts.workers) break;
+      if (rt.clock.now() - t0 > 40 * M)
+        throw new Error(`${running} of ${opts.workers} warm workers running after 40 virtual minutes`);
+      await rt.advanceClock(M);
+      await rt.settle(20_000).catch(() => undefined);
+    }
   } catch (e) {
     await rt.stop();
     restoreEnv();
@@ -140,6 +145,7 @@ export async function startFleet(opts: {
   }
   // Handler failures start only now: the content is in place, as it would be before any exam.
   if (opts.chaos) rt.fns.chaos = { failureRate: opts.chaos.failureRate, random: opts.chaos.random };
+  if (opts.warmAfterStart !== undefined) await setWarm(rt, opts.warmAfterStart);
   const ddb = DynamoDBDocumentClient.from(
     new DynamoDBClient({
       // DynamoDB Local itself, not the meter: the driver's reads are not what a session costs.
@@ -184,6 +190,8 @@ export async function driveLablets(
     concurrency?: number;
     /** The jump when quiet. */ stepMs?: number;
     maxVirtualMs?: number;
+    /** Called before each clock step with the virtual time driven so far (the chaos test's instance kills). */
+    onStep?: (virtualMs: number) => Promise<void>;
   },
 ): Promise<DriveResult> {
   const { rt } = fleet;
@@ -235,6 +243,7 @@ export async function driveLablets(
         `${open.length + n - trees.length} of ${n} sessions had not ended after ${maxVirtual / M} virtual minutes (e.g. ${JSON.stringify(open[0]?.session ?? ids.find((id) => !trees.some((t) => t.session.id === id)))})`,
       );
     }
+    await opts.onStep?.(virtual);
     const step = quiet ? bigStep : smallStep;
     if (process.env.LCM_FLEET_DEBUG)
       console.log(
@@ -356,6 +365,32 @@ export async function call<T>(
 }
 
 const get = <T>(rt: LocalRuntime, path: string) => call<T>(rt, 'GET', path);
+
+const METAL = 'cml-m5zn-metal';
+
+/** The fleet's workers, through the operator API. */
+async function readWorkersOf(rt: LocalRuntime): Promise<WorkerSnapshot[]> {
+  return (await get<{ items: WorkerSnapshot[] }>(rt, '/v1/workers')).items;
+}
+
+/** Sets the stored warm minimum of the metal template (an operator's change of seeds/workers.yaml). */
+export async function setWarm(rt: LocalRuntime, count: number): Promise<void> {
+  const ddb = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: rt.dynamodb.endpoint,
+      region: rt.env.AWS_REGION,
+      credentials: { accessKeyId: rt.env.AWS_ACCESS_KEY_ID!, secretAccessKey: rt.env.AWS_SECRET_ACCESS_KEY! },
+    }),
+  );
+  try {
+    await new StateStore(ddb, rt.env.LCM_STATE_TABLE!).update<StoredItem & { warm: unknown[] }>(
+      keys.fleetConfig(),
+      (cur) => ({ ...cur, warm: [{ template: METAL, region: 'eu-west-1', count }] }),
+    );
+  } finally {
+    ddb.destroy();
+  }
+}
 
 async function until(probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -21,6 +21,13 @@ export default async function setup(project: TestProject) {
     clock: { kind: 'accelerated', factor: Number(process.env.LCM_E2E_CLOCK_FACTOR ?? 600) },
     log: () => undefined,
   });
+  // The fleet starts with no worker: its warm minimum boots on the clock (a hang guard only).
+  for (let i = 0; ; i++) {
+    const r = (await (await fetch(`${runtime.apiUrl}/v1/workers`)).json()) as { items: { status: string }[] };
+    if (r.items.some((w) => w.status === 'running')) break;
+    if (i > 1200) throw new Error('no warm worker is running');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   project.provide('apiUrl', runtime.apiUrl);
   project.provide('localEndpoints', true);
   project.provide('awsEnv', runtime.env);

@@ -17,7 +17,7 @@ let bill: PerSession;
 beforeAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
   // Console ports apart from the chaos fleet's (10000 and up), which may run at the same time.
-  fleet = await startFleet({ workers: 1, meter: true, portBase: 18000 });
+  fleet = await startFleet({ workers: 1, meter: true });
   bill = await billPerLablet(fleet, 2, 'budget');
 }, 900_000);
 afterAll(() => fleet?.stop());
