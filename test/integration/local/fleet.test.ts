@@ -200,7 +200,7 @@ describe('the CML fleet in the local runtime', () => {
     );
     expect(JSON.stringify(failedB)).toContain(`worker ${first.id} lost`);
     const lost = (await workers()).find((x) => x.id === first.id)!;
-    expect(lost).toMatchObject({ status: 'failed', pods: [] });
+    expect(lost).toMatchObject({ status: 'failed', allocation: { pods: [] } });
 
     // The sessions reconciler instantiates pod a again; the fleet launched a worker for it.
     const again = await drive(
