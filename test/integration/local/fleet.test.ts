@@ -150,12 +150,21 @@ describe('the CML fleet in the local runtime', () => {
       async () => (await tree(working)).parts[0]!.status === 'waiting',
       40 * MIN,
     );
-    const started = await rt.lds.emit(
-      rt.apiUrl,
-      { type: 'lds.session.running.v1', subject: `sessions/${working}/parts/1` },
-      rt.clock.now(),
-    );
-    expect(started.status).toBeLessThan(300);
+    // The lab delivery system says the candidate started (on the bus, as the LDS puts it there).
+    rt.bus.publish({
+      source: 'lds.local',
+      'detail-type': 'lds.session.running.v1',
+      time: new Date(rt.clock.now()).toISOString(),
+      resources: [],
+      detail: {
+        specversion: '1.0',
+        id: `lds-run-${working}`,
+        source: 'lds.local',
+        type: 'lds.session.running.v1',
+        subject: `sessions/${working}/parts/1`,
+        data: {},
+      },
+    });
     await drive(
       'session b to monitor',
       async () => (await tree(working)).parts[0]!.status === 'monitoring',
@@ -191,7 +200,7 @@ describe('the CML fleet in the local runtime', () => {
     );
     expect(JSON.stringify(failedB)).toContain(`worker ${first.id} lost`);
     const lost = (await workers()).find((x) => x.id === first.id)!;
-    expect(lost).toMatchObject({ status: 'failed', pods: [] });
+    expect(lost).toMatchObject({ status: 'failed', allocation: { pods: [] } });
 
     // The sessions reconciler instantiates pod a again; the fleet launched a worker for it.
     const again = await drive(
