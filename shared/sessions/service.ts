@@ -10,6 +10,7 @@ import { iso, type Clock } from '../domain/clock.ts';
 import { newSessionId } from '../domain/ids.ts';
 import { Problem } from '../domain/problem.ts';
 import { extensionProblem, type HostState } from '../domain/extend.ts';
+import { pauseProblem, resumeProblem } from '../domain/pause.ts';
 import {
   PART_SETTLED,
   POD_GONE,
@@ -240,6 +241,25 @@ export async function extendSession(deps: SessionsDeps, id: string, tenant: stri
   });
 }
 
+/**
+ * A proctor admits the candidate: the session-scoped gate of a definition whose lifecycle has
+ * `proctor_admit`. Before the timeslot starts it is recorded and the session runs at the start;
+ * after, it runs at once. Admitting twice changes nothing.
+ */
+export function admitSession(deps: SessionsDeps, id: string, by: string) {
+  return changeIntent<SessionItem>(deps, keys.session(id), `session ${id}`, (s) => {
+    if (!s.admission_gate)
+      throw new Problem(
+        'state-conflict',
+        `session ${id} has no admission gate (its lifecycle has no proctor_admit)`,
+      );
+    if (s.admitted) return undefined;
+    if (SESSION_TERMINAL.has(s.status) || s.desired_status === 'cancelled')
+      throw new Problem('state-conflict', `session ${id} has ended or is being cancelled`);
+    return { admitted: { at: iso(deps.clock.now()), by } };
+  });
+}
+
 export function endPart(deps: SessionsDeps, id: string, order: number, by: string, reason?: string) {
   return changeIntent<PartItem>(deps, keys.part(id, order), `part ${order} of session ${id}`, (p) => {
     if (p.end_requested) return undefined;
@@ -249,6 +269,35 @@ export function endPart(deps: SessionsDeps, id: string, order: number, by: strin
         `part ${order} is ${p.status}; only a waiting or monitored part can be ended`,
       );
     return { end_requested: { at: iso(deps.clock.now()), by, ...(reason ? { reason } : {}) } };
+  });
+}
+
+/**
+ * A proctor pauses a running part (intent; the reconciler stops its clock from this instant and
+ * tells the LDS). Asking again while it is paused changes nothing.
+ */
+export function pausePart(deps: SessionsDeps, id: string, order: number, by: string, reason?: string) {
+  return changeIntent<PartItem>(deps, keys.part(id, order), `part ${order} of session ${id}`, (p) => {
+    if ((p.paused || p.pause_requested) && !p.resume_requested) return undefined;
+    if (p.resume_requested)
+      throw new Problem('state-conflict', `part ${order} is being resumed; pause it again afterwards`);
+    const problem = pauseProblem(p);
+    if (problem) throw problem;
+    const at = iso(deps.clock.now());
+    return { pause_requested: { at, by, origin: 'api' as const, ...(reason ? { reason } : {}) } };
+  });
+}
+
+/**
+ * A proctor resumes a paused part (intent; the reconciler ends the pause at this instant and moves
+ * the part's deadline by it). Asking again before it is applied changes nothing.
+ */
+export function resumePart(deps: SessionsDeps, id: string, order: number, by: string) {
+  return changeIntent<PartItem>(deps, keys.part(id, order), `part ${order} of session ${id}`, (p) => {
+    if (p.resume_requested) return undefined;
+    const problem = resumeProblem(p);
+    if (problem) throw problem;
+    return { resume_requested: { at: iso(deps.clock.now()), by, origin: 'api' as const } };
   });
 }
 
