@@ -2,15 +2,14 @@
 /**
  * `npm test`: every suite that runs on this machine, as two Vitest processes side by side (D100).
  *
- * - `unit`, `integration` and `chaos` in one process, their files spread over three workers
- *   (vitest.config.ts): the chaos fleet (a stepped clock) runs in one worker for the whole run
- *   while the other two take the unit and integration files.
+ * - `unit` and `integration` in one process, their files spread over three workers
+ *   (vitest.config.ts).
  * - `e2e` in a second process: its files share one local runtime and run one at a time, most of
  *   their time waiting for its accelerated clock; the runtime is started by that process only, so
  *   it does not tick through the other suites' run, and its waiting overlaps their computing.
  *
- * Both run to the end; the exit status is non-zero when either fails. Arguments after `--` go to
- * both (e.g. `npm test -- --reporter=dot`). The e2e lines are prefixed `[e2e]`.
+ * Then `chaos` alone (see below). All run to the end; the exit status is non-zero when one fails.
+ * Arguments after `--` go to each (e.g. `npm test -- --reporter=dot`). The e2e lines are prefixed `[e2e]`.
  * `LCM_TEST_SERIAL=1` runs the two one after the other instead (the e2e process second).
  */
 import { spawn } from 'node:child_process';
@@ -23,9 +22,14 @@ const extra = process.argv.slice(2);
 const color = process.stdout.isTTY && !process.env.NO_COLOR ? { FORCE_COLOR: '1' } : {};
 
 const suites = [
-  { name: 'unit, integration, chaos', prefix: '', projects: ['unit', 'integration', 'chaos'] },
+  { name: 'unit, integration', prefix: '', projects: ['unit', 'integration'] },
   { name: 'e2e', prefix: '[e2e] ', projects: ['e2e'] },
 ];
+// The chaos fleet runs alone once both are done. Its driver creeps the clock by a second while work
+// is in flight, which ties virtual time to the machine's speed: beside two other suites 148 of its
+// 200 sessions' instantiate phases ran past their (virtual) timeouts (States.Timeout). Until the
+// driver stops the clock for work in flight (D100), it runs with the machine to itself.
+const chaos = { name: 'chaos', prefix: '[chaos] ', projects: ['chaos'] };
 
 /** Runs one Vitest process; resolves with its exit code and wall time. */
 function run(suite) {
@@ -69,6 +73,7 @@ for (const sig of ['SIGINT', 'SIGTERM'])
 const results = process.env.LCM_TEST_SERIAL
   ? [await run(suites[0]), await run(suites[1])]
   : await Promise.all(suites.map(run));
+results.push(await run(chaos));
 for (const r of results)
   console.log(`${r.code === 0 ? 'passed' : 'FAILED'}: ${r.suite.name} (${r.seconds.toFixed(0)} s)`);
 process.exit(results.some((r) => r.code !== 0) ? 1 : 0);

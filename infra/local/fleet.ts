@@ -42,6 +42,16 @@ interface Host {
 /** The local stand-in of the stage's network (subnet and security group the workers launch into). */
 export const LOCAL_NETWORK = { subnet_id: 'subnet-0local', security_group_ids: ['sg-0localworkers'] };
 
+/**
+ * The console ports of a local worker. In AWS a CML host's consoles are 2000-9999 on its own
+ * address. Here the instances share one machine: a socket another program holds on 0.0.0.0 takes
+ * that port on every loopback address. This machine has one at 2024, which made the device behind
+ * every worker's first pod unreachable (chaos: one session per worker failed with "connection
+ * closed by the device"). So the local range is 20000-29999, above the usual services and below
+ * the kernel's ephemeral ports (32768 and up). D126.
+ */
+export const LOCAL_CONSOLE_PORTS = { start: 20000, end: 29999 } as const;
+
 export class LocalFleet {
   readonly sim: Ec2Simulator;
   endpoint?: Ec2Endpoint;
@@ -114,7 +124,7 @@ export class LocalFleet {
       await this.advance();
       const report = await runFleetPass({
         network: LOCAL_NETWORK,
-        settings: { cml_url_template: this.cmlUrlTemplate },
+        settings: { cml_url_template: this.cmlUrlTemplate, console_ports: LOCAL_CONSOLE_PORTS },
         ...(this.o.dynamo ? { dynamo: this.o.dynamo() } : {}),
         ...(this.o.log ? { log: (msg, data) => this.o.log!(`[fleet] ${msg} ${JSON.stringify(data)}`) } : {}),
       });
