@@ -7,8 +7,9 @@
 import { hostTypeFor, type PodType } from '../domain/lifecycle.ts';
 import { topologyNeeds, type Licence } from '../domain/placement.ts';
 import type { Needs, PodBooking } from '../domain/scaling.ts';
-import { POD_GONE, type SessionTree } from '../domain/session.ts';
+import { POD_GONE, SESSION_STATUSES, SESSION_TERMINAL, type SessionTree } from '../domain/session.ts';
 import { cleanupDeadline, provisionAt } from '../domain/timeslot.ts';
+import { viewKeys } from '../store/keys.ts';
 import type { ViewStore } from '../store/views.ts';
 
 /** What one pod's content asks of a worker. */
@@ -60,6 +61,8 @@ export async function bookingsOfTree(tree: SessionTree, demandOf: DemandOf): Pro
   return out;
 }
 
+const ACTIVE = SESSION_STATUSES.filter((s) => !SESSION_TERMINAL.has(s));
+
 /**
  * Every booked pod of every session not over (the views' status index, all pages); pending
  * sessions only up to `pendingUntil` when given (a pass looks a day ahead, an answer at all).
@@ -72,8 +75,22 @@ export async function bookedDemand(
   // A booked pod whose content cannot be read still counts, with the native steps' default.
   const safe: DemandOf = (id) => demandOf(id).catch(() => DEFAULT_POD_DEMAND);
   const out: PodBooking[] = [];
-  for await (const tree of views.activeSessions(o.pendingUntil))
-    out.push(...(await bookingsOfTree(tree, safe)));
+  for (const status of ACTIVE) {
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await views.listSessions({
+        index: 'by_status',
+        partition: viewKeys.byStatus(status),
+        ...(status === 'pending' && o.pendingUntil !== undefined
+          ? { to: new Date(o.pendingUntil).toISOString() }
+          : {}),
+        limit: 100,
+        ...(cursor ? { cursor } : {}),
+      });
+      for (const tree of page.items) out.push(...(await bookingsOfTree(tree, safe)));
+      cursor = page.cursor;
+    } while (cursor);
+  }
   return out;
 }
 

@@ -5,12 +5,14 @@
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { parseExecutionName } from '../domain/names.ts';
+import { SESSION_TERMINAL, SESSION_STATUSES } from '../domain/session.ts';
 import { stateMachineArn, type ArnScope } from '../runtime/arns.ts';
 import { stopExecutionTasks } from '../adapters/ecs.ts';
 import { S3Documents } from '../adapters/s3-documents.ts';
 import { documentClient, ecsClient, lambdaClient, s3Client, sfnClient } from '../runtime/aws.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env, envOptional } from '../runtime/env.ts';
+import { viewKeys } from '../store/keys.ts';
 import { StateStore } from '../store/state-store.ts';
 import { ViewStore } from '../store/views.ts';
 import type { NativeStepInput } from './native.ts';
@@ -100,13 +102,27 @@ export async function onExecutionEnded(
 /** A session starting within this horizon is looked at by the tick (its lead time may open). */
 const TICK_HORIZON_MS = 24 * 3600_000;
 const TICK_CONCURRENCY = 8;
+const ACTIVE = SESSION_STATUSES.filter((s) => !SESSION_TERMINAL.has(s));
 
 /** The clock's tick: every session that may have something due, all active ones, pending ones soon. */
 export async function tick(ports: ReconcilerPorts) {
   const views = new ViewStore(documentClient(), env('viewsTable'));
   const now = ports.now();
   const ids: string[] = [];
-  for await (const t of views.activeSessions(now + TICK_HORIZON_MS)) ids.push(String(t.session.id));
+  for (const status of ACTIVE) {
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await views.listSessions({
+        index: 'by_status',
+        partition: viewKeys.byStatus(status),
+        ...(status === 'pending' ? { to: new Date(now + TICK_HORIZON_MS).toISOString() } : {}),
+        limit: 100,
+        cursor,
+      });
+      ids.push(...page.items.map((t) => String(t.session.id)));
+      cursor = page.cursor;
+    } while (cursor);
+  }
   let failed = 0;
   const queue = [...ids];
   await Promise.all(

@@ -7,13 +7,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Problem } from '../domain/problem.ts';
-import {
-  awaitingReview,
-  reviewingSince,
-  SESSION_STATUSES,
-  SESSION_TERMINAL,
-  type SessionTree,
-} from '../domain/session.ts';
+import { awaitingReview, reviewingSince, type SessionTree } from '../domain/session.ts';
 import { keys, viewKeys } from './keys.ts';
 import { itemsToTree, treeResponse, treeVersion } from './session-tree.ts';
 import type { StateStore, StoredItem } from './state-store.ts';
@@ -87,30 +81,6 @@ export class ViewStore {
     if (!out.Item) return undefined;
     const { session, parts, pods, tree_version } = out.Item as SessionTreeView;
     return { session, parts, pods, tree_version };
-  }
-
-  /**
-   * Every session tree that has not ended, status by status, page by page; `pending` ones only up
-   * to `pendingUntil` (timeslot start) when given. The reconciler's tick and the fleet's booked
-   * demand both walk this.
-   */
-  async *activeSessions(pendingUntil?: number): AsyncGenerator<SessionTreeView> {
-    for (const status of SESSION_STATUSES.filter((x) => !SESSION_TERMINAL.has(x))) {
-      let cursor: Record<string, unknown> | undefined;
-      do {
-        const page = await this.listSessions({
-          index: 'by_status',
-          partition: viewKeys.byStatus(status),
-          ...(status === 'pending' && pendingUntil !== undefined
-            ? { to: new Date(pendingUntil).toISOString() }
-            : {}),
-          limit: 100,
-          ...(cursor ? { cursor } : {}),
-        });
-        yield* page.items;
-        cursor = page.cursor;
-      } while (cursor);
-    }
   }
 
   /** One page of session trees from an index, newest or oldest first by timeslot start. */
