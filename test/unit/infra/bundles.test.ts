@@ -1,6 +1,6 @@
 /** Every Lambda bundle, built with the construct's own esbuild options, stays under 1 MB. */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,12 +10,15 @@ import { esbuildOptions } from '../../../infra/cdk/bundling.ts';
 import { jqGlueSourcePath, jqWasmPath } from '../../../infra/cdk/job-task.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
-const out = mkdtempSync(join(tmpdir(), 'lcm-bundles-'));
+// Inside the repository (git-ignored), so a bundle's external AWS SDK imports resolve from
+// node_modules when it is loaded, as they resolve from the runtime's SDK in Lambda.
+mkdirSync(join(root, '.build'), { recursive: true });
+const out = mkdtempSync(join(root, '.build', 'test-bundles-'));
 const MB = 1024 * 1024;
 
 describe('Lambda bundles', () => {
   it.each(system.functions.map((f) => [f.name, f.entry] as const))(
-    '%s is under 1 MB, and loads the EC2 client only if it uses EC2',
+    '%s is under 1 MB, loads in a fresh Node process, and loads the EC2 client only if it uses EC2',
     async (name, entry) => {
       const outfile = join(out, `${name}.mjs`);
       const { metafile } = await build(esbuildOptions(join(root, entry), outfile));
@@ -32,7 +35,27 @@ describe('Lambda bundles', () => {
         ['shared/runtime/aws-ec2.ts', 'shared/adapters/ec2.ts'].includes(f),
       );
       expect(loadsEc2, `${name} loads @aws-sdk/client-ec2 without using EC2`).toBe(reachesEc2);
+      // The bundle loads in a fresh Node process as Lambda loads it (an ES module, no CommonJS
+      // globals): bundled CommonJS code that reads `__dirname` at load (ssh2 did) would fail
+      // every cold start with a ReferenceError.
+      const r = spawnSync(
+        process.execPath,
+        ['--input-type=module', '-e', `await import(${JSON.stringify(outfile)})`],
+        {
+          cwd: root,
+          encoding: 'utf8',
+          timeout: 120_000,
+          env: {
+            ...process.env,
+            AWS_REGION: 'us-east-1',
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          },
+        },
+      );
+      expect(r.stderr.slice(-600), `${name}: the bundle fails to load`).toBe('');
+      expect(r.status).toBe(0);
     },
+    180_000,
   );
 });
 
