@@ -9,7 +9,7 @@ import { inboundContracts } from '../shared/api/contracts/inbound.ts';
 import { fromEventBridgeEvent, type CloudEvent } from '../shared/events/cloudevent.ts';
 import { acceptInbound, acceptWebhook } from '../shared/inbound/commands.ts';
 import { StateStore } from '../shared/store/state-store.ts';
-import { documentClient } from '../shared/runtime/aws.ts';
+import { documentClient } from '../shared/runtime/aws-dynamodb.ts';
 import { env } from '../shared/runtime/env.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
 

@@ -8,7 +8,7 @@ import {
   type PreviewQuery,
 } from '../shared/catalog/service.ts';
 import { StateStore } from '../shared/store/state-store.ts';
-import { documentClient } from '../shared/runtime/aws.ts';
+import { documentClient } from '../shared/runtime/aws-dynamodb.ts';
 import { env } from '../shared/runtime/env.ts';
 
 const store = () => new StateStore(documentClient(), env('stateTable'));

@@ -10,7 +10,7 @@ import { executeJob } from '../shared/scenario/jobs.ts';
 import { runLifecycleJob, type LifecycleJobPayload } from '../shared/scenario/lifecycle.ts';
 import { jobRepository, loadJobContent, scenarioServices } from '../shared/scenario/service.ts';
 import { StateStore } from '../shared/store/state-store.ts';
-import { documentClient } from '../shared/runtime/aws.ts';
+import { documentClient } from '../shared/runtime/aws-dynamodb.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
 import { env } from '../shared/runtime/env.ts';
 import { logger } from '../shared/observability/logger.ts';

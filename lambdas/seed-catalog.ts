@@ -8,7 +8,7 @@ import type { Context } from 'aws-lambda';
 import { seedCatalog } from '../shared/catalog/seed.ts';
 import { StateStore } from '../shared/store/state-store.ts';
 import { scopeOf } from '../shared/runtime/arns.ts';
-import { documentClient } from '../shared/runtime/aws.ts';
+import { documentClient } from '../shared/runtime/aws-dynamodb.ts';
 import { env, envOptional } from '../shared/runtime/env.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
 import { logger } from '../shared/observability/logger.ts';

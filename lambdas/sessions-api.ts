@@ -21,7 +21,7 @@ import {
 } from '../shared/sessions/service.ts';
 import { StateStore } from '../shared/store/state-store.ts';
 import { ViewStore } from '../shared/store/views.ts';
-import { documentClient } from '../shared/runtime/aws.ts';
+import { documentClient } from '../shared/runtime/aws-dynamodb.ts';
 import { env } from '../shared/runtime/env.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
 

@@ -4,7 +4,7 @@ import { workersContracts as c } from '../shared/api/contracts/workers.ts';
 import { commandWorker, listWorkers } from '../shared/fleet/operator.ts';
 import { availabilityAnswer } from '../shared/fleet/service.ts';
 import { StateStore } from '../shared/store/state-store.ts';
-import { documentClient } from '../shared/runtime/aws.ts';
+import { documentClient } from '../shared/runtime/aws-dynamodb.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
 import { env } from '../shared/runtime/env.ts';
 

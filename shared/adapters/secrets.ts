@@ -6,7 +6,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Problem } from '../domain/problem.ts';
 import { isSecretReference, type Credentials } from '../domain/secrets.ts';
-import { secretsClient } from '../runtime/aws.ts';
+import { secretsClient } from '../runtime/aws-secrets.ts';
 import { envOptional, type EnvKey } from '../runtime/env.ts';
 
 export interface CmlCredentials {

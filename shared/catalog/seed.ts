@@ -7,7 +7,7 @@
 import { SfnRegistrar } from '../adapters/state-machines.ts';
 import { POD_TYPES } from '../domain/lifecycle.ts';
 import { stateMachineArn, type ArnScope } from '../runtime/arns.ts';
-import { sfnClient } from '../runtime/aws.ts';
+import { sfnClient } from '../runtime/aws-sfn.ts';
 import { env } from '../runtime/env.ts';
 import { seedItems } from '../store/catalog-repo.ts';
 import { keys } from '../store/keys.ts';

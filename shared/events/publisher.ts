@@ -1,5 +1,5 @@
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { eventBridgeClient } from '../runtime/aws.ts';
+import { eventBridgeClient } from '../runtime/aws-eventbridge.ts';
 import { type CloudEvent, toPutEventsEntry } from './cloudevent.ts';
 
 const MAX_ENTRIES = 10;

@@ -11,7 +11,7 @@ import { podDefinitionDocument } from '../content/service.ts';
 import type { Clock } from '../domain/clock.ts';
 import { DEFAULT_FLEET_CONFIG, type FleetConfig, type PodBooking } from '../domain/scaling.ts';
 import type { WorkerRecord, WorkerTemplate } from '../domain/worker.ts';
-import { documentClient } from '../runtime/aws.ts';
+import { documentClient } from '../runtime/aws-dynamodb.ts';
 import { ec2Client } from '../runtime/aws-ec2.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { ENV, env, envOptional } from '../runtime/env.ts';

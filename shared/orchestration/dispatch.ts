@@ -13,7 +13,7 @@ import { orderedPerKey } from '../events/ordered.ts';
 import { sessionIdOfKey, viewKeys } from '../store/keys.ts';
 import { StateStore } from '../store/state-store.ts';
 import { ViewStore } from '../store/views.ts';
-import { documentClient } from '../runtime/aws.ts';
+import { documentClient } from '../runtime/aws-dynamodb.ts';
 import { idempotent } from '../runtime/idempotency.ts';
 import { env } from '../runtime/env.ts';
 import { runtimeClock } from '../runtime/clock.ts';

@@ -12,7 +12,8 @@ import {
 import type { ItempotentFunctionOptions } from '@aws-lambda-powertools/idempotency/types';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
-import { dynamoClient, perClients } from './aws.ts';
+import { perClients } from './aws.ts';
+import { dynamoClient } from './aws-dynamodb.ts';
 import { env } from './env.ts';
 import { Problem } from '../domain/problem.ts';
 

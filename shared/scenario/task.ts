@@ -13,7 +13,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { sleeperFor } from '../domain/sleep.ts';
 import { logger } from '../observability/logger.ts';
-import { documentClient, sfnClient } from '../runtime/aws.ts';
+import { documentClient } from '../runtime/aws-dynamodb.ts';
+import { sfnClient } from '../runtime/aws-sfn.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env, TASK_ENV, taskEnv } from '../runtime/env.ts';
 import { StateStore } from '../store/state-store.ts';

@@ -7,7 +7,7 @@
  * created and deleted) leaves no difference.
  */
 import { type AttributeValue, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { dynamoClient } from '../../shared/runtime/aws.ts';
+import { dynamoClient } from '../../shared/runtime/aws-dynamodb.ts';
 
 type Key = { table: string; key: Record<string, AttributeValue> };
 

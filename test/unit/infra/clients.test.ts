@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dynamoClient, perClients, resetClients } from '../../../shared/runtime/aws.ts';
+import { perClients, resetClients } from '../../../shared/runtime/aws.ts';
+import { dynamoClient } from '../../../shared/runtime/aws-dynamodb.ts';
 
 describe('SDK clients, once per process', () => {
   it('perClients builds once per set of clients and again after resetClients (no stale client kept)', () => {
