@@ -12,9 +12,9 @@ import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import ssh2 from 'ssh2';
 
-/** The transports the console adapter speaks; content sync refuses a connector with another. */
-export const CONSOLE_TRANSPORTS = ['telnet', 'ssh'] as const;
-export type ConsoleTransport = (typeof CONSOLE_TRANSPORTS)[number];
+import type { ConsoleTransport } from './console-transports.ts';
+
+export { CONSOLE_TRANSPORTS, type ConsoleTransport } from './console-transports.ts';
 
 export interface ConsoleTarget {
   host: string;

@@ -6,7 +6,7 @@
  * catalogue (issue 14, finding 6).
  */
 import { stringify } from 'yaml';
-import { CONSOLE_TRANSPORTS } from '../adapters/console.ts';
+import { CONSOLE_TRANSPORTS } from '../adapters/console-transports.ts';
 import { NATIVE_STEPS, POD_TYPES, type NativeStep } from '../domain/lifecycle.ts';
 import { EXPOSE_TAG, PORT_KINDS } from '../domain/ports.ts';
 import { SECRET_REFERENCES } from '../domain/secrets.ts';

@@ -13,7 +13,7 @@ import { s3Client } from '../runtime/aws-s3.ts';
 import { sfnClient } from '../runtime/aws-sfn.ts';
 import { stateMachineArn, type ArnScope } from '../runtime/arns.ts';
 import { runtimeClock } from '../runtime/clock.ts';
-import { keys, PARTITIONS } from '../store/keys.ts';
+import { PARTITIONS } from '../store/keys.ts';
 import { StateStore, strip, type StoredItem } from '../store/state-store.ts';
 import { S3Documents } from '../adapters/s3-documents.ts';
 import { SfnRegistrar } from '../adapters/state-machines.ts';
@@ -58,15 +58,7 @@ export function syncPorts(scope: ArnScope): SyncPorts {
   };
 }
 
-/** The stored document of a synced pod definition (jobs, connectors, rubric, topology, files). */
-export async function podDefinitionDocument(
-  id: string,
-  store = new StateStore(documentClient(), env('stateTable')),
-): Promise<Record<string, unknown>> {
-  const pd = await store.get<StoredItem & { document_ref?: string }>(keys.podDefinition(id));
-  if (!pd?.document_ref) throw new Problem('not-found', `no synced pod definition ${id}`);
-  return new S3Documents(s3Client(), env('contentBucket')).get(pd.document_ref);
-}
+export { podDefinitionDocument } from './pod-definitions.ts';
 
 export function parseS3Uri(uri: string): { bucket: string; key: string } {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);

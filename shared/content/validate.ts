@@ -9,7 +9,7 @@ import { isNativeStep, phasesFor, type HostType, type Lifecycle, type PodType } 
 import { FUNCTION_CATALOGUE, validateStepAgainstCatalogue, type JobDefinition } from '../dsl/catalogue.ts';
 import { jqCompiler, type JqCompiler } from '../dsl/jq-check.ts';
 import { parseTemplate } from '../dsl/template.ts';
-import { CONSOLE_TRANSPORTS } from '../adapters/console.ts';
+import { CONSOLE_TRANSPORTS } from '../adapters/console-transports.ts';
 import { EXPOSE_TAG, PORT_KINDS, isPortKind } from '../domain/ports.ts';
 import { detectPodType, type Signal } from './detect.ts';
 import { CREDENTIAL_FIELDS, SECRET_REFERENCES, isSecretReference, readsSecret } from '../domain/secrets.ts';

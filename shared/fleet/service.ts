@@ -7,7 +7,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Ec2Workers } from '../adapters/ec2.ts';
-import { podDefinitionDocument } from '../content/service.ts';
+import { podDefinitionDocument } from '../content/pod-definitions.ts';
 import type { Clock } from '../domain/clock.ts';
 import { DEFAULT_FLEET_CONFIG, type FleetConfig, type PodBooking } from '../domain/scaling.ts';
 import type { WorkerRecord, WorkerTemplate } from '../domain/worker.ts';

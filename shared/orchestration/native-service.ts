@@ -3,7 +3,7 @@ import { CmlClient } from '../adapters/cml.ts';
 import { LdsRestAdapter } from '../adapters/lds.ts';
 import { S3Documents } from '../adapters/s3-documents.ts';
 import { cmlCredentials, ldsCredentials } from '../adapters/secrets.ts';
-import { podDefinitionDocument } from '../content/service.ts';
+import { podDefinitionDocument } from '../content/pod-definitions.ts';
 import { Problem } from '../domain/problem.ts';
 import type { HostType } from '../domain/lifecycle.ts';
 import { topologyNeeds, type Licence } from '../domain/placement.ts';

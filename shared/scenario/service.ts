@@ -5,19 +5,15 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { CmlClient, type CmlPort } from '../adapters/cml.ts';
-import { DeviceConsoles } from '../adapters/console.ts';
-import { parseS3Ref, S3Documents } from '../adapters/s3-documents.ts';
-import { resolveSecretReference } from '../adapters/secrets.ts';
-import { secretPointers, type Credentials } from '../domain/secrets.ts';
-import { podDefinitionDocument } from '../content/service.ts';
+import { parseS3Ref } from '../adapters/s3-documents.ts';
+import { secretPointers } from '../domain/secrets.ts';
+import { podDefinitionDocument } from '../content/pod-definitions.ts';
 import type { Context } from 'aws-lambda';
-import { iso, type Clock } from '../domain/clock.ts';
+import type { Clock } from '../domain/clock.ts';
 import { ID_PREFIX, newUnguessableId, type JobId } from '../domain/ids.ts';
 import { transition } from '../domain/timed-resource.ts';
 import { idempotencyProblem, idempotent } from '../runtime/idempotency.ts';
 import { Problem } from '../domain/problem.ts';
-import { deadlineFor, sleeperFor } from '../domain/sleep.ts';
 import { FUNCTION_CATALOGUE } from '../dsl/catalogue.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
 import { lambdaClient } from '../runtime/aws-lambda.ts';
@@ -27,56 +23,10 @@ import { env } from '../runtime/env.ts';
 import { keys } from '../store/keys.ts';
 import { StateStore, type StoredItem } from '../store/state-store.ts';
 import { jobContentFromDocument, type PodDefinitionDocument } from './content.ts';
-import type { OutputStore, ReportStore, ScenarioServices } from './functions.ts';
-import { outputsKey } from './outputs.ts';
 import { JobRepository, jobView, type JobContent, type JobInput, type JobRecord } from './jobs.ts';
-
-/** Job reports in the artefacts bucket, one document per report step. */
-export class S3Reports implements ReportStore {
-  constructor(private readonly docs: S3Documents) {}
-  put(jobId: string, stepId: string, report: object): Promise<string> {
-    return this.docs.putAt(`reports/${jobId}/${stepId}.json`, report);
-  }
-}
-
-/** A run's whole outputs in the artefacts bucket, when they do not fit its record. */
-export class S3Outputs implements OutputStore {
-  constructor(private readonly docs: S3Documents) {}
-  put(jobId: string, run: number, outputs: Record<string, unknown>): Promise<string> {
-    return this.docs.putAt(outputsKey(jobId, run), outputs);
-  }
-}
 
 /** How long the link to a job's outputs document that GET /v1/jobs/{id} answers stays valid. */
 export const OUTPUTS_LINK_SECONDS = 900;
-
-/**
- * The CML API of a pod's worker: `runtime_env.worker.cml_url` (or its address), with the
- * credentials of the `cml/api` secret reference (never in runtime_env, so never in jq).
- */
-export function cmlFromRuntimeEnv(runtimeEnv: Record<string, unknown>, creds: Credentials): CmlPort {
-  const worker = (runtimeEnv.worker ?? {}) as { address?: string; cml_url?: string };
-  const baseUrl = worker.cml_url ?? (worker.address ? `https://${worker.address}` : undefined);
-  if (!baseUrl) throw new Problem('validation-error', 'runtime_env.worker has no cml_url or address');
-  if (!creds.username || !creds.password)
-    throw new Problem('unauthorized', 'the cml/api secret has no username and password for the CML API');
-  return new CmlClient({ baseUrl, username: creds.username, password: creds.password });
-}
-
-export function scenarioServices(clock: Clock = runtimeClock()): ScenarioServices {
-  return {
-    console: new DeviceConsoles(),
-    cml: async (runtimeEnv) =>
-      cmlFromRuntimeEnv(runtimeEnv, await resolveSecretReference('cml/api', clock.now())),
-    secrets: { resolve: (ref) => resolveSecretReference(ref, clock.now()) },
-    reports: new S3Reports(new S3Documents(s3Client(), env('artefactsBucket'))),
-    outputs: new S3Outputs(new S3Documents(s3Client(), env('artefactsBucket'))),
-    sleep: sleeperFor(clock),
-    // Under an accelerated local clock a device still needs real time to answer.
-    deadline: deadlineFor(clock, 5_000),
-    now: () => iso(clock.now()),
-  };
-}
 
 export function jobRepository(clock: Clock = runtimeClock()): JobRepository {
   return new JobRepository(new StateStore(documentClient(), env('stateTable')), clock);
