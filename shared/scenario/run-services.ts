@@ -4,7 +4,7 @@
  * cancels jobs, does not load the console adapter (ssh2) on its cold start (D182).
  */
 import { CmlClient, type CmlPort } from '../adapters/cml.ts';
-import { DeviceConsoles } from '../adapters/console.ts';
+import type { ConsolePort } from '../adapters/console.ts';
 import { S3Documents } from '../adapters/s3-documents.ts';
 import { resolveSecretReference } from '../adapters/secrets.ts';
 import type { Credentials } from '../domain/secrets.ts';
@@ -46,9 +46,23 @@ export function cmlFromRuntimeEnv(runtimeEnv: Record<string, unknown>, creds: Cr
   return new CmlClient({ baseUrl, username: creds.username, password: creds.password });
 }
 
+/**
+ * The device consoles, loaded on the first console a run opens: the adapter carries ssh2 (the
+ * largest package in the bundle), and most job runs open no console (D182).
+ */
+function lazyConsoles(): ConsolePort {
+  let consoles: Promise<ConsolePort> | undefined;
+  return {
+    open: async (target) => {
+      consoles ??= import('../adapters/console.ts').then((m) => new m.DeviceConsoles());
+      return (await consoles).open(target);
+    },
+  };
+}
+
 export function scenarioServices(clock: Clock = runtimeClock()): ScenarioServices {
   return {
-    console: new DeviceConsoles(),
+    console: lazyConsoles(),
     cml: async (runtimeEnv) =>
       cmlFromRuntimeEnv(runtimeEnv, await resolveSecretReference('cml/api', clock.now())),
     secrets: { resolve: (ref) => resolveSecretReference(ref, clock.now()) },

@@ -4,7 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { system } from '../../../infra/system.ts';
 import { esbuildOptions } from '../../../infra/cdk/bundling.ts';
 import { jqGlueSourcePath, jqWasmPath } from '../../../infra/cdk/job-task.ts';
@@ -16,9 +16,157 @@ mkdirSync(join(root, '.build'), { recursive: true });
 const out = mkdtempSync(join(root, '.build', 'test-bundles-'));
 const MB = 1024 * 1024;
 
+/**
+ * What each handler's bundle loads on its cold start (issue 17, D181–D182): the AWS SDK packages
+ * it imports and the heavy bundled packages its code reaches through static imports (a package
+ * reached only through a dynamic `import()` loads when first used, not at cold start). A handler
+ * loads what its own code uses and nothing else; a change that makes a bundle load more fails
+ * here, whatever the machine's speed. Add a package only for a handler that calls it.
+ */
+const LOADS: Record<string, string[]> = {
+  'lambdas/get-system.ts': [
+    'client-dynamodb',
+    'client-eventbridge',
+    'client-s3',
+    'client-sfn',
+    'lib-dynamodb',
+    'metrics',
+    'middy',
+    'ajv',
+  ],
+  'lambdas/sessions-api.ts': [
+    'client-dynamodb',
+    'lib-dynamodb',
+    'util-dynamodb',
+    'idempotency',
+    'metrics',
+    'middy',
+    'ajv',
+  ],
+  'lambdas/workers-api.ts': [
+    'client-dynamodb',
+    'client-ec2',
+    'client-s3',
+    'lib-dynamodb',
+    'metrics',
+    'middy',
+    'ajv',
+  ],
+  'lambdas/catalog-api.ts': ['client-dynamodb', 'lib-dynamodb', 'metrics', 'middy', 'ajv'],
+  'lambdas/content-api.ts': [
+    'client-dynamodb',
+    'client-lambda',
+    'client-s3',
+    'client-sfn',
+    'lib-dynamodb',
+    'metrics',
+    'middy',
+    'ajv',
+    'jq-wasm',
+    'yaml',
+    'yauzl',
+  ],
+  'lambdas/jobs-api.ts': [
+    'client-dynamodb',
+    'client-lambda',
+    'client-s3',
+    'lib-dynamodb',
+    's3-request-presigner',
+    'util-dynamodb',
+    'idempotency',
+    'metrics',
+    'middy',
+    'ajv',
+  ],
+  'lambdas/run-job.ts': [
+    'client-dynamodb',
+    'client-lambda',
+    'client-s3',
+    'client-secrets-manager',
+    'lib-dynamodb',
+    's3-request-presigner',
+    'util-dynamodb',
+    'idempotency',
+  ],
+  'lambdas/native-steps.ts': ['client-dynamodb', 'client-s3', 'client-secrets-manager', 'lib-dynamodb'],
+  'lambdas/sync-content.ts': [
+    'client-dynamodb',
+    'client-lambda',
+    'client-s3',
+    'client-sfn',
+    'lib-dynamodb',
+    'ajv',
+    'jq-wasm',
+    'yaml',
+    'yauzl',
+  ],
+  'lambdas/dispatch-stream.ts': [
+    'client-dynamodb',
+    'client-eventbridge',
+    'lib-dynamodb',
+    'util-dynamodb',
+    'batch',
+    'idempotency',
+  ],
+  'lambdas/reconcile-sessions.ts': [
+    'client-dynamodb',
+    'client-ecs',
+    'client-lambda',
+    'client-s3',
+    'client-sfn',
+    'lib-dynamodb',
+  ],
+  'lambdas/reconcile-fleet.ts': ['client-dynamodb', 'client-ec2', 'client-s3', 'lib-dynamodb'],
+  'lambdas/accept-inbound-event.ts': [
+    'client-dynamodb',
+    'client-secrets-manager',
+    'lib-dynamodb',
+    'util-dynamodb',
+    'idempotency',
+    'metrics',
+    'middy',
+    'ajv',
+  ],
+  'lambdas/seed-catalog.ts': ['client-dynamodb', 'client-sfn', 'lib-dynamodb', 'ajv', 'yaml'],
+};
+/** Bundled packages worth watching (short names as in LOADS); the SDK is external and always listed. */
+const HEAVY: Record<string, string> = {
+  ssh2: 'ssh2',
+  yaml: 'yaml',
+  yauzl: 'yauzl',
+  'jq-wasm': 'jq-wasm',
+  ajv: 'ajv',
+  '@aws-lambda-powertools/idempotency': 'idempotency',
+  '@aws-lambda-powertools/batch': 'batch',
+  '@aws-lambda-powertools/metrics': 'metrics',
+  '@middy/core': 'middy',
+};
+
+/** The packages a bundle loads at cold start: its static SDK imports and the heavy packages its entry reaches without a dynamic import. */
+function loadedAtColdStart(metafile: Metafile, entry: string): string[] {
+  const output = Object.values(metafile.outputs)[0]!;
+  const sdk = output.imports
+    .filter((i) => i.external && i.kind === 'import-statement' && i.path.startsWith('@aws-sdk/'))
+    .map((i) => i.path.slice('@aws-sdk/'.length));
+  const seen = new Set([entry]);
+  const queue = [entry];
+  for (let f = queue.shift(); f !== undefined; f = queue.shift())
+    for (const i of metafile.inputs[f]?.imports ?? [])
+      if (i.kind !== 'dynamic-import' && !i.external && !seen.has(i.path)) {
+        seen.add(i.path);
+        queue.push(i.path);
+      }
+  const heavy = new Set<string>();
+  for (const f of seen) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1];
+    if (pkg && HEAVY[pkg]) heavy.add(HEAVY[pkg]);
+  }
+  return [...new Set([...sdk, ...heavy])].sort();
+}
+
 describe('Lambda bundles', () => {
   it.each(system.functions.map((f) => [f.name, f.entry] as const))(
-    '%s is under 1 MB, loads in a fresh Node process, and loads the EC2 client only if it uses EC2',
+    '%s is under 1 MB, loads in a fresh Node process, and loads at cold start only what its code uses',
     async (name, entry) => {
       const outfile = join(out, `${name}.mjs`);
       const { metafile } = await build(esbuildOptions(join(root, entry), outfile));
@@ -35,6 +183,9 @@ describe('Lambda bundles', () => {
         ['shared/runtime/aws-ec2.ts', 'shared/adapters/ec2.ts'].includes(f),
       );
       expect(loadsEc2, `${name} loads @aws-sdk/client-ec2 without using EC2`).toBe(reachesEc2);
+      expect(loadedAtColdStart(metafile!, entry), `what ${entry} loads at cold start`).toEqual(
+        [...(LOADS[entry] ?? ['(not listed in LOADS)'])].sort(),
+      );
       // The bundle loads in a fresh Node process as Lambda loads it (an ES module, no CommonJS
       // globals): bundled CommonJS code that reads `__dirname` at load (ssh2 did) would fail
       // every cold start with a ReferenceError.
