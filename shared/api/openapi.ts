@@ -49,6 +49,28 @@ export function buildOpenApi(opts: {
     }
     if (c.params || c.query || c.body || c.headers)
       responses['422'] ??= problem('The request does not satisfy the schema');
+    // Every route is throttled (API Gateway's token bucket per route: the route's own throttle,
+    // else the stage's default), before the authorizer or the function runs (D142, D183).
+    responses['429'] ??= {
+      description:
+        "Throttled: the route's request rate " +
+        (c.throttle
+          ? `(its own throttle: ${c.throttle.rateLimit} per second, bursts of ${c.throttle.burstLimit})`
+          : "(the stage's default throttle)") +
+        ' is exceeded; nothing was done. No Retry-After header is sent: retry with exponential backoff and jitter. ' +
+        'The local runtime answers an RFC 9457 problem (`urn:lcm:problem:too-many-requests`); ' +
+        'API Gateway itself answers `{"message":"Too Many Requests"}` as application/json.',
+      content: {
+        'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+        'application/json': {
+          schema: {
+            type: 'object',
+            required: ['message'],
+            properties: { message: { type: 'string', const: 'Too Many Requests' } },
+          },
+        },
+      },
+    };
     responses.default = {
       description: 'An RFC 9457 problem',
       content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },

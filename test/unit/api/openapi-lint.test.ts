@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../../lambdas/get-system.ts';
+import { httpRoutes } from '../../../infra/topology.ts';
+import { system } from '../../../infra/system.ts';
 
 const CLI = resolve(import.meta.dirname, '../../../node_modules/@redocly/cli/bin/cli.js');
 
@@ -29,6 +31,29 @@ async function served(host: string): Promise<Record<string, unknown>> {
 }
 
 describe('the served OpenAPI document', () => {
+  it('documents 429 on every throttled route (each route: its own throttle or the stage default), as a problem, without Retry-After', async () => {
+    type Response = { content?: Record<string, { schema: unknown }>; headers?: Record<string, unknown> };
+    const doc = (await served('127.0.0.1:3000')) as {
+      paths: Record<string, Record<string, { responses: Record<string, Response> }>>;
+    };
+    const routes = httpRoutes(system);
+    expect(routes.length).toBeGreaterThan(20);
+    const missing: string[] = [];
+    for (const r of routes) {
+      const res = doc.paths[r.path]?.[r.method.toLowerCase()]?.responses['429'];
+      if (!res) {
+        missing.push(`${r.method} ${r.path}`);
+        continue;
+      }
+      expect(res.content?.['application/problem+json']?.schema).toEqual({
+        $ref: '#/components/schemas/Problem',
+      });
+      // Neither API Gateway nor the local API sends Retry-After, so the document does not promise one.
+      expect(res.headers?.['Retry-After']).toBeUndefined();
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('names the host it is served on', async () => {
     expect((await served('abc123.execute-api.eu-west-1.amazonaws.com')).servers).toEqual([
       { url: 'https://abc123.execute-api.eu-west-1.amazonaws.com', description: 'This deployment' },
