@@ -1,38 +1,14 @@
 /** GET /v1/health (shallow), GET /v1/health/deep (operator) and GET /v1/openapi.json. */
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import { DescribeEventBusCommand } from '@aws-sdk/client-eventbridge';
-import { ListStateMachinesCommand } from '@aws-sdk/client-sfn';
 import { httpHandler, route } from '../shared/api/http.ts';
 import { systemContracts } from '../shared/api/contracts/system.ts';
 import { allContracts } from '../shared/api/contracts/index.ts';
 import { buildOpenApi } from '../shared/api/openapi.ts';
-import { dynamoClient } from '../shared/runtime/aws-dynamodb.ts';
-import { eventBridgeClient } from '../shared/runtime/aws-eventbridge.ts';
-import { s3Client } from '../shared/runtime/aws-s3.ts';
-import { sfnClient } from '../shared/runtime/aws-sfn.ts';
-import { env } from '../shared/runtime/env.ts';
+import { checkDependencies } from '../shared/ops/health.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 /** One document per host it is served on (its `servers` names that host). */
 const openApi = new Map<string, Record<string, unknown>>();
-
-async function probe(
-  check: () => Promise<unknown>,
-): Promise<{ status: 'ok' | 'down'; latency_ms: number; detail?: string }> {
-  const t0 = performance.now();
-  try {
-    await check();
-    return { status: 'ok', latency_ms: Math.round(performance.now() - t0) };
-  } catch (e) {
-    return {
-      status: 'down',
-      latency_ms: Math.round(performance.now() - t0),
-      detail: (e as Error).name || String(e),
-    };
-  }
-}
 
 export const handler = httpHandler([
   // Anyone may call it: it calls nothing behind the API.
@@ -41,25 +17,7 @@ export const handler = httpHandler([
     body: { status: 'ok', time: new Date(runtimeClock().now()).toISOString(), version: pkg.version },
   })),
   route(systemContracts.healthDeep, async () => {
-    const entries = await Promise.all(
-      [
-        [
-          'state_table',
-          () => dynamoClient().send(new DescribeTableCommand({ TableName: env('stateTable') })),
-        ],
-        [
-          'views_table',
-          () => dynamoClient().send(new DescribeTableCommand({ TableName: env('viewsTable') })),
-        ],
-        ['content_bucket', () => s3Client().send(new HeadBucketCommand({ Bucket: env('contentBucket') }))],
-        [
-          'artefacts_bucket',
-          () => s3Client().send(new HeadBucketCommand({ Bucket: env('artefactsBucket') })),
-        ],
-        ['event_bus', () => eventBridgeClient().send(new DescribeEventBusCommand({ Name: env('eventBus') }))],
-        ['step_functions', () => sfnClient().send(new ListStateMachinesCommand({ maxResults: 1 }))],
-      ].map(async ([name, check]) => [name, await probe(check as () => Promise<unknown>)] as const),
-    );
+    const entries = await checkDependencies();
     const components = Object.fromEntries(entries);
     const ok = entries.every(([, c]) => c.status === 'ok');
     return {

@@ -36,3 +36,17 @@ export function perClients<T>(make: () => T): () => T {
 export function resetClients(): void {
   generation++;
 }
+
+/** The S3 client's options: path-style addressing whenever S3 is not AWS itself (local emulator, LocalStack). */
+export function s3Options() {
+  const local = Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
+  return {
+    forcePathStyle: local,
+    ...(local
+      ? {
+          requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+          responseChecksumValidation: 'WHEN_REQUIRED' as const,
+        }
+      : {}),
+  };
+}

@@ -24,16 +24,7 @@ const MB = 1024 * 1024;
  * here, whatever the machine's speed. Add a package only for a handler that calls it.
  */
 const LOADS: Record<string, string[]> = {
-  'lambdas/get-system.ts': [
-    'client-dynamodb',
-    'client-eventbridge',
-    'client-s3',
-    'client-sfn',
-    'lib-dynamodb',
-    'metrics',
-    'middy',
-    'ajv',
-  ],
+  'lambdas/get-system.ts': ['metrics', 'middy', 'ajv'],
   'lambdas/sessions-api.ts': [
     'client-dynamodb',
     'lib-dynamodb',
