@@ -30,6 +30,7 @@ import { cleanupDeadline, endMs, provisionAt, startMs } from '../domain/timeslot
 import { isPaused, pauseLimitAt, planResume } from '../domain/pause.ts';
 import { transition } from '../domain/timed-resource.ts';
 import { combinePartReports } from './aggregate.ts';
+import { capacityWaitUntil, pendingSince, WAITING_FOR_CAPACITY } from '../domain/placement.ts';
 
 export type Command =
   | {
@@ -58,6 +59,8 @@ export interface Decision {
 
 const BY = 'reconciler';
 const MIN = 60_000;
+/** A phase that waits for a booting worker runs again this long after it failed (D150). */
+export const CAPACITY_RETRY_MS = MIN;
 const STATUS_AFTER: Partial<Record<PartStatus, PartStatus>> = {
   collecting: 'grading',
   grading: 'reviewing',
@@ -285,6 +288,8 @@ class Decider {
     if (ex && !ex.outcome) return; // a phase is running: wait for its outcome
     if (ex?.cleanup) return; // cleanup finished (or is done); nothing moves a settled part
     if (PART_SETTLED.has(p.status)) return;
+    if (ex && ex.outcome === 'failed' && ex.error === WAITING_FOR_CAPACITY && p.status === 'instantiating')
+      return this.awaitCapacity(p, ex);
     if (ex && ex.outcome !== 'succeeded') return this.failPart(p, ex);
     const at = this.now;
     switch (p.status) {
@@ -373,6 +378,30 @@ class Decider {
     return true;
   }
 
+  /**
+   * The phase could not place a pod because the worker that will take it is still booting (D150):
+   * the part stays where it is and the phase runs again a minute after it failed, until the
+   * pods' wait ends (`capacityWaitUntil`: the part's start, or the lead time after a pod was put
+   * back); then the part fails, saying which pods had no worker by when.
+   */
+  private awaitCapacity(p: PartDoc, ex: PhaseExecution): void {
+    const waiting = this.t.pods.filter(
+      (x) => x.part_order === p.order && x.status === 'pending' && !x.host_id,
+    );
+    const until = Math.max(0, ...waiting.map((x) => capacityWaitUntil(p.timeslot, pendingSince(x))));
+    if (this.now >= until) {
+      const pods = waiting.map((x) => x.id).join(', ') || 'its pods';
+      return this.failPart(p, {
+        ...ex,
+        error: 'no_capacity',
+        cause: `no worker took ${pods} by ${iso(until)}, the end of the wait for capacity; last: ${ex.cause ?? ex.error}`,
+      });
+    }
+    if (this.now < Date.parse(ex.ended_at ?? ex.started_at) + CAPACITY_RETRY_MS) return;
+    this.patchPart(p, { phase_execution: undefined, phase_log: logOf(p) });
+    this.startPhase(p, ex.phase);
+  }
+
   /** Enters a status and starts its first phase, or passes straight through if it has none. */
   private enterStatus(p: PartDoc, status: PartStatus, reason: string): void {
     this.movePart(p, status, reason);
@@ -403,8 +432,14 @@ class Decider {
   }
 
   private startPhase(p: PartDoc, phase: string, cleanup = false): void {
+    // One more than the last attempt logged (the log keeps the last 30 entries: never a name twice).
     const attempt =
-      (p.phase_log ?? []).filter((e) => e.phase === phase && !!e.cleanup === cleanup).length + 1;
+      Math.max(
+        0,
+        ...(p.phase_log ?? [])
+          .filter((e) => e.phase === phase && !!e.cleanup === cleanup)
+          .map((e) => e.attempt),
+      ) + 1;
     const name = executionName(this.stage, this.s.id, p.order, phase, attempt, cleanup);
     const ex: PhaseExecution = {
       phase,

@@ -14,7 +14,16 @@ import { keys } from '../store/keys.ts';
 import { itemsToTree } from '../store/session-tree.ts';
 import type { StateStore, StoredItem } from '../store/state-store.ts';
 import { readAllWorkers } from '../store/workers.ts';
-import { placePod, placementTarget, releasePod, type Licence, type WorkerDoc } from './placement.ts';
+import {
+  capacityWaitUntil,
+  pendingSince,
+  placeOrWait,
+  placementTarget,
+  releasePod,
+  WaitingForCapacity,
+  type Licence,
+  type WorkerDoc,
+} from './placement.ts';
 import type { HostType } from '../domain/lifecycle.ts';
 
 /**
@@ -186,7 +195,8 @@ export async function ensurePlaced(p: Pod, input: NativeStepInput, ports: Native
       if (pod.host_id) return pod;
       if (POD_GONE.has(pod.status)) throw new Problem('state-conflict', `pod ${pod.id} is ${pod.status}`);
       const content = await ports.content(input.pod_definition_id, pod);
-      const placement = placePod(
+      const now = ports.clock.now();
+      const placement = placeOrWait(
         {
           pod_id: pod.id,
           session_id: pod.session_id,
@@ -195,13 +205,26 @@ export async function ensurePlaced(p: Pod, input: NativeStepInput, ports: Native
           port_names: content.ports,
         },
         await workers(ports.store),
+        { now, until: await waitUntil(ports.store, pod) },
         lostOn,
       );
-      if (!placement.ok)
+      if (!placement.ok) {
+        // A worker that will fit is booting: the phase fails retryably and runs again (D150).
+        if ('wait' in placement)
+          throw new WaitingForCapacity(
+            pod.id,
+            placement.wait.until,
+            placement.wait.workers,
+            placement.rejected,
+          );
+        const why = placement.rejected.map((r) => `${r.worker}: ${r.reason}`).join('; ') || 'no workers';
         throw new Problem(
           'state-conflict',
-          `no worker can take pod ${pod.id}: ${placement.rejected.map((r) => `${r.worker}: ${r.reason}`).join('; ') || 'no workers'}`,
+          'late' in placement
+            ? `no worker took pod ${pod.id} by ${iso(placement.late)}, the end of its wait for capacity: ${why}`
+            : `no worker can take pod ${pod.id}: ${why}`,
         );
+      }
       tried = placement.worker.id;
       const next: Pod = {
         ...transition(pod, 'provisioning', {
@@ -231,6 +254,16 @@ export async function ensurePlaced(p: Pod, input: NativeStepInput, ports: Native
 }
 
 const PLACEMENT_ATTEMPTS = 20;
+
+/**
+ * Until when the pod may wait for a booting worker: from its part's window and the moment it
+ * (last) became pending, placed never or put back by the fleet (`capacityWaitUntil`).
+ */
+async function waitUntil(store: StateStore, pod: Pod): Promise<number> {
+  const part = await store.get<StoredItem & PartDoc>(keys.part(pod.session_id, pod.part_order));
+  if (!part) return 0;
+  return capacityWaitUntil(part.timeslot, pendingSince(pod));
+}
 
 /** Full jitter, capped: racing placements drift apart instead of colliding again in step. */
 function jitter(attempt: number): Promise<void> {
