@@ -37,6 +37,7 @@ import { LocalStepFunctions } from './stepfunctions.ts';
 import { killAllTasks, runLocalTask } from './tasks.ts';
 import { DeviceConsoleSimulator } from './sim/device-console.ts';
 import { LocalFleet } from './fleet.ts';
+import type { FleetSettings } from '../../shared/fleet/reconcile.ts';
 import type { Ec2SimOptions } from './sim/ec2-sim.ts';
 import { startLdsSimulator, type LdsSimulator } from './sim/lds-server.ts';
 import { LOCAL_WEBHOOK_CLIENTS } from './sim/webhooks.ts';
@@ -88,6 +89,11 @@ export interface LocalRuntimeOptions {
   meter?: boolean;
   /** The EC2 simulator's options (boot time, limits, capacity per instance type). */
   ec2?: Partial<Ec2SimOptions>;
+  /**
+   * Overrides of the fleet's stored configuration for every pass (seeds/workers.yaml), e.g.
+   * `{ warm: [] }`: no warm minimum, every worker launched for booked demand only.
+   */
+  fleet?: Partial<FleetSettings>;
 }
 
 /** What the AWS bill follows, counted since the runtime started (docs/performance.md). */
@@ -177,6 +183,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     devices: deviceCreds,
     delayScale: opts.simDelayScale ?? 0,
     ...(opts.ec2 ? { ec2: opts.ec2 } : {}),
+    ...(opts.fleet ? { settings: opts.fleet } : {}),
     log,
     // DynamoDB Local itself, not the meter: the pass is a per-minute cost, not a session's.
     dynamo: (): DynamoDBDocumentClient =>
