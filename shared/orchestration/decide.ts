@@ -388,7 +388,10 @@ class Decider {
     const waiting = this.t.pods.filter(
       (x) => x.part_order === p.order && x.status === 'pending' && !x.host_id,
     );
-    const until = Math.max(0, ...waiting.map((x) => capacityWaitUntil(p.timeslot, pendingSince(x))));
+    // No pod left to place (placed meanwhile): nothing bounds the next attempt, which will pass.
+    const until = waiting.length
+      ? Math.max(...waiting.map((x) => capacityWaitUntil(p.timeslot, pendingSince(x))))
+      : Number.POSITIVE_INFINITY;
     if (this.now >= until) {
       const pods = waiting.map((x) => x.id).join(', ') || 'its pods';
       return this.failPart(p, {

@@ -227,6 +227,16 @@ describe('decide: a part whose pod waits for capacity', () => {
     );
   });
 
+  it('a wait outcome whose pods were placed meanwhile runs the phase again, even past the bound', () => {
+    const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: true }] });
+    const d0 = decide(t, T0 + 45 * MIN, 'dev');
+    waitOutcome(d0.tree, T0 + 59 * MIN);
+    Object.assign(d0.tree.pods[0]!, { status: 'provisioning', host_id: 'w_1' });
+    const d = decide(d0.tree, T0 + 61 * MIN, 'dev');
+    expect(d.tree.parts[0]!.status).toBe('instantiating');
+    expect(d.commands.map((c) => c.kind)).toEqual(['start_execution']);
+  });
+
   it('any other failure still fails the part at once', () => {
     const { t } = waitingAt();
     expect(t.parts[0]!.status).toBe('failed');
