@@ -4,6 +4,7 @@
  * HTTP API, the stream poller, schedules and a controllable clock. Handlers are the very modules
  * the CDK app deploys; they reach every service through the SDK's standard endpoint variables.
  */
+import { progress } from './progress.ts';
 import './polyfills.ts';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -145,6 +146,11 @@ export interface LocalRuntime {
   advanceClock(ms: number): Promise<void>;
   /** Resolves when streams, bus deliveries and executions have gone quiet. */
   settle(timeoutMs?: number): Promise<void>;
+  /**
+   * A count that grows while work in flight makes progress (infra/local/progress.ts): a stepped
+   * driver moves the clock only when it stands still (D146).
+   */
+  progress(): number;
   stop(): Promise<void>;
 }
 
@@ -153,6 +159,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const root = opts.root ?? resolve(import.meta.dirname, '../..');
   const log = opts.log ?? ((l: string) => console.log(l));
   const t0 = performance.now();
+  progress(); // counts from now on
   const spec = opts.clock ?? parseClockSpec(process.env[ENV.clock]);
   const clock = makeClock(spec);
   setRuntimeClock(clock);
@@ -251,6 +258,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       bus.publish(e);
     },
     realDelayMs: (ms: number) => (Number.isFinite(realDelayMs(ms)) ? realDelayMs(ms) : ms),
+    // A stepped run: task timeouts and heartbeats expire on the clock, never because the machine was slow.
+    ...(clock instanceof ManualClock ? { manualClock: clock } : {}),
     // Each task as the machine's execution role (the template's roles; none is known before
     // the synthesis is read, and nothing runs before then).
     roles: {
@@ -599,6 +608,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     refreshEnvironments: () => fns.resetEnvironments(),
     advanceClock,
     settle,
+    progress,
     stop: async () => {
       if (stopped) return;
       stopped = true;
