@@ -521,6 +521,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       }),
       deadLetters: () => ({ events: bus.deadLetters, streams: pollers.flatMap((p) => p.failures) }),
       lds: () => ({ sessions: [...lds.sessions.values()], calls: lds.calls }),
+      // The API server answers before this is called: `api` is assigned by then.
+      ldsAct: (input) => lds.act(api.url, input, clock.now()),
     },
   });
 
