@@ -434,11 +434,7 @@ export async function startApiServer(deps: {
           reason?: unknown;
         };
         const what = ['running', 'paused', 'resumed', 'ended'].find((w) => w === body.what) as
-          | 'running'
-          | 'paused'
-          | 'resumed'
-          | 'ended'
-          | undefined;
+          'running' | 'paused' | 'resumed' | 'ended' | undefined;
         if (typeof body.lds_session_id !== 'string' || !what)
           return problem(
             res,

@@ -404,7 +404,8 @@ async function onLdsPart(
   );
   const own = items.find((p) => p.order === input.part_order)?.lds_session_id;
   // The session's release may name any part: the LDS session is the same for all of them.
-  const id = input.step === 'lds_release_session' ? (own ?? items.find((p) => p.lds_session_id)?.lds_session_id) : own;
+  const id =
+    input.step === 'lds_release_session' ? (own ?? items.find((p) => p.lds_session_id)?.lds_session_id) : own;
   if (id) await act(await ports.lds(), id);
 }
 

@@ -279,7 +279,11 @@ describe('the lab delivery system, each command (issue 15, finding 6)', () => {
 
   it('an event is correlated by the LDS session’s external reference (the session id) when its LDS session is unknown', async () => {
     const s = memoryStore([session(), part(1, 'waiting'), part(2, 'waiting')]);
-    const ce = byLds('lds.session.running.v1', { lds_session_id: 'lds_unknown', external_ref: SID, part_order: 2 });
+    const ce = byLds('lds.session.running.v1', {
+      lds_session_id: 'lds_unknown',
+      external_ref: SID,
+      part_order: 2,
+    });
     expect((await applyInbound(ce, s.store, NOW)).outcome).toBe('applied');
     expect(s.part(2).candidate_started_at).toBeDefined();
     expect(s.part(1).candidate_started_at).toBeUndefined();
@@ -325,7 +329,11 @@ const pointer = (lds_session_id: string) =>
   ({ ...keys.ldsSession(lds_session_id), session_id: SID, state_version: 1 }) as unknown as StoredItem;
 
 const open = (order: number, status: string, over: Record<string, unknown> = {}) =>
-  ({ ...part(order, status), activated_at: new Date(NOW - 600_000).toISOString(), ...over }) as unknown as StoredItem;
+  ({
+    ...part(order, status),
+    activated_at: new Date(NOW - 600_000).toISOString(),
+    ...over,
+  }) as unknown as StoredItem;
 
 describe('inbound LDS events are correlated by lds_session_id (issue 15, finding 6)', () => {
   const LDS = 'lds_0123abcd';

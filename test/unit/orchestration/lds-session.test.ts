@@ -35,7 +35,9 @@ describe('one LDS session per session in the reconcile decision', () => {
     expect(lds(d.commands)).toEqual([{ kind: 'lds_pause', part: 1 }]);
     d.tree.parts[0]!.resume_requested = { at: iso(START + 20 * MIN), by: 'proctor-1', origin: 'api' };
     const r = decide(d.tree, START + 21 * MIN, 'dev');
-    expect(lds(r.commands)).toEqual([{ kind: 'lds_resume', part: 1, ends_at: r.tree.parts[0]!.timeslot.end }]);
+    expect(lds(r.commands)).toEqual([
+      { kind: 'lds_resume', part: 1, ends_at: r.tree.parts[0]!.timeslot.end },
+    ]);
   });
 
   it('a web-only part is told its new end when the session is extended', () => {
