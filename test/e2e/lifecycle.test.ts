@@ -940,6 +940,78 @@ describe('whole sessions, end to end', () => {
     expectNoDuplicates(await eventsOf(id));
   });
 
+  it('an undecided review past its deadline is escalated once, never dropped (issue 15, finding 1): the CCDE COR-4 review waits 48 hours, is escalated, then decided', async () => {
+    const tree = await schedule({
+      session_type: 'CCDE-Design-Exam',
+      timeslot: await slotIn(15 * M, 8 * H),
+    });
+    const id = tree.session.id;
+    const endedParts = new Set<number>();
+    const reviewing = await until(
+      id,
+      'the last part to await its review',
+      (t) => {
+        for (const p of t.parts)
+          if (p.status === 'waiting' && !endedParts.has(p.order)) {
+            endedParts.add(p.order);
+            void api('POST', `/v1/sessions/${id}/parts/${p.order}/end`, {});
+          }
+        return t.parts[3]!.status === 'reviewing' || ended(t);
+      },
+      180_000,
+    );
+    type Review = Part & { review_due?: string; review_escalated?: { at: string; reason: string } };
+    const due = (reviewing.parts[3] as Review).review_due!;
+    const since = Date.parse(reviewing.parts[3]!.state_history!.findLast((h) => h.to === 'reviewing')!.at);
+    // The definition's review_deadline_minutes (2880) from entering `reviewing`.
+    expect(Date.parse(due) - since).toBe(2880 * M);
+    // The controllable clock: straight past the review deadline.
+    const gap = Date.parse(due) - (await now());
+    if (gap > 0) expect((await api('POST', '/local/clock/advance', { ms: gap + M })).status).toBe(200);
+    const escalated = await until(
+      id,
+      'the review escalated',
+      (t) => !!(t.parts[3] as Review).review_escalated,
+    );
+    expect(escalated.session.status).toBe('running');
+    expect(escalated.parts[3]).toMatchObject({
+      status: 'reviewing',
+      review_escalated: { reason: 'review deadline passed' },
+      score_report: { points_max: expect.any(Number) },
+    });
+    type Reviews = { items: { session_id: string; part_order: number; escalated: boolean }[] };
+    const listed = await waitFor('the review listed as escalated', async () =>
+      (
+        await api<Reviews>('GET', '/v1/reviews?status=awaiting&session_type=CCDE-Design-Exam&limit=100')
+      ).body.items.find((r) => r.session_id === id && r.escalated),
+    );
+    expect(listed.part_order).toBe(4);
+    expect((await api('POST', `/v1/sessions/${id}/parts/4/review`, { decision: 'accept' })).status).toBe(202);
+    const done = await until(id, 'completion', ended, 180_000);
+    expect(done.session.status).toBe('completed');
+    expect(done.session.score_report!.per_part.map((p) => p.order)).toEqual([1, 2, 3, 4]);
+    await waitFor('part 4 archived on the bus', async () =>
+      typesFor(await eventsOf(id), 'lcm.session_part.').includes('session_part.status_changed:archived'),
+    );
+    const part4 = (await eventsOf(id)).filter((e) => e.detail.subject === `sessions/${id}/parts/4`);
+    expect(typesFor(part4, 'lcm.session_part.').slice(-6)).toEqual([
+      'session_part.status_changed:reviewing',
+      'session_part.review_escalated',
+      'session_part.review_decided',
+      'session_part.status_changed:submitting',
+      'session_part.status_changed:archiving',
+      'session_part.status_changed:archived',
+    ]);
+    const esc = part4.find((e) => e['detail-type'] === 'lcm.session_part.review_escalated.v1')!;
+    expect(esc.detail.data).toMatchObject({
+      part_order: 4,
+      reason: 'review deadline passed',
+      review_due: due,
+    });
+    expect(await sessionEvents(id, 'lcm.session.completed.v1')).toEqual(COMPLETED_SESSION);
+    expectNoDuplicates(await eventsOf(id));
+  });
+
   it('a part whose phase fails after its retries fails alone: the session completes with the other part', async () => {
     await sync('e2e-aidoo-2-broken', 'ccie-ei-aidoo-2', BROKEN_GRADE);
     const id = await ccieUntilAiDooActive('Exam CCIE EI v1.1 AI-DOO AIDOO-2');

@@ -170,7 +170,7 @@ export async function startLdsSimulator(opts: { port?: number; token?: string } 
 
   await new Promise<void>((r) => server.listen(opts.port ?? 0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return {
+  const sim: LdsSimulator = {
     url,
     token,
     sessions,
@@ -201,7 +201,7 @@ export async function startLdsSimulator(opts: { port?: number; token?: string } 
       const state: SimState =
         input.what === 'paused' ? 'paused' : input.what === 'ended' ? 'ended' : 'running';
       if (part) part.state = state;
-      return this.emit(
+      return sim.emit(
         apiUrl,
         {
           type: `lds.session.${input.what}.v1`,
@@ -217,4 +217,5 @@ export async function startLdsSimulator(opts: { port?: number; token?: string } 
     },
     close: () => new Promise((r) => server.close(() => r())),
   };
+  return sim;
 }
