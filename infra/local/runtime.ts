@@ -375,6 +375,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     [ENV.clock]: env[ENV.clock]!,
     ...(template[ENV.cmlSecretArn] ? { [ENV.cmlCredentials]: env[ENV.cmlCredentials]! } : {}),
     ...(template[ENV.ldsSecretArn] ? { [ENV.ldsCredentials]: env[ENV.ldsCredentials]! } : {}),
+    // The webhook clients (the developer's and the simulators' signing keys) for the function
+    // that verifies deliveries: without them it would ask Secrets Manager, which is not local.
+    ...(template[ENV.webhookSecretArn] ? { [ENV.webhookClients]: env[ENV.webhookClients]! } : {}),
     // The seeds the runtime was started with (a test's own copy through LCM_SEEDS_DIR, else the repository's).
     ...(template[ENV.seedsDir]
       ? { [ENV.seedsDir]: process.env[ENV.seedsDir] ?? resolve(root, 'seeds') }
@@ -537,6 +540,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       }),
       deadLetters: () => ({ events: bus.deadLetters, streams: pollers.flatMap((p) => p.failures) }),
       lds: () => ({ sessions: [...lds.sessions.values()], calls: lds.calls }),
+      // The API server answers before this is called: `api` is assigned by then.
+      ldsAct: (input) => lds.act(api.url, input, clock.now()),
     },
   });
 

@@ -43,12 +43,14 @@ export type Command =
     }
   | { kind: 'stop_execution'; part: number; execution_name: string; state_machine: string; reason: string }
   | { kind: 'teardown_pod'; part: number; pod: number; reason: string }
-  /** Push a part's new end to the LDS session of one of its pods (after an extension). */
-  | { kind: 'lds_extend'; part: number; pod: number; ends_at: string }
-  /** Tell the LDS session of one of a part's pods that the part is paused. */
-  | { kind: 'lds_pause'; part: number; pod: number }
-  /** Tell the LDS session of one of a part's pods that the part resumed, then push its new end. */
-  | { kind: 'lds_resume'; part: number; pod: number; ends_at: string };
+  /** Push a part's new end to the session's LDS session (after an extension or a pause). */
+  | { kind: 'lds_extend'; part: number; ends_at: string }
+  /** Tell the session's LDS session that the part is paused. */
+  | { kind: 'lds_pause'; part: number }
+  /** Tell the session's LDS session that the part resumed, then push its new end. */
+  | { kind: 'lds_resume'; part: number; ends_at: string }
+  /** The session ended: release its LDS session (`part`: one registered part, to find it by). */
+  | { kind: 'lds_release_session'; part: number };
 
 export interface Decision {
   tree: SessionTree;
@@ -198,9 +200,7 @@ class Decider {
     for (const p of this.t.parts) {
       if (p.timeslot.end !== oldEnd || PART_SETTLED.has(p.status)) continue;
       const extra = Date.parse(newEnd) - Date.parse(oldEnd);
-      for (const pod of this.t.pods)
-        if (pod.part_order === p.order && pod.lds_session_id && !POD_GONE.has(pod.status))
-          this.commands.push({ kind: 'lds_extend', part: p.order, pod: pod.index, ends_at: newEnd });
+      if (p.lds_session_id) this.commands.push({ kind: 'lds_extend', part: p.order, ends_at: newEnd });
       this.patchPart(p, {
         timeslot: { ...p.timeslot, end: newEnd },
         duration_minutes: p.duration_minutes + extra / 60_000,
@@ -559,9 +559,8 @@ class Decider {
       const late = p.deadline !== undefined && Date.parse(req.at) >= Date.parse(p.deadline);
       const applies = !p.paused && !late;
       this.patchPart(p, { pause_requested: undefined, ...(applies ? { paused: req } : {}) });
-      if (applies && req.origin !== 'lds')
-        for (const pod of this.ldsPods(p.order))
-          this.commands.push({ kind: 'lds_pause', part: p.order, pod: pod.index });
+      if (applies && req.origin !== 'lds' && this.inLds(p.order))
+        this.commands.push({ kind: 'lds_pause', part: p.order });
     }
     const paused = p.paused;
     if (!paused) {
@@ -606,25 +605,26 @@ class Decider {
       if (order === p.order) continue;
       const later = this.t.parts.find((x) => x.order === order)!;
       this.patchPart(later, change);
-      for (const pod of this.ldsPods(order))
-        this.commands.push({ kind: 'lds_extend', part: order, pod: pod.index, ends_at: change.timeslot.end });
+      if (this.inLds(order))
+        this.commands.push({ kind: 'lds_extend', part: order, ends_at: change.timeslot.end });
     }
     if (plan.sessionEnd)
       this.patchSession({
         timeslot: { ...this.s.timeslot, end: plan.sessionEnd },
         ...(plan.extendLimit ? { extend_limit: plan.extendLimit } : {}),
       });
-    for (const pod of this.ldsPods(p.order))
+    if (this.inLds(p.order))
       this.commands.push(
         origin === 'lds'
-          ? { kind: 'lds_extend', part: p.order, pod: pod.index, ends_at: p.timeslot.end }
-          : { kind: 'lds_resume', part: p.order, pod: pod.index, ends_at: p.timeslot.end },
+          ? { kind: 'lds_extend', part: p.order, ends_at: p.timeslot.end }
+          : { kind: 'lds_resume', part: p.order, ends_at: p.timeslot.end },
       );
   }
 
-  /** The live pods of a part that have an LDS session. */
-  private ldsPods(order: number): PodDoc[] {
-    return this.t.pods.filter((x) => x.part_order === order && x.lds_session_id && !POD_GONE.has(x.status));
+  /** The part is registered in the session's LDS session and has not settled (D160). */
+  private inLds(order: number): boolean {
+    const p = this.t.parts.find((x) => x.order === order);
+    return !!p?.lds_session_id && !PART_SETTLED.has(p.status);
   }
 
   /** How much later a paused part may still move the session's end (the cleanup waits for it). */
@@ -773,6 +773,9 @@ class Decider {
     if (this.s.status === to) return;
     Object.assign(this.s, transition(this.s, to, { now: this.now, by: BY, reason, ...o }));
     this.touch('session');
+    // The session's end releases its one LDS session, once (on the move into a terminal status).
+    const registered = o.terminal ? this.t.parts.find((p) => p.lds_session_id) : undefined;
+    if (registered) this.commands.push({ kind: 'lds_release_session', part: registered.order });
   }
 
   private patchSession(patch: Partial<SessionTree['session']>): void {
