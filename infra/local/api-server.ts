@@ -37,6 +37,13 @@ export interface LocalEndpoints {
   deadLetters(): unknown;
   /** What the simulated lab delivery system holds and was asked (sessions, calls). */
   lds(): unknown;
+  /** The simulated LDS tells the product the candidate started, paused, resumed or ended (D160). */
+  ldsAct(input: {
+    lds_session_id: string;
+    what: 'running' | 'paused' | 'resumed' | 'ended';
+    part_order?: number;
+    reason?: string;
+  }): Promise<{ status: number; body: unknown }>;
 }
 
 export interface ApiServer {
@@ -419,6 +426,31 @@ export async function startApiServer(deps: {
         return json(200, deps.local.stats());
       case 'GET /local/lds':
         return json(200, deps.local.lds());
+      case 'POST /local/lds/act': {
+        const body = JSON.parse((await readBody(req, 4096)).toString() || '{}') as {
+          lds_session_id?: unknown;
+          what?: unknown;
+          part_order?: unknown;
+          reason?: unknown;
+        };
+        const what = ['running', 'paused', 'resumed', 'ended'].find((w) => w === body.what) as
+          'running' | 'paused' | 'resumed' | 'ended' | undefined;
+        if (typeof body.lds_session_id !== 'string' || !what)
+          return problem(
+            res,
+            422,
+            'validation-error',
+            'The request does not satisfy the schema',
+            'give lds_session_id and what (running | paused | resumed | ended)',
+          );
+        const r = await deps.local.ldsAct({
+          lds_session_id: body.lds_session_id,
+          what,
+          ...(typeof body.part_order === 'number' ? { part_order: body.part_order } : {}),
+          ...(typeof body.reason === 'string' ? { reason: body.reason } : {}),
+        });
+        return json(200, r);
+      }
       case 'GET /local/dead-letters':
         return json(200, deps.local.deadLetters());
       default:

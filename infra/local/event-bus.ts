@@ -4,6 +4,7 @@
  * limit, and a dead-letter list for what still fails. Every event is also kept in a bounded log
  * and streamed to taps (the `/local/events` endpoint, tests).
  */
+import { bumpProgress } from './progress.ts';
 import { randomUUID } from 'node:crypto';
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { compilePattern, validatePattern } from './event-pattern.ts';
@@ -184,6 +185,7 @@ export class LocalEventBus {
         try {
           await this.fns.invoke(rule.functionName, event);
           this.stats.delivered++;
+          bumpProgress();
           return;
         } catch (e) {
           if (attempts > rule.trigger.maxRetries || this.#closed) {

@@ -15,7 +15,7 @@ import { createServer } from 'node:net';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../shared/domain/clock.ts';
 import { runFleetPass } from '../../shared/fleet/service.ts';
-import type { FleetPassReport } from '../../shared/fleet/reconcile.ts';
+import type { FleetPassReport, FleetSettings } from '../../shared/fleet/reconcile.ts';
 import { startEc2Endpoint, type Ec2Endpoint } from './ec2-endpoint.ts';
 import { LocalPods } from './pods.ts';
 import { CmlSimulator } from './sim/cml-server.ts';
@@ -30,6 +30,8 @@ export interface LocalFleetOptions {
   delayScale: number;
   ec2?: Partial<Ec2SimOptions>;
   log?: (line: string) => void;
+  /** Overrides of the stored fleet configuration (the runtime's `fleet` option). */
+  settings?: Partial<FleetSettings>;
   /** DynamoDB for the pass (set by the runtime once the tables exist; not the metered one). */
   dynamo?: () => DynamoDBDocumentClient;
 }
@@ -124,7 +126,11 @@ export class LocalFleet {
       await this.advance();
       const report = await runFleetPass({
         network: LOCAL_NETWORK,
-        settings: { cml_url_template: this.cmlUrlTemplate, console_ports: LOCAL_CONSOLE_PORTS },
+        settings: {
+          cml_url_template: this.cmlUrlTemplate,
+          console_ports: LOCAL_CONSOLE_PORTS,
+          ...this.o.settings,
+        },
         ...(this.o.dynamo ? { dynamo: this.o.dynamo() } : {}),
         ...(this.o.log ? { log: (msg, data) => this.o.log!(`[fleet] ${msg} ${JSON.stringify(data)}`) } : {}),
       });

@@ -3,6 +3,7 @@
  * with AWS-shaped events and a Lambda-like context. Counts invocations (the cost a bill would
  * follow) and can inject failures for chaos runs.
  */
+import { bumpProgress } from './progress.ts';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -138,6 +139,7 @@ export class LocalFunctions {
     const name = this.resolveName(nameOrArn);
     const decl = this.#decls.get(name)!;
     this.invocations.set(name, (this.invocations.get(name) ?? 0) + 1);
+    bumpProgress(`invoke ${name}`);
     const handler = await this.load(name);
     if (this.chaos && (this.chaos.random ?? Math.random)() < this.chaos.failureRate) {
       this.errors.set(name, (this.errors.get(name) ?? 0) + 1);
@@ -166,6 +168,7 @@ export class LocalFunctions {
       this.errors.set(name, (this.errors.get(name) ?? 0) + 1);
       throw e;
     } finally {
+      bumpProgress();
       this.billedMs.set(name, (this.billedMs.get(name) ?? 0) + Math.ceil(performance.now() - t0));
       const over = now() - deadline;
       if (over > 0) {

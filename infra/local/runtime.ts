@@ -4,6 +4,7 @@
  * HTTP API, the stream poller, schedules and a controllable clock. Handlers are the very modules
  * the CDK app deploys; they reach every service through the SDK's standard endpoint variables.
  */
+import { progress } from './progress.ts';
 import './polyfills.ts';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -37,6 +38,7 @@ import { LocalStepFunctions } from './stepfunctions.ts';
 import { killAllTasks, runLocalTask } from './tasks.ts';
 import { DeviceConsoleSimulator } from './sim/device-console.ts';
 import { LocalFleet } from './fleet.ts';
+import type { FleetSettings } from '../../shared/fleet/reconcile.ts';
 import type { Ec2SimOptions } from './sim/ec2-sim.ts';
 import { startLdsSimulator, type LdsSimulator } from './sim/lds-server.ts';
 import { LOCAL_WEBHOOK_CLIENTS } from './sim/webhooks.ts';
@@ -88,6 +90,11 @@ export interface LocalRuntimeOptions {
   meter?: boolean;
   /** The EC2 simulator's options (boot time, limits, capacity per instance type). */
   ec2?: Partial<Ec2SimOptions>;
+  /**
+   * Overrides of the fleet's stored configuration for every pass (seeds/workers.yaml), e.g.
+   * `{ warm: [] }`: no warm minimum, every worker launched for booked demand only.
+   */
+  fleet?: Partial<FleetSettings>;
 }
 
 /** What the AWS bill follows, counted since the runtime started (docs/performance.md). */
@@ -139,6 +146,11 @@ export interface LocalRuntime {
   advanceClock(ms: number): Promise<void>;
   /** Resolves when streams, bus deliveries and executions have gone quiet. */
   settle(timeoutMs?: number): Promise<void>;
+  /**
+   * A count that grows while work in flight makes progress (infra/local/progress.ts): a stepped
+   * driver moves the clock only when it stands still (D146).
+   */
+  progress(): number;
   stop(): Promise<void>;
 }
 
@@ -147,6 +159,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const root = opts.root ?? resolve(import.meta.dirname, '../..');
   const log = opts.log ?? ((l: string) => console.log(l));
   const t0 = performance.now();
+  progress(); // counts from now on
   const spec = opts.clock ?? parseClockSpec(process.env[ENV.clock]);
   const clock = makeClock(spec);
   setRuntimeClock(clock);
@@ -177,6 +190,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     devices: deviceCreds,
     delayScale: opts.simDelayScale ?? 0,
     ...(opts.ec2 ? { ec2: opts.ec2 } : {}),
+    ...(opts.fleet ? { settings: opts.fleet } : {}),
     log,
     // DynamoDB Local itself, not the meter: the pass is a per-minute cost, not a session's.
     dynamo: (): DynamoDBDocumentClient =>
@@ -244,6 +258,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       bus.publish(e);
     },
     realDelayMs: (ms: number) => (Number.isFinite(realDelayMs(ms)) ? realDelayMs(ms) : ms),
+    // A stepped run: task timeouts and heartbeats expire on the clock, never because the machine was slow.
+    ...(clock instanceof ManualClock ? { manualClock: clock } : {}),
     // Each task as the machine's execution role (the template's roles; none is known before
     // the synthesis is read, and nothing runs before then).
     roles: {
@@ -359,6 +375,9 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     [ENV.clock]: env[ENV.clock]!,
     ...(template[ENV.cmlSecretArn] ? { [ENV.cmlCredentials]: env[ENV.cmlCredentials]! } : {}),
     ...(template[ENV.ldsSecretArn] ? { [ENV.ldsCredentials]: env[ENV.ldsCredentials]! } : {}),
+    // The webhook clients (the developer's and the simulators' signing keys) for the function
+    // that verifies deliveries: without them it would ask Secrets Manager, which is not local.
+    ...(template[ENV.webhookSecretArn] ? { [ENV.webhookClients]: env[ENV.webhookClients]! } : {}),
     // The seeds the runtime was started with (a test's own copy through LCM_SEEDS_DIR, else the repository's).
     ...(template[ENV.seedsDir]
       ? { [ENV.seedsDir]: process.env[ENV.seedsDir] ?? resolve(root, 'seeds') }
@@ -521,6 +540,8 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       }),
       deadLetters: () => ({ events: bus.deadLetters, streams: pollers.flatMap((p) => p.failures) }),
       lds: () => ({ sessions: [...lds.sessions.values()], calls: lds.calls }),
+      // The API server answers before this is called: `api` is assigned by then.
+      ldsAct: (input) => lds.act(api.url, input, clock.now()),
     },
   });
 
@@ -592,6 +613,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     refreshEnvironments: () => fns.resetEnvironments(),
     advanceClock,
     settle,
+    progress,
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -13,7 +13,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import type { Clock } from '../../shared/domain/clock.ts';
+import type { Clock, ManualClock } from '../../shared/domain/clock.ts';
 import { AccessDenied, authorize, type AccessRequest, type PolicyStatement } from './iam.ts';
 
 export interface LocalSfnDeps {
@@ -48,6 +48,13 @@ export interface LocalSfnDeps {
    * Later heartbeats are due within HeartbeatSeconds (floored by deadlineFloorMs).
    */
   taskStartFloorMs?: number;
+  /**
+   * A stepped run (D146): the timeouts of tasks this process runs (Lambda invocations) are timers
+   * of this manual clock, so they expire when the driver moves the clock past them, never because
+   * the machine was slow. A task process (waitForTaskToken) cannot follow this clock, so its
+   * timeout and heartbeat stay wall-time timers of `deadline()`, as without it.
+   */
+  manualClock?: ManualClock;
 }
 
 export class SfnApiError extends Error {
@@ -101,8 +108,8 @@ interface Waiter {
   resolve(v: unknown): void;
   reject(e: Error): void;
   heartbeatMs?: number;
-  heartbeatTimer?: NodeJS.Timeout;
-  timeoutTimer?: NodeJS.Timeout;
+  cancelHeartbeat?: () => void;
+  cancelTimeout?: () => void;
   finished: boolean;
 }
 
@@ -136,6 +143,46 @@ export class LocalStepFunctions {
    */
   private deadline(ms: number) {
     return Math.max(this.real(ms), Math.min(ms, this.deps.deadlineFloorMs ?? 5_000));
+  }
+  /**
+   * Calls `fire` once `ms` of the clock's time has passed, and never before `realFloorMs` of wall
+   * time (a process must start); returns the cancellation. With `onClock` and a manual clock it
+   * is a deadline timer of that clock; otherwise a wall-time timer of deadline().
+   */
+  private after(ms: number, fire: () => void, realFloorMs = 0, onClock = false): () => void {
+    const clock = onClock ? this.deps.manualClock : undefined;
+    if (!clock) {
+      const t = setTimeout(fire, Math.max(this.deadline(ms), realFloorMs));
+      return () => clearTimeout(t);
+    }
+    let ended = false;
+    let clockDue = false;
+    let floorDue = realFloorMs <= 0;
+    const check = () => {
+      if (ended || !clockDue || !floorDue) return;
+      ended = true;
+      fire();
+    };
+    const t =
+      realFloorMs > 0
+        ? setTimeout(() => {
+            floorDue = true;
+            check();
+          }, realFloorMs)
+        : undefined;
+    const cancel = clock.schedule(
+      clock.now() + ms,
+      () => {
+        clockDue = true;
+        check();
+      },
+      'deadline',
+    );
+    return () => {
+      ended = true;
+      clearTimeout(t);
+      cancel();
+    };
   }
   private machineArn(name: string) {
     return `arn:aws:states:${this.deps.region}:${this.deps.accountId}:stateMachine:${name}`;
@@ -275,7 +322,11 @@ export class LocalStepFunctions {
       throw new SfnApiError('InvalidDefinition', `${name}: variables (Assign) are not supported locally`);
     let sm: StateMachine;
     try {
-      sm = new StateMachine(parsed, { validationOptions: { checkArn: false } });
+      // On a manual clock the task timeouts are this emulator's (clock timers, in runTask); the
+      // interpreter's own are wall-time timers (60 s when a task states none), so they step aside.
+      sm = new StateMachine(this.deps.manualClock ? withoutTaskTimeouts(parsed) : parsed, {
+        validationOptions: { checkArn: false },
+      });
     } catch (e) {
       throw new SfnApiError('InvalidDefinition', `${name}: ${(e as Error).message}`);
     }
@@ -555,6 +606,33 @@ export class LocalStepFunctions {
     const r = task.Resource;
     const params = (input ?? {}) as Record<string, unknown>;
     this.checkRole(r, params, e);
+    if (this.deps.manualClock && task.TimeoutSeconds && !r.endsWith('.waitForTaskToken')) {
+      // The interpreter's timeout stepped aside (compile): this one runs on the clock.
+      let cancel = () => undefined as void;
+      const timedOut = new Promise<never>((_, reject) => {
+        cancel = this.after(
+          task.TimeoutSeconds! * 1000,
+          () => reject(named('States.Timeout', `task timed out after ${task.TimeoutSeconds} s`)),
+          0,
+          true,
+        );
+      });
+      try {
+        return await Promise.race([this.runUntimed(task, params, input, e), timedOut]);
+      } finally {
+        cancel();
+      }
+    }
+    return this.runUntimed(task, params, input, e);
+  }
+
+  private async runUntimed(
+    task: TaskState,
+    params: Record<string, unknown>,
+    input: unknown,
+    e: Execution,
+  ): Promise<unknown> {
+    const r = task.Resource;
     if (r === 'arn:aws:states:::lambda:invoke') {
       const out = await this.invoke(String(params.FunctionName), params.Payload);
       return { ExecutedVersion: '$LATEST', Payload: out ?? null, StatusCode: 200 };
@@ -619,15 +697,13 @@ export class LocalStepFunctions {
         resolve,
         reject,
         finished: false,
-        ...(task.HeartbeatSeconds ? { heartbeatMs: this.deadline(task.HeartbeatSeconds * 1000) } : {}),
+        ...(task.HeartbeatSeconds ? { heartbeatMs: task.HeartbeatSeconds * 1000 } : {}),
       };
       this.#waiters.set(token, w);
       e.tokens.add(token);
       if (task.TimeoutSeconds)
-        w.timeoutTimer = setTimeout(
-          () =>
-            this.finishToken(token, named('States.Timeout', `task timed out after ${task.TimeoutSeconds} s`)),
-          this.deadline(task.TimeoutSeconds * 1000),
+        w.cancelTimeout = this.after(task.TimeoutSeconds * 1000, () =>
+          this.finishToken(token, named('States.Timeout', `task timed out after ${task.TimeoutSeconds} s`)),
         );
       this.armHeartbeat(token, w);
     });
@@ -635,10 +711,11 @@ export class LocalStepFunctions {
 
   private armHeartbeat(token: string, w: Waiter, first = true) {
     if (!w.heartbeatMs) return;
-    clearTimeout(w.heartbeatTimer);
-    w.heartbeatTimer = setTimeout(
+    w.cancelHeartbeat?.();
+    w.cancelHeartbeat = this.after(
+      w.heartbeatMs,
       () => this.finishToken(token, named('States.HeartbeatTimeout', 'no heartbeat within HeartbeatSeconds')),
-      first ? Math.max(w.heartbeatMs, this.deps.taskStartFloorMs ?? 60_000) : w.heartbeatMs,
+      first ? (this.deps.taskStartFloorMs ?? 60_000) : 0,
     );
   }
 
@@ -662,8 +739,8 @@ export class LocalStepFunctions {
     const w = this.#waiters.get(token);
     if (!w || w.finished) return;
     w.finished = true;
-    clearTimeout(w.heartbeatTimer);
-    clearTimeout(w.timeoutTimer);
+    w.cancelHeartbeat?.();
+    w.cancelTimeout?.();
     this.#waiters.delete(token);
     this.#finishedTokens.add(token);
     w.execution.tokens.delete(token);
@@ -715,6 +792,19 @@ function collectTasks(def: StateMachineDefinition, out: Map<string, TaskState>):
         TimeoutSeconds: s.TimeoutSeconds,
       });
   });
+}
+
+/** The definition with every Task's timeout out of the interpreter's reach (see compile). */
+function withoutTaskTimeouts(def: StateMachineDefinition): StateMachineDefinition {
+  const copy = structuredClone(def);
+  eachState(copy, (_name, s) => {
+    if (s.Type !== 'Task') return;
+    const t = s as AnyState & { TimeoutSecondsPath?: string };
+    delete t.TimeoutSecondsPath;
+    // The interpreter's setTimeout takes at most 2^31-1 ms; beyond that it fires at once.
+    t.TimeoutSeconds = 2_000_000;
+  });
+  return copy;
 }
 
 function collectWaits(def: StateMachineDefinition, add: (name: string, seconds: number) => void): void {

@@ -1,7 +1,9 @@
 /**
  * The lab delivery system (LDS) port and its REST adapter: the system candidates use to reach
- * their pods. The product registers a part's session there (devices with their console
- * addresses), hands out the launch URL, and releases it at the end.
+ * their parts. The product keeps ONE LDS session per LCM session (external reference: the session
+ * id) and registers every part in it, web-only parts included, each with its own devices (console
+ * addresses) and launch URL; a part is released when it ends, the LDS session when the session
+ * ends (D160).
  */
 import { Problem } from '../domain/problem.ts';
 
@@ -18,20 +20,39 @@ export interface LdsSession {
   state: 'created' | 'ready' | 'running' | 'paused' | 'ended' | 'released';
 }
 
+/** One part of an LDS session: a lab (devices to reach) or web-only content (none). */
+export interface LdsPartInput {
+  name: string;
+  kind: 'lab' | 'web';
+  starts_at: string;
+  ends_at: string;
+  devices: LdsDevice[];
+}
+
+export interface LdsPart {
+  order: number;
+  launch_url: string;
+}
+
 export interface LdsPort {
+  /** The LCM session's LDS session; idempotent by `external_ref` (the LCM session id). */
   createSession(input: {
     external_ref: string;
     candidate_id: string;
     starts_at: string;
     ends_at: string;
   }): Promise<LdsSession>;
-  setDevices(ldsSessionId: string, devices: LdsDevice[]): Promise<void>;
-  /** Moves the session's end (idempotent: the same end twice is one change). */
-  extend(ldsSessionId: string, endsAt: string): Promise<void>;
-  /** Keeps the candidate out while the part is paused (idempotent). */
-  pause(ldsSessionId: string): Promise<void>;
-  /** Lets the candidate back in (idempotent). */
-  resume(ldsSessionId: string): Promise<void>;
+  /** Registers (or re-registers, idempotently) a part with its devices; answers its launch URL. */
+  putPart(ldsSessionId: string, order: number, part: LdsPartInput): Promise<LdsPart>;
+  /** Moves a part's end (idempotent: the same end twice is one change). */
+  extendPart(ldsSessionId: string, order: number, endsAt: string): Promise<void>;
+  /** Keeps the candidate out of a paused part (idempotent). */
+  pausePart(ldsSessionId: string, order: number): Promise<void>;
+  /** Lets the candidate back into the part (idempotent). */
+  resumePart(ldsSessionId: string, order: number): Promise<void>;
+  /** The part has ended: its devices go; the session stays for the other parts (idempotent). */
+  releasePart(ldsSessionId: string, order: number): Promise<void>;
+  /** The session has ended: the whole LDS session goes (idempotent). */
   release(ldsSessionId: string): Promise<void>;
 }
 
@@ -75,27 +96,40 @@ export class LdsRestAdapter implements LdsPort {
     return this.call<LdsSession>('POST', '/v1/sessions', input);
   }
 
-  async setDevices(id: string, devices: LdsDevice[]) {
-    await this.call('PUT', `/v1/sessions/${encodeURIComponent(id)}/devices`, { devices });
+  putPart(id: string, order: number, part: LdsPartInput) {
+    return this.call<LdsPart>('PUT', `${this.path(id)}/parts/${order}`, part);
   }
 
-  async extend(id: string, endsAt: string) {
-    await this.call('PATCH', `/v1/sessions/${encodeURIComponent(id)}`, { ends_at: endsAt });
+  async extendPart(id: string, order: number, endsAt: string) {
+    await this.call('PATCH', `${this.path(id)}/parts/${order}`, { ends_at: endsAt });
   }
 
-  async pause(id: string) {
-    await this.call('POST', `/v1/sessions/${encodeURIComponent(id)}/pause`, {});
+  async pausePart(id: string, order: number) {
+    await this.call('POST', `${this.path(id)}/parts/${order}/pause`, {});
   }
 
-  async resume(id: string) {
-    await this.call('POST', `/v1/sessions/${encodeURIComponent(id)}/resume`, {});
+  async resumePart(id: string, order: number) {
+    await this.call('POST', `${this.path(id)}/parts/${order}/resume`, {});
+  }
+
+  async releasePart(id: string, order: number) {
+    await this.gone(() => this.call('DELETE', `${this.path(id)}/parts/${order}`));
+  }
+
+  private path(id: string) {
+    return `/v1/sessions/${encodeURIComponent(id)}`;
+  }
+
+  /** Releasing what is already gone is done. */
+  private async gone(call: () => Promise<unknown>): Promise<void> {
+    try {
+      await call();
+    } catch (e) {
+      if (!(e instanceof Problem && e.kind === 'not-found')) throw e;
+    }
   }
 
   async release(id: string) {
-    try {
-      await this.call('DELETE', `/v1/sessions/${encodeURIComponent(id)}`);
-    } catch (e) {
-      if (!(e instanceof Problem && e.kind === 'not-found')) throw e; // already released
-    }
+    await this.gone(() => this.call('DELETE', this.path(id)));
   }
 }

@@ -8,9 +8,28 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** A clock that stands still until told to move (unit tests, stepped local runs). */
+/**
+ * What a timer on a manual clock is for. A `wake` ends a wait that is part of the work (a poll's
+ * pause, a backoff, a job's `pause@v1`); a `deadline` gives up on work that has not answered (a
+ * step or task timeout, a missed heartbeat). A driver that moves the clock while work is in
+ * flight moves it to the next wake, and past a deadline only when nothing else can happen
+ * (test/helpers/lablet-fleet.ts, D146).
+ */
+export type TimerKind = 'wake' | 'deadline';
+
+interface ManualTimer {
+  at: number;
+  kind: TimerKind;
+  fire: () => void;
+}
+
+/**
+ * A clock that stands still until told to move (unit tests, stepped local runs). Waits on it are
+ * timers the clock fires when it is moved past them, in time order; it knows which are pending.
+ */
 export class ManualClock implements Clock {
   #t: number;
+  readonly #timers = new Set<ManualTimer>();
   constructor(start: number | string | Date = Date.now()) {
     this.#t = toMillis(start);
   }
@@ -21,10 +40,42 @@ export class ManualClock implements Clock {
     const next = toMillis(t);
     if (next < this.#t) throw new RangeError('a clock never runs backwards');
     this.#t = next;
+    this.#fireDue();
   }
   advance(ms: number): void {
     if (ms < 0) throw new RangeError('a clock never runs backwards');
     this.#t += ms;
+    this.#fireDue();
+  }
+  /**
+   * Calls `fire` once the clock reaches `at` (at once when it already has). Returns the
+   * cancellation, which does nothing once the timer has fired.
+   */
+  schedule(at: number, fire: () => void, kind: TimerKind = 'wake'): () => void {
+    if (at <= this.#t) {
+      fire();
+      return () => undefined;
+    }
+    const timer: ManualTimer = { at, kind, fire };
+    this.#timers.add(timer);
+    return () => void this.#timers.delete(timer);
+  }
+  /** When the earliest pending timer (of `kind`, or of either) is due; undefined when none is. */
+  nextTimer(kind?: TimerKind): number | undefined {
+    let next: number | undefined;
+    for (const t of this.#timers) if ((!kind || t.kind === kind) && (next === undefined || t.at < next)) next = t.at;
+    return next;
+  }
+  /** How many timers are pending. */
+  get pending(): number {
+    return this.#timers.size;
+  }
+  #fireDue(): void {
+    const due = [...this.#timers].filter((t) => t.at <= this.#t).sort((a, b) => a.at - b.at);
+    for (const t of due) {
+      this.#timers.delete(t);
+      t.fire();
+    }
   }
 }
 

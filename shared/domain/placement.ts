@@ -134,6 +134,104 @@ export function placePod(
 }
 
 /**
+ * The error a placement raises while its pod waits for a worker that is booting (D150): the
+ * phase that placed fails with this name, and the sessions reconciler runs it again on the clock
+ * instead of failing the part, until the pod's wait ends (`capacityWaitUntil`).
+ */
+export const WAITING_FOR_CAPACITY = 'lcm.WaitingForCapacity';
+
+export class WaitingForCapacity extends Error {
+  constructor(
+    readonly pod_id: string,
+    readonly until: number,
+    readonly workers: string[],
+    rejected: Rejection[],
+  ) {
+    super(
+      `pod ${pod_id} waits for a worker that is booting (${workers.join(', ')}) until ${new Date(until).toISOString()}; no running worker can take it: ${summary(rejected)}`,
+    );
+    this.name = WAITING_FOR_CAPACITY;
+  }
+}
+
+/**
+ * Until when a pod that no running worker can take may wait for one that is booting: its part's
+ * start; or, for a pod put back to `pending` later (its worker was lost), the lead time from
+ * then, the time a worker launched then needs to boot (boot time plus margin, D125).
+ */
+export function capacityWaitUntil(
+  timeslot: { start: string; lead_time_minutes: number },
+  pendingSince: number,
+): number {
+  return Math.max(Date.parse(timeslot.start), pendingSince + timeslot.lead_time_minutes * 60_000);
+}
+
+/** When a pod last became pending: its creation, or the fleet putting it back (its worker lost). */
+export function pendingSince(pod: {
+  state_history: { to: string | null; at: string }[];
+  created_at: string;
+}): number {
+  for (let i = pod.state_history.length - 1; i >= 0; i--)
+    if (pod.state_history[i]!.to === 'pending') return Date.parse(pod.state_history[i]!.at);
+  return Date.parse(pod.created_at);
+}
+
+/** Worker statuses on the way to `running` when the worker is wanted running. */
+const ON_ITS_WAY: ReadonlySet<string> = new Set([
+  'pending',
+  'provisioning',
+  'starting',
+  'draining',
+  'stopping',
+  'stopped',
+]);
+
+/**
+ * The workers asked to run but not running yet (launched, booting, started again, drain
+ * cancelled) that will take the pod once CML answers, with what they hold now.
+ */
+export function bootingFits(needs: PodNeeds, workers: WorkerDoc[]): string[] {
+  return workers
+    .filter(
+      (w) =>
+        w.desired_status === 'running' &&
+        ON_ITS_WAY.has(w.status) &&
+        !rejectionOf({ ...w, status: 'running' }, needs),
+    )
+    .map((w) => w.id);
+}
+
+export type PlacementOutcome =
+  | Placement
+  /** No running worker fits; these booting ones will: wait for them until `until`. */
+  | { ok: false; rejected: Rejection[]; wait: { until: number; workers: string[] } }
+  /** A booting worker would fit, but the pod's wait ended at `late`. */
+  | { ok: false; rejected: Rejection[]; late: number };
+
+/**
+ * Placement that may wait: as `placePod`, but when no running worker fits and one that is booting
+ * will, the pod waits for it (`wait`) — while `now` is before `until`. At or past `until` the
+ * refusal stands, with the deadline in `late`: bounded, never an endless wait.
+ */
+export function placeOrWait(
+  needs: PodNeeds,
+  workers: WorkerDoc[],
+  at: { now: number; until: number },
+  avoid: ReadonlySet<string> = new Set(),
+): PlacementOutcome {
+  const p = placePod(needs, workers, avoid);
+  if (p.ok) return p;
+  const booting = bootingFits(needs, workers);
+  if (!booting.length) return p;
+  if (at.now >= at.until) return { ...p, late: at.until };
+  return { ...p, wait: { until: at.until, workers: booting } };
+}
+
+function summary(rejected: Rejection[]): string {
+  return rejected.map((r) => `${r.worker}: ${r.reason}`).join('; ') || 'no workers';
+}
+
+/**
  * Gives a worker back what a pod held. Idempotent: releasing a pod it does not hold is a no-op.
  * `at` (ISO time) stamps `idle_since` when the last pod goes: the scale-down cooldown counts from it.
  */

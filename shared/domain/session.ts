@@ -191,6 +191,10 @@ export interface PartDoc extends TimedResource<PartStatus, PartDesired> {
   paused?: PauseRequest;
   /** The part's finished pauses, oldest first (bounded). */
   pauses?: PauseRecord[];
+  /** The session's one LDS session, once this part is registered in it (D160). */
+  lds_session_id?: string;
+  /** Where the candidate opens this part (from the LDS; web-only parts have one too). */
+  launch_url?: string;
 }
 
 /** Who asked for a pause or a resume: a principal through the API, or the lab delivery system. */

@@ -143,10 +143,19 @@ export async function reconcileFleet(ports: FleetPorts): Promise<FleetPassReport
   // Scaling, on what the steps left.
   workers = (await allWorkers(store)).filter((w) => w.status !== 'terminated');
   report.workers = workers.length;
+  // A pod this pass put back to pending is unplaced now, whatever the views (fed by the stream)
+  // still say: its part waits for the capacity decided here (D150), not for the next pass.
+  const replaced = new Set(report.lost_pods.filter((x) => x.action === 'replace').map((x) => x.pod));
+  const bookings = (await ports.bookings()).map((b) => {
+    if (!replaced.has(b.pod_id)) return b;
+    const { host_id: _h, ...unplaced } = b;
+    void _h;
+    return unplaced;
+  });
   const decisions = decideScaling({
     workers,
     templates,
-    bookings: await ports.bookings(),
+    bookings,
     config: settings,
     now: ports.clock.now(),
   });

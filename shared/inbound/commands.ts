@@ -1,6 +1,7 @@
 /**
  * External CloudEvents → commands on a session tree: the candidate starting, pausing, resuming or
- * ending a part (the lab delivery system, D110), an external grader's result on a part (D78). Allow-listed by source,
+ * ending a part (the lab delivery system, D110; correlated by its LDS session, D160), an external
+ * grader's result on a part (D78). Allow-listed by source,
  * applied at most once per (source, id), turned into a conditional write on the part (and, for a
  * grader's result, on the session's combined report). Anything else is acknowledged and ignored.
  */
@@ -14,7 +15,7 @@ import { iso } from '../domain/clock.ts';
 import { Problem } from '../domain/problem.ts';
 import { pauseProblem, resumeProblem } from '../domain/pause.ts';
 import { combinePartReports, type ExternalGrading } from '../domain/score-report.ts';
-import type { PartDoc, SessionDoc } from '../domain/session.ts';
+import { PART_SETTLED, type PartDoc, type SessionDoc } from '../domain/session.ts';
 import type { CloudEvent } from '../events/cloudevent.ts';
 import { EVENT_ARCHIVE_RETENTION_DAYS, INBOUND_EVENT_TYPES } from '../events/types.ts';
 import { idempotent } from '../runtime/idempotency.ts';
@@ -37,35 +38,77 @@ export function assertAllowedSource(source: string): void {
 }
 
 /**
- * The part an event is about: its subject (`sessions/<id>/parts/<n>`), `data.session_id` with
- * `data.part_order`, or the LDS session's external reference (`data.external_ref`, the
- * `<session>.p<order>.<pod>` the product registered it under), so an LDS event that carries only
- * its own session's identity is correlated.
+ * The part an event is about, in this order (D160): its subject (`sessions/<id>/parts/<n>`) or
+ * `data.session_id`; the LDS session it names (`data.lds_session_id`, through the `LDS#<id>`
+ * pointer written when a part registered); the LDS session's external reference
+ * (`data.external_ref`: the session id, or the older per-pod `<session>.p<order>.<pod>`). The part
+ * is `data.part_order` (or the subject's); an LDS event that names no part means the session's
+ * one open part (activated, not settled), and is refused when there is not exactly one.
  */
-export function targetOf(ce: CloudEvent): { session_id: string; part_order: number } {
-  const data = (ce.data ?? {}) as { session_id?: string; part_order?: number; external_ref?: unknown };
+export async function targetOf(
+  ce: CloudEvent,
+  store: StateStore,
+): Promise<{ session_id: string; part_order: number }> {
+  const data = (ce.data ?? {}) as {
+    session_id?: unknown;
+    part_order?: unknown;
+    external_ref?: unknown;
+    lds_session_id?: unknown;
+  };
   const m = /^sessions\/(ses_[0-9a-z]+)\/parts\/(\d+)$/.exec(ce.subject ?? '');
   const ref =
-    typeof data.external_ref === 'string' ? /^(ses_[0-9a-z]+)\.p(\d+)\.\d+$/.exec(data.external_ref) : null;
-  const session_id = data.session_id ?? m?.[1] ?? ref?.[1];
-  const part_order = data.part_order ?? (m ? Number(m[2]) : ref ? Number(ref[2]) : undefined);
-  if (!session_id || !part_order)
+    typeof data.external_ref === 'string'
+      ? /^(ses_[0-9a-z]+)(?:\.p(\d+)\.\d+)?$/.exec(data.external_ref)
+      : null;
+  const pointed =
+    typeof data.lds_session_id === 'string' && data.lds_session_id.length <= 200
+      ? (await store.get<StoredItem & { session_id: string }>(keys.ldsSession(data.lds_session_id)))
+          ?.session_id
+      : undefined;
+  const named = typeof data.session_id === 'string' ? data.session_id : undefined;
+  const session_id = named ?? m?.[1] ?? pointed ?? ref?.[1];
+  const order =
+    typeof data.part_order === 'number' && Number.isInteger(data.part_order) && data.part_order > 0
+      ? data.part_order
+      : m
+        ? Number(m[2])
+        : ref?.[2]
+          ? Number(ref[2])
+          : undefined;
+  if (!session_id)
     throw new Problem('validation-error', 'the event names no session part', {
       errors: [
         {
           pointer: '/subject',
           detail:
-            'give subject sessions/<id>/parts/<n>, data.session_id and data.part_order, or the LDS data.external_ref',
+            'give subject sessions/<id>/parts/<n>, data.session_id and data.part_order, a known data.lds_session_id, or the LDS data.external_ref',
           rule: 'target',
         },
       ],
     });
-  return { session_id, part_order };
+  if (order) return { session_id, part_order: order };
+  const parts = (
+    await store.queryPartition<StoredItem & PartDoc>(keys.sessionPartition(session_id), { skPrefix: 'PART#' })
+  ).filter((p) => p.sk.startsWith('PART#'));
+  const open = parts.filter((p) => p.activated_at && !PART_SETTLED.has(p.status));
+  if (open.length !== 1)
+    throw new Problem('validation-error', 'the event names no part, and the session has no one open part', {
+      errors: [
+        {
+          pointer: '/data/part_order',
+          detail: `give data.part_order: session ${session_id} has ${open.length} open parts`,
+          rule: 'target',
+        },
+      ],
+    });
+  return { session_id, part_order: open[0]!.order };
 }
 
 export async function applyInbound(ce: CloudEvent, store: StateStore, now: number): Promise<InboundOutcome> {
   assertAllowedSource(ce.source);
-  const { session_id, part_order } = isKnown(ce.type) ? targetOf(ce) : { session_id: '', part_order: 0 };
+  const { session_id, part_order } = isKnown(ce.type)
+    ? await targetOf(ce, store)
+    : { session_id: '', part_order: 0 };
   const session = isGrading(ce.type)
     ? await store.get<StoredItem & SessionDoc>(keys.session(session_id))
     : undefined;

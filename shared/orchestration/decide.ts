@@ -30,6 +30,7 @@ import { cleanupDeadline, endMs, provisionAt, startMs } from '../domain/timeslot
 import { isPaused, pauseLimitAt, planResume } from '../domain/pause.ts';
 import { transition } from '../domain/timed-resource.ts';
 import { combinePartReports } from './aggregate.ts';
+import { capacityWaitUntil, pendingSince, WAITING_FOR_CAPACITY } from '../domain/placement.ts';
 
 export type Command =
   | {
@@ -42,12 +43,14 @@ export type Command =
     }
   | { kind: 'stop_execution'; part: number; execution_name: string; state_machine: string; reason: string }
   | { kind: 'teardown_pod'; part: number; pod: number; reason: string }
-  /** Push a part's new end to the LDS session of one of its pods (after an extension). */
-  | { kind: 'lds_extend'; part: number; pod: number; ends_at: string }
-  /** Tell the LDS session of one of a part's pods that the part is paused. */
-  | { kind: 'lds_pause'; part: number; pod: number }
-  /** Tell the LDS session of one of a part's pods that the part resumed, then push its new end. */
-  | { kind: 'lds_resume'; part: number; pod: number; ends_at: string };
+  /** Push a part's new end to the session's LDS session (after an extension or a pause). */
+  | { kind: 'lds_extend'; part: number; ends_at: string }
+  /** Tell the session's LDS session that the part is paused. */
+  | { kind: 'lds_pause'; part: number }
+  /** Tell the session's LDS session that the part resumed, then push its new end. */
+  | { kind: 'lds_resume'; part: number; ends_at: string }
+  /** The session ended: release its LDS session (`part`: one registered part, to find it by). */
+  | { kind: 'lds_release_session'; part: number };
 
 export interface Decision {
   tree: SessionTree;
@@ -58,6 +61,8 @@ export interface Decision {
 
 const BY = 'reconciler';
 const MIN = 60_000;
+/** A phase that waits for a booting worker runs again this long after it failed (D150). */
+export const CAPACITY_RETRY_MS = MIN;
 const STATUS_AFTER: Partial<Record<PartStatus, PartStatus>> = {
   collecting: 'grading',
   grading: 'reviewing',
@@ -195,9 +200,7 @@ class Decider {
     for (const p of this.t.parts) {
       if (p.timeslot.end !== oldEnd || PART_SETTLED.has(p.status)) continue;
       const extra = Date.parse(newEnd) - Date.parse(oldEnd);
-      for (const pod of this.t.pods)
-        if (pod.part_order === p.order && pod.lds_session_id && !POD_GONE.has(pod.status))
-          this.commands.push({ kind: 'lds_extend', part: p.order, pod: pod.index, ends_at: newEnd });
+      if (p.lds_session_id) this.commands.push({ kind: 'lds_extend', part: p.order, ends_at: newEnd });
       this.patchPart(p, {
         timeslot: { ...p.timeslot, end: newEnd },
         duration_minutes: p.duration_minutes + extra / 60_000,
@@ -285,6 +288,8 @@ class Decider {
     if (ex && !ex.outcome) return; // a phase is running: wait for its outcome
     if (ex?.cleanup) return; // cleanup finished (or is done); nothing moves a settled part
     if (PART_SETTLED.has(p.status)) return;
+    if (ex && ex.outcome === 'failed' && ex.error === WAITING_FOR_CAPACITY && p.status === 'instantiating')
+      return this.awaitCapacity(p, ex);
     if (ex && ex.outcome !== 'succeeded') return this.failPart(p, ex);
     const at = this.now;
     switch (p.status) {
@@ -373,6 +378,33 @@ class Decider {
     return true;
   }
 
+  /**
+   * The phase could not place a pod because the worker that will take it is still booting (D150):
+   * the part stays where it is and the phase runs again a minute after it failed, until the
+   * pods' wait ends (`capacityWaitUntil`: the part's start, or the lead time after a pod was put
+   * back); then the part fails, saying which pods had no worker by when.
+   */
+  private awaitCapacity(p: PartDoc, ex: PhaseExecution): void {
+    const waiting = this.t.pods.filter(
+      (x) => x.part_order === p.order && x.status === 'pending' && !x.host_id,
+    );
+    // No pod left to place (placed meanwhile): nothing bounds the next attempt, which will pass.
+    const until = waiting.length
+      ? Math.max(...waiting.map((x) => capacityWaitUntil(p.timeslot, pendingSince(x))))
+      : Number.POSITIVE_INFINITY;
+    if (this.now >= until) {
+      const pods = waiting.map((x) => x.id).join(', ') || 'its pods';
+      return this.failPart(p, {
+        ...ex,
+        error: 'no_capacity',
+        cause: `no worker took ${pods} by ${iso(until)}, the end of the wait for capacity; last: ${ex.cause ?? ex.error}`,
+      });
+    }
+    if (this.now < Date.parse(ex.ended_at ?? ex.started_at) + CAPACITY_RETRY_MS) return;
+    this.patchPart(p, { phase_execution: undefined, phase_log: logOf(p) });
+    this.startPhase(p, ex.phase);
+  }
+
   /** Enters a status and starts its first phase, or passes straight through if it has none. */
   private enterStatus(p: PartDoc, status: PartStatus, reason: string): void {
     this.movePart(p, status, reason);
@@ -403,8 +435,14 @@ class Decider {
   }
 
   private startPhase(p: PartDoc, phase: string, cleanup = false): void {
+    // One more than the last attempt logged (the log keeps the last 30 entries: never a name twice).
     const attempt =
-      (p.phase_log ?? []).filter((e) => e.phase === phase && !!e.cleanup === cleanup).length + 1;
+      Math.max(
+        0,
+        ...(p.phase_log ?? [])
+          .filter((e) => e.phase === phase && !!e.cleanup === cleanup)
+          .map((e) => e.attempt),
+      ) + 1;
     const name = executionName(this.stage, this.s.id, p.order, phase, attempt, cleanup);
     const ex: PhaseExecution = {
       phase,
@@ -521,9 +559,8 @@ class Decider {
       const late = p.deadline !== undefined && Date.parse(req.at) >= Date.parse(p.deadline);
       const applies = !p.paused && !late;
       this.patchPart(p, { pause_requested: undefined, ...(applies ? { paused: req } : {}) });
-      if (applies && req.origin !== 'lds')
-        for (const pod of this.ldsPods(p.order))
-          this.commands.push({ kind: 'lds_pause', part: p.order, pod: pod.index });
+      if (applies && req.origin !== 'lds' && this.inLds(p.order))
+        this.commands.push({ kind: 'lds_pause', part: p.order });
     }
     const paused = p.paused;
     if (!paused) {
@@ -568,25 +605,26 @@ class Decider {
       if (order === p.order) continue;
       const later = this.t.parts.find((x) => x.order === order)!;
       this.patchPart(later, change);
-      for (const pod of this.ldsPods(order))
-        this.commands.push({ kind: 'lds_extend', part: order, pod: pod.index, ends_at: change.timeslot.end });
+      if (this.inLds(order))
+        this.commands.push({ kind: 'lds_extend', part: order, ends_at: change.timeslot.end });
     }
     if (plan.sessionEnd)
       this.patchSession({
         timeslot: { ...this.s.timeslot, end: plan.sessionEnd },
         ...(plan.extendLimit ? { extend_limit: plan.extendLimit } : {}),
       });
-    for (const pod of this.ldsPods(p.order))
+    if (this.inLds(p.order))
       this.commands.push(
         origin === 'lds'
-          ? { kind: 'lds_extend', part: p.order, pod: pod.index, ends_at: p.timeslot.end }
-          : { kind: 'lds_resume', part: p.order, pod: pod.index, ends_at: p.timeslot.end },
+          ? { kind: 'lds_extend', part: p.order, ends_at: p.timeslot.end }
+          : { kind: 'lds_resume', part: p.order, ends_at: p.timeslot.end },
       );
   }
 
-  /** The live pods of a part that have an LDS session. */
-  private ldsPods(order: number): PodDoc[] {
-    return this.t.pods.filter((x) => x.part_order === order && x.lds_session_id && !POD_GONE.has(x.status));
+  /** The part is registered in the session's LDS session and has not settled (D160). */
+  private inLds(order: number): boolean {
+    const p = this.t.parts.find((x) => x.order === order);
+    return !!p?.lds_session_id && !PART_SETTLED.has(p.status);
   }
 
   /** How much later a paused part may still move the session's end (the cleanup waits for it). */
@@ -735,6 +773,9 @@ class Decider {
     if (this.s.status === to) return;
     Object.assign(this.s, transition(this.s, to, { now: this.now, by: BY, reason, ...o }));
     this.touch('session');
+    // The session's end releases its one LDS session, once (on the move into a terminal status).
+    const registered = o.terminal ? this.t.parts.find((p) => p.lds_session_id) : undefined;
+    if (registered) this.commands.push({ kind: 'lds_release_session', part: registered.order });
   }
 
   private patchSession(patch: Partial<SessionTree['session']>): void {

@@ -5,7 +5,9 @@
  * each is idempotent, because Step Functions may retry a task whose result was lost.
  */
 import type { CmlPort } from '../adapters/cml.ts';
-import type { LdsPort } from '../adapters/lds.ts';
+import type { LdsDevice, LdsPort } from '../adapters/lds.ts';
+import { EVENT_ARCHIVE_RETENTION_DAYS } from '../events/types.ts';
+import { isConflict } from '../store/errors.ts';
 import { iso, type Clock } from '../domain/clock.ts';
 import { Problem } from '../domain/problem.ts';
 import { POD_GONE, type PartDoc, type PhaseInput, type PodDoc, type PodStatus } from '../domain/session.ts';
@@ -14,7 +16,16 @@ import { keys } from '../store/keys.ts';
 import { itemsToTree } from '../store/session-tree.ts';
 import type { StateStore, StoredItem } from '../store/state-store.ts';
 import { readAllWorkers } from '../store/workers.ts';
-import { placePod, placementTarget, releasePod, type Licence, type WorkerDoc } from './placement.ts';
+import {
+  capacityWaitUntil,
+  pendingSince,
+  placeOrWait,
+  placementTarget,
+  releasePod,
+  WaitingForCapacity,
+  type Licence,
+  type WorkerDoc,
+} from './placement.ts';
 import type { HostType } from '../domain/lifecycle.ts';
 
 /**
@@ -26,7 +37,10 @@ export interface NativeStepInput
     Pick<PhaseInput, 'session_id' | 'part_order'>,
     Partial<Omit<PhaseInput, 'session_id' | 'part_order'>> {
   step: string;
-  /** force_teardown (cleanup deadline), lds_extend / lds_pause / lds_resume (reconciler: extension, pause) */
+  /**
+   * force_teardown (cleanup deadline), lds_extend / lds_pause / lds_resume (reconciler: extension,
+   * pause), lds_release_session (the session ended)
+   */
   pod_index?: number;
   reason?: string;
   /** lds_extend, lds_resume: the part's new end. */
@@ -79,7 +93,8 @@ export async function runNativeStep(
       for (const p of pods) await labStart(p, ports);
       return out;
     case 'lds_register':
-      for (const p of pods) out[p.id] = await ldsRegister(p, input, ports);
+      // The part, pods or not (web-only parts too), in the session's one LDS session (D160).
+      out.launch_url = await ldsRegister(pods, input, ports);
       return out;
     case 'mark_ready':
       for (const p of pods) await updatePod(ports, p, (x) => move(x, 'ready', 'lab ready', ports.clock));
@@ -101,26 +116,30 @@ export async function runNativeStep(
       for (const p of pods) await release(p, ports, 'ports released');
       return out;
     case 'lds_release':
-      for (const p of pods) if (p.lds_session_id) await (await ports.lds()).release(p.lds_session_id);
+      // The part ended: its devices go; the LDS session stays for the session's other parts.
+      await onLdsPart(input, ports, (lds, id) => lds.releasePart(id, input.part_order));
+      return out;
+    case 'lds_release_session':
+      // The session ended (reconciler): the whole LDS session goes.
+      await onLdsPart(input, ports, (lds, id) => lds.release(id));
       return out;
     case 'record_ungraded':
       await recordUngraded(input, ports);
       return { ...out, graded: false };
     case 'lds_extend':
-      for (const p of pods)
-        if (p.lds_session_id && input.ends_at)
-          await (await ports.lds()).extend(p.lds_session_id, input.ends_at);
+      await onLdsPart(input, ports, async (lds, id) => {
+        if (input.ends_at) await lds.extendPart(id, input.part_order, input.ends_at);
+      });
       return out;
     case 'lds_pause':
-      for (const p of pods) if (p.lds_session_id) await (await ports.lds()).pause(p.lds_session_id);
+      await onLdsPart(input, ports, (lds, id) => lds.pausePart(id, input.part_order));
       return out;
     case 'lds_resume':
       // One invocation, in this order: the LDS lets the candidate back in, then learns the new end.
-      for (const p of pods) {
-        if (!p.lds_session_id) continue;
-        await (await ports.lds()).resume(p.lds_session_id);
-        if (input.ends_at) await (await ports.lds()).extend(p.lds_session_id, input.ends_at);
-      }
+      await onLdsPart(input, ports, async (lds, id) => {
+        await lds.resumePart(id, input.part_order);
+        if (input.ends_at) await lds.extendPart(id, input.part_order, input.ends_at);
+      });
       return out;
     case 'force_teardown':
       for (const p of pods) {
@@ -129,7 +148,9 @@ export async function runNativeStep(
           await cml.wipeLab(lab);
           await cml.deleteLab(lab);
         }).catch(() => undefined);
-        if (p.lds_session_id) await (await ports.lds()).release(p.lds_session_id).catch(() => undefined);
+        await onLdsPart(input, ports, (lds, id) => lds.releasePart(id, input.part_order)).catch(
+          () => undefined,
+        );
         await release(p, ports, input.reason ?? 'forced teardown');
       }
       return out;
@@ -186,7 +207,8 @@ export async function ensurePlaced(p: Pod, input: NativeStepInput, ports: Native
       if (pod.host_id) return pod;
       if (POD_GONE.has(pod.status)) throw new Problem('state-conflict', `pod ${pod.id} is ${pod.status}`);
       const content = await ports.content(input.pod_definition_id, pod);
-      const placement = placePod(
+      const now = ports.clock.now();
+      const placement = placeOrWait(
         {
           pod_id: pod.id,
           session_id: pod.session_id,
@@ -195,13 +217,26 @@ export async function ensurePlaced(p: Pod, input: NativeStepInput, ports: Native
           port_names: content.ports,
         },
         await workers(ports.store),
+        { now, until: await waitUntil(ports.store, pod) },
         lostOn,
       );
-      if (!placement.ok)
+      if (!placement.ok) {
+        // A worker that will fit is booting: the phase fails retryably and runs again (D150).
+        if ('wait' in placement)
+          throw new WaitingForCapacity(
+            pod.id,
+            placement.wait.until,
+            placement.wait.workers,
+            placement.rejected,
+          );
+        const why = placement.rejected.map((r) => `${r.worker}: ${r.reason}`).join('; ') || 'no workers';
         throw new Problem(
           'state-conflict',
-          `no worker can take pod ${pod.id}: ${placement.rejected.map((r) => `${r.worker}: ${r.reason}`).join('; ') || 'no workers'}`,
+          'late' in placement
+            ? `no worker took pod ${pod.id} by ${iso(placement.late)}, the end of its wait for capacity: ${why}`
+            : `no worker can take pod ${pod.id}: ${why}`,
         );
+      }
       tried = placement.worker.id;
       const next: Pod = {
         ...transition(pod, 'provisioning', {
@@ -231,6 +266,16 @@ export async function ensurePlaced(p: Pod, input: NativeStepInput, ports: Native
 }
 
 const PLACEMENT_ATTEMPTS = 20;
+
+/**
+ * Until when the pod may wait for a booting worker: from its part's window and the moment it
+ * (last) became pending, placed never or put back by the fleet (`capacityWaitUntil`).
+ */
+async function waitUntil(store: StateStore, pod: Pod): Promise<number> {
+  const part = await store.get<StoredItem & PartDoc>(keys.part(pod.session_id, pod.part_order));
+  if (!part) return 0;
+  return capacityWaitUntil(part.timeslot, pendingSince(pod));
+}
 
 /** Full jitter, capped: racing placements drift apart instead of colliding again in step. */
 function jitter(attempt: number): Promise<void> {
@@ -303,8 +348,14 @@ async function labStart(p: Pod, ports: NativePorts): Promise<void> {
   if (!ok) throw new Problem('timeout', `lab ${pod.lab_id} did not converge`);
 }
 
-async function ldsRegister(p: Pod, input: NativeStepInput, ports: NativePorts): Promise<string> {
-  const pod = await getPod(ports.store, p);
+/**
+ * Registers the part in the session's one LDS session (D160): the LDS session is created once per
+ * LCM session (idempotent by its external reference, the session id) with the session's window,
+ * and pointed back to from `LDS#<id>` so inbound events naming only the LDS session are
+ * correlated; the part carries its own devices (none for web-only content) and gets its launch
+ * URL, recorded on the part (and its pods).
+ */
+async function ldsRegister(pods: Pod[], input: NativeStepInput, ports: NativePorts): Promise<string> {
   const tree = itemsToTree(
     await ports.store.queryPartition<StoredItem>(keys.sessionPartition(input.session_id)),
   );
@@ -312,31 +363,83 @@ async function ldsRegister(p: Pod, input: NativeStepInput, ports: NativePorts): 
   if (!tree || !part)
     throw new Problem('not-found', `no part ${input.part_order} of session ${input.session_id}`);
   const session = tree.session;
-  // Pods on other hosts (RADKit, web-only) have no worker consoles to hand out: the LDS session
-  // carries the launch URL only.
-  const worker = pod.host_id ? await workerOf(ports.store, pod) : undefined;
   const lds = await ports.lds();
-  const s = await lds.createSession({
-    external_ref: `${input.session_id}.p${input.part_order}.${pod.index}`,
-    candidate_id: session.candidate.candidate_id,
+  // Created once: a part registered before already names it (creating is idempotent anyway).
+  const known = tree.parts.find((x) => x.lds_session_id)?.lds_session_id;
+  const s = known
+    ? { lds_session_id: known }
+    : await lds.createSession({
+        external_ref: input.session_id,
+        candidate_id: session.candidate.candidate_id,
+        starts_at: session.timeslot.start,
+        ends_at: session.timeslot.end,
+      });
+  await pointTo(ports, s.lds_session_id, input.session_id, session.timeslot.end);
+  const devices: LdsDevice[] = [];
+  for (const p of pods) {
+    const pod = await getPod(ports.store, p);
+    // Pods on other hosts (RADKit) have no worker consoles to hand out: the launch URL only.
+    const worker = pod.host_id ? await workerOf(ports.store, pod) : undefined;
+    if (!worker) continue;
+    for (const [name, port] of Object.entries(pod.ports ?? {}))
+      devices.push({
+        name: name.replace(/_(serial|vnc|pat|ssh)$/, ''),
+        host: worker.address,
+        port,
+        protocol: name.endsWith('_vnc') ? 'vnc' : 'telnet',
+      });
+  }
+  const registered = await lds.putPart(s.lds_session_id, part.order, {
+    name: part.name,
+    kind: pods.length ? 'lab' : 'web',
     starts_at: part.timeslot.start,
     ends_at: part.timeslot.end,
+    devices,
   });
-  await lds.setDevices(
-    s.lds_session_id,
-    Object.entries(worker ? (pod.ports ?? {}) : {}).map(([name, port]) => ({
-      name: name.replace(/_(serial|vnc|pat|ssh)$/, ''),
-      host: worker!.address,
-      port,
-      protocol: name.endsWith('_vnc') ? ('vnc' as const) : ('telnet' as const),
-    })),
-  );
-  await updatePod(ports, pod, (x) =>
-    x.lds_session_id === s.lds_session_id
+  const mark = <T extends { lds_session_id?: string; launch_url?: string }>(x: T): T | undefined =>
+    x.lds_session_id === s.lds_session_id && x.launch_url === registered.launch_url
       ? undefined
-      : { ...x, lds_session_id: s.lds_session_id, launch_url: s.launch_url },
+      : { ...x, lds_session_id: s.lds_session_id, launch_url: registered.launch_url };
+  await ports.store.update<StoredItem & PartDoc>(keys.part(input.session_id, part.order), mark);
+  for (const p of pods) await updatePod(ports, p, mark);
+  return registered.launch_url;
+}
+
+/** `LDS#<id>` → the session, written once; kept as long as the event archive (replays correlate). */
+async function pointTo(ports: NativePorts, ldsId: string, sessionId: string, end: string): Promise<void> {
+  const key = keys.ldsSession(ldsId);
+  if (await ports.store.get(key)) return;
+  try {
+    await ports.store.put(
+      {
+        ...key,
+        session_id: sessionId,
+        created_at: iso(ports.clock.now()),
+        state_version: 1,
+        expires_at: Math.floor(Date.parse(end) / 1000) + EVENT_ARCHIVE_RETENTION_DAYS * 24 * 3600,
+      },
+      null,
+    );
+  } catch (e) {
+    if (!isConflict(e)) throw e; // another part registered at the same time: the same pointer
+  }
+}
+
+/** Acts on the part's place in the session's LDS session; a part never registered has none. */
+async function onLdsPart(
+  input: NativeStepInput,
+  ports: NativePorts,
+  act: (lds: LdsPort, ldsSessionId: string) => Promise<void>,
+): Promise<void> {
+  const items = await ports.store.queryPartition<StoredItem & PartDoc>(
+    keys.sessionPartition(input.session_id),
+    { skPrefix: 'PART#' },
   );
-  return s.launch_url;
+  const own = items.find((p) => p.order === input.part_order)?.lds_session_id;
+  // The session's release may name any part: the LDS session is the same for all of them.
+  const id =
+    input.step === 'lds_release_session' ? (own ?? items.find((p) => p.lds_session_id)?.lds_session_id) : own;
+  if (id) await act(await ports.lds(), id);
 }
 
 async function onLab(

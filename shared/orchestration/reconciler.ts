@@ -28,12 +28,16 @@ export interface ReconcilerPorts {
   /** Tear a pod down outside any state machine (cleanup deadline). */
   teardownPod(sessionId: string, part: number, pod: number, reason: string): Promise<void>;
   /**
-   * Tells the LDS session of one pod of a part what changed: its new end, a pause, a resume (then
-   * its new end). Asynchronously, retried, with a DLQ.
+   * Tells the session's LDS session what changed for a part: its new end, a pause, a resume (then
+   * its new end); or that the session ended (release). Asynchronously, retried, with a DLQ.
    */
   ldsCommand(
     sessionId: string,
-    c: { step: 'lds_extend' | 'lds_pause' | 'lds_resume'; part: number; pod: number; ends_at?: string },
+    c: {
+      step: 'lds_extend' | 'lds_pause' | 'lds_resume' | 'lds_release_session';
+      part: number;
+      ends_at?: string;
+    },
   ): Promise<void>;
   /** Stops the Fargate job tasks a phase execution started and left running (when it ended). */
   stopPhaseTasks?(executionName: string, reason: string): Promise<string[]>;
@@ -234,10 +238,10 @@ async function issue(c: Command, sessionId: string, ports: ReconcilerPorts): Pro
       case 'lds_extend':
       case 'lds_pause':
       case 'lds_resume':
+      case 'lds_release_session':
         await ports.ldsCommand(sessionId, {
           step: c.kind,
           part: c.part,
-          pod: c.pod,
           ...('ends_at' in c ? { ends_at: c.ends_at } : {}),
         });
         return;

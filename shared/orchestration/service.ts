@@ -43,7 +43,6 @@ export function reconcilerPorts(scope: ArnScope, log: ReconcilerPorts['log']): R
         step: c.step,
         session_id,
         part_order: c.part,
-        pod_index: c.pod,
         ...(c.ends_at ? { ends_at: c.ends_at } : {}),
       };
       await lambdaClient().send(

@@ -13,6 +13,7 @@
  *   WORKER#<id>           WORKER                                  workers (gsi1: all workers)
  *   JOB#<id>              JOB                                     scenario-engine jobs
  *   IDEMPOTENCY#<scope>   <function>#<hash>                       idempotency records (Powertools)
+ *   LDS#<lds_session_id>  LDS                                     an LDS session's LCM session (inbound correlation)
  *
  * Views table: SESSION#<id>/TREE (tree documents, listed through three GSIs) and OUTBOX/<hash>
  * (the outbox's idempotency records, one per stream record that announced something).
@@ -41,6 +42,8 @@ export const keys = {
   podDefinitionByName: (name: string) => `PODDEF_NAME#${name}`,
   worker: (id: string): Key => ({ pk: `WORKER#${id}`, sk: 'WORKER' }),
   job: (id: string): Key => ({ pk: `JOB#${id}`, sk: 'JOB' }),
+  /** The pointer from a lab delivery system session to the LCM session it delivers (D160). */
+  ldsSession: (ldsSessionId: string): Key => ({ pk: `LDS#${ldsSessionId}`, sk: 'LDS' }),
   /** The partition of one idempotency scope; Powertools writes `<function>#<hash>` sort keys in it. */
   idempotencyPartition: (scope: IdempotencyScope) => `IDEMPOTENCY#${scope}`,
 } as const;

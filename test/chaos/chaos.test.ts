@@ -58,13 +58,16 @@ describe('chaos', () => {
         if (typeof id === 'string' && !e['detail-type'].includes('tree_changed'))
           published.set(id, (published.get(id) ?? 0) + 1);
       });
-      // Kill a running instance that holds pods, at random moments of the sessions' hour.
+      // Kill a running instance that holds pods, at random moments of the sessions' hour (drawn
+      // now: the driver steps the clock as seldom as the work allows, so a chance per step would
+      // make the number of kills depend on how many steps there were).
       const pick = seeded(SEED + 13);
+      const killAt = Array.from({ length: KILLS }, () => 20 * MIN + pick() * 50 * MIN).sort((a, b) => a - b);
       const killed: { worker: string; instance: string; pods: string[] }[] = [];
       const r = await driveLablets(fleet, SESSIONS, {
         tag: `chaos-${SEED}`,
         onStep: async (virtual) => {
-          if (killed.length >= KILLS || virtual < 20 * MIN || pick() > 0.15) return;
+          if (killed.length >= KILLS || virtual < killAt[killed.length]!) return;
           const busy = (await checkWorkers(fleet)).filter(
             (w) => w.status === 'running' && w.instance_id && w.pods.length,
           );

@@ -8,9 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { api, busEvents, contentBucket, hasLocalEndpoints, waitFor, type BusEvent } from './support/api.ts';
 import { samplePackage } from '../unit/content/packages.ts';
+import { signedDelivery } from '../../infra/local/sim/webhooks.ts';
 
 interface Part {
   order: number;
@@ -223,7 +224,7 @@ beforeAll(async () => {
 });
 
 describe('whole sessions, end to end', () => {
-  it('a lablet runs from POST to completed: instantiated, used, graded 100/100, archived, its pod torn down', async () => {
+  it('a lablet runs from POST to completed: instantiated, used, graded 100/100, archived, its pod torn down; its report published with the reference of its document (issue 15, finding 10)', async () => {
     const tree = await schedule({
       fqn: 'Lablet CCNP ENCOR v1.1 LAB OSPF-101',
       timeslot: await slotIn(20 * M, 120 * M),
@@ -306,6 +307,118 @@ describe('whole sessions, end to end', () => {
       'pod_instance.status_changed:terminated',
     ]);
     expect(typesFor(events, 'lcm.grading.')).toEqual(['grading.score_report.published']);
+    // Finding 10: the session's score_report_ref is set, the event carries it, and it names the
+    // combined report's document, already written.
+    const ref = (done.session as { score_report_ref?: string }).score_report_ref;
+    expect(ref).toMatch(new RegExp(`^s3://[^/]+/reports/${id}/session\\.json$`));
+    const pub = events.find((e) => e['detail-type'] === 'lcm.grading.score_report.published.v1')!;
+    expect(pub.detail.data).toMatchObject({
+      session_id: id,
+      score_report_ref: ref,
+      summary: { points_awarded: 100, points_max: 100 },
+    });
+    const [, docBucket, docKey] = /^s3:\/\/([^/]+)\/(.+)$/.exec(ref!)!;
+    const doc = await s3.send(new GetObjectCommand({ Bucket: docBucket, Key: docKey }));
+    expect(JSON.parse(await doc.Body!.transformToString())).toMatchObject({
+      points_awarded: 100,
+      per_part: [{ order: 1, points_awarded: 100 }],
+    });
+  });
+
+  it('an external grader (issue 15, finding 7): grading.completed and grading.failed reach the part’s report and the combined report, which is published again with its new reference', async () => {
+    const tree = await schedule({
+      fqn: 'Lablet CCNP ENCOR v1.1 LAB OSPF-101',
+      timeslot: await slotIn(20 * M, 120 * M),
+    });
+    const id = tree.session.id;
+    await until(id, 'the lab to be ready', (t) => t.parts[0]!.status === 'waiting');
+    expect((await api('POST', `/v1/sessions/${id}/parts/1/end`, {})).status).toBe(202);
+    type Graded = Tree & {
+      session: Tree['session'] & { score_report_ref?: string };
+      parts: (Part & {
+        score_report?: { external?: { status: string; reason?: string; event_id: string } };
+      })[];
+    };
+    const first = (await until(
+      id,
+      'completion with its report',
+      (t) => ended(t) && !!(t as Graded).session.score_report_ref,
+    )) as Graded;
+    expect(first.session.status).toBe('completed');
+    const published = async (n: number) =>
+      (
+        await waitFor(`score_report.published #${n}`, async () => {
+          const ev = (await eventsOf(id)).filter(
+            (e) => e['detail-type'] === 'lcm.grading.score_report.published.v1',
+          );
+          return ev.length >= n ? ev : undefined;
+        })
+      ).map((e) => e.detail.data as { score_report_ref: string; summary: { points_awarded: number } });
+    expect((await published(1))[0]!.score_report_ref).toBe(first.session.score_report_ref);
+    const grader = async (type: string, data: Record<string, unknown>) => {
+      const { headers, body } = signedDelivery(
+        {
+          specversion: '1.0',
+          id: `grader-${type}-${id}`,
+          source: 'grader.local',
+          type,
+          subject: `sessions/${id}/parts/1`,
+          data,
+        },
+        { nowMs: await now() },
+      );
+      return api<{ outcome: string }>('POST', '/v1/events', body, headers);
+    };
+    // A report outside 0..max is refused by name and changes nothing.
+    const bad = await grader('grader.grading.completed.v1', { points_awarded: 120, points_max: 100 });
+    expect(bad.status).toBe(422);
+    const ok = await grader('grader.grading.completed.v1', {
+      points_awarded: 42,
+      points_max: 100,
+      report_ref: 's3://grader/r-1.json',
+    });
+    expect(ok).toMatchObject({ status: 202, body: { outcome: 'applied' } });
+    const regraded = (await until(
+      id,
+      'the combined report revised and referenced again',
+      (t) =>
+        (t as Graded).session.score_report?.points_awarded === 42 && !!(t as Graded).session.score_report_ref,
+    )) as Graded;
+    expect(regraded.parts[0]!.score_report).toMatchObject({
+      points_awarded: 42,
+      points_max: 100,
+      passed: false,
+      external: { status: 'completed', source: 'grader.local', report_ref: 's3://grader/r-1.json' },
+    });
+    expect(regraded.session.score_report!.per_part[0]).toMatchObject({ order: 1, points_awarded: 42 });
+    const second = await published(2);
+    expect(second[1]).toMatchObject({
+      score_report_ref: regraded.session.score_report_ref,
+      summary: { points_awarded: 42 },
+    });
+    // The grader then reports a failure: recorded on the part and the combined report, points kept.
+    expect((await grader('grader.grading.failed.v1', { reason: 'rubric engine crashed' })).body.outcome).toBe(
+      'applied',
+    );
+    const failed = (await until(
+      id,
+      'the failure recorded',
+      (t) =>
+        (t as Graded).parts[0]!.score_report?.external?.status === 'failed' &&
+        !!(t as Graded).session.score_report_ref,
+    )) as Graded;
+    expect(failed.parts[0]!.score_report).toMatchObject({
+      points_awarded: 42,
+      external: { status: 'failed', reason: 'rubric engine crashed' },
+    });
+    expect(failed.session.score_report!.per_part[0]).toMatchObject({ external: { status: 'failed' } });
+    expect((await published(3)).map((e) => e.summary.points_awarded)).toEqual([100, 42, 42]);
+    expect(typesFor(await eventsOf(id), 'lcm.grading.')).toEqual([
+      'grading.score_report.published',
+      'grading.score_report.published',
+      'grading.score_report.published',
+    ]);
+    expect(await sessionEvents(id, 'lcm.session.completed.v1')).toEqual(COMPLETED_SESSION);
   });
 
   it('extend: bounded by the definition, announced, and the new end pushed to the lab delivery system', async () => {
@@ -332,17 +445,34 @@ describe('whole sessions, end to end', () => {
     );
     expect(extended.parts[0]!.timeslot.end).toBe(iso(end + 30 * M));
     type Lds = {
-      sessions: { external_ref: string; ends_at: string }[];
+      sessions: {
+        lds_session_id: string;
+        external_ref: string;
+        state: string;
+        parts: Record<string, { ends_at: string; state: string }>;
+      }[];
       calls: { method: string; path: string }[];
     };
+    // The part's new end, in the session's one LDS session (D160).
     const lds = await waitFor('the LDS to see the new end', async () => {
       const l = (await api<Lds>('GET', '/local/lds')).body;
-      const mine = l.sessions.find((x) => x.external_ref === `${id}.p1.0`);
-      return mine?.ends_at === iso(end + 30 * M) ? l : undefined;
+      const mine = l.sessions.find((x) => x.external_ref === id);
+      return mine?.parts['1']?.ends_at === iso(end + 30 * M) ? { l, mine } : undefined;
     });
-    expect(lds.calls.some((c) => c.method === 'PATCH')).toBe(true);
+    expect(
+      lds.l.calls.some(
+        (c) => c.method === 'PATCH' && c.path === `/v1/sessions/${lds.mine.lds_session_id}/parts/1`,
+      ),
+    ).toBe(true);
     await api('POST', `/v1/sessions/${id}/parts/1/end`, {});
     await until(id, 'completion', ended);
+    // The session's end released its LDS session.
+    await waitFor(
+      'the LDS session released',
+      async () =>
+        (await api<Lds>('GET', '/local/lds')).body.sessions.find((x) => x.external_ref === id)?.state ===
+        'released',
+    );
     expect(await sessionEvents(id, 'lcm.session.completed.v1')).toEqual([
       ...COMPLETED_SESSION.slice(0, 4),
       'session.extended',
@@ -397,23 +527,27 @@ describe('whole sessions, end to end', () => {
     expect(Date.parse(resumed.session.timeslot.end) - Date.parse(tree.session.timeslot.end)).toBe(pauseMs);
     // The lab delivery system was told: pause, resume, then the new end of the DOO session.
     type Lds = {
-      sessions: { lds_session_id: string; external_ref: string; ends_at: string; state: string }[];
+      sessions: {
+        lds_session_id: string;
+        external_ref: string;
+        parts: Record<string, { ends_at: string; state: string }>;
+      }[];
       calls: { method: string; path: string }[];
     };
     const lds = await waitFor('the LDS to see the new end', async () => {
       const l = (await api<Lds>('GET', '/local/lds')).body;
-      const mine = l.sessions.find((x) => x.external_ref === `${id}.p1.0`);
-      return mine?.ends_at === doo.timeslot.end ? { l, mine } : undefined;
+      const mine = l.sessions.find((x) => x.external_ref === id);
+      return mine?.parts['1']?.ends_at === doo.timeslot.end ? { l, mine } : undefined;
     });
     const mine = lds.l.calls
-      .filter((c) => c.path.includes(lds.mine.lds_session_id))
+      .filter((c) => c.path.startsWith(`/v1/sessions/${lds.mine.lds_session_id}/parts/1`))
       .map((c) => `${c.method} ${c.path.replace(`/v1/sessions/${lds.mine.lds_session_id}`, '')}`);
     expect(mine.filter((c) => /pause|resume|PATCH/.test(c))).toEqual([
-      'POST /pause',
-      'POST /resume',
-      'PATCH ',
+      'POST /parts/1/pause',
+      'POST /parts/1/resume',
+      'PATCH /parts/1',
     ]);
-    expect(lds.mine.state).not.toBe('paused');
+    expect(lds.mine.parts['1']!.state).not.toBe('paused');
     // Announced, in order: the part's pause and resume; the session's end moving.
     await waitFor('the resumed event', async () =>
       typesFor(await eventsOf(id), 'lcm.session_part.').includes('session_part.resumed'),
@@ -441,6 +575,130 @@ describe('whole sessions, end to end', () => {
       'session.extended',
       ...endedSession(4, 'cancelled', 'cancelled').slice(4),
     ]);
+    expectNoDuplicates(await eventsOf(id));
+  });
+
+  it('the lab delivery system in depth (issue 15, finding 6): one LDS session across the parts, the web-only DES included; devices per part; its events correlated by lds_session_id; released at the end', async () => {
+    await sync('e2e-aidoo-1', 'ccie-ei-aidoo-1', {});
+    await syncDoo();
+    const tree = await schedule({
+      session_type: 'CCIE-EI-Exam-With-Design',
+      timeslot: await slotIn(10 * M, 8 * H),
+      parts: [
+        { order: 2, form: 'Exam CCIE EI v1.1 DOO DOO-1' },
+        { order: 3, form: 'Exam CCIE EI v1.1 AI-DOO AIDOO-1' },
+      ],
+    });
+    const id = tree.session.id;
+    await until(id, 'admitting', (t) => t.session.status === 'admitting');
+    expect((await api('POST', `/v1/sessions/${id}/admit`, {})).status).toBe(202);
+    type Registered = Part & { lds_session_id?: string; launch_url?: string; candidate_started_at?: string };
+    type LdsPart = {
+      order: number;
+      kind: string;
+      devices: { host: string; port: number }[];
+      state: string;
+      launch_url: string;
+      ends_at: string;
+    };
+    type LdsView = {
+      sessions: {
+        lds_session_id: string;
+        external_ref: string;
+        state: string;
+        parts: Record<string, LdsPart>;
+      }[];
+    };
+    const ldsOf = async () =>
+      (await api<LdsView>('GET', '/local/lds')).body.sessions.filter((x) => x.external_ref === id);
+    const act = (what: string, extra: Record<string, unknown>) =>
+      api<{ status: number; body: { outcome: string } }>('POST', '/local/lds/act', { what, ...extra });
+
+    // The web-only DES (no pod) is registered when it opens: its launch URL, no devices.
+    const des = await until(id, 'DES open and registered', (t) => !!(t.parts[0] as Registered).launch_url);
+    const ldsId = (des.parts[0] as Registered).lds_session_id!;
+    expect(des.pods.map((p) => p.part_order).sort()).toEqual([2, 3]);
+    // The DOO pod provisioned early and registered in the same LDS session.
+    const doo0 = await until(id, 'DOO registered', (t) => !!(t.parts[1] as Registered).launch_url);
+    expect((doo0.parts[1] as Registered).lds_session_id).toBe(ldsId);
+    const [mine] = await ldsOf();
+    expect(await ldsOf()).toHaveLength(1);
+    expect(mine!.lds_session_id).toBe(ldsId);
+    expect(mine!.parts['1']).toMatchObject({
+      kind: 'web',
+      devices: [],
+      launch_url: (des.parts[0] as Registered).launch_url,
+    });
+    expect(mine!.parts['2']).toMatchObject({
+      kind: 'lab',
+      launch_url: (doo0.parts[1] as Registered).launch_url,
+    });
+    expect(mine!.parts['2']!.devices.length).toBeGreaterThan(0);
+    expect(mine!.parts['2']!.launch_url).not.toBe(mine!.parts['1']!.launch_url);
+
+    // The candidate starts and ends DES at the LDS: its events name only the LDS session.
+    expect((await act('running', { lds_session_id: ldsId })).body).toMatchObject({
+      body: { outcome: 'applied' },
+    });
+    await until(id, 'DES monitored', (t) => t.parts[0]!.status === 'monitoring');
+    expect((await act('ended', { lds_session_id: ldsId })).body).toMatchObject({
+      body: { outcome: 'applied' },
+    });
+    const doo = await until(id, 'DOO open', (t) => t.parts[1]!.status === 'waiting', 180_000);
+    expect(doo.parts[0]!.status).toBe('archived');
+    expect((await ldsOf())[0]!.parts['1']!.state).toBe('released');
+    // Pause and resume of DOO at the LDS, by its session and part.
+    expect(
+      (await act('paused', { lds_session_id: ldsId, part_order: 2, reason: 'candidate unwell' })).body,
+    ).toMatchObject({
+      body: { outcome: 'applied' },
+    });
+    await until(id, 'DOO paused', (t) => !!(t.parts[1] as Part & { paused?: object }).paused);
+    expect((await act('resumed', { lds_session_id: ldsId, part_order: 2 })).body).toMatchObject({
+      body: { outcome: 'applied' },
+    });
+    const resumed = await until(
+      id,
+      'DOO resumed',
+      (t) => !!(t.parts[1] as Part & { pauses?: object[] }).pauses?.length,
+    );
+    const doo2 = resumed.parts[1] as Part & {
+      pauses: { at: string; until: string; by: string }[];
+      deadline: string;
+    };
+    expect(doo2.pauses[0]!.by).toBe('lds.local');
+    // The LDS learns the part's new end (it asked for the pause itself: no echo of it).
+    await waitFor("the LDS to see DOO's new end", async () =>
+      (await ldsOf())[0]!.parts['2']!.ends_at === doo2.timeslot.end ? true : undefined,
+    );
+    expect(Date.parse(doo2.timeslot.end) - Date.parse(doo.parts[1]!.timeslot.end)).toBe(
+      Date.parse(doo2.pauses[0]!.until) - Date.parse(doo2.pauses[0]!.at),
+    );
+    // The session's end releases the one LDS session.
+    expect((await api('POST', `/v1/sessions/${id}/cancel`, {})).status).toBe(202);
+    await until(id, 'the session to end', ended, 180_000);
+    const released = await waitFor('the LDS session released', async () => {
+      const [l] = await ldsOf();
+      return l?.state === 'released' ? l : undefined;
+    });
+    expect(Object.values(released.parts).every((p) => p.state === 'released')).toBe(true);
+    expect(await sessionEvents(id, 'lcm.session.cancelled.v1')).toEqual([
+      ...endedSession(4, 'cancelled', 'cancelled').slice(0, 3),
+      'session.admitted',
+      ...endedSession(4, 'cancelled', 'cancelled').slice(3, 4),
+      'session.extended',
+      ...endedSession(4, 'cancelled', 'cancelled').slice(4),
+    ]);
+    const part2 = typesFor(
+      (await eventsOf(id)).filter((e) => e.detail.subject === `sessions/${id}/parts/2`),
+      'lcm.session_part.',
+    );
+    expect(
+      part2.slice(
+        part2.indexOf('session_part.status_changed:waiting'),
+        part2.indexOf('session_part.status_changed:waiting') + 3,
+      ),
+    ).toEqual(['session_part.status_changed:waiting', 'session_part.paused', 'session_part.resumed']);
     expectNoDuplicates(await eventsOf(id));
   });
 
@@ -652,10 +910,104 @@ describe('whole sessions, end to end', () => {
     ]);
     expect(Math.max(...activeTogether)).toBeLessThanOrEqual(1);
     expect(done.session.score_report!.per_part.map((p) => p.order)).toEqual([1, 2, 3, 4]);
+    // The lab delivery system saw one session with the four web-only parts, each with its launch
+    // URL, and released it at the end (issue 15, finding 6; D160).
+    type Lds = {
+      sessions: {
+        external_ref: string;
+        state: string;
+        parts: Record<string, { kind: string; devices: unknown[]; launch_url: string }>;
+      }[];
+    };
+    const ldsSession = await waitFor('the LDS session released', async () => {
+      const l = (await api<Lds>('GET', '/local/lds')).body.sessions.filter((x) => x.external_ref === id);
+      return l.length === 1 && l[0]!.state === 'released' ? l[0]! : undefined;
+    });
+    expect(Object.keys(ldsSession.parts)).toEqual(['1', '2', '3', '4']);
+    for (const p of done.parts as (Part & { launch_url?: string })[]) {
+      expect(p.launch_url).toMatch(/\/launch\//);
+      expect(ldsSession.parts[String(p.order)]).toMatchObject({
+        kind: 'web',
+        devices: [],
+        launch_url: p.launch_url,
+      });
+    }
     // Each part opened only after the previous one settled.
     const at = (p: Part, to: string) => Date.parse(p.state_history!.find((h) => h.to === to)!.at);
     for (let i = 1; i < 4; i++)
       expect(at(done.parts[i]!, 'waiting')).toBeGreaterThanOrEqual(at(done.parts[i - 1]!, 'archived'));
+    expect(await sessionEvents(id, 'lcm.session.completed.v1')).toEqual(COMPLETED_SESSION);
+    expectNoDuplicates(await eventsOf(id));
+  });
+
+  it('an undecided review past its deadline is escalated once, never dropped (issue 15, finding 1): the CCDE COR-4 review waits 48 hours, is escalated, then decided', async () => {
+    const tree = await schedule({
+      session_type: 'CCDE-Design-Exam',
+      timeslot: await slotIn(15 * M, 8 * H),
+    });
+    const id = tree.session.id;
+    const endedParts = new Set<number>();
+    const reviewing = await until(
+      id,
+      'the last part to await its review',
+      (t) => {
+        for (const p of t.parts)
+          if (p.status === 'waiting' && !endedParts.has(p.order)) {
+            endedParts.add(p.order);
+            void api('POST', `/v1/sessions/${id}/parts/${p.order}/end`, {});
+          }
+        return t.parts[3]!.status === 'reviewing' || ended(t);
+      },
+      180_000,
+    );
+    type Review = Part & { review_due?: string; review_escalated?: { at: string; reason: string } };
+    const due = (reviewing.parts[3] as Review).review_due!;
+    const since = Date.parse(reviewing.parts[3]!.state_history!.findLast((h) => h.to === 'reviewing')!.at);
+    // The definition's review_deadline_minutes (2880) from entering `reviewing`.
+    expect(Date.parse(due) - since).toBe(2880 * M);
+    // The controllable clock: straight past the review deadline.
+    const gap = Date.parse(due) - (await now());
+    if (gap > 0) expect((await api('POST', '/local/clock/advance', { ms: gap + M })).status).toBe(200);
+    const escalated = await until(
+      id,
+      'the review escalated',
+      (t) => !!(t.parts[3] as Review).review_escalated,
+    );
+    expect(escalated.session.status).toBe('running');
+    expect(escalated.parts[3]).toMatchObject({
+      status: 'reviewing',
+      review_escalated: { reason: 'review deadline passed' },
+      score_report: { points_max: expect.any(Number) },
+    });
+    type Reviews = { items: { session_id: string; part_order: number; escalated: boolean }[] };
+    const listed = await waitFor('the review listed as escalated', async () =>
+      (
+        await api<Reviews>('GET', '/v1/reviews?status=awaiting&session_type=CCDE-Design-Exam&limit=100')
+      ).body.items.find((r) => r.session_id === id && r.escalated),
+    );
+    expect(listed.part_order).toBe(4);
+    expect((await api('POST', `/v1/sessions/${id}/parts/4/review`, { decision: 'accept' })).status).toBe(202);
+    const done = await until(id, 'completion', ended, 180_000);
+    expect(done.session.status).toBe('completed');
+    expect(done.session.score_report!.per_part.map((p) => p.order)).toEqual([1, 2, 3, 4]);
+    await waitFor('part 4 archived on the bus', async () =>
+      typesFor(await eventsOf(id), 'lcm.session_part.').includes('session_part.status_changed:archived'),
+    );
+    const part4 = (await eventsOf(id)).filter((e) => e.detail.subject === `sessions/${id}/parts/4`);
+    expect(typesFor(part4, 'lcm.session_part.').slice(-6)).toEqual([
+      'session_part.status_changed:reviewing',
+      'session_part.review_escalated',
+      'session_part.review_decided',
+      'session_part.status_changed:submitting',
+      'session_part.status_changed:archiving',
+      'session_part.status_changed:archived',
+    ]);
+    const esc = part4.find((e) => e['detail-type'] === 'lcm.session_part.review_escalated.v1')!;
+    expect(esc.detail.data).toMatchObject({
+      part_order: 4,
+      reason: 'review deadline passed',
+      review_due: due,
+    });
     expect(await sessionEvents(id, 'lcm.session.completed.v1')).toEqual(COMPLETED_SESSION);
     expectNoDuplicates(await eventsOf(id));
   });
@@ -682,6 +1034,44 @@ describe('whole sessions, end to end', () => {
     ).toBe(true);
     expect(events.some((e) => e['detail-type'] === 'lcm.session.escalated.v1')).toBe(false);
     expect(await sessionEvents(id, 'lcm.session.completed.v1')).toEqual(COMPLETED_SESSION);
+  });
+
+  it('placement asks for the pod definition’s host type (issue 15, finding 8): content declaring host_type vmware is never placed on a CML worker, and the part fails saying why', async () => {
+    // AUTO-L05's content, declared for VMware hosts: the local fleet runs CML workers only. Before
+    // D77 the worker's host type was compared with the pod *type* (cml_on_aws) and it was placed.
+    const manifest = `format_version: PAv1
+name: e2e-auto5-vmware
+version: 1.0.${Date.now() % 1000}
+content_id: lablet-auto-5
+pod_type: cml_on_aws
+host_type: vmware
+license: enterprise
+description: e2e variant of the OSPF lablet that asks for a VMware host
+jobs_used: [post_init@v1, grade@v1]
+`;
+    const pd = await sync('e2e-auto5-vmware', 'lablet-auto-5', { 'PAv1/manifest.yaml': manifest });
+    const def = await api<{ host_type: string; pod_type: string }>('GET', `/v1/pod-definitions/${pd}`);
+    expect(def.body).toMatchObject({ host_type: 'vmware', pod_type: 'cml_on_aws' });
+    const tree = await schedule({
+      fqn: 'Lablet CCNP AUTO v1.1 LAB AUTO-L05',
+      timeslot: await slotIn(20 * M, 120 * M),
+    });
+    const id = tree.session.id;
+    const done = await until(
+      id,
+      'the part to fail',
+      (t) => t.parts[0]!.status === 'failed' || ended(t),
+      240_000,
+    );
+    expect(done.parts[0]!.status).toBe('failed');
+    expect(done.parts[0]!.failure).toMatchObject({ phase: 'instantiate' });
+    expect(JSON.stringify(done.parts[0]!.failure)).toMatch(/host type cml_on_aws cannot run vmware/);
+    expect(done.pods[0]!.host_id).toBeUndefined();
+    const over = await until(id, 'the session to end', ended, 180_000);
+    expect(over.session.status).toBe('failed');
+    expect(await sessionEvents(id, 'lcm.session.escalated.v1')).toEqual(
+      endedSession(5, 'failed', 'escalated'),
+    );
   });
 
   it('every part failing: the session ends failed, with an escalation event', async () => {

@@ -1,9 +1,9 @@
 /**
  * A fleet of lablet sessions driven through the local runtime on a stepped (manual) clock: the
  * chaos test (issue 7) and the orchestration benchmark share it. Time moves only when the driver
- * advances it, and between steps the runtime works at full speed until it is quiet, so the
- * outcome does not depend on how loaded the machine is: a slow machine takes longer, it does not
- * miss deadlines.
+ * advances it, and only when nothing in flight can go on without it (D146), so the outcome does
+ * not depend on how loaded the machine is: a slow machine takes longer, it does not miss
+ * deadlines.
  *
  * Sessions are created and read through the public HTTP API (retrying 5xx answers, as a
  * scheduler would, with the same Idempotency-Key); the capacity checks read the state table.
@@ -17,6 +17,8 @@ import { parse, stringify } from 'yaml';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.ts';
 import { putContent } from '../../infra/local/sample-content.ts';
 import { StateStore, type StoredItem } from '../../shared/store/state-store.ts';
+import type { ManualClock } from '../../shared/domain/clock.ts';
+import { progressBySource } from '../../infra/local/progress.ts';
 import { samplePackage } from '../unit/content/packages.ts';
 import { keys, PARTITIONS } from '../../shared/store/keys.ts';
 
@@ -215,21 +217,38 @@ export async function driveLablets(
       return r.session.id;
     },
   );
-  // Quiet (no stream record, bus delivery or execution in flight): jump ahead. Busy: creep, so a
-  // step's clock-time timeout never fires because the driver jumped past it while a device was
-  // still answering.
+  // Time moves only when nothing in flight can go on without it (D146):
+  // - quiet (no stream record, bus delivery or execution in flight): jump ahead by `stepMs`;
+  // - busy, and the runtime made progress while the driver waited: hold the clock, however slow
+  //   the machine is (a step's timeout must not fire because a device answered slowly);
+  // - busy and standing still: what is in flight waits for the clock, so move it to the next wake
+  //   (a job's pause, a backoff); to a deadline (a step's or a task's timeout) only when no wake
+  //   comes first and nothing has moved for STILL_BEFORE_DEADLINE waits in a row.
   const bigStep = opts.stepMs ?? 5 * M;
   const smallStep = 1_000;
   const maxVirtual = opts.maxVirtualMs ?? 4 * 60 * M;
+  const clock = rt.clock as ManualClock;
+  if (typeof clock.nextTimer !== 'function') throw new Error('driveLablets needs a manual clock');
   const mine = new Set(ids);
   let virtual = 0;
   let steps = 0;
+  let still = 0;
   let trees: FleetTree[] = [];
   for (;;) {
+    const before = rt.progress();
+    const dbg = process.env.LCM_PROGRESS_DEBUG ? new Map(progressBySource) : undefined;
     const quiet = await rt.settle(500).then(
       () => true,
       () => false, // still busy, or a pause waits for the clock
     );
+    const moved = rt.progress() !== before;
+    if (dbg && moved)
+      console.log(
+        '[progress]',
+        JSON.stringify(
+          [...progressBySource].map(([k, v]) => [k, v - (dbg.get(k) ?? 0)]).filter(([, d]) => d),
+        ),
+      );
     await checkWorkers(fleet);
     // Reading every tree costs the machine what the sessions need; while busy, look less often.
     if (quiet || steps % 5 === 0) {
@@ -243,15 +262,17 @@ export async function driveLablets(
         `${open.length + n - trees.length} of ${n} sessions had not ended after ${maxVirtual / M} virtual minutes (e.g. ${JSON.stringify(open[0]?.session ?? ids.find((id) => !trees.some((t) => t.session.id === id)))})`,
       );
     }
-    await opts.onStep?.(virtual);
-    const step = quiet ? bigStep : smallStep;
+    const step = quiet ? bigStep : moved ? 0 : stillStep(clock, ++still, smallStep);
+    if (quiet || moved) still = 0;
     if (process.env.LCM_FLEET_DEBUG)
       console.log(
-        `[fleet] ${(performance.now() - wall0).toFixed(0)} ms, +${virtual / 1000} s, quiet ${quiet}: ${JSON.stringify(count(trees))}`,
+        `[fleet] ${(performance.now() - wall0).toFixed(0)} ms, +${virtual / 1000} s, quiet ${quiet}, moved ${moved}, step ${step}: ${JSON.stringify(count(trees))}`,
       );
+    steps++;
+    if (!step) continue;
+    await opts.onStep?.(virtual);
     await rt.advanceClock(step);
     virtual += step;
-    steps++;
   }
   const byId = new Map(trees.map((t) => [t.session.id, t]));
   return {
@@ -260,6 +281,23 @@ export async function driveLablets(
     virtualMs: virtual,
     steps,
   };
+}
+
+/** Waits in a row with no progress before the clock may be moved to a deadline. */
+const STILL_BEFORE_DEADLINE = 6;
+
+/**
+ * How far to move the clock when work is in flight and nothing moved: to the next wake if it
+ * comes before every deadline; after STILL_BEFORE_DEADLINE still waits, to the next deadline (or
+ * by `fallback` when no timer is pending: something waits on wall time); else not at all.
+ */
+export function stillStep(clock: ManualClock, still: number, fallback: number): number {
+  const now = clock.now();
+  const wake = clock.nextTimer('wake');
+  const deadline = clock.nextTimer('deadline');
+  if (wake !== undefined && (deadline === undefined || wake < deadline)) return Math.max(1, wake - now);
+  if (still < STILL_BEFORE_DEADLINE) return 0;
+  return deadline !== undefined ? Math.max(1, deadline - now) : fallback;
 }
 
 function count(trees: FleetTree[]): Record<string, number> {

@@ -8,6 +8,7 @@
  * commands the model lists. Tests change answers with `setAnswer` and read the accepted
  * configuration from `device()`.
  */
+import { bumpProgress } from '../progress.ts';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -238,6 +239,7 @@ export class DeviceConsoleSimulator {
 
   /** Strip telnet commands (the client's answers), split lines on CR, LF, CR LF or CR NUL. */
   private receive(conn: Conn, chunk: Buffer): void {
+    bumpProgress();
     const bytes: number[] = [];
     for (const b of chunk) {
       switch (conn.telnet) {

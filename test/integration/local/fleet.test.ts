@@ -21,7 +21,12 @@ let rt: LocalRuntime;
 interface Tree {
   session: { id: string; status: string };
   parts: { order: number; status: string; failure?: { error: string } }[];
-  pods: { id: string; status: string; host_id?: string; state_history: { to: string; reason?: string }[] }[];
+  pods: {
+    id: string;
+    status: string;
+    host_id?: string;
+    state_history: { to: string; at: string; reason?: string }[];
+  }[];
 }
 interface Bus {
   'detail-type': string;
@@ -132,7 +137,7 @@ describe('the CML fleet in the local runtime', () => {
       expect(statuses).toContainEqual(['lcm.worker.status_changed.v1', to]);
   });
 
-  it('a worker lost mid-session: a pod before the candidate is placed again (its part fails with the reason while no running worker can take it); one in the candidate hands fails its part with the reason', async () => {
+  it('a worker lost mid-session: a pod before the candidate is placed again (its part waits for the replacement that boots); one in the candidate hands fails its part with the reason', async () => {
     const waiting = await book('fleet-lost-a', 20);
     const a = await drive(
       'session a to wait for the candidate',
@@ -202,20 +207,30 @@ describe('the CML fleet in the local runtime', () => {
     const lost = (await workers()).find((x) => x.id === first.id)!;
     expect(lost).toMatchObject({ status: 'failed', allocation: { pods: [] } });
 
-    // The sessions reconciler instantiates pod a again at once. No running worker can take it
-    // (the fleet's replacement is still booting: placement does not wait for a booting worker
-    // yet, docs/decisions.md D127), so its part fails, with a reason that names every worker.
+    // The sessions reconciler instantiates pod a again at once. No running worker can take it,
+    // but the fleet's replacement, decided in the pass that saw the loss, is booting: the part
+    // waits for it (the phase fails with lcm.WaitingForCapacity and runs again on the clock,
+    // D150), and the pod is ready on the replacement within its wait (the lead time).
+    const lostAt = Date.parse(lostA.pods[0]!.state_history.findLast((h) => h.to === 'pending')!.at);
     const again = await drive(
-      'part a to end after the second placement',
+      'part a to wait for the candidate again, on the replacement',
       async () => {
         const t = await tree(waiting);
-        return t.parts[0]!.status === 'failed' ? t : undefined;
+        if (t.parts[0]!.status === 'failed') throw new Error(`part a failed: ${JSON.stringify(t.parts[0])}`);
+        return t.parts[0]!.status === 'waiting' && t.pods[0]!.status === 'ready' ? t : undefined;
       },
       40 * MIN,
     );
-    expect(JSON.stringify(again.parts[0])).toContain(`worker ${first.id} lost`);
-    expect(JSON.stringify(again.parts[0])).toContain('no worker can take pod');
-    expect(JSON.stringify(again.parts[0])).toContain(`${first.id}: status failed`);
+    expect(rt.clock.now()).toBeLessThanOrEqual(lostAt + 15 * MIN);
+    expect(again.pods[0]!.host_id).toBeDefined();
+    expect(again.pods[0]!.host_id).not.toBe(first.id);
+    // Each wait is announced: the instantiate attempt failed with the retryable error.
+    const waits = (await events()).filter(
+      (e) =>
+        e['detail-type'] === 'lcm.session_part.phase_failed.v1' &&
+        e.detail.subject === `sessions/${waiting}/parts/1`,
+    );
+    expect(waits.map((e) => e.detail.data.error)).toContain('lcm.WaitingForCapacity');
     // The fleet launched a replacement for the lost worker.
     const replacement = (await workers()).filter((x) => x.id !== first.id);
     expect(replacement.length).toBeGreaterThan(0);

@@ -13,6 +13,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { signedDelivery } from '../../../infra/local/sim/webhooks.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../../infra/local/runtime.ts';
 import { EVENT_TYPES } from '../../../shared/events/types.ts';
 
@@ -159,12 +160,14 @@ describe('the local runtime in process', () => {
           .filter(
             (k) =>
               k.startsWith('LCM_') &&
-              !['LCM_CLOCK', 'LCM_CML_CREDENTIALS', 'LCM_LDS_CREDENTIALS'].includes(k),
+              !['LCM_CLOCK', 'LCM_CML_CREDENTIALS', 'LCM_LDS_CREDENTIALS', 'LCM_WEBHOOK_CLIENTS'].includes(k),
           )
           .sort();
       expect(product(env), name).toEqual(product(p.environment));
       expect(env.AWS_LAMBDA_FUNCTION_NAME).toBe(`local-${name}`);
       if (!p.environment.LCM_CML_SECRET_ARN) expect(env.LCM_CML_CREDENTIALS, name).toBeUndefined();
+      // The function that verifies webhooks gets the local clients inline (no Secrets Manager here).
+      expect(!!env.LCM_WEBHOOK_CLIENTS, name).toBe(!!p.environment.LCM_WEBHOOK_SECRET_ARN);
     }
     expect(rt.fns.environment('catalog-api')!.LCM_CONTENT_BUCKET).toBeUndefined();
     expect(rt.fns.environment('catalog-api')!.LCM_EVENT_BUS).toBeUndefined();
@@ -269,6 +272,18 @@ describe('the local runtime in process', () => {
         },
       ]),
     );
+  });
+
+  it('verifies a signed webhook with the local clients: an unknown type is acknowledged, never a 5xx', async () => {
+    const { headers, body } = signedDelivery({
+      specversion: '1.0',
+      id: 'local-runtime-hook-1',
+      source: 'lds.local',
+      type: 'lds.session.reticulated.v1',
+    });
+    const res = await fetch(`${rt.apiUrl}/v1/events`, { method: 'POST', headers, body });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ outcome: 'ignored' });
   });
 
   it('serves the bus log and the clock on its local endpoints', async () => {

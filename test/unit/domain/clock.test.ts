@@ -17,6 +17,30 @@ describe('clocks', () => {
     expect(() => c.set('2026-12-01T08:00:00Z')).toThrow();
   });
 
+  it('a manual clock fires its timers in time order when moved past them, and knows the next of each kind', () => {
+    const c = new ManualClock(0);
+    const fired: string[] = [];
+    c.schedule(3_000, () => fired.push('deadline@3'), 'deadline');
+    c.schedule(2_000, () => fired.push('wake@2'));
+    const cancel = c.schedule(2_500, () => fired.push('cancelled'));
+    c.schedule(5_000, () => fired.push('wake@5'));
+    expect(c.nextTimer()).toBe(2_000);
+    expect(c.nextTimer('deadline')).toBe(3_000);
+    cancel();
+    c.advance(1_999);
+    expect(fired).toEqual([]);
+    c.advance(1_001); // to 3 000: both due, earliest first
+    expect(fired).toEqual(['wake@2', 'deadline@3']);
+    expect(c.nextTimer('wake')).toBe(5_000);
+    expect(c.nextTimer('deadline')).toBeUndefined();
+    c.set(5_000);
+    expect(fired.at(-1)).toBe('wake@5');
+    expect(c.pending).toBe(0);
+    // A timer already due fires at once.
+    c.schedule(4_000, () => fired.push('late'));
+    expect(fired.at(-1)).toBe('late');
+  });
+
   it('an accelerated clock runs factor times faster than wall time', () => {
     let real = 1_000;
     const c = new ScaledClock(600, 0, () => real);

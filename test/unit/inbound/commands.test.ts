@@ -277,21 +277,33 @@ describe('the lab delivery system, each command (issue 15, finding 6)', () => {
     expect((await applyInbound(lds('lds.session.ended.v1', 1), s.store, NOW)).detail).toBe('already ended');
   });
 
-  it('an event is correlated by the LDS session’s external reference when it names no part', async () => {
+  it('an event is correlated by the LDS session’s external reference (the session id) when its LDS session is unknown', async () => {
     const s = memoryStore([session(), part(1, 'waiting'), part(2, 'waiting')]);
-    const ce = {
-      ...lds('lds.session.running.v1', 1),
-      subject: undefined,
-      data: { lds_session_id: 'lds_abc', external_ref: `${SID}.p2.0` },
-    } as unknown as CloudEvent;
+    const ce = byLds('lds.session.running.v1', {
+      lds_session_id: 'lds_unknown',
+      external_ref: SID,
+      part_order: 2,
+    });
     expect((await applyInbound(ce, s.store, NOW)).outcome).toBe('applied');
     expect(s.part(2).candidate_started_at).toBeDefined();
     expect(s.part(1).candidate_started_at).toBeUndefined();
   });
 
+  it('the older per-pod external reference (<session>.p<order>.<pod>) still names its part', async () => {
+    const s = memoryStore([session(), part(1, 'waiting'), part(2, 'waiting')]);
+    const ce = byLds('lds.session.running.v1', { external_ref: `${SID}.p2.0` });
+    expect((await applyInbound(ce, s.store, NOW)).outcome).toBe('applied');
+    expect(s.part(2).candidate_started_at).toBeDefined();
+  });
+
   it('an event that names no session part is refused by name and changes nothing', async () => {
     const s = memoryStore([session(), part(1, 'waiting')]);
-    for (const data of [{}, { external_ref: 'someone-else' }, { external_ref: `${SID}.px.0` }]) {
+    for (const data of [
+      {},
+      { external_ref: 'someone-else' },
+      { external_ref: `${SID}.px.0` },
+      { lds_session_id: 'lds_nobody' },
+    ]) {
       const ce = { ...lds('lds.session.running.v1', 1), subject: undefined, data } as unknown as CloudEvent;
       await expect(applyInbound(ce, s.store, NOW)).rejects.toMatchObject({
         kind: 'validation-error',
@@ -305,5 +317,78 @@ describe('the lab delivery system, each command (issue 15, finding 6)', () => {
     const s = memoryStore([session(), part(1, 'waiting')]);
     expect((await applyInbound(lds('lds.session.reticulated.v1', 1), s.store, NOW)).outcome).toBe('ignored');
     expect(s.writes()).toBe(0);
+  });
+});
+
+/** An LDS event that names only the LDS's own identities (no subject). */
+const byLds = (type: string, data: Record<string, unknown>, id = `lds-${type}`): CloudEvent =>
+  ({ specversion: '1.0', id, source: 'lds.delivery', type, data }) as unknown as CloudEvent;
+
+/** The pointer from an LDS session to its LCM session (written when a part registers). */
+const pointer = (lds_session_id: string) =>
+  ({ ...keys.ldsSession(lds_session_id), session_id: SID, state_version: 1 }) as unknown as StoredItem;
+
+const open = (order: number, status: string, over: Record<string, unknown> = {}) =>
+  ({
+    ...part(order, status),
+    activated_at: new Date(NOW - 600_000).toISOString(),
+    ...over,
+  }) as unknown as StoredItem;
+
+describe('inbound LDS events are correlated by lds_session_id (issue 15, finding 6)', () => {
+  const LDS = 'lds_0123abcd';
+  const cases: [string, string, Record<string, unknown>, (p: PartDoc) => unknown][] = [
+    ['lds.session.running.v1', 'waiting', {}, (p) => p.candidate_started_at],
+    ['lds.session.paused.v1', 'monitoring', {}, (p) => p.pause_requested],
+    [
+      'lds.session.resumed.v1',
+      'monitoring',
+      { paused: { at: new Date(NOW - 60_000).toISOString(), by: 'lds.delivery', origin: 'lds' } },
+      (p) => p.resume_requested,
+    ],
+    ['lds.session.ended.v1', 'monitoring', {}, (p) => p.end_requested],
+  ];
+  for (const [type, status, over, effect] of cases) {
+    it(`${type} naming its LDS session and part reaches that part`, async () => {
+      const s = memoryStore([session(), pointer(LDS), open(1, 'archived'), open(2, status, over)]);
+      const r = await applyInbound(byLds(type, { lds_session_id: LDS, part_order: 2 }), s.store, NOW);
+      expect(r.outcome).toBe('applied');
+      expect(effect(s.part(2))).toBeDefined();
+      expect(s.writes()).toBe(1);
+    });
+
+    it(`${type} naming only its LDS session reaches the part that is open`, async () => {
+      const s = memoryStore([
+        session(),
+        pointer(LDS),
+        open(1, 'archived'),
+        open(2, status, over),
+        part(3, 'pending'),
+      ]);
+      const r = await applyInbound(byLds(type, { lds_session_id: LDS }), s.store, NOW);
+      expect(r.outcome).toBe('applied');
+      expect(effect(s.part(2))).toBeDefined();
+    });
+  }
+
+  it('naming only its LDS session while two parts are open is refused by name and changes nothing', async () => {
+    const s = memoryStore([session(), pointer(LDS), open(1, 'monitoring'), open(2, 'monitoring')]);
+    await expect(
+      applyInbound(byLds('lds.session.paused.v1', { lds_session_id: LDS }), s.store, NOW),
+    ).rejects.toMatchObject({
+      kind: 'validation-error',
+      errors: [{ pointer: '/data/part_order', rule: 'target' }],
+    });
+    expect(s.writes()).toBe(0);
+  });
+
+  it('the LDS session id wins over an external reference naming another session', async () => {
+    const s = memoryStore([session(), pointer(LDS), open(1, 'waiting')]);
+    const ce = byLds('lds.session.running.v1', {
+      lds_session_id: LDS,
+      external_ref: 'ses_01jzzzzzzzzzzzzzzzzzzzzzz0',
+    });
+    expect((await applyInbound(ce, s.store, NOW)).outcome).toBe('applied');
+    expect(s.part(1).candidate_started_at).toBeDefined();
   });
 });

@@ -8,6 +8,7 @@ function sfn(
     runTask?: (p: Record<string, unknown>) => Promise<void>;
     deadlineFloorMs?: number;
     taskStartFloorMs?: number;
+    manualClock?: ManualClock;
   } = {},
 ) {
   const published: { 'detail-type': string; detail: Record<string, unknown> }[] = [];
@@ -28,6 +29,7 @@ function sfn(
     realDelayMs: (ms) => (delays.push(ms), ms / 1000), // one virtual second = one real millisecond
     deadlineFloorMs: opts.deadlineFloorMs ?? 0,
     taskStartFloorMs: opts.taskStartFloorMs ?? 0,
+    ...(opts.manualClock ? { manualClock: opts.manualClock } : {}),
   });
   return { s, published, delays };
 }
@@ -261,6 +263,48 @@ describe('local Step Functions', () => {
     const d = await running; // silence after the first beat: the heartbeat timeout applies
     expect(d).toMatchObject({ status: 'FAILED', error: 'States.HeartbeatTimeout' });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
+  });
+
+  it('on a stepped clock a Lambda task times out when the clock passes TimeoutSeconds, never because it was slow (D146)', async () => {
+    const clock = new ManualClock('2026-12-01T09:00:00Z');
+    let release: (() => void) | undefined;
+    const { s } = sfn({
+      manualClock: clock,
+      fns: {
+        // The first call answers after the interpreter's 2 s would have expired in wall time; the
+        // second never answers until the clock passes its 2 s.
+        slow: async () => new Promise((r) => setTimeout(() => r({ ok: 1 }), 2_500)),
+        stuck: async () => new Promise<void>((r) => (release = r)),
+      },
+    });
+    const task = (fn: string) => ({
+      StartAt: 'T',
+      States: { T: { ...lambda(null), Parameters: { FunctionName: fn, 'Payload.$': '$' }, TimeoutSeconds: 2 } },
+    });
+    const slow = await run(s, task('slow'), {}, 'slow');
+    expect(slow.status).toBe('SUCCEEDED');
+    // A task in flight is a deadline timer of the clock: moving the clock past it ends the task.
+    const { stateMachineArn } = (await s.handle('CreateStateMachine', {
+      name: 'stuck',
+      definition: JSON.stringify(task('stuck')),
+      roleArn: 'r',
+    })) as { stateMachineArn: string };
+    const { executionArn } = (await s.handle('StartExecution', { stateMachineArn, name: 'e2', input: '{}' })) as {
+      executionArn: string;
+    };
+    await vi.waitFor(() => expect(release).toBeDefined(), { timeout: 30_000 });
+    expect(clock.nextTimer('deadline')).toBe(clock.now() + 2_000);
+    clock.advance(1_999);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(((await s.handle('DescribeExecution', { executionArn })) as { status: string }).status).toBe('RUNNING');
+    clock.advance(1);
+    await s.drain(5_000);
+    expect(await s.handle('DescribeExecution', { executionArn })).toMatchObject({
+      status: 'FAILED',
+      error: 'States.Timeout',
+    });
+    release!();
+    expect(clock.pending).toBe(0);
   });
 
   it('StopExecution aborts a running execution', async () => {

@@ -63,9 +63,9 @@ describe('extend', () => {
     );
   });
 
-  it('applying an extension pushes the new end to the LDS session of every live pod', () => {
+  it('applying an extension pushes the new end to the part in the session’s LDS session', () => {
     const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: true }] });
-    t.pods[0]!.lds_session_id = 'lds_abc';
+    t.parts[0]!.lds_session_id = 'lds_abc';
     t.pods[0]!.status = 'ready';
     let d = decide(t, T0 + 61 * MIN, 'dev');
     const newEnd = iso(Date.parse(d.tree.session.timeslot.end) + 30 * MIN);
@@ -73,7 +73,7 @@ describe('extend', () => {
     d = decide(d.tree, T0 + 62 * MIN, 'dev');
     expect(d.tree.session.timeslot.end).toBe(newEnd);
     expect(d.commands.filter((c) => c.kind === 'lds_extend')).toEqual([
-      { kind: 'lds_extend', part: 1, pod: 0, ends_at: newEnd },
+      { kind: 'lds_extend', part: 1, ends_at: newEnd },
     ]);
     // Once applied, nothing is pushed again.
     expect(decide(d.tree, T0 + 63 * MIN, 'dev').commands.filter((c) => c.kind === 'lds_extend')).toEqual([]);

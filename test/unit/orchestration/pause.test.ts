@@ -28,7 +28,7 @@ function running(execution: 'sequential' | 'parallel' = 'sequential', maxPause?:
   if (maxPause !== undefined) for (const p of t.parts) p.max_pause_minutes = maxPause;
   const { tree: open } = drive(t, { until: START, stepMin: 5 });
   expect(open.parts[0]!.status).toBe('waiting');
-  open.pods[0]!.lds_session_id = 'lds_1';
+  open.parts[0]!.lds_session_id = 'lds_1';
   return open;
 }
 
@@ -54,7 +54,7 @@ describe('pause and resume', () => {
       reason: 'fire alarm',
     });
     expect(d.tree.parts[0]!.pause_requested).toBeUndefined();
-    expect(lds(d.commands)).toEqual([{ kind: 'lds_pause', part: 1, pod: 0 }]);
+    expect(lds(d.commands)).toEqual([{ kind: 'lds_pause', part: 1 }]);
     // Past the deadline (and the session's end) the paused part stays open; nothing is cancelled
     // (its allowance, 180 minutes, is not used up).
     const later = decide(d.tree, START + 125 * MIN, 'dev');
@@ -85,7 +85,7 @@ describe('pause and resume', () => {
     expect(moved(p2!.timeslot.start, before.parts[1]!.timeslot.start)).toBe(pause);
     expect(moved(p2!.timeslot.end, before.parts[1]!.timeslot.end)).toBe(pause);
     expect(moved(d.tree.session.timeslot.end, before.session.timeslot.end)).toBe(pause);
-    expect(lds(d.commands)).toEqual([{ kind: 'lds_resume', part: 1, pod: 0, ends_at: p1!.timeslot.end }]);
+    expect(lds(d.commands)).toEqual([{ kind: 'lds_resume', part: 1, ends_at: p1!.timeslot.end }]);
     // The moved deadline, to the millisecond.
     const newDeadline = Date.parse(p1!.deadline!);
     expect(decide(d.tree, newDeadline - 1, 'dev').tree.parts[0]!.status).toBe('waiting');
@@ -147,7 +147,7 @@ describe('pause and resume', () => {
     expect(lds(t.commands)).toEqual([]);
     const d = decide(resumeAt(t.tree, START + 20 * MIN, 'lds'), START + 21 * MIN, 'dev');
     expect(lds(d.commands)).toEqual([
-      { kind: 'lds_extend', part: 1, pod: 0, ends_at: d.tree.parts[0]!.timeslot.end },
+      { kind: 'lds_extend', part: 1, ends_at: d.tree.parts[0]!.timeslot.end },
     ]);
   });
 
