@@ -31,7 +31,11 @@ export function progress(): number {
       const req = (message as { request?: ClientRequest }).request;
       const target = req?.getHeader?.('x-amz-target');
       if (typeof target === 'string' && target.startsWith('DynamoDBStreams')) return;
-      bumpProgress(debug ? `http ${String(req?.getHeader?.('host'))} ${req?.method} ${typeof target === 'string' ? target : req?.path}` : 'http');
+      bumpProgress(
+        debug
+          ? `http ${String(req?.getHeader?.('host'))} ${req?.method} ${typeof target === 'string' ? target : req?.path}`
+          : 'http',
+      );
     });
   }
   return count;

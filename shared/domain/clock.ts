@@ -63,7 +63,8 @@ export class ManualClock implements Clock {
   /** When the earliest pending timer (of `kind`, or of either) is due; undefined when none is. */
   nextTimer(kind?: TimerKind): number | undefined {
     let next: number | undefined;
-    for (const t of this.#timers) if ((!kind || t.kind === kind) && (next === undefined || t.at < next)) next = t.at;
+    for (const t of this.#timers)
+      if ((!kind || t.kind === kind) && (next === undefined || t.at < next)) next = t.at;
     return next;
   }
   /** How many timers are pending. */

@@ -279,7 +279,9 @@ describe('local Step Functions', () => {
     });
     const task = (fn: string) => ({
       StartAt: 'T',
-      States: { T: { ...lambda(null), Parameters: { FunctionName: fn, 'Payload.$': '$' }, TimeoutSeconds: 2 } },
+      States: {
+        T: { ...lambda(null), Parameters: { FunctionName: fn, 'Payload.$': '$' }, TimeoutSeconds: 2 },
+      },
     });
     const slow = await run(s, task('slow'), {}, 'slow');
     expect(slow.status).toBe('SUCCEEDED');
@@ -289,14 +291,20 @@ describe('local Step Functions', () => {
       definition: JSON.stringify(task('stuck')),
       roleArn: 'r',
     })) as { stateMachineArn: string };
-    const { executionArn } = (await s.handle('StartExecution', { stateMachineArn, name: 'e2', input: '{}' })) as {
+    const { executionArn } = (await s.handle('StartExecution', {
+      stateMachineArn,
+      name: 'e2',
+      input: '{}',
+    })) as {
       executionArn: string;
     };
     await vi.waitFor(() => expect(release).toBeDefined(), { timeout: 30_000 });
     expect(clock.nextTimer('deadline')).toBe(clock.now() + 2_000);
     clock.advance(1_999);
     await new Promise((r) => setTimeout(r, 20));
-    expect(((await s.handle('DescribeExecution', { executionArn })) as { status: string }).status).toBe('RUNNING');
+    expect(((await s.handle('DescribeExecution', { executionArn })) as { status: string }).status).toBe(
+      'RUNNING',
+    );
     clock.advance(1);
     await s.drain(5_000);
     expect(await s.handle('DescribeExecution', { executionArn })).toMatchObject({
