@@ -157,6 +157,9 @@ describe('reconcileSession: the combined report (issue 15, finding 10)', () => {
     if (session?.kind !== 'put') throw new Error('the session was not written');
     expect(session.item.score_report).toMatchObject({ points_awarded: 8 });
     expect(session.item.score_report_ref).toBe(`s3://artefacts/reports/${SID}/session.json`);
+    // The decision moved the session too: still exactly one version.
+    const old = s.items.find((i) => i.sk === session.item.sk)!;
+    expect(session.item.state_version).toBe(old.state_version + 1);
   });
 
   it('a report that cannot be written commits nothing (the next reconcile tries again)', async () => {
@@ -181,5 +184,6 @@ describe('reconcileSession: the combined report (issue 15, finding 10)', () => {
     if (op?.kind !== 'put') throw new Error('expected a put');
     expect(op.item.score_report_ref).toBe(`s3://artefacts/reports/${SID}/session.json`);
     expect(op.expectedVersion).toBe(s.items.find((i) => i.sk === op.item.sk)!.state_version);
+    expect(op.item.state_version).toBe(op.expectedVersion! + 1);
   });
 });
