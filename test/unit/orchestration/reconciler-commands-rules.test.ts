@@ -250,7 +250,10 @@ describe('an observed outcome', () => {
     expect(op!.item.gsi1pk).toBeDefined();
   });
 
-  it('moves the part it belongs to, not another one', async () => {
+  it.each([
+    ['an earlier execution of another name', 'other'],
+    ['no execution yet', 'empty'],
+  ] as const)('moves the part it belongs to, not another one whose log holds %s', async (_, log) => {
     const s = ports((t) => {
       const two = tree({
         execution: 'parallel',
@@ -263,21 +266,24 @@ describe('an observed outcome', () => {
       t.pods = two.pods;
       t.session.part_execution = 'parallel';
       cleaning(t);
-      // Part 1 runs nothing; its log holds an earlier execution of another name.
+      // Part 1 runs nothing; its log holds another execution, or none.
       const [p1, p2] = t.parts;
       p2!.status = 'failed';
       p2!.phase_execution = { ...p1!.phase_execution!, execution_name: 'dev-lcm-ses-p2-archive-cleanup-1' };
       p1!.phase_execution = undefined;
-      p1!.phase_log = [
-        {
-          phase: 'instantiate',
-          execution_name: 'dev-lcm-ses-p1-instantiate-1',
-          state_machine: 'dev-lcm-pd_1-instantiate',
-          attempt: 1,
-          started_at: iso(NOW - 9 * MIN),
-          outcome: 'succeeded',
-        },
-      ];
+      p1!.phase_log =
+        log === 'empty'
+          ? []
+          : [
+              {
+                phase: 'instantiate',
+                execution_name: 'dev-lcm-ses-p1-instantiate-1',
+                state_machine: 'dev-lcm-pd_1-instantiate',
+                attempt: 1,
+                started_at: iso(NOW - 9 * MIN),
+                outcome: 'succeeded',
+              },
+            ];
       t.pods[1]!.status = 'ready';
     });
     const r = await reconcileSession(SID, s.p, {

@@ -130,11 +130,22 @@ describe('reconcileSession', () => {
   it('a command that fails otherwise is reported, after the state is committed', async () => {
     sfn.on(StartExecutionCommand).rejects(new Error('sfn down'));
     const s = ports({});
-    const logged: string[] = [];
-    s.p.log = (msg) => void logged.push(msg);
+    const logged: unknown[][] = [];
+    s.p.log = (msg, extra) => void logged.push([msg, extra]);
     await expect(reconcileSession('ses_x', s.p)).rejects.toThrow('sfn down');
     expect(s.writes).toHaveLength(1);
-    expect(logged).toEqual(['command failed; will be retried by a later reconcile']);
+    expect(logged).toEqual([
+      [
+        'command failed; will be retried by a later reconcile',
+        { command: 'start_execution', error: 'sfn down' },
+      ],
+    ]);
+  });
+
+  it('without a log port the failed command still fails with its own error', async () => {
+    sfn.on(StartExecutionCommand).rejects(new Error('sfn down'));
+    const s = ports({});
+    await expect(reconcileSession('ses_x', s.p)).rejects.toThrow('sfn down');
   });
 });
 
