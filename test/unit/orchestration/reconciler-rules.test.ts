@@ -130,11 +130,22 @@ describe('reconcileSession', () => {
   it('a command that fails otherwise is reported, after the state is committed', async () => {
     sfn.on(StartExecutionCommand).rejects(new Error('sfn down'));
     const s = ports({});
-    const logged: string[] = [];
-    s.p.log = (msg) => void logged.push(msg);
+    const logged: unknown[][] = [];
+    s.p.log = (msg, extra) => void logged.push([msg, extra]);
     await expect(reconcileSession('ses_x', s.p)).rejects.toThrow('sfn down');
     expect(s.writes).toHaveLength(1);
-    expect(logged).toEqual(['command failed; will be retried by a later reconcile']);
+    expect(logged).toEqual([
+      [
+        'command failed; will be retried by a later reconcile',
+        { command: 'start_execution', error: 'sfn down' },
+      ],
+    ]);
+  });
+
+  it('without a log port the failed command still fails with its own error', async () => {
+    sfn.on(StartExecutionCommand).rejects(new Error('sfn down'));
+    const s = ports({});
+    await expect(reconcileSession('ses_x', s.p)).rejects.toThrow('sfn down');
   });
 });
 
@@ -157,6 +168,9 @@ describe('reconcileSession: the combined report (issue 15, finding 10)', () => {
     if (session?.kind !== 'put') throw new Error('the session was not written');
     expect(session.item.score_report).toMatchObject({ points_awarded: 8 });
     expect(session.item.score_report_ref).toBe(`s3://artefacts/reports/${SID}/session.json`);
+    // The decision moved the session too: still exactly one version.
+    const old = s.items.find((i) => i.sk === session.item.sk)!;
+    expect(session.item.state_version).toBe(old.state_version + 1);
   });
 
   it('a report that cannot be written commits nothing (the next reconcile tries again)', async () => {
@@ -181,5 +195,6 @@ describe('reconcileSession: the combined report (issue 15, finding 10)', () => {
     if (op?.kind !== 'put') throw new Error('expected a put');
     expect(op.item.score_report_ref).toBe(`s3://artefacts/reports/${SID}/session.json`);
     expect(op.expectedVersion).toBe(s.items.find((i) => i.sk === op.item.sk)!.state_version);
+    expect(op.item.state_version).toBe(op.expectedVersion! + 1);
   });
 });

@@ -61,6 +61,11 @@ describe('resolveValue', () => {
     expect(await resolveValue('no template', scopes)).toBe('no template');
   });
 
+  it('a template that starts with an expression and goes on is interpolated, not cut to its first value', async () => {
+    expect(await resolveValue('${ $vars.n } items', scopes)).toBe('2 items');
+    expect(await resolveValue('${ $vars.name }${ $vars.n }', scopes)).toBe('r12');
+  });
+
   it('resolves arrays and objects member by member and leaves other values alone', async () => {
     expect(
       await resolveValue({ a: ['${ $vars.n }', 'x'], b: { c: '${ $session.cut_score }' }, d: 5 }, scopes),
