@@ -372,12 +372,12 @@ describe('commands go to their ports', () => {
       t.session.status = 'running';
       t.parts[0]!.status = 'monitoring';
       t.pods[0]!.status = 'ready';
-      t.pods[0]!.lds_session_id = 'lds-1';
+      t.parts[0]!.lds_session_id = 'lds-1';
       end = newEnd(t);
       t.session.requested_end = end;
     });
     await reconcileSession(SID, s.p);
-    expect(s.lds).toEqual([[SID, { step: 'lds_extend', part: 1, pod: 0, ends_at: end }]]);
+    expect(s.lds).toEqual([[SID, { step: 'lds_extend', part: 1, ends_at: end }]]);
 
     const paused = ports((t) => {
       t.session.status = 'running';
@@ -387,9 +387,9 @@ describe('commands go to their ports', () => {
       p.deadline = iso(NOW + 30 * MIN);
       p.pause_requested = { at: iso(NOW), by: 'proctor', origin: 'api' };
       t.pods[0]!.status = 'ready';
-      t.pods[0]!.lds_session_id = 'lds-1';
+      t.parts[0]!.lds_session_id = 'lds-1';
     });
     await reconcileSession(SID, paused.p);
-    expect(paused.lds).toEqual([[SID, { step: 'lds_pause', part: 1, pod: 0 }]]);
+    expect(paused.lds).toEqual([[SID, { step: 'lds_pause', part: 1 }]]);
   });
 });
