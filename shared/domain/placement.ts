@@ -146,9 +146,12 @@ export class WaitingForCapacity extends Error {
     readonly until: number,
     readonly workers: string[],
     rejected: Rejection[],
+    /** Why, when it is not a booting worker (a placement that lost every race, D146). */
+    why?: string,
   ) {
     super(
-      `pod ${pod_id} waits for a worker that is booting (${workers.join(', ')}) until ${new Date(until).toISOString()}; no running worker can take it: ${summary(rejected)}`,
+      why ??
+        `pod ${pod_id} waits for a worker that is booting (${workers.join(', ')}) until ${new Date(until).toISOString()}; no running worker can take it: ${summary(rejected)}`,
     );
     this.name = WAITING_FOR_CAPACITY;
   }

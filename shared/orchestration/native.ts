@@ -198,6 +198,27 @@ const workers = (store: StateStore) => readAllWorkers<Worker>(store);
  * cannot both commit. Idempotent: a placed pod is returned as it is.
  */
 export async function ensurePlaced(p: Pod, input: NativeStepInput, ports: NativePorts): Promise<Pod> {
+  try {
+    return await placeRacing(p, input, ports);
+  } catch (e) {
+    // Every attempt lost its race to another placement (hundreds of pods due at once): the pod
+    // waits as for a booting worker, and the phase runs again a minute later, until its wait
+    // ends (D146, D150). How many races a placement loses depends on how many run beside it,
+    // not on the pod: failing its part for that would fail candidates for the machine's load.
+    if (!isConflict(e)) throw e;
+    const until = await waitUntil(ports.store, p);
+    if (ports.clock.now() >= until) throw e;
+    throw new WaitingForCapacity(
+      p.id,
+      until,
+      [],
+      [],
+      `pod ${p.id} lost every race for a worker (${e.message}); it tries again until ${iso(until)}`,
+    );
+  }
+}
+
+async function placeRacing(p: Pod, input: NativeStepInput, ports: NativePorts): Promise<Pod> {
   const lostOn = new Set<string>();
   let tried: string | undefined;
   return ports.store.retrying(

@@ -5,6 +5,7 @@
  * the pod's wait ends (its part's start, or the lead time after it was put back); then the part
  * fails, saying which pod had no worker by when.
  */
+import { ConflictError } from '../../../shared/store/errors.ts';
 import { describe, expect, it } from 'vitest';
 import {
   capacityWaitUntil,
@@ -114,7 +115,7 @@ describe('placeOrWait: the pure rule', () => {
 });
 
 describe('ensurePlaced: a retryable error while the fitting worker boots', () => {
-  function setup(workers: (StoredItem & WorkerDoc)[], now: number) {
+  function setup(workers: (StoredItem & WorkerDoc)[], now: number, lostEveryRace = false) {
     const pod = {
       ...keys.pod('ses_1', 1, 0),
       ...newTimedResource('pod_1', 'pending', 'ready', T0, 'api'),
@@ -140,7 +141,11 @@ describe('ensurePlaced: a retryable error while the fitting worker boots', () =>
         get: async (k: { pk: string; sk: string }) => structuredClone(items.get(`${k.pk}|${k.sk}`)),
         queryIndex: async () => ({ items: workers.map((w) => ({ id: w.id })), cursor: undefined }),
         write: async (ops: WriteOp[]) => void writes.push(ops),
-        retrying: async <T>(_what: string, fn: (n: number) => Promise<T>) => fn(1),
+        retrying: async <T>(what: string, fn: (n: number) => Promise<T>) => {
+          // As StateStore.retrying ends when every attempt lost its race to another placement.
+          if (lostEveryRace) throw new ConflictError(`${what} kept changing; gave up after 20 attempts`);
+          return fn(1);
+        },
       },
       clock: { now: () => now },
       content: async () => ({
@@ -172,6 +177,23 @@ describe('ensurePlaced: a retryable error while the fitting worker boots', () =>
     expect(err.message).toBe(
       `no worker took pod pod_1 by ${new Date(T0 + 30 * MIN).toISOString()}, the end of its wait for capacity: w_boot: status starting`,
     );
+  });
+
+  it('a placement that lost every race before the part starts waits too: retryable, nothing written (D146)', async () => {
+    const s = setup([worker('w_free')], T0, true);
+    const err = await s.place().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WaitingForCapacity);
+    expect((err as Error).message).toBe(
+      `pod pod_1 lost every race for a worker (placing pod pod_1 kept changing; gave up after 20 attempts); it tries again until ${new Date(T0 + 30 * MIN).toISOString()}`,
+    );
+    expect(s.writes).toEqual([]);
+  });
+
+  it('a placement that lost every race after its wait ended is a conflict, as before', async () => {
+    const s = setup([worker('w_free')], T0 + 30 * MIN, true);
+    const err = (await s.place().catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(ConflictError);
+    expect(err.message).toBe('placing pod pod_1 kept changing; gave up after 20 attempts');
   });
 
   it('nothing booting: refused at once, as before', async () => {
