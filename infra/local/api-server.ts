@@ -35,6 +35,8 @@ export interface LocalEndpoints {
   advanceClock(ms: number): Promise<void>;
   stats(): Record<string, unknown>;
   deadLetters(): unknown;
+  /** Hands the asynchronous dead letters back to their functions (`lcm ops redrive`'s logic). */
+  redriveDeadLetters?(): Promise<unknown>;
   /** What the simulated lab delivery system holds and was asked (sessions, calls). */
   lds(): unknown;
   /** The simulated LDS tells the product the candidate started, paused, resumed or ended (D160). */
@@ -453,6 +455,10 @@ export async function startApiServer(deps: {
       }
       case 'GET /local/dead-letters':
         return json(200, deps.local.deadLetters());
+      case 'POST /local/dead-letters/redrive':
+        if (!deps.local.redriveDeadLetters)
+          return problem(res, 404, 'route-not-found', 'No such route', url.pathname);
+        return json(200, await deps.local.redriveDeadLetters());
       default:
         return problem(res, 404, 'route-not-found', 'No such route', url.pathname);
     }

@@ -12,6 +12,8 @@ import type { LocalFunctions } from './functions.ts';
 import { check, ecsRequests, tokenOf, type Principals } from './iam-endpoints.ts';
 import type { AccessRequest } from './iam.ts';
 import { handleEcs } from './tasks.ts';
+import { LocalAsyncInvoker } from './async-invoke.ts';
+import { systemClock } from '../../shared/domain/clock.ts';
 
 export interface SfnLike {
   handle(action: string, body: unknown): Promise<unknown>;
@@ -29,6 +31,11 @@ export async function startAwsGateway(deps: {
   bus: LocalEventBus;
   sfn: SfnLike;
   fns: LocalFunctions;
+  /**
+   * Asynchronous invocations (retries and dead letters per the template's EventInvokeConfig);
+   * absent, one with Lambda's defaults on the system clock.
+   */
+  asyncInvoker?: LocalAsyncInvoker;
   /** The callers' roles; absent, every call is allowed (unit tests of the emulation itself). */
   principals?: Principals;
   region: string;
@@ -36,6 +43,14 @@ export async function startAwsGateway(deps: {
   port?: number;
 }): Promise<AwsGateway> {
   const { region, accountId } = deps;
+  const asyncInvoker =
+    deps.asyncInvoker ??
+    new LocalAsyncInvoker({
+      invoke: (n, p) => deps.fns.invoke(n, p),
+      arn: (n) => deps.fns.arn(deps.fns.resolveName(n)),
+      config: () => undefined,
+      clock: systemClock,
+    });
   const busArn = (name: string) =>
     name.startsWith('arn:') ? name : `arn:aws:events:${region}:${accountId}:event-bus/${name}`;
   const machineArn = (name: string) => `arn:aws:states:${region}:${accountId}:stateMachine:${name}`;
@@ -187,7 +202,7 @@ export async function startAwsGateway(deps: {
   async function invokeLambda(name: string, raw: Buffer, req: IncomingMessage, res: ServerResponse) {
     if (!deps.fns.has(name))
       return sendError(res, 404, 'ResourceNotFoundException', `Function not found: ${name}`, 'rest');
-    let payload: unknown = {};
+    let payload: unknown;
     try {
       payload = raw.length ? JSON.parse(raw.toString('utf8')) : {};
     } catch {
@@ -200,18 +215,9 @@ export async function startAwsGateway(deps: {
       );
     }
     if (req.headers['x-amz-invocation-type'] === 'Event') {
-      // Asynchronous invocation: Lambda retries twice, then drops (or sends to a destination).
-      void (async () => {
-        for (let attempt = 0; attempt < 3; attempt++) {
-          try {
-            await deps.fns.invoke(name, payload);
-            return;
-          } catch (e) {
-            if (attempt === 2)
-              console.error(`[lambda] async ${name} failed 3 times: ${(e as Error).message}`);
-          }
-        }
-      })();
+      // Asynchronous invocation: queued, retried and dead-lettered per the function's
+      // EventInvokeConfig (async-invoke.ts).
+      asyncInvoker.invoke(deps.fns.resolveName(name), payload);
       res.writeHead(202, { 'content-type': 'application/json' }).end();
       return;
     }
@@ -232,7 +238,11 @@ export async function startAwsGateway(deps: {
   return {
     url: `http://127.0.0.1:${port}`,
     server,
-    close: () => new Promise((r) => server.close(() => r())),
+    close: () =>
+      new Promise((r) => {
+        if (!deps.asyncInvoker) asyncInvoker.close();
+        server.close(() => r());
+      }),
   };
 }
 

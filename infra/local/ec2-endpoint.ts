@@ -4,11 +4,25 @@
  * product's real `@aws-sdk/client-ec2` code reaches it through AWS_ENDPOINT_URL_EC2 unchanged.
  * Actions: RunInstances, DescribeInstances, DescribeImages, StartInstances, StopInstances,
  * TerminateInstances, CreateTags. Anything else is `InvalidAction`, as EC2 answers.
+ *
+ * With `auth`, each request is checked as IAM authorizes it (`ec2Requests` in iam-endpoints.ts)
+ * against the statements of the caller's role, known from its session token (D191): a denial is
+ * EC2's `UnauthorizedOperation` (403) naming the assumed role and function, the action and the
+ * resource. A request without a local session token is the developer's (admin).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { listenOnLoopback } from './ports.ts';
 import { Ec2SimError, type Ec2Simulator, type SimInstance } from './sim/ec2-sim.ts';
+import { check, ec2Requests, tokenOf, type Principals } from './iam-endpoints.ts';
+
+export interface Ec2Auth {
+  principals: Principals;
+  region: string;
+  account: string;
+  /** The roles each instance profile passes (from the template), by the profile's ARN. */
+  instanceProfiles: Record<string, string[]>;
+}
 
 const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const OWNER = '000000000000';
@@ -27,7 +41,12 @@ export interface Ec2Endpoint {
   close(): Promise<void>;
 }
 
-export async function startEc2Endpoint(sim: Ec2Simulator, port = 0): Promise<Ec2Endpoint> {
+export async function startEc2Endpoint(
+  sim: Ec2Simulator,
+  port = 0,
+  /** The callers' roles (absent, or answering undefined: every call is allowed). */
+  auth?: () => Ec2Auth | undefined,
+): Promise<Ec2Endpoint> {
   const calls: string[] = [];
   const server: Server = createServer((req, res) => void handle(req, res));
   async function handle(req: IncomingMessage, res: ServerResponse) {
@@ -39,6 +58,35 @@ export async function startEc2Endpoint(sim: Ec2Simulator, port = 0): Promise<Ec2
     const requestId = randomUUID();
     const send = (status: number, xml: string) =>
       res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8' }).end(xml);
+    const a = auth?.();
+    const denied =
+      a &&
+      check(a.principals, tokenOf(req.headers, new URL(req.url ?? '/', 'http://local')), () =>
+        ec2Requests(
+          action,
+          params,
+          {
+            tagsOf: (id) => sim.instances.get(id)?.tags,
+            rolesOfProfile: (arn) => a.instanceProfiles[arn] ?? [],
+          },
+          a.region,
+          a.account,
+        ),
+      );
+    if (denied) {
+      const [code, status, message] =
+        denied.name === 'AccessDeniedException'
+          ? [
+              'UnauthorizedOperation',
+              403,
+              `You are not authorized to perform this operation. ${denied.message}`,
+            ]
+          : ['AuthFailure', 401, denied.message];
+      return send(
+        status,
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${esc(message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
+      );
+    }
     try {
       const body = answer(sim, action, params);
       send(

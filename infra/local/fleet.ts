@@ -14,9 +14,9 @@ import { randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../shared/domain/clock.ts';
-import { runFleetPass } from '../../shared/fleet/service.ts';
+import { fleetNetworkFromEnv, runFleetPass } from '../../shared/fleet/service.ts';
 import type { FleetPassReport, FleetSettings } from '../../shared/fleet/reconcile.ts';
-import { startEc2Endpoint, type Ec2Endpoint } from './ec2-endpoint.ts';
+import { startEc2Endpoint, type Ec2Auth, type Ec2Endpoint } from './ec2-endpoint.ts';
 import { LocalPods } from './pods.ts';
 import { CmlSimulator } from './sim/cml-server.ts';
 import { Ec2Simulator, type Ec2SimOptions, type SimInstance } from './sim/ec2-sim.ts';
@@ -34,6 +34,14 @@ export interface LocalFleetOptions {
   settings?: Partial<FleetSettings>;
   /** DynamoDB for the pass (set by the runtime once the tables exist; not the metered one). */
   dynamo?: () => DynamoDBDocumentClient;
+  /**
+   * Runs the pass as the stage's fleet function (its environment and credentials, so its IAM
+   * grants; the network it launches into from its template variables). Absent: the process's own
+   * credentials and the stand-in network `LOCAL_NETWORK`.
+   */
+  asFunction?: <T>(fn: () => T) => T;
+  /** IAM at the EC2 endpoint (the callers' roles); absent or undefined: every call allowed. */
+  ec2Auth?: () => Ec2Auth | undefined;
 }
 
 interface Host {
@@ -81,7 +89,7 @@ export class LocalFleet {
   }
 
   async start(): Promise<void> {
-    this.endpoint = await startEc2Endpoint(this.sim);
+    this.endpoint = await startEc2Endpoint(this.sim, 0, () => this.o.ec2Auth?.());
     this.cmlPort = await freePort(this.sim.options.address_prefix ?? '127.0');
   }
 
@@ -124,16 +132,22 @@ export class LocalFleet {
     this.#running = true;
     try {
       await this.advance();
-      const report = await runFleetPass({
-        network: LOCAL_NETWORK,
-        settings: {
-          cml_url_template: this.cmlUrlTemplate,
-          console_ports: LOCAL_CONSOLE_PORTS,
-          ...this.o.settings,
-        },
-        ...(this.o.dynamo ? { dynamo: this.o.dynamo() } : {}),
-        ...(this.o.log ? { log: (msg, data) => this.o.log!(`[fleet] ${msg} ${JSON.stringify(data)}`) } : {}),
-      });
+      const pass = (network: FleetSettings['network']) =>
+        runFleetPass({
+          network,
+          settings: {
+            cml_url_template: this.cmlUrlTemplate,
+            console_ports: LOCAL_CONSOLE_PORTS,
+            ...this.o.settings,
+          },
+          ...(this.o.dynamo ? { dynamo: this.o.dynamo() } : {}),
+          ...(this.o.log
+            ? { log: (msg, data) => this.o.log!(`[fleet] ${msg} ${JSON.stringify(data)}`) }
+            : {}),
+        });
+      const report = await (this.o.asFunction
+        ? this.o.asFunction(() => pass(fleetNetworkFromEnv()))
+        : pass(LOCAL_NETWORK));
       await this.advance();
       this.reports.push(report);
       if (this.reports.length > 20) this.reports.shift();

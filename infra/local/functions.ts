@@ -108,8 +108,11 @@ export class LocalFunctions {
     return e;
   }
 
-  /** Runs `fn` as function `name`: its environment, its credentials (and so its IAM grants). */
-  private asFunction<T>(name: string, fn: () => T): T {
+  /**
+   * Runs `fn` as function `name`: its environment, its credentials (and so its IAM grants). The
+   * runtime's stand-ins for a function (the fleet pass, D191) run as it through this.
+   */
+  asFunction<T>(name: string, fn: () => T): T {
     const env = this.environment(name);
     return env ? runAs({ principal: `function/${name}`, env }, fn) : fn();
   }

@@ -7,8 +7,21 @@
  * without a local session token is the developer's or the runtime's own (admin, as an AWS
  * account's administrator would be); every function and task carries one.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import { AccessDenied, authorize, type AccessRequest, type LocalPrincipal } from './iam.ts';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import {
+  AccessDenied,
+  authorize,
+  type AccessRequest,
+  type LocalPrincipal,
+  type ResourcePolicy,
+  type ResourcePolicyStatement,
+} from './iam.ts';
 import { principalOfToken } from './function-context.ts';
 import { listenOnLoopback } from './ports.ts';
 
@@ -34,9 +47,16 @@ export function check(
   principals: Principals,
   token: string | undefined,
   requests: () => AccessRequest[],
+  /** The resource policy of each request's resource (bucket policies), evaluated with the caller's. */
+  resourcePolicy?: (r: AccessRequest) => ResourcePolicy | undefined,
 ): AccessDenied | Error | undefined {
   const id = principalOfToken(token);
-  if (id === undefined) return undefined;
+  if (id === undefined) {
+    // The developer's or the runtime's own (admin): every identity grant, but a resource
+    // policy's explicit Deny holds for an administrator too.
+    if (!resourcePolicy) return undefined;
+    return check({ ...principals, get: () => adminOf() }, 'lcm-local:admin', requests, resourcePolicy);
+  }
   principals.calls[id] = (principals.calls[id] ?? 0) + 1;
   const principal = principals.get(id);
   if (!principal)
@@ -44,7 +64,7 @@ export function check(
       name: 'UnrecognizedClientException',
     });
   try {
-    authorize(principal, requests());
+    authorize(principal, requests(), resourcePolicy);
     return undefined;
   } catch (e) {
     if (!(e instanceof AccessDenied)) throw e;
@@ -52,6 +72,30 @@ export function check(
     console.warn(`[iam] denied: ${e.message}`);
     return e;
   }
+}
+
+/** The account's administrator (a request without a local session token). */
+function adminOf(): LocalPrincipal {
+  return {
+    id: 'admin/local',
+    roleArn: 'arn:aws:iam::000000000000:role/local-admin',
+    statements: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+  };
+}
+
+/**
+ * Bucket policies as resource policies of S3 requests: the statements of the request's bucket
+ * (`arn:aws:s3:::<bucket>` or an object in it).
+ */
+export function bucketPolicyOf(
+  policies: Record<string, ResourcePolicyStatement[]>,
+  account: string,
+): (r: AccessRequest) => ResourcePolicy | undefined {
+  return (r) => {
+    const m = /^arn:aws:s3:::([^/]+)/.exec(r.resource);
+    const statements = m ? policies[m[1]!] : undefined;
+    return statements?.length ? { statements, account } : undefined;
+  };
 }
 
 // ---- ECS ---------------------------------------------------------------------------------
@@ -75,6 +119,133 @@ export function ecsRequests(
   }
   // ListTasks names no task: IAM takes the cluster from the condition key.
   return [{ action: a, resource: '*', context }];
+}
+
+// ---- EC2 --------------------------------------------------------------------------------
+
+/** What the EC2 checks need to know beyond the request: existing resources' tags, profiles' roles. */
+export interface Ec2Lookup {
+  /** The tags of an existing resource (an instance by id); undefined when it does not exist. */
+  tagsOf(resourceId: string): Record<string, string> | undefined;
+  /** The roles an instance profile (by ARN) passes. */
+  rolesOfProfile(profileArn: string): string[];
+}
+
+const EC2_TYPES: [prefix: string, type: string][] = [
+  ['i-', 'instance'],
+  ['vol-', 'volume'],
+  ['ami-', 'image'],
+  ['snap-', 'snapshot'],
+  ['subnet-', 'subnet'],
+  ['sg-', 'security-group'],
+  ['eni-', 'network-interface'],
+  ['vpc-', 'vpc'],
+];
+
+/** `Name.1=a&Name.2=b` → [a, b]. */
+function queryList(p: URLSearchParams, name: string): string[] {
+  const out: string[] = [];
+  for (let n = 1; p.has(`${name}.${n}`); n++) out.push(p.get(`${name}.${n}`)!);
+  return out;
+}
+
+/** Tag condition keys: `aws:ResourceTag/k` and its EC2 alias `ec2:ResourceTag/k`. */
+const resourceTagKeys = (tags: Record<string, string> | undefined) =>
+  Object.fromEntries(
+    Object.entries(tags ?? {}).flatMap(([k, v]) => [
+      [`aws:ResourceTag/${k}`, v],
+      [`ec2:ResourceTag/${k}`, v],
+    ]),
+  );
+const requestTagKeys = (tags: Record<string, string>) =>
+  Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v]));
+
+/**
+ * One EC2 Query request as IAM authorizes it. RunInstances is several checks, as AWS makes them:
+ * `ec2:RunInstances` on the instance and its volume (with `aws:RequestTag/…` from the tag
+ * specifications of that resource type), on the image (`arn:aws:ec2:<region>::image/<id>`, no
+ * account), the subnet, each security group and the network interface; `ec2:CreateTags` on each
+ * tagged resource type with `ec2:CreateAction = RunInstances`; `iam:PassRole` on the instance
+ * profile's roles with `iam:PassedToService = ec2.amazonaws.com`. Start/Stop/Terminate and CreateTags
+ * check each resource with its current tags (`aws:ResourceTag/…`, `ec2:ResourceTag/…`);
+ * Describe* are not resource-level (`*`).
+ */
+export function ec2Requests(
+  action: string,
+  p: URLSearchParams,
+  lookup: Ec2Lookup,
+  region: string,
+  account: string,
+): AccessRequest[] {
+  const a = `ec2:${action}`;
+  const arn = (type: string, id: string) =>
+    type === 'image'
+      ? `arn:aws:ec2:${region}::image/${id}`
+      : `arn:aws:ec2:${region}:${account}:${type}/${id}`;
+  const arnOf = (id: string) => arn(EC2_TYPES.find(([pre]) => id.startsWith(pre))?.[1] ?? 'unknown', id);
+  switch (action) {
+    case 'RunInstances': {
+      const specTags: Record<string, Record<string, string>> = {};
+      for (let s = 1; p.has(`TagSpecification.${s}.ResourceType`); s++) {
+        const type = p.get(`TagSpecification.${s}.ResourceType`)!;
+        const tags = (specTags[type] ??= {});
+        for (let t = 1; p.has(`TagSpecification.${s}.Tag.${t}.Key`); t++)
+          tags[p.get(`TagSpecification.${s}.Tag.${t}.Key`)!] =
+            p.get(`TagSpecification.${s}.Tag.${t}.Value`) ?? '';
+      }
+      const out: AccessRequest[] = [];
+      for (const type of ['instance', 'volume']) {
+        const tags = specTags[type] ?? {};
+        out.push({ action: a, resource: arn(type, '*'), context: requestTagKeys(tags) });
+      }
+      const image = p.get('ImageId');
+      if (image) out.push({ action: a, resource: arn('image', image) });
+      const subnet = p.get('NetworkInterface.1.SubnetId') ?? p.get('SubnetId');
+      if (subnet) out.push({ action: a, resource: arn('subnet', subnet) });
+      for (const g of [
+        ...queryList(p, 'NetworkInterface.1.SecurityGroupId'),
+        ...queryList(p, 'SecurityGroupId'),
+      ])
+        out.push({ action: a, resource: arn('security-group', g) });
+      out.push({ action: a, resource: arn('network-interface', '*') });
+      for (const [type, tags] of Object.entries(specTags))
+        out.push({
+          action: 'ec2:CreateTags',
+          resource: arn(type, '*'),
+          context: { 'ec2:CreateAction': 'RunInstances', ...requestTagKeys(tags) },
+        });
+      const profile = p.get('IamInstanceProfile.Arn');
+      if (profile)
+        for (const role of lookup.rolesOfProfile(profile))
+          out.push({
+            action: 'iam:PassRole',
+            resource: role,
+            context: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+          });
+      return out;
+    }
+    case 'StartInstances':
+    case 'StopInstances':
+    case 'TerminateInstances':
+      return queryList(p, 'InstanceId').map((id) => ({
+        action: a,
+        resource: arn('instance', id),
+        context: resourceTagKeys(lookup.tagsOf(id)),
+      }));
+    case 'CreateTags': {
+      const tags: Record<string, string> = {};
+      for (let t = 1; p.has(`Tag.${t}.Key`); t++)
+        tags[p.get(`Tag.${t}.Key`)!] = p.get(`Tag.${t}.Value`) ?? '';
+      return queryList(p, 'ResourceId').map((id) => ({
+        action: a,
+        resource: arnOf(id),
+        context: { ...resourceTagKeys(lookup.tagsOf(id)), ...requestTagKeys(tags) },
+      }));
+    }
+    default:
+      // DescribeInstances, DescribeImages and the other Describe* actions: not resource-level.
+      return [{ action: a, resource: '*' }];
+  }
 }
 
 // ---- DynamoDB -----------------------------------------------------------------------------
@@ -234,20 +405,36 @@ const unxml = (s: string) =>
 
 export interface IamProxy {
   url: string;
+  /**
+   * S3 only: the same proxy standing for S3's plain-HTTP endpoint. Requests through `url` have
+   * `aws:SecureTransport = true` (the proxy stands in for S3's TLS endpoint, which is what every
+   * SDK client in Lambda uses); through `plainUrl`, `false`, so a bucket policy's TLS rule denies
+   * them (D193). Nothing in the product is given this address.
+   */
+  plainUrl?: string;
   server: Server;
   close(): Promise<void>;
 }
 
-/** A loopback proxy in front of DynamoDB Local or s3rver that enforces the caller's IAM statements. */
+/**
+ * A loopback proxy in front of DynamoDB Local or s3rver that enforces the caller's IAM statements
+ * and, for S3, the buckets' resource policies (`bucketPolicies`, from the template).
+ */
 export async function startIamProxy(opts: {
   service: 'dynamodb' | 's3';
   upstream: string;
   principals: Principals;
   region: string;
   account: string;
+  /** S3: each bucket's policy statements (by bucket name). */
+  bucketPolicies?: Record<string, ResourcePolicyStatement[]>;
 }): Promise<IamProxy> {
   const up = new URL(opts.upstream);
-  const server = createServer((req, res) => {
+  const resourcePolicy =
+    opts.service === 's3' && opts.bucketPolicies
+      ? bucketPolicyOf(opts.bucketPolicies, opts.account)
+      : undefined;
+  const handler = (secure: boolean) => (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -255,16 +442,25 @@ export async function startIamProxy(opts: {
       const url = new URL(req.url ?? '/', 'http://local');
       let denied: Error | undefined;
       try {
-        denied = check(opts.principals, tokenOf(req.headers, url), () => {
-          if (opts.service === 's3') return s3Requests(req.method ?? 'GET', url, req.headers, body);
-          let json: Record<string, unknown> = {};
-          try {
-            json = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
-          } catch {
-            // Not JSON: DynamoDB answers it; nothing to authorize beyond the action.
-          }
-          return dynamoRequests(String(req.headers['x-amz-target'] ?? ''), json, opts.region, opts.account);
-        });
+        denied = check(
+          opts.principals,
+          tokenOf(req.headers, url),
+          () => {
+            if (opts.service === 's3')
+              return s3Requests(req.method ?? 'GET', url, req.headers, body).map((r) => ({
+                ...r,
+                context: { ...r.context, 'aws:SecureTransport': String(secure) },
+              }));
+            let json: Record<string, unknown> = {};
+            try {
+              json = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+            } catch {
+              // Not JSON: DynamoDB answers it; nothing to authorize beyond the action.
+            }
+            return dynamoRequests(String(req.headers['x-amz-target'] ?? ''), json, opts.region, opts.account);
+          },
+          resourcePolicy,
+        );
       } catch (e) {
         denied = e as Error;
       }
@@ -302,16 +498,23 @@ export async function startIamProxy(opts: {
       });
       forward.end(body);
     });
-  });
+  };
+  const server = createServer(handler(true));
   const port = await listenOnLoopback(server);
+  const plain = opts.service === 's3' ? createServer(handler(false)) : undefined;
+  const plainPort = plain ? await listenOnLoopback(plain) : undefined;
+  const closeOne = (s: Server) =>
+    new Promise<void>((r) => {
+      s.closeAllConnections?.();
+      s.close(() => r());
+    });
   return {
     url: `http://127.0.0.1:${port}`,
+    ...(plainPort ? { plainUrl: `http://127.0.0.1:${plainPort}` } : {}),
     server,
-    close: () =>
-      new Promise((r) => {
-        server.closeAllConnections?.();
-        server.close(() => r());
-      }),
+    close: async () => {
+      await Promise.all([closeOne(server), ...(plain ? [closeOne(plain)] : [])]);
+    },
   };
 }
 

@@ -58,7 +58,11 @@ function conditionsHold(cond: PolicyStatement['Condition'], ctx: Record<string, 
         !values.some((v) => iamMatch(v, actual))
       )
         return false;
-      else if (!['StringEquals', 'StringLike', 'ArnEquals', 'ArnLike'].includes(operator)) return false;
+      // Bool: the key's value is `true` or `false` (aws:SecureTransport).
+      else if (operator === 'Bool' && !values.some((v) => String(v).toLowerCase() === actual.toLowerCase()))
+        return false;
+      else if (!['StringEquals', 'StringLike', 'ArnEquals', 'ArnLike', 'Bool'].includes(operator))
+        return false;
     }
   return true;
 }
@@ -90,6 +94,44 @@ export function evaluate(statements: PolicyStatement[], r: AccessRequest): Decis
   return allowed ? 'allow' : 'implicit-deny';
 }
 
+/** A resource policy's statement (a bucket policy's): who it applies to, besides what. */
+export interface ResourcePolicyStatement extends PolicyStatement {
+  Sid?: string;
+  Principal?: '*' | { AWS?: string | string[]; Service?: string | string[] };
+  NotPrincipal?: '*' | { AWS?: string | string[]; Service?: string | string[] };
+}
+
+/**
+ * Whether a resource policy statement's principal covers the caller: `*` (or `AWS: *`) everyone;
+ * an `AWS` entry naming the caller's role, its assumed-role session, or (for a Deny only) the
+ * caller's account. A statement naming the account grants nothing by itself in the same account
+ * (the identity policies decide), but a Deny for the account holds.
+ */
+function principalMatches(s: ResourcePolicyStatement, caller: LocalPrincipal, account: string): boolean {
+  const names = (p: ResourcePolicyStatement['Principal']): string[] | '*' =>
+    p === '*' ? '*' : p?.AWS === '*' || list(p?.AWS).includes('*') ? '*' : list(p?.AWS);
+  const session = caller.roleArn.replace(
+    /^arn:aws:iam::(\d+):role\/(?:.*\/)?/,
+    'arn:aws:sts::$1:assumed-role/',
+  );
+  const covers = (n: string[] | '*') =>
+    n === '*' ||
+    n.some(
+      (x) =>
+        x === caller.roleArn ||
+        x.startsWith(`${session}/`) ||
+        (s.Effect === 'Deny' && (x === account || x === `arn:aws:iam::${account}:root`)),
+    );
+  if (s.Principal !== undefined) return covers(names(s.Principal));
+  if (s.NotPrincipal !== undefined) return !covers(names(s.NotPrincipal));
+  return false;
+}
+
+export interface ResourcePolicy {
+  statements: ResourcePolicyStatement[];
+  account: string;
+}
+
 /** The principal a local function or task acts as, with the statements its role carries. */
 export interface LocalPrincipal {
   /** `function/<name>` or `task/<name>`. */
@@ -104,18 +146,44 @@ export class AccessDenied extends Error {
     readonly principal: LocalPrincipal,
     readonly request: AccessRequest,
     decision: Exclude<Decision, 'allow'>,
+    /** Which policy denied explicitly (a resource policy's Deny, or the identity policy's). */
+    by: 'identity' | 'resource' = 'identity',
   ) {
     const role = principal.roleArn.replace(/^arn:aws:iam::(\d+):role\//, 'arn:aws:sts::$1:assumed-role/');
+    const why =
+      decision === 'implicit-deny'
+        ? 'no identity-based policy allows'
+        : by === 'resource'
+          ? 'a resource-based policy explicitly denies'
+          : 'an identity-based policy explicitly denies';
     super(
-      `User: ${role}/${principal.id.replace(/^\w+\//, '')} (${principal.id}) is not authorized to perform: ${request.action} on resource: ${request.resource} because ${decision === 'explicit-deny' ? 'an identity-based policy explicitly denies' : 'no identity-based policy allows'} the ${request.action} action`,
+      `User: ${role}/${principal.id.replace(/^\w+\//, '')} (${principal.id}) is not authorized to perform: ${request.action} on resource: ${request.resource} because ${why} the ${request.action} action`,
     );
   }
 }
 
-/** Checks every request; the first one denied throws `AccessDenied`. */
-export function authorize(principal: LocalPrincipal, requests: AccessRequest[]): void {
+/**
+ * Checks every request; the first one denied throws `AccessDenied`. With a resource policy (a
+ * bucket policy), as AWS evaluates a request within one account: an explicit Deny in either policy
+ * wins; otherwise an Allow in either allows (the resource policy's only where its principal names
+ * the caller's role or session).
+ */
+export function authorize(
+  principal: LocalPrincipal,
+  requests: AccessRequest[],
+  resourcePolicy?: (r: AccessRequest) => ResourcePolicy | undefined,
+): void {
   for (const r of requests) {
-    const d = evaluate(principal.statements, r);
-    if (d !== 'allow') throw new AccessDenied(principal, r, d);
+    const identity = evaluate(principal.statements, r);
+    const policy = resourcePolicy?.(r);
+    const resource = policy
+      ? evaluate(
+          policy.statements.filter((s) => principalMatches(s, principal, policy.account)),
+          r,
+        )
+      : 'implicit-deny';
+    if (resource === 'explicit-deny') throw new AccessDenied(principal, r, 'explicit-deny', 'resource');
+    if (identity === 'explicit-deny') throw new AccessDenied(principal, r, 'explicit-deny');
+    if (identity !== 'allow' && resource !== 'allow') throw new AccessDenied(principal, r, identity);
   }
 }

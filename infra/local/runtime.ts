@@ -47,6 +47,9 @@ import { executionRoles, type TemplateProfiles } from './template.ts';
 import { sessionToken } from './function-context.ts';
 import { startIamProxy, type IamProxy, type Principals } from './iam-endpoints.ts';
 import type { LocalPrincipal } from './iam.ts';
+import { LocalAsyncInvoker } from './async-invoke.ts';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { redriveLetter, type RedriveRow } from '../../shared/ops/redrive.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -192,14 +195,37 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     ...(opts.ec2 ? { ec2: opts.ec2 } : {}),
     ...(opts.fleet ? { settings: opts.fleet } : {}),
     log,
-    // DynamoDB Local itself, not the meter: the pass is a per-minute cost, not a session's.
+    // DynamoDB Local itself, not the meter: the pass is a per-minute cost, not a session's. Through
+    // an IAM proxy, with the fleet function's credentials (D191).
     dynamo: (): DynamoDBDocumentClient =>
-      (fleetDynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: ddbEndpoint() }), {
-        marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
-      })),
+      (fleetDynamo ??= DynamoDBDocumentClient.from(
+        new DynamoDBClient({
+          endpoint: fleetDdbEndpoint(),
+          credentials: {
+            accessKeyId: 'S3RVER',
+            secretAccessKey: 'S3RVER',
+            sessionToken: sessionToken(`function/${fleetFunction}`),
+          },
+        }),
+        { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true } },
+      )),
+    // The pass runs as the stage's fleet function: its environment, credentials and network (D191).
+    asFunction: (fn) => fns.asFunction(fleetFunction, fn),
+    ec2Auth: () =>
+      late.principals && {
+        principals: late.principals,
+        region: LOCAL_REGION,
+        account: LOCAL_ACCOUNT,
+        instanceProfiles: late.profiles?.instanceProfiles ?? {},
+      },
   });
   let fleetDynamo: DynamoDBDocumentClient | undefined;
-  const ddbEndpoint = (): string => dynamodb.endpoint;
+  // The function the topology's fleet schedule stands in for (its `fleet` grant).
+  const fleetFunction =
+    system.functions.find((f) => f.grants.some((g) => g.kind === 'fleet'))?.name ?? 'fleet-reconciler';
+  // Known once the template is read (nothing calls EC2 before then).
+  const late: { principals?: Principals; profiles?: TemplateProfiles } = {};
+  const fleetDdbEndpoint = (): string => fleetDdbProxy.url;
   const consoles = new DeviceConsoleSimulator();
   const lds = await startLdsSimulator();
   const [dynamodb, s3] = await Promise.all([
@@ -276,10 +302,18 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     ...Object.values(profiles.tasks).map((p) => [`task/${p.name}`, { id: `task/${p.name}`, ...p }] as const),
   ]);
   const principals: Principals = { get: (id) => principalMap.get(id), denials: [], calls: {} };
+  // Asynchronous invocations: retries and on-failure dead letters per the template (D190).
+  const asyncInvoker = new LocalAsyncInvoker({
+    invoke: (n, p) => fns.invoke(n, p),
+    arn: (n) => fns.arn(n),
+    config: (n) => profiles.functions[n]?.asyncInvoke,
+    clock,
+  });
   const gateway: AwsGateway = await startAwsGateway({
     bus,
     sfn,
     fns,
+    asyncInvoker,
     principals,
     region: LOCAL_REGION,
     accountId: LOCAL_ACCOUNT,
@@ -298,9 +332,24 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       principals,
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
+      // The content and artefacts buckets' policies (TLS only, …) from the template (D193).
+      bucketPolicies: profiles.bucketPolicies ?? {},
     }),
   ]);
   const [ddbProxy, s3Proxy] = proxies as [IamProxy, IamProxy];
+  // The fleet pass's DynamoDB: checked like every function's, but not metered (see above).
+  const fleetDdbProxy: IamProxy = meter
+    ? await startIamProxy({
+        service: 'dynamodb',
+        upstream: dynamodb.endpoint,
+        principals,
+        region: LOCAL_REGION,
+        account: LOCAL_ACCOUNT,
+      })
+    : ddbProxy;
+  if (meter) proxies.push(fleetDdbProxy);
+  late.principals = principals;
+  late.profiles = profiles;
 
   const env: Record<string, string> = {
     AWS_REGION: LOCAL_REGION,
@@ -365,6 +414,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     AWS_ENDPOINT_URL_EVENTBRIDGE: gateway.url,
     AWS_ENDPOINT_URL_SFN: gateway.url,
     AWS_ENDPOINT_URL_LAMBDA: gateway.url,
+    AWS_ENDPOINT_URL_EC2: fleet.endpoint!.url,
     ...passthrough(['PATH', 'LANG', 'HOME', 'TMPDIR', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED']),
   });
   const localStandIns = (template: Record<string, string>) => ({
@@ -538,7 +588,37 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
         access_denied: principals.denials,
         bill: bill(),
       }),
-      deadLetters: () => ({ events: bus.deadLetters, streams: pollers.flatMap((p) => p.failures) }),
+      deadLetters: () => ({
+        events: bus.deadLetters,
+        streams: pollers.flatMap((p) => p.failures),
+        async: asyncInvoker.deadLetters,
+      }),
+      // `lcm ops redrive`'s logic on the local dead letters (there is no SQS locally): each async
+      // letter's payload to its function, synchronously; a letter it took is removed.
+      redriveDeadLetters: async () => {
+        const lambda = new LambdaClient({
+          region: LOCAL_REGION,
+          endpoint: gateway.url,
+          credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+          maxAttempts: 1,
+        });
+        const rows: RedriveRow[] = [];
+        try {
+          for (const d of [...asyncInvoker.deadLetters]) {
+            const row = await redriveLetter(
+              { lambda, streams },
+              { queue: d.destination ?? '', messageId: d.messageId, body: JSON.stringify(d.record) },
+              undefined,
+              false,
+            );
+            if (row.outcome === 'redriven') asyncInvoker.remove(d.messageId);
+            rows.push(row);
+          }
+        } finally {
+          lambda.destroy();
+        }
+        return { rows };
+      },
       lds: () => ({ sessions: [...lds.sessions.values()], calls: lds.calls }),
       // The API server answers before this is called: `api` is assigned by then.
       ldsAct: (input) => lds.act(api.url, input, clock.now()),
@@ -571,6 +651,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   const quiet = () =>
     pollers.every((p) => p.quiet) &&
     bus.inFlight === 0 &&
+    asyncInvoker.running === 0 &&
     ((sfn.status?.() as { running?: number })?.running ?? 0) === 0;
   const settle = async (timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -622,6 +703,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       killAllTasks();
       await Promise.all(pollers.map((p) => p.stop()));
       bus.close();
+      asyncInvoker.close();
       await sfn.close?.();
       await api.close();
       await gateway.close();

@@ -6,7 +6,12 @@
  * statements; `npm run docs:grants` prints them as docs/function-grants.md. There is no second
  * list: what the CDK app synthesizes is what runs locally.
  */
-import type { PolicyStatement } from './iam.ts';
+import { createHash } from 'node:crypto';
+import type { PolicyStatement, ResourcePolicyStatement } from './iam.ts';
+
+/** An EC2-shaped id for a resource EC2 names itself (`subnet-…`, `sg-…`), stable per logical id. */
+const ec2Id = (prefix: string, logicalId: string) =>
+  `${prefix}-0${createHash('sha256').update(logicalId).digest('hex').slice(0, 16)}`;
 
 /** A CloudFormation template, as far as this reader needs it. */
 export interface CfnTemplate {
@@ -26,7 +31,23 @@ export interface FunctionProfile extends RoleProfile {
   /** The deployed name (`<stage>-system-api`). */
   functionName: string;
   environment: Record<string, string>;
+  /**
+   * The function's asynchronous invocation settings (`AWS::Lambda::EventInvokeConfig`): retries,
+   * the oldest event Lambda still runs, and the on-failure destination. Absent: Lambda's defaults
+   * (2 retries, 6 hours, no destination).
+   */
+  asyncInvoke?: AsyncInvokeConfig;
 }
+
+export interface AsyncInvokeConfig {
+  maximumRetryAttempts: number;
+  maximumEventAgeSeconds: number;
+  /** The on-failure destination's ARN (an SQS queue here). */
+  onFailure?: string;
+}
+
+/** A bucket's resource policy (`AWS::S3::BucketPolicy`) statement, resolved. */
+export type BucketPolicyStatement = ResourcePolicyStatement;
 
 export interface TaskProfile extends RoleProfile {
   name: string;
@@ -59,6 +80,10 @@ export interface TemplateProfiles {
   /** Every role of the template by ARN (the state machines' execution role among them). */
   roles: Record<string, RoleProfile>;
   api: { throttles: ApiThrottles };
+  /** Each bucket's resource policy statements, by bucket name. */
+  bucketPolicies?: Record<string, BucketPolicyStatement[]>;
+  /** Each instance profile's roles (ARNs), by the profile's ARN (RunInstances passes them). */
+  instanceProfiles?: Record<string, string[]>;
 }
 
 export interface ResolveOptions {
@@ -129,6 +154,14 @@ export function templateResolver(
         return `arn:aws:sns:${region}:${account}:${named('TopicName')}`;
       case 'AWS::SQS::Queue':
         return `https://sqs.${region}.amazonaws.com/${account}/${named('QueueName')}`;
+      case 'AWS::EC2::Subnet':
+        return o.physicalNames[id] ?? ec2Id('subnet', id);
+      case 'AWS::EC2::VPC':
+        return o.physicalNames[id] ?? ec2Id('vpc', id);
+      case 'AWS::EC2::SecurityGroup':
+        return o.physicalNames[id] ?? ec2Id('sg', id);
+      case 'AWS::IAM::InstanceProfile':
+        return named('InstanceProfileName');
       default:
         return o.physicalNames[id] ?? id;
     }
@@ -162,6 +195,12 @@ export function templateResolver(
         return `arn:aws:kms:${region}:${account}:key/${id}`;
       case 'AWS::SQS::Queue.Arn':
         return `arn:aws:sqs:${region}:${account}:${str(prop(id, 'QueueName') ?? id)}`;
+      case 'AWS::EC2::SecurityGroup.GroupId':
+        return name();
+      case 'AWS::EC2::VPC.VpcId':
+        return name();
+      case 'AWS::IAM::InstanceProfile.Arn':
+        return `arn:aws:iam::${account}:instance-profile/${name()}`;
       default:
         return `${id}.${attr}`;
     }
@@ -243,15 +282,35 @@ export function templateProfiles(template: CfnTemplate, o: ResolveOptions): Temp
     return id;
   };
 
+  /** The function's EventInvokeConfig (unqualified or `$LATEST`), if the template has one. */
+  const asyncInvokeOf = (fnId: string): AsyncInvokeConfig | undefined => {
+    for (const r of Object.values(R)) {
+      if (r.Type !== 'AWS::Lambda::EventInvokeConfig') continue;
+      const p = r.Properties ?? {};
+      if ((p.FunctionName as { Ref?: string } | undefined)?.Ref !== fnId) continue;
+      if (p.Qualifier !== undefined && p.Qualifier !== '$LATEST') continue;
+      const dest = (p.DestinationConfig as { OnFailure?: { Destination?: Json } } | undefined)?.OnFailure
+        ?.Destination;
+      return {
+        maximumRetryAttempts: Number(p.MaximumRetryAttempts ?? 2),
+        maximumEventAgeSeconds: Number(p.MaximumEventAgeInSeconds ?? 21_600),
+        ...(dest !== undefined ? { onFailure: str(resolve(dest)) } : {}),
+      };
+    }
+    return undefined;
+  };
+
   const functions: Record<string, FunctionProfile> = {};
   for (const [name, id] of Object.entries(o.functionIds)) {
     const vars =
       (prop(id, 'Environment') as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
+    const asyncInvoke = asyncInvokeOf(id);
     functions[name] = {
       name,
       functionName: ref(id),
       environment: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, str(resolve(v))])),
       ...roleProfile(roleOf(prop(id, 'Role'))),
+      ...(asyncInvoke ? { asyncInvoke } : {}),
     };
   }
   const tasks: Record<string, TaskProfile> = {};
@@ -277,6 +336,19 @@ export function templateProfiles(template: CfnTemplate, o: ResolveOptions): Temp
       const p = roleProfile(id);
       roles[p.roleArn] = p;
     }
+  const bucketPolicies: Record<string, BucketPolicyStatement[]> = {};
+  for (const r of Object.values(R))
+    if (r.Type === 'AWS::S3::BucketPolicy') {
+      const bucket = str(resolve(r.Properties?.Bucket));
+      const doc = r.Properties?.PolicyDocument as { Statement: Json[] };
+      (bucketPolicies[bucket] ??= []).push(...(resolve(doc.Statement) as BucketPolicyStatement[]));
+    }
+  const instanceProfiles: Record<string, string[]> = {};
+  for (const [id, r] of Object.entries(R))
+    if (r.Type === 'AWS::IAM::InstanceProfile')
+      instanceProfiles[getAtt(id, 'Arn')] = ((r.Properties?.Roles ?? []) as Json[]).map(
+        (x) => `arn:aws:iam::${account}:role/${str(resolve(x))}`,
+      );
   return {
     stage: o.stage,
     account,
@@ -285,6 +357,8 @@ export function templateProfiles(template: CfnTemplate, o: ResolveOptions): Temp
     tasks,
     roles,
     api: { throttles: apiThrottles(template) },
+    bucketPolicies,
+    instanceProfiles,
   };
 }
 

@@ -101,16 +101,33 @@ async function redriveOne(
   m: Message,
   dryRun: boolean,
 ): Promise<RedriveRow> {
-  const base = { queue, messageId: m.MessageId ?? '' };
+  return redriveLetter(
+    c,
+    { queue, messageId: m.MessageId ?? '', body: m.Body ?? '' },
+    m.MessageAttributes?.TARGET_ARN?.StringValue,
+    dryRun,
+  );
+}
+
+/**
+ * One letter, wherever it was read from (an SQS queue, or the local runtime's dead letters, which
+ * have no queue): classified by its body as above and handed back to its function.
+ */
+export async function redriveLetter(
+  c: Pick<RedriveClients, 'lambda' | 'streams'>,
+  letter: { queue: string; messageId: string; body: string },
+  targetArn: string | undefined,
+  dryRun: boolean,
+): Promise<RedriveRow> {
+  const base = { queue: letter.queue, messageId: letter.messageId };
   let body: Record<string, unknown>;
   try {
-    body = JSON.parse(m.Body ?? '') as Record<string, unknown>;
+    body = JSON.parse(letter.body) as Record<string, unknown>;
   } catch {
     return { ...base, kind: 'unknown', target: '', outcome: 'unknown', detail: 'the body is not JSON' };
   }
   const ctx = body.requestContext as { functionArn?: string } | undefined;
   const batch = body.DDBStreamBatchInfo as StreamBatchInfo | undefined;
-  const targetArn = m.MessageAttributes?.TARGET_ARN?.StringValue;
   if (batch && ctx?.functionArn) return redriveStream(c, base, ctx.functionArn, batch, dryRun);
   if (targetArn) return deliver(c, { ...base, kind: 'event', target: targetArn }, body, dryRun);
   if (ctx?.functionArn && 'requestPayload' in body)
@@ -125,7 +142,7 @@ async function redriveOne(
 }
 
 async function deliver(
-  c: RedriveClients,
+  c: Pick<RedriveClients, 'lambda'>,
   row: Omit<RedriveRow, 'outcome'>,
   payload: unknown,
   dryRun: boolean,
@@ -136,7 +153,11 @@ async function deliver(
 }
 
 /** Invokes synchronously; answers why the function did not take the payload, if it did not. */
-async function invoke(c: RedriveClients, fn: string, payload: unknown): Promise<string | undefined> {
+async function invoke(
+  c: Pick<RedriveClients, 'lambda'>,
+  fn: string,
+  payload: unknown,
+): Promise<string | undefined> {
   try {
     const out = await c.lambda.send(
       new InvokeCommand({
@@ -159,7 +180,7 @@ async function invoke(c: RedriveClients, fn: string, payload: unknown): Promise<
 const seq = (s: string | undefined) => BigInt(s ?? '0');
 
 async function redriveStream(
-  c: RedriveClients,
+  c: Pick<RedriveClients, 'lambda' | 'streams'>,
   base: { queue: string; messageId: string },
   fn: string,
   b: StreamBatchInfo,

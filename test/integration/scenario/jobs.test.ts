@@ -347,7 +347,82 @@ describe('jobs through the local runtime', () => {
 
   it('no stream record was dead-lettered while the jobs ran', async () => {
     const dl = await api<{ events: unknown[]; streams: unknown[] }>('GET', '/local/dead-letters');
-    expect(dl.body).toEqual({ events: [], streams: [] });
+    expect(dl.body).toEqual({ events: [], streams: [], async: [] });
+  });
+
+  it("a job runner's asynchronous invocation that keeps failing is retried per its EventInvokeConfig, then dead-lettered with the job id only (no secret); the redrive runs the job", async () => {
+    // The device credentials (the CML secret) hold SECRET; the job's connectors name them.
+    const creds = rt.env.LCM_CML_CREDENTIALS!;
+    const cmlPassword = (JSON.parse(creds) as { cml: { password: string } }).cml.password;
+    rt.env.LCM_CML_CREDENTIALS = JSON.stringify({
+      ...(JSON.parse(creds) as object),
+      devices: { enable_password: SECRET },
+    });
+    rt.refreshEnvironments();
+    // The runner's role loses its grants for a while: each attempt fails in the handler
+    // (its DynamoDB calls are denied), as a runner that cannot reach its store would.
+    const get = rt.principals.get;
+    rt.principals.get = (pid) => {
+      const p = get(pid);
+      return pid === 'function/job-runner' && p ? { ...p, statements: [] } : p;
+    };
+    let id = '';
+    type Letter = {
+      destination?: string;
+      record: {
+        requestContext: Record<string, unknown>;
+        requestPayload: unknown;
+        responsePayload: Record<string, unknown>;
+      };
+    };
+    let letter: Letter;
+    try {
+      id = await submit('grade@v1', { case: 'async-dead-letter' });
+      letter = await waitFor('the async dead letter', async () =>
+        (await api<{ async?: Letter[] }>('GET', '/local/dead-letters')).body.async?.find(
+          (d) => JSON.stringify(d.record.requestPayload) === JSON.stringify({ job_id: id }),
+        ),
+      );
+    } finally {
+      rt.principals.get = get;
+      rt.env.LCM_CML_CREDENTIALS = creds;
+      rt.refreshEnvironments();
+    }
+    expect(letter.destination).toBe(`arn:aws:sqs:us-east-1:${LOCAL_ACCOUNT}:local-lcm-job-runner-async-dlq`);
+    expect(letter.record.requestContext).toMatchObject({
+      functionArn: `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT}:function:local-job-runner:$LATEST`,
+      condition: 'RetriesExhausted',
+      approximateInvokeCount: 3,
+    });
+    expect(letter.record.responsePayload.errorType).toBe('AccessDeniedException');
+    // The invocation carries the job id, never its input or a credential (D40).
+    expect(letter.record.requestPayload).toEqual({ job_id: id });
+    const text = JSON.stringify(letter);
+    for (const f of [
+      SECRET,
+      SECRET.toUpperCase(),
+      Buffer.from(SECRET).toString('base64').slice(0, 12),
+      [...SECRET].map((c) => c.codePointAt(0)).join(','),
+      cmlPassword,
+      'runtime_env',
+    ])
+      expect(text, f).not.toContain(f);
+    expect((await api<Job>('GET', `/v1/jobs/${id}`)).body.status).toBe('submitted');
+    // `lcm ops redrive`'s logic hands the letter back to the runner, which now runs the job.
+    const r = await api<{ rows: { kind: string; outcome: string; target: string }[] }>(
+      'POST',
+      '/local/dead-letters/redrive',
+    );
+    expect(r.body.rows).toContainEqual(
+      expect.objectContaining({
+        kind: 'async',
+        outcome: 'redriven',
+        target: expect.stringContaining('job-runner'),
+      }),
+    );
+    expect((await settled(id)).status).toBe('completed');
+    const after = (await api<{ async: Letter[] }>('GET', '/local/dead-letters')).body.async;
+    expect(after.filter((d) => JSON.stringify(d.record.requestPayload).includes(id))).toEqual([]);
   });
 
   it('credentials sent in a job request are refused, naming where and not what', async () => {
