@@ -409,7 +409,7 @@ export interface IamProxy {
    * S3 only: the same proxy standing for S3's plain-HTTP endpoint. Requests through `url` have
    * `aws:SecureTransport = true` (the proxy stands in for S3's TLS endpoint, which is what every
    * SDK client in Lambda uses); through `plainUrl`, `false`, so a bucket policy's TLS rule denies
-   * them (D193). Nothing in the product is given this address.
+   * them (D192). Nothing in the product is given this address.
    */
   plainUrl?: string;
   server: Server;

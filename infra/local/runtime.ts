@@ -332,7 +332,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
       principals,
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
-      // The content and artefacts buckets' policies (TLS only, …) from the template (D193).
+      // The content and artefacts buckets' policies (TLS only, …) from the template (D192).
       bucketPolicies: profiles.bucketPolicies ?? {},
     }),
   ]);

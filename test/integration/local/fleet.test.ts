@@ -122,6 +122,12 @@ describe('the CML fleet in the local runtime', () => {
     expect(rt.fleet.endpoint!.calls).toEqual(
       expect.arrayContaining(['DescribeImages', 'RunInstances', 'DescribeInstances']),
     );
+    // The pass acts as the fleet function: its EC2 and DynamoDB calls were checked against the
+    // template's grants for it, and none was denied (D191).
+    expect(rt.principals.calls['function/fleet-reconciler']).toBeGreaterThanOrEqual(
+      rt.fleet.endpoint!.calls.length,
+    );
+    expect(rt.principals.denials.filter((d) => d.principal === 'function/fleet-reconciler')).toEqual([]);
     expect(first.address).toMatch(/^127\.\d+\.1\.\d+$/);
     // Its own CML answers at its private address.
     const host = rt.fleet.hosts.get(first.instance_id!);

@@ -1,5 +1,5 @@
 /**
- * Bucket policies, locally (issue 16, D56/D143 "not enforced: resource policies" → D193): the
+ * Bucket policies, locally (issue 16, D56/D143 "not enforced: resource policies" → D192): the
  * local S3 proxy evaluates the request's bucket policy with the caller's identity policy as AWS
  * does within one account (an explicit Deny in either wins; an Allow in either allows). The
  * template's TLS rule (`aws:SecureTransport = false` → Deny) holds: the proxy stands for S3's TLS
