@@ -6,6 +6,7 @@
  */
 import { hostTypeFor, type HostType, type PodType } from './lifecycle.ts';
 import { Problem } from './problem.ts';
+import type { CapacityWait } from './session.ts';
 
 export type Licence = 'personal' | 'enterprise' | 'evaluation';
 
@@ -167,6 +168,24 @@ export function capacityWaitUntil(
   pendingSince: number,
 ): number {
   return Math.max(Date.parse(timeslot.start), pendingSince + timeslot.lead_time_minutes * 60_000);
+}
+
+/** How long a wait's reason may be on the part (the native step's message is bounded alike). */
+export const CAPACITY_WAIT_REASON_MAX = 500;
+
+/**
+ * The part's `waiting_for_capacity` after a phase failed with `lcm.WaitingForCapacity` at
+ * `failedAt` (D195): a first wait starts `since` then; a later one keeps `since` and takes the
+ * latest bound and reason. Unchanged, it is the same object, so a replayed decision writes nothing.
+ */
+export function noteCapacityWait(
+  current: CapacityWait | undefined,
+  o: { failedAt: number; until: number; cause?: string },
+): CapacityWait {
+  const until = new Date(o.until).toISOString();
+  const reason = (o.cause ?? WAITING_FOR_CAPACITY).slice(0, CAPACITY_WAIT_REASON_MAX);
+  if (!current) return { since: new Date(o.failedAt).toISOString(), until, reason };
+  return current.until === until && current.reason === reason ? current : { ...current, until, reason };
 }
 
 /** When a pod last became pending: its creation, or the fleet putting it back (its worker lost). */

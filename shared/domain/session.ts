@@ -195,6 +195,19 @@ export interface PartDoc extends TimedResource<PartStatus, PartDesired> {
   lds_session_id?: string;
   /** Where the candidate opens this part (from the LDS; web-only parts have one too). */
   launch_url?: string;
+  /**
+   * Set while a pod of the part waits for capacity (its placing phase failed with
+   * `lcm.WaitingForCapacity` and runs again every minute, D150): since the first wait, until its
+   * bound, the latest reason. Cleared when the pods are placed or the part leaves `instantiating`.
+   */
+  waiting_for_capacity?: CapacityWait;
+}
+
+/** A part's wait for a worker (D195): `since` the first wait, `until` its bound, the latest `reason`. */
+export interface CapacityWait {
+  since: string;
+  until: string;
+  reason: string;
 }
 
 /** Who asked for a pause or a resume: a principal through the API, or the lab delivery system. */

@@ -6,6 +6,7 @@
  */
 import { ID_PREFIX, shortHash } from '../domain/ids.ts';
 import { pausedMs } from '../domain/pause.ts';
+import { WAITING_FOR_CAPACITY } from '../domain/placement.ts';
 import type { PauseRecord } from '../domain/session.ts';
 import { type CloudEvent, makeCloudEvent } from './cloudevent.ts';
 import { EVENT_TYPES, SOURCES } from './types.ts';
@@ -135,10 +136,14 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
           .filter((e) => e.outcome)
           .map((e) => e.execution_name),
       );
+      // A wait for capacity is announced once (D195): while the part already waited, the phase's
+      // re-runs a minute apart are not announced, neither started nor failed waiting again.
+      const rerunWhileWaiting = !!old?.waiting_for_capacity;
       const seen = new Set<string>();
       for (const e of [...((img.phase_log as PhaseExecution[] | undefined) ?? []), ...(exec ? [exec] : [])]) {
         if (!e.outcome || endedBefore.has(e.execution_name) || seen.has(e.execution_name)) continue;
         seen.add(e.execution_name);
+        if (rerunWhileWaiting && e.outcome === 'failed' && e.error === WAITING_FOR_CAPACITY) continue;
         emit(
           e.outcome === 'succeeded' ? EVENT_TYPES.partPhaseCompleted : EVENT_TYPES.partPhaseFailed,
           SOURCES.orchestration,
@@ -195,7 +200,22 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
           ...(d.points_awarded !== undefined ? { points_awarded: d.points_awarded } : {}),
         });
       }
-      if (exec && exec.execution_name !== oldExec?.execution_name)
+      if (img.waiting_for_capacity && !old?.waiting_for_capacity) {
+        const w = img.waiting_for_capacity as { since: string; until: string; reason: string };
+        emit(EVENT_TYPES.partWaitingForCapacity, SOURCES.sessions, subject, {
+          session_id: img.session_id,
+          part_order: img.order,
+          phase: exec?.phase ?? null,
+          since: w.since,
+          until: w.until,
+          reason: w.reason,
+        });
+      }
+      if (
+        exec &&
+        exec.execution_name !== oldExec?.execution_name &&
+        !(rerunWhileWaiting && img.waiting_for_capacity)
+      )
         emit(
           EVENT_TYPES.partPhaseStarted,
           SOURCES.orchestration,

@@ -24,6 +24,7 @@ export const EVENT_TYPES = {
   partReviewEscalated: 'lcm.session_part.review_escalated.v1',
   partPaused: 'lcm.session_part.paused.v1',
   partResumed: 'lcm.session_part.resumed.v1',
+  partWaitingForCapacity: 'lcm.session_part.waiting_for_capacity.v1',
   partPhaseStarted: 'lcm.session_part.phase_started.v1',
   partPhaseCompleted: 'lcm.session_part.phase_completed.v1',
   partPhaseFailed: 'lcm.session_part.phase_failed.v1',

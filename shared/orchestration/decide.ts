@@ -30,7 +30,12 @@ import { cleanupDeadline, endMs, provisionAt, startMs } from '../domain/timeslot
 import { isPaused, pauseLimitAt, planResume } from '../domain/pause.ts';
 import { transition } from '../domain/timed-resource.ts';
 import { combinePartReports } from './aggregate.ts';
-import { capacityWaitUntil, pendingSince, WAITING_FOR_CAPACITY } from '../domain/placement.ts';
+import {
+  capacityWaitUntil,
+  noteCapacityWait,
+  pendingSince,
+  WAITING_FOR_CAPACITY,
+} from '../domain/placement.ts';
 
 export type Command =
   | {
@@ -108,7 +113,22 @@ class Decider {
     for (let pass = 0; pass < 12; pass++) {
       const before = this.changes + this.commands.length;
       this.step();
-      if (this.changes + this.commands.length === before) return;
+      if (this.changes + this.commands.length === before) break;
+    }
+    this.endCapacityWaits();
+  }
+
+  /**
+   * A part's wait for capacity ends when none of its pods is left to place, or when it is no
+   * longer instantiating (failed at the bound, cancelled, abandoned): the marker goes (D195).
+   */
+  private endCapacityWaits(): void {
+    for (const p of this.t.parts) {
+      if (!p.waiting_for_capacity) continue;
+      const unplaced = this.t.pods.some(
+        (x) => x.part_order === p.order && x.status === 'pending' && !x.host_id,
+      );
+      if (p.status !== 'instantiating' || !unplaced) this.patchPart(p, { waiting_for_capacity: undefined });
     }
   }
 
@@ -399,6 +419,15 @@ class Decider {
         error: 'no_capacity',
         cause: `no worker took ${pods} by ${iso(until)}, the end of the wait for capacity; last: ${ex.cause ?? ex.error}`,
       });
+    }
+    if (waiting.length) {
+      // The part says it waits, from its first wait (D195); the same wait is not written again.
+      const wait = noteCapacityWait(p.waiting_for_capacity, {
+        failedAt: Date.parse(ex.ended_at ?? ex.started_at),
+        until,
+        ...(ex.cause ? { cause: ex.cause } : {}),
+      });
+      if (wait !== p.waiting_for_capacity) this.patchPart(p, { waiting_for_capacity: wait });
     }
     if (this.now < Date.parse(ex.ended_at ?? ex.started_at) + CAPACITY_RETRY_MS) return;
     this.patchPart(p, { phase_execution: undefined, phase_log: logOf(p) });

@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, busEvents, hasLocalEndpoints, waitFor } from './support/api.ts';
+import { PARTS_COUNT_MISMATCH } from './support/seeds.ts';
 
 interface Tree {
   session: {
@@ -618,6 +619,42 @@ describe('bad requests get a documented problem and change nothing', () => {
     if (hasLocalEndpoints())
       expect((await busEvents()).filter((e) => e['detail-type'] === 'lcm.session.scheduled.v1').length).toBe(
         eventsBefore,
+      );
+  });
+});
+
+describe('definitions mean what they say (issue 15, finding 3)', () => {
+  it('a definition whose four parts share a selector that admits one part is refused at booking: parts-count-exceeded, nothing written', async () => {
+    // The e2e catalog's copy of the CCDE design exam with parts_count 1 on each COR part
+    // (test/e2e/support/seeds.ts). Before D74 it was accepted and planned four parts.
+    const def = await api<{ parts: { requirements?: { parts_count?: number } }[] }>(
+      'GET',
+      `/v1/session-definitions/${PARTS_COUNT_MISMATCH}`,
+    );
+    expect(def.status).toBe(200);
+    expect(def.body.parts.map((p) => p.requirements?.parts_count)).toEqual([1, 1, 1, 1]);
+    const who = candidate();
+    const scheduledBefore = hasLocalEndpoints()
+      ? (await busEvents()).filter((e) => e['detail-type'] === 'lcm.session.scheduled.v1').length
+      : 0;
+    const r = await api<
+      Problem & { detail: string; errors: { pointer: string; detail: string; rule: string }[] }
+    >('POST', '/v1/sessions', {
+      session_type: PARTS_COUNT_MISMATCH,
+      timeslot: slot(300, 308),
+      candidate: who,
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(422);
+    expect(r.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(r.body.type).toBe('urn:lcm:problem:parts-count-exceeded');
+    expect(r.body.errors[0]).toMatchObject({ pointer: '/session_type', rule: 'requirements.parts_count' });
+    expect(r.body.errors[0]!.detail).toMatch(/4 parts share "\* CCDE \* COR".*parts_count is 1/);
+    await new Promise((res) => setTimeout(res, 300));
+    const listed = await api<{ items: unknown[] }>('GET', `/v1/sessions?candidate_id=${who.candidate_id}`);
+    expect(listed.body.items).toEqual([]);
+    if (hasLocalEndpoints())
+      expect((await busEvents()).filter((e) => e['detail-type'] === 'lcm.session.scheduled.v1').length).toBe(
+        scheduledBefore,
       );
   });
 });

@@ -3,6 +3,7 @@
  * whole local runtime once (accelerated clock) and hands its URL to the tests. With
  * LCM_E2E_TARGET=localstack it starts nothing: the tests use LCM_API_URL of a `cdklocal deploy`.
  */
+import { rmSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { e2eTarget } from '../e2e/support/target.ts';
 
@@ -15,6 +16,10 @@ export default async function setup(project: TestProject) {
     return;
   }
   await import('../../infra/local/polyfills.ts');
+  // The repository's seeds and the e2e-only definitions that exist to be refused.
+  const { e2eSeedsDir } = await import('../e2e/support/seeds.ts');
+  const seeds = process.env.LCM_SEEDS_DIR ? undefined : e2eSeedsDir();
+  if (seeds) process.env.LCM_SEEDS_DIR = seeds;
   const { startLocalRuntime } = await import('../../infra/local/runtime.ts');
   const runtime = await startLocalRuntime({
     port: 0,
@@ -31,7 +36,10 @@ export default async function setup(project: TestProject) {
   project.provide('apiUrl', runtime.apiUrl);
   project.provide('localEndpoints', true);
   project.provide('awsEnv', runtime.env);
-  return () => runtime.stop();
+  return async () => {
+    await runtime.stop();
+    if (seeds) rmSync(seeds, { recursive: true, force: true });
+  };
 }
 
 declare module 'vitest' {

@@ -77,12 +77,29 @@ export const createSessionBody: JsonSchema = {
   },
 };
 
+/** Set on a part while a pod of it waits for a worker that is booting (D150, D195). */
+export const capacityWaitSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['since', 'until', 'reason'],
+  description:
+    'The part waits for capacity: its placing phase runs again every minute until a worker takes its pods or until passes (then the part fails with no_capacity). Absent when not waiting.',
+  properties: {
+    since: { ...dateTime, description: 'When the wait started (the first placement that had to wait)' },
+    until: { ...dateTime, description: 'The end of the wait: no worker by then fails the part' },
+    reason: { type: 'string', maxLength: 500, description: 'Why, as of the latest attempt' },
+  },
+};
+
 export const sessionTreeSchema: JsonSchema = {
   type: 'object',
   required: ['session', 'parts', 'pods'],
   properties: {
     session: { type: 'object' },
-    parts: { type: 'array', items: { type: 'object' } },
+    parts: {
+      type: 'array',
+      items: { type: 'object', properties: { waiting_for_capacity: capacityWaitSchema } },
+    },
     pods: { type: 'array', items: { type: 'object' } },
   },
 };

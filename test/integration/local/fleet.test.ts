@@ -20,7 +20,12 @@ let rt: LocalRuntime;
 
 interface Tree {
   session: { id: string; status: string };
-  parts: { order: number; status: string; failure?: { error: string } }[];
+  parts: {
+    order: number;
+    status: string;
+    failure?: { error: string };
+    waiting_for_capacity?: { since: string; until: string; reason: string };
+  }[];
   pods: {
     id: string;
     status: string;
@@ -237,6 +242,19 @@ describe('the CML fleet in the local runtime', () => {
         e.detail.subject === `sessions/${waiting}/parts/1`,
     );
     expect(waits.map((e) => e.detail.data.error)).toContain('lcm.WaitingForCapacity');
+    // The wait is announced once, not per attempt (D195): one waiting_for_capacity with its bound,
+    // the first attempt's refusal only, and the part no longer carries the wait once placed.
+    expect(waits.filter((e) => e.detail.data.error === 'lcm.WaitingForCapacity')).toHaveLength(1);
+    const announced = (await events()).filter(
+      (e) =>
+        e['detail-type'] === 'lcm.session_part.waiting_for_capacity.v1' &&
+        e.detail.subject === `sessions/${waiting}/parts/1`,
+    );
+    expect(announced).toHaveLength(1);
+    expect(announced[0]!.detail.data).toMatchObject({ phase: 'instantiate', part_order: 1 });
+    expect(Date.parse(String(announced[0]!.detail.data.until))).toBeGreaterThanOrEqual(lostAt);
+    expect(String(announced[0]!.detail.data.reason)).toMatch(/waits for a worker that is booting|lost/);
+    expect(again.parts[0]!.waiting_for_capacity).toBeUndefined();
     // The fleet launched a replacement for the lost worker.
     const replacement = (await workers()).filter((x) => x.id !== first.id);
     expect(replacement.length).toBeGreaterThan(0);
