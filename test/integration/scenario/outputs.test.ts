@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../shared/domain/clock.ts';
-import { sleeperFor } from '../../../shared/domain/sleep.ts';
+import { deadlineFor, sleeperFor } from '../../../shared/domain/sleep.ts';
 import { executeJob, JobRepository, type JobContent } from '../../../shared/scenario/jobs.ts';
 import type { OutputStore } from '../../../shared/scenario/functions.ts';
 import { keys } from '../../../shared/store/keys.ts';
@@ -69,6 +69,10 @@ describe('job outputs larger than a record', () => {
     const svc = {
       ...services(new FakeConsoles({ 2001: { 'show tech-support': big } })),
       sleep: sleeperFor(clock),
+      // Step deadlines on the test's clock, which stands still: regex over 2 MB on a machine whose
+      // cores are busy elsewhere can take longer than any wall-time floor, and this test is about
+      // sizes, not timeouts (those are jq-deadline.test.ts and the executor's timeout tests).
+      deadline: deadlineFor(clock, 0),
       outputs,
     };
     const r = await executeJob({
