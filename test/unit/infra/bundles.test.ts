@@ -24,7 +24,9 @@ const MB = 1024 * 1024;
  * here, whatever the machine's speed. Add a package only for a handler that calls it.
  */
 const LOADS: Record<string, string[]> = {
-  'lambdas/get-system.ts': ['metrics', 'middy', 'ajv'],
+  // `ajv` is the schema compiler: the API functions validate requests with the validators compiled
+  // ahead of time (D186) and do not load it; content and seed validation still compile theirs.
+  'lambdas/get-system.ts': ['metrics', 'middy'],
   'lambdas/sessions-api.ts': [
     'client-dynamodb',
     'lib-dynamodb',
@@ -32,7 +34,6 @@ const LOADS: Record<string, string[]> = {
     'idempotency',
     'metrics',
     'middy',
-    'ajv',
   ],
   'lambdas/workers-api.ts': [
     'client-dynamodb',
@@ -41,9 +42,8 @@ const LOADS: Record<string, string[]> = {
     'lib-dynamodb',
     'metrics',
     'middy',
-    'ajv',
   ],
-  'lambdas/catalog-api.ts': ['client-dynamodb', 'lib-dynamodb', 'metrics', 'middy', 'ajv'],
+  'lambdas/catalog-api.ts': ['client-dynamodb', 'lib-dynamodb', 'metrics', 'middy'],
   'lambdas/content-api.ts': [
     'client-dynamodb',
     'client-lambda',
@@ -67,7 +67,6 @@ const LOADS: Record<string, string[]> = {
     'idempotency',
     'metrics',
     'middy',
-    'ajv',
   ],
   'lambdas/run-job.ts': [
     'client-dynamodb',
@@ -116,7 +115,6 @@ const LOADS: Record<string, string[]> = {
     'idempotency',
     'metrics',
     'middy',
-    'ajv',
   ],
   'lambdas/seed-catalog.ts': ['client-dynamodb', 'client-sfn', 'lib-dynamodb', 'ajv', 'yaml'],
 };
@@ -149,6 +147,9 @@ function loadedAtColdStart(metafile: Metafile, entry: string): string[] {
       }
   const heavy = new Set<string>();
   for (const f of seen) {
+    // The standalone validators (D186) import two small helpers from ajv's and ajv-formats'
+    // runtime folders; `ajv` in LOADS is the compiler, which they do not load.
+    if (/node_modules\/(ajv\/dist\/runtime|ajv-formats\/dist\/formats\.js)/.test(f)) continue;
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1];
     if (pkg && HEAVY[pkg]) heavy.add(HEAVY[pkg]);
   }
