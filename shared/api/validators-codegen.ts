@@ -42,7 +42,7 @@ export function validatorsModuleSource(contracts: RouteContract[]): string {
     }
   }
   const keys = [...byKey.keys()].sort();
-  let code = standaloneCode(ajv, Object.fromEntries(keys.map((k) => [k, k])));
+  let code = standaloneCode.default(ajv, Object.fromEntries(keys.map((k) => [k, k])));
   // ajv writes its runtime helpers as `require("…")`; an ES module imports them. They are CommonJS,
   // whose namespace Node and esbuild shape one way (`default` is `module.exports`) and Vitest
   // another (`default` is `exports.default`): `cjs` takes `module.exports` from either.

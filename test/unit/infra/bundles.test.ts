@@ -35,14 +35,9 @@ const LOADS: Record<string, string[]> = {
     'metrics',
     'middy',
   ],
-  'lambdas/workers-api.ts': [
-    'client-dynamodb',
-    'client-ec2',
-    'client-s3',
-    'lib-dynamodb',
-    'metrics',
-    'middy',
-  ],
+  // EC2 and S3 left the workers API (D187): it never calls EC2, and loads S3 on the first pod
+  // definition an availability answer reads.
+  'lambdas/workers-api.ts': ['client-dynamodb', 'lib-dynamodb', 'metrics', 'middy'],
   'lambdas/catalog-api.ts': ['client-dynamodb', 'lib-dynamodb', 'metrics', 'middy'],
   'lambdas/content-api.ts': [
     'client-dynamodb',
@@ -106,7 +101,7 @@ const LOADS: Record<string, string[]> = {
     'client-sfn',
     'lib-dynamodb',
   ],
-  'lambdas/reconcile-fleet.ts': ['client-dynamodb', 'client-ec2', 'client-s3', 'lib-dynamodb'],
+  'lambdas/reconcile-fleet.ts': ['client-dynamodb', 'client-ec2', 'lib-dynamodb'],
   'lambdas/accept-inbound-event.ts': [
     'client-dynamodb',
     'client-secrets-manager',
