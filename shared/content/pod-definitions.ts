@@ -8,7 +8,7 @@
 import { Problem } from '../domain/problem.ts';
 import { env } from '../runtime/env.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
-import { perClients, s3Options } from '../runtime/aws.ts';
+import { s3ClientOnFirstUse } from '../runtime/aws-on-first-use.ts';
 import { keys } from '../store/keys.ts';
 import { StateStore, type StoredItem } from '../store/state-store.ts';
 import { S3Documents } from '../adapters/s3-documents.ts';
@@ -18,14 +18,9 @@ export async function podDefinitionDocument(
   id: string,
   store = new StateStore(documentClient(), env('stateTable')),
 ): Promise<Record<string, unknown>> {
+  // S3 on the first read (D187): the workers API reads pod definitions only when an availability
+  // question meets booked sessions, and its other routes never.
   const pd = await store.get<StoredItem & { document_ref?: string }>(keys.podDefinition(id));
   if (!pd?.document_ref) throw new Problem('not-found', `no synced pod definition ${id}`);
-  return new S3Documents(await s3OnFirstRead(), env('contentBucket')).get(pd.document_ref);
+  return new S3Documents(await s3ClientOnFirstUse(), env('contentBucket')).get(pd.document_ref);
 }
-
-/**
- * The S3 client, its SDK package loaded on the first document read (D187): the workers API reads
- * pod definitions only when an availability question meets booked sessions, and its other routes
- * never; a static import made every cold start load S3.
- */
-const s3OnFirstRead = perClients(async () => new (await import('@aws-sdk/client-s3')).S3Client(s3Options()));

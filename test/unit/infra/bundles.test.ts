@@ -93,14 +93,8 @@ const LOADS: Record<string, string[]> = {
     'batch',
     'idempotency',
   ],
-  'lambdas/reconcile-sessions.ts': [
-    'client-dynamodb',
-    'client-ecs',
-    'client-lambda',
-    'client-s3',
-    'client-sfn',
-    'lib-dynamodb',
-  ],
+  // The reconciler's Lambda, ECS and S3 clients load on first use (D188).
+  'lambdas/reconcile-sessions.ts': ['client-dynamodb', 'client-sfn', 'lib-dynamodb'],
   'lambdas/reconcile-fleet.ts': ['client-dynamodb', 'client-ec2', 'lib-dynamodb'],
   'lambdas/accept-inbound-event.ts': [
     'client-dynamodb',
