@@ -2,7 +2,7 @@
 import { httpHandler, route } from '../shared/api/http.ts';
 import { workersContracts as c } from '../shared/api/contracts/workers.ts';
 import { commandWorker, listWorkers } from '../shared/fleet/operator.ts';
-import { availabilityAnswer } from '../shared/fleet/service.ts';
+import { availabilityAnswer } from '../shared/fleet/availability-service.ts';
 import { StateStore } from '../shared/store/state-store.ts';
 import { documentClient } from '../shared/runtime/aws-dynamodb.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';

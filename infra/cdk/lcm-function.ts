@@ -17,7 +17,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../shared/runtime/env.ts';
 import { functionName, stateMachinePrefix } from '../naming.ts';
 import type { FunctionDecl, TableName } from '../topology.ts';
-import { ESM_BANNER, EXTERNAL_MODULES, LAMBDA_NODE_TARGET } from './bundling.ts';
+import { ALL_SDK, ESM_BANNER, externalModulesFor, LAMBDA_NODE_TARGET, NATIVE_ADDONS } from './bundling.ts';
 import type { StageConfig } from './config.ts';
 import type { LcmNetwork } from './network.ts';
 import { WORKER_TAGS } from '../../shared/domain/worker.ts';
@@ -80,7 +80,11 @@ export class LcmFunction extends Construct {
         mainFields: ['module', 'main'],
         minify: true,
         sourceMap: true,
-        externalModules: EXTERNAL_MODULES,
+        // The SDK a handler imports statically is bundled (D189); finding it takes an esbuild pass,
+        // skipped when the stack is not bundled (tests synthesize with bundling off).
+        externalModules: Stack.of(this).bundlingRequired
+          ? externalModulesFor(`${props.root}/${decl.entry}`)
+          : [...ALL_SDK, ...NATIVE_ADDONS],
         banner: ESM_BANNER,
         forceDockerBundling: false,
         ...(copies.length || files.length

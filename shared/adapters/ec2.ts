@@ -23,55 +23,8 @@ import {
   type WorkerTemplate,
 } from '../domain/worker.ts';
 
-export type Ec2ErrorKind =
-  'capacity' | 'limit' | 'throttled' | 'not_found' | 'invalid' | 'denied' | 'unknown';
-
-export class Ec2Error extends Error {
-  constructor(
-    readonly kind: Ec2ErrorKind,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'Ec2Error';
-  }
-  /** Worth trying again later without changing anything. */
-  get retryable(): boolean {
-    return this.kind === 'capacity' || this.kind === 'throttled' || this.kind === 'unknown';
-  }
-}
-
-const KIND_BY_CODE: Record<string, Ec2ErrorKind> = {
-  InsufficientInstanceCapacity: 'capacity',
-  InsufficientHostCapacity: 'capacity',
-  InsufficientCapacity: 'capacity',
-  InstanceLimitExceeded: 'limit',
-  VcpuLimitExceeded: 'limit',
-  MaxSpotInstanceCountExceeded: 'limit',
-  RequestLimitExceeded: 'throttled',
-  Throttling: 'throttled',
-  ThrottlingException: 'throttled',
-  'InvalidInstanceID.NotFound': 'not_found',
-  'InvalidInstanceID.Malformed': 'invalid',
-  'InvalidAMIID.NotFound': 'not_found',
-  'InvalidSubnetID.NotFound': 'invalid',
-  'InvalidGroup.NotFound': 'invalid',
-  InvalidParameterValue: 'invalid',
-  IncorrectInstanceState: 'invalid',
-  UnauthorizedOperation: 'denied',
-};
-
-/** Maps an SDK error to an Ec2Error by EC2's error code (`name` on SDK v3 service exceptions). */
-export function mapEc2Error(e: unknown, doing: string): Ec2Error {
-  if (e instanceof Ec2Error) return e;
-  const err = e as { name?: string; Code?: string; message?: string };
-  const code = err.name && err.name !== 'Error' ? err.name : (err.Code ?? 'Unknown');
-  return new Ec2Error(
-    KIND_BY_CODE[code] ?? 'unknown',
-    code,
-    `${doing}: ${code}: ${err.message ?? String(e)}`,
-  );
-}
+export { Ec2Error, mapEc2Error, type Ec2ErrorKind } from './ec2-errors.ts';
+import { Ec2Error, mapEc2Error } from './ec2-errors.ts';
 
 /** Where and how a template's instance is launched (the stage's network, from configuration). */
 export interface LaunchSpec {

@@ -4,7 +4,7 @@
  * tasks it started and that still run are found and stopped. Step Functions does not stop a
  * `.waitForTaskToken` task itself; a task left running would keep a CML lab busy for an hour.
  */
-import { ListTasksCommand, StopTaskCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 
 /** ECS caps `startedBy` at 128 characters; execution names are at most 80. */
 export const startedByOf = (executionName: string) => executionName.slice(0, 128);
@@ -16,6 +16,9 @@ export async function stopExecutionTasks(
   executionName: string,
   reason: string,
 ): Promise<string[]> {
+  // The commands through `import()` (instant once the client is built): this module loads no SDK
+  // package at cold start (the reconciler stops tasks only when a phase execution ends, D188).
+  const { ListTasksCommand, StopTaskCommand } = await import('@aws-sdk/client-ecs');
   const stopped: string[] = [];
   let nextToken: string | undefined;
   do {

@@ -3,7 +3,14 @@
  * (content), job reports (scenario) and part archives (orchestration). Records and payloads hold
  * the reference, never the document (DynamoDB items stay under 400 KB, states under 256 KiB).
  */
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+
+/**
+ * The commands come from a dynamic `import()` (instant once the client's module is loaded): this
+ * module loads no SDK package at cold start, so a handler that reads a document on some requests
+ * only can load S3 on the first (`pod-definitions.ts`, D187).
+ */
+const s3Commands = () => import('@aws-sdk/client-s3');
 
 export const s3Ref = (bucket: string, key: string) => `s3://${bucket}/${key}`;
 
@@ -20,6 +27,7 @@ export class S3Documents {
 
   /** Writes `document` as JSON at `key`; answers its reference. */
   async putAt(key: string, document: unknown): Promise<string> {
+    const { PutObjectCommand } = await s3Commands();
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
@@ -39,6 +47,7 @@ export class S3Documents {
   async get(ref: string): Promise<Record<string, unknown>> {
     const at = parseS3Ref(ref);
     if (!at) throw new Error(`not an s3 reference: ${ref}`);
+    const { GetObjectCommand } = await s3Commands();
     const out = await this.s3.send(new GetObjectCommand({ Bucket: at.bucket, Key: at.key }));
     return JSON.parse(await out.Body!.transformToString()) as Record<string, unknown>;
   }

@@ -11,7 +11,8 @@ import { Problem, toProblem, type ProblemError } from '../domain/problem.ts';
 import { logger } from '../observability/logger.ts';
 import { countApiProblem } from '../runtime/metrics.ts';
 import { DEFAULT_MAX_BODY_BYTES, type RouteContract, routeKey } from './contract.ts';
-import { type JsonSchema, validateAgainst } from './schema.ts';
+import type { JsonSchema } from './schema-errors.ts';
+import { validateRequestPart as validateAgainst } from './validators.ts';
 
 export interface HttpRequest<P = Record<string, string>, Q = Record<string, unknown>, B = unknown> {
   params: P;
@@ -58,7 +59,12 @@ export function httpHandler(routes: Route[]) {
     const r = table.get(event.routeKey);
     try {
       if (!r) throw new Problem('route-not-found', `no route ${event.routeKey}`);
-      const req = parseRequest(event, ctx, r.contract, r.contract.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+      const req = await parseRequest(
+        event,
+        ctx,
+        r.contract,
+        r.contract.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      );
       const res = await r.handle(req);
       return {
         statusCode: res.status,
@@ -80,12 +86,12 @@ export function httpHandler(routes: Route[]) {
   return middy(core).use(injectLambdaContext(logger, { resetKeys: true }));
 }
 
-function parseRequest(
+async function parseRequest(
   event: APIGatewayProxyEventV2,
   context: Context,
   c: RouteContract,
   maxBody: number,
-): HttpRequest {
+): Promise<HttpRequest> {
   const headers = Object.fromEntries(
     Object.entries(event.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v ?? '']),
   );
@@ -102,12 +108,12 @@ function parseRequest(
         });
       continue;
     }
-    errors.push(...validateAgainst(h.schema, value, `/headers/${name}`));
+    errors.push(...(await validateAgainst(h.schema, value, `/headers/${name}`)));
   }
   const params = { ...(event.pathParameters ?? {}) } as Record<string, string>;
-  if (c.params) errors.push(...validateAgainst(c.params, params, '/params'));
+  if (c.params) errors.push(...(await validateAgainst(c.params, params, '/params')));
   const query = coerceQuery(event.queryStringParameters ?? {}, c.query);
-  if (c.query) errors.push(...validateAgainst(c.query, query, '/query'));
+  if (c.query) errors.push(...(await validateAgainst(c.query, query, '/query')));
   const rawBody = event.body
     ? event.isBase64Encoded
       ? Buffer.from(event.body, 'base64').toString('utf8')
@@ -128,7 +134,7 @@ function parseRequest(
     } catch (e) {
       throw new Problem('malformed-json', (e as Error).message);
     }
-    errors.push(...validateAgainst(c.body, body, ''));
+    errors.push(...(await validateAgainst(c.body, body, '')));
   } else if (rawBody && c.method !== 'GET' && c.method !== 'DELETE') {
     if (Buffer.byteLength(rawBody) > maxBody)
       throw new Problem('payload-too-large', `at most ${maxBody} bytes are accepted`);

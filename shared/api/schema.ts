@@ -1,20 +1,26 @@
 /**
  * One ajv instance (JSON Schema draft 2020-12) for every schema the product validates at its
- * edges. Errors come back as JSON pointers to the failing field, ready for problem+json.
+ * edges, compiled at run time: content and seed validation, tests. The API functions validate with
+ * the same schemas compiled ahead of time (`validators.ts`, D186). Errors come back as JSON
+ * pointers to the failing field, ready for problem+json.
  */
-import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import Ajv2020, { type Options, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { ProblemError } from '../domain/problem.ts';
+import { type JsonSchema, toProblemError } from './schema-errors.ts';
 
-export type JsonSchema = Record<string, unknown>;
+export type { JsonSchema } from './schema-errors.ts';
 
-const ajv = new Ajv2020.default({
+/** The options every schema is compiled with, here and ahead of time (`validators-codegen.ts`). */
+export const AJV_OPTIONS: Options = {
   allErrors: true,
   strict: true,
   allowUnionTypes: true,
   coerceTypes: false,
   useDefaults: false,
-});
+};
+
+const ajv = new Ajv2020.default(AJV_OPTIONS);
 addFormats.default(ajv);
 
 const cache = new WeakMap<JsonSchema, ValidateFunction>();
@@ -34,21 +40,3 @@ export function validateAgainst(schema: JsonSchema, data: unknown, base = ''): P
   if (fn(data)) return [];
   return (fn.errors ?? []).map((e) => toProblemError(e, base));
 }
-
-function toProblemError(e: ErrorObject, base: string): ProblemError {
-  let pointer = base + e.instancePath;
-  let detail = e.message ?? 'is invalid';
-  const p = e.params as Record<string, unknown>;
-  if (e.keyword === 'required') {
-    pointer += `/${escape(String(p.missingProperty))}`;
-    detail = 'is required';
-  } else if (e.keyword === 'additionalProperties') {
-    pointer += `/${escape(String(p.additionalProperty))}`;
-    detail = 'is not a known field';
-  } else if (e.keyword === 'enum') {
-    detail = `must be one of ${JSON.stringify(p.allowedValues)}`;
-  }
-  return { pointer: pointer || '/', detail, rule: e.keyword };
-}
-
-const escape = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');

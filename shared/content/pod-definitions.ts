@@ -2,12 +2,13 @@
  * A synced pod definition's document (its record in the state table, its body in the content
  * bucket). In a module of its own: the fleet, the native steps and the job services read pod
  * definitions, and importing them from `service.ts` loaded the whole content-sync pipeline (yaml,
- * yauzl, jq-wasm, ajv, the console adapter's ssh2) into their cold starts (D182).
+ * yauzl, jq-wasm, ajv, the console adapter's ssh2) into their cold starts (D182). S3 loads on
+ * the first read (D187).
  */
 import { Problem } from '../domain/problem.ts';
 import { env } from '../runtime/env.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
-import { s3Client } from '../runtime/aws-s3.ts';
+import { s3ClientOnFirstUse } from '../runtime/aws-on-first-use.ts';
 import { keys } from '../store/keys.ts';
 import { StateStore, type StoredItem } from '../store/state-store.ts';
 import { S3Documents } from '../adapters/s3-documents.ts';
@@ -17,7 +18,9 @@ export async function podDefinitionDocument(
   id: string,
   store = new StateStore(documentClient(), env('stateTable')),
 ): Promise<Record<string, unknown>> {
+  // S3 on the first read (D187): the workers API reads pod definitions only when an availability
+  // question meets booked sessions, and its other routes never.
   const pd = await store.get<StoredItem & { document_ref?: string }>(keys.podDefinition(id));
   if (!pd?.document_ref) throw new Problem('not-found', `no synced pod definition ${id}`);
-  return new S3Documents(s3Client(), env('contentBucket')).get(pd.document_ref);
+  return new S3Documents(await s3ClientOnFirstUse(), env('contentBucket')).get(pd.document_ref);
 }

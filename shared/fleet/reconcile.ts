@@ -10,7 +10,7 @@
  * announces `worker.scaled_up` / `worker.scaled_down` with its reason).
  */
 import type { LaunchSpec, StageInstance } from '../adapters/ec2.ts';
-import { Ec2Error } from '../adapters/ec2.ts';
+import { Ec2Error } from '../adapters/ec2-errors.ts';
 import { iso, type Clock } from '../domain/clock.ts';
 import { transition } from '../domain/timed-resource.ts';
 import { decideScaling, type FleetConfig, type PodBooking, type ScalingDecision } from '../domain/scaling.ts';

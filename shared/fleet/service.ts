@@ -9,16 +9,16 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Ec2Workers } from '../adapters/ec2.ts';
 import { podDefinitionDocument } from '../content/pod-definitions.ts';
 import type { Clock } from '../domain/clock.ts';
-import { DEFAULT_FLEET_CONFIG, type FleetConfig, type PodBooking } from '../domain/scaling.ts';
+import type { PodBooking } from '../domain/scaling.ts';
 import type { WorkerRecord, WorkerTemplate } from '../domain/worker.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
 import { ec2Client } from '../runtime/aws-ec2.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { ENV, env, envOptional } from '../runtime/env.ts';
-import { keys, PARTITIONS } from '../store/keys.ts';
+import { PARTITIONS } from '../store/keys.ts';
 import { StateStore, type StoredItem } from '../store/state-store.ts';
 import { ViewStore } from '../store/views.ts';
-import { availability, type AvailabilityQuery } from './availability.ts';
+import { fleetConfig } from './availability-service.ts';
 import { bookedDemand, cachedDemand } from './demand.ts';
 import {
   DEFAULT_FLEET_SETTINGS,
@@ -48,15 +48,6 @@ export interface FleetPassOptions {
 
 /** Booked sessions further ahead than this do not matter to this pass (look-ahead is an hour). */
 const BOOKING_HORIZON_MS = 24 * 3600_000;
-
-/** The stage's fleet configuration: the defaults, overridden by the stored item (seeds/workers.yaml). */
-export async function fleetConfig(store: StateStore): Promise<FleetConfig> {
-  const stored = await store.get<StoredItem & Partial<FleetConfig>>(keys.fleetConfig());
-  const config: FleetConfig = { ...DEFAULT_FLEET_CONFIG };
-  for (const k of Object.keys(DEFAULT_FLEET_CONFIG) as (keyof FleetConfig)[])
-    if (stored?.[k] !== undefined) (config as unknown as Record<string, unknown>)[k] = stored[k];
-  return config;
-}
 
 /** One pass of the fleet reconcile loop with ports from the environment. */
 export async function runFleetPass(o: FleetPassOptions): Promise<FleetPassReport> {
@@ -136,17 +127,4 @@ export function fleetNetworkFromEnv(): FleetSettings['network'] {
   };
 }
 
-/** The scheduler's question (GET /v1/availability), with the stage's fleet configuration. */
-export async function availabilityAnswer(clock: Clock, q: AvailabilityQuery) {
-  const store = new StateStore(documentClient(), env('stateTable'));
-  return availability(
-    {
-      store,
-      views: new ViewStore(documentClient(), env('viewsTable')),
-      clock,
-      demandOf: cachedDemand((id) => podDefinitionDocument(id, store)),
-      config: await fleetConfig(store),
-    },
-    q,
-  );
-}
+export { availabilityAnswer, fleetConfig } from './availability-service.ts';

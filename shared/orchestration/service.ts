@@ -3,16 +3,17 @@
  * execution ended, the clock ticked) and the ports the reconcile loop needs, wired from the
  * environment. Events only name a tree; the loop re-reads it and decides.
  */
-import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { parseExecutionName } from '../domain/names.ts';
 import { SESSION_TERMINAL, SESSION_STATUSES } from '../domain/session.ts';
 import { stateMachineArn, type ArnScope } from '../runtime/arns.ts';
 import { stopExecutionTasks } from '../adapters/ecs.ts';
 import { S3Documents } from '../adapters/s3-documents.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
-import { ecsClient } from '../runtime/aws-ecs.ts';
-import { lambdaClient } from '../runtime/aws-lambda.ts';
-import { s3Client } from '../runtime/aws-s3.ts';
+import {
+  ecsClientOnFirstUse,
+  lambdaClientOnFirstUse,
+  s3ClientOnFirstUse,
+} from '../runtime/aws-on-first-use.ts';
 import { sfnClient } from '../runtime/aws-sfn.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env, envOptional } from '../runtime/env.ts';
@@ -30,13 +31,7 @@ export function reconcilerPorts(scope: ArnScope, log: ReconcilerPorts['log']): R
     stage: env('stage'),
     teardownPod: async (session_id, part_order, pod_index, reason) => {
       const payload: NativeStepInput = { step: 'force_teardown', session_id, part_order, pod_index, reason };
-      await lambdaClient().send(
-        new InvokeCommand({
-          FunctionName: env('nativeStepsFunctionArn'),
-          InvocationType: 'Event',
-          Payload: Buffer.from(JSON.stringify(payload)),
-        }),
-      );
+      await invokeNativeStep(payload);
     },
     ldsCommand: async (session_id, c) => {
       const payload: NativeStepInput = {
@@ -45,23 +40,38 @@ export function reconcilerPorts(scope: ArnScope, log: ReconcilerPorts['log']): R
         part_order: c.part,
         ...(c.ends_at ? { ends_at: c.ends_at } : {}),
       };
-      await lambdaClient().send(
-        new InvokeCommand({
-          FunctionName: env('nativeStepsFunctionArn'),
-          InvocationType: 'Event',
-          Payload: Buffer.from(JSON.stringify(payload)),
-        }),
-      );
+      await invokeNativeStep(payload);
     },
     stopPhaseTasks: async (name, reason) => {
       const cluster = envOptional('jobClusterArn');
-      return cluster ? stopExecutionTasks(ecsClient(), cluster, name, reason) : [];
+      return cluster ? stopExecutionTasks(await ecsClientOnFirstUse(), cluster, name, reason) : [];
     },
-    putSessionReport: (session_id, report) =>
-      new S3Documents(s3Client(), env('artefactsBucket')).putAt(`reports/${session_id}/session.json`, report),
+    putSessionReport: async (session_id, report) =>
+      new S3Documents(await s3ClientOnFirstUse(), env('artefactsBucket')).putAt(
+        `reports/${session_id}/session.json`,
+        report,
+      ),
     now: () => runtimeClock().now(),
     log,
   };
+}
+
+/**
+ * Starts a native step asynchronously. Lambda, ECS and S3 load on first use (D188): most
+ * reconciler invocations (stream batches, ticks with nothing due) call none of them.
+ */
+async function invokeNativeStep(payload: NativeStepInput): Promise<void> {
+  const [client, { InvokeCommand }] = await Promise.all([
+    lambdaClientOnFirstUse(),
+    import('@aws-sdk/client-lambda'),
+  ]);
+  await client.send(
+    new InvokeCommand({
+      FunctionName: env('nativeStepsFunctionArn'),
+      InvocationType: 'Event',
+      Payload: Buffer.from(JSON.stringify(payload)),
+    }),
+  );
 }
 
 const OUTCOMES = {

@@ -1,5 +1,5 @@
 /** The ECS client, see `aws.ts`. */
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { perClients } from './aws.ts';
+import { ECS_OPTIONS, perClients } from './aws.ts';
 
-export const ecsClient: () => ECSClient = perClients(() => new ECSClient({ maxAttempts: 3 }));
+export const ecsClient: () => ECSClient = perClients(() => new ECSClient(ECS_OPTIONS));

@@ -1,5 +1,5 @@
 /** The Lambda client, see `aws.ts`. */
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { perClients } from './aws.ts';
+import { LAMBDA_OPTIONS, perClients } from './aws.ts';
 
-export const lambdaClient: () => LambdaClient = perClients(() => new LambdaClient({ maxAttempts: 3 }));
+export const lambdaClient: () => LambdaClient = perClients(() => new LambdaClient(LAMBDA_OPTIONS));

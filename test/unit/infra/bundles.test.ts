@@ -1,6 +1,6 @@
-/** Every Lambda bundle, built with the construct's own esbuild options, stays under 1 MB. */
+/** Every Lambda bundle, built with the construct's own esbuild options, stays under 1.5 MB. */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,12 @@ const root = resolve(import.meta.dirname, '../../..');
 mkdirSync(join(root, '.build'), { recursive: true });
 const out = mkdtempSync(join(root, '.build', 'test-bundles-'));
 const MB = 1024 * 1024;
+/**
+ * The SDK clients a handler imports statically are bundled (D189): 1 MB became 1.5 MB (the content
+ * functions carry yaml, yauzl, jq-wasm, ajv and three clients). Lambda allows 50 MB zipped; what a
+ * cold start pays is CPU, which bundling cut 2–3× (docs/performance.md).
+ */
+const MAX_BUNDLE_BYTES = 1.5 * MB;
 
 /**
  * What each handler's bundle loads on its cold start (issue 17, D181–D182): the AWS SDK packages
@@ -24,7 +30,9 @@ const MB = 1024 * 1024;
  * here, whatever the machine's speed. Add a package only for a handler that calls it.
  */
 const LOADS: Record<string, string[]> = {
-  'lambdas/get-system.ts': ['metrics', 'middy', 'ajv'],
+  // `ajv` is the schema compiler: the API functions validate requests with the validators compiled
+  // ahead of time (D186) and do not load it; content and seed validation still compile theirs.
+  'lambdas/get-system.ts': ['metrics', 'middy'],
   'lambdas/sessions-api.ts': [
     'client-dynamodb',
     'lib-dynamodb',
@@ -32,24 +40,18 @@ const LOADS: Record<string, string[]> = {
     'idempotency',
     'metrics',
     'middy',
-    'ajv',
   ],
-  'lambdas/workers-api.ts': [
-    'client-dynamodb',
-    'client-ec2',
-    'client-s3',
-    'lib-dynamodb',
-    'metrics',
-    'middy',
-    'ajv',
-  ],
-  'lambdas/catalog-api.ts': ['client-dynamodb', 'lib-dynamodb', 'metrics', 'middy', 'ajv'],
+  // EC2 and S3 left the workers API (D187): it never calls EC2, and loads S3 on the first pod
+  // definition an availability answer reads.
+  'lambdas/workers-api.ts': ['client-dynamodb', 'lib-dynamodb', 'util-dynamodb', 'metrics', 'middy'],
+  'lambdas/catalog-api.ts': ['client-dynamodb', 'lib-dynamodb', 'util-dynamodb', 'metrics', 'middy'],
   'lambdas/content-api.ts': [
     'client-dynamodb',
     'client-lambda',
     'client-s3',
     'client-sfn',
     'lib-dynamodb',
+    'util-dynamodb',
     'metrics',
     'middy',
     'ajv',
@@ -67,7 +69,6 @@ const LOADS: Record<string, string[]> = {
     'idempotency',
     'metrics',
     'middy',
-    'ajv',
   ],
   'lambdas/run-job.ts': [
     'client-dynamodb',
@@ -79,13 +80,20 @@ const LOADS: Record<string, string[]> = {
     'util-dynamodb',
     'idempotency',
   ],
-  'lambdas/native-steps.ts': ['client-dynamodb', 'client-s3', 'client-secrets-manager', 'lib-dynamodb'],
+  'lambdas/native-steps.ts': [
+    'client-dynamodb',
+    'client-s3',
+    'client-secrets-manager',
+    'lib-dynamodb',
+    'util-dynamodb',
+  ],
   'lambdas/sync-content.ts': [
     'client-dynamodb',
     'client-lambda',
     'client-s3',
     'client-sfn',
     'lib-dynamodb',
+    'util-dynamodb',
     'ajv',
     'jq-wasm',
     'yaml',
@@ -99,15 +107,9 @@ const LOADS: Record<string, string[]> = {
     'batch',
     'idempotency',
   ],
-  'lambdas/reconcile-sessions.ts': [
-    'client-dynamodb',
-    'client-ecs',
-    'client-lambda',
-    'client-s3',
-    'client-sfn',
-    'lib-dynamodb',
-  ],
-  'lambdas/reconcile-fleet.ts': ['client-dynamodb', 'client-ec2', 'client-s3', 'lib-dynamodb'],
+  // The reconciler's Lambda, ECS and S3 clients load on first use (D188).
+  'lambdas/reconcile-sessions.ts': ['client-dynamodb', 'client-sfn', 'lib-dynamodb', 'util-dynamodb'],
+  'lambdas/reconcile-fleet.ts': ['client-dynamodb', 'client-ec2', 'lib-dynamodb', 'util-dynamodb'],
   'lambdas/accept-inbound-event.ts': [
     'client-dynamodb',
     'client-secrets-manager',
@@ -116,9 +118,15 @@ const LOADS: Record<string, string[]> = {
     'idempotency',
     'metrics',
     'middy',
-    'ajv',
   ],
-  'lambdas/seed-catalog.ts': ['client-dynamodb', 'client-sfn', 'lib-dynamodb', 'ajv', 'yaml'],
+  'lambdas/seed-catalog.ts': [
+    'client-dynamodb',
+    'client-sfn',
+    'lib-dynamodb',
+    'util-dynamodb',
+    'ajv',
+    'yaml',
+  ],
 };
 /** Bundled packages worth watching (short names as in LOADS); the SDK is external and always listed. */
 const HEAVY: Record<string, string> = {
@@ -133,9 +141,17 @@ const HEAVY: Record<string, string> = {
   '@middy/core': 'middy',
 };
 
+const SDK_DEPENDENCIES = new Set(
+  Object.keys(
+    (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> })
+      .dependencies,
+  ).filter((d) => d.startsWith('@aws-sdk/')),
+);
+
 /** The packages a bundle loads at cold start: its static SDK imports and the heavy packages its entry reaches without a dynamic import. */
 function loadedAtColdStart(metafile: Metafile, entry: string): string[] {
   const output = Object.values(metafile.outputs)[0]!;
+  // The SDK packages it imports statically: bundled (D189), or external ones.
   const sdk = output.imports
     .filter((i) => i.external && i.kind === 'import-statement' && i.path.startsWith('@aws-sdk/'))
     .map((i) => i.path.slice('@aws-sdk/'.length));
@@ -149,31 +165,42 @@ function loadedAtColdStart(metafile: Metafile, entry: string): string[] {
       }
   const heavy = new Set<string>();
   for (const f of seen) {
+    // The standalone validators (D186) import two small helpers from ajv's and ajv-formats'
+    // runtime folders; `ajv` in LOADS is the compiler, which they do not load.
+    if (/node_modules\/(ajv\/dist\/runtime|ajv-formats\/dist\/formats\.js)/.test(f)) continue;
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1];
     if (pkg && HEAVY[pkg]) heavy.add(HEAVY[pkg]);
+    // A bundled SDK package the product depends on (its own dependencies are not listed).
+    if (pkg?.startsWith('@aws-sdk/') && SDK_DEPENDENCIES.has(pkg)) heavy.add(pkg.slice('@aws-sdk/'.length));
   }
   return [...new Set([...sdk, ...heavy])].sort();
 }
 
 describe('Lambda bundles', () => {
   it.each(system.functions.map((f) => [f.name, f.entry] as const))(
-    '%s is under 1 MB, loads in a fresh Node process, and loads at cold start only what its code uses',
+    '%s is under 1.5 MB, loads in a fresh Node process, and loads at cold start only what its code uses',
     async (name, entry) => {
       const outfile = join(out, `${name}.mjs`);
       const { metafile } = await build(esbuildOptions(join(root, entry), outfile));
       const size = statSync(outfile).size;
       expect(size).toBeGreaterThan(1000);
-      expect(size).toBeLessThan(MB);
+      expect(size).toBeLessThan(MAX_BUNDLE_BYTES);
       // Cold start (issue 17): @aws-sdk/client-ec2 is the largest SDK client (most of a cold
       // import's CPU for a handler that does not need it); a bundle loads it only when its code
       // reaches EC2 (the EC2 adapter or the EC2 client's own module), not through the shared
       // client registry.
       const output = Object.values(metafile!.outputs)[0]!;
-      const loadsEc2 = output.imports.some((i) => i.path === '@aws-sdk/client-ec2');
+      const loadsEc2 =
+        output.imports.some((i) => i.path === '@aws-sdk/client-ec2') ||
+        Object.keys(output.inputs).some((f) => f.includes('node_modules/@aws-sdk/client-ec2/'));
       const reachesEc2 = Object.keys(output.inputs).some((f) =>
         ['shared/runtime/aws-ec2.ts', 'shared/adapters/ec2.ts'].includes(f),
       );
       expect(loadsEc2, `${name} loads @aws-sdk/client-ec2 without using EC2`).toBe(reachesEc2);
+      // The SDK packages a handler imports statically are bundled, not loaded from the runtime's
+      // node_modules (D189: 2–3× the CPU); only those it imports on first use stay external.
+      const externalSdk = output.imports.filter((i) => i.external && i.path.startsWith('@aws-sdk/'));
+      expect(externalSdk.filter((i) => i.kind !== 'dynamic-import').map((i) => i.path)).toEqual([]);
       expect(loadedAtColdStart(metafile!, entry), `what ${entry} loads at cold start`).toEqual(
         [...(LOADS[entry] ?? ['(not listed in LOADS)'])].sort(),
       );
