@@ -26,11 +26,13 @@ export default async function setup(project: TestProject) {
     clock: { kind: 'accelerated', factor: Number(process.env.LCM_E2E_CLOCK_FACTOR ?? 600) },
     log: () => undefined,
   });
-  // The fleet starts with no worker: its warm minimum boots on the clock (a hang guard only).
-  for (let i = 0; ; i++) {
+  // The fleet starts with no worker: its warm minimum boots on the clock. The limit is a hang
+  // guard only, in wall time and generous: at load 15 two minutes were not enough.
+  const guard = Date.now() + 10 * 60_000;
+  for (;;) {
     const r = (await (await fetch(`${runtime.apiUrl}/v1/workers`)).json()) as { items: { status: string }[] };
     if (r.items.some((w) => w.status === 'running')) break;
-    if (i > 1200) throw new Error('no warm worker is running');
+    if (Date.now() > guard) throw new Error('no warm worker is running after 10 minutes of wall time');
     await new Promise((r) => setTimeout(r, 100));
   }
   project.provide('apiUrl', runtime.apiUrl);
