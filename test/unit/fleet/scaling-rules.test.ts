@@ -157,6 +157,9 @@ describe('time windows', () => {
     });
     const other = booking('p1', P, { license: 'personal', needs: needs({ cpu_cores: 1 }) });
     expect(ups(decide([w], [b, same], P - lead))).toEqual([]);
+    // An empty personal worker takes a personal pod.
+    const empty = worker('w1', personal);
+    expect(ups(decide([empty], [booking('p1', P, { license: 'personal' })], P - lead))).toEqual([]);
     expect(kindsOf(decide([w], [b, other], P - lead))).toEqual(['launch']);
   });
 
@@ -228,6 +231,17 @@ describe('the fullest fit', () => {
     expect(decide([w], [booking('p1', P)], P - 10 * MIN)).toEqual([]);
   });
 
+  it('a drain is cancelled before a pod waits for a worker that boots too late for it', () => {
+    const booting = worker('w1', { status: 'provisioning', launched_at: iso(P - 10 * MIN) }); // ready at P + 2 min
+    const draining = worker('w2', { desired_status: 'stopped', status: 'draining' });
+    expect(brief(ups(decide([booting, draining], [booking('p1', P)], P - 10 * MIN)))).toEqual([
+      ['undrain', 'w2', ['p1']],
+    ]);
+    // Ready exactly at the provision time is in time: no undrain.
+    const onTime = worker('w1', { status: 'provisioning', launched_at: iso(P - 12 * MIN) });
+    expect(ups(decide([onTime, draining], [booking('p1', P)], P - 10 * MIN))).toEqual([]);
+  });
+
   it('a fitting running worker is used before a drain is cancelled', () => {
     const draining = worker('w2', { desired_status: 'stopped', status: 'draining' });
     expect(
@@ -240,6 +254,8 @@ describe('when a worker is ready', () => {
   const now = T0 + 60 * MIN;
   it('running: now; pending or never launched: a full boot from now', () => {
     expect(readyAt({ status: 'running', launched_at: iso(T0) }, config, now)).toBe(now);
+    // Running is ready, even when it booted faster than the configured boot time.
+    expect(readyAt({ status: 'running', launched_at: iso(now - 5 * MIN) }, config, now)).toBe(now);
     expect(readyAt({ status: 'pending', launched_at: iso(now - 5 * MIN) }, config, now)).toBe(now + 12 * MIN);
     expect(readyAt({ status: 'provisioning' }, config, now)).toBe(now + 12 * MIN);
   });
@@ -560,6 +576,9 @@ describe('scale-down guards', () => {
       'keep',
     ]);
     expect(decide([{ ...w, idle_since: iso(T0) }], [], now).map((x) => x.kind)).toEqual(['drain']);
+    // Created running and updated since: idle since it became running, not since the update.
+    const created = worker('w1', { updated_at: iso(T0 + 50 * MIN) });
+    expect(decide([created], [], now).map((x) => x.kind)).toEqual(['drain']);
     // Never became running: its last update.
     const never = worker('w1', { state_history: [], updated_at: iso(T0 + 50 * MIN) });
     expect(decide([never], [], now).map((x) => x.kind)).toEqual(['keep']);
