@@ -496,6 +496,8 @@ describe('stopping', () => {
   ])('instance %s', (state, to, action, reason) => {
     const r = step({ status: 'stopping', desired_status: 'stopped' }, state);
     expect([r.to, r.action, r.reason]).toEqual([to, action, reason]);
+    // A move records the same reason in the worker's history.
+    expect(r.next?.state_history.at(-1)?.reason).toBe(to ? reason : undefined);
   });
 });
 
