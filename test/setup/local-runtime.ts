@@ -29,10 +29,27 @@ export default async function setup(project: TestProject) {
   // The fleet starts with no worker: its warm minimum boots on the clock. The limit is a hang
   // guard only, in wall time and generous: at load 15 two minutes were not enough.
   const guard = Date.now() + 10 * 60_000;
+  let said = Date.now();
   for (;;) {
-    const r = (await (await fetch(`${runtime.apiUrl}/v1/workers`)).json()) as { items: { status: string }[] };
+    const r = (await (await fetch(`${runtime.apiUrl}/v1/workers`)).json()) as {
+      items: { worker_id: string; status: string; failure?: string }[];
+    };
     if (r.items.some((w) => w.status === 'running')) break;
-    if (Date.now() > guard) throw new Error('no warm worker is running after 10 minutes of wall time');
+    // What the fleet is doing, when the wait is long: the workers, the last pass and its errors.
+    const state = () =>
+      JSON.stringify({
+        workers: r.items.map((w) => [w.worker_id, w.status, w.failure]),
+        last_pass: runtime.fleet.reports.at(-1)?.steps.slice(-5),
+        errors: runtime.fleet.errors.slice(-5),
+      });
+    if (Date.now() > guard) {
+      await runtime.stop().catch(() => undefined);
+      throw new Error(`no warm worker is running after 10 minutes of wall time: ${state()}`);
+    }
+    if (Date.now() - said > 60_000) {
+      said = Date.now();
+      console.error(`e2e setup: still waiting for a warm worker: ${state()}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   project.provide('apiUrl', runtime.apiUrl);
