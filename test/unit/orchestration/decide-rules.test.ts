@@ -214,3 +214,73 @@ describe('the end of a wait for capacity (D195)', () => {
     expect(d.tree.parts[0]).not.toHaveProperty('waiting_for_capacity');
   });
 });
+
+describe('the session`s own moves', () => {
+  it('moving to running stamps when the session started', () => {
+    const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: false }] });
+    t.session.status = 'admitting';
+    const d = decide(t, START, 'dev');
+    expect(d.tree.session.started_at).toBe(iso(START));
+  });
+
+  /** Aggregating with the given parts' outcomes (settled, so nothing else moves). */
+  function aggregating(parts: { status: 'archived' | 'failed'; percentage?: number }[]) {
+    const t = tree({ execution: 'parallel', parts: parts.map(() => ({ minutes: 60, pod: false })) });
+    t.session.status = 'aggregating';
+    parts.forEach((o, i) => {
+      const p = t.parts[i]!;
+      p.status = o.status;
+      if (o.percentage !== undefined)
+        p.score_report = {
+          points_awarded: o.percentage,
+          points_max: 100,
+          percentage: o.percentage,
+          passed: true,
+        } as never;
+    });
+    return t;
+  }
+
+  it('an archived part without a report and a failed part: no report to combine, finalizing', () => {
+    const d = decide(
+      aggregating([{ status: 'archived' }, { status: 'failed', percentage: 90 }]),
+      START + 61 * MIN,
+      'dev',
+    );
+    expect(d.tree.session).not.toHaveProperty('score_report');
+    expect(d.tree.session.state_history.map((h) => h.to)).toContain('finalizing');
+    expect(d.tree.session.state_history.map((h) => h.to)).not.toContain('submitting');
+    expect(d.tree.session.state_history.find((h) => h.to === 'finalizing')?.reason).toBe(
+      'no part produced a report',
+    );
+  });
+
+  it("an archived part's report is combined against the session's cut score", () => {
+    const d = decide(aggregating([{ status: 'archived', percentage: 60 }]), START + 61 * MIN, 'dev');
+    expect(d.tree.session.score_report).toMatchObject({ cut_score: 70, passed: false });
+    expect(d.tree.session.state_history.map((h) => h.to)).toContain('submitting');
+  });
+
+  it('finalizing ends when every pod is gone and no phase runs, not before', () => {
+    const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: true }] });
+    t.session.status = 'finalizing';
+    t.parts[0]!.status = 'archived';
+    const waiting = decide(t, START + 65 * MIN, 'dev');
+    expect(waiting.tree.session.status).toBe('finalizing');
+    t.pods[0]!.status = 'terminated';
+    const d = decide(t, START + 65 * MIN, 'dev');
+    expect(d.tree.session.status).toBe('completed');
+    expect(lastReason(d.tree.session)).toBe('finalized');
+  });
+
+  it('past the cleanup deadline a cancel wins over a held review: the session is cancelled', () => {
+    const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: false, review: 'manual' }] });
+    t.session.status = 'running';
+    t.parts[0]!.status = 'reviewing';
+    t.session.held_for_review = { at: iso(START + 70 * MIN), parts: [1] };
+    t.session.desired_status = 'cancelled';
+    const d = decide(t, START + 80 * MIN, 'dev');
+    expect(d.tree.session.status).toBe('cancelled');
+    expect(d.tree.parts[0]!.status).toBe('cancelled');
+  });
+});

@@ -342,6 +342,28 @@ describe('capture', () => {
     });
   });
 
+  it('a var named like its own step but captured twice is neither flat nor in that step`s bucket', async () => {
+    const fn: ScenarioFunctionImpl = async (ctx) => ({ out: `${ctx.step.id}-out` });
+    const { services } = rig();
+    const { r } = await run(
+      [step({ id: 'd', capture: { out: 'd' } }), step({ id: 'e', capture: { out: 'd' } })],
+      { services, functions: { 'evaluate.regex@v1': fn } },
+    );
+    expect(r.vars).toEqual({ e: { d: 'e-out' } });
+  });
+
+  it('reports a function adds are the job`s reports; a job that adds none has none', async () => {
+    const fn: ScenarioFunctionImpl = async (ctx) => {
+      ctx.addReport({ kind: 'score', ref: `mem://${ctx.step.id}`, summary: { step: ctx.step.id } });
+      return {};
+    };
+    const { services } = rig();
+    const { r } = await run([step({ id: 'r1' })], { services, functions: { 'evaluate.regex@v1': fn } });
+    expect(r.reports).toEqual([{ kind: 'score', ref: 'mem://r1', summary: { step: 'r1' } }]);
+    const { r: none } = await run([step({ id: 'plain' })], { services: rig().services });
+    expect(none.reports).toEqual([]);
+  });
+
   it("a step's bucket that is already a value is left as it is; the flat var is still written", async () => {
     const { services } = rig();
     const { r } = await run([step({ id: 's1', capture: { passed: 'p' } })], { services }, { s1: 'keep' });
@@ -511,6 +533,10 @@ describe('toJobError and mapAdapterError', () => {
       detail: 'plain',
     });
     expect(toJobError('a string', redactor)).toMatchObject({ kind: 'internal', detail: 'a string' });
+    expect(toJobError(undefined, redactor)).toMatchObject({ kind: 'internal', detail: 'undefined' });
+    // A problem without a detail reports its title.
+    const bare = toJobError(new Problem('conflict'), redactor);
+    expect(bare.detail).toBe(bare.title);
   });
 
   it('maps every adapter kind; an unknown or missing kind is internal; the message is kept', () => {
@@ -529,6 +555,8 @@ describe('toJobError and mapAdapterError', () => {
       expect([kind, p.kind, p.detail]).toEqual([kind, want, `m-${kind}`]);
     }
     expect(mapAdapterError('just text')).toMatchObject({ kind: 'internal', detail: 'just text' });
+    const cause = Object.assign(new Error('x'), { kind: 'conflict' });
+    expect(mapAdapterError(cause).cause).toBe(cause);
   });
 });
 
