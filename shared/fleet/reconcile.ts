@@ -188,7 +188,9 @@ async function stepOne(
   }
   let cur: Worker = w;
   if (step.next) {
-    const next = withCmlUrl({ ...step.next } as Worker, ports.settings);
+    // Two moves in one step (a late pass: the instance runs and CML already answers) are one
+    // conditional write: one version on from what was read, both moves kept in the history.
+    const next = withCmlUrl({ ...step.next, state_version: w.state_version + 1 } as Worker, ports.settings);
     await ports.store.put(next, w.state_version);
     cur = next;
   }

@@ -162,6 +162,21 @@ describe('the fleet reconcile pass (DynamoDB Local, simulated EC2, manual clock)
     expect(w!.address).toMatch(/^10\.20\./);
   });
 
+  it('a late pass that finds the instance running and CML already up moves the worker to running in one write', async () => {
+    // On a loaded machine passes come far apart in virtual time: the first pass after launch sees
+    // the instance running and CML answering at once (two moves in one step).
+    const r = await tracked({ warm: [{ template: 'cml-m5-2xlarge', region: 'eu-west-1', count: 1 }] });
+    await reconcileFleet(r.ports); // launch
+    r.clock.advance(MIN);
+    await reconcileFleet(r.ports); // provisioning: the instance is asked for
+    r.clock.advance(120 * MIN); // no pass while the instance starts and CML boots
+    const report = await reconcileFleet(r.ports);
+    expect(report.errors).toEqual([]);
+    const [w] = await mine(r);
+    expect(w).toMatchObject({ status: 'running' });
+    expect(w!.state_history.map((h) => h.to)).toEqual(['pending', 'provisioning', 'starting', 'running']);
+  });
+
   it('a pass run twice in the same instant does nothing the first did not', async () => {
     const r = await tracked({ warm: [{ template: 'cml-m5-2xlarge', region: 'eu-west-1', count: 1 }] });
     await reconcileFleet(r.ports);
