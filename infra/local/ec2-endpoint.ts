@@ -15,6 +15,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { listenOnLoopback } from './ports.ts';
 import { Ec2SimError, type Ec2Simulator, type SimInstance } from './sim/ec2-sim.ts';
 import { check, ec2Requests, tokenOf, type Principals } from './iam-endpoints.ts';
+import { launchNetwork, queryList, queryTags, tagSpecifications } from './ec2-query.ts';
 
 export interface Ec2Auth {
   principals: Principals;
@@ -112,7 +113,7 @@ export async function startEc2Endpoint(
 function answer(sim: Ec2Simulator, action: string, p: URLSearchParams): string {
   switch (action) {
     case 'DescribeImages': {
-      const images = sim.describeImages(filters(p), list(p, 'Owner'));
+      const images = sim.describeImages(filters(p), queryList(p, 'Owner'));
       return `<imagesSet>${images
         .map(
           (i) =>
@@ -130,20 +131,11 @@ function answer(sim: Ec2Simulator, action: string, p: URLSearchParams): string {
       if (!image) throw new Ec2SimError('MissingParameter', 'The request must contain the parameter ImageId');
       if (!type)
         throw new Ec2SimError('MissingParameter', 'The request must contain the parameter InstanceType');
-      const tags: Record<string, string> = {};
-      for (let s = 1; p.has(`TagSpecification.${s}.ResourceType`); s++)
-        if (p.get(`TagSpecification.${s}.ResourceType`) === 'instance')
-          for (let t = 1; p.has(`TagSpecification.${s}.Tag.${t}.Key`); t++)
-            tags[p.get(`TagSpecification.${s}.Tag.${t}.Key`)!] =
-              p.get(`TagSpecification.${s}.Tag.${t}.Value`) ?? '';
-      const subnet = p.get('NetworkInterface.1.SubnetId') ?? p.get('SubnetId') ?? undefined;
-      const groups = [...list(p, 'NetworkInterface.1.SecurityGroupId'), ...list(p, 'SecurityGroupId')];
       const i = sim.run({
         image,
         type,
-        ...(subnet ? { subnet } : {}),
-        groups,
-        tags,
+        ...launchNetwork(p),
+        tags: tagSpecifications(p).instance ?? {},
         ...(p.get('ClientToken') ? { client_token: p.get('ClientToken')! } : {}),
         public_ip: p.get('NetworkInterface.1.AssociatePublicIpAddress') === 'true',
       });
@@ -151,8 +143,8 @@ function answer(sim: Ec2Simulator, action: string, p: URLSearchParams): string {
     }
     case 'DescribeInstances': {
       const f = filters(p);
-      const ids = [...list(p, 'InstanceId'), ...(f['instance-id'] ?? [])];
-      const direct = list(p, 'InstanceId');
+      const ids = [...queryList(p, 'InstanceId'), ...(f['instance-id'] ?? [])];
+      const direct = queryList(p, 'InstanceId');
       for (const id of direct)
         if (!sim.instances.has(id))
           throw new Ec2SimError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
@@ -176,7 +168,7 @@ function answer(sim: Ec2Simulator, action: string, p: URLSearchParams): string {
     case 'StartInstances':
     case 'StopInstances':
     case 'TerminateInstances': {
-      const ids = list(p, 'InstanceId');
+      const ids = queryList(p, 'InstanceId');
       if (!ids.length)
         throw new Ec2SimError('MissingParameter', 'The request must contain the parameter InstanceId');
       const op = action === 'StartInstances' ? 'start' : action === 'StopInstances' ? 'stop' : 'terminate';
@@ -189,11 +181,7 @@ function answer(sim: Ec2Simulator, action: string, p: URLSearchParams): string {
         .join('')}</instancesSet>`;
     }
     case 'CreateTags': {
-      const ids = list(p, 'ResourceId');
-      const tags: Record<string, string> = {};
-      for (let t = 1; p.has(`Tag.${t}.Key`); t++)
-        tags[p.get(`Tag.${t}.Key`)!] = p.get(`Tag.${t}.Value`) ?? '';
-      sim.tag(ids, tags);
+      sim.tag(queryList(p, 'ResourceId'), queryTags(p));
       return '<return>true</return>';
     }
     default:
@@ -208,18 +196,11 @@ function instanceXml(i: SimInstance): string {
   return `<item><instanceId>${i.id}</instanceId><imageId>${i.image}</imageId><instanceState><code>${STATE_CODE[i.state]}</code><name>${i.state}</name></instanceState><instanceType>${i.type}</instanceType><privateIpAddress>${i.private_ip}</privateIpAddress>${i.public_ip ? `<ipAddress>${i.public_ip}</ipAddress>` : ''}${i.subnet ? `<subnetId>${i.subnet}</subnetId>` : ''}<groupSet>${i.groups.map((g) => `<item><groupId>${g}</groupId></item>`).join('')}</groupSet><tagSet>${tags}</tagSet></item>`;
 }
 
-/** `Name.1=a&Name.2=b` → [a, b]. */
-function list(p: URLSearchParams, name: string): string[] {
-  const out: string[] = [];
-  for (let n = 1; p.has(`${name}.${n}`); n++) out.push(p.get(`${name}.${n}`)!);
-  return out;
-}
-
 /** `Filter.1.Name=x&Filter.1.Value.1=y` → { x: [y] }. */
 function filters(p: URLSearchParams): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (let n = 1; p.has(`Filter.${n}.Name`); n++)
-    out[p.get(`Filter.${n}.Name`)!] = list(p, `Filter.${n}.Value`);
+    out[p.get(`Filter.${n}.Name`)!] = queryList(p, `Filter.${n}.Value`);
   return out;
 }
 

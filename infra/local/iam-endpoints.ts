@@ -23,7 +23,9 @@ import {
   type ResourcePolicyStatement,
 } from './iam.ts';
 import { principalOfToken } from './function-context.ts';
+import { launchNetwork, queryList, queryTags, tagSpecifications } from './ec2-query.ts';
 import { listenOnLoopback } from './ports.ts';
+import type { TemplateProfiles } from './template.ts';
 
 export interface Principals {
   /** The principal a session token names; undefined for an unknown one. */
@@ -32,6 +34,17 @@ export interface Principals {
   denials: { principal: string; action: string; resource: string }[];
   /** AWS API calls each principal made through the local endpoints. */
   calls: Record<string, number>;
+}
+
+/** The template's functions and tasks as the principals their session tokens name. */
+export function principalsOf(profiles: Pick<TemplateProfiles, 'functions' | 'tasks'>): Principals {
+  const map = new Map<string, LocalPrincipal>([
+    ...Object.values(profiles.functions).map(
+      (p) => [`function/${p.name}`, { id: `function/${p.name}`, ...p }] as const,
+    ),
+    ...Object.values(profiles.tasks).map((p) => [`task/${p.name}`, { id: `task/${p.name}`, ...p }] as const),
+  ]);
+  return { get: (id) => map.get(id), denials: [], calls: {} };
 }
 
 export function tokenOf(headers: IncomingMessage['headers'], url: URL): string | undefined {
@@ -142,13 +155,6 @@ const EC2_TYPES: [prefix: string, type: string][] = [
   ['vpc-', 'vpc'],
 ];
 
-/** `Name.1=a&Name.2=b` → [a, b]. */
-function queryList(p: URLSearchParams, name: string): string[] {
-  const out: string[] = [];
-  for (let n = 1; p.has(`${name}.${n}`); n++) out.push(p.get(`${name}.${n}`)!);
-  return out;
-}
-
 /** Tag condition keys: `aws:ResourceTag/k` and its EC2 alias `ec2:ResourceTag/k`. */
 const resourceTagKeys = (tags: Record<string, string> | undefined) =>
   Object.fromEntries(
@@ -185,14 +191,7 @@ export function ec2Requests(
   const arnOf = (id: string) => arn(EC2_TYPES.find(([pre]) => id.startsWith(pre))?.[1] ?? 'unknown', id);
   switch (action) {
     case 'RunInstances': {
-      const specTags: Record<string, Record<string, string>> = {};
-      for (let s = 1; p.has(`TagSpecification.${s}.ResourceType`); s++) {
-        const type = p.get(`TagSpecification.${s}.ResourceType`)!;
-        const tags = (specTags[type] ??= {});
-        for (let t = 1; p.has(`TagSpecification.${s}.Tag.${t}.Key`); t++)
-          tags[p.get(`TagSpecification.${s}.Tag.${t}.Key`)!] =
-            p.get(`TagSpecification.${s}.Tag.${t}.Value`) ?? '';
-      }
+      const specTags = tagSpecifications(p);
       const out: AccessRequest[] = [];
       for (const type of ['instance', 'volume']) {
         const tags = specTags[type] ?? {};
@@ -200,13 +199,9 @@ export function ec2Requests(
       }
       const image = p.get('ImageId');
       if (image) out.push({ action: a, resource: arn('image', image) });
-      const subnet = p.get('NetworkInterface.1.SubnetId') ?? p.get('SubnetId');
+      const { subnet, groups } = launchNetwork(p);
       if (subnet) out.push({ action: a, resource: arn('subnet', subnet) });
-      for (const g of [
-        ...queryList(p, 'NetworkInterface.1.SecurityGroupId'),
-        ...queryList(p, 'SecurityGroupId'),
-      ])
-        out.push({ action: a, resource: arn('security-group', g) });
+      for (const g of groups) out.push({ action: a, resource: arn('security-group', g) });
       out.push({ action: a, resource: arn('network-interface', '*') });
       for (const [type, tags] of Object.entries(specTags))
         out.push({
@@ -233,9 +228,7 @@ export function ec2Requests(
         context: resourceTagKeys(lookup.tagsOf(id)),
       }));
     case 'CreateTags': {
-      const tags: Record<string, string> = {};
-      for (let t = 1; p.has(`Tag.${t}.Key`); t++)
-        tags[p.get(`Tag.${t}.Key`)!] = p.get(`Tag.${t}.Value`) ?? '';
+      const tags = queryTags(p);
       return queryList(p, 'ResourceId').map((id) => ({
         action: a,
         resource: arnOf(id),

@@ -45,8 +45,7 @@ import { LOCAL_WEBHOOK_CLIENTS } from './sim/webhooks.ts';
 import { synthesizeCached } from './synth.ts';
 import { executionRoles, type TemplateProfiles } from './template.ts';
 import { sessionToken } from './function-context.ts';
-import { startIamProxy, type IamProxy, type Principals } from './iam-endpoints.ts';
-import type { LocalPrincipal } from './iam.ts';
+import { principalsOf, startIamProxy, type IamProxy, type Principals } from './iam-endpoints.ts';
 import { LocalAsyncInvoker } from './async-invoke.ts';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { redriveLetter, type RedriveRow } from '../../shared/ops/redrive.ts';
@@ -295,13 +294,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
   });
   const profiles = await profilesReady;
   roles.of = executionRoles(profiles);
-  const principalMap = new Map<string, LocalPrincipal>([
-    ...Object.values(profiles.functions).map(
-      (p) => [`function/${p.name}`, { id: `function/${p.name}`, ...p }] as const,
-    ),
-    ...Object.values(profiles.tasks).map((p) => [`task/${p.name}`, { id: `task/${p.name}`, ...p }] as const),
-  ]);
-  const principals: Principals = { get: (id) => principalMap.get(id), denials: [], calls: {} };
+  const principals: Principals = principalsOf(profiles);
   // Asynchronous invocations: retries and on-failure dead letters per the template (D190).
   const asyncInvoker = new LocalAsyncInvoker({
     invoke: (n, p) => fns.invoke(n, p),

@@ -8,8 +8,13 @@
 import { createServer, type Server } from 'node:http';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIamProxy, type IamProxy, type Principals } from '../../../infra/local/iam-endpoints.ts';
-import type { LocalPrincipal, ResourcePolicyStatement } from '../../../infra/local/iam.ts';
+import {
+  principalsOf,
+  startIamProxy,
+  type IamProxy,
+  type Principals,
+} from '../../../infra/local/iam-endpoints.ts';
+import type { ResourcePolicyStatement } from '../../../infra/local/iam.ts';
 import { sessionToken } from '../../../infra/local/function-context.ts';
 import { synthesizeCached } from '../../../infra/local/synth.ts';
 import type { TemplateProfiles } from '../../../infra/local/template.ts';
@@ -30,10 +35,7 @@ const policies: Record<string, ResourcePolicyStatement[]> = {};
 beforeAll(async () => {
   profiles = await synthesizeCached({ stage: 'dev', account: ACCOUNT, region: REGION });
   Object.assign(policies, structuredClone(profiles.bucketPolicies ?? {}));
-  const map = new Map<string, LocalPrincipal>(
-    Object.values(profiles.functions).map((p) => [`function/${p.name}`, { id: `function/${p.name}`, ...p }]),
-  );
-  principals = { get: (id) => map.get(id), denials: [], calls: {} };
+  principals = principalsOf(profiles);
   // S3 itself stands in as an upstream that takes everything: only the proxy's decisions matter.
   upstream = createServer((req, res) => {
     forwarded.push(`${req.method} ${req.url}`);

@@ -15,8 +15,7 @@ import { startEc2Endpoint, type Ec2Endpoint } from '../../../infra/local/ec2-end
 import { Ec2Simulator } from '../../../infra/local/sim/ec2-sim.ts';
 import { synthesizeCached } from '../../../infra/local/synth.ts';
 import type { TemplateProfiles } from '../../../infra/local/template.ts';
-import type { Principals } from '../../../infra/local/iam-endpoints.ts';
-import type { LocalPrincipal } from '../../../infra/local/iam.ts';
+import { principalsOf, type Principals } from '../../../infra/local/iam-endpoints.ts';
 import { sessionToken } from '../../../infra/local/function-context.ts';
 import { templates } from '../fleet/fixtures.ts';
 
@@ -31,10 +30,7 @@ let principals: Principals;
 
 beforeAll(async () => {
   profiles = await synthesizeCached({ stage: 'dev', account: ACCOUNT, region: REGION });
-  const map = new Map<string, LocalPrincipal>(
-    Object.values(profiles.functions).map((p) => [`function/${p.name}`, { id: `function/${p.name}`, ...p }]),
-  );
-  principals = { get: (id) => map.get(id), denials: [], calls: {} };
+  principals = principalsOf(profiles);
   endpoint = await startEc2Endpoint(sim, 0, () => ({
     principals,
     region: REGION,

@@ -7,8 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { startAwsGateway, type AwsGateway } from '../../../infra/local/aws-gateway.ts';
-import type { Principals } from '../../../infra/local/iam-endpoints.ts';
-import type { LocalPrincipal } from '../../../infra/local/iam.ts';
+import { principalsOf, type Principals } from '../../../infra/local/iam-endpoints.ts';
 import { LocalStepFunctions } from '../../../infra/local/stepfunctions.ts';
 import { synthesizeCached } from '../../../infra/local/synth.ts';
 import { executionRoles, type TemplateProfiles } from '../../../infra/local/template.ts';
@@ -25,10 +24,7 @@ let principals: Principals;
 
 beforeAll(async () => {
   profiles = await synthesizeCached({ stage: 'dev', account: ACCOUNT, region: REGION });
-  const map = new Map<string, LocalPrincipal>(
-    Object.values(profiles.functions).map((p) => [`function/${p.name}`, { id: `function/${p.name}`, ...p }]),
-  );
-  principals = { get: (id) => map.get(id), denials: [], calls: {} };
+  principals = principalsOf(profiles);
   gateway = await startAwsGateway({
     bus: {} as LocalEventBus,
     sfn: { handle: async () => ({}) },
