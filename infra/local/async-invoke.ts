@@ -10,7 +10,8 @@
  * clock a retry happens only when the clock is moved past it.
  */
 import { randomUUID } from 'node:crypto';
-import { ManualClock, ScaledClock, type Clock } from '../../shared/domain/clock.ts';
+import type { Clock } from '../../shared/domain/clock.ts';
+import { sleeperFor } from '../../shared/domain/sleep.ts';
 import type { AsyncInvokeConfig } from './template.ts';
 import { bumpProgress } from './progress.ts';
 
@@ -149,22 +150,17 @@ export class LocalAsyncInvoker {
     this.#timers.clear();
   }
 
-  /** Fires at the clock's `at`: a timer of a manual clock, else a wall-time timer of its rate. */
+  /** Fires at the clock's `at` (a clock-time wait, `sleeperFor`); `close` cancels it. */
   #after(at: number, fire: () => void): void {
-    const clock = this.deps.clock;
-    let cancel: () => void = () => undefined;
-    const run = () => {
-      this.#timers.delete(cancel);
-      if (!this.#closed) fire();
-    };
-    if (clock instanceof ManualClock) {
-      cancel = clock.schedule(at, run, 'wake');
-      if (!this.#closed && clock.now() < at) this.#timers.add(cancel);
-      return;
-    }
-    const ms = at - clock.now();
-    const t = setTimeout(run, clock instanceof ScaledClock ? clock.realDelay(ms) : ms);
-    cancel = () => clearTimeout(t);
+    const abort = new AbortController();
+    const cancel = () => abort.abort();
     this.#timers.add(cancel);
+    sleeperFor(this.deps.clock)(at - this.deps.clock.now(), abort.signal).then(
+      () => {
+        this.#timers.delete(cancel);
+        if (!this.#closed) fire();
+      },
+      () => this.#timers.delete(cancel),
+    );
   }
 }
