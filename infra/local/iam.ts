@@ -94,6 +94,14 @@ export function evaluate(statements: PolicyStatement[], r: AccessRequest): Decis
   return allowed ? 'allow' : 'implicit-deny';
 }
 
+/**
+ * The assumed-role ARN of a role's sessions, without the session name:
+ * `arn:aws:iam::<account>:role/<path>/<name>` → `arn:aws:sts::<account>:assumed-role/<name>` (STS
+ * drops the path).
+ */
+const assumedRoleOf = (roleArn: string) =>
+  roleArn.replace(/^arn:aws:iam::(\d+):role\/(?:.*\/)?/, 'arn:aws:sts::$1:assumed-role/');
+
 /** A resource policy's statement (a bucket policy's): who it applies to, besides what. */
 export interface ResourcePolicyStatement extends PolicyStatement {
   Sid?: string;
@@ -110,10 +118,7 @@ export interface ResourcePolicyStatement extends PolicyStatement {
 function principalMatches(s: ResourcePolicyStatement, caller: LocalPrincipal, account: string): boolean {
   const names = (p: ResourcePolicyStatement['Principal']): string[] | '*' =>
     p === '*' ? '*' : p?.AWS === '*' || list(p?.AWS).includes('*') ? '*' : list(p?.AWS);
-  const session = caller.roleArn.replace(
-    /^arn:aws:iam::(\d+):role\/(?:.*\/)?/,
-    'arn:aws:sts::$1:assumed-role/',
-  );
+  const session = assumedRoleOf(caller.roleArn);
   const covers = (n: string[] | '*') =>
     n === '*' ||
     n.some(
@@ -149,7 +154,7 @@ export class AccessDenied extends Error {
     /** Which policy denied explicitly (a resource policy's Deny, or the identity policy's). */
     by: 'identity' | 'resource' = 'identity',
   ) {
-    const role = principal.roleArn.replace(/^arn:aws:iam::(\d+):role\//, 'arn:aws:sts::$1:assumed-role/');
+    const role = assumedRoleOf(principal.roleArn);
     const why =
       decision === 'implicit-deny'
         ? 'no identity-based policy allows'

@@ -46,9 +46,6 @@ export interface AsyncInvokeConfig {
   onFailure?: string;
 }
 
-/** A bucket's resource policy (`AWS::S3::BucketPolicy`) statement, resolved. */
-export type BucketPolicyStatement = ResourcePolicyStatement;
-
 export interface TaskProfile extends RoleProfile {
   name: string;
   family: string;
@@ -81,7 +78,7 @@ export interface TemplateProfiles {
   roles: Record<string, RoleProfile>;
   api: { throttles: ApiThrottles };
   /** Each bucket's resource policy statements, by bucket name. */
-  bucketPolicies?: Record<string, BucketPolicyStatement[]>;
+  bucketPolicies?: Record<string, ResourcePolicyStatement[]>;
   /** Each instance profile's roles (ARNs), by the profile's ARN (RunInstances passes them). */
   instanceProfiles?: Record<string, string[]>;
 }
@@ -282,29 +279,28 @@ export function templateProfiles(template: CfnTemplate, o: ResolveOptions): Temp
     return id;
   };
 
-  /** The function's EventInvokeConfig (unqualified or `$LATEST`), if the template has one. */
-  const asyncInvokeOf = (fnId: string): AsyncInvokeConfig | undefined => {
-    for (const r of Object.values(R)) {
-      if (r.Type !== 'AWS::Lambda::EventInvokeConfig') continue;
-      const p = r.Properties ?? {};
-      if ((p.FunctionName as { Ref?: string } | undefined)?.Ref !== fnId) continue;
-      if (p.Qualifier !== undefined && p.Qualifier !== '$LATEST') continue;
-      const dest = (p.DestinationConfig as { OnFailure?: { Destination?: Json } } | undefined)?.OnFailure
-        ?.Destination;
-      return {
-        maximumRetryAttempts: Number(p.MaximumRetryAttempts ?? 2),
-        maximumEventAgeSeconds: Number(p.MaximumEventAgeInSeconds ?? 21_600),
-        ...(dest !== undefined ? { onFailure: str(resolve(dest)) } : {}),
-      };
-    }
-    return undefined;
-  };
+  /** Each function's EventInvokeConfig (unqualified or `$LATEST`), by the function's logical id. */
+  const asyncInvokeByFunction = new Map<string, AsyncInvokeConfig>();
+  for (const r of Object.values(R)) {
+    if (r.Type !== 'AWS::Lambda::EventInvokeConfig') continue;
+    const p = r.Properties ?? {};
+    const fnId = (p.FunctionName as { Ref?: string } | undefined)?.Ref;
+    if (!fnId || asyncInvokeByFunction.has(fnId)) continue;
+    if (p.Qualifier !== undefined && p.Qualifier !== '$LATEST') continue;
+    const dest = (p.DestinationConfig as { OnFailure?: { Destination?: Json } } | undefined)?.OnFailure
+      ?.Destination;
+    asyncInvokeByFunction.set(fnId, {
+      maximumRetryAttempts: Number(p.MaximumRetryAttempts ?? 2),
+      maximumEventAgeSeconds: Number(p.MaximumEventAgeInSeconds ?? 21_600),
+      ...(dest !== undefined ? { onFailure: str(resolve(dest)) } : {}),
+    });
+  }
 
   const functions: Record<string, FunctionProfile> = {};
   for (const [name, id] of Object.entries(o.functionIds)) {
     const vars =
       (prop(id, 'Environment') as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
-    const asyncInvoke = asyncInvokeOf(id);
+    const asyncInvoke = asyncInvokeByFunction.get(id);
     functions[name] = {
       name,
       functionName: ref(id),
@@ -336,12 +332,12 @@ export function templateProfiles(template: CfnTemplate, o: ResolveOptions): Temp
       const p = roleProfile(id);
       roles[p.roleArn] = p;
     }
-  const bucketPolicies: Record<string, BucketPolicyStatement[]> = {};
+  const bucketPolicies: Record<string, ResourcePolicyStatement[]> = {};
   for (const r of Object.values(R))
     if (r.Type === 'AWS::S3::BucketPolicy') {
       const bucket = str(resolve(r.Properties?.Bucket));
       const doc = r.Properties?.PolicyDocument as { Statement: Json[] };
-      (bucketPolicies[bucket] ??= []).push(...(resolve(doc.Statement) as BucketPolicyStatement[]));
+      (bucketPolicies[bucket] ??= []).push(...(resolve(doc.Statement) as ResourcePolicyStatement[]));
     }
   const instanceProfiles: Record<string, string[]> = {};
   for (const [id, r] of Object.entries(R))

@@ -23,7 +23,6 @@ import {
   type WorkerTemplate,
 } from '../domain/worker.ts';
 
-export { Ec2Error, mapEc2Error, type Ec2ErrorKind } from './ec2-errors.ts';
 import { Ec2Error, mapEc2Error } from './ec2-errors.ts';
 
 /** Where and how a template's instance is launched (the stage's network, from configuration). */

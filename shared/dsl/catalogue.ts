@@ -254,7 +254,6 @@ const hasExpr = (v: unknown): boolean =>
         ? Object.values(v).some(hasExpr)
         : false;
 
-/** Checks one step against the catalogue: function known, target as required, `with` and `capture`. */
 /**
  * The schema a step's literal inputs are checked against: the function's input schema, with the
  * inputs given as `${ }` expressions no longer required. One object per function and required
@@ -272,6 +271,7 @@ function literalSchema(uses: string, input: JsonSchema, required: string[]): Jso
   return schema;
 }
 
+/** Checks one step against the catalogue: function known, target as required, `with` and `capture`. */
 export function validateStepAgainstCatalogue(
   step: JobStep,
   validate: (schema: JsonSchema, data: unknown) => { pointer: string; detail: string; rule?: string }[],

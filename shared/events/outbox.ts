@@ -7,7 +7,7 @@
 import { ID_PREFIX, shortHash } from '../domain/ids.ts';
 import { pausedMs } from '../domain/pause.ts';
 import { WAITING_FOR_CAPACITY } from '../domain/placement.ts';
-import type { PauseRecord } from '../domain/session.ts';
+import type { CapacityWait, PauseRecord } from '../domain/session.ts';
 import { type CloudEvent, makeCloudEvent } from './cloudevent.ts';
 import { EVENT_TYPES, SOURCES } from './types.ts';
 
@@ -201,7 +201,7 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
         });
       }
       if (img.waiting_for_capacity && !old?.waiting_for_capacity) {
-        const w = img.waiting_for_capacity as { since: string; until: string; reason: string };
+        const w = img.waiting_for_capacity as CapacityWait;
         emit(EVENT_TYPES.partWaitingForCapacity, SOURCES.sessions, subject, {
           session_id: img.session_id,
           part_order: img.order,

@@ -126,5 +126,3 @@ export function fleetNetworkFromEnv(): FleetSettings['network'] {
     public_ip: envOptional('workerPublicIp') === 'true',
   };
 }
-
-export { availabilityAnswer, fleetConfig } from './availability-service.ts';

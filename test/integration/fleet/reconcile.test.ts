@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { Ec2Error } from '../../../shared/adapters/ec2.ts';
+import { Ec2Error } from '../../../shared/adapters/ec2-errors.ts';
 import { ManualClock } from '../../../shared/domain/clock.ts';
 import { DEFAULT_FLEET_CONFIG, type PodBooking } from '../../../shared/domain/scaling.ts';
 import type { WorkerRecord } from '../../../shared/domain/worker.ts';

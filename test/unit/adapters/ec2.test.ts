@@ -11,7 +11,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Ec2Error, Ec2Workers, mapEc2Error, type LaunchSpec } from '../../../shared/adapters/ec2.ts';
+import { Ec2Workers, type LaunchSpec } from '../../../shared/adapters/ec2.ts';
+import { Ec2Error, mapEc2Error } from '../../../shared/adapters/ec2-errors.ts';
 import { templates } from '../fleet/fixtures.ts';
 
 const ec2 = mockClient(EC2Client);
