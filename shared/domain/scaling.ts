@@ -123,9 +123,9 @@ export function decideScaling(input: ScalingInput): ScalingDecision[] {
   const byName = new Map(templates.map((t) => [t.name, t]));
   const out: ScalingDecision[] = [];
   const lead = (config.boot_minutes + config.margin_minutes) * MIN;
+  const bookings = heldWhereRecorded(input.bookings, workers);
   const onWorker = new Map<string, PodBooking[]>();
-  for (const b of input.bookings)
-    if (b.host_id) onWorker.set(b.host_id, [...(onWorker.get(b.host_id) ?? []), b]);
+  for (const b of bookings) if (b.host_id) onWorker.set(b.host_id, [...(onWorker.get(b.host_id) ?? []), b]);
 
   const serving = (w: WorkerRecord) =>
     w.desired_status === 'running' && !w.cordoned && WORKER_LIVE.has(w.status) && w.status !== 'draining';
@@ -140,7 +140,7 @@ export function decideScaling(input: ScalingInput): ScalingDecision[] {
       count(`${w.template}@${w.region}`);
     }
 
-  const unplaced = input.bookings
+  const unplaced = bookings
     .filter((b) => !b.host_id)
     .sort((a, b) => a.provision_at - b.provision_at || a.pod_id.localeCompare(b.pod_id));
   const draining = workers.filter(
@@ -336,6 +336,19 @@ export function decideScaling(input: ScalingInput): ScalingDecision[] {
     });
     bin.virtual.push(b.pod_id);
   }
+}
+
+/**
+ * The bookings come from session views the stream may not have caught up with; the worker records
+ * are read consistently. A pod a worker's record holds is placed there, whatever the view says:
+ * counted once, in that worker's allocation, not again as demand.
+ */
+function heldWhereRecorded(bookings: PodBooking[], workers: WorkerRecord[]): PodBooking[] {
+  const holder = new Map(workers.flatMap((w) => w.pods.map((p) => [p, w.id] as const)));
+  return bookings.map((b) => {
+    const host = b.host_id ? undefined : holder.get(b.pod_id);
+    return host ? { ...b, host_id: host } : b;
+  });
 }
 
 function binOf(w: WorkerRecord, placed: PodBooking[], config: FleetConfig, now: number): Bin {

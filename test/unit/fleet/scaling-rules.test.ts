@@ -675,3 +675,20 @@ describe('canHost', () => {
     expect(canHost(asked, input, T0)).toMatchObject({ hostable: true, scale_ups: 1 });
   });
 });
+
+describe('the worker records win over a lagging view of the bookings', () => {
+  it('a pod a worker already holds, still unplaced in the views, is not asked for twice', () => {
+    // Placement wrote the pod onto the worker (read consistently); the tree view the bookings
+    // come from has not caught up and still shows it unplaced. Its needs are allocated on the
+    // worker already: counting it again as demand would launch a worker nobody needs.
+    const w = worker('w1', {
+      pods: ['pod_b'],
+      allocated: { cpu_cores: 5, memory_gb: 20, nodes: 5, pods: 1 },
+    });
+    const b = booking('pod_b', T0 + 5 * MIN, { needs: needs({ cpu_cores: 5, memory_gb: 20, nodes: 5 }) });
+    expect(ups(decide([w], [b], T0))).toEqual([]);
+    // The same pod, not on the worker's record, is demand: it does not fit beside what is held.
+    const other = worker('w1', { pods: ['pod_a'], allocated: w.allocated });
+    expect(ups(decide([other], [b], T0)).map((d) => d.kind)).toEqual(['launch']);
+  });
+});
