@@ -588,7 +588,7 @@ export function canHost(
       due_by: dueBy,
     });
   const heldPods = (ds: ScalingDecision[]) =>
-    ds.filter((d): d is Extract<ScalingDecision, { kind: 'hold' }> => d.kind === 'hold' && d.pods.length > 0);
+    ds.filter((d): d is Extract<ScalingDecision, { kind: 'hold' }> => d.kind === 'hold');
   const ups = (ds: ScalingDecision[]) =>
     ds.filter((d) => d.kind === 'launch' || d.kind === 'start' || d.kind === 'undrain').length;
   const base = pass(input.bookings);
