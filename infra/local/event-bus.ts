@@ -43,6 +43,17 @@ export interface DeadLetter {
 
 const LOG_LIMIT = 20_000;
 
+/**
+ * An entry's `Time` in epoch milliseconds: EventBridge's JSON protocol sends it as epoch seconds
+ * (what reaches the local AWS endpoint), an in-process caller passes a Date (D206).
+ */
+function entryTime(t: unknown): number | undefined {
+  if (t === undefined || t === null) return undefined;
+  if (typeof t === 'number') return Math.floor(t * 1000);
+  const ms = new Date(t as string | Date).getTime();
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
 export class LocalEventBus {
   readonly rules: Rule[];
   readonly log: BusEvent[] = [];
@@ -132,7 +143,7 @@ export class LocalEventBus {
         'detail-type': entry.DetailType,
         source: entry.Source,
         account: this.opts.accountId,
-        time: (entry.Time ? new Date(entry.Time) : new Date(this.opts.clock.now()))
+        time: new Date(entryTime(entry.Time as unknown) ?? this.opts.clock.now())
           .toISOString()
           .replace(/\.\d{3}Z$/, 'Z'),
         region: this.opts.region,

@@ -92,6 +92,12 @@ export interface ScalingInput {
   bookings: PodBooking[];
   config: FleetConfig;
   now: number;
+  /**
+   * Pods provisioning by this time are packed as due in this pass (placed, scaled up for, or
+   * held); default: now plus the lead time. `canHost` sets it to the asked session's last release,
+   * so every part is checked at its own provision time in one pass.
+   */
+  due_by?: number;
 }
 
 const MIN = 60_000;
@@ -124,6 +130,7 @@ export function decideScaling(input: ScalingInput): ScalingDecision[] {
   const out: ScalingDecision[] = [];
   const lead = (config.boot_minutes + config.margin_minutes) * MIN;
   const bookings = heldWhereRecorded(input.bookings, workers);
+  const dueBy = input.due_by ?? now + lead;
   const onWorker = new Map<string, PodBooking[]>();
   for (const b of bookings) if (b.host_id) onWorker.set(b.host_id, [...(onWorker.get(b.host_id) ?? []), b]);
 
@@ -154,7 +161,7 @@ export function decideScaling(input: ScalingInput): ScalingDecision[] {
 
   // 1. Scale up for the pods that are due: their worker must be asked for now to be ready in time.
   for (const b of unplaced) {
-    if (b.provision_at - lead > now) break;
+    if (b.provision_at > dueBy) break;
     const region = b.region ?? config.region;
     const fit = bestFit(bins, b, region);
     if (fit) {
@@ -279,7 +286,7 @@ export function decideScaling(input: ScalingInput): ScalingDecision[] {
   // 3. Look-ahead: the pods booked within the horizon, packed onto what runs, mark what is needed.
   const horizon = now + config.look_ahead_minutes * MIN;
   for (const b of unplaced) {
-    if (b.provision_at - lead <= now) continue; // packed above
+    if (b.provision_at <= dueBy) continue; // packed above
     if (b.provision_at > horizon) break;
     const fit = bestFit(bins, b, b.region ?? config.region, true);
     if (fit) place(fit, b);
@@ -559,36 +566,49 @@ function lastEntered(w: WorkerRecord, status: WorkerStatus): string | undefined 
 }
 
 /**
- * Can these pods (a timeslot asked about) be hosted beside what is booked? Packs the booked pods
- * and the asked ones as one scaling pass would at the moment the asked pods are due, over the
- * running and startable capacity within the bounds: hostable when no asked pod ends in `hold`.
- * The reasons are the holds' (which bound, which template refused).
+ * Can these pods (a timeslot asked about: a session's parts) be hosted beside what is booked? One
+ * scaling pass at the moment the first asked pod is due (or now, if later) packs, in provision
+ * order, every pod due before the asked session's last release (booked and asked, each at its own
+ * provision time, with the slots' windows) onto the running and startable capacity within the
+ * bounds: hostable when no asked pod ends in `hold`, every worker launched or started for an asked
+ * pod boots by its provision time, and no booked pod is held that the same pass without the asked
+ * pods would have served (an answer never takes a booked pod's place). `scale_ups` is what the
+ * asked pods add to what the booked demand needs anyway. Bounds are counted over the whole pass
+ * (a worker scaled down in between is not given back): when in doubt, no.
  */
 export function canHost(
   asked: PodBooking[],
-  input: Omit<ScalingInput, 'now'>,
+  input: Omit<ScalingInput, 'now' | 'due_by'>,
   now?: number,
 ): { hostable: boolean; reasons: string[]; scale_ups: number } {
   if (!asked.length) return { hostable: true, reasons: [], scale_ups: 0 };
   const lead = (input.config.boot_minutes + input.config.margin_minutes) * MIN;
-  // The pass that would decide for the asked pods: when they are due, or now if that is later
+  // The pass that would decide for the first asked pod: when it is due, or now if that is later
   // (asked too late for a full boot: only what is, or will be, running in time counts).
   const at = Math.max(Math.min(...asked.map((b) => b.provision_at)) - lead, now ?? Number.NEGATIVE_INFINITY);
-  // Booked pods go first at the same provision time: an answer never takes a booked pod's place
-  // (the pass orders by time, then id; the asked ids sort last).
+  // At the same provision time booked pods go first (the pass orders by time, then id; the asked
+  // ids sort last).
   const mark = (id: string) => `\uffff${id}`;
   const ids = new Set(asked.map((b) => mark(b.pod_id)));
-  // Booked pods due by the asked ones' last provision time count as due too.
-  const last = Math.max(...asked.map((b) => b.provision_at));
-  const due = [...input.bookings, ...asked.map((b) => ({ ...b, pod_id: mark(b.pod_id) }))].map((b) =>
-    b.provision_at <= last ? { ...b, provision_at: Math.max(b.provision_at, at + lead) } : b,
-  );
-  const decisions = decideScaling({ ...input, bookings: due, now: at });
-  const holds = decisions.filter(
-    (d): d is Extract<ScalingDecision, { kind: 'hold' }> =>
-      d.kind === 'hold' && d.pods.some((p) => ids.has(p)),
-  );
-  const reasons = holds.map((h) => h.reason.replaceAll('\uffff', ''));
+  // Every pod due before the asked session's last release is packed in this pass; one already past
+  // its provision time is due at once.
+  const dueBy = Math.max(...asked.map((b) => b.release_at));
+  const pass = (bookings: PodBooking[]) =>
+    decideScaling({
+      ...input,
+      bookings: bookings.map((b) => ({ ...b, provision_at: Math.max(b.provision_at, at + lead) })),
+      now: at,
+      due_by: dueBy,
+    });
+  const heldPods = (ds: ScalingDecision[]) =>
+    ds.filter((d): d is Extract<ScalingDecision, { kind: 'hold' }> => d.kind === 'hold');
+  const ups = (ds: ScalingDecision[]) =>
+    ds.filter((d) => d.kind === 'launch' || d.kind === 'start' || d.kind === 'undrain').length;
+  const base = pass(input.bookings);
+  const decisions = pass([...input.bookings, ...asked.map((b) => ({ ...b, pod_id: mark(b.pod_id) }))]);
+  const reasons = heldPods(decisions)
+    .filter((h) => h.pods.some((p) => ids.has(p)))
+    .map((h) => h.reason.replaceAll('\uffff', ''));
   // A worker launched or started for an asked pod boots from `at`: too late when asked too late.
   const ready = at + input.config.boot_minutes * MIN;
   for (const d of decisions) {
@@ -601,10 +621,12 @@ export function canHost(
         );
     }
   }
-  return {
-    hostable: reasons.length === 0,
-    reasons,
-    scale_ups: decisions.filter((d) => d.kind === 'launch' || d.kind === 'start' || d.kind === 'undrain')
-      .length,
-  };
+  // A booked pod held only because the asked ones were packed too.
+  const heldAnyway = new Set(heldPods(base).flatMap((h) => h.pods));
+  for (const h of heldPods(decisions))
+    for (const p of h.pods.filter((x) => !ids.has(x) && !heldAnyway.has(x))) {
+      const b = input.bookings.find((x) => x.pod_id === p)!;
+      reasons.push(`booked pod ${p} (session ${b.session_id}) would lose its place: ${h.reason}`);
+    }
+  return { hostable: reasons.length === 0, reasons, scale_ups: Math.max(0, ups(decisions) - ups(base)) };
 }

@@ -107,11 +107,17 @@ export const workersContracts = defineContracts({
             session_type: { type: 'string' },
             start: { type: 'string', format: 'date-time' },
             hostable: { type: 'boolean' },
-            reasons: { type: 'array', items: { type: 'string' } },
+            reasons: {
+              type: 'array',
+              items: { type: 'string' },
+              description:
+                'Why not: a part held (no worker fits at its provision time and the bounds stop a scale-up), a worker that could not boot in time, or a booked pod that would lose its place (D205)',
+            },
             scale_ups: {
               type: 'integer',
               minimum: 0,
-              description: 'Workers that would be launched, started or kept from draining for it',
+              description:
+                'Workers that would be launched, started or kept from draining for it, beyond what the booked demand needs anyway',
             },
             pods: {
               type: 'array',

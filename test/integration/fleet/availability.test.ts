@@ -119,7 +119,8 @@ afterAll(() => Promise.all([state.drop(), viewsTable.drop()]));
 
 describe('can a practice lab starting then be hosted', () => {
   it('fits on the running worker: yes, nothing to start, with the pod the plan needs', async () => {
-    const start = T0 + 60 * MIN;
+    // Released (T0 + 220 min) when the booked pair provisions: nothing else is needed.
+    const start = T0 + 30 * MIN;
     const r = await ask(start);
     expect(r).toMatchObject({
       session_type: 'practicelab',
@@ -136,6 +137,9 @@ describe('can a practice lab starting then be hosted', () => {
         needs: { cpu_cores: 4, memory_gb: 16, nodes: 4, ports: 4 },
       },
     ]);
+    // Thirty minutes later its window meets the booked pair's: one of the pair then needs a
+    // second worker, which the answer counts as the asked session's.
+    expect(await ask(start + 30 * MIN)).toMatchObject({ hostable: true, reasons: [], scale_ups: 1 });
   });
 
   it('does not fit beside the booked demand when the region may not grow: no, with the bound as the reason', async () => {
@@ -179,5 +183,36 @@ describe('can a practice lab starting then be hosted', () => {
     await expect(ask(T0 - 600 * MIN)).rejects.toMatchObject({ kind: 'invalid-timeslot' });
     expect(await allWorkers(state.store)).toEqual(before);
     expect(before.map((w) => w.id)).toEqual(['wrk_run']);
+  });
+});
+
+describe('a session of several parts: each part is checked at its own provision time (docs/testing.md ¹⁰)', () => {
+  // A CCIE lab exam starting at S: DOO provisions at S − 60 min and is released at S + 195 min;
+  // AI-DOO provisions at S + 150 min and runs to S + 495 min (seeds/session-definitions.yaml).
+  const S = T0 + 20 * MIN;
+  const early = new ManualClock(T0 - 600 * MIN);
+  const exam = (cfg: FleetConfig) =>
+    availability(
+      { store: state.store, views, clock: early, demandOf, config: cfg },
+      { session_type: 'CCIE-EI-Lab-Exam', start: iso(S) },
+    );
+  it("the second part would take a booked pod's place on the one worker the region allows: no, naming that pod", async () => {
+    const r = await exam({ ...config, max_workers_per_region: 1 });
+    expect(r.pods.map((p) => [p.part_order, p.provision_at])).toEqual([
+      [1, iso(S - 60 * MIN)],
+      [2, iso(S + 150 * MIN)],
+    ]);
+    // DOO fits the running worker before the booked pair starts; AI-DOO fits beside DOO's tail
+    // (4 + 4 of 8 cores) and is placed first, so when the pair provisions (T0 + 220 min) one of
+    // the booked pods would find no room and the region may not grow: no, naming that pod.
+    expect(r.hostable).toBe(false);
+    expect(r.reasons).toHaveLength(1);
+    expect(r.reasons[0]).toMatch(
+      new RegExp(
+        `^booked pod \\S+ \\(session ses_booked[12]\\) would lose its place: pod \\S+ provisions at ${iso(T0 + 220 * MIN)} .*eu-west-1 has 1 live workers, the region's maximum$`,
+      ),
+    );
+    // When the region may grow, a second worker is launched for it in time.
+    expect(await exam(config)).toMatchObject({ hostable: true, reasons: [], scale_ups: 1 });
   });
 });

@@ -692,3 +692,93 @@ describe('the worker records win over a lagging view of the bookings', () => {
     expect(ups(decide([other], [b], T0)).map((d) => d.kind)).toEqual(['launch']);
   });
 });
+
+describe('canHost checks every asked pod at its own provision time (the finding of docs/testing.md ¹⁰)', () => {
+  const Q = T0 + 600 * MIN;
+  const one = { ...config, max_workers_per_region: 1 };
+  const session = (over: Partial<PodBooking>) => ({ session_id: 'ses_ask', ...over });
+  it('a later, bigger part that cannot run beside the first on what may run: no, with its hold', () => {
+    // A CCIE exam: part 1 at Q (4 cores), part 2 at Q + 30 min (8 cores) while part 1 still runs.
+    const asked = [
+      booking('a1', Q, session({ needs: needs({ cpu_cores: 4 }) })),
+      booking('a2', Q + 30 * MIN, session({ needs: needs({ cpu_cores: 8 }) })),
+    ];
+    const input = { workers: [worker('w1')], templates, bookings: [], config: one };
+    // Nothing is scaled up for a session that cannot be hosted.
+    expect(canHost(asked, input, T0)).toEqual({
+      hostable: false,
+      reasons: [
+        `pod a2 provisions at ${iso(Q + 30 * MIN)} and no worker that will be running by then fits it; cannot scale up: eu-west-1 has 1 live workers, the region's maximum`,
+      ],
+      scale_ups: 0,
+    });
+    // The same parts one after the other (part 1 released first) fit the one worker.
+    const apart = [asked[0]!, { ...asked[1]!, provision_at: Q + 120 * MIN, release_at: Q + 240 * MIN }];
+    expect(canHost(apart, input, T0)).toEqual({ hostable: true, reasons: [], scale_ups: 0 });
+  });
+
+  it('a later part whose window meets a booking only later: no', () => {
+    // Booked: 6 cores from Q + 240 min. Asked: part 1 at Q (released at Q + 120), part 2 at Q + 300.
+    const booked = booking('b', Q + 240 * MIN, { needs: needs({ cpu_cores: 6 }), release_at: Q + 480 * MIN });
+    const asked = [
+      booking('a1', Q, session({ needs: needs({ cpu_cores: 4 }) })),
+      booking('a2', Q + 300 * MIN, session({ needs: needs({ cpu_cores: 4 }) })),
+    ];
+    const input = { workers: [worker('w1')], templates, bookings: [booked], config: one };
+    const r = canHost(asked, input, T0);
+    expect(r.hostable).toBe(false);
+    expect(r.reasons).toHaveLength(1);
+    expect(r.reasons[0]).toMatch(/^pod a2 provisions at .*cannot scale up: eu-west-1 has 1 live workers/);
+    // Without the booking both parts fit.
+    expect(canHost(asked, { ...input, bookings: [] }, T0).hostable).toBe(true);
+  });
+
+  it('an asked part never takes the place of a pod booked after it: no, naming the booked pod', () => {
+    // Asked: 6 cores at Q. Booked: 4 cores at Q + 30 min, which fits the one worker alone.
+    const asked = [booking('a1', Q, session({ needs: needs({ cpu_cores: 6 }) }))];
+    const booked = booking('b', Q + 30 * MIN, { needs: needs({ cpu_cores: 4 }) });
+    // A booked pod no template can host is held with or without the asked one: not its doing.
+    const vm = booking('vm', Q, { host_type: 'vmware' });
+    const input = { workers: [worker('w1')], templates, bookings: [vm, booked], config: one };
+    const r = canHost(asked, input, T0);
+    expect(r.hostable).toBe(false);
+    expect(r.reasons).toEqual([
+      `booked pod b (session ses_b) would lose its place: pod b provisions at ${iso(Q + 30 * MIN)} and no worker that will be running by then fits it; cannot scale up: eu-west-1 has 1 live workers, the region's maximum`,
+    ]);
+    // With room to grow the region, yes, and the launch is counted for the asked session.
+    expect(canHost(asked, { ...input, config }, T0)).toEqual({ hostable: true, reasons: [], scale_ups: 1 });
+  });
+
+  it("asked early with no worker at all: one launch at the first part's due time serves both parts", () => {
+    const asked = [booking('a1', Q, session({})), booking('a2', Q + 300 * MIN, session({}))];
+    const input = { workers: [], templates, bookings: [], config };
+    expect(canHost(asked, input, T0)).toEqual({ hostable: true, reasons: [], scale_ups: 1 });
+  });
+
+  it('asked too late for a later part: the reason names that part and its provision time', () => {
+    // Part 1 fits the running worker; part 2 (8 cores) needs a launch that is ready 2 min late.
+    const asked = [
+      booking('a1', Q, session({ needs: needs({ cpu_cores: 4 }) })),
+      booking('a2', Q + 5 * MIN, session({ needs: needs({ cpu_cores: 8 }) })),
+    ];
+    const input = { workers: [worker('w1')], templates, bookings: [], config };
+    expect(canHost(asked, input, Q - 5 * MIN)).toEqual({
+      hostable: false,
+      reasons: [
+        `pod a2 provisions at ${iso(Q + 5 * MIN)}: nothing running fits it and a worker launched (cml-m5-2xlarge) now is ready at ${iso(Q + 7 * MIN)} at the earliest (CML boot 12 min)`,
+      ],
+      scale_ups: 1,
+    });
+  });
+
+  it('scale-ups count only what the asked session adds to what the booked demand needs anyway', () => {
+    const a = holding('w1', needs({ cpu_cores: 8 }), {}, Q + 600 * MIN);
+    const booked = booking('b', Q, { needs: needs({ cpu_cores: 4 }) });
+    const input = { workers: [a.w], templates, bookings: [a.b, booked], config };
+    // The booked pod launches a worker; the asked one shares it.
+    expect(canHost([booking('ask', Q)], input, T0)).toEqual({ hostable: true, reasons: [], scale_ups: 0 });
+    // An asked pod too big to share it launches a second one.
+    const big = booking('ask', Q, { needs: needs({ cpu_cores: 6 }) });
+    expect(canHost([big], input, T0)).toEqual({ hostable: true, reasons: [], scale_ups: 1 });
+  });
+});
