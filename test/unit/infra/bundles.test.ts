@@ -178,12 +178,17 @@ describe('Lambda bundles', () => {
       );
       // The bundle loads in a fresh Node process as Lambda loads it (an ES module, no CommonJS
       // globals): bundled CommonJS code that reads `__dirname` at load (ssh2 did) would fail
-      // every cold start with a ReferenceError.
+      // every cold start with a ReferenceError. It loads from a directory outside the repository,
+      // with no node_modules to fall back on, as in Lambda: a package the bundle requires at
+      // runtime instead of carrying it (`createRequire(…)('asl-validator')` did, D214) fails
+      // there. Only the SDK packages it imports on first use are external; none loads at import.
+      const alone = mkdtempSync(join(tmpdir(), `lcm-bundle-${name}-`));
+      copyFileSync(outfile, join(alone, 'index.mjs'));
       const r = spawnSync(
         process.execPath,
-        ['--input-type=module', '-e', `await import(${JSON.stringify(outfile)})`],
+        ['--input-type=module', '-e', `await import(${JSON.stringify(join(alone, 'index.mjs'))})`],
         {
-          cwd: root,
+          cwd: alone,
           encoding: 'utf8',
           timeout: 120_000,
           env: {
