@@ -6,7 +6,7 @@ import {
   listPodDefinitions,
   requestSync,
   type SyncRequest,
-} from '../shared/content/service.ts';
+} from '../shared/content/api.ts';
 
 export const handler = httpHandler([
   route<unknown, unknown, SyncRequest>(c.sync, async (req) => {

@@ -5,17 +5,14 @@
  * `Catch`. Payloads carry references only. JSONPath only (no JSONata, no Assign). The output is
  * byte-for-byte deterministic and checked with asl-validator.
  */
-import { createRequire } from 'node:module';
 import { phasesFor, type Lifecycle, type LifecyclePhase, type PodType } from '../shared/domain/lifecycle.ts';
 import type { PhaseInput } from '../shared/domain/session.ts';
 import { contentMachineName, standardMachineName } from '../shared/domain/names.ts';
 import { TASK_ENV } from '../shared/runtime/env.ts';
-
-const require = createRequire(import.meta.url);
-const aslValidator = require('asl-validator') as (
-  def: unknown,
-  opts?: { checkArn?: boolean; checkPaths?: boolean },
-) => { isValid: boolean; errorsText(sep?: string): string };
+// Imported, so bundled: it was `createRequire(import.meta.url)('asl-validator')`, which esbuild
+// leaves to run time, so a Lambda bundle (no node_modules beside it) failed to load with "Cannot
+// find module 'asl-validator'" (D214). Declared in `asl-validator.d.ts`.
+import aslValidator from 'asl-validator';
 
 export interface CompileTargets {
   nativeStepsArn: string;

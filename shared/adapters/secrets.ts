@@ -3,10 +3,10 @@
  * the lab delivery system), read from Secrets Manager and kept for five minutes per process. They
  * are read here, by the adapters that use them, and never travel in payloads or job input.
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Problem } from '../domain/problem.ts';
 import { isSecretReference, type Credentials } from '../domain/secrets.ts';
-import { secretsClient } from '../runtime/aws-secrets.ts';
+import { secretsClientOnFirstUse } from '../runtime/aws-on-first-use.ts';
 import { envOptional, type EnvKey } from '../runtime/env.ts';
 
 export interface CmlCredentials {
@@ -36,7 +36,7 @@ const cache = new Map<string, { at: number; value: unknown }>();
 export async function readSecret<T>(
   name: keyof typeof SECRETS,
   now: number,
-  client: SecretsManagerClient = secretsClient(),
+  client?: SecretsManagerClient,
 ): Promise<T> {
   const inline = envOptional(SECRETS[name].inline);
   if (inline) return parse<T>(inline, name);
@@ -44,7 +44,12 @@ export async function readSecret<T>(
   if (!arn) return {} as T;
   const hit = cache.get(arn);
   if (hit && now - hit.at < TTL_MS) return hit.value as T;
-  const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
+  // Secrets Manager loads on the first secret read (D212): cached five minutes, and the local
+  // runtime sets the inline variables, so most invocations never call it.
+  const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const out = await (client ?? (await secretsClientOnFirstUse())).send(
+    new GetSecretValueCommand({ SecretId: arn }),
+  );
   const value = parse<T>(out.SecretString ?? '{}', name);
   cache.set(arn, { at: now, value });
   return value;

@@ -2,12 +2,8 @@
 import { PARTITIONS, keys } from '../store/keys.ts';
 import type { StateStore, StoredItem } from '../store/state-store.ts';
 import type { Form, PodRef } from '../catalog/types.ts';
-import {
-  checkPodRef,
-  type FormConfirmer,
-  type PodDefinitionRecord,
-  type PodDefinitionRepository,
-} from './sync.ts';
+import type { FormConfirmer, PodDefinitionRecord, PodDefinitionRepository } from './sync.ts';
+import { checkPodRef } from './identity.ts';
 
 export class DynamoPodDefinitions implements PodDefinitionRepository {
   constructor(private readonly store: StateStore) {}

@@ -8,15 +8,15 @@
  */
 import { createHash } from 'node:crypto';
 import { iso, type Clock } from '../domain/clock.ts';
-import { shortHash } from '../domain/ids.ts';
 import { Problem } from '../domain/problem.ts';
 import { newTimedResource, transition } from '../domain/timed-resource.ts';
 import type { PodRef } from '../catalog/types.ts';
-import { isPodType, POD_TYPES, type PodType } from '../domain/lifecycle.ts';
+import type { PodType } from '../domain/lifecycle.ts';
 import { compileLifecycle, type CompileTargets } from '../../state-machines/compile.ts';
 import { ContentError, type Diagnostic } from './diagnostics.ts';
 import { readZip } from './package-reader.ts';
 import { validatePackage, type PodDefinitionFields } from './validate.ts';
+import { checkPodRef, identityOf, podDefinitionId } from './identity.ts';
 
 export type PodDefinitionStatus = 'defined' | 'synchronizing' | 'ready' | 'failed' | 'superseded' | 'expired';
 
@@ -117,9 +117,6 @@ export const capDiagnostics = (d: Diagnostic[]): Diagnostic[] =>
     );
 
 export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-export const podDefinitionId = (name: string, podType: string, contentHash: string) =>
-  `pd_${shortHash(name, podType, contentHash)}`;
-
 /** Reads and validates without writing anything: what `lcm content lint` and the API preview use. */
 export async function inspectPackage(
   bytes: Buffer,
@@ -134,56 +131,7 @@ export async function inspectPackage(
   }
 }
 
-/** The identity a package syncs under: name (given or from the manifest), pod type, hash. */
-export function identityOf(
-  input: { name?: string; source_uri: string },
-  r: Awaited<ReturnType<typeof validatePackage>>,
-  hash: string,
-) {
-  const partial = r.ok ? r.fields : r.partial;
-  const name =
-    input.name ??
-    partial.name ??
-    input.source_uri
-      .split('/')
-      .pop()!
-      .replace(/\.zip$/, '')
-      .toLowerCase()
-      .replace(/[^a-z0-9_.-]/g, '-');
-  const podType = partial.pod_type ?? 'unknown';
-  return { name, podType, id: podDefinitionId(name, podType, hash) };
-}
-
-/**
- * Confirming a pod ref: its pod type is checked first (an unknown one is a 400), and a definition
- * cannot change the pod type of a form that already delivers it (409).
- */
-export function checkPodRef(
-  existing: PodRef | undefined,
-  incoming: { pod_type: string; definition_id: string },
-  current?: { definition_name?: string },
-): void {
-  if (!isPodType(incoming.pod_type))
-    throw new Problem(
-      'unknown-pod-type',
-      `pod type "${incoming.pod_type}" is not one of ${POD_TYPES.join(', ')}`,
-      { errors: [{ pointer: '/pod_ref/pod_type', detail: 'unknown pod type', rule: 'pod_type' }] },
-    );
-  if (existing && existing.pod_type !== incoming.pod_type)
-    throw new Problem(
-      'pod-type-changed',
-      `the form's content was ${existing.pod_type}${current?.definition_name ? ` (${current.definition_name})` : ''}; the package is ${incoming.pod_type}`,
-      {
-        errors: [
-          {
-            pointer: '/pod_ref/pod_type',
-            detail: `changes from ${existing.pod_type} to ${incoming.pod_type}`,
-            rule: 'pod_type.stable',
-          },
-        ],
-      },
-    );
-}
+export { checkPodRef, identityOf, podDefinitionId };
 
 export async function syncContent(input: SyncInput, ports: SyncPorts): Promise<SyncResult> {
   const { hash, result } = await inspectPackage(input.bytes);

@@ -8,7 +8,7 @@ import { Problem } from '../domain/problem.ts';
 import type { HostType } from '../domain/lifecycle.ts';
 import { topologyNeeds, type Licence } from '../domain/placement.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
-import { s3Client } from '../runtime/aws-s3.ts';
+import { s3ClientOnFirstUse } from '../runtime/aws-on-first-use.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env } from '../runtime/env.ts';
 import { StateStore } from '../store/state-store.ts';
@@ -62,6 +62,8 @@ export function nativePorts(): NativePorts {
         needs: topologyNeeds(topology),
       };
     },
-    archive: (key, body) => new S3Documents(s3Client(), env('artefactsBucket')).putAt(key, body),
+    // S3 on first use (D212), as the pod definition read: most steps neither read nor archive.
+    archive: async (key, body) =>
+      new S3Documents(await s3ClientOnFirstUse(), env('artefactsBucket')).putAt(key, body),
   };
 }

@@ -8,7 +8,8 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ECS_OPTIONS, LAMBDA_OPTIONS, perClients, s3Options } from './aws.ts';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ECS_OPTIONS, LAMBDA_OPTIONS, perClients, s3Options, SECRETS_OPTIONS } from './aws.ts';
 
 export const ecsClientOnFirstUse: () => Promise<ECSClient> = perClients(
   async () => new (await import('@aws-sdk/client-ecs')).ECSClient(ECS_OPTIONS),
@@ -18,4 +19,7 @@ export const lambdaClientOnFirstUse: () => Promise<LambdaClient> = perClients(
 );
 export const s3ClientOnFirstUse: () => Promise<S3Client> = perClients(
   async () => new (await import('@aws-sdk/client-s3')).S3Client(s3Options()),
+);
+export const secretsClientOnFirstUse: () => Promise<SecretsManagerClient> = perClients(
+  async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(SECRETS_OPTIONS),
 );

@@ -54,3 +54,4 @@ export function s3Options() {
 /** The ECS and Lambda clients' options, for their modules and for the clients built on first use (`aws-on-first-use.ts`). */
 export const ECS_OPTIONS = { maxAttempts: 3 };
 export const LAMBDA_OPTIONS = { maxAttempts: 3 };
+export const SECRETS_OPTIONS = { maxAttempts: 3 };

@@ -2,9 +2,6 @@
  * The scenario engine's application service: wires its ports from the environment (Lambda, the
  * Fargate task, the local runtime) and answers the jobs API.
  */
-import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { parseS3Ref } from '../adapters/s3-documents.ts';
 import { secretPointers } from '../domain/secrets.ts';
 import { podDefinitionDocument } from '../content/pod-definitions.ts';
@@ -16,8 +13,7 @@ import { idempotencyProblem, idempotent } from '../runtime/idempotency.ts';
 import { Problem } from '../domain/problem.ts';
 import { FUNCTION_CATALOGUE } from '../dsl/catalogue.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
-import { lambdaClient } from '../runtime/aws-lambda.ts';
-import { s3Client } from '../runtime/aws-s3.ts';
+import { lambdaClientOnFirstUse, s3ClientOnFirstUse } from '../runtime/aws-on-first-use.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env } from '../runtime/env.ts';
 import { keys } from '../store/keys.ts';
@@ -89,7 +85,11 @@ export async function submitJob(body: SubmitJob, tenant: string) {
     input: body.input ?? {},
   });
   try {
-    await lambdaClient().send(
+    // Lambda on first use (D211): the jobs API's reads and cancels never call it.
+    const { InvokeCommand } = await import('@aws-sdk/client-lambda');
+    await (
+      await lambdaClientOnFirstUse()
+    ).send(
       new InvokeCommand({
         FunctionName: env('jobRunnerFunction'),
         InvocationType: 'Event',
@@ -166,12 +166,19 @@ async function ownJob(repo: JobRepository, id: string, tenant: string) {
 export async function getJob(id: string, tenant: string) {
   const r = await ownJob(jobRepository(), id, tenant);
   const at = r.outputs_ref ? parseS3Ref(r.outputs_ref) : undefined;
-  const outputs_url = at
-    ? await getSignedUrl(s3Client(), new GetObjectCommand({ Bucket: at.bucket, Key: at.key }), {
-        expiresIn: OUTPUTS_LINK_SECONDS,
-      })
-    : undefined;
+  const outputs_url = at ? await presignedGet(at.bucket, at.key) : undefined;
   return { ...jobView(r), ...(outputs_url ? { outputs_url } : {}) };
+}
+
+/** S3 and its presigner load on the first job whose outputs are a document (D211). */
+async function presignedGet(bucket: string, key: string): Promise<string> {
+  const [{ getSignedUrl }, { GetObjectCommand }] = await Promise.all([
+    import('@aws-sdk/s3-request-presigner'),
+    import('@aws-sdk/client-s3'),
+  ]);
+  return getSignedUrl(await s3ClientOnFirstUse(), new GetObjectCommand({ Bucket: bucket, Key: key }), {
+    expiresIn: OUTPUTS_LINK_SECONDS,
+  });
 }
 
 export async function cancelJob(id: string, tenant: string) {

@@ -45,51 +45,24 @@ const LOADS: Record<string, string[]> = {
   // definition an availability answer reads.
   'lambdas/workers-api.ts': ['client-dynamodb', 'lib-dynamodb', 'util-dynamodb', 'metrics', 'middy'],
   'lambdas/catalog-api.ts': ['client-dynamodb', 'lib-dynamodb', 'util-dynamodb', 'metrics', 'middy'],
-  'lambdas/content-api.ts': [
-    'client-dynamodb',
-    'client-lambda',
-    'client-s3',
-    'client-sfn',
-    'lib-dynamodb',
-    'util-dynamodb',
-    'metrics',
-    'middy',
-    'ajv',
-    'jq-wasm',
-    'yaml',
-    'yauzl',
-  ],
+  // The content API's list and read routes need the state table only: S3 and Lambda load on
+  // first use, the sync pipeline (package reader, yaml, ajv, jq) on the first sync request (D210).
+  'lambdas/content-api.ts': ['client-dynamodb', 'lib-dynamodb', 'util-dynamodb', 'metrics', 'middy'],
+  // Lambda on the first submit, S3 and its presigner on the first outputs link (D211).
   'lambdas/jobs-api.ts': [
     'client-dynamodb',
-    'client-lambda',
-    'client-s3',
     'lib-dynamodb',
-    's3-request-presigner',
     'util-dynamodb',
     'idempotency',
     'metrics',
     'middy',
   ],
-  'lambdas/run-job.ts': [
-    'client-dynamodb',
-    'client-lambda',
-    'client-s3',
-    'client-secrets-manager',
-    'lib-dynamodb',
-    's3-request-presigner',
-    'util-dynamodb',
-    'idempotency',
-  ],
-  'lambdas/native-steps.ts': [
-    'client-dynamodb',
-    'client-s3',
-    'client-secrets-manager',
-    'lib-dynamodb',
-    'util-dynamodb',
-  ],
+  // Every run reads its pod definition's document (S3); Secrets Manager loads on the first
+  // secret read (D212).
+  'lambdas/run-job.ts': ['client-dynamodb', 'client-s3', 'lib-dynamodb', 'util-dynamodb', 'idempotency'],
+  'lambdas/native-steps.ts': ['client-dynamodb', 'lib-dynamodb', 'util-dynamodb'],
   'lambdas/sync-content.ts': [
     'client-dynamodb',
-    'client-lambda',
     'client-s3',
     'client-sfn',
     'lib-dynamodb',
@@ -112,7 +85,6 @@ const LOADS: Record<string, string[]> = {
   'lambdas/reconcile-fleet.ts': ['client-dynamodb', 'client-ec2', 'lib-dynamodb', 'util-dynamodb'],
   'lambdas/accept-inbound-event.ts': [
     'client-dynamodb',
-    'client-secrets-manager',
     'lib-dynamodb',
     'util-dynamodb',
     'idempotency',
@@ -206,12 +178,17 @@ describe('Lambda bundles', () => {
       );
       // The bundle loads in a fresh Node process as Lambda loads it (an ES module, no CommonJS
       // globals): bundled CommonJS code that reads `__dirname` at load (ssh2 did) would fail
-      // every cold start with a ReferenceError.
+      // every cold start with a ReferenceError. It loads from a directory outside the repository,
+      // with no node_modules to fall back on, as in Lambda: a package the bundle requires at
+      // runtime instead of carrying it (`createRequire(…)('asl-validator')` did, D214) fails
+      // there. Only the SDK packages it imports on first use are external; none loads at import.
+      const alone = mkdtempSync(join(tmpdir(), `lcm-bundle-${name}-`));
+      copyFileSync(outfile, join(alone, 'index.mjs'));
       const r = spawnSync(
         process.execPath,
-        ['--input-type=module', '-e', `await import(${JSON.stringify(outfile)})`],
+        ['--input-type=module', '-e', `await import(${JSON.stringify(join(alone, 'index.mjs'))})`],
         {
-          cwd: root,
+          cwd: alone,
           encoding: 'utf8',
           timeout: 120_000,
           env: {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { submitJob } from '../../../shared/scenario/service.ts';
+import { getJob, submitJob } from '../../../shared/scenario/service.ts';
 import { Problem } from '../../../shared/domain/problem.ts';
 import { resetClients } from '../../../shared/runtime/aws.ts';
 
@@ -71,5 +71,35 @@ describe('POST /v1/jobs and secrets', () => {
       runtime_env: { worker: { address: '10.0.0.9' } },
       session: { cut_score: 80 },
     });
+  });
+});
+
+/** Lambda, S3 and the presigner load on first use in the jobs API (D211); what they send is unchanged. */
+describe('GET /v1/jobs/{id} with outputs in the artefacts bucket', () => {
+  it('answers a link to the outputs document presigned for 900 s', async () => {
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret-example',
+    });
+    ddb.on(GetCommand).resolves({
+      Item: {
+        pk: 'x',
+        sk: 'x',
+        id: 'job_1',
+        status: 'completed',
+        origin: { kind: 'api', by: 'tenant-a' },
+        outputs_ref: 's3://artefacts-bucket/outputs/job_1/1.json',
+        state_version: 3,
+      },
+    });
+    const out = (await getJob('job_1', 'tenant-a')) as { outputs_url?: string; status?: string };
+    expect(out.status).toBe('completed');
+    const url = new URL(out.outputs_url!);
+    expect(url.pathname).toBe('/outputs/job_1/1.json');
+    expect(url.hostname).toContain('artefacts-bucket');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('900');
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0);
   });
 });
