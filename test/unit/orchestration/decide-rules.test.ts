@@ -284,3 +284,265 @@ describe('the session`s own moves', () => {
     expect(d.tree.parts[0]!.status).toBe('cancelled');
   });
 });
+
+describe('an extension (requested_end) moves the open parts that end with the session', () => {
+  const END = START + 120 * MIN;
+  /**
+   * Running, parallel, quiet (nothing else moves): part 1 ends at 60 min, part 2 has archived,
+   * parts 3 and 4 are open to the session's end. Parts 1 and 3 are registered in the LDS.
+   */
+  function extending(requestedEnd?: number): SessionTree {
+    const t = tree({
+      execution: 'parallel',
+      parts: [
+        { minutes: 60, pod: false },
+        { minutes: 120, pod: false },
+        { minutes: 120, pod: false },
+        { minutes: 120, pod: false },
+      ],
+    });
+    t.session.status = 'running';
+    t.session.started_at = iso(START);
+    for (const p of t.parts) {
+      p.status = 'waiting';
+      p.activated_at = iso(START);
+      p.started_at = iso(START);
+      p.deadline = p.timeslot.end;
+    }
+    t.parts[1]!.status = 'archived';
+    t.parts[0]!.lds_session_id = 'lds_1';
+    t.parts[2]!.lds_session_id = 'lds_1';
+    if (requestedEnd !== undefined) t.session.requested_end = iso(requestedEnd);
+    return t;
+  }
+
+  it('the quiet tree moves nothing by itself', () => {
+    const d = decide(extending(), START + 30 * MIN, 'dev');
+    expect(d.changed).toEqual([]);
+    expect(d.commands).toEqual([]);
+  });
+
+  it("30 minutes more: the session's end and each open part ending with it, by exactly 30 minutes", () => {
+    const t = extending(END + 30 * MIN);
+    // Part 4's deadline lies 10 minutes before the window's end: it moves by the 30 minutes too.
+    t.parts[3]!.deadline = iso(END - 10 * MIN);
+    const d = decide(t, START + 30 * MIN, 'dev');
+    const [p1, p2, p3, p4] = d.tree.parts;
+    expect(d.tree.session.timeslot.end).toBe(iso(END + 30 * MIN));
+    expect(d.tree.session).not.toHaveProperty('requested_end');
+    // Part 3: its window (start kept), planned minutes and deadline move.
+    expect(p3!.timeslot).toMatchObject({ start: iso(START), end: iso(END + 30 * MIN) });
+    expect(p3!.duration_minutes).toBe(150);
+    expect(p3!.deadline).toBe(iso(END + 30 * MIN));
+    expect(p4!.timeslot.end).toBe(iso(END + 30 * MIN));
+    expect(p4!.duration_minutes).toBe(150);
+    expect(p4!.deadline).toBe(iso(END + 20 * MIN));
+    // Part 1 ends before the session does, part 2 has settled: neither moves.
+    expect(p1!.timeslot.end).toBe(iso(START + 60 * MIN));
+    expect(p1!.duration_minutes).toBe(60);
+    expect(p1!.deadline).toBe(iso(START + 60 * MIN));
+    expect(p2!.timeslot.end).toBe(iso(END));
+    expect(p2!.duration_minutes).toBe(120);
+    // The LDS hears of the one moved part registered with it (part 4 is not).
+    expect(d.commands).toEqual([{ kind: 'lds_extend', part: 3, ends_at: iso(END + 30 * MIN) }]);
+    expect([...d.changed].sort()).toEqual(['session', partRef(3), partRef(4)].sort());
+  });
+
+  it("a part's deadline moves by the added time but never past the new end", () => {
+    const t = extending(END + 30 * MIN);
+    t.parts[2]!.deadline = iso(END + 10 * MIN);
+    const d = decide(t, START + 30 * MIN, 'dev');
+    expect(d.tree.parts[2]!.deadline).toBe(iso(END + 30 * MIN));
+  });
+
+  it('a requested end at the current end, or before it, changes nothing; one millisecond later is applied', () => {
+    for (const at of [END, END - 1, END - 30 * MIN]) {
+      const d = decide(extending(at), START + 30 * MIN, 'dev');
+      expect(d.tree.session.timeslot.end).toBe(iso(END));
+      expect(d.tree.parts[2]!.timeslot.end).toBe(iso(END));
+      expect(d.tree.parts[2]!.duration_minutes).toBe(120);
+      expect(d.commands).toEqual([]);
+    }
+    const d = decide(extending(END + 1), START + 30 * MIN, 'dev');
+    expect(d.tree.session.timeslot.end).toBe(iso(END + 1));
+    expect(d.tree.parts[2]!.timeslot.end).toBe(iso(END + 1));
+    expect(d.commands).toEqual([{ kind: 'lds_extend', part: 3, ends_at: iso(END + 1) }]);
+  });
+});
+
+describe("the session's end closes the parts that never started", () => {
+  /** Sequential: part 1 (gating) is grading with its phase running; part 2 never opened. */
+  function gradingAtEnd(): SessionTree {
+    const t = tree({
+      execution: 'sequential',
+      parts: [
+        { minutes: 60, pod: false },
+        { minutes: 60, pod: false },
+      ],
+    });
+    t.session.status = 'running';
+    const p1 = t.parts[0]!;
+    p1.status = 'grading';
+    p1.activated_at = iso(START);
+    p1.phase_execution = {
+      phase: 'grade',
+      execution_name: 'g1',
+      state_machine: 'sm',
+      attempt: 1,
+      started_at: iso(START + 59 * MIN),
+    };
+    return t;
+  }
+  const END = START + 120 * MIN;
+
+  it('one millisecond before the end nothing is closed; at the end the unstarted part is cancelled, with the reason', () => {
+    const before = decide(gradingAtEnd(), END - 1, 'dev');
+    expect(before.tree.parts.map((p) => p.status)).toEqual(['grading', 'pending']);
+    expect(before.changed).toEqual([]);
+    const at = decide(gradingAtEnd(), END, 'dev');
+    expect(at.tree.parts.map((p) => p.status)).toEqual(['grading', 'cancelled']);
+    expect(lastReason(at.tree.parts[1]!)).toBe('the session ended before the part started');
+    expect(at.changed).toEqual([partRef(2)]);
+  });
+});
+
+describe('which parts open: order, gates and abort on part failure', () => {
+  it('parts open by their order, whatever order the tree lists them in', () => {
+    const t = tree({
+      execution: 'sequential',
+      parts: [
+        { minutes: 60, pod: false },
+        { minutes: 60, pod: false },
+      ],
+    });
+    t.session.status = 'running';
+    t.parts.reverse();
+    const d = decide(t, START, 'dev');
+    const byOrder = (o: number) => d.tree.parts.find((p) => p.order === o)!;
+    expect(byOrder(1).activated_at).toBe(iso(START));
+    expect(byOrder(1).status).toBe('instantiating');
+    expect(byOrder(2).activated_at).toBeUndefined();
+    expect(byOrder(2).status).toBe('pending');
+  });
+
+  it('a parallel session ignores gates_next: every part opens at its start', () => {
+    const t = tree({
+      execution: 'parallel',
+      parts: [
+        { minutes: 60, pod: false, gates: true },
+        { minutes: 60, pod: false, gates: true },
+      ],
+    });
+    t.session.status = 'running';
+    const d = decide(t, START, 'dev');
+    expect(d.tree.parts.map((p) => p.activated_at)).toEqual([iso(START), iso(START)]);
+  });
+
+  it('an open part is not opened again: its activation time and deadline stay', () => {
+    const t = tree({
+      execution: 'sequential',
+      parts: [
+        { minutes: 60, pod: false },
+        { minutes: 60, pod: false },
+      ],
+    });
+    t.session.status = 'running';
+    const p1 = t.parts[0]!;
+    p1.status = 'waiting';
+    p1.activated_at = iso(START);
+    p1.deadline = iso(START + 60 * MIN);
+    const d = decide(t, START + 5 * MIN, 'dev');
+    expect(d.changed).toEqual([]);
+    expect(d.tree.parts[0]).toMatchObject({ activated_at: iso(START), deadline: iso(START + 60 * MIN) });
+  });
+
+  /** Sequential, aborting on part failure; part 2 gates the rest. */
+  function aborting(part2: 'failed' | 'archived'): SessionTree {
+    const t = tree({
+      execution: 'sequential',
+      abortOnFailure: true,
+      parts: [
+        { minutes: 60, pod: false, gates: false },
+        { minutes: 60, pod: false, gates: true },
+        { minutes: 60, pod: false, gates: true },
+      ],
+    });
+    t.session.status = 'running';
+    // Part 1 does not gate: it is still open (to 180 min) while part 2 has settled.
+    const p1 = t.parts[0]!;
+    p1.timeslot = makeTimeslot({ start: START, end: START + 180 * MIN });
+    p1.status = 'waiting';
+    p1.activated_at = iso(START);
+    p1.deadline = iso(START + 180 * MIN);
+    const p2 = t.parts[1]!;
+    p2.activated_at = iso(START + 60 * MIN);
+    p2.status = part2;
+    return t;
+  }
+
+  it('a gating part that failed abandons every later unsettled part, and only those, with the reason', () => {
+    const t = aborting('failed');
+    const history2 = t.parts[1]!.state_history.length;
+    const d = decide(t, START + 130 * MIN, 'dev');
+    expect(d.tree.parts.map((p) => p.status)).toEqual(['waiting', 'failed', 'cancelled']);
+    expect(lastReason(d.tree.parts[2]!)).toBe('part 2 failed and the definition aborts on part failure');
+    expect(d.tree.parts[1]!.state_history).toHaveLength(history2);
+    expect(d.changed).toEqual([partRef(3)]);
+  });
+
+  it('a gating part that archived opens the next part at its start, abort on failure or not', () => {
+    const d = decide(aborting('archived'), START + 120 * MIN, 'dev');
+    expect(d.tree.parts[2]!.activated_at).toBe(iso(START + 120 * MIN));
+    expect(d.tree.parts[2]!.status).toBe('instantiating');
+  });
+});
+
+describe('opening a part (activate)', () => {
+  it('a pending part with an instantiate phase starts it and counts as started from then', () => {
+    const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: false }] });
+    t.session.status = 'running';
+    const d = decide(t, START, 'dev');
+    const p = d.tree.parts[0]!;
+    expect(p.status).toBe('instantiating');
+    expect(p.started_at).toBe(iso(START));
+    expect(p.deadline).toBe(iso(START + 60 * MIN));
+    expect(d.commands.map((c) => c.kind === 'start_execution' && c.phase)).toEqual(['instantiate']);
+  });
+
+  it('a part provisioned ahead opens straight into waiting, started then, without instantiating again', () => {
+    const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: true }] });
+    t.session.status = 'running';
+    const p = t.parts[0]!;
+    p.status = 'instantiating';
+    p.provisioned = true;
+    p.phase_execution = {
+      phase: 'instantiate',
+      execution_name: 'i1',
+      state_machine: 'sm',
+      attempt: 1,
+      started_at: iso(START - 15 * MIN),
+      outcome: 'succeeded',
+      ended_at: iso(START - 5 * MIN),
+    };
+    t.pods[0]!.status = 'ready';
+    t.pods[0]!.host_id = 'wkr_1';
+    const d = decide(t, START, 'dev');
+    const out = d.tree.parts[0]!;
+    expect(out.status).toBe('waiting');
+    expect(lastReason(out)).toBe('activated; pods ready');
+    expect(out.started_at).toBe(iso(START));
+    expect(d.commands).toEqual([]);
+  });
+
+  it('a part without an instantiate phase opens into waiting and starts its ready phase', () => {
+    const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: false }] });
+    t.session.status = 'running';
+    t.parts[0]!.phases = { ready: 'dev-lcm-pd_1-ready', grade: 'dev-lcm-pd_1-grade' };
+    const d = decide(t, START, 'dev');
+    const p = d.tree.parts[0]!;
+    expect(p.status).toBe('waiting');
+    expect(lastReason(p)).toBe('activated');
+    expect(p.started_at).toBe(iso(START));
+    expect(d.commands.map((c) => c.kind === 'start_execution' && c.phase)).toEqual(['ready']);
+  });
+});
