@@ -1,0 +1,259 @@
+/**
+ * The reconcile decision's part-level rules (issue 18, decide.ts from line 301): when an open part
+ * ends (its deadline from both sides, the candidate, a wrap-up) and with which reason, the move to
+ * monitoring, the review (automatic, manual, its due time), a lost pod (which statuses it fails,
+ * which it sends back to instantiate) and which earlier phases count after a pod was placed again.
+ * Pure: every decision is taken at an instant the test names.
+ */
+import { describe, expect, it } from 'vitest';
+import { decide } from '../../../shared/orchestration/decide.ts';
+import type { PartDoc, SessionTree } from '../../../shared/domain/session.ts';
+import { iso } from '../../../shared/domain/clock.ts';
+import { MIN, T0, tree } from './fixtures.ts';
+
+const START = T0 + 60 * MIN;
+const reasons = (p: PartDoc) => p.state_history.map((h) => `${h.to}: ${h.reason ?? ''}`);
+const started = (d: { commands: { kind: string }[] }) =>
+  d.commands.flatMap((c) => (c.kind === 'start_execution' ? [(c as { phase: string }).phase] : []));
+
+/** A running single-part session (no pods); the part open since START, deadline at START + 60. */
+function open(status: PartDoc['status'] = 'waiting', pod = false): SessionTree {
+  const t = tree({ execution: 'single', parts: [{ minutes: 60, pod }] });
+  t.session.status = 'running';
+  const p = t.parts[0]!;
+  p.status = status;
+  p.activated_at = iso(START);
+  p.started_at = iso(START);
+  p.deadline = iso(START + 60 * MIN);
+  return t;
+}
+
+describe('an open part ends at its deadline, when the candidate ends it, or on a wrap-up', () => {
+  it('one millisecond before the deadline it keeps waiting; at the deadline it collects, then grades', () => {
+    const before = decide(open(), START + 60 * MIN - 1, 'dev');
+    expect(before.changed).toEqual([]);
+    expect(before.tree.parts[0]!.status).toBe('waiting');
+    const at = decide(open(), START + 60 * MIN, 'dev');
+    const p = at.tree.parts[0]!;
+    expect(reasons(p).slice(-2)).toEqual(['collecting: deadline reached', 'grading: collecting done']);
+    expect(started(at)).toEqual(['grade']);
+  });
+
+  it('a monitoring part ends at its deadline too', () => {
+    const d = decide(open('monitoring'), START + 60 * MIN, 'dev');
+    expect(reasons(d.tree.parts[0]!)).toContain('collecting: deadline reached');
+  });
+
+  it('the candidate ending it wins, before the deadline, even over a wrap-up', () => {
+    const t = open();
+    t.parts[0]!.end_requested = { at: iso(START + 5 * MIN), by: 'candidate' };
+    t.parts[0]!.desired_status = 'archived';
+    const d = decide(t, START + 5 * MIN, 'dev');
+    expect(reasons(d.tree.parts[0]!)).toContain('collecting: ended by the candidate');
+  });
+
+  it('a wrap-up ends it before the deadline', () => {
+    const t = open();
+    t.parts[0]!.desired_status = 'archived';
+    const d = decide(t, START + 5 * MIN, 'dev');
+    expect(reasons(d.tree.parts[0]!)).toContain('collecting: wrap-up requested');
+  });
+
+  it('a part without a deadline keeps waiting', () => {
+    const t = open();
+    delete t.parts[0]!.deadline;
+    // Past the session's end (START + 60), before its cleanup deadline (START + 70).
+    expect(decide(t, START + 65 * MIN, 'dev').tree.parts[0]!.status).toBe('waiting');
+  });
+});
+
+describe('the candidate starting moves waiting to monitoring, once', () => {
+  it('with a monitor phase it starts; without one, no execution', () => {
+    const t = open();
+    t.parts[0]!.candidate_started_at = iso(START + 2 * MIN);
+    const plain = decide(t, START + 3 * MIN, 'dev');
+    expect(reasons(plain.tree.parts[0]!).at(-1)).toBe('monitoring: candidate started');
+    expect(plain.commands).toEqual([]);
+    t.parts[0]!.phases = { ...t.parts[0]!.phases, monitor: 'dev-lcm-pd_1-monitor' };
+    expect(started(decide(t, START + 3 * MIN, 'dev'))).toEqual(['monitor']);
+  });
+
+  it('a monitoring part with the candidate started does not move again', () => {
+    const t = open('monitoring');
+    t.parts[0]!.candidate_started_at = iso(START + 2 * MIN);
+    const d = decide(t, START + 3 * MIN, 'dev');
+    expect(d.changed).toEqual([]);
+    expect(d.commands).toEqual([]);
+  });
+});
+
+describe('review', () => {
+  const REPORT = { points_awarded: 6, points_max: 10, percentage: 60, passed: true };
+  function reviewing(review: 'auto' | 'manual'): SessionTree {
+    const t = open('reviewing');
+    const p = t.parts[0]!;
+    p.review = review;
+    p.score_report = { ...REPORT };
+    return t;
+  }
+
+  it('automatic: straight on to submitting and archived (no phases defined for them)', () => {
+    const d = decide(reviewing('auto'), START + 62 * MIN, 'dev');
+    expect(reasons(d.tree.parts[0]!).slice(-3)).toEqual([
+      'submitting: automatic review',
+      'archiving: submitting done',
+      'archived: lifecycle complete',
+    ]);
+  });
+
+  it('manual without a decision: the part waits, nothing changes', () => {
+    const d = decide(reviewing('manual'), START + 62 * MIN, 'dev');
+    expect(d.changed).toEqual([]);
+    expect(d.tree.parts[0]!.status).toBe('reviewing');
+  });
+
+  it('manual with a decision: applied (points capped at the maximum, the percentage recomputed), then on', () => {
+    const t = reviewing('manual');
+    t.parts[0]!.review_decision = {
+      decision: 'accept',
+      points_awarded: 12,
+      at: iso(START + 62 * MIN),
+      by: 'rev',
+    } as never;
+    const d = decide(t, START + 62 * MIN, 'dev');
+    const p = d.tree.parts[0]!;
+    expect(reasons(p)).toContain('submitting: review decided');
+    expect(p.score_report).toMatchObject({ points_awarded: 10, percentage: 100, passed: true });
+  });
+
+  it('a rejection fails the report whatever its points', () => {
+    const t = reviewing('manual');
+    t.parts[0]!.review_decision = { decision: 'reject', at: iso(START + 62 * MIN), by: 'rev' } as never;
+    const d = decide(t, START + 62 * MIN, 'dev');
+    expect(d.tree.parts[0]!.score_report).toMatchObject({ points_awarded: 6, percentage: 60, passed: false });
+  });
+
+  /** Grading has just succeeded. */
+  function graded(review: 'auto' | 'manual', minutes?: number): SessionTree {
+    const t = open('grading');
+    const p = t.parts[0]!;
+    p.review = review;
+    if (minutes !== undefined) p.review_deadline_minutes = minutes;
+    p.phase_execution = {
+      phase: 'grade',
+      execution_name: 'g1',
+      state_machine: 'sm',
+      attempt: 1,
+      started_at: iso(START + 61 * MIN),
+      outcome: 'succeeded',
+      ended_at: iso(START + 62 * MIN),
+    };
+    return t;
+  }
+
+  it("a manual review is due the definition's minutes after the part entered reviewing; none otherwise", () => {
+    const at = START + 63 * MIN;
+    const manual = decide(graded('manual', 30), at, 'dev').tree.parts[0]!;
+    expect(manual.status).toBe('reviewing');
+    expect(manual.review_due).toBe(iso(at + 30 * MIN));
+    expect(decide(graded('manual'), at, 'dev').tree.parts[0]).not.toHaveProperty('review_due');
+    const auto = decide(graded('auto', 30), at, 'dev').tree.parts[0]!;
+    expect(auto).not.toHaveProperty('review_due');
+  });
+});
+
+describe('a lost pod', () => {
+  function lost(status: PartDoc['status']): SessionTree {
+    const t = open(status, true);
+    const p = t.parts[0]!;
+    p.phase_execution = {
+      phase: status === 'collecting' ? 'collect' : 'grade',
+      execution_name: 'x1',
+      state_machine: 'sm',
+      attempt: 1,
+      started_at: iso(START + 60 * MIN),
+    };
+    const pod = t.pods[0]!;
+    pod.status = 'failed';
+    pod.host_id = 'wkr_1';
+    pod.state_history.push({
+      from: 'ready',
+      to: 'failed',
+      at: iso(START),
+      by: 'fleet',
+      reason: 'worker lost',
+    });
+    return t;
+  }
+
+  it("fails a collecting part with the pod's reason and stops its phase", () => {
+    const d = decide(lost('collecting'), START + 61 * MIN, 'dev');
+    const p = d.tree.parts[0]!;
+    expect(p.status).toBe('failed');
+    expect(p.failure).toEqual({ phase: 'collecting', error: 'pod_lost', cause: 'worker lost' });
+    expect(d.commands).toContainEqual(
+      expect.objectContaining({ kind: 'stop_execution', reason: 'worker lost' }),
+    );
+  });
+
+  it('does not fail a grading part (the lab is no longer read): its phase goes on', () => {
+    const d = decide(lost('grading'), START + 61 * MIN, 'dev');
+    expect(d.tree.parts[0]!.status).toBe('grading');
+    expect(d.commands).toEqual([]);
+  });
+
+  /** Instantiating ahead of its start (not open), the instantiate phase done; the pod put back. */
+  function putBack(provisioned: boolean): SessionTree {
+    const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: true }] });
+    t.session.status = 'admitting';
+    const p = t.parts[0]!;
+    p.status = 'instantiating';
+    if (provisioned) p.provisioned = true;
+    p.phase_execution = {
+      phase: 'instantiate',
+      execution_name: 'i1',
+      state_machine: 'sm',
+      attempt: 1,
+      started_at: iso(START - 15 * MIN),
+      outcome: 'succeeded',
+      ended_at: iso(START - 10 * MIN),
+    };
+    return t;
+  }
+
+  it('a pod put back to be placed again re-instantiates a provisioned part, from then', () => {
+    const d = decide(putBack(true), START - 5 * MIN, 'dev');
+    const p = d.tree.parts[0]!;
+    expect(p.status).toBe('instantiating');
+    expect(p.provisioned).toBe(false);
+    expect(p.replaced_at).toBe(iso(START - 5 * MIN));
+    expect(started(d)).toEqual(['instantiate']);
+  });
+
+  it('while the instantiate phase still runs, its pending pod is not a loss: nothing moves', () => {
+    const t = putBack(false);
+    const ex = t.parts[0]!.phase_execution!;
+    delete ex.outcome;
+    delete ex.ended_at;
+    const d = decide(t, START - 5 * MIN, 'dev');
+    expect(d.changed).toEqual([]);
+    expect(d.commands).toEqual([]);
+  });
+
+  it('after a pod was placed again, a phase started at the replacement instant counts; one before it does not', () => {
+    const R = START - 5 * MIN;
+    const again = (startedAt: number) => {
+      const t = putBack(false);
+      const p = t.parts[0]!;
+      t.pods[0]!.status = 'ready';
+      t.pods[0]!.host_id = 'wkr_2';
+      p.replaced_at = iso(R);
+      p.phase_execution = { ...p.phase_execution!, started_at: iso(startedAt), ended_at: iso(R + MIN) };
+      return decide(t, R + 2 * MIN, 'dev');
+    };
+    const same = again(R);
+    expect(started(same)).toEqual([]);
+    expect(same.tree.parts[0]!.provisioned).toBe(true);
+    expect(started(again(R - 1))).toEqual(['instantiate']);
+  });
+});
