@@ -257,3 +257,142 @@ describe('a lost pod', () => {
     expect(started(again(R - 1))).toEqual(['instantiate']);
   });
 });
+
+describe('starting a phase: its attempt, name and input', () => {
+  const SID = 'ses_01jabcdefghjkmnpqrstvwxyz0';
+  const entry = (phase: string, attempt: number, outcome: 'succeeded' | 'failed', cleanup = false) => ({
+    phase,
+    execution_name: `${phase}-${cleanup ? 'c' : ''}${attempt}`,
+    state_machine: 'sm',
+    attempt,
+    started_at: iso(START),
+    outcome,
+    ...(cleanup ? { cleanup: true } : {}),
+  });
+
+  /** Collecting done; grading next. Two pods: one ready, one already terminated. */
+  function collected(): SessionTree {
+    const t = open('collecting', true);
+    const p = t.parts[0]!;
+    p.phase_log = [
+      entry('grade', 1, 'failed'),
+      entry('grade', 3, 'failed'),
+      entry('grade', 5, 'failed', true),
+    ];
+    p.phase_log.push(entry('collect', 7, 'succeeded'));
+    p.phase_execution = { ...entry('collect', 8, 'succeeded'), execution_name: 'collect-8' };
+    t.pods[0]!.status = 'ready';
+    t.pods.push({ ...structuredClone(t.pods[0]!), id: 'pod_gone', index: 1, status: 'terminated' });
+    return t;
+  }
+
+  it('one more than the last attempt of the same phase (cleanups apart), with only the live pods', () => {
+    const d = decide(collected(), START + 61 * MIN, 'dev');
+    expect(d.commands).toEqual([
+      {
+        kind: 'start_execution',
+        part: 1,
+        phase: 'grade',
+        state_machine: 'dev-lcm-pd_1-grade',
+        execution_name: `dev-lcm-${SID}-p1-grade-a4`,
+        input: {
+          session_id: SID,
+          part_order: 1,
+          phase: 'grade',
+          attempt: 4,
+          pod_definition_id: 'pd_1',
+          pods: [{ index: 0, id: 'pod_1' }],
+          cleanup: false,
+        },
+      },
+    ]);
+    expect(d.tree.parts[0]!.phase_execution).toMatchObject({
+      phase: 'grade',
+      attempt: 4,
+      started_at: iso(START + 61 * MIN),
+    });
+    expect(d.tree.parts[0]!.phase_execution).not.toHaveProperty('cleanup');
+  });
+
+  it('a part without a pod definition says null', () => {
+    const t = collected();
+    delete t.parts[0]!.pod_definition_id;
+    const d = decide(t, START + 61 * MIN, 'dev');
+    expect(d.commands[0]).toMatchObject({ input: { pod_definition_id: null } });
+  });
+});
+
+describe('a failed phase fails the part and releases its pods', () => {
+  /** Collecting with its collect phase ended as given; the pod in `pod`. */
+  function failing(o: { error?: string; cause?: string; pod?: 'ready' | 'pending' }): SessionTree {
+    const t = open('collecting', true);
+    const p = t.parts[0]!;
+    p.phase_log = [
+      { phase: 'archive', execution_name: 'a2', state_machine: 'sm', attempt: 2, started_at: iso(START) },
+      {
+        phase: 'archive',
+        execution_name: 'ac1',
+        state_machine: 'sm',
+        attempt: 1,
+        started_at: iso(START),
+        cleanup: true,
+      },
+    ] as never;
+    p.phase_execution = {
+      phase: 'collect',
+      execution_name: 'c1',
+      state_machine: 'sm',
+      attempt: 1,
+      started_at: iso(START + 60 * MIN),
+      outcome: 'failed',
+      ...(o.error ? { error: o.error } : {}),
+      ...(o.cause ? { cause: o.cause } : {}),
+    };
+    t.pods[0]!.status = o.pod ?? 'ready';
+    return t;
+  }
+
+  it('with the error and cause; the lab it touched is archived by a cleanup (its own attempt count)', () => {
+    const d = decide(failing({ error: 'States.Timeout', cause: 'too slow' }), START + 61 * MIN, 'dev');
+    const p = d.tree.parts[0]!;
+    expect(p.status).toBe('failed');
+    expect(p.failure).toEqual({ phase: 'collect', error: 'States.Timeout', cause: 'too slow' });
+    expect(reasons(p).at(-1)).toBe('failed: phase collect failed: States.Timeout');
+    expect(d.commands).toHaveLength(1);
+    expect(d.commands[0]).toMatchObject({
+      kind: 'start_execution',
+      phase: 'archive',
+      execution_name: 'dev-lcm-ses_01jabcdefghjkmnpqrstvwxyz0-p1-cleanup-archive-a2',
+      input: { cleanup: true, attempt: 2 },
+    });
+    expect(p.phase_execution).toMatchObject({ phase: 'archive', cleanup: true });
+    expect(d.tree.pods[0]!.status).toBe('ready');
+  });
+
+  it('without an error the outcome stands for it, and no cause is invented', () => {
+    const p = decide(failing({}), START + 61 * MIN, 'dev').tree.parts[0]!;
+    expect(p.failure).toEqual({ phase: 'collect', error: 'failed' });
+    expect(reasons(p).at(-1)).toBe('failed: phase collect failed');
+  });
+
+  it('pods that never touched a lab are released at once, without a cleanup', () => {
+    const d = decide(failing({ pod: 'pending' }), START + 61 * MIN, 'dev');
+    expect(d.commands).toEqual([]);
+    expect(d.tree.pods[0]!.status).toBe('terminated');
+    expect(d.tree.pods[0]!.state_history.at(-1)?.reason).toBe('released before provisioning');
+  });
+
+  it('without an archive phase the teardown phase cleans up; with neither the pods are released', () => {
+    const t = failing({});
+    t.parts[0]!.phases = { instantiate: 'i', collect: 'c', teardown: 'dev-lcm-pd_1-teardown' };
+    expect(decide(t, START + 61 * MIN, 'dev').commands[0]).toMatchObject({
+      phase: 'teardown',
+      input: { cleanup: true },
+    });
+    const bare = failing({});
+    bare.parts[0]!.phases = { instantiate: 'i', collect: 'c' };
+    const d = decide(bare, START + 61 * MIN, 'dev');
+    expect(d.commands).toEqual([]);
+    expect(d.tree.pods[0]!.status).toBe('terminated');
+  });
+});
