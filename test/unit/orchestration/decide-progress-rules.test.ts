@@ -6,15 +6,15 @@
  * Pure: every decision is taken at an instant the test names.
  */
 import { describe, expect, it } from 'vitest';
-import { decide } from '../../../shared/orchestration/decide.ts';
+import { decide, type Command } from '../../../shared/orchestration/decide.ts';
 import type { PartDoc, SessionTree } from '../../../shared/domain/session.ts';
 import { iso } from '../../../shared/domain/clock.ts';
 import { MIN, T0, tree } from './fixtures.ts';
 
 const START = T0 + 60 * MIN;
 const reasons = (p: PartDoc) => p.state_history.map((h) => `${h.to}: ${h.reason ?? ''}`);
-const started = (d: { commands: { kind: string }[] }) =>
-  d.commands.flatMap((c) => (c.kind === 'start_execution' ? [(c as { phase: string }).phase] : []));
+const started = (d: { commands: Command[] }) =>
+  d.commands.flatMap((c) => (c.kind === 'start_execution' ? [c.phase] : []));
 
 /** A running single-part session (no pods); the part open since START, deadline at START + 60. */
 function open(status: PartDoc['status'] = 'waiting', pod = false): SessionTree {
