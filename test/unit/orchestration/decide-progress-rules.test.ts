@@ -396,3 +396,255 @@ describe('a failed phase fails the part and releases its pods', () => {
     expect(d.tree.pods[0]!.status).toBe('terminated');
   });
 });
+
+describe('more part moves (issue 18, decide.ts 301–450 survivors)', () => {
+  it('a part provisioned ahead of its start is not written again while it waits for it', () => {
+    const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: true }] });
+    t.session.status = 'admitting';
+    const p = t.parts[0]!;
+    p.status = 'instantiating';
+    p.provisioned = true;
+    p.phase_execution = {
+      phase: 'instantiate',
+      execution_name: 'i1',
+      state_machine: 'sm',
+      attempt: 1,
+      started_at: iso(START - 15 * MIN),
+      outcome: 'succeeded',
+    };
+    Object.assign(t.pods[0]!, { status: 'ready', host_id: 'wkr_1' });
+    const d = decide(t, START - 5 * MIN, 'dev');
+    expect(d.changed).toEqual([]);
+  });
+
+  it('a monitoring part whose monitor phase has ended does not start it again', () => {
+    const t = open('monitoring');
+    const p = t.parts[0]!;
+    p.candidate_started_at = iso(START + 2 * MIN);
+    p.phases = { ...p.phases, monitor: 'dev-lcm-pd_1-monitor' };
+    p.phase_execution = {
+      phase: 'monitor',
+      execution_name: 'm1',
+      state_machine: 'sm',
+      attempt: 1,
+      started_at: iso(START + 2 * MIN),
+      outcome: 'succeeded',
+    };
+    const d = decide(t, START + 10 * MIN, 'dev');
+    expect(d.commands).toEqual([]);
+    expect(d.tree.parts[0]!.status).toBe('monitoring');
+  });
+
+  it('archiving runs each of its phases in turn: teardown, then archive', () => {
+    const t = open('archiving', true);
+    const p = t.parts[0]!;
+    p.phases = { ...p.phases, teardown: 'dev-lcm-pd_1-teardown' };
+    p.phase_execution = {
+      phase: 'teardown',
+      execution_name: 't1',
+      state_machine: 'sm',
+      attempt: 1,
+      started_at: iso(START + 62 * MIN),
+      outcome: 'succeeded',
+    };
+    const d = decide(t, START + 63 * MIN, 'dev');
+    expect(started(d)).toEqual(['archive']);
+    expect(d.tree.parts[0]!.status).toBe('archiving');
+  });
+
+  it('a review phase starts when the part enters reviewing', () => {
+    const t = open('grading');
+    const p = t.parts[0]!;
+    p.phases = { ...p.phases, review: 'dev-lcm-pd_1-review' };
+    p.phase_execution = {
+      phase: 'grade',
+      execution_name: 'g1',
+      state_machine: 'sm',
+      attempt: 1,
+      started_at: iso(START + 61 * MIN),
+      outcome: 'succeeded',
+    };
+    const d = decide(t, START + 62 * MIN, 'dev');
+    expect(d.tree.parts[0]!.status).toBe('reviewing');
+    expect(started(d)).toEqual(['review']);
+  });
+
+  it('entering a status without a phase logs the last one and clears it; a manual review is due only once reviewing', () => {
+    const t = open('grading');
+    const p = t.parts[0]!;
+    p.review = 'manual';
+    p.review_deadline_minutes = 30;
+    p.phase_execution = {
+      phase: 'grade',
+      execution_name: 'g1',
+      state_machine: 'sm',
+      attempt: 1,
+      started_at: iso(START + 61 * MIN),
+      outcome: 'succeeded',
+    };
+    const d = decide(t, START + 62 * MIN, 'dev');
+    const out = d.tree.parts[0]!;
+    expect(out.status).toBe('reviewing');
+    expect(out).not.toHaveProperty('phase_execution');
+    expect(out.phase_log!.map((e) => e.execution_name)).toEqual(['g1']);
+    // Before reviewing (collecting, then grading) no review is due yet.
+    const w = open('waiting');
+    w.parts[0]!.review = 'manual';
+    w.parts[0]!.review_deadline_minutes = 30;
+    const g = decide(w, START + 60 * MIN, 'dev').tree.parts[0]!;
+    expect(g.status).toBe('grading');
+    expect(g).not.toHaveProperty('review_due');
+  });
+
+  /** The pod lost while the part waits for the candidate; its history has an earlier reason. */
+  function lostWhileWaiting(history?: 'empty'): SessionTree {
+    const t = open('waiting', true);
+    const pod = t.pods[0]!;
+    Object.assign(pod, { status: 'failed', host_id: 'wkr_1' });
+    pod.state_history =
+      history === 'empty'
+        ? []
+        : [
+            ...pod.state_history,
+            { from: 'pending', to: 'ready', at: iso(START - 5 * MIN), by: 'fleet', reason: 'lab started' },
+            { from: 'ready', to: 'failed', at: iso(START), by: 'fleet', reason: 'worker lost' },
+          ];
+    return t;
+  }
+
+  it('a waiting part fails when its pod is lost, with the last reason of the pod, ended then', () => {
+    const d = decide(lostWhileWaiting(), START + 5 * MIN, 'dev');
+    const p = d.tree.parts[0]!;
+    expect(p.status).toBe('failed');
+    expect(p.failure).toEqual({ phase: 'waiting', error: 'pod_lost', cause: 'worker lost' });
+    expect(p.ended_at).toBe(iso(START + 5 * MIN));
+  });
+
+  it('a lost pod without any history names itself', () => {
+    const p = decide(lostWhileWaiting('empty'), START + 5 * MIN, 'dev').tree.parts[0]!;
+    expect(p.failure).toEqual({ phase: 'waiting', error: 'pod_lost', cause: 'pod pod_1 failed' });
+  });
+
+  /** Instantiated ahead and provisioned; its pod put back to be placed again, with the given history. */
+  function putBackAgain(
+    history: 'reasons' | 'empty',
+    status: PartDoc['status'] = 'instantiating',
+  ): SessionTree {
+    const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: true }] });
+    t.session.status = status === 'instantiating' ? 'admitting' : 'running';
+    const p = t.parts[0]!;
+    p.status = status;
+    p.provisioned = true;
+    if (status !== 'instantiating') {
+      p.activated_at = iso(START);
+      p.deadline = iso(START + 60 * MIN);
+      if (status === 'monitoring') p.candidate_started_at = iso(START + MIN);
+    }
+    const pod = t.pods[0]!;
+    pod.state_history =
+      history === 'empty'
+        ? []
+        : [
+            ...pod.state_history,
+            { from: 'pending', to: 'ready', at: iso(START - 10 * MIN), by: 'fleet', reason: 'lab started' },
+            {
+              from: 'ready',
+              to: 'pending',
+              at: iso(START - 6 * MIN),
+              by: 'fleet',
+              reason: 'worker lost; again',
+            },
+          ];
+    return t;
+  }
+
+  it("re-instantiating says the pod's last reason, or names the pod when it has none", () => {
+    const d = decide(putBackAgain('reasons', 'waiting'), START + 5 * MIN, 'dev');
+    expect(reasons(d.tree.parts[0]!).at(-1)).toBe('instantiating: worker lost; again');
+    const e = decide(putBackAgain('empty', 'waiting'), START + 5 * MIN, 'dev');
+    expect(reasons(e.tree.parts[0]!).at(-1)).toBe('instantiating: pod pod_1 is to be placed again');
+  });
+
+  it('a monitoring part is not instantiated again for a pod put back (only before the candidate starts)', () => {
+    const d = decide(putBackAgain('reasons', 'monitoring'), START + 5 * MIN, 'dev');
+    expect(d.tree.parts[0]!.status).toBe('monitoring');
+    expect(started(d)).toEqual([]);
+  });
+});
+
+describe('waiting for capacity: which pods, which bound, which failures', () => {
+  /** Instantiating ahead of the start; its instantiate phase ended as given at `endedAt`. */
+  function waitFailed(o: {
+    outcome?: 'failed' | 'timed_out';
+    status?: PartDoc['status'];
+    endedAt: number;
+    parts?: number;
+  }): SessionTree {
+    const t = tree({
+      execution: 'parallel',
+      parts: Array.from({ length: o.parts ?? 1 }, () => ({ minutes: 60, pod: true })),
+    });
+    t.session.status = 'admitting';
+    const p = t.parts[0]!;
+    p.status = o.status ?? 'instantiating';
+    p.phase_execution = {
+      phase: o.status === 'waiting' ? 'ready' : 'instantiate',
+      execution_name: 'i1',
+      state_machine: 'sm',
+      attempt: 1,
+      started_at: iso(o.endedAt - MIN),
+      ended_at: iso(o.endedAt),
+      outcome: o.outcome ?? 'failed',
+      error: 'lcm.WaitingForCapacity',
+      cause: 'booting',
+    };
+    return t;
+  }
+
+  it("only the part's own pods that are pending and unplaced hold it: placed and gone pods, and other parts' pods, do not", () => {
+    const t = waitFailed({ endedAt: START + 5 * MIN, parts: 2 });
+    Object.assign(t.pods[0]!, { status: 'provisioning', host_id: 'w_1' });
+    t.pods.push({
+      ...structuredClone(t.pods[0]!),
+      id: 'pod_gone',
+      index: 1,
+      status: 'failed',
+      host_id: undefined,
+    });
+    delete t.pods[2]!.host_id;
+    // Part 2's pod is pending and unplaced; part 2 itself is already cancelled (it moves nothing).
+    t.parts[1]!.status = 'cancelled';
+    const d = decide(t, START + 10 * MIN, 'dev');
+    expect(d.tree.parts[0]!.status).toBe('instantiating');
+    expect(started(d)).toEqual(['instantiate']);
+  });
+
+  it('with two pods waiting, the wait lasts until the later bound', () => {
+    const t = waitFailed({ endedAt: START + 19 * MIN });
+    // pod_1 pending since T0 (bound: the start); pod_2 put back at START + 10 (bound: + 15 min lead).
+    const second = { ...structuredClone(t.pods[0]!), id: 'pod_2', index: 1 };
+    second.state_history.push({ from: 'ready', to: 'pending', at: iso(START + 10 * MIN), by: 'fleet' });
+    t.pods.push(second);
+    const d = decide(t, START + 20 * MIN, 'dev');
+    expect(d.tree.parts[0]!.status).toBe('instantiating');
+    expect(d.tree.parts[0]!.waiting_for_capacity).toMatchObject({ until: iso(START + 25 * MIN) });
+    expect(decide(t, START + 25 * MIN, 'dev').tree.parts[0]!.status).toBe('failed');
+  });
+
+  it('a timed-out phase, or a part no longer instantiating, fails whatever the error says', () => {
+    const timedOut = decide(
+      waitFailed({ endedAt: START - 5 * MIN, outcome: 'timed_out' }),
+      START - 4 * MIN,
+      'dev',
+    );
+    expect(timedOut.tree.parts[0]!.status).toBe('failed');
+    const open = waitFailed({ endedAt: START + 5 * MIN, status: 'waiting' });
+    open.session.status = 'running';
+    open.parts[0]!.activated_at = iso(START);
+    open.parts[0]!.deadline = iso(START + 60 * MIN);
+    open.parts[0]!.phases = { ...open.parts[0]!.phases, ready: 'dev-lcm-pd_1-ready' };
+    Object.assign(open.pods[0]!, { status: 'ready', host_id: 'w_1' });
+    const d = decide(open, START + 6 * MIN, 'dev');
+    expect(d.tree.parts[0]!.status).toBe('failed');
+  });
+});
