@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { build, type Metafile } from 'esbuild';
 import { system } from '../../../infra/system.ts';
-import { esbuildOptions } from '../../../infra/cdk/bundling.ts';
+import { esbuildOptions, inlineSchemaKeys } from '../../../infra/cdk/bundling.ts';
 import { jqGlueSourcePath, jqWasmPath } from '../../../infra/cdk/job-task.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -226,4 +226,120 @@ process.exit(0);`,
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ ok: 42, err: 'timeout', again: 41 });
   }, 90_000);
+});
+
+describe('SDK schemas tree-shaken in a bundle (D225)', () => {
+  it('rewrites a computed key naming a string constant of the module, and nothing else', () => {
+    const src = [
+      'const _xN = "xmlName";',
+      'const _o = `other`;',
+      'export var A$ = [3, n0, _A, 0, [_I], [[0, { [_xN]: _i }], [0, { [_o]: 1, [_zz]: 2 }]]];',
+    ].join('\n');
+    expect(inlineSchemaKeys(src)).toBe(
+      [
+        'const _xN = "xmlName";',
+        'const _o = `other`;',
+        'export var A$ = [3, n0, _A, 0, [_I], [[0, { ["xmlName"]: _i }], [0, { [_o]: 1, [_zz]: 2 }]]];',
+      ].join('\n'),
+    );
+  });
+
+  it('the fleet reconciler bundle drops the EC2 operations it never sends', async () => {
+    const outfile = join(out, 'fleet-shaken.mjs');
+    const { metafile } = await build(esbuildOptions(join(root, 'lambdas/reconcile-fleet.ts'), outfile));
+    const schemas = Object.entries(Object.values(metafile!.outputs)[0]!.inputs).find(([f]) =>
+      f.includes('client-ec2/dist-es/schemas/'),
+    );
+    // 552 KB unshaken (every EC2 operation); the seven operations the adapter sends need far less.
+    expect(schemas?.[1].bytesInOutput).toBeLessThan(150 * 1024);
+    const text = readFileSync(outfile, 'utf8');
+    expect(text).toContain('DescribeInstancesRequest');
+    expect(text).not.toContain('WithdrawByoipCidrRequest');
+  }, 120_000);
+
+  it('the EC2 adapter bundled with the shaken schemas sends the same requests and reads the same answers as without', async () => {
+    // The adapter on a real EC2Client whose HTTP handler answers canned EC2 Query XML; the entry
+    // prints the request bodies it sent and what the adapter made of the answers, errors included.
+    const dir = mkdtempSync(join(out, 'ec2-'));
+    const entry = join(dir, 'entry.ts');
+    writeFileSync(
+      entry,
+      `import { EC2Client } from '@aws-sdk/client-ec2';
+import { Ec2Workers } from ${JSON.stringify(join(root, 'shared/adapters/ec2.ts'))};
+const sent: string[] = [];
+const xml = (action: string, inner: string) => \`<\${action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>\${inner}</\${action}Response>\`;
+const instance = \`<item><instanceId>i-0abc</instanceId><instanceState><code>16</code><name>running</name></instanceState><privateIpAddress>10.0.0.5</privateIpAddress><instanceType>c5.2xlarge</instanceType><tagSet><item><key>lcm:worker-id</key><value>w-1</value></item><item><key>lcm:template</key><value>t1</value></item></tagSet></item>\`;
+const answers: Record<string, [number, string]> = {
+  DescribeImages: [200, xml('DescribeImages', '<imagesSet><item><imageId>ami-old</imageId><creationDate>2026-01-01T00:00:00.000Z</creationDate></item><item><imageId>ami-new</imageId><creationDate>2026-02-01T00:00:00.000Z</creationDate></item></imagesSet>')],
+  RunInstances: [200, xml('RunInstances', \`<reservationId>r-1</reservationId><instancesSet>\${instance}</instancesSet>\`)],
+  DescribeInstances: [200, xml('DescribeInstances', \`<reservationSet><item><reservationId>r-1</reservationId><instancesSet>\${instance}</instancesSet></item></reservationSet>\`)],
+  StartInstances: [400, '<Response><Errors><Error><Code>InsufficientInstanceCapacity</Code><Message>none left</Message></Error></Errors><RequestID>r</RequestID></Response>'],
+  StopInstances: [200, xml('StopInstances', '<instancesSet/>')],
+  TerminateInstances: [400, '<Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code><Message>gone</Message></Error></Errors><RequestID>r</RequestID></Response>'],
+  CreateTags: [200, xml('CreateTags', '<return>true</return>')],
+};
+const ec2 = new EC2Client({
+  region: 'us-east-1',
+  maxAttempts: 1,
+  credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+  requestHandler: {
+    handle: async (req: { body: string }) => {
+      sent.push(String(req.body));
+      const action = /Action=(\\w+)/.exec(String(req.body))![1]!;
+      const [statusCode, body] = answers[action]!;
+      return { response: { statusCode, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body: new TextEncoder().encode(body) } };
+    },
+  } as never,
+});
+const w = new Ec2Workers(ec2, 'dev');
+const out: unknown[] = [];
+const attempt = async (f: () => Promise<unknown>) => { try { out.push(await f()); } catch (e) { out.push({ error: (e as { kind?: string }).kind, code: (e as { code?: string }).code }); } };
+await attempt(() => w.run({ worker_id: 'w-1', template: { name: 't1', instance_type: 'c5.2xlarge', ami_name_pattern: 'cml-*' } as never, subnet_id: 'subnet-1', security_group_ids: ['sg-1'], user_data: 'hi' }));
+await attempt(async () => [...(await w.describe(['i-0abc', 'i-gone'])).entries()]);
+await attempt(() => w.discover());
+await attempt(() => w.start('i-0abc'));
+await attempt(() => w.stop('i-0abc'));
+await attempt(() => w.terminate('i-0abc'));
+await attempt(() => w.tag('i-0abc', { a: 'b' }));
+console.log(JSON.stringify({ sent: sent.map((b) => b.replace(/Version=[^&]*/, '')), out }));
+`,
+    );
+    const runBundle = async (plugins: boolean) => {
+      const file = join(dir, plugins ? 'shaken.mjs' : 'whole.mjs');
+      const options = esbuildOptions(entry, file);
+      await build(plugins ? options : { ...options, plugins: [] });
+      const r = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr).toBe('');
+      return {
+        size: statSync(file).size,
+        result: JSON.parse(r.stdout) as { sent: string[]; out: unknown[] },
+      };
+    };
+    const whole = await runBundle(false);
+    const shaken = await runBundle(true);
+    expect(shaken.size).toBeLessThan(whole.size - 400 * 1024);
+    expect(shaken.result).toEqual(whole.result);
+    // What the adapter read, so that both agreeing on nothing would not pass.
+    expect(shaken.result.sent).toHaveLength(8);
+    expect(shaken.result.sent[1]).toContain('Action=RunInstances');
+    expect(shaken.result.sent[1]).toContain('ImageId=ami-new');
+    expect(shaken.result.sent[1]).toContain('NetworkInterface.1.SubnetId=subnet-1');
+    expect(shaken.result.out).toEqual([
+      expect.objectContaining({
+        instance_id: 'i-0abc',
+        state: 'running',
+        private_ip: '10.0.0.5',
+        worker_id: 'w-1',
+      }),
+      [
+        ['i-0abc', { state: 'running', private_ip: '10.0.0.5' }],
+        ['i-gone', { state: 'absent' }],
+      ],
+      [expect.objectContaining({ instance_id: 'i-0abc', template: 't1' })],
+      { error: 'capacity', code: 'InsufficientInstanceCapacity' },
+      null,
+      null,
+      null,
+    ]);
+  }, 120_000);
 });
