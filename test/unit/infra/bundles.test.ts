@@ -61,6 +61,8 @@ const LOADS: Record<string, string[]> = {
   // secret read (D212).
   'lambdas/run-job.ts': ['client-dynamodb', 'client-s3', 'lib-dynamodb', 'util-dynamodb', 'idempotency'],
   'lambdas/native-steps.ts': ['client-dynamodb', 'lib-dynamodb', 'util-dynamodb'],
+  // Every sync reads (S3), unzips, parses and validates the package (yauzl, yaml, ajv, jq); the
+  // state machine compiler and its validator load on the first package compiled (D227).
   'lambdas/sync-content.ts': [
     'client-dynamodb',
     'client-s3',
@@ -91,12 +93,16 @@ const LOADS: Record<string, string[]> = {
     'metrics',
     'middy',
   ],
+  // Every seeding in Lambda registers the standard lifecycle's machines: the compiler, its
+  // validator and Step Functions are needed by every invocation.
   'lambdas/seed-catalog.ts': [
     'client-dynamodb',
     'client-sfn',
     'lib-dynamodb',
     'util-dynamodb',
     'ajv',
+    'asl-validator',
+    'jsonata',
     'yaml',
   ],
 };
@@ -107,6 +113,10 @@ const HEAVY: Record<string, string> = {
   yauzl: 'yauzl',
   'jq-wasm': 'jq-wasm',
   ajv: 'ajv',
+  // The state machine compiler's validator (D214), and jsonata it loads; content-sync loads them
+  // with the compiler on the first package it compiles (D227).
+  'asl-validator': 'asl-validator',
+  jsonata: 'jsonata',
   '@aws-lambda-powertools/idempotency': 'idempotency',
   '@aws-lambda-powertools/batch': 'batch',
   '@aws-lambda-powertools/metrics': 'metrics',
