@@ -1,10 +1,20 @@
 /** Every Lambda bundle, built with the construct's own esbuild options, stays under 1.5 MB. */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { build, type Metafile } from 'esbuild';
+import { App, Stack } from 'aws-cdk-lib';
+import { LcmFunction } from '../../../infra/cdk/lcm-function.ts';
 import { system } from '../../../infra/system.ts';
 import { esbuildOptions, inlineSchemaKeys } from '../../../infra/cdk/bundling.ts';
 import { jqGlueSourcePath, jqWasmPath } from '../../../infra/cdk/job-task.ts';
@@ -264,7 +274,7 @@ describe('SDK schemas tree-shaken in a bundle (D225)', () => {
     expect(schemas?.[1].bytesInOutput).toBeLessThan(150 * 1024);
     const text = readFileSync(outfile, 'utf8');
     expect(text).toContain('DescribeInstancesRequest');
-    expect(text).not.toContain('WithdrawByoipCidrRequest');
+    expect(text).not.toContain('AcceptAddressTransfer');
   }, 120_000);
 
   it('the EC2 adapter bundled with the shaken schemas sends the same requests and reads the same answers as without', async () => {
@@ -352,4 +362,36 @@ console.log(JSON.stringify({ sent: sent.map((b) => b.replace(/Version=[^&]*/, ''
       null,
     ]);
   }, 120_000);
+});
+
+describe('the CDK construct bundles with the same options (D226)', () => {
+  it('a synthesized function with bundling carries the plugin-built bundle and its source map', () => {
+    const app = new App({ outdir: mkdtempSync(join(out, 'cdk-')) });
+    const stack = new Stack(app, 'Bundled', { env: { account: '123456789012', region: 'us-east-1' } });
+    const decl = system.functions.find((f) => f.name === 'fleet-reconciler')!;
+    const config = {
+      stage: 'dev',
+      logRetentionDays: 7,
+      deletionProtection: false,
+      target: 'aws',
+      logLevel: 'INFO',
+    };
+    new LcmFunction(stack, 'Fleet', { decl, config: config as never, root });
+    const asm = app.synth();
+    const fn = Object.values(
+      asm.getStackByName('Bundled').template.Resources as Record<
+        string,
+        { Type: string; Properties: Record<string, unknown> }
+      >,
+    ).find((r) => r.Type === 'AWS::Lambda::Function')!;
+    expect(fn.Properties.Handler).toBe('index.handler');
+    const asset = readdirSync(asm.directory).find((d) => d.startsWith('asset.'))!;
+    expect(readdirSync(join(asm.directory, asset)).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    const code = readFileSync(join(asm.directory, asset, 'index.mjs'), 'utf8');
+    // Built through esbuildOptions, plugin included: EC2's unused operations are gone.
+    expect(code).toContain('DescribeInstancesRequest');
+    expect(code).not.toContain('AcceptAddressTransfer');
+    expect(code.length).toBeLessThan(700 * 1024);
+    expect(code).toContain('//# sourceMappingURL=index.mjs.map');
+  }, 180_000);
 });
