@@ -68,8 +68,9 @@ const LOADS: Record<string, string[]> = {
     'middy',
   ],
   // Every run reads its pod definition's document (S3); Secrets Manager loads on the first
-  // secret read (D212).
-  'lambdas/run-job.ts': ['client-dynamodb', 'client-s3', 'lib-dynamodb', 'util-dynamodb', 'idempotency'],
+  // secret read (D212). The runner never submits a job: the jobs API's idempotent submit is not
+  // loaded (D228).
+  'lambdas/run-job.ts': ['client-dynamodb', 'client-s3', 'lib-dynamodb', 'util-dynamodb'],
   'lambdas/native-steps.ts': ['client-dynamodb', 'lib-dynamodb', 'util-dynamodb'],
   // Every sync reads (S3), unzips, parses and validates the package (yauzl, yaml, ajv, jq); the
   // state machine compiler and its validator load on the first package compiled (D227).
