@@ -8,7 +8,7 @@
 import type { Context } from 'aws-lambda';
 import { executeJob } from '../shared/scenario/jobs.ts';
 import { runLifecycleJob, type LifecycleJobPayload } from '../shared/scenario/lifecycle.ts';
-import { jobRepository, loadJobContent } from '../shared/scenario/service.ts';
+import { jobRepository, loadJobContent } from '../shared/scenario/job-store.ts';
 import { scenarioServices } from '../shared/scenario/run-services.ts';
 import { StateStore } from '../shared/store/state-store.ts';
 import { documentClient } from '../shared/runtime/aws-dynamodb.ts';

@@ -3,13 +3,14 @@
  * X-Ray tracing, a log group with retention, Powertools settings, and `bind*` helpers that set
  * the environment variable and grant least privilege in one call.
  */
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync } from 'node:fs';
+import { ArnFormat, AssetHashType, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secrets from 'aws-cdk-lib/aws-secretsmanager';
@@ -17,7 +18,6 @@ import { Construct } from 'constructs';
 import { ENV } from '../../shared/runtime/env.ts';
 import { functionName, stateMachinePrefix } from '../naming.ts';
 import type { FunctionDecl, TableName } from '../topology.ts';
-import { ALL_SDK, ESM_BANNER, externalModulesFor, LAMBDA_NODE_TARGET, NATIVE_ADDONS } from './bundling.ts';
 import type { StageConfig } from './config.ts';
 import type { LcmNetwork } from './network.ts';
 import { WORKER_TAGS } from '../../shared/domain/worker.ts';
@@ -35,7 +35,7 @@ export interface LcmFunctionProps {
 }
 
 export class LcmFunction extends Construct {
-  readonly fn: NodejsFunction;
+  readonly fn: lambda.Function;
   readonly stage: string;
 
   constructor(scope: Construct, id: string, props: LcmFunctionProps) {
@@ -49,19 +49,38 @@ export class LcmFunction extends Construct {
     });
     const copies = props.copyDirs ?? [];
     const files = props.copyFiles ?? [];
-    this.fn = new NodejsFunction(this, 'Fn', {
+    const entry = `${props.root}/${decl.entry}`;
+    this.fn = new lambda.Function(this, 'Fn', {
       functionName: functionName(config.stage, decl.name),
       description: decl.description,
-      entry: `${props.root}/${decl.entry}`,
-      handler: 'handler',
+      // Bundled by esbuild with the options the bundle test and the bench use (bundling.ts), plugins
+      // included (D225), which the NodejsFunction construct's esbuild command line cannot take.
+      code: lambda.Code.fromAsset(props.root, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          image: lambda.Runtime.NODEJS_22_X.bundlingImage,
+          local: {
+            tryBundle(outputDir: string) {
+              const r = spawnSync(
+                process.execPath,
+                ['--import', 'tsx', `${props.root}/infra/cdk/bundle-lambda.ts`, entry, outputDir],
+                { cwd: props.root, stdio: 'inherit' },
+              );
+              if (r.status !== 0) throw new Error(`bundling ${decl.entry} failed (exit ${r.status})`);
+              for (const d of copies) cpSync(`${props.root}/${d}`, `${outputDir}/${d}`, { recursive: true });
+              for (const f of files) copyFileSync(f.from, `${outputDir}/${f.to}`);
+              return true;
+            },
+          },
+        },
+      }),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: decl.memoryMb,
       timeout: Duration.seconds(decl.timeoutSeconds),
       tracing: config.target === 'localstack' ? lambda.Tracing.DISABLED : lambda.Tracing.ACTIVE,
       logGroup,
-      projectRoot: props.root,
-      depsLockFilePath: `${props.root}/package-lock.json`,
       ...(decl.reservedConcurrency ? { reservedConcurrentExecutions: decl.reservedConcurrency } : {}),
       ...(props.vpc
         ? { vpc: props.vpc.vpc, vpcSubnets: props.vpc.subnets, securityGroups: props.vpc.securityGroups }
@@ -73,32 +92,6 @@ export class LcmFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: 'LCM',
         [ENV.stage]: config.stage,
         ...(copies.includes('seeds') ? { LCM_SEEDS_DIR: '/var/task/seeds' } : {}),
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: LAMBDA_NODE_TARGET,
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
-        // The SDK a handler imports statically is bundled (D189); finding it takes an esbuild pass,
-        // skipped when the stack is not bundled (tests synthesize with bundling off).
-        externalModules: Stack.of(this).bundlingRequired
-          ? externalModulesFor(`${props.root}/${decl.entry}`)
-          : [...ALL_SDK, ...NATIVE_ADDONS],
-        banner: ESM_BANNER,
-        forceDockerBundling: false,
-        ...(copies.length || files.length
-          ? {
-              commandHooks: {
-                beforeBundling: () => [],
-                beforeInstall: () => [],
-                afterBundling: (input: string, output: string) => [
-                  ...copies.map((d) => `cp -r ${input}/${d} ${output}/${d}`),
-                  ...files.map((f) => `cp ${f.from} ${output}/${f.to}`),
-                ],
-              },
-            }
-          : {}),
       },
     });
   }

@@ -12,7 +12,7 @@ import { Problem } from '../domain/problem.ts';
 import { newTimedResource, transition } from '../domain/timed-resource.ts';
 import type { PodRef } from '../catalog/types.ts';
 import type { PodType } from '../domain/lifecycle.ts';
-import { compileLifecycle, type CompileTargets } from '../../state-machines/compile.ts';
+import type { CompileTargets } from '../../state-machines/compile.ts';
 import { ContentError, type Diagnostic } from './diagnostics.ts';
 import { readZip } from './package-reader.ts';
 import { validatePackage, type PodDefinitionFields } from './validate.ts';
@@ -202,6 +202,9 @@ export async function syncContent(input: SyncInput, ports: SyncPorts): Promise<S
   const f = result.fields;
   let machines: Record<string, string>;
   try {
+    // The compiler and its ASL validator (asl-validator, jsonata, jsonpath-plus) load on the first
+    // package that gets this far: a sync of an unchanged or invalid package never compiles (D227).
+    const { compileLifecycle } = await import('../../state-machines/compile.ts');
     const compiled = compileLifecycle(f.lifecycle, {
       stage: ports.stage,
       podDefinitionId: id,

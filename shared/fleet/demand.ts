@@ -10,7 +10,7 @@ import type { Needs, PodBooking } from '../domain/scaling.ts';
 import { POD_GONE, SESSION_STATUSES, SESSION_TERMINAL, type SessionTree } from '../domain/session.ts';
 import { cleanupDeadline, provisionAt } from '../domain/timeslot.ts';
 import { viewKeys } from '../store/keys.ts';
-import type { ViewStore } from '../store/views.ts';
+import type { SessionTreeView, ViewStore } from '../store/views.ts';
 
 /** What one pod's content asks of a worker. */
 export interface PodDemand {
@@ -66,15 +66,17 @@ const ACTIVE = SESSION_STATUSES.filter((s) => !SESSION_TERMINAL.has(s));
 /**
  * Every booked pod of every session not over (the views' status index, all pages); pending
  * sessions only up to `pendingUntil` when given (a pass looks a day ahead, an answer at all).
+ * The index is read one status at a time: a session that moves on between two queries is in
+ * both answers, and counts once, as its newer view (`tree_version`) says (D198).
  */
 export async function bookedDemand(
-  views: ViewStore,
+  views: Pick<ViewStore, 'listSessions'>,
   demandOf: DemandOf,
   o: { pendingUntil?: number } = {},
 ): Promise<PodBooking[]> {
   // A booked pod whose content cannot be read still counts, with the native steps' default.
   const safe: DemandOf = (id) => demandOf(id).catch(() => DEFAULT_POD_DEMAND);
-  const out: PodBooking[] = [];
+  const latest = new Map<string, SessionTreeView>();
   for (const status of ACTIVE) {
     let cursor: Record<string, unknown> | undefined;
     do {
@@ -87,10 +89,15 @@ export async function bookedDemand(
         limit: 100,
         ...(cursor ? { cursor } : {}),
       });
-      for (const tree of page.items) out.push(...(await bookingsOfTree(tree, safe)));
+      for (const tree of page.items) {
+        const seen = latest.get(tree.session.id);
+        if (!seen || seen.tree_version < tree.tree_version) latest.set(tree.session.id, tree);
+      }
       cursor = page.cursor;
     } while (cursor);
   }
+  const out: PodBooking[] = [];
+  for (const tree of latest.values()) out.push(...(await bookingsOfTree(tree, safe)));
   return out;
 }
 

@@ -121,7 +121,8 @@ const ACTIVE = SESSION_STATUSES.filter((s) => !SESSION_TERMINAL.has(s));
 export async function tick(ports: ReconcilerPorts) {
   const views = new ViewStore(documentClient(), env('viewsTable'));
   const now = ports.now();
-  const ids: string[] = [];
+  // A session that moves on between two status queries is in both answers: reconciled once.
+  const ids = new Set<string>();
   for (const status of ACTIVE) {
     let cursor: Record<string, unknown> | undefined;
     do {
@@ -132,7 +133,7 @@ export async function tick(ports: ReconcilerPorts) {
         limit: 100,
         cursor,
       });
-      ids.push(...page.items.map((t) => String(t.session.id)));
+      for (const t of page.items) ids.add(String(t.session.id));
       cursor = page.cursor;
     } while (cursor);
   }
@@ -150,5 +151,5 @@ export async function tick(ports: ReconcilerPorts) {
       }
     }),
   );
-  return { sessions: ids.length, failed };
+  return { sessions: ids.size, failed };
 }

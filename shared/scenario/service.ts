@@ -4,9 +4,7 @@
  */
 import { parseS3Ref } from '../adapters/s3-documents.ts';
 import { secretPointers } from '../domain/secrets.ts';
-import { podDefinitionDocument } from '../content/pod-definitions.ts';
 import type { Context } from 'aws-lambda';
-import type { Clock } from '../domain/clock.ts';
 import { ID_PREFIX, newUnguessableId, type JobId } from '../domain/ids.ts';
 import { transition } from '../domain/timed-resource.ts';
 import { idempotencyProblem, idempotent } from '../runtime/idempotency.ts';
@@ -18,21 +16,13 @@ import { runtimeClock } from '../runtime/clock.ts';
 import { env } from '../runtime/env.ts';
 import { keys } from '../store/keys.ts';
 import { StateStore, type StoredItem } from '../store/state-store.ts';
-import { jobContentFromDocument, type PodDefinitionDocument } from './content.ts';
-import { JobRepository, jobView, type JobContent, type JobInput, type JobRecord } from './jobs.ts';
+import { jobRepository, loadJobContent } from './job-store.ts';
+import { jobView, type JobInput, type JobRepository } from './jobs.ts';
 
 /** How long the link to a job's outputs document that GET /v1/jobs/{id} answers stays valid. */
 export const OUTPUTS_LINK_SECONDS = 900;
 
-export function jobRepository(clock: Clock = runtimeClock()): JobRepository {
-  return new JobRepository(new StateStore(documentClient(), env('stateTable')), clock);
-}
-
-/** Reads the job's definition and content from its pod definition's stored document. */
-export async function loadJobContent(r: JobRecord, extra: { form_fqn?: string } = {}): Promise<JobContent> {
-  const doc = (await podDefinitionDocument(r.pod_definition_id)) as unknown as PodDefinitionDocument;
-  return jobContentFromDocument(doc, r.job, extra);
-}
+export { jobRepository, loadJobContent };
 
 export interface SubmitJob {
   job: string;

@@ -19,7 +19,7 @@ import { runtimeClock } from '../runtime/clock.ts';
 import { env, TASK_ENV, taskEnv } from '../runtime/env.ts';
 import { StateStore } from '../store/state-store.ts';
 import { payloadFromTaskEnv, runLifecycleJob } from './lifecycle.ts';
-import { jobRepository, loadJobContent } from './service.ts';
+import { jobRepository, loadJobContent } from './job-store.ts';
 import { scenarioServices } from './run-services.ts';
 
 /** Runs the task's job to its end and answers the process exit code. */

@@ -1,12 +1,22 @@
 /** Every Lambda bundle, built with the construct's own esbuild options, stays under 1.5 MB. */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { build, type Metafile } from 'esbuild';
+import { App, Stack } from 'aws-cdk-lib';
+import { LcmFunction } from '../../../infra/cdk/lcm-function.ts';
 import { system } from '../../../infra/system.ts';
-import { esbuildOptions } from '../../../infra/cdk/bundling.ts';
+import { esbuildOptions, inlineSchemaKeys } from '../../../infra/cdk/bundling.ts';
 import { jqGlueSourcePath, jqWasmPath } from '../../../infra/cdk/job-task.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -58,9 +68,12 @@ const LOADS: Record<string, string[]> = {
     'middy',
   ],
   // Every run reads its pod definition's document (S3); Secrets Manager loads on the first
-  // secret read (D212).
-  'lambdas/run-job.ts': ['client-dynamodb', 'client-s3', 'lib-dynamodb', 'util-dynamodb', 'idempotency'],
+  // secret read (D212). The runner never submits a job: the jobs API's idempotent submit is not
+  // loaded (D228).
+  'lambdas/run-job.ts': ['client-dynamodb', 'client-s3', 'lib-dynamodb', 'util-dynamodb'],
   'lambdas/native-steps.ts': ['client-dynamodb', 'lib-dynamodb', 'util-dynamodb'],
+  // Every sync reads (S3), unzips, parses and validates the package (yauzl, yaml, ajv, jq); the
+  // state machine compiler and its validator load on the first package compiled (D227).
   'lambdas/sync-content.ts': [
     'client-dynamodb',
     'client-s3',
@@ -91,12 +104,16 @@ const LOADS: Record<string, string[]> = {
     'metrics',
     'middy',
   ],
+  // Every seeding in Lambda registers the standard lifecycle's machines: the compiler, its
+  // validator and Step Functions are needed by every invocation.
   'lambdas/seed-catalog.ts': [
     'client-dynamodb',
     'client-sfn',
     'lib-dynamodb',
     'util-dynamodb',
     'ajv',
+    'asl-validator',
+    'jsonata',
     'yaml',
   ],
 };
@@ -107,6 +124,10 @@ const HEAVY: Record<string, string> = {
   yauzl: 'yauzl',
   'jq-wasm': 'jq-wasm',
   ajv: 'ajv',
+  // The state machine compiler's validator (D214), and jsonata it loads; content-sync loads them
+  // with the compiler on the first package it compiles (D227).
+  'asl-validator': 'asl-validator',
+  jsonata: 'jsonata',
   '@aws-lambda-powertools/idempotency': 'idempotency',
   '@aws-lambda-powertools/batch': 'batch',
   '@aws-lambda-powertools/metrics': 'metrics',
@@ -226,4 +247,152 @@ process.exit(0);`,
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ ok: 42, err: 'timeout', again: 41 });
   }, 90_000);
+});
+
+describe('SDK schemas tree-shaken in a bundle (D225)', () => {
+  it('rewrites a computed key naming a string constant of the module, and nothing else', () => {
+    const src = [
+      'const _xN = "xmlName";',
+      'const _o = `other`;',
+      'export var A$ = [3, n0, _A, 0, [_I], [[0, { [_xN]: _i }], [0, { [_o]: 1, [_zz]: 2 }]]];',
+    ].join('\n');
+    expect(inlineSchemaKeys(src)).toBe(
+      [
+        'const _xN = "xmlName";',
+        'const _o = `other`;',
+        'export var A$ = [3, n0, _A, 0, [_I], [[0, { ["xmlName"]: _i }], [0, { [_o]: 1, [_zz]: 2 }]]];',
+      ].join('\n'),
+    );
+  });
+
+  it('the fleet reconciler bundle drops the EC2 operations it never sends', async () => {
+    const outfile = join(out, 'fleet-shaken.mjs');
+    const { metafile } = await build(esbuildOptions(join(root, 'lambdas/reconcile-fleet.ts'), outfile));
+    const schemas = Object.entries(Object.values(metafile!.outputs)[0]!.inputs).find(([f]) =>
+      f.includes('client-ec2/dist-es/schemas/'),
+    );
+    // 552 KB unshaken (every EC2 operation); the seven operations the adapter sends need far less.
+    expect(schemas?.[1].bytesInOutput).toBeLessThan(150 * 1024);
+    const text = readFileSync(outfile, 'utf8');
+    expect(text).toContain('DescribeInstancesRequest');
+    expect(text).not.toContain('AcceptAddressTransfer');
+  }, 120_000);
+
+  it('the EC2 adapter bundled with the shaken schemas sends the same requests and reads the same answers as without', async () => {
+    // The adapter on a real EC2Client whose HTTP handler answers canned EC2 Query XML; the entry
+    // prints the request bodies it sent and what the adapter made of the answers, errors included.
+    const dir = mkdtempSync(join(out, 'ec2-'));
+    const entry = join(dir, 'entry.ts');
+    writeFileSync(
+      entry,
+      `import { EC2Client } from '@aws-sdk/client-ec2';
+import { Ec2Workers } from ${JSON.stringify(join(root, 'shared/adapters/ec2.ts'))};
+const sent: string[] = [];
+const xml = (action: string, inner: string) => \`<\${action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId>\${inner}</\${action}Response>\`;
+const instance = \`<item><instanceId>i-0abc</instanceId><instanceState><code>16</code><name>running</name></instanceState><privateIpAddress>10.0.0.5</privateIpAddress><instanceType>c5.2xlarge</instanceType><tagSet><item><key>lcm:worker-id</key><value>w-1</value></item><item><key>lcm:template</key><value>t1</value></item></tagSet></item>\`;
+const answers: Record<string, [number, string]> = {
+  DescribeImages: [200, xml('DescribeImages', '<imagesSet><item><imageId>ami-old</imageId><creationDate>2026-01-01T00:00:00.000Z</creationDate></item><item><imageId>ami-new</imageId><creationDate>2026-02-01T00:00:00.000Z</creationDate></item></imagesSet>')],
+  RunInstances: [200, xml('RunInstances', \`<reservationId>r-1</reservationId><instancesSet>\${instance}</instancesSet>\`)],
+  DescribeInstances: [200, xml('DescribeInstances', \`<reservationSet><item><reservationId>r-1</reservationId><instancesSet>\${instance}</instancesSet></item></reservationSet>\`)],
+  StartInstances: [400, '<Response><Errors><Error><Code>InsufficientInstanceCapacity</Code><Message>none left</Message></Error></Errors><RequestID>r</RequestID></Response>'],
+  StopInstances: [200, xml('StopInstances', '<instancesSet/>')],
+  TerminateInstances: [400, '<Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code><Message>gone</Message></Error></Errors><RequestID>r</RequestID></Response>'],
+  CreateTags: [200, xml('CreateTags', '<return>true</return>')],
+};
+const ec2 = new EC2Client({
+  region: 'us-east-1',
+  maxAttempts: 1,
+  credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+  requestHandler: {
+    handle: async (req: { body: string }) => {
+      sent.push(String(req.body));
+      const action = /Action=(\\w+)/.exec(String(req.body))![1]!;
+      const [statusCode, body] = answers[action]!;
+      return { response: { statusCode, headers: { 'content-type': 'text/xml;charset=UTF-8' }, body: new TextEncoder().encode(body) } };
+    },
+  } as never,
+});
+const w = new Ec2Workers(ec2, 'dev');
+const out: unknown[] = [];
+const attempt = async (f: () => Promise<unknown>) => { try { out.push(await f()); } catch (e) { out.push({ error: (e as { kind?: string }).kind, code: (e as { code?: string }).code }); } };
+await attempt(() => w.run({ worker_id: 'w-1', template: { name: 't1', instance_type: 'c5.2xlarge', ami_name_pattern: 'cml-*' } as never, subnet_id: 'subnet-1', security_group_ids: ['sg-1'], user_data: 'hi' }));
+await attempt(async () => [...(await w.describe(['i-0abc', 'i-gone'])).entries()]);
+await attempt(() => w.discover());
+await attempt(() => w.start('i-0abc'));
+await attempt(() => w.stop('i-0abc'));
+await attempt(() => w.terminate('i-0abc'));
+await attempt(() => w.tag('i-0abc', { a: 'b' }));
+console.log(JSON.stringify({ sent: sent.map((b) => b.replace(/Version=[^&]*/, '')), out }));
+`,
+    );
+    const runBundle = async (plugins: boolean) => {
+      const file = join(dir, plugins ? 'shaken.mjs' : 'whole.mjs');
+      const options = esbuildOptions(entry, file);
+      await build(plugins ? options : { ...options, plugins: [] });
+      const r = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr).toBe('');
+      return {
+        size: statSync(file).size,
+        result: JSON.parse(r.stdout) as { sent: string[]; out: unknown[] },
+      };
+    };
+    const whole = await runBundle(false);
+    const shaken = await runBundle(true);
+    expect(shaken.size).toBeLessThan(whole.size - 400 * 1024);
+    expect(shaken.result).toEqual(whole.result);
+    // What the adapter read, so that both agreeing on nothing would not pass.
+    expect(shaken.result.sent).toHaveLength(8);
+    expect(shaken.result.sent[1]).toContain('Action=RunInstances');
+    expect(shaken.result.sent[1]).toContain('ImageId=ami-new');
+    expect(shaken.result.sent[1]).toContain('NetworkInterface.1.SubnetId=subnet-1');
+    expect(shaken.result.out).toEqual([
+      expect.objectContaining({
+        instance_id: 'i-0abc',
+        state: 'running',
+        private_ip: '10.0.0.5',
+        worker_id: 'w-1',
+      }),
+      [
+        ['i-0abc', { state: 'running', private_ip: '10.0.0.5' }],
+        ['i-gone', { state: 'absent' }],
+      ],
+      [expect.objectContaining({ instance_id: 'i-0abc', template: 't1' })],
+      { error: 'capacity', code: 'InsufficientInstanceCapacity' },
+      null,
+      null,
+      null,
+    ]);
+  }, 120_000);
+});
+
+describe('the CDK construct bundles with the same options (D226)', () => {
+  it('a synthesized function with bundling carries the plugin-built bundle and its source map', () => {
+    const app = new App({ outdir: mkdtempSync(join(out, 'cdk-')) });
+    const stack = new Stack(app, 'Bundled', { env: { account: '123456789012', region: 'us-east-1' } });
+    const decl = system.functions.find((f) => f.name === 'fleet-reconciler')!;
+    const config = {
+      stage: 'dev',
+      logRetentionDays: 7,
+      deletionProtection: false,
+      target: 'aws',
+      logLevel: 'INFO',
+    };
+    new LcmFunction(stack, 'Fleet', { decl, config: config as never, root });
+    const asm = app.synth();
+    const fn = Object.values(
+      asm.getStackByName('Bundled').template.Resources as Record<
+        string,
+        { Type: string; Properties: Record<string, unknown> }
+      >,
+    ).find((r) => r.Type === 'AWS::Lambda::Function')!;
+    expect(fn.Properties.Handler).toBe('index.handler');
+    const asset = readdirSync(asm.directory).find((d) => d.startsWith('asset.'))!;
+    expect(readdirSync(join(asm.directory, asset)).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+    const code = readFileSync(join(asm.directory, asset, 'index.mjs'), 'utf8');
+    // Built through esbuildOptions, plugin included: EC2's unused operations are gone.
+    expect(code).toContain('DescribeInstancesRequest');
+    expect(code).not.toContain('AcceptAddressTransfer');
+    expect(code.length).toBeLessThan(700 * 1024);
+    expect(code).toContain('//# sourceMappingURL=index.mjs.map');
+  }, 180_000);
 });
