@@ -121,15 +121,25 @@ class JqWorker {
     return { id, done };
   }
 
-  /** Ends the worker; every call still in it fails with `reason`. */
-  end(reason: unknown): void {
+  /**
+   * Ends the worker. The call `culprit` (every call, when none is named: the worker itself failed)
+   * fails with `reason`; the calls queued behind it did nothing wrong and fail with `REQUEUED`, so
+   * their callers run them again on a fresh worker.
+   */
+  end(reason: unknown, culprit?: number): void {
     if (this.#dead) return;
     this.#dead = true;
     void this.#worker.terminate();
-    for (const p of this.#pending.values()) p.reject(reason);
+    for (const [id, p] of this.#pending)
+      p.reject(culprit === undefined || id === culprit ? reason : REQUEUED);
     this.#pending.clear();
   }
 }
+
+/** A call ended only because another call in its worker ran out of time (see `JqWorker.end`). */
+const REQUEUED = Symbol('requeued');
+/** How many times one evaluation is run again after others ended its worker. */
+const MAX_REQUEUES = 3;
 
 let current: Promise<JqWorker> | undefined;
 let started = 0;
@@ -181,23 +191,31 @@ export async function evaluateJq(
 ): Promise<unknown> {
   const timedOut = () =>
     new Problem('timeout', `jq did not finish \${ ${expression} } in time`, { extensions: { expression } });
-  if (limits.signal?.aborted) throw abortProblem(limits.signal, timedOut);
-  const w = await worker();
-  const { done } = w.run(expression, scopes);
-  const onAbort = () => w.end(abortProblem(limits.signal!, timedOut));
-  limits.signal?.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => w.end(timedOut()), limits.maxMs ?? DEFAULT_MAX_MS);
-  try {
-    return await done;
-  } catch (e) {
-    if (e instanceof Problem) throw e;
-    const stderr = (e as { stderr?: string }).stderr ?? (e as Error).message;
-    throw new Problem('expression-error', `jq: ${firstLine(stderr)} in \${ ${expression} }`, {
-      extensions: { expression },
-    });
-  } finally {
-    clearTimeout(timer);
-    limits.signal?.removeEventListener('abort', onAbort);
+  for (let requeues = 0; ; requeues++) {
+    if (limits.signal?.aborted) throw abortProblem(limits.signal, timedOut);
+    const w = await worker();
+    // The signal may have aborted while the worker was got: its listener would never fire.
+    if (limits.signal?.aborted) throw abortProblem(limits.signal, timedOut);
+    const { id, done } = w.run(expression, scopes);
+    const onAbort = () => w.end(abortProblem(limits.signal!, timedOut), id);
+    limits.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => w.end(timedOut(), id), limits.maxMs ?? DEFAULT_MAX_MS);
+    try {
+      return await done;
+    } catch (e) {
+      if (e === REQUEUED) {
+        if (requeues < MAX_REQUEUES) continue;
+        throw timedOut();
+      }
+      if (e instanceof Problem) throw e;
+      const stderr = (e as { stderr?: string }).stderr ?? (e as Error).message;
+      throw new Problem('expression-error', `jq: ${firstLine(stderr)} in \${ ${expression} }`, {
+        extensions: { expression },
+      });
+    } finally {
+      clearTimeout(timer);
+      limits.signal?.removeEventListener('abort', onAbort);
+    }
   }
 }
 

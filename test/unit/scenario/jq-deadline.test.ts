@@ -9,6 +9,7 @@ import { ScaledClock } from '../../../shared/domain/clock.ts';
 import { deadlineFor } from '../../../shared/domain/sleep.ts';
 import { runJob } from '../../../shared/scenario/executor.ts';
 import { evaluateJq, jqWorkersStarted } from '../../../shared/scenario/jq.ts';
+import { Problem } from '../../../shared/domain/problem.ts';
 import { FakeConsoles, job, services } from './fakes.ts';
 
 const scopes = { session: {}, content: {}, runtime_env: {} };
@@ -69,5 +70,29 @@ describe('jq under the step deadline', () => {
     for (let i = 0; i < 50; i++)
       expect(await evaluateJq(`. as $x | ${i} + 1`, { ...scopes, vars: {} })).toBe(i + 1);
     expect(jqWorkersStarted()).toBe(before);
+  }, 120_000);
+
+  it('a signal that aborts while the worker is being got ends the evaluation with its reason', async () => {
+    // The abort lands while `evaluateJq` awaits its worker: its listener is not attached yet.
+    // Before, the abort was missed and the expression ran on until the wall-time guard, holding
+    // the worker for every call queued behind it (the stressed mutation dry run's failure).
+    const c = new AbortController();
+    const reason = new Problem('cancelled', 'the job was cancelled');
+    const r = evaluateJq('def f: f; f', { ...scopes, vars: {} }, { signal: c.signal, maxMs: 20_000 });
+    c.abort(reason);
+    await expect(r).rejects.toBe(reason);
+    expect(await evaluateJq('.vars.x + 1', { ...scopes, vars: { x: 1 } })).toBe(2);
+  }, 120_000);
+
+  it('a call queued behind an expression that runs out of time is run again on a fresh worker', async () => {
+    // One worker runs one expression at a time: a call posted behind a runaway one is innocent
+    // of its timeout and must not fail with it.
+    await evaluateJq('1', { ...scopes, vars: {} }); // warm
+    const before = jqWorkersStarted();
+    const runaway = evaluateJq('def f: f; f', { ...scopes, vars: {} }, { maxMs: 200 });
+    const innocent = evaluateJq('.vars.x * 2', { ...scopes, vars: { x: 21 } });
+    await expect(runaway).rejects.toMatchObject({ kind: 'timeout' });
+    expect(await innocent).toBe(42);
+    expect(jqWorkersStarted()).toBe(before + 1);
   }, 120_000);
 });
