@@ -8,7 +8,7 @@ import type { Form } from '../catalog/types.ts';
 import { Problem } from '../domain/problem.ts';
 import { env } from '../runtime/env.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
-import { lambdaClientOnFirstUse, s3ClientOnFirstUse } from '../runtime/aws-on-first-use.ts';
+import { invokeEvent, s3ClientOnFirstUse } from '../runtime/aws-on-first-use.ts';
 import { PARTITIONS } from '../store/keys.ts';
 import { StateStore, strip, type StoredItem } from '../store/state-store.ts';
 import { S3Documents } from '../adapters/s3-documents.ts';
@@ -39,16 +39,7 @@ export async function requestSync(req: SyncRequest) {
     for (const f of forms) checkPodRef(f.pod_ref, { pod_type: podType, definition_id: id });
   }
   const existing = await new DynamoPodDefinitions(stateStore()).get(id);
-  const { InvokeCommand } = await import('@aws-sdk/client-lambda');
-  await (
-    await lambdaClientOnFirstUse()
-  ).send(
-    new InvokeCommand({
-      FunctionName: env('contentSyncFunction'),
-      InvocationType: 'Event',
-      Payload: Buffer.from(JSON.stringify(req)),
-    }),
-  );
+  await invokeEvent(env('contentSyncFunction'), req);
   return { pod_definition_id: id, status: existing?.status ?? 'defined', valid: result.ok };
 }
 

@@ -9,11 +9,7 @@ import { stateMachineArn, type ArnScope } from '../runtime/arns.ts';
 import { stopExecutionTasks } from '../adapters/ecs.ts';
 import { S3Documents } from '../adapters/s3-documents.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
-import {
-  ecsClientOnFirstUse,
-  lambdaClientOnFirstUse,
-  s3ClientOnFirstUse,
-} from '../runtime/aws-on-first-use.ts';
+import { ecsClientOnFirstUse, invokeEvent, s3ClientOnFirstUse } from '../runtime/aws-on-first-use.ts';
 import { sfnClient } from '../runtime/aws-sfn.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env, envOptional } from '../runtime/env.ts';
@@ -61,17 +57,7 @@ export function reconcilerPorts(scope: ArnScope, log: ReconcilerPorts['log']): R
  * reconciler invocations (stream batches, ticks with nothing due) call none of them.
  */
 async function invokeNativeStep(payload: NativeStepInput): Promise<void> {
-  const [client, { InvokeCommand }] = await Promise.all([
-    lambdaClientOnFirstUse(),
-    import('@aws-sdk/client-lambda'),
-  ]);
-  await client.send(
-    new InvokeCommand({
-      FunctionName: env('nativeStepsFunctionArn'),
-      InvocationType: 'Event',
-      Payload: Buffer.from(JSON.stringify(payload)),
-    }),
-  );
+  await invokeEvent(env('nativeStepsFunctionArn'), payload);
 }
 
 const OUTCOMES = {

@@ -23,3 +23,22 @@ export const s3ClientOnFirstUse: () => Promise<S3Client> = perClients(
 export const secretsClientOnFirstUse: () => Promise<SecretsManagerClient> = perClients(
   async () => new (await import('@aws-sdk/client-secrets-manager')).SecretsManagerClient(SECRETS_OPTIONS),
 );
+
+/**
+ * Invokes a function asynchronously (`Event`) with a JSON payload; Lambda and its client load on
+ * the first call. Lambda's own retries and the function's dead-letter destination take it from
+ * there.
+ */
+export async function invokeEvent(functionName: string, payload: unknown): Promise<void> {
+  const [client, { InvokeCommand }] = await Promise.all([
+    lambdaClientOnFirstUse(),
+    import('@aws-sdk/client-lambda'),
+  ]);
+  await client.send(
+    new InvokeCommand({
+      FunctionName: functionName,
+      InvocationType: 'Event',
+      Payload: Buffer.from(JSON.stringify(payload)),
+    }),
+  );
+}

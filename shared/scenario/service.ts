@@ -11,7 +11,7 @@ import { idempotencyProblem, idempotent } from '../runtime/idempotency.ts';
 import { Problem } from '../domain/problem.ts';
 import { FUNCTION_CATALOGUE } from '../dsl/catalogue.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
-import { lambdaClientOnFirstUse, s3ClientOnFirstUse } from '../runtime/aws-on-first-use.ts';
+import { invokeEvent, s3ClientOnFirstUse } from '../runtime/aws-on-first-use.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env } from '../runtime/env.ts';
 import { keys } from '../store/keys.ts';
@@ -76,16 +76,7 @@ export async function submitJob(body: SubmitJob, tenant: string) {
   });
   try {
     // Lambda on first use (D211): the jobs API's reads and cancels never call it.
-    const { InvokeCommand } = await import('@aws-sdk/client-lambda');
-    await (
-      await lambdaClientOnFirstUse()
-    ).send(
-      new InvokeCommand({
-        FunctionName: env('jobRunnerFunction'),
-        InvocationType: 'Event',
-        Payload: Buffer.from(JSON.stringify({ job_id: record.id })),
-      }),
-    );
+    await invokeEvent(env('jobRunnerFunction'), { job_id: record.id });
   } catch (e) {
     // The runner was never started: the job must not sit `submitted` for ever.
     const now = runtimeClock().now();
