@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { decide, type Command } from '../../../shared/orchestration/decide.ts';
 import type { PartDoc, SessionTree } from '../../../shared/domain/session.ts';
 import { iso } from '../../../shared/domain/clock.ts';
-import { MIN, T0, tree } from './fixtures.ts';
+import { MIN, T0, execution, tree } from './fixtures.ts';
 
 const START = T0 + 60 * MIN;
 const reasons = (p: PartDoc) => p.state_history.map((h) => `${h.to}: ${h.reason ?? ''}`);
@@ -139,15 +139,10 @@ describe('review', () => {
     const p = t.parts[0]!;
     p.review = review;
     if (minutes !== undefined) p.review_deadline_minutes = minutes;
-    p.phase_execution = {
-      phase: 'grade',
-      execution_name: 'g1',
-      state_machine: 'sm',
-      attempt: 1,
-      started_at: iso(START + 61 * MIN),
+    p.phase_execution = execution('grade', 'g1', START + 61 * MIN, {
       outcome: 'succeeded',
       ended_at: iso(START + 62 * MIN),
-    };
+    });
     return t;
   }
 
@@ -166,13 +161,7 @@ describe('a lost pod', () => {
   function lost(status: PartDoc['status']): SessionTree {
     const t = open(status, true);
     const p = t.parts[0]!;
-    p.phase_execution = {
-      phase: status === 'collecting' ? 'collect' : 'grade',
-      execution_name: 'x1',
-      state_machine: 'sm',
-      attempt: 1,
-      started_at: iso(START + 60 * MIN),
-    };
+    p.phase_execution = execution(status === 'collecting' ? 'collect' : 'grade', 'x1', START + 60 * MIN);
     const pod = t.pods[0]!;
     pod.status = 'failed';
     pod.host_id = 'wkr_1';
@@ -209,15 +198,10 @@ describe('a lost pod', () => {
     const p = t.parts[0]!;
     p.status = 'instantiating';
     if (provisioned) p.provisioned = true;
-    p.phase_execution = {
-      phase: 'instantiate',
-      execution_name: 'i1',
-      state_machine: 'sm',
-      attempt: 1,
-      started_at: iso(START - 15 * MIN),
+    p.phase_execution = execution('instantiate', 'i1', START - 15 * MIN, {
       outcome: 'succeeded',
       ended_at: iso(START - 10 * MIN),
-    };
+    });
     return t;
   }
 
@@ -338,16 +322,11 @@ describe('a failed phase fails the part and releases its pods', () => {
         cleanup: true,
       },
     ] as never;
-    p.phase_execution = {
-      phase: 'collect',
-      execution_name: 'c1',
-      state_machine: 'sm',
-      attempt: 1,
-      started_at: iso(START + 60 * MIN),
+    p.phase_execution = execution('collect', 'c1', START + 60 * MIN, {
       outcome: 'failed',
       ...(o.error ? { error: o.error } : {}),
       ...(o.cause ? { cause: o.cause } : {}),
-    };
+    });
     t.pods[0]!.status = o.pod ?? 'ready';
     return t;
   }
@@ -404,14 +383,7 @@ describe('more part moves (issue 18, decide.ts 301–450 survivors)', () => {
     const p = t.parts[0]!;
     p.status = 'instantiating';
     p.provisioned = true;
-    p.phase_execution = {
-      phase: 'instantiate',
-      execution_name: 'i1',
-      state_machine: 'sm',
-      attempt: 1,
-      started_at: iso(START - 15 * MIN),
-      outcome: 'succeeded',
-    };
+    p.phase_execution = execution('instantiate', 'i1', START - 15 * MIN, { outcome: 'succeeded' });
     Object.assign(t.pods[0]!, { status: 'ready', host_id: 'wkr_1' });
     const d = decide(t, START - 5 * MIN, 'dev');
     expect(d.changed).toEqual([]);
@@ -422,14 +394,7 @@ describe('more part moves (issue 18, decide.ts 301–450 survivors)', () => {
     const p = t.parts[0]!;
     p.candidate_started_at = iso(START + 2 * MIN);
     p.phases = { ...p.phases, monitor: 'dev-lcm-pd_1-monitor' };
-    p.phase_execution = {
-      phase: 'monitor',
-      execution_name: 'm1',
-      state_machine: 'sm',
-      attempt: 1,
-      started_at: iso(START + 2 * MIN),
-      outcome: 'succeeded',
-    };
+    p.phase_execution = execution('monitor', 'm1', START + 2 * MIN, { outcome: 'succeeded' });
     const d = decide(t, START + 10 * MIN, 'dev');
     expect(d.commands).toEqual([]);
     expect(d.tree.parts[0]!.status).toBe('monitoring');
@@ -439,14 +404,7 @@ describe('more part moves (issue 18, decide.ts 301–450 survivors)', () => {
     const t = open('archiving', true);
     const p = t.parts[0]!;
     p.phases = { ...p.phases, teardown: 'dev-lcm-pd_1-teardown' };
-    p.phase_execution = {
-      phase: 'teardown',
-      execution_name: 't1',
-      state_machine: 'sm',
-      attempt: 1,
-      started_at: iso(START + 62 * MIN),
-      outcome: 'succeeded',
-    };
+    p.phase_execution = execution('teardown', 't1', START + 62 * MIN, { outcome: 'succeeded' });
     const d = decide(t, START + 63 * MIN, 'dev');
     expect(started(d)).toEqual(['archive']);
     expect(d.tree.parts[0]!.status).toBe('archiving');
@@ -456,14 +414,7 @@ describe('more part moves (issue 18, decide.ts 301–450 survivors)', () => {
     const t = open('grading');
     const p = t.parts[0]!;
     p.phases = { ...p.phases, review: 'dev-lcm-pd_1-review' };
-    p.phase_execution = {
-      phase: 'grade',
-      execution_name: 'g1',
-      state_machine: 'sm',
-      attempt: 1,
-      started_at: iso(START + 61 * MIN),
-      outcome: 'succeeded',
-    };
+    p.phase_execution = execution('grade', 'g1', START + 61 * MIN, { outcome: 'succeeded' });
     const d = decide(t, START + 62 * MIN, 'dev');
     expect(d.tree.parts[0]!.status).toBe('reviewing');
     expect(started(d)).toEqual(['review']);
@@ -474,14 +425,7 @@ describe('more part moves (issue 18, decide.ts 301–450 survivors)', () => {
     const p = t.parts[0]!;
     p.review = 'manual';
     p.review_deadline_minutes = 30;
-    p.phase_execution = {
-      phase: 'grade',
-      execution_name: 'g1',
-      state_machine: 'sm',
-      attempt: 1,
-      started_at: iso(START + 61 * MIN),
-      outcome: 'succeeded',
-    };
+    p.phase_execution = execution('grade', 'g1', START + 61 * MIN, { outcome: 'succeeded' });
     const d = decide(t, START + 62 * MIN, 'dev');
     const out = d.tree.parts[0]!;
     expect(out.status).toBe('reviewing');
@@ -587,17 +531,12 @@ describe('waiting for capacity: which pods, which bound, which failures', () => 
     t.session.status = 'admitting';
     const p = t.parts[0]!;
     p.status = o.status ?? 'instantiating';
-    p.phase_execution = {
-      phase: o.status === 'waiting' ? 'ready' : 'instantiate',
-      execution_name: 'i1',
-      state_machine: 'sm',
-      attempt: 1,
-      started_at: iso(o.endedAt - MIN),
+    p.phase_execution = execution(o.status === 'waiting' ? 'ready' : 'instantiate', 'i1', o.endedAt - MIN, {
       ended_at: iso(o.endedAt),
       outcome: o.outcome ?? 'failed',
       error: 'lcm.WaitingForCapacity',
       cause: 'booting',
-    };
+    });
     return t;
   }
 

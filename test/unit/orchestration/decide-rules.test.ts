@@ -10,7 +10,7 @@ import { decide } from '../../../shared/orchestration/decide.ts';
 import { partRef, podRef, type SessionTree } from '../../../shared/domain/session.ts';
 import { iso } from '../../../shared/domain/clock.ts';
 import { makeTimeslot } from '../../../shared/domain/timeslot.ts';
-import { MIN, T0, tree } from './fixtures.ts';
+import { MIN, T0, execution, tree } from './fixtures.ts';
 
 /** Session starts at T0 + 60 min (the fixtures' default). */
 const START = T0 + 60 * MIN;
@@ -73,13 +73,7 @@ describe('the cleanup deadline (end + teardown buffer)', () => {
     const t = tree({ execution: 'single', parts: [{ minutes: 60, pod: true }] });
     t.session.status = 'running';
     t.parts[0]!.status = 'collecting';
-    t.parts[0]!.phase_execution = {
-      phase: 'collect',
-      execution_name: 'x',
-      state_machine: 'sm',
-      attempt: 1,
-      started_at: iso(START),
-    };
+    t.parts[0]!.phase_execution = execution('collect', 'x', START);
     const deadline = START + 60 * MIN + 10 * MIN;
     const before = decide(t, deadline - 1, 'dev');
     expect(before.tree.session.status).toBe('running');
@@ -175,13 +169,7 @@ describe('the end of a wait for capacity (D195)', () => {
     for (const p of t.parts) {
       p.status = o.status ?? 'instantiating';
       p.activated_at = iso(START);
-      p.phase_execution = {
-        phase: 'instantiate',
-        execution_name: `x${p.order}`,
-        state_machine: 'sm',
-        attempt: 1,
-        started_at: iso(START),
-      };
+      p.phase_execution = execution('instantiate', `x${p.order}`, START);
     }
     const wait = { since: iso(START), until: iso(START + 10 * MIN), reason: 'waiting' };
     t.parts[0]!.waiting_for_capacity = wait;
@@ -384,13 +372,7 @@ describe("the session's end closes the parts that never started", () => {
     const p1 = t.parts[0]!;
     p1.status = 'grading';
     p1.activated_at = iso(START);
-    p1.phase_execution = {
-      phase: 'grade',
-      execution_name: 'g1',
-      state_machine: 'sm',
-      attempt: 1,
-      started_at: iso(START + 59 * MIN),
-    };
+    p1.phase_execution = execution('grade', 'g1', START + 59 * MIN);
     return t;
   }
   const END = START + 120 * MIN;
@@ -515,15 +497,10 @@ describe('opening a part (activate)', () => {
     const p = t.parts[0]!;
     p.status = 'instantiating';
     p.provisioned = true;
-    p.phase_execution = {
-      phase: 'instantiate',
-      execution_name: 'i1',
-      state_machine: 'sm',
-      attempt: 1,
-      started_at: iso(START - 15 * MIN),
+    p.phase_execution = execution('instantiate', 'i1', START - 15 * MIN, {
       outcome: 'succeeded',
       ended_at: iso(START - 5 * MIN),
-    };
+    });
     t.pods[0]!.status = 'ready';
     t.pods[0]!.host_id = 'wkr_1';
     const d = decide(t, START, 'dev');

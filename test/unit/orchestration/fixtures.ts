@@ -1,6 +1,13 @@
 import { makeTimeslot } from '../../../shared/domain/timeslot.ts';
 import { newTimedResource } from '../../../shared/domain/timed-resource.ts';
-import type { PartDoc, PodDoc, SessionDoc, SessionTree } from '../../../shared/domain/session.ts';
+import type {
+  PartDoc,
+  PhaseExecution,
+  PodDoc,
+  SessionDoc,
+  SessionTree,
+} from '../../../shared/domain/session.ts';
+import { iso } from '../../../shared/domain/clock.ts';
 import { decide, recordPhaseOutcome, type Command } from '../../../shared/orchestration/decide.ts';
 
 export const T0 = Date.parse('2026-12-01T09:00:00Z');
@@ -16,6 +23,23 @@ const STANDARD = (pd: string, pod: boolean) =>
         archive: `dev-lcm-${pd}-archive`,
       }
     : { instantiate: `dev-lcm-${pd}-instantiate`, grade: `dev-lcm-${pd}-grade` };
+
+/** A part's current phase execution, attempt 1 of state machine `sm`, started at `startedAt`. */
+export function execution(
+  phase: string,
+  name: string,
+  startedAt: number,
+  rest: Partial<PhaseExecution> = {},
+): PhaseExecution {
+  return {
+    phase,
+    execution_name: name,
+    state_machine: 'sm',
+    attempt: 1,
+    started_at: iso(startedAt),
+    ...rest,
+  };
+}
 
 export function tree(opts: {
   execution: 'single' | 'sequential' | 'parallel';
