@@ -8,10 +8,11 @@
 import type { Context } from 'aws-lambda';
 import { executeJob } from '../shared/scenario/jobs.ts';
 import { runLifecycleJob, type LifecycleJobPayload } from '../shared/scenario/lifecycle.ts';
-import { jobRepository, loadJobContent } from '../shared/scenario/job-store.ts';
+import { jobContentLoader, jobRepository } from '../shared/scenario/job-store.ts';
 import { scenarioServices } from '../shared/scenario/run-services.ts';
 import { StateStore } from '../shared/store/state-store.ts';
 import { documentClient } from '../shared/runtime/aws-dynamodb.ts';
+import { s3Sdk } from '../shared/runtime/aws-s3.ts';
 import { runtimeClock } from '../shared/runtime/clock.ts';
 import { env } from '../shared/runtime/env.ts';
 import { logger } from '../shared/observability/logger.ts';
@@ -22,6 +23,8 @@ export async function handler(event: RunJobEvent, _context?: Context) {
   const clock = runtimeClock();
   const repo = jobRepository(clock);
   const services = scenarioServices(clock);
+  // Every run reads its pod definition's document: S3's commands are bundled (D240).
+  const loadJobContent = jobContentLoader(s3Sdk);
   if ('job_id' in event) {
     const r = await executeJob({
       repo,

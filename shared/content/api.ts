@@ -8,7 +8,8 @@ import type { Form } from '../catalog/types.ts';
 import { Problem } from '../domain/problem.ts';
 import { env } from '../runtime/env.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
-import { invokeEvent, s3ClientOnFirstUse } from '../runtime/aws-on-first-use.ts';
+import { invokeEvent } from '../runtime/aws-on-first-use.ts';
+import { s3SdkOnFirstUse } from '../runtime/aws-s3-on-first-use.ts';
 import { PARTITIONS } from '../store/keys.ts';
 import { StateStore, strip, type StoredItem } from '../store/state-store.ts';
 import { S3Documents } from '../adapters/s3-documents.ts';
@@ -27,7 +28,7 @@ const stateStore = () => new StateStore(documentClient(), env('stateTable'));
  * sync to the content-sync function asynchronously.
  */
 export async function requestSync(req: SyncRequest) {
-  const bytes = await fetchPackageWith(s3ClientOnFirstUse, req.source_uri);
+  const bytes = await fetchPackageWith(s3SdkOnFirstUse, req.source_uri);
   const { inspectPackage } = await import('./sync.ts');
   const { hash, result } = await inspectPackage(bytes);
   const { id, podType } = identityOf(req, result, hash);
@@ -59,7 +60,7 @@ export async function getPodDefinition(id: string) {
   const r = await new DynamoPodDefinitions(stateStore()).get(id);
   if (!r) throw new Problem('not-found', `no pod definition ${id}`);
   const document = r.document_ref
-    ? await new S3Documents(await s3ClientOnFirstUse(), env('contentBucket')).get(r.document_ref)
+    ? await new S3Documents(await s3SdkOnFirstUse(), env('contentBucket')).get(r.document_ref)
     : {};
   const { lifecycle, jobs, ...doc } = document as { lifecycle?: unknown; jobs?: unknown };
   return {

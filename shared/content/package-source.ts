@@ -1,10 +1,10 @@
 /**
- * Reading a content package from the content bucket. The S3 commands come from a dynamic import:
- * the content-sync function bundles S3 (it reads a package on every invocation), and the content
- * API loads it on the first sync request or document read (D210).
+ * Reading a content package from the content bucket. S3 is passed in (D240): the content-sync
+ * function bundles the commands it sends (it reads a package on every invocation), and the
+ * content API loads S3 on the first sync request or document read (D210).
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import { Problem } from '../domain/problem.ts';
+import type { S3Source } from '../runtime/aws.ts';
 import { env } from '../runtime/env.ts';
 
 export function parseS3Uri(uri: string): { bucket: string; key: string } {
@@ -25,7 +25,7 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
 const MAX_PACKAGE_BYTES = 100 * 1024 * 1024;
 
 /** The package at `uri`, which must be in the content bucket. */
-export async function fetchPackageWith(s3: () => S3Client | Promise<S3Client>, uri: string): Promise<Buffer> {
+export async function fetchPackageWith(s3: S3Source, uri: string): Promise<Buffer> {
   const { bucket, key } = parseS3Uri(uri);
   if (bucket !== env('contentBucket'))
     throw new Problem(
@@ -33,9 +33,9 @@ export async function fetchPackageWith(s3: () => S3Client | Promise<S3Client>, u
       `packages are read from the content bucket ${env('contentBucket')}`,
       { errors: [{ pointer: '/source_uri', detail: 'another bucket', rule: 'bucket' }] },
     );
-  const { GetObjectCommand, NoSuchKey } = await import('@aws-sdk/client-s3');
+  const { client, GetObjectCommand, NoSuchKey } = await s3();
   try {
-    const out = await (await s3()).send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     if ((out.ContentLength ?? 0) > MAX_PACKAGE_BYTES)
       throw new Problem('payload-too-large', `the package is larger than ${MAX_PACKAGE_BYTES} bytes`);
     return Buffer.from(await out.Body!.transformToByteArray());

@@ -4,7 +4,7 @@
  */
 import { env, envOptional } from '../runtime/env.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
-import { s3Client } from '../runtime/aws-s3.ts';
+import { s3Sdk } from '../runtime/aws-s3.ts';
 import { sfnClient } from '../runtime/aws-sfn.ts';
 import { stateMachineArn, type ArnScope } from '../runtime/arns.ts';
 import { runtimeClock } from '../runtime/clock.ts';
@@ -31,7 +31,7 @@ export function syncPorts(scope: ArnScope): SyncPorts {
       arnOf,
       envOptional('stateMachineLogGroupArn'),
     ),
-    documents: new S3Documents(s3Client(), env('contentBucket')),
+    documents: new S3Documents(s3Sdk(), env('contentBucket')),
     forms: new StoreFormConfirmer(store, () => new Date(clock.now()).toISOString()),
     clock,
     stage: env('stage'),
@@ -58,4 +58,4 @@ export { podDefinitionDocument } from './pod-definitions.ts';
 export { parseS3Uri, type SyncRequest } from './package-source.ts';
 
 /** The package at `uri` in the content bucket (the content-sync function's S3 client, bundled). */
-export const fetchPackage = (uri: string): Promise<Buffer> => fetchPackageWith(s3Client, uri);
+export const fetchPackage = (uri: string): Promise<Buffer> => fetchPackageWith(s3Sdk, uri);

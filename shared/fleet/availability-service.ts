@@ -8,6 +8,7 @@ import type { Clock } from '../domain/clock.ts';
 import { DEFAULT_FLEET_CONFIG, type FleetConfig } from '../domain/scaling.ts';
 import { podDefinitionDocument } from '../content/pod-definitions.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
+import { s3SdkOnFirstUse } from '../runtime/aws-s3-on-first-use.ts';
 import { env } from '../runtime/env.ts';
 import { keys } from '../store/keys.ts';
 import { StateStore, type StoredItem } from '../store/state-store.ts';
@@ -32,7 +33,7 @@ export async function availabilityAnswer(clock: Clock, q: AvailabilityQuery) {
       store,
       views: new ViewStore(documentClient(), env('viewsTable')),
       clock,
-      demandOf: cachedDemand((id) => podDefinitionDocument(id, store)),
+      demandOf: cachedDemand((id) => podDefinitionDocument(id, s3SdkOnFirstUse, store)),
       config: await fleetConfig(store),
     },
     q,

@@ -12,6 +12,7 @@ import type { Clock } from '../domain/clock.ts';
 import type { PodBooking } from '../domain/scaling.ts';
 import type { WorkerRecord, WorkerTemplate } from '../domain/worker.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
+import { s3SdkOnFirstUse } from '../runtime/aws-s3-on-first-use.ts';
 import { ec2Client } from '../runtime/aws-ec2.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { ENV, env, envOptional } from '../runtime/env.ts';
@@ -104,7 +105,7 @@ export function readBookings(
 ): Promise<PodBooking[]> {
   return bookedDemand(
     views,
-    cachedDemand((id) => podDefinitionDocument(id, store)),
+    cachedDemand((id) => podDefinitionDocument(id, s3SdkOnFirstUse, store)),
     {
       pendingUntil: now + BOOKING_HORIZON_MS,
     },

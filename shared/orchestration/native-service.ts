@@ -8,7 +8,7 @@ import { Problem } from '../domain/problem.ts';
 import type { HostType } from '../domain/lifecycle.ts';
 import { topologyNeeds, type Licence } from '../domain/placement.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
-import { s3ClientOnFirstUse } from '../runtime/aws-on-first-use.ts';
+import { s3SdkOnFirstUse } from '../runtime/aws-s3-on-first-use.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env } from '../runtime/env.ts';
 import { StateStore } from '../store/state-store.ts';
@@ -25,7 +25,7 @@ export function nativePorts(): NativePorts {
   const docs = new Map<string, Promise<Record<string, unknown>>>();
   const doc = (id: string) => {
     let d = docs.get(id);
-    if (!d) docs.set(id, (d = podDefinitionDocument(id, store)));
+    if (!d) docs.set(id, (d = podDefinitionDocument(id, s3SdkOnFirstUse, store)));
     return d;
   };
   return {
@@ -64,6 +64,6 @@ export function nativePorts(): NativePorts {
     },
     // S3 on first use (D212), as the pod definition read: most steps neither read nor archive.
     archive: async (key, body) =>
-      new S3Documents(await s3ClientOnFirstUse(), env('artefactsBucket')).putAt(key, body),
+      new S3Documents(await s3SdkOnFirstUse(), env('artefactsBucket')).putAt(key, body),
   };
 }

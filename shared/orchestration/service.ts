@@ -9,7 +9,8 @@ import { stateMachineArn, type ArnScope } from '../runtime/arns.ts';
 import { stopExecutionTasks } from '../adapters/ecs.ts';
 import { S3Documents } from '../adapters/s3-documents.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
-import { ecsClientOnFirstUse, invokeEvent, s3ClientOnFirstUse } from '../runtime/aws-on-first-use.ts';
+import { ecsClientOnFirstUse, invokeEvent } from '../runtime/aws-on-first-use.ts';
+import { s3SdkOnFirstUse } from '../runtime/aws-s3-on-first-use.ts';
 import { sfnClient } from '../runtime/aws-sfn.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env, envOptional } from '../runtime/env.ts';
@@ -43,7 +44,7 @@ export function reconcilerPorts(scope: ArnScope, log: ReconcilerPorts['log']): R
       return cluster ? stopExecutionTasks(await ecsClientOnFirstUse(), cluster, name, reason) : [];
     },
     putSessionReport: async (session_id, report) =>
-      new S3Documents(await s3ClientOnFirstUse(), env('artefactsBucket')).putAt(
+      new S3Documents(await s3SdkOnFirstUse(), env('artefactsBucket')).putAt(
         `reports/${session_id}/session.json`,
         report,
       ),

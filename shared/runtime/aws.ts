@@ -6,6 +6,7 @@
  * come only from the SDK's standard variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>), so
  * the same code reaches AWS, the local runtime, or a LocalStack deployment.
  */
+import type { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 /**
  * One set of clients per function identity. In Lambda a process runs one function, so this is
@@ -36,6 +37,24 @@ export function perClients<T>(make: () => T): () => T {
 export function resetClients(): void {
   generation++;
 }
+
+/**
+ * S3 as the document and package adapters use it: the client and the commands they send, passed
+ * in (D240). A handler that reads or writes S3 on every invocation passes `s3Sdk` (`aws-s3.ts`:
+ * the client and these commands imported statically, so its bundle carries them and nothing else
+ * of S3); one that may never call S3 passes `s3SdkOnFirstUse` (`aws-s3-on-first-use.ts`: the
+ * package imported on the first call). A dynamic `import('@aws-sdk/client-s3')` anywhere in a
+ * bundle that also imports S3 statically made esbuild keep the whole package: every command, the
+ * aggregated client and their schemas.
+ */
+export interface S3Sdk {
+  client: S3Client;
+  GetObjectCommand: typeof GetObjectCommand;
+  PutObjectCommand: typeof PutObjectCommand;
+  NoSuchKey: typeof NoSuchKey;
+}
+/** Where an adapter takes S3 from, at its first call (`s3Sdk` or `s3SdkOnFirstUse`). */
+export type S3Source = () => S3Sdk | Promise<S3Sdk>;
 
 /** The S3 client's options: path-style addressing whenever S3 is not AWS itself (local emulator, LocalStack). */
 export function s3Options() {

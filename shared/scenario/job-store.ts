@@ -3,9 +3,12 @@
  * repository and a job's content from its pod definition's document. In a module of their own
  * (D228): the jobs API's service (`service.ts`, which re-exports them) wraps its submit in
  * Powertools idempotency at import, and the runner, which never submits, loaded it for these two.
+ * The content's S3 is passed in (D240): the runner bundles the commands it sends, and the jobs API,
+ * which imports this module for the repository, does not load S3 at all.
  */
 import { podDefinitionDocument } from '../content/pod-definitions.ts';
 import type { Clock } from '../domain/clock.ts';
+import type { S3Source } from '../runtime/aws.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env } from '../runtime/env.ts';
@@ -17,8 +20,10 @@ export function jobRepository(clock: Clock = runtimeClock()): JobRepository {
   return new JobRepository(new StateStore(documentClient(), env('stateTable')), clock);
 }
 
-/** Reads the job's definition and content from its pod definition's stored document. */
-export async function loadJobContent(r: JobRecord, extra: { form_fqn?: string } = {}): Promise<JobContent> {
-  const doc = (await podDefinitionDocument(r.pod_definition_id)) as unknown as PodDefinitionDocument;
-  return jobContentFromDocument(doc, r.job, extra);
+/** Reads the job's definition and content from its pod definition's stored document (in S3 from `s3`). */
+export function jobContentLoader(s3: S3Source) {
+  return async (r: JobRecord, extra: { form_fqn?: string } = {}): Promise<JobContent> => {
+    const doc = (await podDefinitionDocument(r.pod_definition_id, s3)) as unknown as PodDefinitionDocument;
+    return jobContentFromDocument(doc, r.job, extra);
+  };
 }

@@ -11,7 +11,7 @@ import type { Credentials } from '../domain/secrets.ts';
 import { iso, type Clock } from '../domain/clock.ts';
 import { Problem } from '../domain/problem.ts';
 import { deadlineFor, sleeperFor } from '../domain/sleep.ts';
-import { s3Client } from '../runtime/aws-s3.ts';
+import { s3Sdk } from '../runtime/aws-s3.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env } from '../runtime/env.ts';
 import type { OutputStore, ReportStore, ScenarioServices } from './functions.ts';
@@ -66,8 +66,8 @@ export function scenarioServices(clock: Clock = runtimeClock()): ScenarioService
     cml: async (runtimeEnv) =>
       cmlFromRuntimeEnv(runtimeEnv, await resolveSecretReference('cml/api', clock.now())),
     secrets: { resolve: (ref) => resolveSecretReference(ref, clock.now()) },
-    reports: new S3Reports(new S3Documents(s3Client(), env('artefactsBucket'))),
-    outputs: new S3Outputs(new S3Documents(s3Client(), env('artefactsBucket'))),
+    reports: new S3Reports(new S3Documents(s3Sdk(), env('artefactsBucket'))),
+    outputs: new S3Outputs(new S3Documents(s3Sdk(), env('artefactsBucket'))),
     sleep: sleeperFor(clock),
     // Under an accelerated local clock a device still needs real time to answer.
     deadline: deadlineFor(clock, 5_000),

@@ -11,18 +11,19 @@ import { idempotencyProblem, idempotent } from '../runtime/idempotency.ts';
 import { Problem } from '../domain/problem.ts';
 import { FUNCTION_CATALOGUE } from '../dsl/catalogue.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
-import { invokeEvent, s3ClientOnFirstUse } from '../runtime/aws-on-first-use.ts';
+import { invokeEvent } from '../runtime/aws-on-first-use.ts';
+import { s3SdkOnFirstUse } from '../runtime/aws-s3-on-first-use.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env } from '../runtime/env.ts';
 import { keys } from '../store/keys.ts';
 import { StateStore, type StoredItem } from '../store/state-store.ts';
-import { jobRepository, loadJobContent } from './job-store.ts';
+import { jobRepository } from './job-store.ts';
 import { jobView, type JobInput, type JobRepository } from './jobs.ts';
 
 /** How long the link to a job's outputs document that GET /v1/jobs/{id} answers stays valid. */
 export const OUTPUTS_LINK_SECONDS = 900;
 
-export { jobRepository, loadJobContent };
+export { jobRepository };
 
 export interface SubmitJob {
   job: string;
@@ -153,11 +154,11 @@ export async function getJob(id: string, tenant: string) {
 
 /** S3 and its presigner load on the first job whose outputs are a document (D211). */
 async function presignedGet(bucket: string, key: string): Promise<string> {
-  const [{ getSignedUrl }, { GetObjectCommand }] = await Promise.all([
+  const [{ getSignedUrl }, { client, GetObjectCommand }] = await Promise.all([
     import('@aws-sdk/s3-request-presigner'),
-    import('@aws-sdk/client-s3'),
+    s3SdkOnFirstUse(),
   ]);
-  return getSignedUrl(await s3ClientOnFirstUse(), new GetObjectCommand({ Bucket: bucket, Key: key }), {
+  return getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
     expiresIn: OUTPUTS_LINK_SECONDS,
   });
 }

@@ -14,12 +14,13 @@ import {
 import { sleeperFor } from '../domain/sleep.ts';
 import { logger } from '../observability/logger.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
+import { s3Sdk } from '../runtime/aws-s3.ts';
 import { sfnClient } from '../runtime/aws-sfn.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env, TASK_ENV, taskEnv } from '../runtime/env.ts';
 import { StateStore } from '../store/state-store.ts';
 import { payloadFromTaskEnv, runLifecycleJob } from './lifecycle.ts';
-import { jobRepository, loadJobContent } from './job-store.ts';
+import { jobContentLoader, jobRepository } from './job-store.ts';
 import { scenarioServices } from './run-services.ts';
 
 /** Runs the task's job to its end and answers the process exit code. */
@@ -87,7 +88,7 @@ export async function runJobTask(): Promise<number> {
       repo,
       clock,
       services: scenarioServices(clock),
-      loadContent: loadJobContent,
+      loadContent: jobContentLoader(s3Sdk),
       runner: 'fargate',
       onClaimed: (jobId, owner) => (holding = { jobId, owner }),
     });
