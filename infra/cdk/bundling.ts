@@ -98,10 +98,26 @@ export function inlineSchemaKeys(source: string): string {
   });
 }
 
-export function esbuildOptions(entry: string, outfile: string) {
+/** A bundle's entry file in its directory: Lambda's handler is `index.handler`. */
+export const BUNDLE_ENTRY = 'index.mjs';
+
+/**
+ * A Lambda bundle is a directory (D241): `index.mjs` and the chunks esbuild splits off
+ * (`chunk-<hash>.mjs`, beside it, imported by relative URL). What the handler reaches only through
+ * a dynamic `import()` (the content API's sync pipeline, ssh2 on a job's first console, the state
+ * machine compiler on the first compile) is in a chunk of its own, read and parsed when first
+ * imported; a single file made every cold start parse it (content-api 1.55 → 0.96 × the floor,
+ * measured). Chunks are flat in the directory, so code reading `import.meta.url` or `__dirname`
+ * (ssh2, the jq worker's files beside the bundle) finds what it found beside the single file.
+ */
+export function esbuildOptions(entry: string, outdir: string) {
   return {
     entryPoints: [entry],
-    outfile,
+    outdir,
+    entryNames: 'index',
+    chunkNames: 'chunk-[hash]',
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
     bundle: true,
     platform: 'node' as const,
     format: 'esm' as const,

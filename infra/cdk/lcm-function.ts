@@ -59,6 +59,13 @@ export class LcmFunction extends Construct {
         assetHashType: AssetHashType.OUTPUT,
         bundling: {
           image: lambda.Runtime.NODEJS_22_X.bundlingImage,
+          // What the bundle is built from, in the options (D242): CDK keeps one staged asset per
+          // hash of the source directory and these options (functions dropped), so without it
+          // every function of a synth got the first function's bundle.
+          environment: {
+            LCM_BUNDLE_ENTRY: decl.entry,
+            LCM_BUNDLE_COPIES: JSON.stringify({ copies, files }),
+          },
           local: {
             tryBundle(outputDir: string) {
               const r = spawnSync(

@@ -2,11 +2,11 @@
 import { spawnSync } from 'node:child_process';
 import {
   copyFileSync,
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,8 @@ import { build, type Metafile } from 'esbuild';
 import { App, Stack } from 'aws-cdk-lib';
 import { LcmFunction } from '../../../infra/cdk/lcm-function.ts';
 import { system } from '../../../infra/system.ts';
-import { esbuildOptions, inlineSchemaKeys } from '../../../infra/cdk/bundling.ts';
+import { functionName } from '../../../infra/naming.ts';
+import { BUNDLE_ENTRY, esbuildOptions, inlineSchemaKeys } from '../../../infra/cdk/bundling.ts';
 import { jqGlueSourcePath, jqWasmPath } from '../../../infra/cdk/job-task.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
@@ -141,9 +142,30 @@ const SDK_DEPENDENCIES = new Set(
   ).filter((d) => d.startsWith('@aws-sdk/')),
 );
 
+/** A bundle is a directory (D241): index.mjs and the chunks split off it; every output's inputs and imports. */
+function wholeBundle(metafile: Metafile) {
+  const outputs = Object.values(metafile.outputs);
+  const inputs: Record<string, { bytesInOutput: number }> = {};
+  for (const o of outputs)
+    for (const [f, v] of Object.entries(o.inputs))
+      inputs[f] = { bytesInOutput: (inputs[f]?.bytesInOutput ?? 0) + v.bytesInOutput };
+  return {
+    inputs,
+    imports: outputs.flatMap((o) => o.imports),
+    bytes: outputs.reduce((n, o) => n + o.bytes, 0),
+  };
+}
+
+/** Every JavaScript file of a bundle directory, as one text (for what its code contains). */
+const bundleText = (dir: string) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.mjs'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('\n');
+
 /** The packages a bundle loads at cold start: its static SDK imports and the heavy packages its entry reaches without a dynamic import. */
 function loadedAtColdStart(metafile: Metafile, entry: string): string[] {
-  const output = Object.values(metafile.outputs)[0]!;
+  const output = wholeBundle(metafile);
   // The SDK packages it imports statically: bundled (D189), or external ones.
   const sdk = output.imports
     .filter((i) => i.external && i.kind === 'import-statement' && i.path.startsWith('@aws-sdk/'))
@@ -173,16 +195,16 @@ describe('Lambda bundles', () => {
   it.each(system.functions.map((f) => [f.name, f.entry] as const))(
     '%s is under 1.5 MB, loads in a fresh Node process, and loads at cold start only what its code uses',
     async (name, entry) => {
-      const outfile = join(out, `${name}.mjs`);
-      const { metafile } = await build(esbuildOptions(join(root, entry), outfile));
-      const size = statSync(outfile).size;
+      const dir = join(out, name);
+      const { metafile } = await build(esbuildOptions(join(root, entry), dir));
+      const size = wholeBundle(metafile!).bytes;
       expect(size).toBeGreaterThan(1000);
       expect(size).toBeLessThan(MAX_BUNDLE_BYTES);
       // Cold start (issue 17): @aws-sdk/client-ec2 is the largest SDK client (most of a cold
       // import's CPU for a handler that does not need it); a bundle loads it only when its code
       // reaches EC2 (the EC2 adapter or the EC2 client's own module), not through the shared
       // client registry.
-      const output = Object.values(metafile!.outputs)[0]!;
+      const output = wholeBundle(metafile!);
       const loadsEc2 =
         output.imports.some((i) => i.path === '@aws-sdk/client-ec2') ||
         Object.keys(output.inputs).some((f) => f.includes('node_modules/@aws-sdk/client-ec2/'));
@@ -205,7 +227,7 @@ describe('Lambda bundles', () => {
           .filter(([f]) => f.includes('node_modules/@aws-sdk/client-s3/'))
           .reduce((n, [, v]) => n + v.bytesInOutput, 0);
         expect(s3Bytes, `${name}: S3's share of the bundle`).toBeLessThan(80 * 1024);
-        const text = readFileSync(outfile, 'utf8');
+        const text = bundleText(dir);
         expect(text).toContain('GetObjectRequest');
         expect(text, `${name} carries an S3 command it never sends`).not.toContain('ListObjectsV2');
       }
@@ -215,11 +237,21 @@ describe('Lambda bundles', () => {
       // with no node_modules to fall back on, as in Lambda: a package the bundle requires at
       // runtime instead of carrying it (`createRequire(…)('asl-validator')` did, D214) fails
       // there. Only the SDK packages it imports on first use are external; none loads at import.
+      // Every chunk is copied with it, and every chunk is imported: one that only a dynamic
+      // `import()` reaches (loaded on first use) must load there too (D241).
       const alone = mkdtempSync(join(tmpdir(), `lcm-bundle-${name}-`));
-      copyFileSync(outfile, join(alone, 'index.mjs'));
+      cpSync(dir, alone, { recursive: true });
+      const files = readdirSync(alone).filter((f) => f.endsWith('.mjs'));
+      expect(files).toContain(BUNDLE_ENTRY);
       const r = spawnSync(
         process.execPath,
-        ['--input-type=module', '-e', `await import(${JSON.stringify(join(alone, 'index.mjs'))})`],
+        [
+          '--input-type=module',
+          '-e',
+          [BUNDLE_ENTRY, ...files.filter((f) => f !== BUNDLE_ENTRY).sort()]
+            .map((f) => `await import(${JSON.stringify(join(alone, f))});`)
+            .join(' '),
+        ],
         {
           cwd: alone,
           encoding: 'utf8',
@@ -251,8 +283,8 @@ const err = await evaluateJq('def f: f; f', s, { maxMs: 300 }).then(() => 'retur
 console.log(JSON.stringify({ ok, err, again: await evaluateJq('$vars.x', s) }));
 process.exit(0);`,
     );
-    const outfile = join(dir, 'index.mjs');
-    await build(esbuildOptions(entry, outfile));
+    await build(esbuildOptions(entry, dir));
+    const outfile = join(dir, BUNDLE_ENTRY);
     copyFileSync(jqWasmPath(root), join(dir, 'jq.wasm'));
     copyFileSync(jqGlueSourcePath(root), join(dir, 'jq-wasm.cjs'));
     const r = spawnSync(process.execPath, [outfile], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
@@ -278,14 +310,14 @@ describe('SDK schemas tree-shaken in a bundle (D225)', () => {
   });
 
   it('the fleet reconciler bundle drops the EC2 operations it never sends', async () => {
-    const outfile = join(out, 'fleet-shaken.mjs');
-    const { metafile } = await build(esbuildOptions(join(root, 'lambdas/reconcile-fleet.ts'), outfile));
-    const schemas = Object.entries(Object.values(metafile!.outputs)[0]!.inputs).find(([f]) =>
+    const dir = join(out, 'fleet-shaken');
+    const { metafile } = await build(esbuildOptions(join(root, 'lambdas/reconcile-fleet.ts'), dir));
+    const schemas = Object.entries(wholeBundle(metafile!).inputs).find(([f]) =>
       f.includes('client-ec2/dist-es/schemas/'),
     );
     // 552 KB unshaken (every EC2 operation); the seven operations the adapter sends need far less.
     expect(schemas?.[1].bytesInOutput).toBeLessThan(150 * 1024);
-    const text = readFileSync(outfile, 'utf8');
+    const text = bundleText(dir);
     expect(text).toContain('DescribeInstancesRequest');
     expect(text).not.toContain('AcceptAddressTransfer');
   }, 120_000);
@@ -338,13 +370,14 @@ console.log(JSON.stringify({ sent: sent.map((b) => b.replace(/Version=[^&]*/, ''
 `,
     );
     const runBundle = async (plugins: boolean) => {
-      const file = join(dir, plugins ? 'shaken.mjs' : 'whole.mjs');
-      const options = esbuildOptions(entry, file);
-      await build(plugins ? options : { ...options, plugins: [] });
+      const bundleDir = join(dir, plugins ? 'shaken' : 'whole');
+      const options = esbuildOptions(entry, bundleDir);
+      const { metafile } = await build(plugins ? options : { ...options, plugins: [] });
+      const file = join(bundleDir, BUNDLE_ENTRY);
       const r = spawnSync(process.execPath, [file], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
       expect(r.stderr).toBe('');
       return {
-        size: statSync(file).size,
+        size: wholeBundle(metafile!).bytes,
         result: JSON.parse(r.stdout) as { sent: string[]; out: unknown[] },
       };
     };
@@ -390,21 +423,45 @@ describe('the CDK construct bundles with the same options (D226)', () => {
       logLevel: 'INFO',
     };
     new LcmFunction(stack, 'Fleet', { decl, config: config as never, root });
+    // The content API has chunks (D241): its sync pipeline is loaded on the first sync.
+    const contentApi = system.functions.find((f) => f.name === 'content-api')!;
+    new LcmFunction(stack, 'ContentApi', { decl: contentApi, config: config as never, root });
     const asm = app.synth();
-    const fn = Object.values(
+    const resources = Object.values(
       asm.getStackByName('Bundled').template.Resources as Record<
         string,
-        { Type: string; Properties: Record<string, unknown> }
+        { Type: string; Properties: Record<string, unknown> & { Code: { S3Key: string } } }
       >,
-    ).find((r) => r.Type === 'AWS::Lambda::Function')!;
-    expect(fn.Properties.Handler).toBe('index.handler');
-    const asset = readdirSync(asm.directory).find((d) => d.startsWith('asset.'))!;
-    expect(readdirSync(join(asm.directory, asset)).sort()).toEqual(['index.mjs', 'index.mjs.map']);
-    const code = readFileSync(join(asm.directory, asset, 'index.mjs'), 'utf8');
+    ).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(resources.map((r) => r.Properties.Handler)).toEqual(['index.handler', 'index.handler']);
+    // Each function's code is the asset its S3 key names (the output's hash).
+    const assetOf = (name: string) => {
+      const fn = resources.find((r) => r.Properties.FunctionName === name)!;
+      return join(asm.directory, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
+    };
+    const fleet = assetOf(functionName('dev', 'fleet-reconciler'));
+    // Each function its own bundle (D242): CDK's asset cache gave both the first one's before.
+    expect(assetOf(functionName('dev', 'content-api'))).not.toBe(fleet);
+    const code = bundleText(fleet);
     // Built through esbuildOptions, plugin included: EC2's unused operations are gone.
     expect(code).toContain('DescribeInstancesRequest');
     expect(code).not.toContain('AcceptAddressTransfer');
     expect(code.length).toBeLessThan(700 * 1024);
-    expect(code).toContain('//# sourceMappingURL=index.mjs.map');
-  }, 180_000);
+    expect(readFileSync(join(fleet, BUNDLE_ENTRY), 'utf8')).toContain('//# sourceMappingURL=index.mjs.map');
+    // The handler's file, the chunks it imports beside it by relative URL, each with its map; the
+    // handler's file holds neither the package reader nor yaml (in chunks, D241).
+    const api = assetOf(functionName('dev', 'content-api'));
+    const files = readdirSync(api).sort();
+    const chunks = files.filter((f) => /^chunk-[A-Z0-9]+\.mjs$/.test(f));
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(files).toEqual(
+      [BUNDLE_ENTRY, `${BUNDLE_ENTRY}.map`, ...chunks, ...chunks.map((c) => `${c}.map`)].sort(),
+    );
+    const index = readFileSync(join(api, BUNDLE_ENTRY), 'utf8');
+    expect(index).toMatch(/from"\.\/chunk-[A-Z0-9]+\.mjs"/);
+    expect(index).toMatch(/import\("\.\/chunk-[A-Z0-9]+\.mjs"\)/);
+    // yauzl's own message: in a chunk, not in the handler's file.
+    expect(bundleText(api)).toContain('multi-disk zip files are not supported');
+    expect(index).not.toContain('multi-disk zip files are not supported');
+  }, 240_000);
 });
