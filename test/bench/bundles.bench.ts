@@ -96,7 +96,8 @@ async function bundle(entry: string, dir: string): Promise<string> {
     dir,
     Object.values(outputs).reduce((n, o) => n + o.bytes, 0),
   );
-  const index = Object.keys(outputs).find((o) => outputs[o]!.entryPoint)!;
+  // Not `entryPoint`: esbuild marks the chunks a dynamic import starts with one too.
+  const index = Object.keys(outputs).find((o) => o.endsWith(`/${BUNDLE_ENTRY}`))!;
   const seen = new Set([index]);
   for (const o of seen)
     for (const i of outputs[o]!.imports)
