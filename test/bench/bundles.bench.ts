@@ -91,7 +91,7 @@ const coldBytes = new Map<string, number>();
 async function bundle(entry: string, dir: string): Promise<string> {
   rmSync(dir, { recursive: true, force: true });
   const { metafile } = await build(esbuildOptions(entry, dir));
-  const outputs = metafile.outputs;
+  const outputs = metafile!.outputs;
   bundleBytes.set(
     dir,
     Object.values(outputs).reduce((n, o) => n + o.bytes, 0),
