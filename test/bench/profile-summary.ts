@@ -20,6 +20,7 @@ interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
+  columnNumber: number;
 }
 interface ProfileNode {
   id: number;
@@ -163,7 +164,7 @@ export function summarise(profile: Profile) {
     groups.set(g, (groups.get(g) ?? 0) + us);
     const leaf = packageOf(n.callFrame);
     leaves.set(leaf, (leaves.get(leaf) ?? 0) + us);
-    const fn = `${n.callFrame.functionName || '(anonymous)'} ${ownPath(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+    const fn = `${n.callFrame.functionName || '(anonymous)'} ${ownPath(n.callFrame.url)}:${n.callFrame.lineNumber + 1}:${n.callFrame.columnNumber + 1}`;
     fns.set(fn, (fns.get(fn) ?? 0) + us);
     const inG = withinGroup.get(g) ?? new Map<string, number>();
     inG.set(fn, (inG.get(fn) ?? 0) + us);
