@@ -15,6 +15,7 @@ import { AWS_EVENTS, EVENT_ARCHIVE_RETENTION_DAYS, EVENT_TYPES, SOURCES } from '
 import { stateMachinePrefix } from '../shared/domain/names.ts';
 import { ALLOWED_SOURCE_PREFIXES } from '../shared/inbound/commands.ts';
 import { WORKER_PORTS } from '../shared/domain/worker.ts';
+import { LISTING_FILTERS } from '../shared/store/keys.ts';
 import {
   STAGE,
   type EventTrigger,
@@ -66,11 +67,18 @@ export const system: SystemDecl = {
       partitionKey: 'pk',
       sortKey: 'sk',
       ttlAttribute: 'expires_at',
+      // The listings copy keys and the two attributes they filter on, never the tree: a tree
+      // rewritten without a change to its listing keys writes no index (D229).
       indexes: [
-        { name: 'by_time', partitionKey: 'list_key', sortKey: 'time_key' },
-        { name: 'by_status', partitionKey: 'status_key', sortKey: 'time_key' },
-        { name: 'by_candidate', partitionKey: 'candidate_key', sortKey: 'time_key' },
-        { name: 'by_review', partitionKey: 'review_key', sortKey: 'review_since' },
+        { name: 'by_time', partitionKey: 'list_key', sortKey: 'time_key', include: LISTING_FILTERS },
+        { name: 'by_status', partitionKey: 'status_key', sortKey: 'time_key', include: LISTING_FILTERS },
+        {
+          name: 'by_candidate',
+          partitionKey: 'candidate_key',
+          sortKey: 'time_key',
+          include: LISTING_FILTERS,
+        },
+        { name: 'by_review', partitionKey: 'review_key', sortKey: 'review_since', include: LISTING_FILTERS },
       ],
     },
   ],

@@ -15,7 +15,29 @@ export interface TableDecl {
   sortKey: string;
   stream?: 'NEW_AND_OLD_IMAGES';
   ttlAttribute?: string;
-  indexes: { name: string; partitionKey: string; sortKey: string }[];
+  indexes: IndexDecl[];
+}
+
+export interface IndexDecl {
+  name: string;
+  partitionKey: string;
+  sortKey: string;
+  /**
+   * The non-key attributes the index copies (INCLUDE; KEYS_ONLY when empty). Absent: every attribute
+   * (ALL). An index that copies only what rarely changes is written only when that changes (D229).
+   */
+  include?: string[];
+}
+
+/** DynamoDB's projection of an index, from its declaration. */
+export function projectionOf(i: IndexDecl): {
+  ProjectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
+  NonKeyAttributes?: string[];
+} {
+  if (!i.include) return { ProjectionType: 'ALL' };
+  return i.include.length
+    ? { ProjectionType: 'INCLUDE', NonKeyAttributes: i.include }
+    : { ProjectionType: 'KEYS_ONLY' };
 }
 
 export interface BucketDecl {

@@ -12,7 +12,8 @@
  * Arguments after `--` go to each (e.g. `npm test -- --reporter=dot`). The e2e lines are prefixed `[e2e]`.
  * `LCM_TEST_SERIAL=1` runs the two one after the other instead (the e2e process second).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { URL, fileURLToPath } from 'node:url';
 
@@ -70,10 +71,44 @@ for (const sig of ['SIGINT', 'SIGTERM'])
     for (const c of children) c.kill(sig);
   });
 
+/**
+ * CPU seconds (user + system) used by this process's finished children and everything they reaped
+ * in turn (`cutime` + `cstime` of /proc/self/stat, Linux). The suites' CPU time, not their wall
+ * time, is what two cores bound: `npm test` cannot take less than it divided by 2 (docs/performance.md).
+ * A process left to init (killed without being waited for) is not counted: a lower bound.
+ */
+const tick = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+function childCpuSeconds() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command name: state is field 3, cutime field 16, cstime field 17 (proc(5)).
+    return (Number(fields[16 - 3]) + Number(fields[17 - 3])) / tick;
+  } catch {
+    return NaN;
+  }
+}
+
+const t0 = performance.now();
 const results = process.env.LCM_TEST_SERIAL
   ? [await run(suites[0]), await run(suites[1])]
   : await Promise.all(suites.map(run));
+const cpuBeforeChaos = childCpuSeconds();
 results.push(await run(chaos));
+const cpu = { together: cpuBeforeChaos, chaos: childCpuSeconds() - cpuBeforeChaos };
 for (const r of results)
   console.log(`${r.code === 0 ? 'passed' : 'FAILED'}: ${r.suite.name} (${r.seconds.toFixed(0)} s)`);
+const wall = (performance.now() - t0) / 1000;
+if (Number.isFinite(cpu.together))
+  console.log(
+    `npm test: ${wall.toFixed(0)} s wall; CPU ${(cpu.together + cpu.chaos).toFixed(0)} s ` +
+      `(unit, integration and e2e ${cpu.together.toFixed(0)} s, chaos ${cpu.chaos.toFixed(0)} s); ` +
+      `on 2 cores no shorter than ${((cpu.together + cpu.chaos) / 2).toFixed(0)} s (goal 240 s)`,
+  );
 process.exit(results.some((r) => r.code !== 0) ? 1 : 0);

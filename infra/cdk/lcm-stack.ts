@@ -35,6 +35,7 @@ import { ENV, invokeEnvKey } from '../../shared/runtime/env.ts';
 import { busName, functionName, physicalName, stateMachinePrefix, tableName } from '../naming.ts';
 import {
   httpRoutes,
+  projectionOf,
   stagePattern,
   type BucketName,
   type EventTrigger,
@@ -153,7 +154,13 @@ export class LcmStack extends Stack {
           indexName: i.name,
           partitionKey: { name: i.partitionKey, type: dynamodb.AttributeType.STRING },
           sortKey: { name: i.sortKey, type: dynamodb.AttributeType.STRING },
-          projectionType: dynamodb.ProjectionType.ALL,
+          ...(() => {
+            const p = projectionOf(i);
+            return {
+              projectionType: dynamodb.ProjectionType[p.ProjectionType],
+              ...(p.NonKeyAttributes ? { nonKeyAttributes: p.NonKeyAttributes } : {}),
+            };
+          })(),
         });
       tables.set(t.name, table);
     }

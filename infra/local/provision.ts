@@ -6,7 +6,7 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { TableDecl } from '../topology.ts';
+import { projectionOf, type TableDecl } from '../topology.ts';
 
 export async function createTable(
   client: DynamoDBClient,
@@ -36,7 +36,7 @@ export async function createTable(
                   { AttributeName: i.partitionKey, KeyType: 'HASH' },
                   { AttributeName: i.sortKey, KeyType: 'RANGE' },
                 ],
-                Projection: { ProjectionType: 'ALL' },
+                Projection: projectionOf(i),
               })),
             }
           : {}),

@@ -113,14 +113,15 @@ export async function tick(ports: ReconcilerPorts) {
   for (const status of ACTIVE) {
     let cursor: Record<string, unknown> | undefined;
     do {
-      const page = await views.listSessions({
+      // Ids only: the tick reconciles each from its state partition, not from the view.
+      const page = await views.listSessionIds({
         index: 'by_status',
         partition: viewKeys.byStatus(status),
         ...(status === 'pending' ? { to: new Date(now + TICK_HORIZON_MS).toISOString() } : {}),
         limit: 100,
         cursor,
       });
-      for (const t of page.items) ids.add(String(t.session.id));
+      for (const id of page.ids) ids.add(id);
       cursor = page.cursor;
     } while (cursor);
   }

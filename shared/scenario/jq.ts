@@ -94,7 +94,13 @@ class JqWorker {
   #dead = false;
 
   constructor(module: WasmModule) {
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, glue: jqGluePath() } });
+    // No flags of the host process (a loader, `--input-type=module`): the source is CommonJS and
+    // needs nothing but the glue it requires.
+    this.#worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      execArgv: [],
+      workerData: { module, glue: jqGluePath() },
+    });
     // An idle worker does not keep a process alive.
     this.#worker.unref();
     this.#worker.on('message', (m: { id: number; ok: boolean; value?: unknown; stderr?: string }) => {

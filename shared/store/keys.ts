@@ -83,3 +83,9 @@ export const viewKeys = {
   /** The sparse `by_review` index's one partition: trees with a part awaiting a manual review. */
   awaitingReview: 'REVIEWS#awaiting',
 } as const;
+
+/**
+ * The tree view's attributes the listing indexes copy besides their keys: what a listing filters
+ * on, neither of which changes after booking (D229). The tree itself is read from the table.
+ */
+export const LISTING_FILTERS = ['session_type', 'tenant'];

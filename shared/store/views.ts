@@ -5,10 +5,16 @@
  * duplicated stream record leaves the view unchanged.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { Problem } from '../domain/problem.ts';
 import { awaitingReview, reviewingSince, type SessionTree } from '../domain/session.ts';
-import { keys, viewKeys } from './keys.ts';
+import { keys, sessionIdOfKey, viewKeys } from './keys.ts';
 import { itemsToTree, treeResponse, treeVersion } from './session-tree.ts';
 import type { StateStore, StoredItem } from './state-store.ts';
 
@@ -61,6 +67,8 @@ export class ViewStore {
               : {}),
             time_key: timeKey,
             session_type: s.session_type,
+            // Listings filter on it in the index (sessions booked before tenants: their creator).
+            ...((s.tenant ?? s.created_by) ? { tenant: s.tenant ?? s.created_by } : {}),
             ...reviewKeys(tree.parts, sessionId),
           },
           ConditionExpression: 'attribute_not_exists(pk) OR tree_version < :v',
@@ -83,23 +91,36 @@ export class ViewStore {
     return { session, parts, pods, tree_version };
   }
 
-  /** One page of session trees from an index, newest or oldest first by timeslot start. */
-  async listSessions(opts: {
-    index: 'by_time' | 'by_status' | 'by_candidate' | 'by_review';
-    partition: string;
-    from?: string;
-    to?: string;
-    limit: number;
-    cursor?: Record<string, unknown>;
-    /** `tenant`: only sessions of this tenant (pages may then hold fewer than `limit` items). */
-    filter?: { session_type?: string; tenant?: string };
-  }): Promise<{ items: SessionTreeView[]; cursor?: Record<string, unknown> }> {
-    const pkName = {
-      by_time: 'list_key',
-      by_status: 'status_key',
-      by_candidate: 'candidate_key',
-      by_review: 'review_key',
-    }[opts.index];
+  /**
+   * One page of session trees from an index, oldest first by timeslot start. The index holds keys
+   * and the filtered attributes only (D229): the page's keys are read from the index, then their
+   * trees from the table, as they are now. A tree that has left the listing since the index was
+   * read (its status moved on, its review was decided) is not answered: pages may hold fewer items.
+   */
+  async listSessions(
+    opts: ListingQuery,
+  ): Promise<{ items: SessionTreeView[]; cursor?: Record<string, unknown> }> {
+    const page = await this.listingPage(opts);
+    const trees = await this.treesOf(page.ids);
+    const pkName = LISTING_KEY[opts.index];
+    const items = page.ids.flatMap((id) => {
+      const item = trees.get(id);
+      if (!item || item[pkName] !== opts.partition) return [];
+      const { session, parts, pods, tree_version } = item as unknown as SessionTreeView;
+      return [{ session, parts, pods, tree_version }];
+    });
+    return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
+  }
+
+  /** One page of the session ids in an index, without reading their trees. */
+  async listSessionIds(opts: ListingQuery): Promise<{ ids: string[]; cursor?: Record<string, unknown> }> {
+    return this.listingPage(opts);
+  }
+
+  private async listingPage(
+    opts: ListingQuery,
+  ): Promise<{ ids: string[]; cursor?: Record<string, unknown> }> {
+    const pkName = LISTING_KEY[opts.index];
     const skName = opts.index === 'by_review' ? 'review_since' : 'time_key';
     const names: Record<string, string> = { '#p': pkName };
     const values: Record<string, unknown> = { ':p': opts.partition };
@@ -124,10 +145,9 @@ export class ViewStore {
       filters.push('#st = :st');
     }
     if (opts.filter?.tenant) {
-      // Sessions booked before tenants were recorded belong to their creator.
-      Object.assign(names, { '#s': 'session', '#tn': 'tenant', '#cb': 'created_by' });
+      names['#tn'] = 'tenant';
       values[':tn'] = opts.filter.tenant;
-      filters.push('(#s.#tn = :tn OR (attribute_not_exists(#s.#tn) AND #s.#cb = :tn))');
+      filters.push('#tn = :tn');
     }
     const filter = filters.length ? filters.join(' AND ') : undefined;
     const page = await this.client
@@ -148,15 +168,75 @@ export class ViewStore {
         if (opts.cursor && (e as { name?: string }).name === 'ValidationException') throw badCursor();
         throw e;
       });
-    const items = (page.Items ?? []).map(({ session, parts, pods, tree_version }) => ({
-      session,
-      parts,
-      pods,
-      tree_version,
-    })) as SessionTreeView[];
-    return { items, ...(page.LastEvaluatedKey ? { cursor: page.LastEvaluatedKey } : {}) };
+    const ids = (page.Items ?? []).flatMap((i) => {
+      const id = sessionIdOfKey(String(i.pk));
+      return id ? [id] : [];
+    });
+    return { ids, ...(page.LastEvaluatedKey ? { cursor: page.LastEvaluatedKey } : {}) };
+  }
+
+  /**
+   * The tree views of these sessions, read from the table in batches of 100 (BatchGetItem's
+   * limit). Keys DynamoDB leaves unprocessed (throttling) are asked again, a bounded number of times.
+   */
+  private async treesOf(ids: string[]): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    for (let i = 0; i < ids.length; i += 100) {
+      let keysLeft: Record<string, unknown>[] = ids
+        .slice(i, i + 100)
+        .map((id) => ({ ...viewKeys.sessionTree(id) }));
+      for (let attempt = 0; keysLeft.length; attempt++) {
+        if (attempt === BATCH_GET_ATTEMPTS)
+          throw new Error(`the views table left ${keysLeft.length} trees unread after ${attempt} attempts`);
+        if (attempt) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+        const res = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.tableName]: {
+                Keys: keysLeft,
+                ProjectionExpression: '#s, parts, pods, tree_version, #l, #st, #c, #r',
+                ExpressionAttributeNames: {
+                  '#s': 'session',
+                  '#l': 'list_key',
+                  '#st': 'status_key',
+                  '#c': 'candidate_key',
+                  '#r': 'review_key',
+                },
+              },
+            },
+          }),
+        );
+        for (const item of res.Responses?.[this.tableName] ?? []) {
+          const id = (item.session as { id?: string } | undefined)?.id;
+          if (id) out.set(id, item);
+        }
+        keysLeft = (res.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return out;
   }
 }
+
+export interface ListingQuery {
+  index: 'by_time' | 'by_status' | 'by_candidate' | 'by_review';
+  partition: string;
+  from?: string;
+  to?: string;
+  limit: number;
+  cursor?: Record<string, unknown>;
+  /** `tenant`: only sessions of this tenant (pages may then hold fewer than `limit` items). */
+  filter?: { session_type?: string; tenant?: string };
+}
+
+const LISTING_KEY = {
+  by_time: 'list_key',
+  by_status: 'status_key',
+  by_candidate: 'candidate_key',
+  by_review: 'review_key',
+} as const;
+
+/** BatchGetItem rounds per page before a listing gives up (the SDK's own retries are inside each). */
+const BATCH_GET_ATTEMPTS = 5;
 
 const badCursor = (detail = 'unknown cursor') =>
   new Problem('bad-request', 'the cursor is not one this API issued for this query', {

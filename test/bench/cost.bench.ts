@@ -71,6 +71,9 @@ export async function run(): Promise<BenchResult> {
       `${fmt(lablet.writeUnitsByTable[STATE] ?? 0)} / ${fmt(lablet.writeUnitsByTable[VIEWS] ?? 0)} / ${fmt(lablet.indexWriteUnits)}`;
     row('lablet: refused conditional writes', lablet.refusedWrites);
     row('lablet: read units (driver polling included)', lablet.readUnits);
+    figures['lablet: DynamoDB requests by operation (driver polling included)'] = JSON.stringify(
+      Object.fromEntries(Object.entries(lablet.dynamoOperations).map(([k, v]) => [k, Number(v.toFixed(1))])),
+    );
     row(
       'lablet: EventBridge entries',
       lab.eventEntries,

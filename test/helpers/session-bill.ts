@@ -44,6 +44,8 @@ export interface PerSession {
   refusedWrites: number;
   /** Read units, the driver's polling included (reads are not in the goal; shown, not priced). */
   readUnits: number;
+  /** DynamoDB requests per operation (the driver's polling included; stream reads not metered). */
+  dynamoOperations: Record<string, number>;
   /** Custom events by detail-type (per session). */
   eventTypes: Record<string, number>;
   eventEntries: number;
@@ -110,6 +112,12 @@ export function perSession(
     indexWriteUnits: per(sum(diff(after.dynamodb?.indexWriteUnits, before.dynamodb?.indexWriteUnits))),
     refusedWrites: per((after.dynamodb?.refusedWrites ?? 0) - (before.dynamodb?.refusedWrites ?? 0)),
     readUnits: per(sum(diff(after.dynamodb?.readUnits, before.dynamodb?.readUnits))),
+    dynamoOperations: Object.fromEntries(
+      Object.entries(diff(after.dynamodb?.operations, before.dynamodb?.operations)).map(([k, v]) => [
+        k,
+        per(v),
+      ]),
+    ),
     eventTypes: Object.fromEntries(Object.entries(eventTypes).map(([k, v]) => [k, per(v)])),
     eventEntries: per(after.events.entries - before.events.entries),
     eventChunks: per(after.events.chunks - before.events.chunks),

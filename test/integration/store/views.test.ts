@@ -89,3 +89,69 @@ describe('session tree projection', () => {
     expect(none.items).toHaveLength(0);
   });
 });
+
+describe('listing indexes hold keys, not trees (D229)', () => {
+  /** A document client that asks every write what it cost, index by index, and keeps the answer. */
+  function meteredViews() {
+    const spent: { table: number; indexes: Record<string, number> }[] = [];
+    const metered = testDocumentClient();
+    metered.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as Record<string, unknown>;
+        if ('Item' in input) input.ReturnConsumedCapacity = 'INDEXES';
+        const out = await next(args);
+        const c = (out.output as { ConsumedCapacity?: Record<string, unknown> }).ConsumedCapacity as
+          | {
+              Table?: { CapacityUnits?: number };
+              GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+            }
+          | undefined;
+        if (c)
+          spent.push({
+            table: c.Table?.CapacityUnits ?? 0,
+            indexes: Object.fromEntries(
+              Object.entries(c.GlobalSecondaryIndexes ?? {}).map(([k, v]) => [k, v.CapacityUnits ?? 0]),
+            ),
+          });
+        return out;
+      },
+      { step: 'initialize', name: 'meter' },
+    );
+    return { views: new ViewStore(metered, viewsT.name), spent };
+  }
+
+  it('a tree rewritten without a change to its listing keys writes no index copy; a status change rewrites by_status only', async () => {
+    const { views: metered, spent } = meteredViews();
+    const part = (v: number, status: string) => ({
+      ...keys.part('v2', 1),
+      entity: 'part',
+      id: 'v2.p1',
+      order: 1,
+      status,
+      state_version: v,
+    });
+    const s2 = { ...session(1, 'pending'), ...keys.session('v2'), id: 'v2' };
+    await state.write([
+      { kind: 'put', item: s2, expectedVersion: null },
+      { kind: 'put', item: part(1, 'pending'), expectedVersion: null },
+    ]);
+    expect(await metered.projectSessionTree(state, 'v2')).toBe('written');
+    // A part moves on; the session's status, timeslot and candidate do not.
+    await state.put(part(2, 'provisioning'), 1);
+    expect(await metered.projectSessionTree(state, 'v2')).toBe('written');
+    expect(spent[1]!.indexes).toEqual({});
+    // The session's status changes: its by_status entry moves, nothing else.
+    await state.put({ ...s2, status: 'admitting', state_version: 2 }, 1);
+    expect(await metered.projectSessionTree(state, 'v2')).toBe('written');
+    expect(Object.keys(spent[2]!.indexes)).toEqual(['by_status']);
+    // The listing still answers whole trees, as they are now.
+    const page = await views.listSessions({
+      index: 'by_status',
+      partition: viewKeys.byStatus('admitting'),
+      limit: 10,
+    });
+    const v2 = page.items.find((t) => t.session.id === 'v2');
+    expect(v2?.parts[0]?.status).toBe('provisioning');
+    expect(v2?.tree_version).toBe(4);
+  });
+});

@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it, vi } from 'vitest';
 import { perClients, resetClients } from '../../../shared/runtime/aws.ts';
 import { dynamoClient } from '../../../shared/runtime/aws-dynamodb.ts';
 
@@ -18,5 +20,72 @@ describe('SDK clients, once per process', () => {
     expect(b.client).not.toBe(a.client);
     expect(b.client).toBe(dynamoClient());
     expect(holder()).toBe(b);
+  });
+});
+
+describe('the DynamoDB client does no work for logs nobody writes (D270)', () => {
+  /** A request handler that answers every request with an empty 200, counting requests. */
+  const answering = () => {
+    const handler = {
+      requests: 0,
+      handle: async () => {
+        handler.requests++;
+        return {
+          response: {
+            statusCode: 200,
+            headers: { 'content-type': 'application/x-amz-json-1.0' },
+            body: Readable.from([Buffer.from('{}')]),
+          },
+        };
+      },
+    };
+    return handler;
+  };
+
+  /** Counts the calls of the redacted-copy filters the SDK's logger middleware may run per request. */
+  function countFilters(client: DynamoDBClient) {
+    const calls = { n: 0 };
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        for (const k of ['inputFilterSensitiveLog', 'outputFilterSensitiveLog'] as const) {
+          const f = context[k] as ((v: unknown) => unknown) | undefined;
+          if (f)
+            context[k] = (v: unknown) => {
+              calls.n++;
+              return f(v);
+            };
+        }
+        return next(args);
+      },
+      { step: 'initialize', priority: 'high' },
+    );
+    return calls;
+  }
+
+  it('a PutItem through the runtime client runs neither filter; the SDK default client runs both', async () => {
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'a');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'b');
+    resetClients();
+    const ours = dynamoClient();
+    const handler = answering();
+    Object.assign(ours.config, { requestHandler: handler });
+    const oursCalls = countFilters(ours);
+    const put = { TableName: 't', Item: { pk: { S: 'a' }, sk: { S: 'b' } } };
+    await ours.send(new PutItemCommand(put));
+    expect(handler.requests).toBe(1);
+    expect(oursCalls.n).toBe(0);
+
+    // The control: the SDK's default logger makes the same request build both redacted copies.
+    const plain = new DynamoDBClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+    Object.assign(plain.config, { requestHandler: answering() });
+    const plainCalls = countFilters(plain);
+    await plain.send(new PutItemCommand(put));
+    expect(plainCalls.n).toBe(2);
+    vi.unstubAllEnvs();
+    resetClients();
   });
 });

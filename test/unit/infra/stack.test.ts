@@ -87,6 +87,19 @@ describe('the CDK app, generated from the topology', () => {
       });
   });
 
+  it('the views listing indexes copy keys and the listing filters only, as the local tables do (D229)', () => {
+    const views = system.tables.find((t) => t.name === 'views')!;
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'dev-lcm-views',
+      GlobalSecondaryIndexes: views.indexes.map((i) =>
+        Match.objectLike({
+          IndexName: i.name,
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['session_type', 'tenant'] },
+        }),
+      ),
+    });
+  });
+
   it('the stream consumer reports batch item failures, retries a bounded number of times, bisects and has an on-failure queue', () => {
     const s = system.functions.flatMap((f) => f.triggers.filter((t) => t.kind === 'stream'))[0] as {
       maxRetries: number;
