@@ -61,6 +61,10 @@ describe('the CML topology, as a lab import checks it', () => {
       'topology.port_tag /nodes/0/tags/2',
       'topology.port_tag /nodes/0/tags/3',
     ]);
+    const [tag] = (await lint(topology((t) => (t.nodes[0].tags = ['lcm:expose=bogus'])))).filter(
+      (d) => d.rule === 'topology.port_tag',
+    );
+    expect(tag!.message).toContain('lcm:expose=serial, lcm:expose=ssh, lcm:expose=pat, lcm:expose=vnc');
     const f = await fields(
       topology((t) => (t.nodes[0].tags = ['color:red', 'lcm:expose=ssh', 'lcm:expose=serial'])),
     );
@@ -83,9 +87,11 @@ describe('the CML topology, as a lab import checks it', () => {
   });
 
   it('a link to an interface its node lacks is named at that end; a node with no interfaces has none', async () => {
-    expect(found(await lint(topology((t) => (t.links[1].i2 = 'i7'))), TOPO)).toEqual([
-      'topology.link_interface /links/1/i2',
-    ]);
+    const missing = await lint(topology((t) => (t.links[1].i2 = 'i7')));
+    expect(found(missing, TOPO)).toEqual(['topology.link_interface /links/1/i2']);
+    expect(missing.find((d) => d.rule === 'topology.link_interface')!.message).toContain(
+      '(it has i0, i1, i2, i3)',
+    );
     expect(
       found(
         await lint(
@@ -96,6 +102,12 @@ describe('the CML topology, as a lab import checks it', () => {
         TOPO,
       ),
     ).toEqual(['topology.link_interface /links/0/i1']);
+    const none = await lint(
+      topology((t) => {
+        delete t.nodes[0].interfaces;
+      }),
+    );
+    expect(none.find((d) => d.rule === 'topology.link_interface')!.message).toContain('(it has none)');
   });
 
   it('an interface two links connect is refused at the second link, each end on its own', async () => {
@@ -191,6 +203,12 @@ describe('connectors a job could not open', () => {
     expect(found(await lint(...first({ secret: 'cml/api' })), CONN)).toEqual([]);
     const ds = found(await lint(...first({ prompt: '${ .runtime_env.secrets.password }' })), CONN);
     expect(ds).toContain('secret.expression /connectors/0/prompt');
+  });
+
+  it('a credential given is refused as a value, not scanned again as an expression', async () => {
+    expect(
+      found(await lint(...first({ enable_password: '${ .runtime_env.secrets.enable_password }' })), CONN),
+    ).toEqual(['secret.value /connectors/0/enable_password']);
   });
 
   it('no connectors.yaml: no connectors and no diagnostic about them', async () => {
@@ -316,6 +334,8 @@ describe('jobs', () => {
     expect(found(byId, POST_INIT)).toEqual([]);
     const inWhen = await lint(steps((s) => (s[0].when = '.vars.nothing_yet == 1')));
     expect(found(inWhen, POST_INIT)).toEqual(['job.var_unknown /spec/steps/0/with']);
+    const dollar = await lint(steps((s) => (s[3].with.checks = '${ [$vars.nothing_yet] }')));
+    expect(found(dollar, POST_INIT)).toEqual(['job.var_unknown /spec/steps/3/with']);
   });
 
   it('a target must be a connector, for a function that needs one', async () => {
