@@ -140,15 +140,15 @@ describe('connectors a job could not open', () => {
   });
 
   it('a device the topology lacks', async () => {
-    expect(found(await lint(...first({ port: port('rtr09', 'serial') })), CONN)).toEqual([
-      'connectors.device /connectors/0/port',
-    ]);
+    const ds = await lint(...first({ port: port('rtr09', 'serial') }));
+    expect(found(ds, CONN)).toEqual(['connectors.device /connectors/0/port']);
+    expect(ds[0]!.message).toContain('(it has rtr01, rtr02, rtr03, sw01)');
   });
 
   it('a port that is no kind of port', async () => {
-    expect(found(await lint(...first({ port: port('rtr01', 'console') })), CONN)).toEqual([
-      'connectors.port_kind /connectors/0/port',
-    ]);
+    const ds = await lint(...first({ port: port('rtr01', 'console') }));
+    expect(found(ds, CONN)).toEqual(['connectors.port_kind /connectors/0/port']);
+    expect(ds[0]!.message).toContain('(serial_port, ssh_port, pat_port, vnc_port)');
   });
 
   it('a transport that does not reach that kind of port (a vnc port is reached by none)', async () => {
@@ -159,6 +159,13 @@ describe('connectors a job could not open', () => {
     expect(found(await lint(...first({ transport: 'ssh', port: port('rtr01', 'vnc') }, tags)), CONN)).toEqual(
       ['connectors.transport_port /connectors/0/transport'],
     );
+    const message = async (transport: string, kind: string) =>
+      (await lint(...first({ transport, port: port('rtr01', kind) }, [...tags, 'lcm:expose=pat']))).find(
+        (d) => d.rule === 'connectors.transport_port',
+      )!.message;
+    expect(await message('telnet', 'ssh')).toBe('an ssh port is reached over ssh, not telnet');
+    expect(await message('ssh', 'pat')).toBe('a pat port is reached over telnet, not ssh');
+    expect(await message('ssh', 'vnc')).toBe('a vnc port is reached over no console transport, not ssh');
   });
 
   it('a port the device does not expose; exposed, the connector is good', async () => {
@@ -169,6 +176,23 @@ describe('connectors a job could not open', () => {
       ...first({ transport: 'ssh', port: port('rtr01', 'ssh') }, ['lcm:expose=serial', 'lcm:expose=ssh']),
     );
     expect(f.connectors[0]).toMatchObject({ name: 'rtr01', transport: 'ssh' });
+  });
+
+  it('a device port reference is the whole value, with or without spaces and the leading dot', async () => {
+    for (const text of [
+      'x${ .runtime_env.devices.rtr09.serial_port }',
+      '${ .runtime_env.devices.rtr09.serial_port }x',
+    ])
+      expect(found(await lint(...first({ port: text })), CONN)).toEqual([
+        'connectors.literal /connectors/0/port',
+      ]);
+    for (const text of [
+      '${.runtime_env.devices.rtr09.serial_port}',
+      '${ runtime_env.devices.rtr09.serial_port }',
+    ])
+      expect(found(await lint(...first({ port: text })), CONN)).toContain(
+        'connectors.device /connectors/0/port',
+      );
   });
 
   it('a port that is not a device port reference is not checked against the topology', async () => {
@@ -209,6 +233,10 @@ describe('connectors a job could not open', () => {
     expect(
       found(await lint(...first({ enable_password: '${ .runtime_env.secrets.enable_password }' })), CONN),
     ).toEqual(['secret.value /connectors/0/enable_password']);
+  });
+
+  it('a connector’s expressions are not checked against the package’s files', async () => {
+    expect(found(await lint(...first({ prompt: '${ .content.files.missing }' })), CONN)).toEqual([]);
   });
 
   it('no connectors.yaml: no connectors and no diagnostic about them', async () => {
@@ -338,6 +366,12 @@ describe('jobs', () => {
     expect(found(dollar, POST_INIT)).toEqual(['job.var_unknown /spec/steps/3/with']);
   });
 
+  it('a null in `with` is a wrong input, not a crash', async () => {
+    const ds = found(await lint(steps((s) => (s[0].with.seconds = null))), POST_INIT);
+    expect(ds.length).toBeGreaterThan(0);
+    expect(ds.every((d) => d.endsWith('/spec/steps/0/with/seconds'))).toBe(true);
+  });
+
   it('a target must be a connector, for a function that needs one', async () => {
     expect(found(await lint(steps((s) => (s[2].target = 'rtr09'))), POST_INIT)).toEqual([
       'job.target /spec/steps/2/target',
@@ -354,6 +388,12 @@ describe('jobs', () => {
         POST_INIT,
       ),
     ).toContain('secret.expression /spec/steps/2/with/command');
+  });
+
+  it('a template that does not parse is a jq syntax diagnostic', async () => {
+    expect(found(await lint(steps((s) => (s[2].with.command = 'show ${ .vars'))), POST_INIT)).toEqual([
+      'job.jq_syntax /spec/steps/2/with/command',
+    ]);
   });
 
   it('a `when` is one jq expression, with or without ${ }', async () => {
