@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { compileLifecycle, toMermaid, type CompileOptions } from '../../../state-machines/compile.ts';
+import { compileLifecycle, toMermaid } from '../../../state-machines/compile.ts';
 import { STANDARD_LIFECYCLE, standardPhases } from '../../../state-machines/standard-lifecycle.ts';
 import type { Lifecycle } from '../../../shared/domain/lifecycle.ts';
 import { LocalStepFunctions } from '../../../infra/local/stepfunctions.ts';
 import { ManualClock } from '../../../shared/domain/clock.ts';
+import { opts, targets } from './options.ts';
 
 const lablet = parse(
   readFileSync(
@@ -13,25 +14,6 @@ const lablet = parse(
     'utf8',
   ),
 ) as Lifecycle;
-const targets = {
-  nativeStepsArn: 'arn:aws:lambda:us-east-1:000000000000:function:local-native-steps',
-  jobRunnerArn: 'arn:aws:lambda:us-east-1:000000000000:function:local-job-runner',
-  jobTask: {
-    clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/lcm',
-    taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/job-runner-task:1',
-    containerName: 'job-runner',
-    subnets: ['subnet-1'],
-  },
-};
-const opts = (o: Partial<CompileOptions> = {}): CompileOptions => ({
-  stage: 'dev',
-  podDefinitionId: 'pd_0123456789abcdef',
-  podType: 'cml_on_aws',
-  availableJobs: new Set(['post_init@v1', 'grade@v1']),
-  standardLifecycle: false,
-  targets,
-  ...o,
-});
 const INPUT = {
   session_id: 'ses_01jdx0k7m6v3g8w2q4t5n9c1ba',
   part_order: 1,

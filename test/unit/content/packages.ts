@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { filesBelow, zipEntries } from '../../../infra/local/sample-content.ts';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 
 export const CONTENT = new URL('../../../seeds/content/', import.meta.url).pathname;
 
@@ -10,16 +10,32 @@ export const filesOf = (dir: string): Map<string, Buffer> => filesBelow(join(CON
 
 export const zip = zipEntries;
 
-export async function samplePackage(
-  dir: string,
-  changes: Record<string, string | null> = {},
-): Promise<Buffer> {
+/** A sample package's files (what `readZip` gives for its zip), with changes: path → text, or null to delete. */
+export function sampleFiles(dir: string, changes: Record<string, string | null> = {}): Map<string, Buffer> {
   const files = filesOf(dir);
   for (const [p, v] of Object.entries(changes)) {
     if (v === null) files.delete(p);
     else files.set(p, Buffer.from(v));
   }
-  return zip(files);
+  return files;
+}
+
+export async function samplePackage(
+  dir: string,
+  changes: Record<string, string | null> = {},
+): Promise<Buffer> {
+  return zip(sampleFiles(dir, changes));
+}
+
+/** A sample package's YAML file as text after `edit` changed its parsed value: `{ [path]: text }`. */
+export function editedYaml<T = unknown>(
+  dir: string,
+  path: string,
+  edit: (doc: T) => void,
+): Record<string, string> {
+  const doc = parse(filesOf(dir).get(path)!.toString('utf8')) as T;
+  edit(doc);
+  return { [path]: stringify(doc) };
 }
 
 export interface BrokenCase {
