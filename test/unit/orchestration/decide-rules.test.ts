@@ -384,6 +384,8 @@ describe("the session's end closes the parts that never started", () => {
     const at = decide(gradingAtEnd(), END, 'dev');
     expect(at.tree.parts.map((p) => p.status)).toEqual(['grading', 'cancelled']);
     expect(lastReason(at.tree.parts[1]!)).toBe('the session ended before the part started');
+    // Abandoned: wanted cancelled too, and ended then.
+    expect(at.tree.parts[1]).toMatchObject({ desired_status: 'cancelled', ended_at: iso(END) });
     expect(at.changed).toEqual([partRef(2)]);
   });
 });

@@ -159,6 +159,22 @@ describe('pause and resume', () => {
     expect(d.tree.parts[0]!.status).toBe('collecting');
   });
 
+  it('a paused part holds the cleanup deadline while its pause may still move the end; a settled one does not', () => {
+    const t = decide(pauseAt(running('sequential', 180), START + 10 * MIN), START + 11 * MIN, 'dev').tree;
+    // The session ends at START + 120 and its cleanup deadline is START + 130.
+    const held = decide(t, START + 130 * MIN, 'dev');
+    expect(held.tree.session.status).toBe('running');
+    expect(held.tree.parts[0]!.paused).toBeDefined();
+    expect(held.tree.parts.map((p) => p.status)).toEqual(['waiting', 'instantiating']);
+    expect(held.commands.filter((c) => c.kind === 'teardown_pod' || c.kind === 'stop_execution')).toEqual([]);
+    // A part cancelled while paused keeps its pause record but holds nothing.
+    const settled = structuredClone(t);
+    settled.parts[0]!.status = 'cancelled';
+    const d = decide(settled, START + 130 * MIN, 'dev');
+    expect(d.tree.session.status).toBe('failed');
+    expect(d.commands.filter((c) => c.kind === 'teardown_pod')).toHaveLength(2);
+  });
+
   it('parallel: the session end moves only as far as the paused part needs', () => {
     const t = tree({
       execution: 'parallel',
