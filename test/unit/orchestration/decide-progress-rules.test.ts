@@ -237,9 +237,12 @@ describe('a lost pod', () => {
   }
 
   it('a pod put back to be placed again re-instantiates a provisioned part, from then', () => {
-    const d = decide(putBack(true), START - 5 * MIN, 'dev');
+    const t = putBack(true);
+    const d = decide(t, START - 5 * MIN, 'dev');
     const p = d.tree.parts[0]!;
     expect(p.status).toBe('instantiating');
+    // Already instantiating: no move, so no history entry (a status never moves to itself).
+    expect(p.state_history).toEqual(t.parts[0]!.state_history);
     expect(p.provisioned).toBe(false);
     expect(p.replaced_at).toBe(iso(START - 5 * MIN));
     expect(started(d)).toEqual(['instantiate']);
@@ -390,6 +393,7 @@ describe('a failed phase fails the part and releases its pods', () => {
     expect(d.commands).toEqual([]);
     expect(d.tree.pods[0]!.status).toBe('terminated');
     expect(d.tree.pods[0]!.state_history.at(-1)?.reason).toBe('released before provisioning');
+    expect(d.tree.pods[0]!.ended_at).toBe(iso(START + 61 * MIN));
   });
 
   it('without an archive phase the teardown phase cleans up; with neither the pods are released', () => {

@@ -256,6 +256,10 @@ describe('the session`s own moves', () => {
     const waiting = decide(t, START + 65 * MIN, 'dev');
     expect(waiting.tree.session.status).toBe('finalizing');
     t.pods[0]!.status = 'terminated';
+    // The pods are gone, but a phase still runs (a cleanup): still finalizing.
+    const running = structuredClone(t);
+    running.parts[0]!.phase_execution = execution('archive', 'a1', START + 61 * MIN, { cleanup: true });
+    expect(decide(running, START + 65 * MIN, 'dev').tree.session.status).toBe('finalizing');
     const d = decide(t, START + 65 * MIN, 'dev');
     expect(d.tree.session.status).toBe('completed');
     expect(lastReason(d.tree.session)).toBe('finalized');
