@@ -103,6 +103,29 @@ describe('the cleanup deadline with a manual review outstanding', () => {
     expect(d.tree.session.status).toBe('failed');
   });
 
+  it('a manual review not yet reached (the part still collecting) holds nothing', () => {
+    const t = held();
+    t.parts[0]!.status = 'collecting';
+    const d = decide(t, CLEANUP, 'dev');
+    expect(d.tree.session).not.toHaveProperty('held_for_review');
+    expect(d.tree.parts.map((p) => p.status)).toEqual(['cancelled', 'cancelled']);
+  });
+
+  it('two reviews held: deciding one keeps the session held for the other', () => {
+    const t = held({
+      status: 'reviewing',
+      review: 'manual',
+      score_report: { ...REPORT } as never,
+      phase_execution: execution('grade', 'g2', START + 61 * MIN, { outcome: 'succeeded' }),
+    });
+    const h = decide(t, CLEANUP, 'dev').tree;
+    expect(h.session.held_for_review).toEqual({ at: iso(CLEANUP), parts: [1, 2] });
+    h.parts[0]!.review_decision = { decision: 'accept', at: iso(CLEANUP + MIN), by: 'rev' } as never;
+    const d = decide(h, CLEANUP + MIN, 'dev');
+    expect(d.tree.parts.map((p) => p.status)).toEqual(['archived', 'reviewing']);
+    expect(d.tree.session.status).toBe('running');
+  });
+
   it('decided later: applied and archived without running a phase, ended then; the session completes', () => {
     const t = decide(held(), CLEANUP, 'dev').tree;
     const at = CLEANUP + 120 * MIN;
@@ -120,7 +143,9 @@ describe('the cleanup deadline with a manual review outstanding', () => {
     expect(p1.score_report).toMatchObject({ points_awarded: 8, percentage: 80 });
     expect(ofKind(d, 'start_execution')).toEqual([]);
     expect(d.tree.session.status).toBe('completed');
-    expect(d.tree.session.score_report).toBeDefined();
+    // Combined against the session's cut score; nothing escalated.
+    expect(d.tree.session.score_report).toMatchObject({ cut_score: 70 });
+    expect(d.tree.session).not.toHaveProperty('escalation');
     expect(reasons(d.tree.session).slice(-4)).toEqual([
       'aggregating: every part settled',
       'submitting: combined report ready',
