@@ -133,6 +133,37 @@ describe('review', () => {
     expect(d.tree.parts[0]!.score_report).toMatchObject({ points_awarded: 6, percentage: 60, passed: false });
   });
 
+  /** A manual review of a report with the given fields, decided as given. */
+  function decided(report: Record<string, unknown>, decision: Record<string, unknown>) {
+    const t = reviewing('manual');
+    const p = t.parts[0]!;
+    p.score_report = report as never;
+    p.review_decision = { decision: 'accept', at: iso(START + 62 * MIN), by: 'rev', ...decision } as never;
+    return decide(t, START + 62 * MIN, 'dev').tree.parts[0]!.score_report as Record<string, unknown>;
+  }
+
+  it('the decision is recorded in the report: what, the comment, when and by whom', () => {
+    const r = decided({ ...REPORT }, { comment: 'sound design' });
+    expect(r.review).toEqual({
+      decision: 'accept',
+      comment: 'sound design',
+      at: iso(START + 62 * MIN),
+      by: 'rev',
+    });
+    expect(r).toMatchObject({ points_awarded: 6, percentage: 60, passed: true });
+  });
+
+  it('points on a report without a maximum stand as given, with no percentage', () => {
+    const r = decided({ points_awarded: 6, passed: true }, { points_awarded: 4 });
+    expect(r.points_awarded).toBe(4);
+    expect(r).not.toHaveProperty('percentage');
+  });
+
+  it('the percentage is rounded to two decimals; a report without awarded points counts as none', () => {
+    expect(decided({ points_max: 3 }, { points_awarded: 2 }).percentage).toBe(66.67);
+    expect(decided({ points_max: 10 }, {}).percentage).toBe(0);
+  });
+
   /** Grading has just succeeded. */
   function graded(review: 'auto' | 'manual', minutes?: number): SessionTree {
     const t = open('grading');
@@ -206,9 +237,12 @@ describe('a lost pod', () => {
   }
 
   it('a pod put back to be placed again re-instantiates a provisioned part, from then', () => {
-    const d = decide(putBack(true), START - 5 * MIN, 'dev');
+    const t = putBack(true);
+    const d = decide(t, START - 5 * MIN, 'dev');
     const p = d.tree.parts[0]!;
     expect(p.status).toBe('instantiating');
+    // Already instantiating: no move, so no history entry (a status never moves to itself).
+    expect(p.state_history).toEqual(t.parts[0]!.state_history);
     expect(p.provisioned).toBe(false);
     expect(p.replaced_at).toBe(iso(START - 5 * MIN));
     expect(started(d)).toEqual(['instantiate']);
@@ -359,6 +393,7 @@ describe('a failed phase fails the part and releases its pods', () => {
     expect(d.commands).toEqual([]);
     expect(d.tree.pods[0]!.status).toBe('terminated');
     expect(d.tree.pods[0]!.state_history.at(-1)?.reason).toBe('released before provisioning');
+    expect(d.tree.pods[0]!.ended_at).toBe(iso(START + 61 * MIN));
   });
 
   it('without an archive phase the teardown phase cleans up; with neither the pods are released', () => {
@@ -585,5 +620,80 @@ describe('waiting for capacity: which pods, which bound, which failures', () => 
     Object.assign(open.pods[0]!, { status: 'ready', host_id: 'w_1' });
     const d = decide(open, START + 6 * MIN, 'dev');
     expect(d.tree.parts[0]!.status).toBe('failed');
+  });
+});
+
+describe('which pods a part releases, and how a part ends (issue 18, decide.ts 451–556 survivors)', () => {
+  /** Parallel, two parts open since START with a pod each, placed and ready. */
+  function twoOpen(): SessionTree {
+    const t = tree({
+      execution: 'parallel',
+      parts: [
+        { minutes: 60, pod: true },
+        { minutes: 60, pod: true },
+      ],
+    });
+    t.session.status = 'running';
+    for (const p of t.parts)
+      Object.assign(p, {
+        status: 'waiting',
+        activated_at: iso(START),
+        started_at: iso(START),
+        deadline: iso(START + 60 * MIN),
+      });
+    for (const pod of t.pods) Object.assign(pod, { status: 'ready', host_id: 'wkr_1' });
+    return t;
+  }
+
+  /** Part 1 of `twoOpen` collecting, its collect phase ended as given. */
+  function collectEnded(outcome: 'succeeded' | 'failed'): SessionTree {
+    const t = twoOpen();
+    const p = t.parts[0]!;
+    p.status = 'collecting';
+    p.phase_execution = execution('collect', 'c1', START + 30 * MIN, {
+      outcome,
+      ended_at: iso(START + 31 * MIN),
+    });
+    return t;
+  }
+
+  it("a phase's input lists only its own part's pods", () => {
+    const d = decide(collectEnded('succeeded'), START + 32 * MIN, 'dev');
+    expect(d.commands).toHaveLength(1);
+    expect(d.commands[0]).toMatchObject({ phase: 'grade', input: { pods: [{ index: 0, id: 'pod_1' }] } });
+  });
+
+  it("a failed part whose pod never touched a lab releases it at once, whatever another part's pods hold", () => {
+    const t = collectEnded('failed');
+    t.pods[0]!.status = 'pending';
+    delete t.pods[0]!.host_id;
+    const d = decide(t, START + 32 * MIN, 'dev');
+    expect(d.tree.parts.map((p) => p.status)).toEqual(['failed', 'waiting']);
+    expect(d.commands).toEqual([]);
+    expect(d.tree.pods.map((p) => p.status)).toEqual(['terminated', 'ready']);
+  });
+
+  it('a failed part whose pods are all gone starts no cleanup', () => {
+    const t = collectEnded('failed');
+    t.pods[0]!.status = 'terminated';
+    const d = decide(t, START + 32 * MIN, 'dev');
+    expect(d.tree.parts[0]!.status).toBe('failed');
+    expect(d.commands).toEqual([]);
+  });
+
+  it('one pod that touched a lab is enough for a cleanup that archives them all', () => {
+    const t = collectEnded('failed');
+    t.pods.push({ ...structuredClone(t.pods[0]!), id: 'pod_1b', index: 1, status: 'pending' });
+    delete t.pods[2]!.host_id;
+    const d = decide(t, START + 32 * MIN, 'dev');
+    expect(started(d)).toEqual(['archive']);
+    expect(d.commands[0]).toMatchObject({ input: { cleanup: true } });
+    expect(d.tree.pods.map((p) => p.status)).toEqual(['ready', 'ready', 'pending']);
+  });
+
+  it('a failed part has ended at that instant', () => {
+    const d = decide(collectEnded('failed'), START + 32 * MIN, 'dev');
+    expect(d.tree.parts[0]!.ended_at).toBe(iso(START + 32 * MIN));
+    expect(d.tree.parts[1]).not.toHaveProperty('ended_at');
   });
 });

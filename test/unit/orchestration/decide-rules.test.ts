@@ -256,6 +256,10 @@ describe('the session`s own moves', () => {
     const waiting = decide(t, START + 65 * MIN, 'dev');
     expect(waiting.tree.session.status).toBe('finalizing');
     t.pods[0]!.status = 'terminated';
+    // The pods are gone, but a phase still runs (a cleanup): still finalizing.
+    const running = structuredClone(t);
+    running.parts[0]!.phase_execution = execution('archive', 'a1', START + 61 * MIN, { cleanup: true });
+    expect(decide(running, START + 65 * MIN, 'dev').tree.session.status).toBe('finalizing');
     const d = decide(t, START + 65 * MIN, 'dev');
     expect(d.tree.session.status).toBe('completed');
     expect(lastReason(d.tree.session)).toBe('finalized');
@@ -384,6 +388,8 @@ describe("the session's end closes the parts that never started", () => {
     const at = decide(gradingAtEnd(), END, 'dev');
     expect(at.tree.parts.map((p) => p.status)).toEqual(['grading', 'cancelled']);
     expect(lastReason(at.tree.parts[1]!)).toBe('the session ended before the part started');
+    // Abandoned: wanted cancelled too, and ended then.
+    expect(at.tree.parts[1]).toMatchObject({ desired_status: 'cancelled', ended_at: iso(END) });
     expect(at.changed).toEqual([partRef(2)]);
   });
 });

@@ -159,6 +159,59 @@ describe('pause and resume', () => {
     expect(d.tree.parts[0]!.status).toBe('collecting');
   });
 
+  it('a paused part holds the cleanup deadline while its pause may still move the end; a settled one does not', () => {
+    const t = decide(pauseAt(running('sequential', 180), START + 10 * MIN), START + 11 * MIN, 'dev').tree;
+    // The session ends at START + 120 and its cleanup deadline is START + 130.
+    const held = decide(t, START + 130 * MIN, 'dev');
+    expect(held.tree.session.status).toBe('running');
+    expect(held.tree.parts[0]!.paused).toBeDefined();
+    expect(held.tree.parts.map((p) => p.status)).toEqual(['waiting', 'instantiating']);
+    expect(held.commands.filter((c) => c.kind === 'teardown_pod' || c.kind === 'stop_execution')).toEqual([]);
+    // A part cancelled while paused keeps its pause record but holds nothing.
+    const settled = structuredClone(t);
+    settled.parts[0]!.status = 'cancelled';
+    const d = decide(settled, START + 130 * MIN, 'dev');
+    expect(d.tree.session.status).toBe('failed');
+    expect(d.commands.filter((c) => c.kind === 'teardown_pod')).toHaveLength(2);
+  });
+
+  it('resuming tells a later part registered in the LDS its new end, and moves the extension limit by the pause', () => {
+    const t = decide(pauseAt(running(), START + 10 * MIN), START + 11 * MIN, 'dev').tree;
+    t.parts[1]!.lds_session_id = 'lds_1';
+    t.session.extend_limit = iso(START + 180 * MIN);
+    const d = decide(resumeAt(t, START + 30 * MIN), START + 31 * MIN, 'dev');
+    expect(lds(d.commands)).toEqual([
+      { kind: 'lds_extend', part: 2, ends_at: iso(START + 140 * MIN) },
+      { kind: 'lds_resume', part: 1, ends_at: iso(START + 80 * MIN) },
+    ]);
+    expect(d.tree.session.extend_limit).toBe(iso(START + 200 * MIN));
+  });
+
+  it('a part not registered in the LDS is paused and resumed without telling it', () => {
+    const t = running();
+    delete t.parts[0]!.lds_session_id;
+    const paused = decide(pauseAt(t, START + 10 * MIN), START + 11 * MIN, 'dev');
+    expect(paused.tree.parts[0]!.paused).toBeDefined();
+    const d = decide(resumeAt(paused.tree, START + 20 * MIN), START + 21 * MIN, 'dev');
+    expect(d.tree.parts[0]!.pauses).toHaveLength(1);
+    expect(lds([...paused.commands, ...d.commands])).toEqual([]);
+  });
+
+  it("a pause resumed at the instant it began moves nothing: not the session's end", () => {
+    const t = decide(pauseAt(running(), START + 10 * MIN), START + 11 * MIN, 'dev').tree;
+    const d = decide(resumeAt(t, START + 10 * MIN), START + 11 * MIN, 'dev');
+    expect(d.tree.parts[0]!.pauses).toHaveLength(1);
+    expect(d.tree.session.timeslot).toEqual(t.session.timeslot);
+  });
+
+  it('a resume asked for a part that is not paused is dropped (it cannot end a later pause)', () => {
+    const t = running();
+    t.parts[0]!.resume_requested = { at: iso(START + 5 * MIN), by: 'proctor-2', origin: 'api' };
+    const d = decide(t, START + 6 * MIN, 'dev');
+    expect(d.tree.parts[0]).not.toHaveProperty('resume_requested');
+    expect(d.tree.parts[0]).not.toHaveProperty('pauses');
+  });
+
   it('parallel: the session end moves only as far as the paused part needs', () => {
     const t = tree({
       execution: 'parallel',
