@@ -215,11 +215,102 @@ describe('the forced cleanup (no review outstanding)', () => {
     });
   });
 
+  /**
+   * Running, parallel: part 1 archived with its report (60 %), its pod already terminated; part 2
+   * still collecting on its ready pod. The session's cut score is the fixtures' 70.
+   */
+  function oneArchived(): SessionTree {
+    const t = tree({
+      execution: 'parallel',
+      parts: [
+        { minutes: 60, pod: true },
+        { minutes: 60, pod: true },
+      ],
+    });
+    t.session.status = 'running';
+    const [p1, p2] = t.parts;
+    Object.assign(p1!, { status: 'archived', score_report: { ...REPORT } });
+    Object.assign(p2!, {
+      status: 'collecting',
+      phase_execution: execution('collect', 'c2', START + 60 * MIN),
+    });
+    Object.assign(t.pods[0]!, { status: 'terminated', host_id: 'wkr_1' });
+    Object.assign(t.pods[1]!, { status: 'ready', host_id: 'wkr_1' });
+    return t;
+  }
+
+  it('with one part archived: the open part is cancelled and ended, only the live pod torn down, the report held to the cut score, the session completed through finalizing without escalation', () => {
+    const d = decide(oneArchived(), CLEANUP, 'dev');
+    const p2 = d.tree.parts[1]!;
+    expect(p2.status).toBe('cancelled');
+    expect(p2.desired_status).toBe('cancelled');
+    expect(p2.ended_at).toBe(iso(CLEANUP));
+    expect(ofKind(d, 'teardown_pod').map((c) => [c.part, c.pod])).toEqual([[2, d.tree.pods[1]!.index]]);
+    // 6 of 10 points against the session's cut score of 70: not passed.
+    expect(d.tree.session.score_report).toMatchObject({ points_awarded: 6, points_max: 10, passed: false });
+    expect(reasons(d.tree.session).slice(-2)).toEqual([
+      'finalizing: cleanup deadline passed',
+      'completed: cleanup deadline passed',
+    ]);
+    expect(d.tree.session.ended_at).toBe(iso(CLEANUP));
+    expect(d.tree.session).not.toHaveProperty('escalation');
+  });
+
+  it('a session wanted cancelled ends cancelled at the deadline, ended then', () => {
+    const t = oneArchived();
+    t.session.desired_status = 'cancelled';
+    const d = decide(t, CLEANUP, 'dev');
+    expect(d.tree.session.status).toBe('cancelled');
+    expect(d.tree.session.ended_at).toBe(iso(CLEANUP));
+  });
+
   it('an earlier escalation is kept, not overwritten', () => {
     const t = failedCleaning();
     const earlier = { reason: 'every part failed', at: iso(START + 66 * MIN), failed_parts: [1] };
     t.session.escalation = earlier;
     expect(decide(t, CLEANUP, 'dev').tree.session.escalation).toEqual(earlier);
+  });
+});
+
+describe('one part archived, the other failed', () => {
+  /** Aggregating: part 1 archived with its report, part 2 failed; both pods terminated. */
+  function mixed(): SessionTree {
+    const t = tree({
+      execution: 'parallel',
+      parts: [
+        { minutes: 60, pod: true },
+        { minutes: 60, pod: true },
+      ],
+    });
+    t.session.status = 'aggregating';
+    Object.assign(t.parts[0]!, { status: 'archived', score_report: { ...REPORT } });
+    Object.assign(t.parts[1]!, { status: 'failed' });
+    for (const pod of t.pods) Object.assign(pod, { status: 'terminated', host_id: 'wkr_1' });
+    return t;
+  }
+
+  it('the failed part fails alone: one decision combines the report, submits it and completes the session, unescalated', () => {
+    const d = decide(mixed(), START + 65 * MIN, 'dev');
+    expect(reasons(d.tree.session).slice(-3)).toEqual([
+      'submitting: combined report ready',
+      'finalizing: report submitted',
+      'completed: finalized',
+    ]);
+    expect(d.tree.session.score_report).toMatchObject({ points_awarded: 6 });
+    expect(d.tree.session).not.toHaveProperty('escalation');
+  });
+
+  it('a cancel is not done while a part still has a phase running, even with every pod gone and another part without one', () => {
+    const t = mixed();
+    t.session.status = 'running';
+    t.session.desired_status = 'cancelled';
+    Object.assign(t.parts[0]!, {
+      status: 'failed',
+      score_report: undefined,
+      phase_execution: execution('archive', 'a1', START + 50 * MIN, { cleanup: true }),
+    });
+    const d = decide(t, START + 55 * MIN, 'dev');
+    expect(d.tree.session.status).toBe('finalizing');
   });
 });
 
