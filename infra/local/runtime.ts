@@ -406,6 +406,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     AWS_ENDPOINT_URL_S3: s3Proxy.url,
     AWS_ENDPOINT_URL_EVENTBRIDGE: gateway.url,
     AWS_ENDPOINT_URL_SFN: gateway.url,
+    AWS_ENDPOINT_URL_ECS: gateway.url,
     AWS_ENDPOINT_URL_LAMBDA: gateway.url,
     AWS_ENDPOINT_URL_EC2: fleet.endpoint!.url,
     ...passthrough(['PATH', 'LANG', 'HOME', 'TMPDIR', 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED']),

@@ -94,7 +94,7 @@ export async function onExecutionEnded(
     ports.log?.('could not stop the job tasks of an ended phase', {
       execution: detail.name,
       error: (e as Error).name,
-      message: (e as Error).message,
+      error_message: (e as Error).message,
     });
   }
   return reconcileSession(parsed.session_id, ports, observation);

@@ -173,6 +173,17 @@ describe('the local runtime in process', () => {
     expect(rt.fns.environment('catalog-api')!.LCM_EVENT_BUS).toBeUndefined();
   });
 
+  it('points every function at the local endpoint of each AWS service the product calls (none reaches the real AWS)', () => {
+    // ECS was missing: the reconciler's stop of an ended phase's job tasks went to
+    // ecs.us-east-1.amazonaws.com and failed (ENOTFOUND), so a task outliving its phase was never stopped locally.
+    const services = ['DYNAMODB', 'S3', 'EVENTBRIDGE', 'SFN', 'ECS', 'LAMBDA', 'EC2'];
+    for (const name of Object.keys(rt.profiles.functions)) {
+      const env = rt.fns.environment(name)!;
+      const missing = services.filter((s) => !env[`AWS_ENDPOINT_URL_${s}`]?.startsWith('http://127.0.0.1:'));
+      expect(missing, name).toEqual([]);
+    }
+  });
+
   it('denies each AWS call the template does not grant, naming function, action and resource', async () => {
     const as = (name: string) => {
       const e = rt.fns.environment(name)!;
