@@ -6,19 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { matchesPattern, validatePattern } from '../../../infra/local/event-pattern.ts';
-import { Problem } from '../../../shared/domain/problem.ts';
+import { rejectionOf } from './pattern-rejection.ts';
 
-/** The first error of the Problem `validatePattern` throws (fails if it throws anything else). */
-const rejection = (pattern: unknown) => {
-  let err: unknown;
-  try {
-    validatePattern(pattern);
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(Problem);
-  return (err as Problem).errors![0]!;
-};
+/** The first error of the Problem `validatePattern` throws. */
+const rejection = (pattern: unknown) => rejectionOf(pattern).errors![0]!;
+
 const leaf = (m: unknown) => ({ f: [m] });
 const one = (m: unknown, f: unknown) => matchesPattern({ f: [m] }, { f });
 

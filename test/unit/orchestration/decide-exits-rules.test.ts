@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { decide, recordPhaseOutcome, type Command } from '../../../shared/orchestration/decide.ts';
 import type { PartDoc, SessionTree } from '../../../shared/domain/session.ts';
 import { iso } from '../../../shared/domain/clock.ts';
-import { MIN, T0, execution, tree } from './fixtures.ts';
+import { MIN, T0, execution, running, tree } from './fixtures.ts';
 
 const START = T0 + 60 * MIN;
 /** The fixtures' 60-minute session ends at START + 60; its cleanup deadline is 10 minutes later. */
@@ -183,14 +183,7 @@ describe('the forced cleanup (no review outstanding)', () => {
    * part 2 (no pod) never opened.
    */
   function failedCleaning(): SessionTree {
-    const t = tree({
-      execution: 'parallel',
-      parts: [
-        { minutes: 60, pod: true },
-        { minutes: 60, pod: false },
-      ],
-    });
-    t.session.status = 'running';
+    const t = running('parallel', [true, false]);
     const p = t.parts[0]!;
     p.status = 'failed';
     p.phase_execution = execution('archive', 'a1', START + 65 * MIN, { cleanup: true });
@@ -220,14 +213,7 @@ describe('the forced cleanup (no review outstanding)', () => {
    * still collecting on its ready pod. The session's cut score is the fixtures' 70.
    */
   function oneArchived(): SessionTree {
-    const t = tree({
-      execution: 'parallel',
-      parts: [
-        { minutes: 60, pod: true },
-        { minutes: 60, pod: true },
-      ],
-    });
-    t.session.status = 'running';
+    const t = running('parallel', [true, true]);
     const [p1, p2] = t.parts;
     Object.assign(p1!, { status: 'archived', score_report: { ...REPORT } });
     Object.assign(p2!, {
@@ -275,13 +261,7 @@ describe('the forced cleanup (no review outstanding)', () => {
 describe('one part archived, the other failed', () => {
   /** Aggregating: part 1 archived with its report, part 2 failed; both pods terminated. */
   function mixed(): SessionTree {
-    const t = tree({
-      execution: 'parallel',
-      parts: [
-        { minutes: 60, pod: true },
-        { minutes: 60, pod: true },
-      ],
-    });
+    const t = running('parallel', [true, true]);
     t.session.status = 'aggregating';
     Object.assign(t.parts[0]!, { status: 'archived', score_report: { ...REPORT } });
     Object.assign(t.parts[1]!, { status: 'failed' });

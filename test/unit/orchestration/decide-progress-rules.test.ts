@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { decide, type Command } from '../../../shared/orchestration/decide.ts';
 import type { PartDoc, SessionTree } from '../../../shared/domain/session.ts';
 import { iso } from '../../../shared/domain/clock.ts';
-import { MIN, T0, execution, tree } from './fixtures.ts';
+import { MIN, T0, execution, running, tree } from './fixtures.ts';
 
 const START = T0 + 60 * MIN;
 const reasons = (p: PartDoc) => p.state_history.map((h) => `${h.to}: ${h.reason ?? ''}`);
@@ -626,14 +626,7 @@ describe('waiting for capacity: which pods, which bound, which failures', () => 
 describe('which pods a part releases, and how a part ends (issue 18, decide.ts 451–556 survivors)', () => {
   /** Parallel, two parts open since START with a pod each, placed and ready. */
   function twoOpen(): SessionTree {
-    const t = tree({
-      execution: 'parallel',
-      parts: [
-        { minutes: 60, pod: true },
-        { minutes: 60, pod: true },
-      ],
-    });
-    t.session.status = 'running';
+    const t = running('parallel', [true, true]);
     for (const p of t.parts)
       Object.assign(p, {
         status: 'waiting',

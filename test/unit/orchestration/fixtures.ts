@@ -150,3 +150,10 @@ export function drive(
   }
   return { tree: cur, commands };
 }
+
+/** A running session of 60-minute parts, one per entry of `pods` (`true`: the part has a pod). */
+export function running(execution: 'single' | 'sequential' | 'parallel', pods: boolean[]): SessionTree {
+  const t = tree({ execution, parts: pods.map((pod) => ({ minutes: 60, pod })) });
+  t.session.status = 'running';
+  return t;
+}
