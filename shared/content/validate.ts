@@ -138,7 +138,12 @@ export async function validatePackage(all: PackageFiles): Promise<ValidationResu
       message: 'PAv1/manifest.yaml is required',
     });
   else {
-    manifest = parseYaml(P('manifest.yaml'), mBuf, d) as Record<string, unknown> | undefined;
+    const m = parseYaml(P('manifest.yaml'), mBuf, d);
+    // A manifest that is a word or a number is refused by its schema (D280); an empty one is
+    // null: "the manifest could not be read" below.
+    if (m !== undefined && typeof m !== 'object')
+      schemaCheck(P('manifest.yaml'), manifestSchema as JsonSchema, m, d);
+    manifest = m as Record<string, unknown> | undefined;
     if (manifest && typeof manifest === 'object') {
       if (manifest.format_version !== undefined && manifest.format_version !== 'PAv1')
         d.push({
