@@ -161,7 +161,7 @@ export async function validatePackage(all: PackageFiles): Promise<ValidationResu
 
   // pod type
   const paths = new Set([...files.keys()].map((k) => P(k)));
-  for (const k of all.keys()) if (!k.startsWith('PAv1/') && !k.includes('/')) paths.add(k); // legacy root files
+  for (const k of all.keys()) if (!k.includes('/')) paths.add(k); // legacy root files
   const detection = detectPodType(
     paths,
     manifest?.pod_type as PodType | undefined,

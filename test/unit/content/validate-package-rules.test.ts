@@ -104,6 +104,7 @@ describe('the schemas', () => {
       }),
     );
     expect(found(ds, TOPO)).toEqual(['topology.required /nodes/0/label']);
+    expect(ds[0]!.message).toBe('label is required');
   });
 });
 
@@ -228,6 +229,15 @@ describe('connectors: where they are placed', () => {
       );
   });
 
+  it('a list is a literal too, even one holding a runtime_env reference', async () => {
+    const ds = await lint(first({ host: ['${ .runtime_env.worker.address }'] }));
+    expect(found(ds, CONN)).toContain('connectors.literal /connectors/0/host');
+  });
+
+  it('a connector without a secret reference is not refused for it', async () => {
+    expect(await lint(connectors((doc) => delete doc.connectors[2].secret))).toEqual([]);
+  });
+
   it('every placement field of every connector is checked, each at its pointer', async () => {
     const ds = await lint(
       connectors((doc) => {
@@ -243,7 +253,11 @@ describe('connectors: where they are placed', () => {
 
   it('a connector that is not a mapping is a schema error, not a crash', async () => {
     const ds = await lint(connectors((doc) => doc.connectors.push(null, 'rtr09')));
-    expect(found(ds, CONN)).toEqual(['schema.type /connectors/4', 'schema.type /connectors/5']);
+    // every diagnostic is one (the jobs' targets are no connectors now that the file is refused)
+    expect(all(ds.filter((d) => !d.file?.startsWith('PAv1/jobs/')))).toEqual([
+      `${CONN} schema.type /connectors/4`,
+      `${CONN} schema.type /connectors/5`,
+    ]);
   });
 
   it('an empty connectors.yaml is no connectors', async () => {
@@ -324,6 +338,16 @@ describe('topology files', () => {
     expect((f.topology as any).nodes).toHaveLength(4);
   });
 
+  it('only lcm:expose= tags expose a port, whatever another tag ends with', async () => {
+    const f = await fields(topology((t) => (t.nodes[0].tags = ['lcm:expose=serial', 'other:tag1=ssh'])));
+    expect(f.devices[0]!.expose).toEqual(['serial']);
+  });
+
+  it('no topology file: a connector’s device port is not checked against one', async () => {
+    const ds = await lint({ [TOPO]: null });
+    expect(found(ds, CONN)).toEqual([]);
+  });
+
   it('a node without tags exposes nothing, its node definition is kept', async () => {
     const f = await fields(
       topology((t) => {
@@ -392,6 +416,16 @@ describe('topology files', () => {
       },
     );
     expect(all(ds)).toEqual(['PAv1/topology/radkit.yaml radkit.devices /devices']);
+    const nulls = await lint(
+      manifest((m) => (m.pod_type = 'roc_radkit')),
+      BARE,
+      {
+        [TOPO]: null,
+        [CONN]: null,
+        'PAv1/topology/radkit.yaml': 'service: radkit-lab-eu\ndevices: [{ name: a }, null]\n',
+      },
+    );
+    expect(all(nulls)).toEqual(['PAv1/topology/radkit.yaml radkit.devices /devices']);
   });
 
   it('roc_radkit with connectors is refused at /connectors; another pod type with the same connectors is not', async () => {
@@ -431,6 +465,8 @@ describe('jobs', () => {
         'PAv1/jobs/notes.md': 'not a job',
         'PAv1/jobs/old/grade.yaml': 'not: a job\n',
         'PAv1/jobsx/grade.yaml': 'not: a job\n',
+        'PAv1/old/jobs/grade.yaml': 'not: a job\n',
+        'PAv1/jobs/grade.yaml.bak': 'not: a job\n',
       },
     );
     expect(Object.keys(f.jobs).sort()).toEqual(['grade@v1', 'post_init@v1']);
@@ -475,7 +511,25 @@ describe('jobs', () => {
       'files/bin.cfg is not a text file of at most 64 KiB: copy@v1 sends text only',
     );
     // another function's `file` input is not a file of the package
-    expect(found(await lint(steps((s) => (s[2].with.command = 'gone.cfg'))), POST_INIT)).toEqual([]);
+    expect(found(await lint(steps((s) => (s[2].with.file = 'gone.cfg'))), POST_INIT)).toEqual([
+      'catalogue.input /spec/steps/2/with/file',
+    ]);
+  });
+
+  it('copy@v1 without a file name, or with a number, is the catalogue’s refusal only', async () => {
+    const copy = (step: Record<string, unknown>) =>
+      steps((s) => s.push({ id: 'base', uses: 'copy@v1', target: 'rtr01', ...step }));
+    expect(found(await lint(copy({})), POST_INIT)).toEqual([
+      'catalogue.input.required /spec/steps/4/with/file',
+    ]);
+    expect(found(await lint(copy({ with: { file: 5 } })), POST_INIT)).toEqual([
+      'catalogue.input.type /spec/steps/4/with/file',
+    ]);
+  });
+
+  it('a function that needs a target and has none is the catalogue’s refusal, not an unknown connector', async () => {
+    const ds = await lint(steps((s) => delete s[2].target));
+    expect(found(ds, POST_INIT)).toEqual(['catalogue.target /spec/steps/2/target']);
   });
 
   it('a `.vars` reference to what a step captures takes that step to have run first', async () => {
@@ -511,6 +565,16 @@ describe('the rubric and reports', () => {
     expect(found(later, RUBRIC)).toEqual(['rubric.source_unknown /spec/items/5/checks/1/source']);
   });
 
+  it('max_points may differ from the sum by 1e-9, not more', async () => {
+    const tiny = (points: number) =>
+      rubricDoc((r) => {
+        r.spec.items = [{ ...r.spec.items[0], points }];
+        r.spec.max_points = 1e-9;
+      });
+    expect(found(await lint(tiny(2e-9)), RUBRIC)).toEqual([]);
+    expect(found(await lint(tiny(2.1e-9)), RUBRIC)).toEqual(['rubric.max_points_sum /spec/max_points']);
+  });
+
   it('an item twice and a bad regex are named at their index', async () => {
     const ds = await lint(
       rubricDoc((r) => {
@@ -527,10 +591,23 @@ describe('the rubric and reports', () => {
   it('reports are read from reports/*.yaml and *.yml by name; nested files are not reports', async () => {
     const f = await fields(
       { [REPORT]: null, 'PAv1/reports/score_report.yml': text(REPORT) },
-      { 'PAv1/reports/old/other.yaml': 'x: 1\n', 'PAv1/reports/readme.md': 'x' },
+      {
+        'PAv1/reports/old/other.yaml': 'x: 1\n',
+        'PAv1/reports/readme.md': 'x',
+        'PAv1/old/reports/other.yaml': 'x: 1\n',
+        'PAv1/reports/other.yaml.bak': 'x: 1\n',
+      },
     );
     expect(Object.keys(f.reports)).toEqual(['score_report']);
     expect(f.reports.score_report).toMatchObject({ kind: 'ProcessReportSpec' });
+  });
+
+  it('a report is named by its file name without the last .yaml', async () => {
+    const f = await fields(
+      { [REPORT]: null, 'PAv1/reports/score_report.yml.yaml': text(REPORT) },
+      lifecycle((l) => delete l.spec.phases[2].jobs[0].report),
+    );
+    expect(Object.keys(f.reports)).toEqual(['score_report.yml']);
   });
 
   it('a report that does not parse is not there for a job to name', async () => {
@@ -561,12 +638,14 @@ describe('.content.files', () => {
     expect(
       found(await lint(reads('.content.files.extra'), { 'PAv1/reports/extra.yml': text(REPORT) }), POST_INIT),
     ).toEqual([]);
-    expect(
-      found(
-        await lint(reads('.content.files.extra'), { 'PAv1/reports/old/extra.yaml': 'x: 1\n' }),
-        POST_INIT,
-      ),
-    ).toEqual(['job.file_missing /spec/steps/3/with/checks']);
+    for (const path of [
+      'PAv1/reports/old/extra.yaml',
+      'PAv1/old/reports/extra.yaml',
+      'PAv1/reports/extra.yaml.bak',
+    ])
+      expect(found(await lint(reads('.content.files.extra'), { [path]: 'x: 1\n' }), POST_INIT), path).toEqual(
+        ['job.file_missing /spec/steps/3/with/checks'],
+      );
   });
 });
 
@@ -616,6 +695,8 @@ describe('the lifecycle', () => {
 
 describe('what a good package yields', () => {
   it('every field, from the manifest and the files', async () => {
+    const r = await validatePackage(sampleFiles(LABLET));
+    expect(r).toMatchObject({ ok: true, diagnostics: [] });
     const f = await fields();
     expect(f).toMatchObject({
       name: 'lablet-ospf-basics',
