@@ -112,6 +112,9 @@ describe('the manifest', () => {
   it('no manifest: manifest.missing at the root', async () => {
     const ds = await lint({ [MANIFEST]: null });
     expect(found(ds, MANIFEST)).toEqual(['manifest.missing ']);
+    // and without a lifecycle.yaml either: the standard lifecycle, no lifecycle_ref to miss
+    const bare = await lint({ [MANIFEST]: null, [LIFECYCLE]: null });
+    expect(found(bare, MANIFEST)).toEqual(['manifest.missing ']);
   });
 
   it('a manifest that is not a mapping (a word, a number, false) is refused, never ingested', async () => {
