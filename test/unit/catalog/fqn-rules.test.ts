@@ -113,6 +113,11 @@ describe('parsePinned', () => {
     );
   });
 
+  it('the version is checked before the FQN, even when nothing precedes the @', () => {
+    expect(problemOf(() => parsePinned('Exam CCNP@!', '/x'))).toMatchObject(refused('/x', 'fqn.version'));
+    expect(problemOf(() => parsePinned('@!', '/x'))).toMatchObject(refused('/x', 'fqn.version'));
+  });
+
   it('the FQN before the pin is checked too, at the same pointer', () => {
     expect(problemOf(() => parsePinned('Exam CCNP AUTO v2.0 LAB@3', '/x'))).toMatchObject(
       refused('/x', 'fqn'),
