@@ -10,9 +10,9 @@ const START = Date.parse('2026-12-01T09:00:00Z');
 const END = Date.parse('2026-12-01T17:00:00Z');
 const DAY = 24 * 3600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
-const session = (extend_limit?: string) => ({
-  id: 'ses_1',
-  timeslot: { start: iso(START), end: iso(END) },
+const session = (extend_limit?: string): Parameters<typeof extensionProblem>[0] => ({
+  id: 'ses_1' as never,
+  timeslot: { start: iso(START), end: iso(END), lead_time_minutes: 30, teardown_buffer_minutes: 10 },
   ...(extend_limit ? { extend_limit } : {}),
 });
 const MAX = { kind: 'invalid-timeslot', errors: [{ pointer: '/end', rule: 'extend.max' }] };

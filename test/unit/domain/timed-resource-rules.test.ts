@@ -10,7 +10,7 @@ const T0 = Date.parse('2026-12-01T09:00:00Z');
 
 describe('timed resources', () => {
   it('a new resource is at version 1 with its creation as the one history entry, and neither started nor ended', () => {
-    const r = newTimedResource('pod_1', 'pending', 'ready', T0, 'planner');
+    const r = newTimedResource<string, string>('pod_1', 'pending', 'ready', T0, 'planner');
     expect(r).toEqual({
       id: 'pod_1',
       status: 'pending',
@@ -25,10 +25,14 @@ describe('timed resources', () => {
   });
 
   it('a transition without a reason records none, and keeps the creation time', () => {
-    const r = transition(newTimedResource('pod_1', 'pending', 'ready', T0, 'planner'), 'ready', {
-      now: T0 + 5000,
-      by: 'reconciler',
-    });
+    const r = transition(
+      newTimedResource<string, string>('pod_1', 'pending', 'ready', T0, 'planner'),
+      'ready',
+      {
+        now: T0 + 5000,
+        by: 'reconciler',
+      },
+    );
     expect(r.state_history).toEqual([
       { from: null, to: 'pending', at: '2026-12-01T09:00:00.000Z', by: 'planner', reason: 'created' },
       { from: 'pending', to: 'ready', at: '2026-12-01T09:00:05.000Z', by: 'reconciler' },
