@@ -34,7 +34,7 @@ describe('a manual clock', () => {
   it('starts at the given instant (a number, an ISO string or a Date), or now', () => {
     expect(new ManualClock(T).now()).toBe(T);
     expect(new ManualClock(iso(T)).now()).toBe(T);
-    expect(new ManualClock(new Date(T)).now()).toBe(T);
+    expect(new ManualClock(new Date(T + 7)).now()).toBe(T + 7);
     const before = Date.now();
     const now = new ManualClock().now();
     expect(now).toBeGreaterThanOrEqual(before);
@@ -281,6 +281,7 @@ describe('instants', () => {
     expect(toMillis(T)).toBe(T);
     expect(toMillis('2026-12-01T09:00:00Z')).toBe(T);
     expect(toMillis(new Date(T))).toBe(T);
+    expect(toMillis(new Date(T + 123))).toBe(T + 123); // a Date keeps its milliseconds
     expect(toMillis(0)).toBe(0);
     expect(iso(T)).toBe('2026-12-01T09:00:00.000Z');
   });

@@ -84,6 +84,7 @@ describe('who may be paused', () => {
     const used = pauseProblem(pausable({ max_pause_minutes: 10, pauses: [record(0, 10)] }));
     expect(used?.kind).toBe('validation-error');
     expect(used?.errors).toEqual([{ pointer: '/', detail: 'no pause allowance left', rule: 'pause.max' }]);
+    expect(used?.detail).toContain('its 10 minutes');
     expect(pauseProblem(pausable({ max_pause_minutes: 10, pauses: [record(0, 10, -1)] }))).toBeUndefined();
     expect(
       pauseProblem(pausable({ max_pause_minutes: 10, pauses: [record(0, 10, 1)] }))?.errors?.[0]?.rule,
@@ -95,6 +96,7 @@ describe('who may be paused', () => {
     expect(pauseProblem(pausable({}))).toBeUndefined();
     expect(pauseProblem(pausable({ pauses: [record(0, 29)] }))).toBeUndefined();
     expect(pauseProblem(pausable({ pauses: [record(0, 30)] }))?.errors?.[0]?.rule).toBe('pause.max');
+    expect(pauseProblem(pausable({ pauses: [record(0, 30)] }))?.detail).toContain('its 30 minutes');
   });
 
   it('49 pauses may be followed by another; 50 may not, whatever allowance is left', () => {
