@@ -207,6 +207,19 @@ describe('what a resume moves', () => {
     expect(plan.sessionEnd).toBe(at(190));
   });
 
+  it('sequential: only later parts move, not an earlier part that has not opened', () => {
+    const t = session('sequential', {
+      parts: [
+        { paused: undefined, activated_at: undefined, status: 'pending', gates_next: false },
+        { status: 'waiting', activated_at: at(60), paused: req(70) },
+      ],
+    });
+    const plan = planResume(t, 2, resumeAt(80));
+    expect([...plan.parts.keys()].sort()).toEqual([2, 3]);
+    expect(plan.parts.get(2)?.timeslot).toEqual({ ...slot(60, 120), end: at(130) });
+    expect(plan.parts.get(3)?.timeslot).toEqual(slot(130, 190));
+  });
+
   it.each(['archived', 'failed', 'cancelled'] as const)(
     'sequential: a later %s part does not move',
     (status) => {
