@@ -266,23 +266,39 @@ export function eventsForChange(change: ItemChange): CloudEvent[] {
       }
       break;
     case 'job': {
-      const prog = img.progress as { step_index?: number; status?: string; attempt?: number } | undefined;
-      const oldProg = old?.progress as typeof prog;
-      if (
-        img.status === 'running' &&
-        prog &&
-        (prog.step_index !== oldProg?.step_index ||
-          prog.status !== oldProg?.status ||
-          prog.attempt !== oldProg?.attempt)
-      )
-        emit(EVENT_TYPES.jobProgress, SOURCES.scenarioEngine, `jobs/${img.id}`, {
-          job_id: img.id,
-          job: img.job,
-          pod_definition_id: img.pod_definition_id,
-          status: img.status,
-          metadata: img.metadata ?? {},
-          progress: prog,
-        });
+      const progressEvent = (progress: unknown, discriminator?: string) =>
+        emit(
+          EVENT_TYPES.jobProgress,
+          SOURCES.scenarioEngine,
+          `jobs/${img.id}`,
+          {
+            job_id: img.id,
+            job: img.job,
+            pod_definition_id: img.pod_definition_id,
+            status: 'running',
+            metadata: img.metadata ?? {},
+            progress,
+          },
+          discriminator,
+        );
+      const outcomes = img.progress_outcomes as { seq: number }[] | undefined;
+      if (Array.isArray(outcomes)) {
+        // One event per outcome this write added (D232): a batch, or the rest with the final write.
+        const since = typeof old?.progress_seq === 'number' ? old.progress_seq : 0;
+        for (const o of outcomes) if (o.seq > since) progressEvent(o, `p${o.seq}`);
+      } else {
+        // A record written before D232: one outcome per write.
+        const prog = img.progress as { step_index?: number; status?: string; attempt?: number } | undefined;
+        const oldProg = old?.progress as typeof prog;
+        if (
+          img.status === 'running' &&
+          prog &&
+          (prog.step_index !== oldProg?.step_index ||
+            prog.status !== oldProg?.status ||
+            prog.attempt !== oldProg?.attempt)
+        )
+          progressEvent(prog);
+      }
       if (statusChanged) {
         const type = JOB_EVENT[img.status as string];
         if (type)

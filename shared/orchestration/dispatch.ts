@@ -7,33 +7,40 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { eventsForChange, type ItemImage, treeChangedEvent } from '../events/outbox.ts';
-import type { CloudEvent } from '../events/cloudevent.ts';
 import { publishCloudEvents } from '../events/publisher.ts';
 import { orderedPerKey } from '../events/ordered.ts';
-import { sessionIdOfKey, viewKeys } from '../store/keys.ts';
-import { StateStore } from '../store/state-store.ts';
+import { keys, sessionIdOfKey } from '../store/keys.ts';
+import { StateStore, type StoredItem } from '../store/state-store.ts';
+import { itemsToTree } from '../store/session-tree.ts';
+import { hasWork } from './has-work.ts';
 import { ViewStore } from '../store/views.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
-import { idempotent } from '../runtime/idempotency.ts';
+import { OutboxMarks } from '../store/outbox-marks.ts';
 import { env } from '../runtime/env.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { logger } from '../observability/logger.ts';
 
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
-/** Publishes a record's events once per stream record (keyed by its eventID, the first argument). */
-const publishOnce = idempotent(
-  async (_record: DynamoDBRecord, events: CloudEvent[]): Promise<number> => {
-    await publishCloudEvents(events, env('eventBus'));
-    return events.length;
-  },
-  {
-    table: 'viewsTable',
-    partition: viewKeys.outboxPartition,
-    keyPath: 'eventID',
-    expiresAfterSeconds: 24 * 3600,
-  },
-);
+/**
+ * Whether a changed tree needs the reconciler (D233): only when deciding on it, as it was read
+ * after the change, would write or command something. Most changes are the reconciler's own
+ * writes or steps' progress it has nothing to add to; it is woken for the others, and the clock's
+ * tick looks at every active tree anyway. A tree that cannot be decided on wakes it (it reports why).
+ */
+export function wakesReconciler(items: StoredItem[], now: number, stage: string): boolean {
+  const tree = itemsToTree(items);
+  if (!tree) return false;
+  try {
+    return hasWork(tree, now, stage);
+  } catch (e) {
+    logger.warn('could not decide on a changed tree; waking the reconciler', {
+      session_id: tree.session.id,
+      error_message: e instanceof Error ? e.message : String(e),
+    });
+    return true;
+  }
+}
 
 function image(raw: Record<string, unknown> | undefined): ItemImage | undefined {
   return raw ? (unmarshall(raw as Record<string, AttributeValue>) as ItemImage) : undefined;
@@ -46,6 +53,7 @@ function image(raw: Record<string, unknown> | undefined): ItemImage | undefined 
  */
 export async function dispatchStreamBatch(event: DynamoDBStreamEvent, context: Context) {
   const touched = new Map<string, string>();
+  const marks = new OutboxMarks(documentClient(), env('viewsTable'));
   // Trees at once, each tree's records in order (D30).
   const inOrder = orderedPerKey();
   const result = await processPartialResponse(
@@ -60,8 +68,13 @@ export async function dispatchStreamBatch(event: DynamoDBStreamEvent, context: C
           oldImage: image(record.dynamodb?.OldImage),
           newImage: image(record.dynamodb?.NewImage),
         });
-        // Only records that announce something go through the idempotency record (one write each).
-        if (events.length) await publishOnce.call(context, record, events);
+        // Only records that announce something are marked, once published (D234).
+        if (events.length)
+          await marks.once(
+            record.eventID ?? `${pk}#${record.dynamodb?.SequenceNumber}`,
+            runtimeClock().now(),
+            () => publishCloudEvents(events, env('eventBus')),
+          );
       });
     },
     processor,
@@ -70,13 +83,27 @@ export async function dispatchStreamBatch(event: DynamoDBStreamEvent, context: C
   if (touched.size) {
     const state = new StateStore(documentClient(), env('stateTable'));
     const views = new ViewStore(documentClient(), env('viewsTable'));
-    const time = new Date(runtimeClock().now()).toISOString();
-    const projected = await Promise.all([...touched.keys()].map((id) => views.projectSessionTree(state, id)));
-    await publishCloudEvents(
-      [...touched.entries()].map(([id, seq]) => treeChangedEvent(id, seq, time)),
-      env('eventBus'),
+    const now = runtimeClock().now();
+    const time = new Date(now).toISOString();
+    const trees = await Promise.all(
+      [...touched.entries()].map(async ([id, seq]) => {
+        const items = await state.queryPartition<StoredItem>(keys.sessionPartition(id));
+        const projected = await views.projectItems(id, items);
+        return { id, seq, projected, wake: wakesReconciler(items, now, env('stage')) };
+      }),
     );
-    logger.debug('dispatched', { records: event.Records.length, sessions: touched.size, projected });
+    const nudges = trees.filter((t) => t.wake);
+    if (nudges.length)
+      await publishCloudEvents(
+        nudges.map((t) => treeChangedEvent(t.id, t.seq, time)),
+        env('eventBus'),
+      );
+    logger.debug('dispatched', {
+      records: event.Records.length,
+      sessions: touched.size,
+      nudged: nudges.length,
+      projected: trees.map((t) => t.projected),
+    });
   }
   return result;
 }

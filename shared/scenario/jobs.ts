@@ -27,6 +27,7 @@ import type { ScenarioServices } from './functions.ts';
 import type { Scopes } from './jq.ts';
 import { Redactor } from './redact.ts';
 import { jsonBytes, OUTPUTS_INLINE_BYTES, outputsDigest } from './outputs.ts';
+import { ProgressLog, progressFields, type ProgressOutcome } from './progress-log.ts';
 
 export type JobStatus = 'submitted' | 'running' | 'completed' | 'failed' | 'cancelled';
 export type JobDesired = 'completed' | 'cancelled';
@@ -52,7 +53,12 @@ export interface JobRecord extends StoredItem, TimedResource<JobStatus, JobDesir
   runner: 'lambda' | 'fargate';
   /** The caller's input with every secret masked. */
   input: Record<string, unknown>;
+  /** The latest step outcome written. */
   progress?: JobProgress & { steps_completed: number };
+  /** The outcomes the latest progress write added (D232): one job.progress event each. */
+  progress_outcomes?: ProgressOutcome[];
+  /** The number of the last outcome written in this run. */
+  progress_seq?: number;
   steps?: JobResult['steps'];
   /** Captured vars (secrets masked); when too large, a digest pointing into `outputs_ref`. */
   outputs?: Record<string, unknown>;
@@ -281,6 +287,8 @@ export async function executeJob(args: {
       report_ref: _rr,
       error: _e,
       progress: _p,
+      progress_outcomes: _po,
+      progress_seq: _ps,
       ended_at: _end,
       ...rest
     } = r;
@@ -314,8 +322,32 @@ export async function executeJob(args: {
   const held = (r: JobRecord) => r.status === 'running' && r.lease_owner === owner;
   const input: JobInput = args.input ?? (first.input as JobInput);
   const redactor = Redactor.fromRuntimeEnv(input.runtime_env);
-  const finish = (change: (r: JobRecord) => JobRecord) =>
-    repo.update(args.jobId, (r) => (held(r) ? withoutLease(change(r)) : undefined));
+  // Step outcomes are written in batches (D232); the final write carries what still waits.
+  const progress = new ProgressLog({
+    now: () => clock.now(),
+    sleep: (ms, signal) => args.services.sleep(ms, signal),
+    since: clock.now(),
+    write: async (batch) => {
+      await repo.update(args.jobId, (r) =>
+        !held(r)
+          ? undefined
+          : {
+              ...r,
+              ...progressFields(batch),
+              lease_until: clock.now() + JOB_LEASE_MS,
+              updated_at: iso(clock.now()),
+            },
+      );
+    },
+  });
+  const finish = async (change: (r: JobRecord) => JobRecord) => {
+    const unwritten = await progress.drain();
+    return repo.update(args.jobId, (r) =>
+      held(r)
+        ? withoutLease({ ...change(r), ...(unwritten.length ? progressFields(unwritten) : {}) })
+        : undefined,
+    );
+  };
   const fail = (e: unknown) =>
     finish((r) => ({
       ...transition(r, 'failed', {
@@ -341,7 +373,6 @@ export async function executeJob(args: {
     } catch (e) {
       return await fail(e);
     }
-    let completed = 0;
     const scopes: Omit<Scopes, 'vars'> & { vars?: Record<string, unknown> } = {
       session: input.session ?? {},
       content: content.content,
@@ -357,17 +388,7 @@ export async function executeJob(args: {
         ...(args.functions ? { functions: args.functions } : {}),
         isCancelled: async () => (await repo.get(args.jobId))?.desired_status === 'cancelled',
         onProgress: async (p) => {
-          if (p.status === 'succeeded' || p.status === 'skipped' || p.status === 'continued') completed++;
-          await repo.update(args.jobId, (r) =>
-            !held(r)
-              ? undefined
-              : {
-                  ...r,
-                  progress: redactor.redact({ ...p, steps_completed: completed }),
-                  lease_until: clock.now() + JOB_LEASE_MS,
-                  updated_at: iso(clock.now()),
-                },
-          );
+          await progress.add(p, (o) => redactor.redact(o));
           await args.onHeartbeat?.();
         },
       });
@@ -409,6 +430,16 @@ export async function executeJob(args: {
 
 /** The public view of a job: no keys, no internals. */
 export function jobView(r: JobRecord): Record<string, unknown> {
-  const { pk: _pk, sk: _sk, entity: _e, expires_at: _x, lease_owner: _lo, lease_until: _lu, ...rest } = r;
+  const {
+    pk: _pk,
+    sk: _sk,
+    entity: _e,
+    expires_at: _x,
+    lease_owner: _lo,
+    lease_until: _lu,
+    progress_outcomes: _po,
+    progress_seq: _ps,
+    ...rest
+  } = r;
   return rest;
 }

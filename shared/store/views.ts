@@ -48,7 +48,14 @@ export class ViewStore {
   ) {}
 
   async projectSessionTree(state: StateStore, sessionId: string): Promise<ProjectionResult> {
-    const items = await state.queryPartition<StoredItem>(keys.sessionPartition(sessionId));
+    return this.projectItems(
+      sessionId,
+      await state.queryPartition<StoredItem>(keys.sessionPartition(sessionId)),
+    );
+  }
+
+  /** Writes the view of a session partition's items, read consistently by the caller. */
+  async projectItems(sessionId: string, items: StoredItem[]): Promise<ProjectionResult> {
     const tree = buildTreeView(items);
     if (!tree) return 'absent';
     const s = tree.session;

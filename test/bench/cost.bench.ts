@@ -80,6 +80,14 @@ export async function run(): Promise<BenchResult> {
       LABLET_FLOOR.eventEntries,
       LABLET_BUDGET.eventEntries,
     );
+    // Issue 17's own measure: the status events, one per transition of the tree (session 7, part 9, pod 5).
+    row(
+      'lablet: status events (status_changed)',
+      Object.entries(lablet.eventTypes)
+        .filter(([t]) => t.endsWith('.status_changed.v1'))
+        .reduce((n, [, v]) => n + v, 0),
+      21,
+    );
     figures['lablet: EventBridge 64 KB chunks / mean entry bytes'] =
       `${fmt(lablet.eventChunks)} / ${fmt(lablet.eventBytes / Math.max(1, lablet.eventEntries))}`;
     row('lablet: Fargate task-seconds', lablet.taskSeconds);

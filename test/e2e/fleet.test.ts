@@ -18,6 +18,7 @@ interface Worker {
   status: string;
   template: string;
   scaling?: { direction: string; reason: string; at: string };
+  state_history?: unknown[];
 }
 interface Tree {
   session: { id: string; status: string };
@@ -113,7 +114,11 @@ describe('the CML fleet scales ahead of booked demand (issue 13)', () => {
       // not placement's "found no fit"), of the template that fits it, and the pod runs on it.
       const reason = `pod ${podId} provisions at ${new Date(provisionAt).toISOString()} and no worker that will be running by then fits it: cheapest fitting template ${BIG}`;
       const ours = (await workers()).filter((w) => w.scaling?.reason === reason);
-      expect(ours).toHaveLength(1);
+      // On failure, say what became of each worker launched for the pod (status and history).
+      expect(
+        ours,
+        JSON.stringify(ours.map((x) => ({ id: x.id, status: x.status, history: x.state_history }))),
+      ).toHaveLength(1);
       const w = ours[0]!;
       expect(w).toMatchObject({ template: BIG, status: 'running', scaling: { direction: 'up' } });
       const pod = active.pods.find((p) => p.part_order === 1)!;

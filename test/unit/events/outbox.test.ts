@@ -89,6 +89,132 @@ describe('the outbox: events a committed change announces', () => {
     expect(ev[0]!.data).toMatchObject({ metadata: { ticket: 'T-1' } });
   });
 
+  describe('job progress written in batches (D232)', () => {
+    const job = {
+      pk: 'JOB#job_1',
+      sk: 'JOB',
+      entity: 'job',
+      id: 'job_1',
+      job: 'grade@v1',
+      metadata: { ticket: 'T-1' },
+    };
+    const outcome = (seq: number, status = 'succeeded') => ({
+      step_index: seq - 1,
+      steps_total: 3,
+      step_id: `s${seq}`,
+      status,
+      attempt: 1,
+      seq,
+      steps_completed: seq,
+      at: `2026-12-03T10:00:0${seq}.000Z`,
+    });
+    const progressOf = (ev: ReturnType<typeof eventsForChange>) =>
+      ev
+        .filter((e) => e.type === EVENT_TYPES.jobProgress)
+        .map((e) => (e.data as { progress: { seq: number } }).progress.seq);
+
+    it('one event per outcome a write added, none for the outcomes an earlier write carried', () => {
+      const first = {
+        ...job,
+        status: 'running',
+        state_version: 3,
+        progress_outcomes: [outcome(1)],
+        progress_seq: 1,
+      };
+      const second = {
+        ...job,
+        status: 'running',
+        state_version: 4,
+        progress_outcomes: [outcome(2), outcome(3, 'retrying')],
+        progress_seq: 3,
+      };
+      const ev = eventsForChange({ eventName: 'MODIFY', oldImage: first, newImage: second });
+      expect(progressOf(ev)).toEqual([2, 3]);
+      expect(
+        ev.every((e) => (e.data as { status: string }).status === 'running' && e.subject === 'jobs/job_1'),
+      ).toBe(true);
+      expect(new Set(ev.map((e) => e.id)).size).toBe(2);
+      // The same record delivered again yields the same ids (the outbox is idempotent per record).
+      expect(
+        eventsForChange({ eventName: 'MODIFY', oldImage: first, newImage: second }).map((e) => e.id),
+      ).toEqual(ev.map((e) => e.id));
+    });
+
+    it('a lease renewal keeps the last batch on the record and announces nothing', () => {
+      const running = {
+        ...job,
+        status: 'running',
+        state_version: 4,
+        progress_outcomes: [outcome(2)],
+        progress_seq: 2,
+      };
+      expect(
+        eventsForChange({
+          eventName: 'MODIFY',
+          oldImage: running,
+          newImage: { ...running, state_version: 5 },
+        }),
+      ).toEqual([]);
+    });
+
+    it('the final write announces the outcomes still waiting, then the job’s end', () => {
+      const running = {
+        ...job,
+        status: 'running',
+        state_version: 4,
+        progress_outcomes: [outcome(1)],
+        progress_seq: 1,
+      };
+      const done = {
+        ...job,
+        status: 'completed',
+        state_version: 5,
+        progress_outcomes: [outcome(2), outcome(3)],
+        progress_seq: 3,
+      };
+      const ev = eventsForChange({ eventName: 'MODIFY', oldImage: running, newImage: done });
+      expect(ev.map((e) => e.type)).toEqual([
+        EVENT_TYPES.jobProgress,
+        EVENT_TYPES.jobProgress,
+        EVENT_TYPES.jobCompleted,
+      ]);
+      expect(progressOf(ev)).toEqual([2, 3]);
+    });
+
+    it('a run that took the job over numbers its outcomes afresh: its first write announces them all', () => {
+      const claimed = { ...job, status: 'running', state_version: 6, run: 2 };
+      const next = {
+        ...claimed,
+        state_version: 7,
+        progress_outcomes: [outcome(1), outcome(2)],
+        progress_seq: 2,
+      };
+      expect(progressOf(eventsForChange({ eventName: 'MODIFY', oldImage: claimed, newImage: next }))).toEqual(
+        [1, 2],
+      );
+    });
+
+    it('a record written before D232 (progress only) still announces a changed outcome once', () => {
+      const before = {
+        ...job,
+        status: 'running',
+        state_version: 3,
+        progress: { step_index: 0, status: 'succeeded', attempt: 1 },
+      };
+      const after = {
+        ...before,
+        state_version: 4,
+        progress: { step_index: 1, status: 'succeeded', attempt: 1 },
+      };
+      expect(
+        eventsForChange({ eventName: 'MODIFY', oldImage: before, newImage: after }).map((e) => e.type),
+      ).toEqual([EVENT_TYPES.jobProgress]);
+      expect(
+        eventsForChange({ eventName: 'MODIFY', oldImage: after, newImage: { ...after, state_version: 5 } }),
+      ).toEqual([]);
+    });
+  });
+
   it('a phase that ended and the next one that started in one write: completed, the status move, then started, once each', () => {
     const part = {
       pk: 'SESSION#ses_1',

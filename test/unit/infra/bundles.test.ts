@@ -86,13 +86,13 @@ const LOADS: Record<string, string[]> = {
     'yaml',
     'yauzl',
   ],
+  // The outbox marks its records itself (D234): Powertools idempotency is not loaded.
   'lambdas/dispatch-stream.ts': [
     'client-dynamodb',
     'client-eventbridge',
     'lib-dynamodb',
     'util-dynamodb',
     'batch',
-    'idempotency',
   ],
   // The reconciler's Lambda, ECS and S3 clients load on first use (D188).
   'lambdas/reconcile-sessions.ts': ['client-dynamodb', 'client-sfn', 'lib-dynamodb', 'util-dynamodb'],
