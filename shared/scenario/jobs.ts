@@ -327,6 +327,7 @@ export async function executeJob(args: {
     now: () => clock.now(),
     sleep: (ms, signal) => args.services.sleep(ms, signal),
     since: clock.now(),
+    redact: (o) => redactor.redact(o),
     write: async (batch) => {
       await repo.update(args.jobId, (r) =>
         !held(r)
@@ -388,7 +389,7 @@ export async function executeJob(args: {
         ...(args.functions ? { functions: args.functions } : {}),
         isCancelled: async () => (await repo.get(args.jobId))?.desired_status === 'cancelled',
         onProgress: async (p) => {
-          await progress.add(p, (o) => redactor.redact(o));
+          await progress.add(p);
           await args.onHeartbeat?.();
         },
       });

@@ -29,6 +29,8 @@ export interface ProgressLogOptions {
   write(batch: ProgressOutcome[]): Promise<void>;
   /** Clock time of the last write of the job (its claim). */
   since: number;
+  /** What every outcome passes through before it is kept (the run's secret redactor). */
+  redact?: (o: ProgressOutcome) => ProgressOutcome;
   everyMs?: number;
   maxPending?: number;
 }
@@ -62,10 +64,11 @@ export class ProgressLog {
   }
 
   /** Records one outcome; resolves once it is written when it is written at once. */
-  add(p: JobProgress, redact: (o: ProgressOutcome) => ProgressOutcome = (o) => o): Promise<void> {
+  add(p: JobProgress): Promise<void> {
     if (p.status === 'succeeded' || p.status === 'skipped' || p.status === 'continued') this.completed++;
     const now = this.o.now();
-    this.pending.push(redact({ ...p, steps_completed: this.completed, seq: ++this.seq, at: iso(now) }));
+    const outcome = { ...p, steps_completed: this.completed, seq: ++this.seq, at: iso(now) };
+    this.pending.push(this.o.redact ? this.o.redact(outcome) : outcome);
     if (now - this.lastWrite >= this.everyMs || this.pending.length >= this.maxPending) return this.flush();
     if (!this.timer) {
       const timer = new AbortController();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../shared/domain/clock.ts';
+import { sleeperFor } from '../../../shared/domain/sleep.ts';
 import type { JobProgress } from '../../../shared/scenario/executor.ts';
 import {
   PROGRESS_EVERY_MS,
@@ -17,15 +18,9 @@ function setUp(opts: { failWrites?: number } = {}) {
   let failures = opts.failWrites ?? 0;
   const log = new ProgressLog({
     now: () => clock.now(),
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        const cancel = clock.schedule(clock.now() + ms, resolve);
-        signal.addEventListener('abort', () => {
-          cancel();
-          reject(new Error('aborted'));
-        });
-      }),
+    sleep: sleeperFor(clock),
     since: clock.now(),
+    redact: (o) => ({ ...o, step_id: o.step_id.replace('s3cret', '****') }),
     write: async (batch) => {
       if (failures > 0) {
         failures--;
@@ -83,7 +78,7 @@ describe('a job’s step outcomes are written in batches (D232)', () => {
     clock.advance(PROGRESS_EVERY_MS);
     await log.add(step(0)); // written at once
     clock.advance(10);
-    await log.add(step(1, 'failed'), (o) => o);
+    await log.add(step(1, 'failed'));
     await log.add(step(1, 'retrying', 1));
     expect(writes.map((b) => b.map((o) => o.status))).toEqual([['succeeded']]);
     clock.advance(PROGRESS_EVERY_MS - 11);
@@ -130,10 +125,7 @@ describe('a job’s step outcomes are written in batches (D232)', () => {
 
   it('each outcome passes through the redactor given', async () => {
     const { log } = setUp();
-    await log.add({ ...step(0), step_id: 'login-s3cret' }, (o) => ({
-      ...o,
-      step_id: o.step_id.replace('s3cret', '****'),
-    }));
+    await log.add({ ...step(0), step_id: 'login-s3cret' });
     expect((await log.drain())[0]!.step_id).toBe('login-****');
   });
 
