@@ -6,28 +6,11 @@
  * diagnostic's rule and pointer, or that there is none.
  */
 import { describe, expect, it } from 'vitest';
-import { validatePackage, type PodDefinitionFields } from '../../../shared/content/validate.ts';
-import type { Diagnostic } from '../../../shared/content/diagnostics.ts';
+import { validatePackage } from '../../../shared/content/validate.ts';
 import { editedYaml, sampleFiles } from './packages.ts';
+import { all, type Changes, fields, found, lint, LABLET } from './lint-sample.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the YAML documents are edited as parsed */
-const LABLET = 'lablet-ospf-basics';
-type Changes = Record<string, string | null>;
-
-async function lint(...changes: Changes[]): Promise<Diagnostic[]> {
-  const r = await validatePackage(sampleFiles(LABLET, Object.assign({}, ...changes) as Changes));
-  return r.ok ? [] : r.diagnostics;
-}
-async function fields(...changes: Changes[]): Promise<PodDefinitionFields> {
-  const r = await validatePackage(sampleFiles(LABLET, Object.assign({}, ...changes) as Changes));
-  if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
-  return r.fields;
-}
-/** `rule pointer` of each diagnostic in `file`. */
-const found = (ds: Diagnostic[], file: string) =>
-  ds.filter((d) => d.file === file).map((d) => `${d.rule} ${d.pointer}`);
-/** `file rule pointer` of every diagnostic. */
-const all = (ds: Diagnostic[]) => ds.map((d) => `${d.file} ${d.rule} ${d.pointer}`);
 
 const MANIFEST = 'PAv1/manifest.yaml';
 const TOPO = 'PAv1/topology/cml.yaml';
