@@ -68,11 +68,9 @@ beforeEach(() => {
   setRuntimeClock(new ManualClock(NOW));
   ddb.reset();
   bus.reset();
-  ddb
-    .on(QueryCommand)
-    .callsFake(async (input) => ({
-      Items: structuredClone(partitions[input.ExpressionAttributeValues[':pk']]),
-    }));
+  ddb.on(QueryCommand).callsFake(async (input) => ({
+    Items: structuredClone(partitions[input.ExpressionAttributeValues[':pk']]),
+  }));
   ddb.on(PutCommand).resolves({});
   ddb.on(GetCommand).resolves({});
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
