@@ -32,6 +32,14 @@ export interface DynamoDbMeterCounts {
   refusedWrites: number;
   /** Requests per operation. */
   operations: Record<string, number>;
+  /**
+   * Whole items written (PutItem, a transaction's or a batch's Put), per kind (`<table>/<entity>`):
+   * how many, their bytes as DynamoDB sizes them, and the bytes per top-level attribute
+   * (`<kind>.<attribute>`, name included). Updates and deletes carry no whole item: not counted.
+   */
+  itemsByKind: Record<string, number>;
+  itemBytesByKind: Record<string, number>;
+  attributeBytes: Record<string, number>;
 }
 
 export interface DynamoDbMeter {
@@ -60,7 +68,106 @@ export function emptyMeterCounts(): DynamoDbMeterCounts {
     readUnits: {},
     refusedWrites: 0,
     operations: {},
+    itemsByKind: {},
+    itemBytesByKind: {},
+    attributeBytes: {},
   };
+}
+
+/** An attribute value in DynamoDB's wire form (`{ S: … }`; Binary as base64, or bytes when marshalled in-process). */
+type Wire = object;
+
+/**
+ * The size DynamoDB bills for one attribute value in its wire form
+ * (docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html):
+ * strings and binary their UTF-8 / byte length, numbers ≈ 1 byte per two significant digits + 1,
+ * booleans and null 1, lists and maps 3 bytes + 1 per element + their elements (map keys included).
+ */
+export function valueBytes(v: Wire): number {
+  const [type, x] = Object.entries(v)[0] ?? ['NULL', true];
+  switch (type) {
+    case 'S':
+      return Buffer.byteLength(String(x));
+    case 'N':
+      return numberBytes(String(x));
+    case 'B':
+      return binaryBytes(x);
+    case 'BOOL':
+    case 'NULL':
+      return 1;
+    case 'SS':
+      return (x as string[]).reduce((n, s) => n + Buffer.byteLength(s), 0);
+    case 'NS':
+      return (x as string[]).reduce((n, s) => n + numberBytes(s), 0);
+    case 'BS':
+      return (x as unknown[]).reduce<number>((n, b) => n + binaryBytes(b), 0);
+    case 'L':
+      return (x as Wire[]).reduce((n, e) => n + 1 + valueBytes(e), 3);
+    case 'M':
+      return Object.entries(x as Record<string, Wire>).reduce(
+        (n, [k, e]) => n + 1 + Buffer.byteLength(k) + valueBytes(e),
+        3,
+      );
+    default:
+      return 0;
+  }
+}
+
+const binaryBytes = (b: unknown) =>
+  b instanceof Uint8Array ? b.length : Buffer.from(String(b), 'base64').length;
+
+function numberBytes(n: string): number {
+  const digits = n
+    .replace(/^-/, '')
+    .replace(/e.*$/i, '')
+    .replace('.', '')
+    .replace(/^0+/, '')
+    .replace(/0+$/, '');
+  return Math.ceil(Math.max(1, digits.length) / 2) + 1;
+}
+
+/** An item's size as DynamoDB bills it: attribute names and values. */
+export const itemBytes = (item: Record<string, Wire>) =>
+  Object.entries(item).reduce((n, [k, v]) => n + Buffer.byteLength(k) + valueBytes(v), 0);
+
+/** `<table>/<entity>`: the item's `entity` attribute, else its partition key's prefix. */
+function kindOf(table: string, item: Record<string, Wire>): string {
+  const s = (v: Wire | undefined) => (v as { S?: string } | undefined)?.S;
+  const entity = s(item.entity) ?? String(s(item.pk) ?? '').split('#')[0];
+  return `${table}/${entity || 'item'}`;
+}
+
+function addItem(counts: DynamoDbMeterCounts, table: string, item: Record<string, Wire> | undefined) {
+  if (!item) return;
+  const kind = kindOf(table, item);
+  counts.itemsByKind[kind] = (counts.itemsByKind[kind] ?? 0) + 1;
+  counts.itemBytesByKind[kind] = (counts.itemBytesByKind[kind] ?? 0) + itemBytes(item);
+  for (const [name, v] of Object.entries(item)) {
+    const k = `${kind}.${name}`;
+    counts.attributeBytes[k] = (counts.attributeBytes[k] ?? 0) + Buffer.byteLength(name) + valueBytes(v);
+  }
+}
+
+/** The whole items a write request carries, with their tables. */
+function itemsOf(op: string, request: Record<string, unknown>): [string, Record<string, Wire>][] {
+  type Put = { TableName?: string; Item?: Record<string, Wire> };
+  if (op === 'PutItem') {
+    const r = request as Put;
+    return r.Item ? [[String(r.TableName ?? '?'), r.Item]] : [];
+  }
+  if (op === 'TransactWriteItems')
+    return ((request.TransactItems as { Put?: Put }[]) ?? []).flatMap((i) =>
+      i.Put?.Item ? [[String(i.Put.TableName ?? '?'), i.Put.Item] as [string, Record<string, Wire>]] : [],
+    );
+  if (op === 'BatchWriteItem')
+    return Object.entries(
+      (request.RequestItems as Record<string, { PutRequest?: { Item?: Record<string, Wire> } }[]>) ?? {},
+    ).flatMap(([t, l]) =>
+      l.flatMap((w) =>
+        w.PutRequest?.Item ? [[t, w.PutRequest.Item] as [string, Record<string, Wire>]] : [],
+      ),
+    );
+  return [];
 }
 
 /** The units one response reports, added to `counts` (exported for its unit test). */
@@ -87,6 +194,7 @@ export function addConsumed(
     if (op === 'TransactWriteItems') counts.transactions++;
     counts.itemWrites += tables.length;
     for (const t of tables) counts.itemWritesByTable[t] = (counts.itemWritesByTable[t] ?? 0) + 1;
+    for (const [t, item] of itemsOf(op, request)) addItem(counts, t, item);
   } else counts.readRequests++;
   const list = response.ConsumedCapacity
     ? Array.isArray(response.ConsumedCapacity)

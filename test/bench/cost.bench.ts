@@ -95,6 +95,7 @@ export async function run(): Promise<BenchResult> {
     for (const [k, v] of Object.entries(pl)) figures[`lablet cost: ${k}`] = usd(v);
     figures['lablet invocations by function'] = JSON.stringify(lablet.lambdaByFunction);
     figures['lablet events by type'] = JSON.stringify(lablet.eventTypes);
+    Object.assign(figures, itemSizes('lablet', lablet));
 
     figures['CCIE lab exam (ended)'] = summary(ccie.ended);
     row('CCIE: Step Functions executions', ccie.sfnExecutions);
@@ -111,6 +112,7 @@ export async function run(): Promise<BenchResult> {
     const pc = price(ccie);
     for (const [k, v] of Object.entries(pc)) figures[`CCIE cost: ${k}`] = usd(v);
     figures['CCIE invocations by function'] = JSON.stringify(ccie.lambdaByFunction);
+    Object.assign(figures, itemSizes('CCIE', ccie));
     return {
       name: 'cost: the bill per session, against its floor',
       figures,
@@ -139,6 +141,31 @@ export function counts(p: PerSession) {
     // invocations, they are left out of the count held to a budget. The bill above counts them.
     eventEntries: p.eventEntries - (p.eventTypes[EVENT_TYPES.treeChanged] ?? 0),
   };
+}
+
+/**
+ * What the write units pay for: per kind of whole item written (PutItem and transactions' Puts;
+ * `<table>/<entity>`), items per session, mean bytes as DynamoDB sizes them, and the heaviest
+ * attributes' mean bytes.
+ */
+export function itemSizes(label: string, p: PerSession): Record<string, string> {
+  const out: Record<string, string> = {};
+  const kinds = Object.entries(p.itemsByKind).sort(
+    ([a], [b]) => (p.itemBytesByKind[b] ?? 0) - (p.itemBytesByKind[a] ?? 0),
+  );
+  for (const [kind, items] of kinds) {
+    const mean = (p.itemBytesByKind[kind] ?? 0) / items;
+    const top = Object.entries(p.attributeBytes)
+      .filter(([k]) => k.startsWith(`${kind}.`))
+      .map(([k, v]) => [k.slice(kind.length + 1), v / items] as const)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([k, v]) => `${k} ${Math.round(v)}`)
+      .join(', ');
+    out[`${label}: items ${kind.replace(/^local-lcm-/, '')}`] =
+      `${fmt(items)} per session, mean ${Math.round(mean)} B (${Math.ceil(mean / 1024)} unit${mean > 1024 ? 's' : ''}); heaviest: ${top}`;
+  }
+  return out;
 }
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));

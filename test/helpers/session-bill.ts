@@ -46,6 +46,10 @@ export interface PerSession {
   readUnits: number;
   /** DynamoDB requests per operation (the driver's polling included; stream reads not metered). */
   dynamoOperations: Record<string, number>;
+  /** Whole items written per kind (`<table>/<entity>`), their bytes, and bytes per attribute (`<kind>.<name>`). */
+  itemsByKind: Record<string, number>;
+  itemBytesByKind: Record<string, number>;
+  attributeBytes: Record<string, number>;
   /** Custom events by detail-type (per session). */
   eventTypes: Record<string, number>;
   eventEntries: number;
@@ -85,6 +89,8 @@ export function perSession(
   inv[API] = apiCalls;
   const wu = diff(after.dynamodb?.writeUnits, before.dynamodb?.writeUnits);
   const per = (n: number) => n / sessions;
+  const perKey = (r: Record<string, number>) =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, per(v)]));
   return {
     sessions,
     ended,
@@ -118,6 +124,9 @@ export function perSession(
         per(v),
       ]),
     ),
+    itemsByKind: perKey(diff(after.dynamodb?.itemsByKind, before.dynamodb?.itemsByKind)),
+    itemBytesByKind: perKey(diff(after.dynamodb?.itemBytesByKind, before.dynamodb?.itemBytesByKind)),
+    attributeBytes: perKey(diff(after.dynamodb?.attributeBytes, before.dynamodb?.attributeBytes)),
     eventTypes: Object.fromEntries(Object.entries(eventTypes).map(([k, v]) => [k, per(v)])),
     eventEntries: per(after.events.entries - before.events.entries),
     eventChunks: per(after.events.chunks - before.events.chunks),

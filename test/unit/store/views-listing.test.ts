@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ViewStore } from '../../../shared/store/views.ts';
+import { packTree, TREE_ATTRIBUTE, ViewStore } from '../../../shared/store/views.ts';
 import { viewKeys } from '../../../shared/store/keys.ts';
 
 const doc = mockClient(DynamoDBDocumentClient);
@@ -17,10 +17,10 @@ const indexKey = (id: string, status: string) => ({
   status_key: viewKeys.byStatus(status),
   time_key: `2026-12-01T09:00:00Z#${id}`,
 });
+/** A view item as the table holds it (D235: the tree compressed). */
 const tree = (id: string, status: string, version = 3) => ({
-  session: { id, status },
-  parts: [],
-  pods: [],
+  ...viewKeys.sessionTree(id),
+  [TREE_ATTRIBUTE]: packTree({ session: { id, status } as never, parts: [], pods: [] }),
   tree_version: version,
   status_key: viewKeys.byStatus(status),
 });
@@ -44,6 +44,34 @@ describe('a listing page', () => {
     ]);
     const get = doc.commandCalls(BatchGetCommand)[0]!.args[0].input;
     expect(get.RequestItems?.views?.Keys).toEqual([viewKeys.sessionTree('b'), viewKeys.sessionTree('a')]);
+    expect(get.RequestItems?.views?.ExpressionAttributeNames).toMatchObject({ '#t': TREE_ATTRIBUTE });
+  });
+
+  it('reads a view written before the tree was compressed (its session, parts and pods as attributes)', async () => {
+    doc.on(QueryCommand).resolves({ Items: [indexKey('old', 'running'), indexKey('new', 'running')] });
+    const legacy = {
+      ...viewKeys.sessionTree('old'),
+      session: { id: 'old', status: 'running' },
+      parts: [{ order: 1, status: 'active' }],
+      pods: [],
+      tree_version: 4,
+      status_key: viewKeys.byStatus('running'),
+    };
+    doc.on(BatchGetCommand).resolves({ Responses: { views: [legacy, tree('new', 'running', 9)] } });
+    const page = await views().listSessions({
+      index: 'by_status',
+      partition: viewKeys.byStatus('running'),
+      limit: 2,
+    });
+    expect(page.items).toEqual([
+      {
+        session: { id: 'old', status: 'running' },
+        parts: [{ order: 1, status: 'active' }],
+        pods: [],
+        tree_version: 4,
+      },
+      { session: { id: 'new', status: 'running' }, parts: [], pods: [], tree_version: 9 },
+    ]);
   });
 
   it('leaves out a tree that left the listing after the index was read, and one that is gone', async () => {
