@@ -43,7 +43,6 @@ export const handler = httpHandler([
           body: req.body,
           by: req.principal,
           tenant: req.tenant,
-          context: req.context,
         })
       : { tree: await scheduleSession(deps(), req.body, req.principal, req.tenant), replayed: false };
     return {

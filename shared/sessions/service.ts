@@ -2,7 +2,7 @@
  * The sessions application service: the commands and queries behind the sessions API. Handlers
  * parse and answer; this loads state, calls the domain, and persists with conditional writes.
  */
-import type { Context } from 'aws-lambda';
+import { createHash } from 'node:crypto';
 import { planSession, type CreateSessionRequest } from '../catalog/plan.ts';
 import { loadCatalog } from '../catalog/service.ts';
 import type { Form } from '../catalog/types.ts';
@@ -23,11 +23,11 @@ import {
   type SessionTree,
 } from '../domain/session.ts';
 import { env } from '../runtime/env.ts';
-import { idempotencyProblem, idempotent } from '../runtime/idempotency.ts';
+import { ConflictError } from '../store/errors.ts';
 import { keys, viewKeys } from '../store/keys.ts';
 import { itemsToTree, treeResponse, treeToItems } from '../store/session-tree.ts';
 import type { StateStore, StoredItem, WriteOp } from '../store/state-store.ts';
-import type { ViewStore } from '../store/views.ts';
+import { packTree, TREE_ATTRIBUTE, unpackTree, type ViewStore } from '../store/views.ts';
 import { standardPhases } from '../../state-machines/standard-lifecycle.ts';
 
 export interface SessionsDeps {
@@ -46,6 +46,7 @@ export async function scheduleSession(
   body: CreateSessionRequest,
   createdBy: string,
   tenant: string = createdBy,
+  also: (tree: SessionTree) => WriteOp[] = () => [],
 ) {
   const now = deps.clock.now();
   const { definitions, forms } = await loadCatalog(deps.state, now);
@@ -59,66 +60,120 @@ export async function scheduleSession(
     phasesFor,
   });
   plan.tree.session.tenant = tenant;
-  await writeTree(deps, plan.tree, plan.pinned);
+  await writeTree(deps, plan.tree, plan.pinned, also(plan.tree));
   return treeResponse(plan.tree);
 }
 
+/**
+ * The record of a `POST /v1/sessions` with an Idempotency-Key (D236). It is written in the
+ * tree's own transaction, so a key is recorded exactly when its session is: no state has the one
+ * without the other, whatever fails after the write (a timeout, a lost answer, a crash).
+ */
+interface BookingRecord extends StoredItem {
+  session_id: string;
+  /** SHA-256 of the request body, keys sorted: a replay must carry the same body. */
+  payload_sha256: string;
+  /** The first answer (`{ session, parts, pods }`), compressed as a tree view is. */
+  [TREE_ATTRIBUTE]: Uint8Array;
+  created_at: string;
+  /** Epoch seconds: the table's TTL attribute; the key is also ignored past it (TTL deletes late). */
+  expires_at: number;
+}
+
+/** How long a key is remembered, on the service clock. */
+export const BOOKING_KEY_SECONDS = 24 * 3600;
+
+const bookingKey = (tenant: string, key: string) => ({
+  pk: keys.idempotencyPartition('create-session'),
+  sk: `KEY#${createHash('sha256').update(`${tenant}\u0000${key}`).digest('hex')}`,
+});
+
+/** JSON with every object's keys sorted: the same body hashes the same in any key order. */
+const canonical = (v: unknown): string =>
+  Array.isArray(v)
+    ? `[${v.map(canonical).join(',')}]`
+    : v && typeof v === 'object'
+      ? `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+          .join(',')}}`
+      : JSON.stringify(v);
+
+const payloadHash = (body: unknown) => createHash('sha256').update(canonical(body)).digest('hex');
+
+const keyReused = () =>
+  new Problem('idempotency-key-reused', 'this Idempotency-Key was used with a different body', {
+    errors: [
+      { pointer: '/headers/idempotency-key', detail: 'reused with another body', rule: 'idempotency' },
+    ],
+  });
+
 type Scheduled = Awaited<ReturnType<typeof scheduleSession>>;
 
-/** The request (argument 0) is what idempotency hashes; the dependencies ride beside it. */
-const scheduleOnce = idempotent(
-  async (
-    input: { key: string; body: CreateSessionRequest; by: string; tenant: string; request_id: string },
-    deps: SessionsDeps,
-  ) => ({
-    ...(await scheduleSession(deps, input.body, input.by, input.tenant)),
-    request_id: input.request_id,
-  }),
-  {
-    table: 'stateTable',
-    partition: keys.idempotencyPartition('create-session'),
-    keyPath: 'key',
-    payloadPath: 'body',
-    expiresAfterSeconds: 24 * 3600,
-  },
-);
+/** The first answer again, or a 422 when the key comes with another body. */
+function replay(record: BookingRecord, payload: string): { tree: Scheduled; replayed: true } {
+  if (record.payload_sha256 !== payload) throw keyReused();
+  const tree = unpackTree(record);
+  if (!tree) throw new Error(`booking record ${record.sk} holds no answer`);
+  return { tree: treeResponse(tree), replayed: true };
+}
 
 /**
- * Schedules at most once per (caller, Idempotency-Key) for 24 h: a replay answers the first
- * request's session; the same key with another body is refused.
+ * Schedules at most once per (tenant, Idempotency-Key) for 24 h of the service clock: a replay
+ * answers the first request's answer; the same key with another body is refused (422). Two
+ * requests with one key at once: the one whose transaction lands books, the other answers its
+ * booking.
  */
 export async function scheduleSessionOnce(
   deps: SessionsDeps,
-  req: { key: string; body: CreateSessionRequest; by: string; tenant: string; context: Context },
+  req: { key: string; body: CreateSessionRequest; by: string; tenant: string },
 ): Promise<{ tree: Scheduled; replayed: boolean }> {
+  const key = bookingKey(req.tenant, req.key);
+  const payload = payloadHash(req.body);
+  const live = (r: BookingRecord | undefined) => !!r && r.expires_at * 1000 > deps.clock.now();
+  const found = await deps.state.get<BookingRecord>(key);
+  if (found && live(found)) return replay(found, payload);
   try {
-    const { request_id, ...tree } = await scheduleOnce.call(
-      req.context,
-      {
-        key: `${req.tenant}:${req.key}`,
-        body: req.body,
-        by: req.by,
-        tenant: req.tenant,
-        request_id: req.context.awsRequestId,
-      },
-      deps,
-    );
-    return { tree, replayed: request_id !== req.context.awsRequestId };
+    const tree = await scheduleSession(deps, req.body, req.by, req.tenant, (t) => {
+      const now = deps.clock.now();
+      const record: BookingRecord = {
+        ...key,
+        state_version: (found?.state_version ?? 0) + 1,
+        session_id: t.session.id,
+        payload_sha256: payload,
+        [TREE_ATTRIBUTE]: packTree(t),
+        created_at: iso(now),
+        expires_at: Math.floor(now / 1000) + BOOKING_KEY_SECONDS,
+      };
+      return [{ kind: 'put', item: record, expectedVersion: found?.state_version ?? null }];
+    });
+    return { tree, replayed: false };
   } catch (e) {
-    throw idempotencyProblem(e);
+    // Another request with the key booked first: answer its booking.
+    if (!(e instanceof ConflictError) || !e.reasons.some((r) => sameKey(r.key, key))) throw e;
+    const winner = await deps.state.get<BookingRecord>(key);
+    if (winner && live(winner)) return replay(winner, payload);
+    throw e;
   }
 }
 
-/** Writes a planned tree in one transaction, with the exposure counters of the pinned forms. */
+const sameKey = (a: unknown, b: { pk: string; sk: string }) =>
+  !!a && (a as { pk?: string }).pk === b.pk && (a as { sk?: string }).sk === b.sk;
+
+/**
+ * Writes a planned tree in one transaction, with the exposure counters of the pinned forms and
+ * whatever else must land with it (`also`: the booking record of an Idempotency-Key).
+ */
 export async function writeTree(
   deps: Pick<SessionsDeps, 'state'>,
   tree: SessionTree,
   formKeys: { fqn: string; version: string }[],
+  also: WriteOp[] = [],
 ): Promise<void> {
   const ops: WriteOp[] = treeToItems(tree).map((item) => ({ kind: 'put', item, expectedVersion: null }));
   for (const f of formKeys)
     ops.push({ kind: 'increment', key: keys.form(f.fqn, f.version), counters: { exposure_count: 1 } });
-  await deps.state.write(ops);
+  await deps.state.write([...ops, ...also]);
 }
 
 /** The tree from the views table; just after creation, before the projection lands, from state. */

@@ -130,7 +130,7 @@ export const sessionsContracts = defineContracts({
     operationId: 'createSession',
     summary: 'Schedule a session in a timeslot',
     description:
-      "Resolves each part's form (pinned fqn@version), lays out part windows, validates the timeslot rules and writes the whole tree in one transaction. Honours Idempotency-Key: the same key and body return the same session; the same key with another body is a 422.",
+      "Resolves each part's form (pinned fqn@version), lays out part windows, validates the timeslot rules and writes the whole tree in one transaction. Honours Idempotency-Key (24 h of the service clock, per client): the same key and body answer the first answer again, with Idempotent-Replayed: true, also when the first request failed after its write (the key is recorded in the tree's own transaction); two requests with one key at once book one session and both answer it; the same key with another body is a 422.",
     tags: ['sessions'],
     headers: [
       {
@@ -142,14 +142,15 @@ export const sessionsContracts = defineContracts({
     ],
     body: createSessionBody,
     responses: {
-      201: { description: 'Scheduled: the session tree', schema: sessionTreeSchema },
-      200: {
-        description: 'A replay of an earlier request with the same Idempotency-Key',
+      201: {
+        description:
+          'Scheduled: the session tree; with the header Idempotent-Replayed: true, the first answer to this Idempotency-Key',
         schema: sessionTreeSchema,
       },
       409: { description: 'No eligible form for one or more parts (errors[] has the reasons per part)' },
       422: {
-        description: 'Invalid request (unknown session type, malformed FQN, windows that do not fit, …)',
+        description:
+          'Invalid request (unknown session type, malformed FQN, windows that do not fit, …), or the Idempotency-Key was used with a different body',
       },
     },
   },

@@ -44,14 +44,8 @@ const LOADS: Record<string, string[]> = {
   // `ajv` is the schema compiler: the API functions validate requests with the validators compiled
   // ahead of time (D186) and do not load it; content and seed validation still compile theirs.
   'lambdas/get-system.ts': ['metrics', 'middy'],
-  'lambdas/sessions-api.ts': [
-    'client-dynamodb',
-    'lib-dynamodb',
-    'util-dynamodb',
-    'idempotency',
-    'metrics',
-    'middy',
-  ],
+  // Its Idempotency-Key is a record in the booking's own transaction (D236), not Powertools'.
+  'lambdas/sessions-api.ts': ['client-dynamodb', 'lib-dynamodb', 'util-dynamodb', 'metrics', 'middy'],
   // EC2 and S3 left the workers API (D187): it never calls EC2, and loads S3 on the first pod
   // definition an availability answer reads.
   'lambdas/workers-api.ts': ['client-dynamodb', 'lib-dynamodb', 'util-dynamodb', 'metrics', 'middy'],
