@@ -49,6 +49,7 @@ import { principalsOf, startIamProxy, type IamProxy, type Principals } from './i
 import { LocalAsyncInvoker } from './async-invoke.ts';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { redriveLetter, type RedriveRow } from '../../shared/ops/redrive.ts';
+import { QUIET_SDK_LOGGER } from '../../shared/runtime/sdk-logger.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -199,6 +200,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     dynamo: (): DynamoDBDocumentClient =>
       (fleetDynamo ??= DynamoDBDocumentClient.from(
         new DynamoDBClient({
+          logger: QUIET_SDK_LOGGER,
           endpoint: fleetDdbEndpoint(),
           credentials: {
             accessKeyId: 'S3RVER',
@@ -450,7 +452,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     };
   };
 
-  const ddb = new DynamoDBClient({});
+  const ddb = new DynamoDBClient({ logger: QUIET_SDK_LOGGER });
   const streamArns = new Map<string, string | undefined>();
   for (const t of system.tables) streamArns.set(t.name, await createTable(ddb, tableName(stage, t.name), t));
   ddb.destroy();
@@ -482,7 +484,7 @@ export async function startLocalRuntime(opts: LocalRuntimeOptions = {}): Promise
     });
   }
 
-  const streams = new DynamoDBStreamsClient({});
+  const streams = new DynamoDBStreamsClient({ logger: QUIET_SDK_LOGGER });
   const pollers: StreamPoller[] = [];
   for (const f of system.functions)
     for (const t of f.triggers.filter((x): x is StreamTrigger => x.kind === 'stream')) {

@@ -6,5 +6,8 @@
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { perClients } from './aws.ts';
+import { QUIET_SDK_LOGGER } from './sdk-logger.ts';
 
-export const ec2Client: () => EC2Client = perClients(() => new EC2Client({ maxAttempts: 5 }));
+export const ec2Client: () => EC2Client = perClients(
+  () => new EC2Client({ maxAttempts: 5, logger: QUIET_SDK_LOGGER }),
+);

@@ -7,6 +7,7 @@
  * the same code reaches AWS, the local runtime, or a LocalStack deployment.
  */
 import type { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { QUIET_SDK_LOGGER } from './sdk-logger.ts';
 
 /**
  * One set of clients per function identity. In Lambda a process runs one function, so this is
@@ -60,6 +61,7 @@ export type S3Source = () => S3Sdk | Promise<S3Sdk>;
 export function s3Options() {
   const local = Boolean(process.env.AWS_ENDPOINT_URL_S3 || process.env.AWS_ENDPOINT_URL);
   return {
+    logger: QUIET_SDK_LOGGER,
     forcePathStyle: local,
     ...(local
       ? {
@@ -71,6 +73,6 @@ export function s3Options() {
 }
 
 /** The ECS and Lambda clients' options, for their modules and for the clients built on first use (`aws-on-first-use.ts`). */
-export const ECS_OPTIONS = { maxAttempts: 3 };
-export const LAMBDA_OPTIONS = { maxAttempts: 3 };
-export const SECRETS_OPTIONS = { maxAttempts: 3 };
+export const ECS_OPTIONS = { maxAttempts: 3, logger: QUIET_SDK_LOGGER };
+export const LAMBDA_OPTIONS = { maxAttempts: 3, logger: QUIET_SDK_LOGGER };
+export const SECRETS_OPTIONS = { maxAttempts: 3, logger: QUIET_SDK_LOGGER };

@@ -3,6 +3,7 @@ import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
 import { perClients, resetClients } from '../../../shared/runtime/aws.ts';
 import { dynamoClient } from '../../../shared/runtime/aws-dynamodb.ts';
+import { QUIET_SDK_LOGGER } from '../../../shared/runtime/sdk-logger.ts';
 
 describe('SDK clients, once per process', () => {
   it('perClients builds once per set of clients and again after resetClients (no stale client kept)', () => {
@@ -85,6 +86,40 @@ describe('the DynamoDB client does no work for logs nobody writes (D270)', () =>
     const plainCalls = countFilters(plain);
     await plain.send(new PutItemCommand(put));
     expect(plainCalls.n).toBe(2);
+    vi.unstubAllEnvs();
+    resetClients();
+  });
+});
+
+describe('every SDK client is built without the logger work (D237)', () => {
+  it('the product’s clients and the local runtime’s own carry the quiet logger (no info)', async () => {
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    resetClients();
+    const { eventBridgeClient } = await import('../../../shared/runtime/aws-eventbridge.ts');
+    const { sfnClient } = await import('../../../shared/runtime/aws-sfn.ts');
+    const { lambdaClient } = await import('../../../shared/runtime/aws-lambda.ts');
+    const { ecsClient } = await import('../../../shared/runtime/aws-ecs.ts');
+    const { s3Client } = await import('../../../shared/runtime/aws-s3.ts');
+    const { ec2Client } = await import('../../../shared/runtime/aws-ec2.ts');
+    const { lambdaClientOnFirstUse, ecsClientOnFirstUse, secretsClientOnFirstUse } =
+      await import('../../../shared/runtime/aws-on-first-use.ts');
+    const clients = {
+      dynamodb: dynamoClient(),
+      eventbridge: eventBridgeClient(),
+      sfn: sfnClient(),
+      lambda: lambdaClient(),
+      ecs: ecsClient(),
+      s3: s3Client(),
+      ec2: ec2Client(),
+      'lambda (first use)': await lambdaClientOnFirstUse(),
+      'ecs (first use)': await ecsClientOnFirstUse(),
+      'secrets (first use)': await secretsClientOnFirstUse(),
+    };
+    for (const [name, c] of Object.entries(clients)) {
+      const logger = (c as { config: { logger?: object } }).config.logger;
+      expect(logger, name).toBe(QUIET_SDK_LOGGER);
+      expect(logger, name).not.toHaveProperty('info');
+    }
     vi.unstubAllEnvs();
     resetClients();
   });
