@@ -14,7 +14,7 @@ export const handler = httpHandler([
   route<unknown, unknown, SubmitJob>(c.submit, async (req) => {
     const key = req.headers['idempotency-key'];
     const out = key
-      ? await submitJobOnce({ key, body: req.body, tenant: req.tenant, context: req.context })
+      ? await submitJobOnce({ key, body: req.body, tenant: req.tenant })
       : await submitJob(req.body, req.tenant);
     return { status: 202, body: out, headers: { location: `/v1/jobs/${out.job_id}` } };
   }),

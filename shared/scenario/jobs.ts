@@ -14,7 +14,7 @@ import { newTimedResource, transition, type TimedResource } from '../domain/time
 import type { JobDefinition } from '../dsl/catalogue.ts';
 import { keys } from '../store/keys.ts';
 import { isConflict } from '../store/errors.ts';
-import type { StateStore, StoredItem } from '../store/state-store.ts';
+import type { StateStore, StoredItem, WriteOp } from '../store/state-store.ts';
 import {
   runJob,
   toJobError,
@@ -112,16 +112,20 @@ export class JobRepository {
     return this.store.get<JobRecord>(keys.job(id));
   }
 
-  async create(args: {
-    id?: string;
-    job: string;
-    pod_definition_id: string;
-    process_type?: string;
-    metadata?: Record<string, unknown>;
-    origin: JobOrigin;
-    runner?: 'lambda' | 'fargate';
-    input: JobInput;
-  }): Promise<{ record: JobRecord; created: boolean }> {
+  async create(
+    args: {
+      id?: string;
+      job: string;
+      pod_definition_id: string;
+      process_type?: string;
+      metadata?: Record<string, unknown>;
+      origin: JobOrigin;
+      runner?: 'lambda' | 'fargate';
+      input: JobInput;
+    },
+    /** Writes that land with the job or not at all (an Idempotency-Key's record, D238). */
+    also: WriteOp[] = [],
+  ): Promise<{ record: JobRecord; created: boolean }> {
     const id = args.id ?? newJobId(this.clock);
     const now = this.clock.now();
     const redactor = Redactor.fromRuntimeEnv(args.input.runtime_env);
@@ -139,10 +143,14 @@ export class JobRepository {
       expires_at: Math.floor(now / 1000) + RETENTION_S,
     };
     try {
-      await this.store.put(record, null);
+      if (also.length)
+        await this.store.write([{ kind: 'put', item: record, expectedVersion: null }, ...also]);
+      else await this.store.put(record, null);
       return { record, created: true };
     } catch (e) {
-      if (!isConflict(e)) throw e;
+      // A job with this id exists (a lifecycle job's id is its origin's): it is the answer. A write
+      // refused with others is theirs to read.
+      if (!isConflict(e) || also.length) throw e;
       const existing = await this.get(id);
       if (!existing) throw e;
       return { record: existing, created: false };

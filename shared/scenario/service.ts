@@ -4,10 +4,8 @@
  */
 import { parseS3Ref } from '../adapters/s3-documents.ts';
 import { secretPointers } from '../domain/secrets.ts';
-import type { Context } from 'aws-lambda';
 import { ID_PREFIX, newUnguessableId, type JobId } from '../domain/ids.ts';
 import { transition } from '../domain/timed-resource.ts';
-import { idempotencyProblem, idempotent } from '../runtime/idempotency.ts';
 import { Problem } from '../domain/problem.ts';
 import { FUNCTION_CATALOGUE } from '../dsl/catalogue.ts';
 import { documentClient } from '../runtime/aws-dynamodb.ts';
@@ -15,7 +13,17 @@ import { invokeEvent } from '../runtime/aws-on-first-use.ts';
 import { s3SdkOnFirstUse } from '../runtime/aws-s3-on-first-use.ts';
 import { runtimeClock } from '../runtime/clock.ts';
 import { env } from '../runtime/env.ts';
-import { keys } from '../store/keys.ts';
+import { isConflict } from '../store/errors.ts';
+import { keys, type Key } from '../store/keys.ts';
+import {
+  checkPayload,
+  isLive,
+  keyRecordWrite,
+  lostOnKey,
+  payloadHash,
+  requestKey,
+  type RequestKeyRecord,
+} from '../store/request-keys.ts';
 import { StateStore, type StoredItem } from '../store/state-store.ts';
 import { jobRepository } from './job-store.ts';
 import { jobView, type JobInput, type JobRepository } from './jobs.ts';
@@ -38,7 +46,7 @@ export interface SubmitJob {
  * a value under a secret-looking key is refused, naming where, never what. The runner's
  * asynchronous invocation carries only the job id (nothing secret can reach its dead-letter queue).
  */
-export async function submitJob(body: SubmitJob, tenant: string) {
+export async function submitJob(body: SubmitJob, tenant: string, once?: JobKey) {
   const leaked = secretPointers(body.input ?? {});
   if (leaked.length)
     throw new Problem(
@@ -67,14 +75,19 @@ export async function submitJob(body: SubmitJob, tenant: string) {
       `pod definition ${body.pod_definition_id} has no job ${body.job}; it has ${pd.jobs?.join(', ') || 'none'}`,
     );
   const repo = jobRepository();
-  const { record } = await repo.create({
-    id: newUnguessableId<JobId>(ID_PREFIX.job, runtimeClock()),
-    job: body.job,
-    pod_definition_id: body.pod_definition_id,
-    metadata: body.metadata ?? {},
-    origin: { kind: 'api', by: tenant },
-    input: body.input ?? {},
-  });
+  const id = newUnguessableId<JobId>(ID_PREFIX.job, runtimeClock());
+  const { record } = await repo.create(
+    {
+      id,
+      job: body.job,
+      pod_definition_id: body.pod_definition_id,
+      metadata: body.metadata ?? {},
+      origin: { kind: 'api', by: tenant },
+      input: body.input ?? {},
+    },
+    // With an Idempotency-Key, the key's record lands in the job's own transaction (D238).
+    once ? [keyRecordWrite(once.key, once.payload, runtimeClock().now(), { job_id: id }, once.expired)] : [],
+  );
   try {
     // Lambda on first use (D211): the jobs API's reads and cancels never call it.
     await invokeEvent(env('jobRunnerFunction'), { job_id: record.id });
@@ -100,6 +113,8 @@ export async function submitJob(body: SubmitJob, tenant: string) {
           }
         : undefined,
     );
+    // The job is failed: free its key, so that "submit again" with it submits again.
+    if (once) await releaseKey(store, once.key);
     throw new Problem('communication-error', 'the job runner could not be started; submit again', {
       cause: e,
     });
@@ -107,27 +122,68 @@ export async function submitJob(body: SubmitJob, tenant: string) {
   return { job_id: record.id, status: record.status };
 }
 
-/** POST /v1/jobs with an Idempotency-Key: one job per (tenant, key) for 24 h; another body is refused. */
-const submitOnce = idempotent(
-  async (input: { key: string; body: SubmitJob; tenant: string }) => submitJob(input.body, input.tenant),
-  {
-    table: 'stateTable',
-    partition: keys.idempotencyPartition('submit-job'),
-    keyPath: 'key',
-    payloadPath: 'body',
-    expiresAfterSeconds: 24 * 3600,
-  },
-);
+interface JobKey {
+  key: Key;
+  payload: string;
+  /** A record past its 24 hours that TTL has not deleted yet, replaced by this one. */
+  expired?: StoredItem;
+}
 
-export async function submitJobOnce(req: { key: string; body: SubmitJob; tenant: string; context: Context }) {
+/** The record of a `POST /v1/jobs` with an Idempotency-Key (D238): the job it stored. */
+interface JobKeyRecord extends RequestKeyRecord {
+  job_id: string;
+}
+
+/**
+ * A job still `submitted` this long after it was stored has lost its runner's start (the
+ * invocation died between the write and the invoke): a replay of its key starts the runner again.
+ * A runner takes a job with a conditional write, so a second start runs nothing twice.
+ */
+export const LOST_START_MS = 60_000;
+
+async function releaseKey(store: StateStore, key: Key): Promise<void> {
+  const r = await store.get<JobKeyRecord>(key);
+  if (!r) return;
+  await store.write([{ kind: 'delete', key, expectedVersion: r.state_version }]).catch((e: unknown) => {
+    if (!isConflict(e)) throw e;
+  });
+}
+
+/** The job a key stored, as it is now; its runner started again if its start was lost. */
+async function replayJob(record: JobKeyRecord, payload: string, tenant: string) {
+  checkPayload(record, payload);
+  const r = await ownJob(jobRepository(), record.job_id, tenant);
+  if (r.status === 'submitted' && runtimeClock().now() - Date.parse(r.created_at) >= LOST_START_MS) {
+    try {
+      await invokeEvent(env('jobRunnerFunction'), { job_id: r.id });
+    } catch (e) {
+      throw new Problem('communication-error', 'the job runner could not be started; submit again', {
+        cause: e,
+      });
+    }
+  }
+  return { job_id: r.id, status: r.status };
+}
+
+/**
+ * POST /v1/jobs with an Idempotency-Key: one job per (tenant, key) for 24 h of the service clock,
+ * whatever fails after it was stored (D238); the same key with another body is refused (422); two
+ * submissions at once store one job and both answer it.
+ */
+export async function submitJobOnce(req: { key: string; body: SubmitJob; tenant: string }) {
+  const store = new StateStore(documentClient(), env('stateTable'));
+  const key = requestKey('submit-job', req.tenant, req.key);
+  const payload = payloadHash(req.body);
+  const found = await store.get<JobKeyRecord>(key);
+  if (found && isLive(found, runtimeClock().now())) return replayJob(found, payload, req.tenant);
   try {
-    return await submitOnce.call(req.context, {
-      key: `${req.tenant}:${req.key}`,
-      body: req.body,
-      tenant: req.tenant,
-    });
+    return await submitJob(req.body, req.tenant, { key, payload, ...(found ? { expired: found } : {}) });
   } catch (e) {
-    throw idempotencyProblem(e);
+    // Another submission with the key stored its job first: answer that job.
+    if (!lostOnKey(e, key)) throw e;
+    const winner = await store.get<JobKeyRecord>(key);
+    if (winner && isLive(winner, runtimeClock().now())) return replayJob(winner, payload, req.tenant);
+    throw e;
   }
 }
 

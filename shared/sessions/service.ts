@@ -2,7 +2,6 @@
  * The sessions application service: the commands and queries behind the sessions API. Handlers
  * parse and answer; this loads state, calls the domain, and persists with conditional writes.
  */
-import { createHash } from 'node:crypto';
 import { planSession, type CreateSessionRequest } from '../catalog/plan.ts';
 import { loadCatalog } from '../catalog/service.ts';
 import type { Form } from '../catalog/types.ts';
@@ -23,7 +22,15 @@ import {
   type SessionTree,
 } from '../domain/session.ts';
 import { env } from '../runtime/env.ts';
-import { ConflictError } from '../store/errors.ts';
+import {
+  checkPayload,
+  isLive,
+  keyRecordWrite,
+  lostOnKey,
+  payloadHash,
+  requestKey,
+  type RequestKeyRecord,
+} from '../store/request-keys.ts';
 import { keys, viewKeys } from '../store/keys.ts';
 import { itemsToTree, treeResponse, treeToItems } from '../store/session-tree.ts';
 import type { StateStore, StoredItem, WriteOp } from '../store/state-store.ts';
@@ -65,54 +72,20 @@ export async function scheduleSession(
 }
 
 /**
- * The record of a `POST /v1/sessions` with an Idempotency-Key (D236). It is written in the
- * tree's own transaction, so a key is recorded exactly when its session is: no state has the one
- * without the other, whatever fails after the write (a timeout, a lost answer, a crash).
+ * The record of a `POST /v1/sessions` with an Idempotency-Key (D236), written in the tree's own
+ * transaction (`shared/store/request-keys.ts`): the session's id and the first answer.
  */
-interface BookingRecord extends StoredItem {
+interface BookingRecord extends RequestKeyRecord {
   session_id: string;
-  /** SHA-256 of the request body, keys sorted: a replay must carry the same body. */
-  payload_sha256: string;
   /** The first answer (`{ session, parts, pods }`), compressed as a tree view is. */
   [TREE_ATTRIBUTE]: Uint8Array;
-  created_at: string;
-  /** Epoch seconds: the table's TTL attribute; the key is also ignored past it (TTL deletes late). */
-  expires_at: number;
 }
-
-/** How long a key is remembered, on the service clock. */
-export const BOOKING_KEY_SECONDS = 24 * 3600;
-
-const bookingKey = (tenant: string, key: string) => ({
-  pk: keys.idempotencyPartition('create-session'),
-  sk: `KEY#${createHash('sha256').update(`${tenant}\u0000${key}`).digest('hex')}`,
-});
-
-/** JSON with every object's keys sorted: the same body hashes the same in any key order. */
-const canonical = (v: unknown): string =>
-  Array.isArray(v)
-    ? `[${v.map(canonical).join(',')}]`
-    : v && typeof v === 'object'
-      ? `{${Object.keys(v)
-          .sort()
-          .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-          .join(',')}}`
-      : JSON.stringify(v);
-
-const payloadHash = (body: unknown) => createHash('sha256').update(canonical(body)).digest('hex');
-
-const keyReused = () =>
-  new Problem('idempotency-key-reused', 'this Idempotency-Key was used with a different body', {
-    errors: [
-      { pointer: '/headers/idempotency-key', detail: 'reused with another body', rule: 'idempotency' },
-    ],
-  });
 
 type Scheduled = Awaited<ReturnType<typeof scheduleSession>>;
 
 /** The first answer again, or a 422 when the key comes with another body. */
 function replay(record: BookingRecord, payload: string): { tree: Scheduled; replayed: true } {
-  if (record.payload_sha256 !== payload) throw keyReused();
+  checkPayload(record, payload);
   const tree = unpackTree(record);
   if (!tree) throw new Error(`booking record ${record.sk} holds no answer`);
   return { tree: treeResponse(tree), replayed: true };
@@ -128,37 +101,29 @@ export async function scheduleSessionOnce(
   deps: SessionsDeps,
   req: { key: string; body: CreateSessionRequest; by: string; tenant: string },
 ): Promise<{ tree: Scheduled; replayed: boolean }> {
-  const key = bookingKey(req.tenant, req.key);
+  const key = requestKey('create-session', req.tenant, req.key);
   const payload = payloadHash(req.body);
-  const live = (r: BookingRecord | undefined) => !!r && r.expires_at * 1000 > deps.clock.now();
   const found = await deps.state.get<BookingRecord>(key);
-  if (found && live(found)) return replay(found, payload);
+  if (found && isLive(found, deps.clock.now())) return replay(found, payload);
   try {
-    const tree = await scheduleSession(deps, req.body, req.by, req.tenant, (t) => {
-      const now = deps.clock.now();
-      const record: BookingRecord = {
-        ...key,
-        state_version: (found?.state_version ?? 0) + 1,
-        session_id: t.session.id,
-        payload_sha256: payload,
-        [TREE_ATTRIBUTE]: packTree(t),
-        created_at: iso(now),
-        expires_at: Math.floor(now / 1000) + BOOKING_KEY_SECONDS,
-      };
-      return [{ kind: 'put', item: record, expectedVersion: found?.state_version ?? null }];
-    });
+    const tree = await scheduleSession(deps, req.body, req.by, req.tenant, (t) => [
+      keyRecordWrite(
+        key,
+        payload,
+        deps.clock.now(),
+        { session_id: t.session.id, [TREE_ATTRIBUTE]: packTree(t) },
+        found,
+      ),
+    ]);
     return { tree, replayed: false };
   } catch (e) {
     // Another request with the key booked first: answer its booking.
-    if (!(e instanceof ConflictError) || !e.reasons.some((r) => sameKey(r.key, key))) throw e;
+    if (!lostOnKey(e, key)) throw e;
     const winner = await deps.state.get<BookingRecord>(key);
-    if (winner && live(winner)) return replay(winner, payload);
+    if (winner && isLive(winner, deps.clock.now())) return replay(winner, payload);
     throw e;
   }
 }
-
-const sameKey = (a: unknown, b: { pk: string; sk: string }) =>
-  !!a && (a as { pk?: string }).pk === b.pk && (a as { sk?: string }).sk === b.sk;
 
 /**
  * Writes a planned tree in one transaction, with the exposure counters of the pinned forms and

@@ -82,7 +82,7 @@ export const jobsContracts = defineContracts({
     operationId: 'submitJob',
     summary: "Run one of a pod definition's jobs (asynchronous)",
     description:
-      'Validates that the pod definition is synced and defines the job, stores the job as submitted and starts it. The job belongs to the calling client: only it reads or cancels it (exam jobs started by part lifecycles are not reachable here). Honours Idempotency-Key (24 h; the same key with another body is a 422). If the runner cannot be started the job is marked failed and the answer is a 503. The input takes no credentials: connectors name them by reference (secret: cml/devices) and the runner resolves them; a value under a secret-looking key (password, enable_password, token, secret, api_key, …) anywhere in input is refused with 422, naming where. Events lcm.scenario_engine.job.* echo metadata.',
+      'Validates that the pod definition is synced and defines the job, stores the job as submitted and starts it. The job belongs to the calling client: only it reads or cancels it (exam jobs started by part lifecycles are not reachable here). Honours Idempotency-Key (24 h of the service clock, per client): a replay answers the same job as it is now, also when the first request failed after storing it, and starts its runner again if the job is still submitted a minute after it was stored; two submissions with one key at once store one job; the same key with another body is a 422; a job whose runner could not be started frees its key. If the runner cannot be started the job is marked failed and the answer is a 503. The input takes no credentials: connectors name them by reference (secret: cml/devices) and the runner resolves them; a value under a secret-looking key (password, enable_password, token, secret, api_key, …) anywhere in input is refused with 422, naming where. Events lcm.scenario_engine.job.* echo metadata.',
     tags: ['jobs'],
     headers: [
       {
@@ -121,7 +121,7 @@ export const jobsContracts = defineContracts({
         },
       },
       404: { description: 'No such pod definition, or it has no such job' },
-      409: { description: 'The pod definition is not ready, or the same Idempotency-Key is in progress' },
+      409: { description: 'The pod definition is not ready' },
       422: { description: 'The Idempotency-Key was used with a different body' },
       503: { description: 'The job runner could not be started (the job is marked failed; submit again)' },
     },

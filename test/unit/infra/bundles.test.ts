@@ -53,15 +53,9 @@ const LOADS: Record<string, string[]> = {
   // The content API's list and read routes need the state table only: S3 and Lambda load on
   // first use, the sync pipeline (package reader, yaml, ajv, jq) on the first sync request (D210).
   'lambdas/content-api.ts': ['client-dynamodb', 'lib-dynamodb', 'util-dynamodb', 'metrics', 'middy'],
-  // Lambda on the first submit, S3 and its presigner on the first outputs link (D211).
-  'lambdas/jobs-api.ts': [
-    'client-dynamodb',
-    'lib-dynamodb',
-    'util-dynamodb',
-    'idempotency',
-    'metrics',
-    'middy',
-  ],
+  // Lambda on the first submit, S3 and its presigner on the first outputs link (D211). Its
+  // Idempotency-Key is a record in the job's own transaction (D238), not Powertools'.
+  'lambdas/jobs-api.ts': ['client-dynamodb', 'lib-dynamodb', 'util-dynamodb', 'metrics', 'middy'],
   // Every run reads its pod definition's document (S3); Secrets Manager loads on the first
   // secret read (D212). The runner never submits a job: the jobs API's idempotent submit is not
   // loaded (D228).
