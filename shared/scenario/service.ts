@@ -17,9 +17,9 @@ import { isConflict } from '../store/errors.ts';
 import { keys, type Key } from '../store/keys.ts';
 import {
   checkPayload,
-  isLive,
+  keyRecordVersion,
   keyRecordWrite,
-  lostOnKey,
+  onceForKey,
   payloadHash,
   requestKey,
   type RequestKeyRecord,
@@ -114,7 +114,7 @@ export async function submitJob(body: SubmitJob, tenant: string, once?: JobKey) 
         : undefined,
     );
     // The job is failed: free its key, so that "submit again" with it submits again.
-    if (once) await releaseKey(store, once.key);
+    if (once) await releaseKey(store, once);
     throw new Problem('communication-error', 'the job runner could not be started; submit again', {
       cause: e,
     });
@@ -141,12 +141,13 @@ interface JobKeyRecord extends RequestKeyRecord {
  */
 export const LOST_START_MS = 60_000;
 
-async function releaseKey(store: StateStore, key: Key): Promise<void> {
-  const r = await store.get<JobKeyRecord>(key);
-  if (!r) return;
-  await store.write([{ kind: 'delete', key, expectedVersion: r.state_version }]).catch((e: unknown) => {
-    if (!isConflict(e)) throw e;
-  });
+/** Deletes the key's record this submission wrote (at the version it wrote), nobody else's. */
+async function releaseKey(store: StateStore, once: JobKey): Promise<void> {
+  await store
+    .write([{ kind: 'delete', key: once.key, expectedVersion: keyRecordVersion(once.expired) }])
+    .catch((e: unknown) => {
+      if (!isConflict(e)) throw e;
+    });
 }
 
 /** The job a key stored, as it is now; its runner started again if its start was lost. */
@@ -171,20 +172,15 @@ async function replayJob(record: JobKeyRecord, payload: string, tenant: string) 
  * submissions at once store one job and both answer it.
  */
 export async function submitJobOnce(req: { key: string; body: SubmitJob; tenant: string }) {
-  const store = new StateStore(documentClient(), env('stateTable'));
   const key = requestKey('submit-job', req.tenant, req.key);
   const payload = payloadHash(req.body);
-  const found = await store.get<JobKeyRecord>(key);
-  if (found && isLive(found, runtimeClock().now())) return replayJob(found, payload, req.tenant);
-  try {
-    return await submitJob(req.body, req.tenant, { key, payload, ...(found ? { expired: found } : {}) });
-  } catch (e) {
-    // Another submission with the key stored its job first: answer that job.
-    if (!lostOnKey(e, key)) throw e;
-    const winner = await store.get<JobKeyRecord>(key);
-    if (winner && isLive(winner, runtimeClock().now())) return replayJob(winner, payload, req.tenant);
-    throw e;
-  }
+  return onceForKey<JobKeyRecord, { job_id: string; status: string }>({
+    store: new StateStore(documentClient(), env('stateTable')),
+    key,
+    now: () => runtimeClock().now(),
+    replay: (r) => replayJob(r, payload, req.tenant),
+    create: (expired) => submitJob(req.body, req.tenant, { key, payload, ...(expired ? { expired } : {}) }),
+  });
 }
 
 /**

@@ -24,9 +24,8 @@ import {
 import { env } from '../runtime/env.ts';
 import {
   checkPayload,
-  isLive,
   keyRecordWrite,
-  lostOnKey,
+  onceForKey,
   payloadHash,
   requestKey,
   type RequestKeyRecord,
@@ -103,26 +102,24 @@ export async function scheduleSessionOnce(
 ): Promise<{ tree: Scheduled; replayed: boolean }> {
   const key = requestKey('create-session', req.tenant, req.key);
   const payload = payloadHash(req.body);
-  const found = await deps.state.get<BookingRecord>(key);
-  if (found && isLive(found, deps.clock.now())) return replay(found, payload);
-  try {
-    const tree = await scheduleSession(deps, req.body, req.by, req.tenant, (t) => [
-      keyRecordWrite(
-        key,
-        payload,
-        deps.clock.now(),
-        { session_id: t.session.id, [TREE_ATTRIBUTE]: packTree(t) },
-        found,
-      ),
-    ]);
-    return { tree, replayed: false };
-  } catch (e) {
-    // Another request with the key booked first: answer its booking.
-    if (!lostOnKey(e, key)) throw e;
-    const winner = await deps.state.get<BookingRecord>(key);
-    if (winner && isLive(winner, deps.clock.now())) return replay(winner, payload);
-    throw e;
-  }
+  return onceForKey<BookingRecord, { tree: Scheduled; replayed: boolean }>({
+    store: deps.state,
+    key,
+    now: () => deps.clock.now(),
+    replay: (r) => replay(r, payload),
+    create: async (expired) => ({
+      tree: await scheduleSession(deps, req.body, req.by, req.tenant, (t) => [
+        keyRecordWrite(
+          key,
+          payload,
+          deps.clock.now(),
+          { session_id: t.session.id, [TREE_ATTRIBUTE]: packTree(t) },
+          expired,
+        ),
+      ]),
+      replayed: false,
+    }),
+  });
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import { type AttributeValue, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { dynamoClient } from '../../shared/runtime/aws-dynamodb.ts';
+import { stringify as stableStringify } from 'safe-stable-stringify';
 
 type Key = { table: string; key: Record<string, AttributeValue> };
 
@@ -53,15 +54,8 @@ function keysOf(command: string, input: Record<string, unknown>): Key[] {
   }
 }
 
-const canonical = (v: unknown): string =>
-  Array.isArray(v)
-    ? `[${v.map(canonical).join(',')}]`
-    : v && typeof v === 'object'
-      ? `{${Object.keys(v)
-          .sort()
-          .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-          .join(',')}}`
-      : JSON.stringify(v);
+/** JSON with object keys sorted (DynamoDB returns an item's attributes in no fixed order). */
+const canonical = (v: unknown): string => stableStringify(v) ?? 'undefined';
 
 export function writeJournal(client = dynamoClient()): WriteJournal {
   const reader = new DynamoDBClient({});
