@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { createLocalApi } from '../../infra/local/api-server.ts';
+import { createLocalApi, localToken } from '../../infra/local/api-server.ts';
 import { LocalFunctions } from '../../infra/local/functions.ts';
 import { LOCAL_WEBHOOK_CLIENTS } from '../../infra/local/sim/webhooks.ts';
 import { listenOnLoopback } from '../../infra/local/ports.ts';
@@ -23,11 +23,14 @@ import { system } from '../../infra/system.ts';
 import { seedCatalog } from '../../shared/catalog/seed.ts';
 import { ManualClock } from '../../shared/domain/clock.ts';
 import { resetClients } from '../../shared/runtime/aws.ts';
+import { dynamoClient } from '../../shared/runtime/aws-dynamodb.ts';
 import { setRuntimeClock } from '../../shared/runtime/clock.ts';
 import { ENV } from '../../shared/runtime/env.ts';
+import { keys } from '../../shared/store/keys.ts';
 import { StateStore } from '../../shared/store/state-store.ts';
 import { ViewStore } from '../../shared/store/views.ts';
 import { testDocumentClient } from './tables.ts';
+import { stringify as stableStringify } from 'safe-stable-stringify';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const REGION = 'us-east-1';
@@ -210,12 +213,37 @@ export async function startLocalApi(
 }
 
 /** JSON with object keys sorted (DynamoDB returns an item's attributes in no fixed order). */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object')
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v);
+const canonical = (v: unknown): string => stableStringify(v) ?? 'undefined';
+
+/** An API caller's headers: a local token for `client` with these `lcm/<scope>` scopes. */
+export const callerHeaders = (client: string, ...scopes: string[]) => ({
+  authorization: `Bearer ${localToken({ sub: client, client_id: client, scope: scopes.map((s) => `lcm/${s}`).join(' ') })}`,
+});
+
+/**
+ * The next DynamoDB request the API's handlers send that `matches` lands, and then the invocation
+ * fails (a timeout, a lost answer): what an Idempotency-Key must survive. Answers the undo.
+ */
+export function failAfterNextWrite(matches: (commandName: string, input: unknown) => boolean): () => void {
+  const name = `fail-after-write-${randomUUID()}`;
+  let armed = true;
+  dynamoClient().middlewareStack.add(
+    (next, context) => async (args) => {
+      const out = await next(args);
+      if (armed && matches(String(context.commandName), args.input)) {
+        armed = false;
+        throw Object.assign(new Error('the invocation timed out after its write'), { name: 'TimeoutError' });
+      }
+      return out;
+    },
+    { step: 'initialize', name },
+  );
+  return () => void dynamoClient().middlewareStack.remove(name);
 }
+
+/** A synced, ready pod definition that defines `jobs`: what `POST /v1/jobs` checks before storing a job. */
+export const putReadyPodDefinition = (store: StateStore, id: string, jobs: string[]) =>
+  store.put(
+    { ...keys.podDefinition(id), id, name: 'fixture', status: 'ready', jobs, state_version: 1 },
+    null,
+  );

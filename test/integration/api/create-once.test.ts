@@ -4,9 +4,12 @@
  * is no state in which the tree exists and the key does not (or the other way round).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { localToken } from '../../../infra/local/api-server.ts';
-import { dynamoClient } from '../../../shared/runtime/aws-dynamodb.ts';
-import { startLocalApi, type LocalApiHarness } from '../../helpers/local-api.ts';
+import {
+  callerHeaders,
+  failAfterNextWrite,
+  startLocalApi,
+  type LocalApiHarness,
+} from '../../helpers/local-api.ts';
 
 let api: LocalApiHarness;
 beforeAll(async () => {
@@ -14,9 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => api?.stop());
 
-const tenant = {
-  authorization: `Bearer ${localToken({ sub: 'scheduler-once', client_id: 'scheduler-once', scope: 'lcm/scheduler' })}`,
-};
+const tenant = callerHeaders('scheduler-once', 'scheduler');
 const slot = (h: number) => ({
   start: new Date(Date.parse('2030-01-02T08:00:00Z') + h * 3600_000).toISOString(),
   end: new Date(Date.parse('2030-01-02T10:00:00Z') + h * 3600_000).toISOString(),
@@ -38,24 +39,12 @@ const sessionsOf = async (candidate: string) =>
       (i.candidate as { candidate_id?: string } | undefined)?.candidate_id === candidate,
   );
 
-const FAIL_AFTER = 'fail-after-transaction';
-afterEach(() => void dynamoClient().middlewareStack.remove(FAIL_AFTER));
+let undo = () => undefined as void;
+afterEach(() => undo());
 
-/** The next transaction the API writes commits, and then the invocation fails (a timeout, a lost answer). */
-function failAfterNextTransaction() {
-  let armed = true;
-  dynamoClient().middlewareStack.add(
-    (next, context) => async (args) => {
-      const out = await next(args);
-      if (armed && /TransactWrite/.test(String(context.commandName))) {
-        armed = false;
-        throw Object.assign(new Error('the invocation timed out after its write'), { name: 'TimeoutError' });
-      }
-      return out;
-    },
-    { step: 'initialize', name: FAIL_AFTER },
-  );
-}
+/** The next transaction the API writes commits, and then the invocation fails. */
+const failAfterNextTransaction = () =>
+  (undo = failAfterNextWrite((command) => /TransactWrite/.test(command)));
 
 describe('a POST with an Idempotency-Key books once (D236)', () => {
   it('an invocation that fails after its tree is written, retried with the key, answers that session and books no second', async () => {
@@ -93,9 +82,7 @@ describe('a POST with an Idempotency-Key books once (D236)', () => {
     expect(other.body.type).toBe('urn:lcm:problem:idempotency-key-reused');
     expect(await sessionsOf('cand-once-3')).toHaveLength(1);
     // The same key, another tenant: its own booking.
-    const otherTenant = {
-      authorization: `Bearer ${localToken({ sub: 'scheduler-twice', client_id: 'scheduler-twice', scope: 'lcm/scheduler' })}`,
-    };
+    const otherTenant = callerHeaders('scheduler-twice', 'scheduler');
     const theirs = await api.request<{ session: { id: string } }>('POST', '/v1/sessions', {
       headers: { ...otherTenant, 'idempotency-key': 'once-3' },
       body: body('cand-once-3'),

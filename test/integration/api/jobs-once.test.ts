@@ -5,33 +5,23 @@
  * conditional, so the job still runs once.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { localToken } from '../../../infra/local/api-server.ts';
-import { dynamoClient } from '../../../shared/runtime/aws-dynamodb.ts';
-import { keys } from '../../../shared/store/keys.ts';
-import type { StoredItem } from '../../../shared/store/state-store.ts';
-import { startLocalApi, type LocalApiHarness } from '../../helpers/local-api.ts';
+import {
+  callerHeaders,
+  failAfterNextWrite,
+  putReadyPodDefinition,
+  startLocalApi,
+  type LocalApiHarness,
+} from '../../helpers/local-api.ts';
 
 let api: LocalApiHarness;
 const pd = 'pd_00000000000000aa';
 beforeAll(async () => {
   api = await startLocalApi();
-  await api.store.put(
-    {
-      ...keys.podDefinition(pd),
-      id: pd,
-      name: 'fixture',
-      status: 'ready',
-      jobs: ['check@v1'],
-      state_version: 1,
-    } as StoredItem,
-    null,
-  );
+  await putReadyPodDefinition(api.store, pd, ['check@v1']);
 });
 afterAll(() => api?.stop());
 
-const author = (name: string) => ({
-  authorization: `Bearer ${localToken({ sub: name, client_id: name, scope: 'lcm/author' })}`,
-});
+const author = (name: string) => callerHeaders(name, 'author');
 const submit = (key: string, vars: Record<string, unknown>, who = 'author-once') =>
   api.request<{ job_id: string; status: string; type?: string }>('POST', '/v1/jobs', {
     headers: { ...author(who), 'idempotency-key': key },
@@ -43,24 +33,12 @@ const jobsWith = async (marker: string) =>
   );
 const startsOf = (jobId: string) => api.invocations.filter((i) => i.payload.includes(jobId)).length;
 
-const FAIL_AFTER = 'fail-after-job-write';
-afterEach(() => void dynamoClient().middlewareStack.remove(FAIL_AFTER));
+let undo = () => undefined as void;
+afterEach(() => undo());
 
-/** The next write that stores a job lands, and then the invocation fails (a timeout, a lost answer). */
-function failAfterNextJobWrite() {
-  let armed = true;
-  dynamoClient().middlewareStack.add(
-    (next) => async (args) => {
-      const out = await next(args);
-      if (armed && JSON.stringify(args.input).includes('"JOB#')) {
-        armed = false;
-        throw Object.assign(new Error('the invocation timed out after its write'), { name: 'TimeoutError' });
-      }
-      return out;
-    },
-    { step: 'initialize', name: FAIL_AFTER },
-  );
-}
+/** The next write that stores a job lands, and then the invocation fails. */
+const failAfterNextJobWrite = () =>
+  (undo = failAfterNextWrite((_command, input) => JSON.stringify(input).includes('"JOB#')));
 
 describe('a job submitted with an Idempotency-Key is stored once (D238)', () => {
   it('an invocation that fails after the job is stored, retried with the key: one job, and its runner is started', async () => {

@@ -4,12 +4,16 @@
  * through the API belong to their author and are apart from exam (lifecycle) jobs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localToken } from '../../../infra/local/api-server.ts';
 import { ManualClock } from '../../../shared/domain/clock.ts';
 import { JobRepository, lifecycleJobId } from '../../../shared/scenario/jobs.ts';
 import { keys } from '../../../shared/store/keys.ts';
 import type { StoredItem } from '../../../shared/store/state-store.ts';
-import { startLocalApi, type LocalApiHarness } from '../../helpers/local-api.ts';
+import {
+  callerHeaders,
+  putReadyPodDefinition,
+  startLocalApi,
+  type LocalApiHarness,
+} from '../../helpers/local-api.ts';
 
 let api: LocalApiHarness;
 beforeAll(async () => {
@@ -17,9 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => api?.stop());
 
-const as = (client: string, ...scopes: string[]) => ({
-  authorization: `Bearer ${localToken({ sub: client, client_id: client, scope: scopes.map((s) => `lcm/${s}`).join(' ') })}`,
-});
+const as = callerHeaders;
 const tenantA = as('scheduler-a', 'scheduler');
 const tenantB = as('scheduler-b', 'scheduler');
 
@@ -112,19 +114,7 @@ describe('jobs started through the API', () => {
       body: { job: 'check@v1', pod_definition_id: pd, input: { vars } },
     });
 
-  beforeAll(async () => {
-    await api.store.put(
-      {
-        ...keys.podDefinition(pd),
-        id: pd,
-        name: 'fixture',
-        status: 'ready',
-        jobs: ['check@v1'],
-        state_version: 1,
-      } as StoredItem,
-      null,
-    );
-  });
+  beforeAll(() => putReadyPodDefinition(api.store, pd, ['check@v1']));
 
   it('belong to their author: another author gets 404 reading or cancelling them', async () => {
     const r = await submit(author('author-a'));
