@@ -141,11 +141,15 @@ function addItem(counts: DynamoDbMeterCounts, table: string, item: Record<string
   if (!item) return;
   const kind = kindOf(table, item);
   counts.itemsByKind[kind] = (counts.itemsByKind[kind] ?? 0) + 1;
-  counts.itemBytesByKind[kind] = (counts.itemBytesByKind[kind] ?? 0) + itemBytes(item);
+  // Each attribute sized once: its bytes, and their sum for the item.
+  let total = 0;
   for (const [name, v] of Object.entries(item)) {
+    const bytes = Buffer.byteLength(name) + valueBytes(v);
     const k = `${kind}.${name}`;
-    counts.attributeBytes[k] = (counts.attributeBytes[k] ?? 0) + Buffer.byteLength(name) + valueBytes(v);
+    counts.attributeBytes[k] = (counts.attributeBytes[k] ?? 0) + bytes;
+    total += bytes;
   }
+  counts.itemBytesByKind[kind] = (counts.itemBytesByKind[kind] ?? 0) + total;
 }
 
 /** The whole items a write request carries, with their tables. */
